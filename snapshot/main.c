@@ -1,0 +1,240 @@
+/* snapshot/main.c: the heapsnap command line. Parses options, then hands off to
+ * one snapshot (snapshot.c), a periodic series (periodic.c) or the arena census
+ * (--stats, stats.c). Only this file decides exit codes: 0 ok, 1 failure, 2 usage. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "duration.h"
+#include "hs_error.h"
+#include "outpattern.h"
+#include "periodic.h"
+#include "ptrace.h"
+#include "report.h"
+#include "snapshot.h"
+#include "stats.h"
+
+#ifndef HS_VERSION
+#define HS_VERSION "unknown"
+#endif
+
+enum { OPT_STATS = 256, OPT_JSON, OPT_THREADS };
+
+static const char usage_text[] =
+    "usage: heapsnap -p PID [-o FILE] [--threads FILE] [--json]\n"
+    "       heapsnap -p PID -i DURATION [-n COUNT] [-o PATTERN] [--threads PATTERN] [--json]\n"
+    "       heapsnap -p PID --stats [--json]\n";
+
+static void print_help(void)
+{
+    printf("%s", usage_text);
+    printf("\n"
+           "Take a heap profile of a running glibc process without stopping it for long:\n"
+           "every thread is paused with ptrace, the malloc arenas are walked, live chunks are\n"
+           "attributed to the call stacks recorded by libheapsnap.so (when it is preloaded),\n"
+           "and a pprof heap profile is written for `go tool pprof` and heapsnap-analyze.\n"
+           "\n"
+           "  -p, --pid PID          the process to examine (required)\n"
+           "  -o, --output FILE      profile to write (default heapsnap-PID.pb.gz); with -i a\n"
+           "                         pattern with one %%d conversion (default "
+           "heapsnap-PID-%%04d.pb.gz)\n"
+           "  -i, --interval DURATION  take a snapshot every DURATION (500ms, 10s, 1m, 1h)\n"
+           "  -n, --count COUNT      with -i: stop after COUNT snapshots (0 = until Ctrl-C or\n"
+           "                         the process exits; the default)\n"
+           "      --threads FILE     also write the stopped threads' stacks as a threads/count\n"
+           "                         pprof profile (a pattern with -i)\n"
+           "      --stats            print the arena census (in use, free by bin, top, mmapped)\n"
+           "                         instead of writing a profile\n"
+           "      --json             machine-readable output on stdout: the census with --stats,\n"
+           "                         one JSON object per snapshot otherwise\n"
+           "  -h, --help             show this help and exit\n"
+           "  -V, --version          show the version and exit\n"
+           "\n"
+           "Exit status: 0 success, 1 failure, 2 usage error. See heapsnap(1).\n");
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "heapsnap: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n%sTry 'heapsnap --help' for more information.\n", usage_text);
+    return 2;
+}
+
+static bool parse_pid(const char *s, pid_t *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v <= 0 || v > INT_MAX)
+        return false;
+    *out = (pid_t)v;
+    return true;
+}
+
+static bool parse_count(const char *s, unsigned long *out)
+{
+    char *end;
+    if (*s == '-' || *s == '\0')
+        return false;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno != 0 || *end != '\0')
+        return false;
+    *out = v;
+    return true;
+}
+
+static int run_once(pid_t pid, const char *out, const char *threads, bool json)
+{
+    char defname[64];
+    if (out == NULL) {
+        snprintf(defname, sizeof(defname), "heapsnap-%d.pb.gz", (int)pid);
+        out = defname;
+    }
+    ptstop_install_signal_guard();
+    snap_result res;
+    hs_err err = {{0}};
+    snap_status st = snap_take(pid, out, threads, &res, &err);
+    if (st != SNAP_OK) {
+        fprintf(stderr, "heapsnap: %s\n", err.msg);
+        return 1;
+    }
+    report_notices(stderr, &res);
+    if (json)
+        report_json(stdout, 1, out, threads, &res);
+    else
+        report_summary(stderr, out, &res);
+    if (fflush(stdout) != 0) {
+        fprintf(stderr, "heapsnap: cannot write to standard output: %s.\n", strerror(errno));
+        return 1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"pid", required_argument, NULL, 'p'},
+        {"output", required_argument, NULL, 'o'},
+        {"interval", required_argument, NULL, 'i'},
+        {"count", required_argument, NULL, 'n'},
+        {"stats", no_argument, NULL, OPT_STATS},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"threads", required_argument, NULL, OPT_THREADS},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    pid_t pid = 0;
+    const char *out = NULL, *threads = NULL;
+    const char *interval_text = NULL;
+    uint64_t interval_ns = 0;
+    unsigned long count = 0;
+    bool have_count = false, stats = false, json = false;
+    hs_err err = {{0}};
+
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":p:o:i:n:hV", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'p':
+            if (!parse_pid(optarg, &pid))
+                return usage_error("'%s' is not a process id; give a positive number.", optarg);
+            break;
+        case 'o':
+            out = optarg;
+            break;
+        case 'i':
+            interval_text = optarg;
+            if (duration_parse(optarg, &interval_ns, &err) != 0)
+                return usage_error("%s", err.msg);
+            break;
+        case 'n':
+            if (!parse_count(optarg, &count))
+                return usage_error("'%s' is not a snapshot count; give 0 or a positive number.",
+                                   optarg);
+            have_count = true;
+            break;
+        case OPT_STATS:
+            stats = true;
+            break;
+        case OPT_JSON:
+            json = true;
+            break;
+        case OPT_THREADS:
+            threads = optarg;
+            break;
+        case 'h':
+            print_help();
+            return fflush(stdout) == 0 ? 0 : 1;
+        case 'V':
+            printf("heapsnap %s\n", HS_VERSION);
+            return fflush(stdout) == 0 ? 0 : 1;
+        case ':':
+            return usage_error("option '%s' needs an argument.", argv[optind - 1]);
+        default:
+            return usage_error("unknown option '%s'.", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return usage_error("unexpected argument '%s'; the process is given with -p PID.",
+                           argv[optind]);
+    if (pid == 0)
+        return usage_error("%s", "no process given; use -p PID.");
+
+    if (stats) {
+        if (out != NULL || threads != NULL || interval_text != NULL || have_count)
+            return usage_error("%s",
+                               "--stats prints a census and takes no -o, -i, -n or --threads.");
+        ptstop_install_signal_guard();
+        if (stats_run(pid, json, stdout, &err) != 0) {
+            fprintf(stderr, "heapsnap: %s\n", err.msg);
+            return 1;
+        }
+        if (fflush(stdout) != 0) {
+            fprintf(stderr, "heapsnap: cannot write to standard output: %s.\n", strerror(errno));
+            return 1;
+        }
+        return 0;
+    }
+
+    if (interval_text == NULL) {
+        if (have_count)
+            return usage_error("%s", "-n needs -i DURATION (the time between snapshots).");
+        return run_once(pid, out, threads, json);
+    }
+
+    char defpattern[64];
+    if (out == NULL) {
+        snprintf(defpattern, sizeof(defpattern), "heapsnap-%d-%%04d.pb.gz", (int)pid);
+        out = defpattern;
+    }
+    if (outpattern_check(out, &err) != 0)
+        return usage_error("-o: %s", err.msg);
+    if (threads != NULL && outpattern_check(threads, &err) != 0)
+        return usage_error("--threads: %s", err.msg);
+    periodic_opts po = {
+        .pid = pid,
+        .interval_ns = interval_ns,
+        .count = count,
+        .out_pattern = out,
+        .threads_pattern = threads,
+        .json = json,
+    };
+    long n = periodic_run(&po, &err);
+    if (fflush(stdout) != 0) {
+        fprintf(stderr, "heapsnap: cannot write to standard output: %s.\n", strerror(errno));
+        return 1;
+    }
+    if (n < 0) {
+        fprintf(stderr, "heapsnap: %s\n", err.msg);
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,49 @@
+/* snapshot/snapshot.h: one heap snapshot of a live process, as the heapsnap
+ * command's script of steps: locate (libc layout, hook registry), stop every
+ * thread, walk the arenas, copy the hook's live table (and thread stacks),
+ * resume, then attribute, symbolize and write the pprof file atomically. */
+#ifndef HS_SNAPSHOT_SNAPSHOT_H
+#define HS_SNAPSHOT_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "hs_error.h"
+
+/* Outcome of snap_take. */
+typedef enum snap_status {
+    SNAP_OK = 0,
+    SNAP_FAILED = -1, /* err says why; nothing was written */
+    SNAP_GONE = -2,   /* the process exited before or during the snapshot; nothing written */
+} snap_status;
+
+/* What one snapshot found, for the progress line and --json. */
+typedef struct snap_result {
+    int64_t time_nanos;    /* CLOCK_REALTIME when every thread was stopped */
+    uint64_t pause_us;     /* first stop to last resume */
+    size_t nthreads;       /* threads stopped */
+    unsigned busy_retries; /* times the heap was busy and the process resumed briefly */
+    bool hook_loaded;      /* libheapsnap.so's registry was found and read */
+    uint64_t rate;         /* the hook's sampling rate (0 without hook) */
+    uint64_t inuse_bytes, inuse_chunks;           /* walker: in-use + mmapped chunks */
+    uint64_t attributed_bytes, attributed_chunks; /* matched to a hook stack (raw) */
+    uint64_t unattributed_bytes, unattributed_chunks;
+    uint64_t stale_entries; /* live-table entries whose chunk is not in use */
+    uint64_t torn_entries;  /* registry entries skipped because they were mid-update */
+    size_t nsamples;        /* samples in the written profile */
+    /* One-line notices for stderr, "" when none (main prints each once). */
+    char notice_hook[512];   /* no hook loaded: what the profile holds instead */
+    char notice_layout[512]; /* libc debug info missing: the fallback used */
+} snap_result;
+
+/* Takes one snapshot of pid into out_path (and the threads profile into
+ * threads_path when it is not NULL). */
+snap_status snap_take(pid_t pid, const char *out_path, const char *threads_path, snap_result *res,
+                      hs_err *err);
+
+/* true when pid no longer runs (gone or a zombie). */
+bool snap_process_gone(pid_t pid);
+
+#endif
