@@ -1,0 +1,1 @@
+# analyzer/: fragment of the top-level Makefile.am (owned by its module).

@@ -1,0 +1,1 @@
+# hook/: fragment of the top-level Makefile.am (owned by its module).

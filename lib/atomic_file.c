@@ -1,0 +1,97 @@
+/* lib/atomic_file.c: whole-file writes that are atomic under the final name
+ * (temp file in the same directory, fsync, rename, fsync of the directory). */
+#include "atomic_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int write_all(int fd, const void *data, size_t len)
+{
+    const char *p = data;
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+static const char *errno_hint(int e)
+{
+    switch (e) {
+    case ENOSPC:
+    case EDQUOT:
+        return "free some space on that file system or write elsewhere";
+    case EACCES:
+    case EPERM:
+    case EROFS:
+        return "choose a directory you can write to";
+    case ENOENT:
+    case ENOTDIR:
+        return "create the directory first or fix the path";
+    default:
+        return "check the path";
+    }
+}
+
+int afile_write(const char *path, const void *data, size_t len, hs_err *err)
+{
+    struct stat st;
+    if (path == NULL || path[0] == '\0')
+        return hs_err_set(err, "empty output path: give a file name");
+    if (lstat(path, &st) == 0) {
+        if (S_ISDIR(st.st_mode))
+            return hs_err_set(err, "%s is a directory: give a file name inside it", path);
+        if (S_ISLNK(st.st_mode))
+            return hs_err_set(err, "%s is a symbolic link, which would be replaced by a file: "
+                                   "write to the link's target path instead", path);
+    }
+
+    char dirbuf[PATH_MAX];
+    snprintf(dirbuf, sizeof(dirbuf), "%s", path);
+    const char *dir = dirname(dirbuf);
+    char tmp[PATH_MAX];
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    if ((size_t)snprintf(tmp, sizeof(tmp), "%s/.%s.tmpXXXXXX", dir, base) >= sizeof(tmp))
+        return hs_err_set(err, "output path %s is too long: use a shorter path", path);
+
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        int e = errno;
+        return hs_err_set(err, "cannot create a file in %s (%s): %s", dir, strerror(e),
+                          errno_hint(e));
+    }
+    int e = 0;
+    if (write_all(fd, data, len) != 0 || fsync(fd) != 0)
+        e = errno;
+    if (fchmod(fd, 0644) != 0 && e == 0)
+        e = errno;
+    if (close(fd) != 0 && e == 0)
+        e = errno;
+    if (e == 0 && rename(tmp, path) != 0)
+        e = errno;
+    if (e != 0) {
+        unlink(tmp);
+        return hs_err_set(err, "cannot write %s (%s): %s; nothing was changed", path, strerror(e),
+                          errno_hint(e));
+    }
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    return 0;
+}

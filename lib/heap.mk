@@ -1,0 +1,1 @@
+# lib/: fragment of the top-level Makefile.am (owned by its module).

@@ -1,0 +1,100 @@
+/* lib/heap_process.h: the glibc heap of a live (stopped) process, as one call.
+ * Joins the process map, libc's layout (DWARF or built-in table), the memory
+ * source and the walker (lib/glibc_heap.h) for the commands. This is the
+ * contract between the walker and the snapshot command: fields may be added,
+ * signatures stay. */
+#ifndef HS_HEAP_PROCESS_H
+#define HS_HEAP_PROCESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/user.h>
+
+#include "hs_error.h"
+
+/* Chunk classes. */
+typedef enum gheap_class {
+    GHEAP_INUSE = 0,
+    GHEAP_TCACHE,
+    GHEAP_FASTBIN,
+    GHEAP_UNSORTED,
+    GHEAP_SMALLBIN,
+    GHEAP_LARGEBIN,
+    GHEAP_TOP,
+    GHEAP_MMAPPED, /* an mmapped chunk: always in use */
+    GHEAP_NCLASSES
+} gheap_class;
+
+const char *gheap_class_name(gheap_class c); /* "inuse", "tcache", "fastbin", ... */
+
+typedef struct gheap_chunk {
+    uint64_t addr;  /* chunk header; the user pointer is addr + 16 */
+    uint64_t size;  /* chunksize (flags stripped) */
+    gheap_class cls;
+    int arena;      /* index into gheap_report.arenas; -1 for mmapped chunks */
+} gheap_chunk;
+
+/* Called for every chunk in address order per region; return non-zero to stop. */
+typedef int (*gheap_chunk_fn)(const gheap_chunk *c, void *arg);
+
+/* glibc's mallinfo2 fields, computed the way glibc does. */
+typedef struct gheap_mallinfo {
+    uint64_t arena, ordblks, smblks, hblks, hblkhd, usmblks, fsmblks, uordblks, fordblks,
+        keepcost;
+} gheap_mallinfo;
+
+typedef struct gheap_arena_report {
+    uint64_t addr;        /* malloc_state address in the target */
+    bool is_main;
+    size_t nheaps;        /* sbrk region (main) or heap_info count */
+    uint64_t system_mem;
+    uint64_t chunks[GHEAP_NCLASSES]; /* count per class (tcache counted in its chunk's arena) */
+    uint64_t bytes[GHEAP_NCLASSES];  /* chunk bytes per class */
+    uint64_t overhead_bytes; /* heap_info/malloc_state headers, padding, fenceposts */
+    char diag[256];       /* "" or why this arena's walk ended early */
+} gheap_arena_report;
+
+typedef struct gheap_report {
+    gheap_mallinfo total;            /* reproduces the target's mallinfo2() */
+    gheap_arena_report *arenas;
+    size_t narenas;
+    uint64_t chunks[GHEAP_NCLASSES]; /* over all arenas + mmapped */
+    uint64_t bytes[GHEAP_NCLASSES];
+    uint64_t inuse_bytes;            /* Σ chunk bytes of in-use + mmapped chunks */
+    size_t ndiags;                   /* diagnostics (corrupt headers...) */
+    char **diags;
+    char layout_source[256];         /* which layout was used, in words */
+} gheap_report;
+
+void gheap_report_free(gheap_report *r);
+
+/* A stopped thread as the walker needs it. */
+typedef struct gheap_thread {
+    pid_t tid;
+    uint64_t fs_base;
+    const struct user_regs_struct *regs; /* may be NULL: then no PC check */
+} gheap_thread;
+
+typedef struct hproc hproc;
+
+/* Before stopping: reads /proc/PID/maps, finds libc (fails with one sentence:
+ * not a glibc process), loads the layout from libc's DWARF by build id or the
+ * built-in table (fails: install libc6-dbg). */
+hproc *hproc_open(pid_t pid, hs_err *err);
+/* "DWARF of /usr/lib/debug/.build-id/93/ac...debug" or "built-in table for ...". */
+const char *hproc_layout_source(const hproc *h);
+/* While stopped: 1 if the heap is busy (an arena/list lock is held, or a thread
+ * is inside malloc, with the reason in why), 0 if quiet, -1 + err. */
+int hproc_busy(hproc *h, const gheap_thread *threads, size_t n, char *why, size_t whylen,
+               hs_err *err);
+/* While stopped: walks every arena and mmapped chunk, calling fn (may be NULL)
+ * per chunk, and fills rep. 0, or -1 + err when nothing could be walked.
+ * Corruption in one arena ends that arena's walk with a diagnostic (rep->diags)
+ * and is not an error. */
+int hproc_walk(hproc *h, const gheap_thread *threads, size_t n, gheap_chunk_fn fn, void *arg,
+               gheap_report *rep, hs_err *err);
+void hproc_close(hproc *h);
+
+#endif

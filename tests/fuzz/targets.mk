@@ -1,0 +1,3 @@
+# One line per fuzz target (the owner of the parser adds it). FUZZ_EXTRA_name
+# may list extra sources the target needs beyond lib/.
+FUZZ_TARGETS += tests/fuzz/fuzz_pprof

@@ -1,0 +1,54 @@
+# tests/: the harness every suite shares. Every test speaks TAP (cmocka with
+# CMOCKA_MESSAGE_OUTPUT=TAP, shell tests through tests/tap.sh); `make check`
+# ends with the line "N passed, N failed" summed over all suites.
+LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
+SH_LOG_DRIVER = $(LOG_DRIVER)
+TEST_EXTENSIONS = .sh
+AM_TESTS_ENVIRONMENT = \
+	CMOCKA_MESSAGE_OUTPUT=TAP; export CMOCKA_MESSAGE_OUTPUT; \
+	top_srcdir='$(abs_top_srcdir)'; export top_srcdir; \
+	top_builddir='$(abs_top_builddir)'; export top_builddir; \
+	GO='$(GO)'; export GO; \
+	PPROFCHECK='$(abs_top_builddir)/tests/pprofcheck/pprofcheck'; export PPROFCHECK; \
+	GOCACHE='$(abs_top_builddir)/tests/.gocache'; export GOCACHE; \
+	GOFLAGS=-mod=mod; export GOFLAGS; GO111MODULE=off; export GO111MODULE; \
+	GOPATH=/usr/share/gocode; export GOPATH; \
+	MANDOC='$(MANDOC)'; export MANDOC;
+
+EXTRA_DIST += tests/tap.sh tests/summary.sh tests/pprofcheck/main.go
+
+# google/pprof's own validator (Debian's golang-github-google-pprof-dev), built
+# offline from GOPATH: `pprofcheck [-heap] FILE...`.
+check_SCRIPTS += tests/pprofcheck/pprofcheck
+CLEANFILES += tests/pprofcheck/pprofcheck
+tests/pprofcheck/pprofcheck: $(srcdir)/tests/pprofcheck/main.go
+	$(AM_V_GEN)$(MKDIR_P) tests/pprofcheck tests/.gocache && \
+	cd tests/pprofcheck && GO111MODULE=off GOPATH=/usr/share/gocode \
+	GOCACHE='$(abs_top_builddir)/tests/.gocache' \
+	$(GO) build -o pprofcheck '$(abs_top_srcdir)/tests/pprofcheck/main.go'
+
+clean-local: clean-gocache
+clean-gocache:
+	-chmod -R u+w tests/.gocache 2>/dev/null; rm -rf tests/.gocache
+
+# Unit tests of lib/pprof and lib/heapprof.
+check_PROGRAMS += tests/unit/test_pprof tests/unit/test_heapprof
+TESTS += tests/unit/test_pprof tests/unit/test_heapprof
+tests_unit_test_pprof_SOURCES = tests/unit/test_pprof.c
+tests_unit_test_pprof_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_pprof_LDADD = lib/libhs.la $(CMOCKA_LIBS)
+tests_unit_test_heapprof_SOURCES = tests/unit/test_heapprof.c
+tests_unit_test_heapprof_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_heapprof_LDADD = lib/libhs.la $(CMOCKA_LIBS)
+
+# Profiles written by lib/pprof, read by google's validator and go tool pprof.
+check_PROGRAMS += tests/progs/write_profile
+tests_progs_write_profile_SOURCES = tests/progs/write_profile.c
+tests_progs_write_profile_LDADD = lib/libhs.la
+TESTS += tests/integration/pprof_google.sh
+EXTRA_DIST += tests/integration/pprof_google.sh
+
+# `make check` with the closing summary line, whatever the outcome.
+check: $(BUILT_SOURCES)
+	@rc=0; $(MAKE) $(AM_MAKEFLAGS) check-am || rc=$$?; \
+	$(SHELL) $(top_srcdir)/tests/summary.sh $(TEST_LOGS:.log=.trs); exit $$rc
