@@ -1,0 +1,49 @@
+/* snapshot/attribute.h: joins the heap walk (the truth about which chunks are
+ * in use) with the hook's live table (which stack allocated them) into heap
+ * profile samples. Every in-use chunk ends up in exactly one sample: under its
+ * stack when the hook recorded it, otherwise under a size-class pseudo-frame
+ * such as "[unattributed 64-byte chunks]". */
+#ifndef HS_SNAPSHOT_ATTRIBUTE_H
+#define HS_SNAPSHOT_ATTRIBUTE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hs_error.h"
+#include "pprof.h"
+#include "registry.h"
+
+/* An in-use chunk from the walk. */
+typedef struct attr_chunk {
+    uint64_t addr; /* chunk header; the user pointer is addr + 16 */
+    uint64_t size; /* chunksize, header included */
+    bool mmapped;
+} attr_chunk;
+
+/* Location id for a return address (symbolizer in the command, a fake in tests). */
+typedef uint64_t (*attr_loc_fn)(void *arg, pprof_builder *b, uint64_t return_address);
+
+typedef struct attr_totals {
+    uint64_t chunks, bytes;                           /* every in-use chunk given */
+    uint64_t attributed_chunks, attributed_bytes;     /* matched to a recorded stack (raw) */
+    int64_t estimated_objects, estimated_bytes;       /* their scaled estimate (= raw at rate 1) */
+    uint64_t unattributed_chunks, unattributed_bytes; /* in the pseudo-samples */
+    uint64_t stale_entries;     /* live entries whose chunk is not in use: not reported */
+    uint64_t duplicate_entries; /* a second live entry for an already matched chunk */
+    uint64_t unknown_stack;     /* live entries whose stack was torn or missing */
+    size_t site_samples, pseudo_samples;
+} attr_totals;
+
+/* Adds the samples to b (made by heapprof_new). chunks is sorted in place.
+ * reg may be NULL (no hook: a census by size class). 0, or -1 + err (out of
+ * memory). */
+int attr_build(pprof_builder *b, attr_chunk *chunks, size_t nchunks, const registry *reg,
+               attr_loc_fn loc_fn, void *loc_arg, attr_totals *t, hs_err *err);
+
+/* The pseudo-frame name for unattributed chunks of this size ("[unattributed
+ * 64-byte chunks]", "[unattributed 1-2 KiB chunks]", "[unattributed mmapped
+ * 128-256 KiB chunks]"). Returns buf. */
+const char *attr_class_name(uint64_t size, bool mmapped, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,307 @@
+/* snapshot/registry.c: the hook's registry as seen from outside (see
+ * registry.h). Tables are copied through a reused window so a large, mostly
+ * empty table costs one read per window and no large buffer. */
+#include "registry.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#define REGISTRY_SYMBOL "heapsnap_registry"
+/* Bytes per process_vm_readv when copying tables. */
+#define REGISTRY_WINDOW ((size_t)1 << 20)
+/* Tables larger than this are treated as a corrupt header, not allocated. */
+#define REGISTRY_MAX_TABLE ((uint64_t)1 << 34)
+
+static int registry_read_mem(pid_t pid, uint64_t addr, void *buf, size_t len, hs_err *err)
+{
+    size_t done = 0;
+    while (done < len) {
+        struct iovec local = {(char *)buf + done, len - done};
+        struct iovec remote = {(void *)(uintptr_t)(addr + done), len - done};
+        ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+        if (n <= 0) {
+            if (n < 0 && errno == ESRCH)
+                return hs_err_set(err, "process %d exited while its hook registry was read.",
+                                  (int)pid);
+            return hs_err_set(err,
+                              "cannot read the hook registry at 0x%llx in process %d (%s); the "
+                              "hook library may be damaged, restart the program with it.",
+                              (unsigned long long)(addr + done), (int)pid,
+                              n < 0 ? strerror(errno) : "short read");
+        }
+        done += (size_t)n;
+    }
+    return 0;
+}
+
+/* st_value of the registry symbol in the library's .dynsym and the vaddr of
+ * its first PT_LOAD (to turn st_value into a run-time address). */
+static int registry_find_symbol(const char *file, uint64_t *value, uint64_t *first_load,
+                                hs_err *err)
+{
+    if (elf_version(EV_CURRENT) == EV_NONE)
+        return hs_err_set(err, "libelf is unusable (%s); reinstall libelf1.", elf_errmsg(-1));
+    int fd = open(file, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return hs_err_set(err,
+                          "cannot open the hook library %s (%s); check that the file the "
+                          "process loaded still exists.",
+                          file, strerror(errno));
+    int rc = -1;
+    Elf *e = elf_begin(fd, ELF_C_READ, NULL);
+    if (e == NULL || elf_kind(e) != ELF_K_ELF) {
+        hs_err_set(err, "the hook library %s is not an ELF file; check the LD_PRELOAD path.", file);
+        goto out;
+    }
+    size_t nph = 0;
+    bool have_load = false;
+    if (elf_getphdrnum(e, &nph) == 0) {
+        for (size_t i = 0; i < nph; i++) {
+            GElf_Phdr ph;
+            if (gelf_getphdr(e, (int)i, &ph) != NULL && ph.p_type == PT_LOAD) {
+                *first_load = ph.p_vaddr - ph.p_offset; /* the vaddr of file offset 0 */
+                have_load = true;
+                break;
+            }
+        }
+    }
+    if (!have_load) {
+        hs_err_set(err, "the hook library %s has no loadable segment; rebuild libheapsnap.so.",
+                   file);
+        goto out;
+    }
+    Elf_Scn *scn = NULL;
+    while ((scn = elf_nextscn(e, scn)) != NULL) {
+        GElf_Shdr sh;
+        if (gelf_getshdr(scn, &sh) == NULL || sh.sh_type != SHT_DYNSYM || sh.sh_entsize == 0)
+            continue;
+        Elf_Data *d = elf_getdata(scn, NULL);
+        if (d == NULL)
+            continue;
+        size_t n = sh.sh_size / sh.sh_entsize;
+        for (size_t i = 0; i < n; i++) {
+            GElf_Sym sym;
+            if (gelf_getsym(d, (int)i, &sym) == NULL || sym.st_shndx == SHN_UNDEF)
+                continue;
+            const char *name = elf_strptr(e, sh.sh_link, sym.st_name);
+            if (name != NULL && strcmp(name, REGISTRY_SYMBOL) == 0) {
+                *value = sym.st_value;
+                rc = 1;
+                goto out;
+            }
+        }
+    }
+    rc = 0;
+out:
+    if (e != NULL)
+        elf_end(e);
+    close(fd);
+    return rc;
+}
+
+static int registry_check_header(const registry *r, hs_err *err)
+{
+    const struct heapsnap_registry *h = &r->hdr;
+    if (h->magic != HEAPSNAP_REGISTRY_MAGIC)
+        return hs_err_set(err,
+                          "%s in process %d has no valid heapsnap registry (bad magic); the "
+                          "hook is damaged or from another project, restart the program with a "
+                          "libheapsnap.so from this heapsnap.",
+                          r->path, (int)r->pid);
+    if (h->version != HEAPSNAP_REGISTRY_VERSION)
+        return hs_err_set(err,
+                          "%s in process %d uses registry version %u but this heapsnap reads "
+                          "version %u; use the heapsnap built together with that libheapsnap.so.",
+                          r->path, (int)r->pid, h->version, HEAPSNAP_REGISTRY_VERSION);
+    if (h->header_size < sizeof(struct heapsnap_registry) ||
+        h->live_entry_size < sizeof(struct heapsnap_live) ||
+        h->stack_entry_size < sizeof(struct heapsnap_stack) ||
+        h->live_capacity > REGISTRY_MAX_TABLE / h->live_entry_size ||
+        h->stacks_capacity > REGISTRY_MAX_TABLE / h->stack_entry_size ||
+        h->stacks_capacity > UINT32_MAX)
+        return hs_err_set(err,
+                          "the heapsnap registry in process %d has impossible table sizes; the "
+                          "hook's memory was overwritten, restart the program.",
+                          (int)r->pid);
+    return 0;
+}
+
+int registry_locate(pid_t pid, const procmaps *m, registry *r, hs_err *err)
+{
+    memset(r, 0, sizeof(*r));
+    r->pid = pid;
+    const procmaps_entry *e = procmaps_find_file(m, "libheapsnap.so");
+    if (e == NULL)
+        return 0;
+    char path[4096];
+    procmaps_open_path(m, e, path, sizeof(path));
+    snprintf(r->path, sizeof(r->path), "%s", e->path);
+    uint64_t value = 0, first_load = 0;
+    int found = registry_find_symbol(path, &value, &first_load, err);
+    if (found < 0)
+        return -1;
+    if (found == 0)
+        return hs_err_set(err,
+                          "%s is loaded in process %d but exports no %s; it is not a heapsnap "
+                          "hook, restart the program with this project's libheapsnap.so.",
+                          e->path, (int)pid, REGISTRY_SYMBOL);
+    /* The lowest mapping of the file holds file offset 0. */
+    uint64_t base = procmaps_file_base(m, e);
+    r->addr = base - first_load + value;
+    if (registry_read_mem(pid, r->addr, &r->hdr, sizeof(r->hdr), err) != 0)
+        return -1;
+    if (r->hdr.magic == 0)
+        return 0; /* loaded, but its constructor has not published the tables yet */
+    if (registry_check_header(r, err) != 0)
+        return -1;
+    return 1;
+}
+
+/* Copies count entries of size esz from addr in windows, handing each to keep. */
+typedef int (*registry_entry_fn)(registry *r, uint64_t index, const unsigned char *entry,
+                                 hs_err *err);
+
+static int registry_copy_table(registry *r, uint64_t addr, uint64_t count, uint64_t esz,
+                               registry_entry_fn keep, hs_err *err)
+{
+    if (count == 0)
+        return 0;
+    size_t per = REGISTRY_WINDOW / esz;
+    if (per == 0)
+        per = 1;
+    unsigned char *win = malloc(per * esz);
+    if (win == NULL)
+        return hs_err_set(err, "out of memory while copying the hook's tables.");
+    int rc = 0;
+    for (uint64_t i = 0; i < count && rc == 0; i += per) {
+        uint64_t n = count - i < per ? count - i : per;
+        rc = registry_read_mem(r->pid, addr + i * esz, win, (size_t)(n * esz), err);
+        for (uint64_t j = 0; j < n && rc == 0; j++)
+            rc = keep(r, i + j, win + j * esz, err);
+    }
+    free(win);
+    return rc;
+}
+
+/* Grows an array of elements of size esz to hold one more. */
+static int registry_grow(void **v, size_t *cap, size_t n, size_t esz, hs_err *err)
+{
+    if (n < *cap)
+        return 0;
+    size_t ncap = *cap ? *cap * 2 : 1024;
+    void *nv = realloc(*v, ncap * esz);
+    if (nv == NULL)
+        return hs_err_set(err, "out of memory while copying the hook's tables.");
+    *v = nv;
+    *cap = ncap;
+    return 0;
+}
+
+static int registry_keep_live(registry *r, uint64_t index, const unsigned char *entry, hs_err *err)
+{
+    (void)index;
+    struct heapsnap_live e;
+    memcpy(&e, entry, sizeof(e));
+    if (e.state == HEAPSNAP_LIVE_BUSY) {
+        r->torn_live++;
+        return 0;
+    }
+    if (e.state != HEAPSNAP_LIVE_USED)
+        return 0;
+    if (registry_grow((void **)&r->live, &r->live_cap, r->nlive, sizeof(*r->live), err) != 0)
+        return -1;
+    r->live[r->nlive++] = e;
+    return 0;
+}
+
+int registry_read_live(registry *r, hs_err *err)
+{
+    /* The header's counters move; its table addresses and sizes must not. */
+    struct heapsnap_registry h;
+    if (registry_read_mem(r->pid, r->addr, &h, sizeof(h), err) != 0)
+        return -1;
+    if (h.magic != r->hdr.magic || h.version != r->hdr.version || h.live_addr != r->hdr.live_addr ||
+        h.live_capacity != r->hdr.live_capacity || h.live_entry_size != r->hdr.live_entry_size ||
+        h.stacks_addr != r->hdr.stacks_addr || h.stacks_capacity != r->hdr.stacks_capacity ||
+        h.stack_entry_size != r->hdr.stack_entry_size)
+        return hs_err_set(err,
+                          "the heapsnap registry in process %d changed its tables during the "
+                          "snapshot; the hook's memory was overwritten, restart the program.",
+                          (int)r->pid);
+    r->hdr = h;
+    r->nlive = 0;
+    r->torn_live = 0;
+    return registry_copy_table(r, h.live_addr, h.live_capacity, h.live_entry_size,
+                               registry_keep_live, err);
+}
+
+static int registry_keep_stack(registry *r, uint64_t index, const unsigned char *entry, hs_err *err)
+{
+    uint32_t state;
+    memcpy(&state, entry, sizeof(state));
+    if (state == HEAPSNAP_STACK_EMPTY)
+        return 0;
+    struct heapsnap_stack s;
+    memcpy(&s, entry, sizeof(s));
+    if (state != HEAPSNAP_STACK_READY || s.nframes == 0 || s.nframes > HEAPSNAP_MAX_FRAMES) {
+        r->torn_stacks++;
+        return 0;
+    }
+    if (registry_grow((void **)&r->stacks, &r->stacks_cap, r->nstacks, sizeof(*r->stacks), err) !=
+        0)
+        return -1;
+    size_t idcap = r->stacks_cap;
+    uint32_t *ids = realloc(r->stack_ids, idcap * sizeof(*ids));
+    if (ids == NULL)
+        return hs_err_set(err, "out of memory while copying the hook's tables.");
+    r->stack_ids = ids;
+    r->stacks[r->nstacks] = s;
+    r->stack_ids[r->nstacks] = (uint32_t)index;
+    r->nstacks++;
+    return 0;
+}
+
+int registry_read_stacks(registry *r, hs_err *err)
+{
+    r->nstacks = 0;
+    r->torn_stacks = 0;
+    /* Entries are visited in index order, so stack_ids ends up sorted. */
+    return registry_copy_table(r, r->hdr.stacks_addr, r->hdr.stacks_capacity,
+                               r->hdr.stack_entry_size, registry_keep_stack, err);
+}
+
+const struct heapsnap_stack *registry_stack(const registry *r, uint32_t id)
+{
+    size_t lo = 0, hi = r->nstacks;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r->stack_ids[mid] == id)
+            return &r->stacks[mid];
+        if (r->stack_ids[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+void registry_free(registry *r)
+{
+    if (r == NULL)
+        return;
+    free(r->live);
+    free(r->stacks);
+    free(r->stack_ids);
+    r->live = NULL;
+    r->stacks = NULL;
+    r->stack_ids = NULL;
+    r->nlive = r->nstacks = r->live_cap = r->stacks_cap = 0;
+}

@@ -1,0 +1,84 @@
+/* snapshot/report.c: what heapsnap prints about a snapshot (see report.h).
+ * stderr gets words for people; stdout gets JSON only when asked. */
+#include "report.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+const char *report_bytes(unsigned long long n, char *buf, size_t len)
+{
+    static const char *const units[] = {"KiB", "MiB", "GiB", "TiB"};
+    if (n < 1024) {
+        snprintf(buf, len, "%llu bytes", n);
+        return buf;
+    }
+    double v = (double)n / 1024.0;
+    size_t u = 0;
+    while (v >= 1024.0 && u + 1 < sizeof(units) / sizeof(units[0])) {
+        v /= 1024.0;
+        u++;
+    }
+    snprintf(buf, len, "%.1f %s", v, units[u]);
+    return buf;
+}
+
+void report_summary(FILE *f, const char *path, const snap_result *r)
+{
+    char inuse[32], unattr[32];
+    report_bytes(r->inuse_bytes, inuse, sizeof(inuse));
+    report_bytes(r->unattributed_bytes, unattr, sizeof(unattr));
+    fprintf(f,
+            "heapsnap: wrote %s: %s in use in %" PRIu64 " chunks (%s unattributed), %zu "
+            "threads paused %.1f ms\n",
+            path, inuse, r->inuse_chunks, unattr, r->nthreads, (double)r->pause_us / 1000.0);
+}
+
+/* A JSON string (paths may hold any byte but NUL). */
+static void report_json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(f, "\\%c", *p);
+        else if (*p < 0x20)
+            fprintf(f, "\\u%04x", *p);
+        else
+            fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
+void report_json(FILE *f, unsigned long index, const char *path, const char *threads_path,
+                 const snap_result *r)
+{
+    fprintf(f, "{\"index\":%lu,\"file\":", index);
+    report_json_string(f, path);
+    if (threads_path != NULL) {
+        fprintf(f, ",\"threads_file\":");
+        report_json_string(f, threads_path);
+    }
+    fprintf(f,
+            ",\"time_nanos\":%" PRId64 ",\"pause_us\":%" PRIu64 ",\"threads\":%zu"
+            ",\"busy_retries\":%u,\"hook\":%s,\"rate\":%" PRIu64 ",\"inuse_bytes\":%" PRIu64
+            ",\"inuse_chunks\":%" PRIu64 ",\"attributed_bytes\":%" PRIu64
+            ",\"attributed_chunks\":%" PRIu64 ",\"unattributed_bytes\":%" PRIu64
+            ",\"unattributed_chunks\":%" PRIu64 ",\"stale_entries\":%" PRIu64
+            ",\"torn_entries\":%" PRIu64 ",\"samples\":%zu}\n",
+            r->time_nanos, r->pause_us, r->nthreads, r->busy_retries,
+            r->hook_loaded ? "true" : "false", r->rate, r->inuse_bytes, r->inuse_chunks,
+            r->attributed_bytes, r->attributed_chunks, r->unattributed_bytes,
+            r->unattributed_chunks, r->stale_entries, r->torn_entries, r->nsamples);
+}
+
+void report_notices(FILE *f, const snap_result *r)
+{
+    static bool hook_done, layout_done;
+    if (r->notice_layout[0] != '\0' && !layout_done) {
+        fprintf(f, "heapsnap: %s\n", r->notice_layout);
+        layout_done = true;
+    }
+    if (r->notice_hook[0] != '\0' && !hook_done) {
+        fprintf(f, "heapsnap: %s\n", r->notice_hook);
+        hook_done = true;
+    }
+}

@@ -1,0 +1,338 @@
+/* snapshot/snapshot.c: one snapshot, as a script of the command's steps (see
+ * snapshot.h). Everything that can be done while the process runs -- libc's
+ * layout, the hook's registry address, the symbolizer's map -- is done before
+ * the stop; only the walk and the copy of the live table happen while stopped. */
+#include "snapshot.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "attribute.h"
+#include "heap_process.h"
+#include "heapprof.h"
+#include "pprof.h"
+#include "procmaps.h"
+#include "ptrace.h"
+#include "registry.h"
+#include "symbolize.h"
+
+#ifndef HS_VERSION
+#define HS_VERSION "unknown"
+#endif
+
+/* How often a busy heap (a thread inside malloc) is let run before giving up,
+ * and how long each time: 1 ms growing to 32 ms, about 1.5 s in all. */
+#define SNAP_BUSY_TRIES 60
+#define SNAP_BUSY_MIN_US 1000u
+#define SNAP_BUSY_MAX_US 32000u
+
+bool snap_process_gone(pid_t pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (f == NULL)
+        return true;
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    /* The state follows the last ')' (the command name may contain parentheses). */
+    const char *p = strrchr(buf, ')');
+    return p == NULL || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X';
+}
+
+typedef struct snap_chunks {
+    attr_chunk *v;
+    size_t n, cap;
+    bool oom;
+} snap_chunks;
+
+static int snap_collect(const gheap_chunk *c, void *arg)
+{
+    snap_chunks *cs = arg;
+    if (c->cls != GHEAP_INUSE && c->cls != GHEAP_MMAPPED)
+        return 0;
+    if (cs->n == cs->cap) {
+        size_t ncap = cs->cap ? cs->cap * 2 : 65536;
+        attr_chunk *nv = realloc(cs->v, ncap * sizeof(*nv));
+        if (nv == NULL) {
+            cs->oom = true;
+            return 1;
+        }
+        cs->v = nv;
+        cs->cap = ncap;
+    }
+    cs->v[cs->n++] = (attr_chunk){c->addr, c->size, c->cls == GHEAP_MMAPPED};
+    return 0;
+}
+
+static uint64_t snap_loc(void *arg, pprof_builder *b, uint64_t return_address)
+{
+    return sym_location(arg, b, return_address, true);
+}
+
+static int64_t snap_now_ns(clockid_t clk)
+{
+    struct timespec ts;
+    clock_gettime(clk, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* The stopped threads as the walker wants them. */
+static gheap_thread *snap_threads(const ptstop *s, size_t *n)
+{
+    *n = ptstop_nthreads(s);
+    gheap_thread *t = calloc(*n ? *n : 1, sizeof(*t));
+    if (t == NULL)
+        return NULL;
+    for (size_t i = 0; i < *n; i++) {
+        const ptstop_thread *p = ptstop_thread_at(s, i);
+        t[i] = (gheap_thread){p->tid, p->fs_base, &p->regs};
+    }
+    return t;
+}
+
+/* Stops every thread and lets them run briefly until the heap is quiet. On
+ * success the process is stopped and *threads describes it. */
+static ptstop *snap_stop_quiet(pid_t pid, hproc *h, gheap_thread **threads, size_t *nthreads,
+                               unsigned *retries, hs_err *err)
+{
+    ptstop *s = ptstop_stop_all(pid, err);
+    if (s == NULL)
+        return NULL;
+    unsigned delay = SNAP_BUSY_MIN_US;
+    char why[256] = "";
+    for (unsigned tries = 0;; tries++) {
+        *threads = snap_threads(s, nthreads);
+        if (*threads == NULL) {
+            hs_err_set(err, "out of memory while stopping process %d.", (int)pid);
+            break;
+        }
+        int busy = hproc_busy(h, *threads, *nthreads, why, sizeof(why), err);
+        if (busy == 0)
+            return s;
+        if (busy < 0)
+            break;
+        free(*threads);
+        *threads = NULL;
+        if (tries + 1 >= SNAP_BUSY_TRIES) {
+            hs_err_set(err,
+                       "the heap of process %d stayed busy through %u tries (%s); try again "
+                       "when it allocates less, or raise its priority over other work.",
+                       (int)pid, tries + 1, why);
+            break;
+        }
+        (*retries)++;
+        if (ptstop_resume_briefly(s, delay, err) != 0)
+            break;
+        delay = delay * 2 > SNAP_BUSY_MAX_US ? SNAP_BUSY_MAX_US : delay * 2;
+    }
+    free(*threads);
+    *threads = NULL;
+    ptstop_detach_all(s);
+    return NULL;
+}
+
+static void snap_comments(pprof_builder *b, pid_t pid, const char *exe, const snap_result *r,
+                          const gheap_report *rep, const char *layout, const registry *reg,
+                          const attr_totals *t)
+{
+    char when[64] = "";
+    time_t secs = (time_t)(r->time_nanos / 1000000000);
+    struct tm tm;
+    if (gmtime_r(&secs, &tm) != NULL)
+        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    pprof_add_comment(b, "heapsnap %s: heap of process %d (%s) at %s", HS_VERSION, (int)pid, exe,
+                      when);
+    pprof_add_comment(b, "pause: %.3f ms with %zu threads stopped (%u busy retries)",
+                      (double)r->pause_us / 1000.0, r->nthreads, r->busy_retries);
+    pprof_add_comment(b, "glibc layout: %s", layout);
+    pprof_add_comment(b,
+                      "arenas: %zu, system_mem %" PRIu64 " bytes; in use %" PRIu64
+                      " bytes in %" PRIu64 " chunks (of which mmapped %" PRIu64 " bytes in %" PRIu64
+                      " chunks)",
+                      rep->narenas, rep->total.arena, rep->inuse_bytes, r->inuse_chunks,
+                      rep->bytes[GHEAP_MMAPPED], rep->chunks[GHEAP_MMAPPED]);
+    pprof_add_comment(
+        b,
+        "free: tcache %" PRIu64 " bytes in %" PRIu64 ", fastbin %" PRIu64 " in %" PRIu64
+        ", unsorted %" PRIu64 " in %" PRIu64 ", smallbin %" PRIu64 " in %" PRIu64
+        ", largebin %" PRIu64 " in %" PRIu64 ", top %" PRIu64 " in %" PRIu64,
+        rep->bytes[GHEAP_TCACHE], rep->chunks[GHEAP_TCACHE], rep->bytes[GHEAP_FASTBIN],
+        rep->chunks[GHEAP_FASTBIN], rep->bytes[GHEAP_UNSORTED], rep->chunks[GHEAP_UNSORTED],
+        rep->bytes[GHEAP_SMALLBIN], rep->chunks[GHEAP_SMALLBIN], rep->bytes[GHEAP_LARGEBIN],
+        rep->chunks[GHEAP_LARGEBIN], rep->bytes[GHEAP_TOP], rep->chunks[GHEAP_TOP]);
+    pprof_add_comment(b,
+                      "mallinfo2: arena %" PRIu64 " uordblks %" PRIu64 " fordblks %" PRIu64
+                      " hblks %" PRIu64 " hblkhd %" PRIu64 " (tcache chunks count as used "
+                      "there and as free here)",
+                      rep->total.arena, rep->total.uordblks, rep->total.fordblks, rep->total.hblks,
+                      rep->total.hblkhd);
+    if (reg != NULL)
+        pprof_add_comment(b,
+                          "hook: %s, rate %" PRIu64 "; live entries %zu (stale %" PRIu64
+                          ", duplicate %" PRIu64 ", torn %" PRIu64 ", unknown stack %" PRIu64
+                          "); stacks %zu (torn %" PRIu64 "); dropped samples %" PRIu64,
+                          reg->path, reg->hdr.rate, reg->nlive, t->stale_entries,
+                          t->duplicate_entries, reg->torn_live, t->unknown_stack, reg->nstacks,
+                          reg->torn_stacks, reg->hdr.dropped_stacks + reg->hdr.dropped_live);
+    else
+        pprof_add_comment(b, "hook: not loaded; every chunk is under an [unattributed ...] "
+                             "size class (LD_PRELOAD=libheapsnap.so adds call sites)");
+    pprof_add_comment(
+        b,
+        "reconciliation: inuse_space %" PRId64 " = attributed %" PRId64 " (estimate for %" PRIu64
+        " recorded chunks of %" PRIu64 " bytes) + unattributed %" PRIu64 "; walker in use %" PRIu64,
+        t->estimated_bytes + (int64_t)t->unattributed_bytes, t->estimated_bytes,
+        t->attributed_chunks, t->attributed_bytes, t->unattributed_bytes, rep->inuse_bytes);
+    for (size_t i = 0; i < rep->ndiags && i < 16; i++)
+        pprof_add_comment(b, "walk: %s", rep->diags[i]);
+    if (rep->ndiags > 16)
+        pprof_add_comment(b, "walk: %zu more diagnostics", rep->ndiags - 16);
+}
+
+static snap_status snap_fail(pid_t pid, hs_err *err)
+{
+    if (snap_process_gone(pid)) {
+        hs_err_set(err,
+                   "process %d exited during the snapshot, so nothing was written; "
+                   "take the snapshot while it runs.",
+                   (int)pid);
+        return SNAP_GONE;
+    }
+    return SNAP_FAILED;
+}
+
+snap_status snap_take(pid_t pid, const char *out_path, const char *threads_path, snap_result *res,
+                      hs_err *err)
+{
+    memset(res, 0, sizeof(*res));
+    if (snap_process_gone(pid)) {
+        hs_err_set(err, "no process with PID %d is running; check the PID with ps or pgrep.",
+                   (int)pid);
+        return SNAP_GONE;
+    }
+    snap_status st = SNAP_FAILED;
+    hproc *h = NULL;
+    procmaps *maps = NULL;
+    sym_ctx *sym = NULL;
+    ptstop *stop = NULL;
+    gheap_thread *threads = NULL;
+    size_t nthreads = 0;
+    snap_chunks chunks = {0};
+    gheap_report rep;
+    memset(&rep, 0, sizeof(rep));
+    registry reg;
+    memset(&reg, 0, sizeof(reg));
+    bool hook = false;
+    pprof_builder *b = NULL;
+    char exe[4096] = "?";
+
+    /* Before the stop: everything that only needs the process's map. */
+    h = hproc_open(pid, err);
+    if (h == NULL)
+        goto fail;
+    const char *layout = hproc_layout_source(h);
+    if (strncmp(layout, "built-in", 8) == 0)
+        snprintf(res->notice_layout, sizeof(res->notice_layout),
+                 "libc debug info is missing, so the heap layout comes from the %s; install "
+                 "libc6-dbg for the layout from libc's own DWARF.",
+                 layout);
+    maps = procmaps_read(pid, err);
+    if (maps == NULL)
+        goto fail;
+    if (maps->n > 0) {
+        char link[64];
+        snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
+        ssize_t n = readlink(link, exe, sizeof(exe) - 1);
+        exe[n > 0 ? n : 0] = '\0';
+    }
+    int found = registry_locate(pid, maps, &reg, err);
+    if (found < 0)
+        goto fail;
+    hook = found == 1;
+    if (!hook)
+        snprintf(res->notice_hook, sizeof(res->notice_hook),
+                 "process %d runs without libheapsnap.so, so the profile is a census by chunk "
+                 "size; start it with LD_PRELOAD=libheapsnap.so to see the call sites.",
+                 (int)pid);
+    sym = sym_open(pid, err);
+    if (sym == NULL)
+        goto fail;
+
+    /* The stop: walk, copy the hook's tables, resume. */
+    stop = snap_stop_quiet(pid, h, &threads, &nthreads, &res->busy_retries, err);
+    if (stop == NULL)
+        goto fail;
+    res->time_nanos = snap_now_ns(CLOCK_REALTIME);
+    res->nthreads = nthreads;
+    int walked = hproc_walk(h, threads, nthreads, snap_collect, &chunks, &rep, err);
+    int copied = 0;
+    if (walked == 0 && !chunks.oom && hook) {
+        copied = registry_read_live(&reg, err);
+        if (copied == 0)
+            copied = registry_read_stacks(&reg, err);
+    }
+    int64_t t0 = snap_now_ns(CLOCK_MONOTONIC);
+    res->pause_us = ptstop_pause_us(stop);
+    ptstop_detach_all(stop);
+    stop = NULL;
+    res->pause_us += (uint64_t)(snap_now_ns(CLOCK_MONOTONIC) - t0) / 1000;
+    if (walked != 0 || copied != 0)
+        goto fail;
+    if (chunks.oom) {
+        hs_err_set(err, "out of memory while recording the chunks of process %d.", (int)pid);
+        goto fail;
+    }
+
+    /* After the stop: attribute, symbolize, write. */
+    res->hook_loaded = hook;
+    res->rate = hook ? reg.hdr.rate : 0;
+    b = heapprof_new(hook && reg.hdr.rate > 0 ? (int64_t)reg.hdr.rate : 1, res->time_nanos);
+    if (b == NULL) {
+        hs_err_set(err, "out of memory while building the profile.");
+        goto fail;
+    }
+    attr_totals tot;
+    if (attr_build(b, chunks.v, chunks.n, hook ? &reg : NULL, snap_loc, sym, &tot, err) != 0)
+        goto fail;
+    res->inuse_bytes = rep.inuse_bytes;
+    res->inuse_chunks = tot.chunks;
+    res->attributed_bytes = tot.attributed_bytes;
+    res->attributed_chunks = tot.attributed_chunks;
+    res->unattributed_bytes = tot.unattributed_bytes;
+    res->unattributed_chunks = tot.unattributed_chunks;
+    res->stale_entries = tot.stale_entries;
+    res->torn_entries = hook ? reg.torn_live + reg.torn_stacks : 0;
+    res->nsamples = pprof_builder_nsamples(b);
+    snap_comments(b, pid, exe, res, &rep, layout, hook ? &reg : NULL, &tot);
+    if (pprof_write_file(b, out_path, err) != 0)
+        goto fail_keep;
+    (void)threads_path;
+    st = SNAP_OK;
+    goto out;
+
+fail:
+    st = snap_fail(pid, err);
+    goto out;
+fail_keep:
+    st = SNAP_FAILED;
+out:
+    if (stop != NULL)
+        ptstop_detach_all(stop);
+    free(threads);
+    free(chunks.v);
+    gheap_report_free(&rep);
+    registry_free(&reg);
+    pprof_builder_free(b);
+    sym_close(sym);
+    procmaps_free(maps);
+    hproc_close(h);
+    return st;
+}
