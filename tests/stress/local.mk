@@ -1,0 +1,1 @@
+# tests/stress/: the reliability module's stress suite (make check-stress).
