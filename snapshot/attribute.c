@@ -9,6 +9,7 @@
  * chunk sizes (header included), as Go reports size-class bytes. */
 #include "attribute.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,7 +149,7 @@ static int attr_emit_stack(pprof_builder *b, const struct heapsnap_stack *st, in
     /* The hook counts requested bytes; turn them into chunk bytes like the in-use side:
      * by the ratio seen in the live chunks, else by the average request's chunk. */
     if (raw_req > 0)
-        ab = (int64_t)((double)ab * (double)raw_chunk / (double)raw_req);
+        ab = (int64_t)llround((double)ab * (double)raw_chunk / (double)raw_req);
     else if (ao > 0)
         ab = ao * (int64_t)attr_request2size((uint64_t)(ab / ao));
     if (ao < io)

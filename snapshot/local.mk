@@ -12,3 +12,21 @@ heapsnap_SOURCES += snapshot/report.c snapshot/report.h
 heapsnap_SOURCES += snapshot/duration.c snapshot/duration.h
 heapsnap_SOURCES += snapshot/outpattern.c snapshot/outpattern.h
 include snapshot/walker.mk
+
+# Tests of the snapshot command (unit: attribution, durations, patterns;
+# integration: live processes with and without the hook).
+check_PROGRAMS += tests/unit/test_attribute tests/unit/test_snapcli tests/progs/snap_leaker
+TESTS += tests/unit/test_attribute tests/unit/test_snapcli
+tests_unit_test_attribute_SOURCES = tests/unit/test_attribute.c snapshot/attribute.c \
+	snapshot/attribute.h snapshot/registry.c snapshot/registry.h
+tests_unit_test_attribute_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/snapshot
+tests_unit_test_attribute_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_attribute_LDADD = lib/libhs.la $(CMOCKA_LIBS)
+tests_unit_test_snapcli_SOURCES = tests/unit/test_snapcli.c snapshot/duration.c \
+	snapshot/duration.h snapshot/outpattern.c snapshot/outpattern.h
+tests_unit_test_snapcli_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/snapshot
+tests_unit_test_snapcli_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_snapcli_LDADD = lib/libhs.la $(CMOCKA_LIBS)
+tests_progs_snap_leaker_SOURCES = tests/progs/snap_leaker.c
+tests_progs_snap_leaker_CFLAGS = -O2 -g -pthread
+tests_progs_snap_leaker_LDFLAGS = -pthread
