@@ -14,7 +14,7 @@ CLEANFILES += $(FUZZ_TARGETS)
 
 fuzz: $(FUZZ_TARGETS)
 tests/fuzz/fuzz_%: $(top_srcdir)/tests/fuzz/fuzz_%.c $(FUZZ_LIBSRC) $(BUILT_SOURCES)
-	$(AM_V_GEN)$(CLANG) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_LIBSRC) $(FUZZ_EXTRA_$*) $(HS_DEP_LIBS)
+	$(AM_V_GEN)$(MKDIR_P) tests/fuzz && $(CLANG) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_LIBSRC) $(FUZZ_EXTRA_$*) $(HS_DEP_LIBS)
 
 fuzz-smoke: fuzz
 	$(SHELL) $(top_srcdir)/tests/fuzz/run-smoke.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
