@@ -1,1 +1,3 @@
-# man/: fragment of the top-level Makefile.am (owned by its module).
+# man/: the manual pages, installed by make install and linted by
+# tests/integration/man_pages.sh (mandoc -Tlint; every --help option documented).
+dist_man_MANS += man/heapsnap.7
