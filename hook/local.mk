@@ -1,1 +1,34 @@
-# hook/: fragment of the top-level Makefile.am (owned by its module).
+# hook/: libheapsnap.so, the in-process hook (LD_PRELOAD or -lheapsnap): Go-style
+# allocation sampling, the registry heapsnap reads, and the /debug/pprof endpoint.
+# Never built with sanitizers: it runs inside arbitrary host processes.
+lib_LTLIBRARIES += libheapsnap.la
+libheapsnap_la_SOURCES = hook/heapsnap.h hook/heapsnap_registry.h hook/hook_internal.h \
+	hook/hook_malloc.c hook/hook_init.c \
+	hook/hook_sampler.c hook/hook_sampler.h \
+	hook/hook_tables.c hook/hook_tables.h \
+	hook/hook_stack.c hook/hook_stack.h \
+	hook/hook_profile.c hook/hook_profile.h \
+	hook/hook_http.c hook/http_parse.c hook/http_parse.h
+libheapsnap_la_CFLAGS = $(HS_WARN_CFLAGS) $(HS_DEP_CFLAGS) -fvisibility=hidden
+# The version script keeps everything but the interface local; -z nodelete
+# because interposed malloc must outlive any dlclose.
+libheapsnap_la_LDFLAGS = -version-info 0:0:0 -no-undefined \
+	-Wl,--version-script=$(srcdir)/hook/libheapsnap.map -Wl,-z,nodelete
+libheapsnap_la_LIBADD = lib/libhs_nosan.la $(LIBUNWIND_LIBS) $(HS_DEP_LIBS) -lstdc++ -ldl -lpthread
+EXTRA_libheapsnap_la_DEPENDENCIES = hook/libheapsnap.map
+EXTRA_DIST += hook/libheapsnap.map
+include_HEADERS += hook/heapsnap.h hook/heapsnap_registry.h
+pkgconfig_DATA = libheapsnap.pc
+
+# Unit tests: sampler, tables, request parser, built without preloading.
+check_PROGRAMS += tests/unit/test_hook_sampler tests/unit/test_hook_tables tests/unit/test_http_parse
+TESTS += tests/unit/test_hook_sampler tests/unit/test_hook_tables tests/unit/test_http_parse
+tests_unit_test_hook_sampler_SOURCES = tests/unit/test_hook_sampler.c hook/hook_sampler.c hook/hook_sampler.h
+tests_unit_test_hook_sampler_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_hook_sampler_LDADD = $(CMOCKA_LIBS) -lm
+tests_unit_test_hook_tables_SOURCES = tests/unit/test_hook_tables.c hook/hook_tables.c hook/hook_tables.h
+tests_unit_test_hook_tables_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_hook_tables_LDADD = $(CMOCKA_LIBS)
+tests_unit_test_http_parse_SOURCES = tests/unit/test_http_parse.c hook/http_parse.c hook/http_parse.h
+tests_unit_test_http_parse_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_http_parse_LDADD = $(CMOCKA_LIBS)

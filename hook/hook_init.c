@@ -1,0 +1,142 @@
+/* hook/hook_init.c: start-up and fork handling of libheapsnap: reads the
+ * environment, maps the registry tables, publishes the registry, and keeps the
+ * tables consistent across fork(). Sampling starts when the constructor has
+ * run, so allocations of other constructors (and main's) are recorded. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "heapsnap.h"
+#include "hook_internal.h"
+#include "hook_stack.h"
+
+#define FILTER_BITS 20
+#define DEFAULT_STACKS (1u << 15)
+#define DEFAULT_LIVE (1u << 18)
+#define DEFAULT_LIVE_DENSE (1u << 22) /* for rates below 4096: many more samples */
+#define MAX_TABLE_ENTRIES (1u << 26)
+
+static uint8_t filter_mem[1u << FILTER_BITS];
+
+HOOK_EXPORT struct heapsnap_registry heapsnap_registry;
+struct hook_tables hook_tables = {.filter = filter_mem, .filter_shift = 64 - FILTER_BITS};
+uint64_t hook_rate = HOOK_RATE_DEFAULT;
+int hook_ready;
+pthread_rwlock_t hook_fork_lock = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
+
+static void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void warn(const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    if (n > 0) {
+        ssize_t r = write(2, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+        (void)r;
+    }
+}
+
+/* A non-negative integer from the environment, or def (with a warning when
+ * the variable is set but not a number). */
+static uint64_t env_u64(const char *name, uint64_t def, uint64_t max)
+{
+    const char *s = getenv(name);
+    if (!s || !*s)
+        return def;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end || *s == '-' || v > max) {
+        warn("libheapsnap: %s=%s is not a number in [0, %llu]; using %llu. Set it to a byte "
+             "count.\n",
+             name, s, (unsigned long long)max, (unsigned long long)def);
+        return def;
+    }
+    return v;
+}
+
+static void fork_prepare(void)
+{
+    pthread_rwlock_wrlock(&hook_fork_lock);
+}
+
+static void fork_parent(void)
+{
+    pthread_rwlock_unlock(&hook_fork_lock);
+}
+
+/* Only the forking thread lives on in the child, and it holds the lock under a
+ * thread id that changed: start from a fresh lock. The tables stay: the
+ * child's heap is a copy of the parent's, sampled blocks included. */
+static void fork_child(void)
+{
+    hook_fork_lock = (pthread_rwlock_t)PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
+    heapsnap_registry.hook_pid = (uint64_t)getpid();
+    hook_thread.sampler.rng = 0; /* reseed: do not replay the parent's draws */
+    hook_http_atfork_child();
+}
+
+static void map_tables(void)
+{
+    uint64_t nstacks = env_u64("HEAPSNAP_MAX_STACKS", DEFAULT_STACKS, MAX_TABLE_ENTRIES);
+    uint64_t nlive = env_u64("HEAPSNAP_MAX_LIVE",
+                             hook_rate && hook_rate < 4096 ? DEFAULT_LIVE_DENSE : DEFAULT_LIVE,
+                             MAX_TABLE_ENTRIES);
+    if (nstacks < 1)
+        nstacks = 1;
+    if (nlive < 1)
+        nlive = 1;
+    size_t bytes = hook_tables_bytes(nstacks, nlive);
+    void *mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                     -1, 0);
+    if (mem == MAP_FAILED) {
+        warn("libheapsnap: cannot map %zu bytes for the registry tables (%s); nothing will be "
+             "recorded. Lower HEAPSNAP_MAX_LIVE / HEAPSNAP_MAX_STACKS.\n",
+             bytes, strerror(errno));
+        hook_rate = 0;
+        return;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    heapsnap_registry.start_time_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    heapsnap_registry.hook_pid = (uint64_t)getpid();
+    hook_tables_init(&hook_tables, &heapsnap_registry, mem, nstacks, nlive, filter_mem,
+                     FILTER_BITS, hook_rate);
+}
+
+__attribute__((constructor)) static void hook_start(void)
+{
+    hook_rate = env_u64("HEAPSNAP_RATE", HOOK_RATE_DEFAULT, (uint64_t)1 << 40);
+    map_tables();
+    hook_stack_init();
+    pthread_atfork(fork_prepare, fork_parent, fork_child);
+    if (hook_rate != 0)
+        __atomic_store_n(&hook_ready, 1, __ATOMIC_RELEASE);
+
+    const char *addr = getenv("HEAPSNAP_HTTP");
+    if (addr && *addr && heapsnap_http_start(addr) != 0) {
+        int e = errno;
+        warn("libheapsnap: cannot serve /debug/pprof on %s: %s%s\n", addr, strerror(e),
+             e == EACCES  ? " (not a loopback address; set HEAPSNAP_HTTP_ALLOW_REMOTE=1 to allow)"
+             : e == EINVAL ? " (expected HOST:PORT, e.g. 127.0.0.1:6060)"
+             : e == EADDRINUSE ? " (pick another port)"
+                               : "");
+    }
+}
+
+HOOK_EXPORT uint64_t heapsnap_rate(void)
+{
+    return hook_rate;
+}
+
+HOOK_EXPORT const char *heapsnap_version(void)
+{
+    return HS_VERSION;
+}

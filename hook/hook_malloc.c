@@ -1,0 +1,398 @@
+/* hook/hook_malloc.c: the interposed allocator entry points. Each one forwards
+ * to the real allocator; the unsampled path costs a subtraction and a branch
+ * (allocation) or a byte load and a branch (free). Before dlsym has found the
+ * real functions, requests are served from a static bootstrap buffer, which is
+ * how dlsym's own calloc gets its memory. */
+#include <dlfcn.h>
+#include <errno.h>
+#include <malloc.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hook_internal.h"
+#include "hook_stack.h"
+
+#define LIKELY(x) __builtin_expect(!!(x), 1)
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+__thread struct hook_thread hook_thread __attribute__((tls_model("initial-exec")));
+
+/* ---- bootstrap: memory for dlsym before malloc exists ---- */
+
+#define BOOT_SIZE (64 * 1024)
+static char boot_buf[BOOT_SIZE] __attribute__((aligned(64)));
+static size_t boot_used;
+
+static bool boot_owns(const void *p)
+{
+    return (const char *)p >= boot_buf && (const char *)p < boot_buf + BOOT_SIZE;
+}
+
+/* Bump allocation; a 16-byte header keeps the size for realloc and
+ * malloc_usable_size. Blocks are never reused, so they stay zeroed (calloc). */
+static void *boot_alloc(size_t n, size_t align)
+{
+    if (align < 16)
+        align = 16;
+    size_t used = __atomic_load_n(&boot_used, __ATOMIC_RELAXED);
+    for (;;) {
+        size_t start = (used + 16 + align - 1) & ~(align - 1);
+        if (align > BOOT_SIZE || n > BOOT_SIZE || start + n > BOOT_SIZE) {
+            errno = ENOMEM;
+            return NULL;
+        }
+        if (__atomic_compare_exchange_n(&boot_used, &used, start + n, true, __ATOMIC_RELAXED,
+                                        __ATOMIC_RELAXED)) {
+            char *p = boot_buf + start;
+            memcpy(p - 8, &n, sizeof(n));
+            /* Make free() take its slow path for this address, where it is
+             * recognised and ignored instead of reaching glibc. */
+            hook_tables.filter[hook_addr_hash((uint64_t)(uintptr_t)p) >> hook_tables.filter_shift] =
+                255;
+            return p;
+        }
+    }
+}
+
+static size_t boot_size(const void *p)
+{
+    size_t n;
+    memcpy(&n, (const char *)p - 8, sizeof(n));
+    return n;
+}
+
+/* ---- resolving the real allocator ---- */
+
+static void *early_malloc(size_t n);
+static void early_free(void *p);
+static void *early_calloc(size_t a, size_t b);
+static void *early_realloc(void *p, size_t n);
+static void *early_memalign(size_t al, size_t n);
+static int early_posix_memalign(void **out, size_t al, size_t n);
+static void *early_aligned_alloc(size_t al, size_t n);
+static void *early_valloc(size_t n);
+static void *early_pvalloc(size_t n);
+static size_t early_usable(void *p);
+
+struct hook_real hook_real = {
+    early_malloc,   early_free,   early_calloc,  early_realloc, early_memalign,
+    early_posix_memalign, early_aligned_alloc, early_valloc, early_pvalloc, early_usable,
+};
+
+enum { RESOLVE_NONE, RESOLVE_RUNNING, RESOLVE_DONE };
+static int resolve_state;
+
+static void die(const char *msg)
+{
+    ssize_t r = write(2, msg, strlen(msg));
+    (void)r;
+    abort();
+}
+
+#define NEXT(field, name)                                                                          \
+    do {                                                                                           \
+        r.field = dlsym(RTLD_NEXT, name);                                                          \
+        if (!r.field)                                                                              \
+            die("libheapsnap: dlsym(RTLD_NEXT, \"" name "\") failed: load libheapsnap.so "          \
+                "before glibc (LD_PRELOAD or -lheapsnap) in a glibc process.\n");                  \
+    } while (0)
+
+/* Returns true when the real functions are available; false while this very
+ * thread is inside dlsym (the caller then uses the bootstrap buffer). */
+static bool resolve(void)
+{
+    if (LIKELY(__atomic_load_n(&resolve_state, __ATOMIC_ACQUIRE) == RESOLVE_DONE))
+        return true;
+    if (hook_thread.resolving)
+        return false;
+    int expect = RESOLVE_NONE;
+    if (__atomic_compare_exchange_n(&resolve_state, &expect, RESOLVE_RUNNING, false,
+                                    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        struct hook_real r;
+        hook_thread.resolving = 1;
+        NEXT(malloc, "malloc");
+        NEXT(free, "free");
+        NEXT(calloc, "calloc");
+        NEXT(realloc, "realloc");
+        NEXT(memalign, "memalign");
+        NEXT(posix_memalign, "posix_memalign");
+        NEXT(aligned_alloc, "aligned_alloc");
+        NEXT(valloc, "valloc");
+        NEXT(pvalloc, "pvalloc");
+        NEXT(malloc_usable_size, "malloc_usable_size");
+        hook_thread.resolving = 0;
+        hook_real = r;
+        __atomic_store_n(&resolve_state, RESOLVE_DONE, __ATOMIC_RELEASE);
+        return true;
+    }
+    while (__atomic_load_n(&resolve_state, __ATOMIC_ACQUIRE) != RESOLVE_DONE)
+        sched_yield();
+    return true;
+}
+
+static void *early_malloc(size_t n)
+{
+    return resolve() ? hook_real.malloc(n) : boot_alloc(n, 16);
+}
+
+static void early_free(void *p)
+{
+    if (boot_owns(p))
+        return;
+    if (resolve())
+        hook_real.free(p);
+}
+
+static void *early_calloc(size_t a, size_t b)
+{
+    size_t n;
+    if (resolve())
+        return hook_real.calloc(a, b);
+    if (__builtin_mul_overflow(a, b, &n)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return boot_alloc(n, 16);
+}
+
+static void *early_realloc(void *p, size_t n)
+{
+    if (resolve())
+        return hook_real.realloc(p, n);
+    void *q = boot_alloc(n, 16);
+    if (q && p)
+        memcpy(q, p, boot_size(p) < n ? boot_size(p) : n);
+    return q;
+}
+
+static void *early_memalign(size_t al, size_t n)
+{
+    return resolve() ? hook_real.memalign(al, n) : boot_alloc(n, al);
+}
+
+static int early_posix_memalign(void **out, size_t al, size_t n)
+{
+    if (resolve())
+        return hook_real.posix_memalign(out, al, n);
+    *out = boot_alloc(n, al);
+    return *out ? 0 : ENOMEM;
+}
+
+static void *early_aligned_alloc(size_t al, size_t n)
+{
+    return resolve() ? hook_real.aligned_alloc(al, n) : boot_alloc(n, al);
+}
+
+static void *early_valloc(size_t n)
+{
+    return resolve() ? hook_real.valloc(n) : boot_alloc(n, 4096);
+}
+
+static void *early_pvalloc(size_t n)
+{
+    return resolve() ? hook_real.pvalloc(n) : boot_alloc((n + 4095) & ~(size_t)4095, 4096);
+}
+
+static size_t early_usable(void *p)
+{
+    if (boot_owns(p))
+        return boot_size(p);
+    return resolve() ? hook_real.malloc_usable_size(p) : 0;
+}
+
+/* ---- recording ---- */
+
+static bool table_lock(void)
+{
+    /* EDEADLK: this thread is forking and holds the lock for writing; every
+     * other thread is kept out, so it may go ahead. */
+    return pthread_rwlock_rdlock(&hook_fork_lock) == 0;
+}
+
+static void table_unlock(bool locked)
+{
+    if (locked)
+        pthread_rwlock_unlock(&hook_fork_lock);
+}
+
+/* The slow path of every allocation whose byte count crossed the thread's
+ * threshold: decide, and record p with the caller's stack if sampled. */
+static __attribute__((noinline)) void maybe_sample(void *p, size_t n)
+{
+    struct hook_thread *t = &hook_thread;
+    if (t->guard) {
+        /* The hook's own allocation; the countdown is restored on exit. */
+        t->sampler.countdown = HOOK_SAMPLE_NEVER;
+        return;
+    }
+    if (!__atomic_load_n(&hook_ready, __ATOMIC_ACQUIRE) || !p)
+        return; /* countdown stays <= 0: decide again once ready */
+    uint64_t seed = (uint64_t)(uintptr_t)t ^ __builtin_ia32_rdtsc();
+    if (!hook_sampler_decide(&t->sampler, hook_rate, n, seed))
+        return;
+    t->guard++;
+    int64_t saved = t->sampler.countdown;
+    uint64_t frames[HEAPSNAP_MAX_FRAMES];
+    uint32_t nframes = hook_stack_capture(frames);
+    bool locked = table_lock();
+    hook_record_alloc(&hook_tables, (uint64_t)(uintptr_t)p, n, frames, nframes);
+    table_unlock(locked);
+    t->sampler.countdown = saved;
+    t->guard--;
+}
+
+/* Forgets p if it is a sampled block; true if it was (entry in *out). */
+static bool forget(void *p, struct heapsnap_live *out)
+{
+    if (!hook_tables_maybe_live(&hook_tables, (uint64_t)(uintptr_t)p))
+        return false;
+    bool locked = table_lock();
+    bool was = hook_record_free(&hook_tables, (uint64_t)(uintptr_t)p, out);
+    table_unlock(locked);
+    return was;
+}
+
+/* ---- the interposed functions ---- */
+
+HOOK_EXPORT void *malloc(size_t n)
+{
+    if (LIKELY(!hook_sampler_tick(&hook_thread.sampler, n)))
+        return hook_real.malloc(n);
+    void *p = hook_real.malloc(n);
+    maybe_sample(p, n);
+    return p;
+}
+
+static __attribute__((noinline)) void free_slow(void *p)
+{
+    if (boot_owns(p))
+        return;
+    /* Out of the table before glibc may hand the address to another thread. */
+    forget(p, NULL);
+    hook_real.free(p);
+}
+
+HOOK_EXPORT void free(void *p)
+{
+    if (LIKELY(!hook_tables_maybe_live(&hook_tables, (uint64_t)(uintptr_t)p))) {
+        hook_real.free(p);
+        return;
+    }
+    free_slow(p);
+}
+
+HOOK_EXPORT void *calloc(size_t a, size_t b)
+{
+    size_t n;
+    if (UNLIKELY(__builtin_mul_overflow(a, b, &n)))
+        return hook_real.calloc(a, b); /* glibc sets ENOMEM */
+    if (LIKELY(!hook_sampler_tick(&hook_thread.sampler, n)))
+        return hook_real.calloc(a, b);
+    void *p = hook_real.calloc(a, b);
+    maybe_sample(p, n);
+    return p;
+}
+
+/* realloc is a free of the old block and an allocation of the new one, as the
+ * caller sees it (Go's append does the same). */
+static __attribute__((noinline)) void *realloc_slow(void *p, size_t n, bool tick)
+{
+    if (boot_owns(p)) {
+        void *q = malloc(n);
+        if (q)
+            memcpy(q, p, boot_size(p) < n ? boot_size(p) : n);
+        return q;
+    }
+    struct heapsnap_live old;
+    bool was = forget(p, &old);
+    void *q = hook_real.realloc(p, n);
+    if (!q && n != 0) {
+        /* Failed: the old block is still there, still sampled. */
+        if (was) {
+            bool locked = table_lock();
+            hook_unrecord_free(&hook_tables, &old);
+            table_unlock(locked);
+        }
+        return NULL;
+    }
+    if (tick)
+        maybe_sample(q, n);
+    return q;
+}
+
+HOOK_EXPORT void *realloc(void *p, size_t n)
+{
+    bool tick = hook_sampler_tick(&hook_thread.sampler, n);
+    if (LIKELY(!tick && !hook_tables_maybe_live(&hook_tables, (uint64_t)(uintptr_t)p)))
+        return hook_real.realloc(p, n);
+    return realloc_slow(p, n, tick);
+}
+
+HOOK_EXPORT void *reallocarray(void *p, size_t a, size_t b)
+{
+    size_t n;
+    if (__builtin_mul_overflow(a, b, &n)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    bool tick = hook_sampler_tick(&hook_thread.sampler, n);
+    if (LIKELY(!tick && !hook_tables_maybe_live(&hook_tables, (uint64_t)(uintptr_t)p)))
+        return hook_real.realloc(p, n);
+    return realloc_slow(p, n, tick);
+}
+
+HOOK_EXPORT void *memalign(size_t al, size_t n)
+{
+    void *p = hook_real.memalign(al, n);
+    if (UNLIKELY(hook_sampler_tick(&hook_thread.sampler, n)))
+        maybe_sample(p, n);
+    return p;
+}
+
+HOOK_EXPORT int posix_memalign(void **out, size_t al, size_t n)
+{
+    int rc = hook_real.posix_memalign(out, al, n);
+    if (UNLIKELY(hook_sampler_tick(&hook_thread.sampler, n)) && rc == 0)
+        maybe_sample(*out, n);
+    return rc;
+}
+
+HOOK_EXPORT void *aligned_alloc(size_t al, size_t n)
+{
+    void *p = hook_real.aligned_alloc(al, n);
+    if (UNLIKELY(hook_sampler_tick(&hook_thread.sampler, n)))
+        maybe_sample(p, n);
+    return p;
+}
+
+HOOK_EXPORT void *valloc(size_t n)
+{
+    void *p = hook_real.valloc(n);
+    if (UNLIKELY(hook_sampler_tick(&hook_thread.sampler, n)))
+        maybe_sample(p, n);
+    return p;
+}
+
+HOOK_EXPORT void *pvalloc(size_t n)
+{
+    void *p = hook_real.pvalloc(n);
+    if (UNLIKELY(hook_sampler_tick(&hook_thread.sampler, n)))
+        maybe_sample(p, n);
+    return p;
+}
+
+HOOK_EXPORT size_t malloc_usable_size(void *p)
+{
+    if (UNLIKELY(boot_owns(p)))
+        return boot_size(p);
+    return hook_real.malloc_usable_size(p);
+}
+
+void hook_thread_mark_own(void)
+{
+    hook_thread.guard = 1;
+    hook_thread.sampler.countdown = HOOK_SAMPLE_NEVER;
+}

@@ -1,0 +1,35 @@
+/* hook/hook_profile.h: heap profiles of the calling process built from the
+ * hook's tables, in Go's conventions: gzipped pprof (absolute or delta) and
+ * Go's debug=1 text format. Runs on the HTTP thread; allocates freely (the
+ * thread's allocations are never recorded). */
+#ifndef HOOK_PROFILE_H
+#define HOOK_PROFILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hs_error.h"
+#include "hook_tables.h"
+
+/* A copy of the stack table's counters at one instant. */
+struct hook_profile_snap {
+    struct hook_site *sites; /* ordered by id */
+    size_t n;
+    size_t torn;     /* entries skipped because they were being written */
+    int64_t time_ns; /* CLOCK_REALTIME of the copy */
+};
+
+int hook_profile_snap(const struct hook_tables *t, struct hook_profile_snap *out, hs_err *err);
+void hook_profile_snap_free(struct hook_profile_snap *s);
+
+/* Gzipped pprof heap profile of now; with base non-NULL, the delta now - base
+ * (Go's ?seconds=N). *out is malloc'd. */
+int hook_profile_pprof(const struct hook_profile_snap *now, const struct hook_profile_snap *base,
+                       uint64_t rate, uint8_t **out, size_t *outlen, hs_err *err);
+
+/* Go's legacy text heap profile (?debug=1): raw sampled counts, stacks with
+ * function+offset file:line comments. *out is malloc'd. */
+int hook_profile_text(const struct hook_profile_snap *now, const struct heapsnap_registry *reg,
+                      char **out, size_t *outlen, hs_err *err);
+
+#endif

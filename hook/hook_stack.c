@@ -1,0 +1,92 @@
+/* hook/hook_stack.c: unw_backtrace (DWARF CFI, cached per thread by
+ * libunwind, no frame pointers needed) plus trimming of the hook's own frames.
+ * Runs inside malloc with the re-entry guard set: it must not assume anything
+ * about the allocator. */
+#define UNW_LOCAL_ONLY
+#include "hook_stack.h"
+
+#include <dlfcn.h>
+#include <link.h>
+#include <libunwind.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "heapsnap_registry.h"
+
+/* Extra frames captured so that trimming still leaves a full 64. */
+#define CAPTURE_SLACK 8
+#define MAX_SKIP_RANGES 12
+
+struct range {
+    uint64_t lo, hi;
+};
+
+static struct range skip[MAX_SKIP_RANGES];
+static int nskip;
+
+/* Executable segments of the object containing self_addr. */
+static int find_self(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    uint64_t self = (uint64_t)(uintptr_t)arg;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+            continue;
+        uint64_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
+        if (self >= lo && self < hi) {
+            skip[0] = (struct range){lo, hi};
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* operator new and friends: for C++ the caller of new is the allocation site,
+ * as in tcmalloc's and Go's profiles. */
+static const char *const new_symbols[] = {
+    "_Znwm", "_Znam", "_ZnwmRKSt9nothrow_t", "_ZnamRKSt9nothrow_t",
+    "_ZnwmSt11align_val_t", "_ZnamSt11align_val_t", "_ZnwmSt11align_val_tRKSt9nothrow_t",
+    "_ZnamSt11align_val_tRKSt9nothrow_t",
+};
+
+void hook_stack_init(void)
+{
+    nskip = 0;
+    if (dl_iterate_phdr(find_self, (void *)(uintptr_t)&hook_stack_capture) > 0)
+        nskip = 1;
+    for (size_t i = 0; i < sizeof(new_symbols) / sizeof(new_symbols[0]); i++) {
+        void *sym = dlsym(RTLD_DEFAULT, new_symbols[i]);
+        Dl_info info;
+        const ElfW(Sym) *es = NULL;
+        if (!sym || !dladdr1(sym, &info, (void **)&es, RTLD_DL_SYMENT) || !es || !es->st_size)
+            continue;
+        uint64_t lo = (uint64_t)(uintptr_t)sym;
+        if (nskip < MAX_SKIP_RANGES)
+            skip[nskip++] = (struct range){lo, lo + es->st_size};
+    }
+}
+
+static bool skipped(uint64_t pc)
+{
+    for (int i = 0; i < nskip; i++)
+        if (pc >= skip[i].lo && pc < skip[i].hi)
+            return true;
+    return false;
+}
+
+uint32_t hook_stack_capture(uint64_t *frames)
+{
+    void *buf[HEAPSNAP_MAX_FRAMES + CAPTURE_SLACK];
+    int n = unw_backtrace(buf, HEAPSNAP_MAX_FRAMES + CAPTURE_SLACK);
+    int first = 0;
+    /* Frames of the hook, then of operator new, sit on top of the caller. The
+     * first frame is our own pc even before hook_stack_init ran. */
+    if (n > 0 && nskip == 0)
+        first = 1;
+    while (first < n && skipped((uint64_t)(uintptr_t)buf[first]))
+        first++;
+    uint32_t out = 0;
+    for (int i = first; i < n && out < HEAPSNAP_MAX_FRAMES; i++)
+        frames[out++] = (uint64_t)(uintptr_t)buf[i];
+    return out;
+}

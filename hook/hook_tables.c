@@ -1,0 +1,276 @@
+/* hook/hook_tables.c: lock-free writers and readers of the registry tables.
+ * Invariants: stack entries are insert-only (an id is forever); live slots
+ * never return to EMPTY (removal leaves a DELETED tombstone), so a lookup may
+ * stop at the first EMPTY slot; every entry is BUSY while its fields change. */
+#include "hook_tables.h"
+
+#include <string.h>
+
+#define LOAD(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define ADD(p, v) __atomic_fetch_add((p), (v), __ATOMIC_RELAXED)
+#define SUB(p, v) __atomic_fetch_sub((p), (v), __ATOMIC_RELAXED)
+
+static bool cas32(uint32_t *p, uint32_t expect, uint32_t want)
+{
+    return __atomic_compare_exchange_n(p, &expect, want, false, __ATOMIC_ACQUIRE,
+                                       __ATOMIC_RELAXED);
+}
+
+static uint64_t pow2_at_least(uint64_t n)
+{
+    uint64_t p = 1;
+    while (p < n)
+        p <<= 1;
+    return p;
+}
+
+static size_t stacks_bytes(uint64_t nstacks)
+{
+    return pow2_at_least(nstacks) * sizeof(struct heapsnap_stack);
+}
+
+size_t hook_tables_bytes(uint64_t nstacks, uint64_t nlive)
+{
+    return stacks_bytes(nstacks) + pow2_at_least(nlive) * sizeof(struct heapsnap_live);
+}
+
+void hook_tables_init(struct hook_tables *t, struct heapsnap_registry *reg, void *mem,
+                      uint64_t nstacks, uint64_t nlive, uint8_t *filter, unsigned filter_bits,
+                      uint64_t rate)
+{
+    uint64_t scap = pow2_at_least(nstacks), lcap = pow2_at_least(nlive);
+    t->reg = reg;
+    t->stacks = mem;
+    t->stack_mask = scap - 1;
+    t->live = (struct heapsnap_live *)((char *)mem + stacks_bytes(nstacks));
+    t->live_mask = lcap - 1;
+    t->filter = filter;
+    t->filter_shift = 64 - filter_bits;
+
+    reg->version = HEAPSNAP_REGISTRY_VERSION;
+    reg->header_size = sizeof(*reg);
+    reg->rate = rate;
+    reg->stacks_addr = (uint64_t)(uintptr_t)t->stacks;
+    reg->stacks_capacity = scap;
+    reg->stack_entry_size = sizeof(struct heapsnap_stack);
+    reg->live_addr = (uint64_t)(uintptr_t)t->live;
+    reg->live_capacity = lcap;
+    reg->live_entry_size = sizeof(struct heapsnap_live);
+    /* The magic last: a reader that sees it sees a complete header. */
+    STORE(&reg->magic, HEAPSNAP_REGISTRY_MAGIC);
+}
+
+uint64_t hook_frames_hash(const uint64_t *frames, uint32_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ULL ^ n;
+    for (uint32_t i = 0; i < n; i++) {
+        h ^= frames[i];
+        h *= 0x100000001b3ULL;
+        h ^= h >> 29;
+    }
+    return h;
+}
+
+static bool stack_equal(const struct heapsnap_stack *s, uint64_t hash, const uint64_t *frames,
+                        uint32_t n)
+{
+    return s->hash == hash && s->nframes == n && memcmp(s->frames, frames, n * 8) == 0;
+}
+
+int64_t hook_stack_intern(struct hook_tables *t, const uint64_t *frames, uint32_t n)
+{
+    if (n > HEAPSNAP_MAX_FRAMES)
+        n = HEAPSNAP_MAX_FRAMES;
+    uint64_t hash = hook_frames_hash(frames, n);
+    for (uint64_t i = 0; i < HOOK_STACK_PROBES && i <= t->stack_mask; i++) {
+        uint64_t slot = (hash + i) & t->stack_mask;
+        struct heapsnap_stack *s = &t->stacks[slot];
+        uint32_t st = LOAD(&s->state);
+        if (st == HEAPSNAP_STACK_EMPTY && cas32(&s->state, st, HEAPSNAP_STACK_BUSY)) {
+            s->hash = hash;
+            s->nframes = n;
+            memcpy(s->frames, frames, n * 8);
+            STORE(&s->state, HEAPSNAP_STACK_READY);
+            return (int64_t)slot;
+        }
+        /* Another thread may be writing this very stack: wait a little. A
+         * writer that never finishes (preempted for long) only costs a
+         * duplicate entry further on, never a wrong one. */
+        for (int spin = 0; spin < 1000 && (st = LOAD(&s->state)) == HEAPSNAP_STACK_BUSY; spin++)
+            __builtin_ia32_pause();
+        if (st == HEAPSNAP_STACK_READY && stack_equal(s, hash, frames, n))
+            return (int64_t)slot;
+    }
+    ADD(&t->reg->dropped_stacks, 1);
+    return -1;
+}
+
+static uint8_t *filter_cell(const struct hook_tables *t, uint64_t addr)
+{
+    return &t->filter[hook_addr_hash(addr) >> t->filter_shift];
+}
+
+static void filter_add(struct hook_tables *t, uint64_t addr)
+{
+    uint8_t *c = filter_cell(t, addr);
+    uint8_t v = __atomic_load_n(c, __ATOMIC_RELAXED);
+    while (v != 255 &&
+           !__atomic_compare_exchange_n(c, &v, v + 1, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        ;
+}
+
+static void filter_del(struct hook_tables *t, uint64_t addr)
+{
+    uint8_t *c = filter_cell(t, addr);
+    uint8_t v = __atomic_load_n(c, __ATOMIC_RELAXED);
+    /* A saturated count no longer knows how many entries share the cell. */
+    while (v != 255 && v != 0 &&
+           !__atomic_compare_exchange_n(c, &v, v - 1, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        ;
+}
+
+static bool live_insert(struct hook_tables *t, uint64_t addr, uint64_t size, uint32_t stack_id)
+{
+    uint64_t h = hook_addr_hash(addr) >> 20;
+    for (uint64_t i = 0; i < HOOK_LIVE_PROBES && i <= t->live_mask; i++) {
+        struct heapsnap_live *e = &t->live[(h + i) & t->live_mask];
+        uint32_t st = LOAD(&e->state);
+        if ((st == HEAPSNAP_LIVE_EMPTY || st == HEAPSNAP_LIVE_DELETED) &&
+            cas32(&e->state, st, HEAPSNAP_LIVE_BUSY)) {
+            e->stack_id = stack_id;
+            e->addr = addr;
+            e->size = size;
+            STORE(&e->state, HEAPSNAP_LIVE_USED);
+            return true;
+        }
+    }
+    return false;
+}
+
+bool hook_record_alloc(struct hook_tables *t, uint64_t addr, uint64_t size,
+                       const uint64_t *frames, uint32_t nframes)
+{
+    int64_t id = hook_stack_intern(t, frames, nframes);
+    if (id < 0)
+        return false;
+    /* The filter first: once addr is in the table, a free must find it. */
+    filter_add(t, addr);
+    if (!live_insert(t, addr, size, (uint32_t)id)) {
+        filter_del(t, addr);
+        ADD(&t->reg->dropped_live, 1);
+        return false;
+    }
+    struct heapsnap_stack *s = &t->stacks[id];
+    ADD(&s->alloc_objects, 1);
+    ADD(&s->alloc_bytes, size);
+    ADD(&t->reg->sampled_allocs, 1);
+    return true;
+}
+
+bool hook_record_free(struct hook_tables *t, uint64_t addr, struct heapsnap_live *out)
+{
+    uint64_t h = hook_addr_hash(addr) >> 20;
+    for (uint64_t i = 0; i < HOOK_LIVE_PROBES && i <= t->live_mask; i++) {
+        struct heapsnap_live *e = &t->live[(h + i) & t->live_mask];
+        uint32_t st = LOAD(&e->state);
+        if (st == HEAPSNAP_LIVE_EMPTY)
+            return false;
+        if (st != HEAPSNAP_LIVE_USED || e->addr != addr)
+            continue;
+        /* Only the thread freeing addr removes it, but the slot may have been
+         * recycled between our reads: own it, then check again. */
+        if (!cas32(&e->state, HEAPSNAP_LIVE_USED, HEAPSNAP_LIVE_BUSY))
+            continue;
+        if (e->addr != addr) {
+            STORE(&e->state, HEAPSNAP_LIVE_USED);
+            continue;
+        }
+        struct heapsnap_live copy = *e;
+        copy.state = HEAPSNAP_LIVE_USED;
+        STORE(&e->state, HEAPSNAP_LIVE_DELETED);
+        filter_del(t, addr);
+        struct heapsnap_stack *s = &t->stacks[copy.stack_id & t->stack_mask];
+        ADD(&s->free_objects, 1);
+        ADD(&s->free_bytes, copy.size);
+        if (out)
+            *out = copy;
+        return true;
+    }
+    return false;
+}
+
+void hook_unrecord_free(struct hook_tables *t, const struct heapsnap_live *e)
+{
+    struct heapsnap_stack *s = &t->stacks[e->stack_id & t->stack_mask];
+    SUB(&s->free_objects, 1);
+    SUB(&s->free_bytes, e->size);
+    filter_add(t, e->addr);
+    if (!live_insert(t, e->addr, e->size, e->stack_id)) {
+        /* No room to keep tracking it: account it as freed after all, which
+         * keeps in-use totals honest about what we can still see. */
+        filter_del(t, e->addr);
+        ADD(&s->free_objects, 1);
+        ADD(&s->free_bytes, e->size);
+        ADD(&t->reg->dropped_live, 1);
+    }
+}
+
+size_t hook_tables_read_sites(const struct hook_tables *t, struct hook_site *out, size_t max,
+                              size_t *torn)
+{
+    size_t n = 0, busy = 0;
+    for (uint64_t i = 0; i <= t->stack_mask && n < max; i++) {
+        const struct heapsnap_stack *s = &t->stacks[i];
+        uint32_t st = LOAD(&s->state);
+        if (st == HEAPSNAP_STACK_EMPTY)
+            continue;
+        if (st != HEAPSNAP_STACK_READY || s->nframes > HEAPSNAP_MAX_FRAMES) {
+            busy++;
+            continue;
+        }
+        if (!out) {
+            n++; /* counting only */
+            continue;
+        }
+        struct hook_site *o = &out[n++];
+        o->id = (uint32_t)i;
+        o->nframes = s->nframes;
+        memcpy(o->frames, s->frames, s->nframes * 8);
+        /* Frees before allocations: a free is counted after its allocation, so
+         * this order never sees more freed than allocated. */
+        o->free_objects = __atomic_load_n(&s->free_objects, __ATOMIC_ACQUIRE);
+        o->free_bytes = __atomic_load_n(&s->free_bytes, __ATOMIC_ACQUIRE);
+        o->alloc_objects = __atomic_load_n(&s->alloc_objects, __ATOMIC_ACQUIRE);
+        o->alloc_bytes = __atomic_load_n(&s->alloc_bytes, __ATOMIC_ACQUIRE);
+    }
+    if (torn)
+        *torn = busy;
+    return n;
+}
+
+size_t hook_tables_read_live(const struct hook_tables *t, struct heapsnap_live *out, size_t max,
+                             size_t *torn)
+{
+    size_t n = 0, busy = 0;
+    for (uint64_t i = 0; i <= t->live_mask && n < max; i++) {
+        const struct heapsnap_live *e = &t->live[i];
+        uint32_t st = LOAD(&e->state);
+        if (st == HEAPSNAP_LIVE_BUSY) {
+            busy++;
+            continue;
+        }
+        if (st != HEAPSNAP_LIVE_USED)
+            continue;
+        struct heapsnap_live copy = *e;
+        if (LOAD(&e->state) != HEAPSNAP_LIVE_USED || copy.stack_id > t->stack_mask) {
+            busy++;
+            continue;
+        }
+        copy.state = HEAPSNAP_LIVE_USED;
+        out[n++] = copy;
+    }
+    if (torn)
+        *torn = busy;
+    return n;
+}

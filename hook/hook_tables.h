@@ -1,0 +1,95 @@
+/* hook/hook_tables.h: the registry's tables (stack table with per-stack
+ * counters, live-allocation table) and the free-path filter, lock-free and
+ * bounded, over memory the caller provides (mmap in the hook, a buffer in unit
+ * tests). Writers follow the state-word protocol of heapsnap_registry.h. */
+#ifndef HOOK_TABLES_H
+#define HOOK_TABLES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "heapsnap_registry.h"
+
+/* Probes before a live insert gives up (counted in dropped_live). */
+#define HOOK_LIVE_PROBES 64
+/* Probes before a stack insert gives up (counted in dropped_stacks). */
+#define HOOK_STACK_PROBES 256
+
+struct hook_tables {
+    struct heapsnap_registry *reg; /* header: addresses, capacities, counters */
+    struct heapsnap_stack *stacks;
+    uint64_t stack_mask; /* capacity - 1 (capacity is a power of two) */
+    struct heapsnap_live *live;
+    uint64_t live_mask;
+    /* Counting filter over live addresses: filter[h(addr)] == 0 proves addr is
+     * not in the live table, so an unsampled free costs one byte load. Counts
+     * saturate at 255 and then stay (false positives only). */
+    uint8_t *filter;
+    unsigned filter_shift; /* 64 - log2(filter size) */
+};
+
+/* Bytes of memory hook_tables_init needs for the two tables (both capacities
+ * are rounded up to powers of two; the filter is separate). */
+size_t hook_tables_bytes(uint64_t nstacks, uint64_t nlive);
+
+/* Lays the tables out in mem (zeroed, hook_tables_bytes long, 64-byte aligned),
+ * fills reg's header, uses filter (zeroed, 1 << filter_bits bytes). */
+void hook_tables_init(struct hook_tables *t, struct heapsnap_registry *reg, void *mem,
+                      uint64_t nstacks, uint64_t nlive, uint8_t *filter, unsigned filter_bits,
+                      uint64_t rate);
+
+static inline uint64_t hook_addr_hash(uint64_t addr)
+{
+    return addr * 0x9E3779B97F4A7C15ULL;
+}
+
+/* False when addr is certainly not a sampled live allocation. */
+static inline bool hook_tables_maybe_live(const struct hook_tables *t, uint64_t addr)
+{
+    return __atomic_load_n(&t->filter[hook_addr_hash(addr) >> t->filter_shift],
+                           __ATOMIC_RELAXED) != 0;
+}
+
+uint64_t hook_frames_hash(const uint64_t *frames, uint32_t n);
+
+/* The id (table index) of the stack frames[0..n), inserted if new. -1 when the
+ * table has no room (dropped_stacks counted). */
+int64_t hook_stack_intern(struct hook_tables *t, const uint64_t *frames, uint32_t n);
+
+/* Records a sampled allocation: stack, live entry, counters. False when it was
+ * dropped (a table full; the matching dropped_* counter says which). */
+bool hook_record_alloc(struct hook_tables *t, uint64_t addr, uint64_t size,
+                       const uint64_t *frames, uint32_t nframes);
+
+/* Removes addr from the live table if it is there, counting the free against
+ * its stack. Returns true (and the removed entry in *out if non-NULL) when addr
+ * was a sampled allocation. */
+bool hook_record_free(struct hook_tables *t, uint64_t addr, struct heapsnap_live *out);
+
+/* Undoes hook_record_free for a block that turned out to stay allocated
+ * (realloc failed): re-inserts it and takes the free back. */
+void hook_unrecord_free(struct hook_tables *t, const struct heapsnap_live *e);
+
+/* ---- readers (in-process, concurrent with writers) ---- */
+
+/* A consistent copy of one stack entry. */
+struct hook_site {
+    uint32_t id;
+    uint32_t nframes;
+    uint64_t alloc_objects, alloc_bytes, free_objects, free_bytes;
+    uint64_t frames[HEAPSNAP_MAX_FRAMES];
+};
+
+/* Copies every READY stack entry into out (up to max), skipping entries being
+ * written (counted in *torn if non-NULL). Returns the number copied; with out
+ * NULL, only counts. */
+size_t hook_tables_read_sites(const struct hook_tables *t, struct hook_site *out, size_t max,
+                              size_t *torn);
+
+/* Copies every live entry in state USED into out (up to max); BUSY entries are
+ * skipped and counted in *torn. Returns the number copied. */
+size_t hook_tables_read_live(const struct hook_tables *t, struct heapsnap_live *out, size_t max,
+                             size_t *torn);
+
+#endif

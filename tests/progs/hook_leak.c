@@ -1,0 +1,84 @@
+/* tests/progs/hook_leak.c: a single-threaded program for the hook's tests. It
+ * allocates through every interposed function with known sizes (some blocks
+ * kept, some freed, one realloc'd until it moves), writes "ready" to the file
+ * named by argv[1], then waits to be killed. leak_malloc holds the most. */
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define NOINLINE __attribute__((noinline))
+
+void *volatile keep[2000];
+static int nkeep;
+
+NOINLINE void leak_malloc(void)
+{
+    for (int i = 0; i < 1000; i++) {
+        keep[nkeep] = malloc(4096);
+        memset(keep[nkeep++], 1, 4096);
+    }
+}
+
+NOINLINE void churn(void)
+{
+    for (int i = 0; i < 1000; i++) {
+        char *volatile p = malloc(4096);
+        p[0] = 1;
+        free(p);
+    }
+}
+
+NOINLINE void leak_calloc(void)
+{
+    for (int i = 0; i < 100; i++)
+        keep[nkeep++] = calloc(10, 100);
+}
+
+/* 16 bytes by malloc, then realloc'd to 32, 64, ... 65536: each realloc frees
+ * the old block and allocates the new one, as the caller sees it. */
+NOINLINE void grow_buffer(void)
+{
+    char *p = malloc(16);
+    for (size_t n = 32; n <= 65536; n *= 2) {
+        p = realloc(p, n);
+        memset(p, 2, n);
+    }
+    keep[nkeep++] = p;
+}
+
+NOINLINE void leak_aligned(void)
+{
+    for (int i = 0; i < 10; i++) {
+        void *p = NULL;
+        if (posix_memalign(&p, 64, 8192) == 0)
+            keep[nkeep++] = p;
+    }
+    for (int i = 0; i < 5; i++)
+        keep[nkeep++] = memalign(128, 100);
+    for (int i = 0; i < 5; i++)
+        keep[nkeep++] = aligned_alloc(256, 256);
+    for (int i = 0; i < 3; i++)
+        keep[nkeep++] = valloc(5000);
+    keep[nkeep++] = reallocarray(NULL, 7, 11);
+}
+
+int main(int argc, char **argv)
+{
+    leak_malloc();
+    churn();
+    leak_calloc();
+    grow_buffer();
+    leak_aligned();
+    /* malloc_usable_size still answers for hooked blocks. */
+    if (malloc_usable_size(keep[0]) < 4096)
+        return 1;
+    if (argc > 1) {
+        FILE *f = fopen(argv[1], "w");
+        fprintf(f, "ready %d\n", (int)getpid());
+        fclose(f);
+    }
+    for (;;)
+        pause();
+}

@@ -1,0 +1,226 @@
+/* tests/unit/test_hook_tables.c: hook/hook_tables -- stack dedup, live
+ * insert/remove with per-stack counters, bounded tables counting what they
+ * drop, readers skipping torn (BUSY) entries, and realloc-failure undo. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "hook_tables.h"
+
+struct fixture {
+    struct heapsnap_registry reg;
+    struct hook_tables t;
+    void *mem;
+    uint8_t filter[1 << 12];
+};
+
+static struct fixture *make(uint64_t nstacks, uint64_t nlive)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    f->mem = aligned_alloc(64, hook_tables_bytes(nstacks, nlive));
+    memset(f->mem, 0, hook_tables_bytes(nstacks, nlive));
+    hook_tables_init(&f->t, &f->reg, f->mem, nstacks, nlive, f->filter, 12, 4096);
+    return f;
+}
+
+static void destroy(struct fixture *f)
+{
+    free(f->mem);
+    free(f);
+}
+
+static void test_header(void **state)
+{
+    (void)state;
+    struct fixture *f = make(100, 1000);
+    assert_true(f->reg.magic == HEAPSNAP_REGISTRY_MAGIC);
+    assert_int_equal(f->reg.version, HEAPSNAP_REGISTRY_VERSION);
+    assert_int_equal(f->reg.header_size, sizeof(struct heapsnap_registry));
+    assert_int_equal(f->reg.rate, 4096);
+    assert_int_equal(f->reg.stacks_capacity, 128);
+    assert_int_equal(f->reg.live_capacity, 1024);
+    assert_int_equal(f->reg.stack_entry_size, sizeof(struct heapsnap_stack));
+    assert_int_equal(f->reg.live_entry_size, sizeof(struct heapsnap_live));
+    assert_true(f->reg.stacks_addr == (uint64_t)(uintptr_t)f->mem);
+    assert_true(f->reg.live_addr == (uint64_t)(uintptr_t)f->mem + 128 * sizeof(struct heapsnap_stack));
+    destroy(f);
+}
+
+static void test_stack_dedup(void **state)
+{
+    (void)state;
+    struct fixture *f = make(64, 64);
+    uint64_t a[3] = {0x1000, 0x2000, 0x3000}, b[3] = {0x1000, 0x2000, 0x3001};
+    int64_t ia = hook_stack_intern(&f->t, a, 3);
+    int64_t ib = hook_stack_intern(&f->t, b, 3);
+    int64_t ia2 = hook_stack_intern(&f->t, a, 3);
+    int64_t ishort = hook_stack_intern(&f->t, a, 2);
+    assert_true(ia >= 0 && ib >= 0 && ishort >= 0);
+    assert_int_equal(ia, ia2);
+    assert_true(ia != ib && ia != ishort && ib != ishort);
+    assert_int_equal(f->t.stacks[ia].state, HEAPSNAP_STACK_READY);
+    assert_int_equal(f->t.stacks[ia].nframes, 3);
+    assert_true(f->t.stacks[ib].frames[2] == 0x3001);
+    struct hook_site sites[8];
+    assert_int_equal(hook_tables_read_sites(&f->t, sites, 8, NULL), 3);
+    destroy(f);
+}
+
+static void test_alloc_free_counters(void **state)
+{
+    (void)state;
+    struct fixture *f = make(64, 64);
+    uint64_t st[2] = {0xabc, 0xdef};
+    assert_true(hook_record_alloc(&f->t, 0x10000, 100, st, 2));
+    assert_true(hook_record_alloc(&f->t, 0x20000, 300, st, 2));
+    assert_true(hook_tables_maybe_live(&f->t, 0x10000));
+    assert_false(hook_record_free(&f->t, 0x30000, NULL)); /* never sampled */
+    struct heapsnap_live e;
+    assert_true(hook_record_free(&f->t, 0x10000, &e));
+    assert_true(e.addr == 0x10000);
+    assert_int_equal(e.size, 100);
+    assert_false(hook_record_free(&f->t, 0x10000, NULL)); /* already gone */
+    assert_false(hook_tables_maybe_live(&f->t, 0x10000) && hook_record_free(&f->t, 0x10000, NULL));
+
+    struct hook_site s;
+    assert_int_equal(hook_tables_read_sites(&f->t, &s, 1, NULL), 1);
+    assert_int_equal(s.alloc_objects, 2);
+    assert_int_equal(s.alloc_bytes, 400);
+    assert_int_equal(s.free_objects, 1);
+    assert_int_equal(s.free_bytes, 100);
+    assert_int_equal(f->reg.sampled_allocs, 2);
+
+    struct heapsnap_live live[4];
+    assert_int_equal(hook_tables_read_live(&f->t, live, 4, NULL), 1);
+    assert_true(live[0].addr == 0x20000);
+    assert_int_equal(live[0].size, 300);
+    assert_int_equal(live[0].stack_id, s.id);
+    destroy(f);
+}
+
+static void test_unrecord_free(void **state)
+{
+    (void)state;
+    struct fixture *f = make(64, 64);
+    uint64_t st[1] = {0x42};
+    assert_true(hook_record_alloc(&f->t, 0x5000, 64, st, 1));
+    struct heapsnap_live e;
+    assert_true(hook_record_free(&f->t, 0x5000, &e));
+    hook_unrecord_free(&f->t, &e);
+    struct hook_site s;
+    hook_tables_read_sites(&f->t, &s, 1, NULL);
+    assert_int_equal(s.free_objects, 0);
+    assert_int_equal(s.free_bytes, 0);
+    assert_true(hook_record_free(&f->t, 0x5000, NULL));
+    destroy(f);
+}
+
+static void test_stack_table_full(void **state)
+{
+    (void)state;
+    struct fixture *f = make(4, 64);
+    for (uint64_t i = 0; i < 10; i++) {
+        uint64_t fr = 0x1000 + i;
+        bool ok = hook_record_alloc(&f->t, 0x100000 + i * 16, 8, &fr, 1);
+        assert_int_equal(ok, i < 4);
+    }
+    assert_int_equal(f->reg.dropped_stacks, 6);
+    assert_int_equal(f->reg.sampled_allocs, 4);
+    /* Known stacks still work when the table is full. */
+    uint64_t fr = 0x1000;
+    assert_true(hook_record_alloc(&f->t, 0x200000, 8, &fr, 1));
+    assert_int_equal(f->reg.dropped_stacks, 6);
+    destroy(f);
+}
+
+static void test_live_table_full(void **state)
+{
+    (void)state;
+    struct fixture *f = make(16, 8);
+    uint64_t fr = 0x77;
+    for (uint64_t i = 0; i < 20; i++)
+        assert_int_equal(hook_record_alloc(&f->t, 0x100000 + i * 32, 10, &fr, 1), i < 8);
+    assert_int_equal(f->reg.dropped_live, 12);
+    struct hook_site s;
+    hook_tables_read_sites(&f->t, &s, 1, NULL);
+    /* Dropped samples are not counted as allocations: a free of them could
+     * not be seen, and in-use would grow forever. */
+    assert_int_equal(s.alloc_objects, 8);
+    assert_int_equal(s.alloc_bytes, 80);
+    /* A freed slot is reused. */
+    assert_true(hook_record_free(&f->t, 0x100000, NULL));
+    assert_true(hook_record_alloc(&f->t, 0x900000, 10, &fr, 1));
+    destroy(f);
+}
+
+static void test_torn_entries_skipped(void **state)
+{
+    (void)state;
+    struct fixture *f = make(16, 16);
+    uint64_t a = 0x11, b = 0x22;
+    assert_true(hook_record_alloc(&f->t, 0x1000, 16, &a, 1));
+    assert_true(hook_record_alloc(&f->t, 0x2000, 32, &b, 1));
+    /* Freeze one stack entry and one live entry mid-update, as a reader that
+     * stopped the process between the writer's two stores would find them. */
+    int64_t ib = hook_stack_intern(&f->t, &b, 1);
+    f->t.stacks[ib].state = HEAPSNAP_STACK_BUSY;
+    f->t.stacks[ib].nframes = 9999; /* garbage that must not be read */
+    for (uint64_t i = 0; i <= f->t.live_mask; i++)
+        if (f->t.live[i].state == HEAPSNAP_LIVE_USED && f->t.live[i].addr == 0x1000)
+            f->t.live[i].state = HEAPSNAP_LIVE_BUSY;
+
+    struct hook_site sites[4];
+    size_t torn = 0;
+    assert_int_equal(hook_tables_read_sites(&f->t, sites, 4, &torn), 1);
+    assert_int_equal(torn, 1);
+    assert_true(sites[0].frames[0] == 0x11);
+    struct heapsnap_live live[4];
+    assert_int_equal(hook_tables_read_live(&f->t, live, 4, &torn), 1);
+    assert_int_equal(torn, 1);
+    assert_true(live[0].addr == 0x2000);
+    destroy(f);
+}
+
+static void test_filter_saturates(void **state)
+{
+    (void)state;
+    /* A 2-cell filter; only addresses of cell 0 are used. */
+    struct fixture *f = calloc(1, sizeof(*f));
+    f->mem = aligned_alloc(64, hook_tables_bytes(16, 1024));
+    memset(f->mem, 0, hook_tables_bytes(16, 1024));
+    hook_tables_init(&f->t, &f->reg, f->mem, 16, 1024, f->filter, 1, 1);
+    uint64_t addrs[300], fr = 1;
+    size_t n = 0;
+    for (uint64_t a = 0x10000; n < 300; a += 16)
+        if ((hook_addr_hash(a) >> 63) == 0)
+            addrs[n++] = a;
+    assert_false(hook_tables_maybe_live(&f->t, addrs[0]));
+    assert_true(hook_record_alloc(&f->t, addrs[0], 1, &fr, 1));
+    assert_true(hook_tables_maybe_live(&f->t, addrs[1]));
+    assert_true(hook_record_free(&f->t, addrs[0], NULL));
+    assert_false(hook_tables_maybe_live(&f->t, addrs[1]));
+    for (size_t i = 0; i < n; i++)
+        assert_true(hook_record_alloc(&f->t, addrs[i], 1, &fr, 1));
+    for (size_t i = 0; i < n; i++)
+        assert_true(hook_record_free(&f->t, addrs[i], NULL));
+    /* Saturated: stays set (false positives only, never a missed free). */
+    assert_int_equal(f->filter[0], 255);
+    assert_true(hook_tables_maybe_live(&f->t, addrs[0]));
+    destroy(f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_header),           cmocka_unit_test(test_stack_dedup),
+        cmocka_unit_test(test_alloc_free_counters), cmocka_unit_test(test_unrecord_free),
+        cmocka_unit_test(test_stack_table_full), cmocka_unit_test(test_live_table_full),
+        cmocka_unit_test(test_torn_entries_skipped), cmocka_unit_test(test_filter_saturates),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
