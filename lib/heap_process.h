@@ -30,10 +30,10 @@ typedef enum gheap_class {
 const char *gheap_class_name(gheap_class c); /* "inuse", "tcache", "fastbin", ... */
 
 typedef struct gheap_chunk {
-    uint64_t addr;  /* chunk header; the user pointer is addr + 16 */
-    uint64_t size;  /* chunksize (flags stripped) */
+    uint64_t addr; /* chunk header; the user pointer is addr + 16 */
+    uint64_t size; /* chunksize (flags stripped) */
     gheap_class cls;
-    int arena;      /* index into gheap_report.arenas; -1 for mmapped chunks */
+    int arena; /* index into gheap_report.arenas; -1 for mmapped chunks */
 } gheap_chunk;
 
 /* Called for every chunk in address order per region; return non-zero to stop. */
@@ -41,31 +41,30 @@ typedef int (*gheap_chunk_fn)(const gheap_chunk *c, void *arg);
 
 /* glibc's mallinfo2 fields, computed the way glibc does. */
 typedef struct gheap_mallinfo {
-    uint64_t arena, ordblks, smblks, hblks, hblkhd, usmblks, fsmblks, uordblks, fordblks,
-        keepcost;
+    uint64_t arena, ordblks, smblks, hblks, hblkhd, usmblks, fsmblks, uordblks, fordblks, keepcost;
 } gheap_mallinfo;
 
 typedef struct gheap_arena_report {
-    uint64_t addr;        /* malloc_state address in the target */
+    uint64_t addr; /* malloc_state address in the target */
     bool is_main;
-    size_t nheaps;        /* sbrk region (main) or heap_info count */
+    size_t nheaps; /* sbrk region (main) or heap_info count */
     uint64_t system_mem;
     uint64_t chunks[GHEAP_NCLASSES]; /* count per class (tcache counted in its chunk's arena) */
     uint64_t bytes[GHEAP_NCLASSES];  /* chunk bytes per class */
-    uint64_t overhead_bytes; /* heap_info/malloc_state headers, padding, fenceposts */
-    char diag[256];       /* "" or why this arena's walk ended early */
+    uint64_t overhead_bytes;         /* heap_info/malloc_state headers, padding, fenceposts */
+    char diag[256];                  /* "" or why this arena's walk ended early */
 } gheap_arena_report;
 
 typedef struct gheap_report {
-    gheap_mallinfo total;            /* reproduces the target's mallinfo2() */
+    gheap_mallinfo total; /* reproduces the target's mallinfo2() */
     gheap_arena_report *arenas;
     size_t narenas;
     uint64_t chunks[GHEAP_NCLASSES]; /* over all arenas + mmapped */
     uint64_t bytes[GHEAP_NCLASSES];
-    uint64_t inuse_bytes;            /* Σ chunk bytes of in-use + mmapped chunks */
-    size_t ndiags;                   /* diagnostics (corrupt headers...) */
+    uint64_t inuse_bytes; /* Σ chunk bytes of in-use + mmapped chunks */
+    size_t ndiags;        /* diagnostics (corrupt headers...) */
     char **diags;
-    char layout_source[256];         /* which layout was used, in words */
+    char layout_source[256]; /* which layout was used, in words */
 } gheap_report;
 
 void gheap_report_free(gheap_report *r);
@@ -95,6 +94,11 @@ int hproc_busy(hproc *h, const gheap_thread *threads, size_t n, char *why, size_
  * and is not an error. */
 int hproc_walk(hproc *h, const gheap_thread *threads, size_t n, gheap_chunk_fn fn, void *arg,
                gheap_report *rep, hs_err *err);
+/* While stopped: the address of thread t's `tcache` TLS variable (libc's
+ * static TLS block at fs_base - l_tls_offset, plus the variable's offset) and
+ * its value (the tcache_perthread_struct, 0 when the thread has none). */
+int hproc_thread_tcache(hproc *h, const gheap_thread *t, uint64_t *var, uint64_t *value,
+                        hs_err *err);
 void hproc_close(hproc *h);
 
 #endif

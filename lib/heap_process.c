@@ -1,0 +1,467 @@
+/* lib/heap_process.c: the glibc heap of a live process (see heap_process.h):
+ * finds libc and ld.so in the memory map, loads libc's layout, locates every
+ * thread's tcache through static TLS, lists the mappings where mmapped chunks
+ * may live, and decides whether the heap is quiet enough to walk. */
+#include "heap_process.h"
+
+#include <dlfcn.h>
+#include <elf.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <libunwind.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buildid.h"
+#include "glibc_heap.h"
+#include "glibc_layout.h"
+#include "memsrc.h"
+#include "procmaps.h"
+
+/* struct pthread's stackblock/stackblock_size in the verified build; used only
+ * after checking that the thread's stack pointer lies inside. */
+#define HP_PTHREAD_STACKBLOCK 1680
+#define HP_PTHREAD_STACKBLOCK_SIZE 1688
+#define HP_MAX_FRAMES 64
+
+struct hproc {
+    pid_t pid;
+    uint64_t libc_base, ld_base;
+    char buildid[2 * BUILDID_MAX + 1];
+    glayout lay;
+    memsrc *m;
+    uint64_t single_threaded; /* &__libc_single_threaded, 0 = unknown */
+    uint64_t r_debug;         /* &_r_debug in ld.so, 0 = unknown */
+    uint64_t ltls_field;      /* offset of l_tls_offset in struct link_map */
+    int have_ltls_field;
+    uint64_t l_tls_offset; /* libc's, 0 = not yet read */
+};
+
+/* ---- symbols from the files' .dynsym ---- */
+
+/* Value of the named .dynsym symbols of the ELF file at path (0 when absent). */
+static int hp_dynsyms(const char *path, const char *const *names, uint64_t *vals, size_t n)
+{
+    memset(vals, 0, n * sizeof(*vals));
+    if (elf_version(EV_CURRENT) == EV_NONE)
+        return -1;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    Elf *e = elf_begin(fd, ELF_C_READ, NULL);
+    int rc = -1;
+    Elf_Scn *scn = NULL;
+    while (e && (scn = elf_nextscn(e, scn)) != NULL) {
+        GElf_Shdr sh;
+        if (gelf_getshdr(scn, &sh) == NULL || sh.sh_type != SHT_DYNSYM || sh.sh_entsize == 0)
+            continue;
+        Elf_Data *d = elf_getdata(scn, NULL);
+        size_t count = sh.sh_size / sh.sh_entsize;
+        for (size_t i = 0; d && i < count; i++) {
+            GElf_Sym sym;
+            if (gelf_getsym(d, (int)i, &sym) == NULL || sym.st_shndx == SHN_UNDEF)
+                continue;
+            const char *nm = elf_strptr(e, sh.sh_link, sym.st_name);
+            for (size_t k = 0; nm && k < n; k++)
+                if (strcmp(nm, names[k]) == 0)
+                    vals[k] = sym.st_value;
+        }
+        rc = 0;
+    }
+    if (e)
+        elf_end(e);
+    close(fd);
+    return rc;
+}
+
+/* The GNU build id of the ELF object mapped at base, read from the process. */
+static int hp_buildid_mem(memsrc *m, uint64_t base, char *hex, size_t hexlen)
+{
+    Elf64_Ehdr eh;
+    if (memsrc_read(m, base, sizeof(eh), &eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
+        eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum > 64)
+        return -1;
+    for (unsigned i = 0; i < eh.e_phnum; i++) {
+        Elf64_Phdr ph;
+        if (memsrc_read(m, base + eh.e_phoff + i * sizeof(ph), sizeof(ph), &ph))
+            return -1;
+        if (ph.p_type != PT_NOTE || ph.p_filesz > 4096)
+            continue;
+        uint8_t buf[4096];
+        if (memsrc_read(m, base + ph.p_vaddr, ph.p_filesz, buf))
+            continue;
+        for (size_t off = 0; off + 12 <= ph.p_filesz;) {
+            Elf64_Nhdr nh;
+            memcpy(&nh, buf + off, sizeof(nh));
+            size_t name = off + 12, desc = name + ((nh.n_namesz + 3) & ~3u);
+            size_t next = desc + ((nh.n_descsz + 3) & ~3u);
+            if (next > ph.p_filesz)
+                break;
+            if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
+                memcmp(buf + name, "GNU", 4) == 0 && nh.n_descsz <= BUILDID_MAX) {
+                buildid_hex(buf + desc, nh.n_descsz, hex, hexlen);
+                return 0;
+            }
+            off = next;
+        }
+    }
+    return -1;
+}
+
+hproc *hproc_open(pid_t pid, hs_err *err)
+{
+    procmaps *pm = procmaps_read(pid, err);
+    if (pm == NULL)
+        return NULL;
+    hproc *h = calloc(1, sizeof(*h));
+    if (h == NULL) {
+        procmaps_free(pm);
+        hs_err_set(err, "out of memory");
+        return NULL;
+    }
+    h->pid = pid;
+    const procmaps_entry *libc = procmaps_find_file(pm, "libc.so.");
+    const procmaps_entry *ld = procmaps_find_file(pm, "ld-linux-x86-64.so.");
+    if (libc == NULL) {
+        hs_err_set(err,
+                   "process %d has no libc.so.6 mapped: it is not a dynamically linked glibc "
+                   "process, so its heap cannot be walked",
+                   (int)pid);
+        goto fail;
+    }
+    h->libc_base = procmaps_file_base(pm, libc);
+    h->m = memsrc_open_pid(pid, 0, err);
+    if (h->m == NULL)
+        goto fail;
+    char libc_path[4096], ld_path[4096];
+    procmaps_open_path(pm, libc, libc_path, sizeof(libc_path));
+    if (hp_buildid_mem(h->m, h->libc_base, h->buildid, sizeof(h->buildid))) {
+        uint8_t id[BUILDID_MAX];
+        int n = buildid_read_file(libc_path, id, sizeof(id), NULL);
+        if (n > 0)
+            buildid_hex(id, (size_t)n, h->buildid, sizeof(h->buildid));
+    }
+    if (glayout_load(h->buildid[0] ? h->buildid : NULL, NULL, &h->lay, err))
+        goto fail;
+
+    const char *const libc_names[] = {"__libc_single_threaded", "_thread_db_link_map_l_tls_offset"};
+    uint64_t v[2];
+    if (hp_dynsyms(libc_path, libc_names, v, 2) == 0) {
+        if (v[0])
+            h->single_threaded = h->libc_base + v[0];
+        uint32_t desc[3]; /* {bits, count, byte offset} */
+        if (v[1] && memsrc_read(h->m, h->libc_base + v[1], sizeof(desc), desc) == 0 &&
+            desc[0] == 64) {
+            h->ltls_field = desc[2];
+            h->have_ltls_field = 1;
+        }
+    }
+    if (ld) {
+        h->ld_base = procmaps_file_base(pm, ld);
+        procmaps_open_path(pm, ld, ld_path, sizeof(ld_path));
+        const char *const ld_names[] = {"_r_debug"};
+        if (hp_dynsyms(ld_path, ld_names, v, 1) == 0 && v[0])
+            h->r_debug = h->ld_base + v[0];
+    }
+    procmaps_free(pm);
+    return h;
+fail:
+    procmaps_free(pm);
+    hproc_close(h);
+    return NULL;
+}
+
+const char *hproc_layout_source(const hproc *h)
+{
+    return h->lay.source;
+}
+
+void hproc_close(hproc *h)
+{
+    if (h == NULL)
+        return;
+    memsrc_close(h->m);
+    free(h);
+}
+
+/* ---- TLS: libc's static block sits at fs_base - l_tls_offset ---- */
+
+static int hp_l_tls_offset(hproc *h, hs_err *err)
+{
+    if (h->l_tls_offset)
+        return 0;
+    if (!h->r_debug || !h->have_ltls_field)
+        return hs_err_set(err, "cannot locate libc's TLS block: _r_debug or "
+                               "_thread_db_link_map_l_tls_offset is missing from ld.so/libc");
+    uint64_t map;
+    if (memsrc_read_u64(h->m, h->r_debug + 8, &map))
+        return hs_err_set(err, "cannot read _r_debug.r_map at 0x%llx",
+                          (unsigned long long)h->r_debug);
+    for (int i = 0; map && i < 4096; i++) {
+        uint64_t l_addr, next;
+        if (memsrc_read_u64(h->m, map, &l_addr) || memsrc_read_u64(h->m, map + 24, &next))
+            break;
+        if (l_addr == h->libc_base) {
+            if (memsrc_read_u64(h->m, map + h->ltls_field, &h->l_tls_offset) ||
+                h->l_tls_offset == 0 || h->l_tls_offset > (1u << 24))
+                break;
+            return 0;
+        }
+        map = next;
+    }
+    h->l_tls_offset = 0;
+    return hs_err_set(err, "cannot find libc's link_map and l_tls_offset through _r_debug");
+}
+
+int hproc_thread_tcache(hproc *h, const gheap_thread *t, uint64_t *var, uint64_t *value,
+                        hs_err *err)
+{
+    if (hp_l_tls_offset(h, err))
+        return -1;
+    *var = t->fs_base - h->l_tls_offset + h->lay.tls_tcache;
+    if (memsrc_read_u64(h->m, *var, value))
+        return hs_err_set(err, "cannot read thread %d's tcache pointer at 0x%llx", (int)t->tid,
+                          (unsigned long long)*var);
+    return 0;
+}
+
+/* ---- where mmapped chunks may be ---- */
+
+static int hp_cmp_range(const void *a, const void *b)
+{
+    const gheap_range *x = a, *y = b;
+    return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Anonymous rw mappings minus every thread's stack block. */
+static gheap_range *hp_mmap_ranges(hproc *h, const gheap_thread *threads, size_t n, size_t *out_n,
+                                   hs_err *err)
+{
+    procmaps *pm = procmaps_read(h->pid, err);
+    if (pm == NULL)
+        return NULL;
+    gheap_range *stacks = calloc(n ? n : 1, sizeof(*stacks));
+    gheap_range *v = calloc(pm->n * (n + 1) + 1, sizeof(*v));
+    if (stacks == NULL || v == NULL) {
+        free(stacks);
+        free(v);
+        procmaps_free(pm);
+        hs_err_set(err, "out of memory");
+        return NULL;
+    }
+    size_t ns = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t sp = threads[i].regs ? threads[i].regs->rsp : 0;
+        uint64_t blk = 0, sz = 0;
+        memsrc_read_u64(h->m, threads[i].fs_base + HP_PTHREAD_STACKBLOCK, &blk);
+        memsrc_read_u64(h->m, threads[i].fs_base + HP_PTHREAD_STACKBLOCK_SIZE, &sz);
+        if (blk && sz && threads[i].fs_base >= blk && threads[i].fs_base < blk + sz &&
+            (sp == 0 || (sp >= blk && sp < blk + sz))) {
+            stacks[ns++] = (gheap_range){blk, blk + sz};
+        } else if (sp) {
+            /* main thread ([stack], not anonymous) or an unknown layout: the
+             * mapping that holds the stack pointer */
+            const procmaps_entry *e = procmaps_find(pm, sp);
+            if (e)
+                stacks[ns++] = (gheap_range){e->start, e->end};
+        }
+    }
+    qsort(stacks, ns, sizeof(*stacks), hp_cmp_range);
+    size_t nv = 0;
+    for (size_t i = 0; i < pm->n; i++) {
+        const procmaps_entry *e = &pm->v[i];
+        if (!e->r || !e->w || !e->p || e->path[0] != '\0' || e->inode != 0)
+            continue;
+        uint64_t s = e->start, end = e->end;
+        for (size_t k = 0; k < ns && s < end; k++) {
+            if (stacks[k].end <= s || stacks[k].start >= end)
+                continue;
+            if (stacks[k].start > s)
+                v[nv++] = (gheap_range){s, stacks[k].start};
+            s = stacks[k].end;
+        }
+        if (s < end)
+            v[nv++] = (gheap_range){s, end};
+    }
+    free(stacks);
+    procmaps_free(pm);
+    *out_n = nv;
+    return v;
+}
+
+int hproc_walk(hproc *h, const gheap_thread *threads, size_t n, gheap_chunk_fn fn, void *arg,
+               gheap_report *rep, hs_err *err)
+{
+    memset(rep, 0, sizeof(*rep));
+    memsrc_invalidate(h->m);
+    uint64_t *tcaches = calloc(n ? n : 1, sizeof(*tcaches));
+    if (tcaches == NULL)
+        return hs_err_set(err, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        uint64_t var;
+        if (hproc_thread_tcache(h, &threads[i], &var, &tcaches[i], err)) {
+            free(tcaches);
+            return -1;
+        }
+    }
+    size_t nr = 0;
+    gheap_range *ranges = hp_mmap_ranges(h, threads, n, &nr, err);
+    if (ranges == NULL) {
+        free(tcaches);
+        return -1;
+    }
+    gheap_target t = {.lay = &h->lay,
+                      .libc_base = h->libc_base,
+                      .tcaches = tcaches,
+                      .ntcaches = n,
+                      .mmap_ranges = ranges,
+                      .nmmap_ranges = nr};
+    int rc = gheap_walk(h->m, &t, fn, arg, rep, err);
+    free(ranges);
+    free(tcaches);
+    return rc;
+}
+
+/* ---- is the heap quiet? ---- */
+
+/* libunwind-ptrace, loaded on first use: lib/ is also linked into the
+ * preloaded hook and the fuzzers, which must not depend on it. */
+typedef struct hp_unw {
+    int tried, ok;
+    void *(*upt_create)(pid_t);
+    void (*upt_destroy)(void *);
+    unw_accessors_t *accessors;
+    unw_addr_space_t (*create_as)(unw_accessors_t *, int);
+    int (*init_remote)(unw_cursor_t *, unw_addr_space_t, void *);
+    int (*step)(unw_cursor_t *);
+    int (*get_reg)(unw_cursor_t *, unw_regnum_t, unw_word_t *);
+    unw_addr_space_t as;
+} hp_unw;
+
+static hp_unw hp_unwinder;
+
+static int hp_unw_load(void)
+{
+    hp_unw *u = &hp_unwinder;
+    if (u->tried)
+        return u->ok ? 0 : -1;
+    u->tried = 1;
+    void *gen = dlopen("libunwind-x86_64.so.8", RTLD_NOW | RTLD_GLOBAL);
+    void *pt = gen ? dlopen("libunwind-ptrace.so.0", RTLD_NOW | RTLD_GLOBAL) : NULL;
+    if (pt == NULL)
+        return -1;
+    *(void **)&u->upt_create = dlsym(pt, "_UPT_create");
+    *(void **)&u->upt_destroy = dlsym(pt, "_UPT_destroy");
+    u->accessors = dlsym(pt, "_UPT_accessors");
+    *(void **)&u->create_as = dlsym(gen, "_Ux86_64_create_addr_space");
+    *(void **)&u->init_remote = dlsym(gen, "_Ux86_64_init_remote");
+    *(void **)&u->step = dlsym(gen, "_Ux86_64_step");
+    *(void **)&u->get_reg = dlsym(gen, "_Ux86_64_get_reg");
+    if (!u->upt_create || !u->upt_destroy || !u->accessors || !u->create_as || !u->init_remote ||
+        !u->step || !u->get_reg)
+        return -1;
+    u->as = u->create_as(u->accessors, 0);
+    u->ok = u->as != NULL;
+    return u->ok ? 0 : -1;
+}
+
+/* 1 and the frame's pc when some frame of tid is inside [lo, hi); 0 when none
+ * is; -1 when the stack cannot be unwound. */
+static int hp_frames_in(pid_t tid, uint64_t lo, uint64_t hi, uint64_t *pc, int *depth)
+{
+    hp_unw *u = &hp_unwinder;
+    if (hp_unw_load())
+        return -1;
+    void *upt = u->upt_create(tid);
+    if (upt == NULL)
+        return -1;
+    unw_cursor_t cur;
+    int rc = 0;
+    if (u->init_remote(&cur, u->as, upt) < 0) {
+        u->upt_destroy(upt);
+        return -1;
+    }
+    for (int i = 0; i < HP_MAX_FRAMES; i++) {
+        unw_word_t ip = 0;
+        if (u->get_reg(&cur, UNW_REG_IP, &ip) < 0)
+            break;
+        /* a return address points after its call: test ip - 1 */
+        uint64_t at = i == 0 ? ip : ip - 1;
+        if (at >= lo && at < hi) {
+            *pc = ip;
+            *depth = i;
+            rc = 1;
+            break;
+        }
+        if (u->step(&cur) <= 0)
+            break;
+    }
+    u->upt_destroy(upt);
+    return rc;
+}
+
+int hproc_busy(hproc *h, const gheap_thread *threads, size_t n, char *why, size_t whylen,
+               hs_err *err)
+{
+    const glayout *L = &h->lay;
+    memsrc_invalidate(h->m);
+    uint32_t w;
+    if (memsrc_read(h->m, h->libc_base + L->list_lock, 4, &w))
+        return hs_err_set(err, "cannot read malloc's list_lock in process %d", (int)h->pid);
+    if (w) {
+        snprintf(why, whylen, "malloc's list_lock is held (%u)", w);
+        return 1;
+    }
+    if (memsrc_read(h->m, h->libc_base + L->free_list_lock, 4, &w) == 0 && w) {
+        snprintf(why, whylen, "malloc's free_list_lock is held (%u)", w);
+        return 1;
+    }
+    uint64_t main_arena = h->libc_base + L->main_arena, a = main_arena;
+    for (int i = 0; i < 65536; i++) {
+        if (memsrc_read(h->m, a + L->ms_mutex, 4, &w))
+            return hs_err_set(err, "cannot read the lock of arena 0x%llx", (unsigned long long)a);
+        if (w) {
+            snprintf(why, whylen, "arena 0x%llx is locked (%u)", (unsigned long long)a, w);
+            return 1;
+        }
+        if (memsrc_read_u64(h->m, a + L->ms_next, &a) || a == main_arena)
+            break;
+    }
+    /* Lock words say nothing about tcache, lock-free fastbin frees, or any
+     * single-threaded malloc: look at where every thread is. */
+    uint64_t lo = h->libc_base + L->text_lo, hi = h->libc_base + L->text_hi;
+    for (size_t i = 0; i < n; i++) {
+        if (threads[i].regs == NULL)
+            continue;
+        uint64_t ip = threads[i].regs->rip;
+        if (ip >= lo && ip < hi) {
+            snprintf(why, whylen, "thread %d is inside malloc (pc 0x%llx)", (int)threads[i].tid,
+                     (unsigned long long)ip);
+            return 1;
+        }
+        uint64_t pc;
+        int depth;
+        int r = hp_frames_in(threads[i].tid, lo, hi, &pc, &depth);
+        if (r == 1) {
+            snprintf(why, whylen, "thread %d is inside malloc (frame %d returns to 0x%llx)",
+                     (int)threads[i].tid, depth, (unsigned long long)pc);
+            return 1;
+        }
+        if (r < 0) {
+            /* No unwinder: the return address the thread would use next
+             * when it stopped in a leaf (a syscall wrapper) sits at rsp. */
+            uint64_t ret;
+            if (memsrc_read_u64(h->m, threads[i].regs->rsp, &ret) == 0 && ret - 1 >= lo &&
+                ret - 1 < hi) {
+                snprintf(why, whylen, "thread %d is inside malloc (returns to 0x%llx)",
+                         (int)threads[i].tid, (unsigned long long)ret);
+                return 1;
+            }
+        }
+    }
+    snprintf(why, whylen, "quiet");
+    return 0;
+}

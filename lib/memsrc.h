@@ -1,0 +1,37 @@
+/* lib/memsrc.h: where the heap walker reads memory from. One read interface
+ * with three sources: another process (process_vm_readv through a small page
+ * cache plus one reused streaming window), a local buffer that pretends to sit
+ * at a fake base address (tests, fuzzers), and the calling process. */
+#ifndef HS_MEMSRC_H
+#define HS_MEMSRC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "hs_error.h"
+
+typedef struct memsrc memsrc;
+
+/* A stopped process. window = bytes of the streaming window (0 = 256 KiB). */
+memsrc *memsrc_open_pid(pid_t pid, size_t window, hs_err *err);
+/* len bytes at buf appear at address base; buf is not copied and must outlive m. */
+memsrc *memsrc_open_buffer(uint64_t base, const void *buf, size_t len, hs_err *err);
+/* The calling process itself (reads through process_vm_readv, so a bad address
+ * is an error, not a fault; nothing is cached). */
+memsrc *memsrc_open_self(hs_err *err);
+void memsrc_close(memsrc *m);
+
+/* Copies len bytes at addr into buf. 0, or -1 when any byte is unreadable. */
+int memsrc_read(memsrc *m, uint64_t addr, size_t len, void *buf);
+int memsrc_read_u64(memsrc *m, uint64_t addr, uint64_t *v);
+/* Sequential access: a pointer to at least len readable bytes at addr, valid
+ * until the next call on m; *avail gets how many bytes from addr are readable
+ * through it (>= len). NULL when fewer than len bytes at addr are readable. */
+const uint8_t *memsrc_stream(memsrc *m, uint64_t addr, size_t len, size_t *avail);
+/* Drops cached bytes (the target ran since they were read). */
+void memsrc_invalidate(memsrc *m);
+/* Number of process_vm_readv calls made (for tests and benchmarks). */
+uint64_t memsrc_syscalls(const memsrc *m);
+
+#endif

@@ -1,0 +1,224 @@
+/* snapshot/stats.c: `heapsnap -p PID --stats [--json]`. Reads like the
+ * command's steps: stop every thread, wait for a quiet heap, walk, resume,
+ * then print the census per arena as a table or as one JSON object whose
+ * `total` member carries mallinfo2's field names. */
+#include "stats.h"
+
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "heap_process.h"
+#include "ptrace.h"
+
+#define STATS_BUSY_TRIES 50
+#define STATS_BUSY_MIN_US 1000
+#define STATS_BUSY_MAX_US 50000
+
+typedef struct stats_run_result {
+    gheap_report rep;
+    uint64_t pause_us;
+    unsigned retries;
+    size_t nthreads;
+} stats_run_result;
+
+static gheap_thread *stats_threads(const ptstop *s, size_t *n)
+{
+    *n = ptstop_nthreads(s);
+    gheap_thread *t = calloc(*n ? *n : 1, sizeof(*t));
+    if (t == NULL)
+        return NULL;
+    for (size_t i = 0; i < *n; i++) {
+        const ptstop_thread *p = ptstop_thread_at(s, i);
+        t[i] = (gheap_thread){.tid = p->tid, .fs_base = p->fs_base, .regs = &p->regs};
+    }
+    return t;
+}
+
+/* Stops the process until its heap is quiet, walks it and resumes it. */
+static int stats_collect(pid_t pid, hproc *h, stats_run_result *res, hs_err *err)
+{
+    ptstop *s = ptstop_stop_all(pid, err);
+    if (s == NULL)
+        return -1;
+    gheap_thread *threads = NULL;
+    size_t n = 0;
+    unsigned delay = STATS_BUSY_MIN_US;
+    char why[256] = "";
+    int rc = -1;
+    for (unsigned tries = 0;; tries++) {
+        free(threads);
+        threads = stats_threads(s, &n);
+        if (threads == NULL) {
+            hs_err_set(err, "out of memory while stopping process %d", (int)pid);
+            goto out;
+        }
+        int busy = hproc_busy(h, threads, n, why, sizeof(why), err);
+        if (busy < 0)
+            goto out;
+        if (busy == 0)
+            break;
+        if (tries + 1 >= STATS_BUSY_TRIES) {
+            hs_err_set(err,
+                       "the heap of process %d stayed busy through %u tries (%s); try again when "
+                       "it allocates less",
+                       (int)pid, tries + 1, why);
+            goto out;
+        }
+        res->retries++;
+        if (ptstop_resume_briefly(s, delay, err))
+            goto out;
+        delay = delay * 2 > STATS_BUSY_MAX_US ? STATS_BUSY_MAX_US : delay * 2;
+    }
+    res->nthreads = n;
+    rc = hproc_walk(h, threads, n, NULL, NULL, &res->rep, err);
+out:
+    res->pause_us = ptstop_pause_us(s);
+    ptstop_detach_all(s);
+    free(threads);
+    return rc;
+}
+
+static uint64_t stats_free_bytes(const uint64_t *bytes)
+{
+    return bytes[GHEAP_TCACHE] + bytes[GHEAP_FASTBIN] + bytes[GHEAP_UNSORTED] +
+           bytes[GHEAP_SMALLBIN] + bytes[GHEAP_LARGEBIN];
+}
+
+/* free / (free + in use), where free excludes top (top is not fragmentation). */
+static double stats_frag(const uint64_t *bytes)
+{
+    uint64_t f = stats_free_bytes(bytes), u = bytes[GHEAP_INUSE];
+    return f + u ? (double)f / (double)(f + u) : 0.0;
+}
+
+static void stats_json_str(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\')
+            fprintf(out, "\\%c", ch);
+        else if (ch < 0x20)
+            fprintf(out, "\\u%04x", ch);
+        else
+            fputc(ch, out);
+    }
+    fputc('"', out);
+}
+
+static void stats_json_classes(FILE *out, const uint64_t *chunks, const uint64_t *bytes)
+{
+    for (int k = 0; k < GHEAP_NCLASSES; k++)
+        fprintf(out, "%s\"%s\":{\"chunks\":%" PRIu64 ",\"bytes\":%" PRIu64 "}", k ? "," : "",
+                gheap_class_name((gheap_class)k), chunks[k], bytes[k]);
+}
+
+static void stats_print_json(FILE *out, pid_t pid, const stats_run_result *r)
+{
+    const gheap_report *rep = &r->rep;
+    const gheap_mallinfo *mi = &rep->total;
+    fprintf(out, "{\"pid\":%d,\"pause_us\":%" PRIu64 ",\"busy_retries\":%u,\"threads\":%zu,",
+            (int)pid, r->pause_us, r->retries, r->nthreads);
+    fputs("\"layout_source\":", out);
+    stats_json_str(out, rep->layout_source);
+    fprintf(out,
+            ",\"total\":{\"arena\":%" PRIu64 ",\"ordblks\":%" PRIu64 ",\"smblks\":%" PRIu64
+            ",\"hblks\":%" PRIu64 ",\"hblkhd\":%" PRIu64 ",\"usmblks\":%" PRIu64
+            ",\"fsmblks\":%" PRIu64 ",\"uordblks\":%" PRIu64 ",\"fordblks\":%" PRIu64
+            ",\"keepcost\":%" PRIu64 "}",
+            mi->arena, mi->ordblks, mi->smblks, mi->hblks, mi->hblkhd, mi->usmblks, mi->fsmblks,
+            mi->uordblks, mi->fordblks, mi->keepcost);
+    fputs(",\"classes\":{", out);
+    stats_json_classes(out, rep->chunks, rep->bytes);
+    fprintf(out, "},\"fragmentation\":%.6f,\"arenas\":[", stats_frag(rep->bytes));
+    for (size_t i = 0; i < rep->narenas; i++) {
+        const gheap_arena_report *a = &rep->arenas[i];
+        fprintf(out,
+                "%s{\"index\":%zu,\"address\":\"0x%" PRIx64 "\",\"main\":%s,\"heaps\":%zu,"
+                "\"system_mem\":%" PRIu64 ",\"overhead_bytes\":%" PRIu64 ",\"fragmentation\":%.6f,",
+                i ? "," : "", i, a->addr, a->is_main ? "true" : "false", a->nheaps, a->system_mem,
+                a->overhead_bytes, stats_frag(a->bytes));
+        fputs("\"classes\":{", out);
+        stats_json_classes(out, a->chunks, a->bytes);
+        fputs("},\"diag\":", out);
+        stats_json_str(out, a->diag);
+        fputc('}', out);
+    }
+    fputs("],\"diagnostics\":[", out);
+    for (size_t i = 0; i < rep->ndiags; i++) {
+        fputs(i ? "," : "", out);
+        stats_json_str(out, rep->diags[i]);
+    }
+    fputs("]}\n", out);
+}
+
+static void stats_print_table(FILE *out, pid_t pid, const stats_run_result *r)
+{
+    const gheap_report *rep = &r->rep;
+    const gheap_mallinfo *mi = &rep->total;
+    fprintf(out, "process %d: %zu threads, %zu arenas, stopped for %" PRIu64 " us", (int)pid,
+            r->nthreads, rep->narenas, r->pause_us);
+    if (r->retries)
+        fprintf(out, " (%u busy retries)", r->retries);
+    fprintf(out, "\nlayout: %s\n\n", rep->layout_source);
+    fprintf(out, "%-5s %-14s %5s %12s %12s %10s %12s %12s %12s %12s %12s %12s %6s\n", "arena",
+            "address", "heaps", "system_mem", "in use", "chunks", "tcache", "fastbin", "unsorted",
+            "smallbin", "largebin", "top", "frag");
+    for (size_t i = 0; i < rep->narenas; i++) {
+        const gheap_arena_report *a = &rep->arenas[i];
+        char name[24];
+        snprintf(name, sizeof(name), "%zu%s", i, a->is_main ? "*" : "");
+        fprintf(out,
+                "%-5s 0x%-12" PRIx64 " %5zu %12" PRIu64 " %12" PRIu64 " %10" PRIu64 " %12" PRIu64
+                " %12" PRIu64 " %12" PRIu64 " %12" PRIu64 " %12" PRIu64 " %12" PRIu64 " %5.1f%%\n",
+                name, a->addr, a->nheaps, a->system_mem, a->bytes[GHEAP_INUSE],
+                a->chunks[GHEAP_INUSE], a->bytes[GHEAP_TCACHE], a->bytes[GHEAP_FASTBIN],
+                a->bytes[GHEAP_UNSORTED], a->bytes[GHEAP_SMALLBIN], a->bytes[GHEAP_LARGEBIN],
+                a->bytes[GHEAP_TOP], 100.0 * stats_frag(a->bytes));
+    }
+    fprintf(out,
+            "%-5s %-14s %5s %12" PRIu64 " %12" PRIu64 " %10" PRIu64 " %12" PRIu64 " %12" PRIu64
+            " %12" PRIu64 " %12" PRIu64 " %12" PRIu64 " %12" PRIu64 " %5.1f%%\n",
+            "all", "", "", mi->arena, rep->bytes[GHEAP_INUSE], rep->chunks[GHEAP_INUSE],
+            rep->bytes[GHEAP_TCACHE], rep->bytes[GHEAP_FASTBIN], rep->bytes[GHEAP_UNSORTED],
+            rep->bytes[GHEAP_SMALLBIN], rep->bytes[GHEAP_LARGEBIN], rep->bytes[GHEAP_TOP],
+            100.0 * stats_frag(rep->bytes));
+    fprintf(out, "(* main arena; bytes per class; frag = free / (free + in use), free = tcache + "
+                 "bins, top excluded)\n");
+    fprintf(out, "mmapped: %" PRIu64 " chunks, %" PRIu64 " bytes\n\n", rep->chunks[GHEAP_MMAPPED],
+            rep->bytes[GHEAP_MMAPPED]);
+    fprintf(out,
+            "mallinfo2: arena=%" PRIu64 " ordblks=%" PRIu64 " smblks=%" PRIu64 " hblks=%" PRIu64
+            " hblkhd=%" PRIu64 " usmblks=%" PRIu64 " fsmblks=%" PRIu64 " uordblks=%" PRIu64
+            " fordblks=%" PRIu64 " keepcost=%" PRIu64 "\n",
+            mi->arena, mi->ordblks, mi->smblks, mi->hblks, mi->hblkhd, mi->usmblks, mi->fsmblks,
+            mi->uordblks, mi->fordblks, mi->keepcost);
+    if (rep->ndiags) {
+        fprintf(out, "\n%zu problems found while walking:\n", rep->ndiags);
+        for (size_t i = 0; i < rep->ndiags; i++)
+            fprintf(out, "  %s\n", rep->diags[i]);
+    }
+}
+
+int stats_run(pid_t pid, bool json, FILE *out, hs_err *err)
+{
+    hproc *h = hproc_open(pid, err);
+    if (h == NULL)
+        return -1;
+    stats_run_result r;
+    memset(&r, 0, sizeof(r));
+    int rc = stats_collect(pid, h, &r, err);
+    if (rc == 0) {
+        if (json)
+            stats_print_json(out, pid, &r);
+        else
+            stats_print_table(out, pid, &r);
+        if (fflush(out) != 0)
+            rc = hs_err_set(err, "cannot write the census to the output");
+    }
+    gheap_report_free(&r.rep);
+    hproc_close(h);
+    return rc;
+}
