@@ -1,0 +1,292 @@
+/* analyzer/an_analysis.c: runs the classifier over every allocating function
+ * (sites grouped with a counting sort, so the cost is linear in the points),
+ * ranks the suspects and picks each one's fastest-growing call sites. */
+#include "an_analysis.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "an_hint.h"
+#include "an_trend.h"
+
+typedef struct scratch {
+    double *b, *o, *al;
+} scratch;
+
+/* Dense series of one site into b/o/al (zeroed by the caller), analysis order. */
+static void site_dense(const an_site *site, const uint32_t *order, double *b, double *o, double *al)
+{
+    for (uint32_t k = 0; k < site->npts; k++) {
+        const an_point *p = &site->pts[k];
+        uint32_t i = order[p->snap];
+        b[i] += (double)p->bytes;
+        o[i] += (double)p->objects;
+        al[i] += (double)p->alloc_bytes;
+    }
+}
+
+static double site_variance(const an_site *site, size_t n, double period, bool objects)
+{
+    double sb = 0, so = 0;
+    for (uint32_t k = 0; k < site->npts; k++) {
+        sb += (double)site->pts[k].bytes;
+        so += (double)site->pts[k].objects;
+    }
+    sb /= (double)n;
+    so /= (double)n;
+    return objects ? an_trend_objects_variance(sb, so, period)
+                   : an_trend_bytes_variance(sb, so, period);
+}
+
+static int cmp_rate(const void *x, const void *y, void *ctx)
+{
+    const an_verdict *v = ctx;
+    const an_verdict *a = &v[*(const size_t *)x], *b = &v[*(const size_t *)y];
+    if (a->st.bytes_per_s != b->st.bytes_per_s)
+        return a->st.bytes_per_s > b->st.bytes_per_s ? -1 : 1;
+    if (a->st.growth_bytes != b->st.growth_bytes)
+        return a->st.growth_bytes > b->st.growth_bytes ? -1 : 1;
+    return a->group < b->group ? -1 : a->group > b->group;
+}
+
+/* Fastest-growing sites of a suspect, and its representative frame. */
+static void pick_sites(an_analysis *a, an_verdict *v, const uint32_t *members, size_t nmembers,
+                       const uint32_t *order, scratch *sc)
+{
+    const size_t n = a->n;
+    v->nsites = 0;
+    for (size_t m = 0; m < nmembers; m++) {
+        const an_site *site = an_series_site(a->series, members[m]);
+        memset(sc->b, 0, n * sizeof(double));
+        memset(sc->o, 0, n * sizeof(double));
+        memset(sc->al, 0, n * sizeof(double));
+        site_dense(site, order, sc->b, sc->o, sc->al);
+        double rate;
+        if (n == 2) {
+            rate = sc->b[1] - sc->b[0];
+        } else {
+            an_fit f;
+            an_trend_fit(a->t, sc->b, n, &f);
+            rate = f.slope;
+        }
+        if (rate <= 0)
+            continue;
+        int pos = v->nsites;
+        while (pos > 0 && v->site_rate[pos - 1] < rate)
+            pos--;
+        if (pos >= AN_TOP_SITES)
+            continue;
+        int last = v->nsites < AN_TOP_SITES ? v->nsites : AN_TOP_SITES - 1;
+        for (int j = last; j > pos; j--) {
+            v->sites[j] = v->sites[j - 1];
+            v->site_rate[j] = v->site_rate[j - 1];
+        }
+        v->sites[pos] = members[m];
+        v->site_rate[pos] = rate;
+        if (v->nsites < AN_TOP_SITES)
+            v->nsites++;
+    }
+    const an_group *g = an_series_group(a->series, v->group);
+    v->function = an_series_str(a->series, g->function);
+    v->file = an_series_str(a->series, g->file);
+    v->line = 0;
+    if (v->nsites > 0) {
+        const an_site *site = an_series_site(a->series, v->sites[0]);
+        if (site->nframes > 0) {
+            const an_frame *f =
+                an_series_frame(a->series, an_series_stack(a->series, site)[site->alloc_pos]);
+            v->line = f->line;
+        }
+    }
+    an_hint_write(v->hint, sizeof(v->hint), v->pattern, v->function, v->file, v->line);
+}
+
+int an_analyze(an_analysis *a, const an_input *in, const an_series *series, hs_err *err)
+{
+    memset(a, 0, sizeof(*a));
+    a->in = in;
+    a->series = series;
+    a->n = in->n;
+    a->two_point = in->n == 2;
+    const size_t n = a->n;
+    const size_t nsites = an_series_nsites(series), ngroups = an_series_ngroups(series);
+    uint32_t *order = calloc(n, sizeof(uint32_t));
+    size_t *start = calloc(ngroups + 1, sizeof(size_t));
+    uint32_t *members = calloc(nsites ? nsites : 1, sizeof(uint32_t));
+    scratch sc = {calloc(n, sizeof(double)), calloc(n, sizeof(double)), calloc(n, sizeof(double))};
+    a->t = calloc(n, sizeof(double));
+    a->total_bytes = calloc(n, sizeof(double));
+    a->verdicts = calloc(ngroups ? ngroups : 1, sizeof(an_verdict));
+    a->suspects = calloc(ngroups ? ngroups : 1, sizeof(size_t));
+    int rc = -1;
+    if (!order || !start || !members || !sc.b || !sc.o || !sc.al || !a->t || !a->total_bytes ||
+        !a->verdicts || !a->suspects) {
+        hs_err_set(err, "out of memory while analysing: analyze fewer profiles");
+        goto out;
+    }
+
+    const double *tb = an_series_total_bytes(series), *to = an_series_total_objects(series);
+    const double *ta = an_series_total_alloc(series);
+    double *tot_o = calloc(n, sizeof(double)), *tot_a = calloc(n, sizeof(double));
+    if (tot_o == NULL || tot_a == NULL) {
+        free(tot_o);
+        free(tot_a);
+        hs_err_set(err, "out of memory while analysing: analyze fewer profiles");
+        goto out;
+    }
+    double heap_max = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t pos = in->snaps[i].pos;
+        order[pos] = (uint32_t)i;
+        a->t[i] = in->snaps[i].t;
+        a->total_bytes[i] = tb[pos];
+        tot_o[i] = to[pos];
+        tot_a[i] = ta[pos];
+        heap_max = fmax(heap_max, tb[pos]);
+    }
+    if (a->two_point && a->t[1] < 0)
+        a->t[1] = 0; /* a "new" profile older than its base: no rate, growth as given */
+    an_series_in total_in = {
+        a->t, a->total_bytes, tot_o, in->cols.alloc_bytes >= 0 ? tot_a : NULL, n, 0, 0};
+    an_classify_stats(&total_in, &a->total);
+    free(tot_o);
+    free(tot_a);
+
+    /* Group the sites: counting sort by group. */
+    for (size_t s = 0; s < nsites; s++)
+        start[an_series_site(series, s)->group + 1]++;
+    for (size_t g = 0; g < ngroups; g++)
+        start[g + 1] += start[g];
+    {
+        size_t *fill = calloc(ngroups ? ngroups : 1, sizeof(size_t));
+        if (fill == NULL) {
+            hs_err_set(err, "out of memory while analysing: analyze fewer profiles");
+            goto out;
+        }
+        for (size_t s = 0; s < nsites; s++) {
+            uint32_t g = an_series_site(series, s)->group;
+            members[start[g] + fill[g]++] = (uint32_t)s;
+        }
+        free(fill);
+    }
+
+    an_limits lim = {in->sampled ? (double)in->period : 0, heap_max};
+    double *gb = calloc(n, sizeof(double)), *go = calloc(n, sizeof(double)),
+           *ga = calloc(n, sizeof(double));
+    if (gb == NULL || go == NULL || ga == NULL) {
+        free(gb);
+        free(go);
+        free(ga);
+        hs_err_set(err, "out of memory while analysing: analyze fewer profiles");
+        goto out;
+    }
+    for (size_t g = 0; g < ngroups; g++) {
+        an_verdict *v = &a->verdicts[g];
+        memset(gb, 0, n * sizeof(double));
+        memset(go, 0, n * sizeof(double));
+        memset(ga, 0, n * sizeof(double));
+        double var_b = 0, var_o = 0;
+        for (size_t m = start[g]; m < start[g + 1]; m++) {
+            const an_site *site = an_series_site(series, members[m]);
+            site_dense(site, order, gb, go, ga);
+            if (lim.period > 1) {
+                var_b += site_variance(site, n, lim.period, false);
+                var_o += site_variance(site, n, lim.period, true);
+            }
+        }
+        an_series_in sin = {a->t,
+                            gb,
+                            in->cols.objects >= 0 ? go : NULL,
+                            in->cols.alloc_bytes >= 0 ? ga : NULL,
+                            n,
+                            var_b,
+                            var_o};
+        v->group = (uint32_t)g;
+        an_classify_stats(&sin, &v->st);
+        v->status = an_classify_status(&v->st, &lim, a->two_point);
+        a->count[v->status]++;
+        v->rel_start = v->st.start_bytes > 0 ? v->st.growth_bytes / v->st.start_bytes : -1;
+        double end_total = a->total_bytes[n - 1];
+        v->rel_heap = end_total > 0 ? v->st.growth_bytes / end_total : 0;
+        const an_group *grp = an_series_group(series, g);
+        v->function = an_series_str(series, grp->function);
+        v->file = an_series_str(series, grp->file);
+        if (v->status == AN_STATUS_LEAK || v->status == AN_STATUS_GREW) {
+            v->pattern = an_classify_pattern(&v->st);
+            a->suspects[a->nsuspects++] = g;
+            pick_sites(a, v, members + start[g], start[g + 1] - start[g], order, &sc);
+        }
+    }
+    free(gb);
+    free(go);
+    free(ga);
+    a->nverdicts = ngroups;
+    qsort_r(a->suspects, a->nsuspects, sizeof(size_t), cmp_rate, a->verdicts);
+    rc = 0;
+out:
+    free(order);
+    free(start);
+    free(members);
+    free(sc.b);
+    free(sc.o);
+    free(sc.al);
+    return rc;
+}
+
+void an_analysis_group_bytes(const an_analysis *a, const an_verdict *v, double *out)
+{
+    memset(out, 0, a->n * sizeof(double));
+    uint32_t *order = calloc(a->n, sizeof(uint32_t));
+    if (order == NULL)
+        return;
+    for (size_t i = 0; i < a->n; i++)
+        order[a->in->snaps[i].pos] = (uint32_t)i;
+    for (size_t s = 0; s < an_series_nsites(a->series); s++) {
+        const an_site *site = an_series_site(a->series, s);
+        if (site->group != v->group)
+            continue;
+        for (uint32_t k = 0; k < site->npts; k++)
+            out[order[site->pts[k].snap]] += (double)site->pts[k].bytes;
+    }
+    free(order);
+}
+
+static const an_analysis *sort_ctx;
+static int cmp_peak(const void *x, const void *y)
+{
+    const an_verdict *a = &sort_ctx->verdicts[*(const size_t *)x];
+    const an_verdict *b = &sort_ctx->verdicts[*(const size_t *)y];
+    double pa = a->status == AN_STATUS_CHURN ? a->st.alloc_per_s : a->st.peak_bytes;
+    double pb = b->status == AN_STATUS_CHURN ? b->st.alloc_per_s : b->st.peak_bytes;
+    if (pa != pb)
+        return pa > pb ? -1 : 1;
+    return a->group < b->group ? -1 : a->group > b->group;
+}
+
+size_t an_analysis_by_status(const an_analysis *a, an_status s, size_t *out, size_t max)
+{
+    size_t cnt = a->count[s];
+    size_t *all = calloc(cnt ? cnt : 1, sizeof(size_t));
+    if (all == NULL)
+        return 0;
+    size_t k = 0;
+    for (size_t i = 0; i < a->nverdicts && k < cnt; i++)
+        if (a->verdicts[i].status == s)
+            all[k++] = i;
+    sort_ctx = a;
+    qsort(all, k, sizeof(size_t), cmp_peak);
+    size_t m = k < max ? k : max;
+    memcpy(out, all, m * sizeof(size_t));
+    free(all);
+    return m;
+}
+
+void an_analysis_free(an_analysis *a)
+{
+    free(a->t);
+    free(a->total_bytes);
+    free(a->verdicts);
+    free(a->suspects);
+    memset(a, 0, sizeof(*a));
+}

@@ -1,0 +1,14 @@
+/* analyzer/an_hint.h: the fix hint for a suspect, in words a programmer acts
+ * on, naming the function and its file:line, phrased for Go or for C/C++. */
+#ifndef AN_HINT_H
+#define AN_HINT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "an_classify.h"
+
+void an_hint_write(char *buf, size_t len, an_pattern pattern, const char *function,
+                   const char *file, int64_t line);
+
+#endif

@@ -1,0 +1,153 @@
+/* analyzer/an_report_json.c: --json, one object for programs: snapshots,
+ * duration_s and the ranked suspects (rank, function, file, line, stack leaf
+ * first, pattern, bytes_per_s, objects_per_s, r2, growth_bytes, hint, and
+ * more), plus the counts of functions that do not leak. */
+#include <math.h>
+#include <stdio.h>
+
+#include "an_report.h"
+
+static void num(an_buf *out, double v)
+{
+    if (isfinite(v))
+        an_buf_printf(out, "%.10g", v);
+    else
+        an_buf_puts(out, "null");
+}
+
+static void str(an_buf *out, const char *s)
+{
+    an_buf_puts(out, "\"");
+    an_buf_json_str(out, s);
+    an_buf_puts(out, "\"");
+}
+
+static void frame_obj(an_buf *out, const an_series *s, uint32_t fid)
+{
+    const an_frame *f = an_series_frame(s, fid);
+    an_buf_puts(out, "{\"function\": ");
+    str(out, an_series_str(s, f->function));
+    an_buf_puts(out, ", \"file\": ");
+    str(out, an_series_str(s, f->file));
+    an_buf_printf(out, ", \"line\": %lld}", (long long)f->line);
+}
+
+static void suspect(an_buf *out, const an_analysis *a, size_t rank, const an_verdict *v)
+{
+    an_buf_printf(out, "    {\n      \"rank\": %zu,\n      \"function\": ", rank);
+    str(out, v->function);
+    an_buf_puts(out, ",\n      \"file\": ");
+    str(out, v->file);
+    an_buf_printf(out, ",\n      \"line\": %lld,\n      \"stack\": [", (long long)v->line);
+    const an_site *site = v->nsites > 0 ? an_series_site(a->series, v->sites[0]) : NULL;
+    const uint32_t *stack = site ? an_series_stack(a->series, site) : NULL;
+    for (uint32_t i = 0; site && i < site->nframes; i++) {
+        if (i)
+            an_buf_puts(out, ", ");
+        str(out, an_series_str(a->series, an_series_frame(a->series, stack[i])->function));
+    }
+    an_buf_puts(out, "],\n      \"frames\": [");
+    for (uint32_t i = 0; site && i < site->nframes; i++) {
+        if (i)
+            an_buf_puts(out, ", ");
+        frame_obj(out, a->series, stack[i]);
+    }
+    an_buf_puts(out, "],\n      \"pattern\": ");
+    str(out, an_classify_pattern_name(v->pattern));
+    an_buf_puts(out, ",\n      \"verdict\": ");
+    str(out, an_classify_status_name(v->status));
+    an_buf_puts(out, ",\n      \"bytes_per_s\": ");
+    num(out, v->st.span > 0 ? v->st.bytes_per_s : NAN);
+    an_buf_puts(out, ",\n      \"objects_per_s\": ");
+    num(out, v->st.span > 0 ? v->st.objects_per_s : NAN);
+    an_buf_puts(out, ",\n      \"r2\": ");
+    num(out, a->two_point ? NAN : v->st.r2);
+    an_buf_puts(out, ",\n      \"monotonic\": ");
+    num(out, a->two_point ? NAN : v->st.monotonic);
+    an_buf_puts(out, ",\n      \"growth_bytes\": ");
+    num(out, v->st.growth_bytes);
+    an_buf_puts(out, ",\n      \"growth_objects\": ");
+    num(out, v->st.growth_objects);
+    an_buf_puts(out, ",\n      \"start_bytes\": ");
+    num(out, v->st.start_bytes);
+    an_buf_puts(out, ",\n      \"end_bytes\": ");
+    num(out, v->st.end_bytes);
+    an_buf_puts(out, ",\n      \"growth_rel_start\": ");
+    num(out, v->rel_start >= 0 ? v->rel_start : NAN);
+    an_buf_puts(out, ",\n      \"growth_rel_heap\": ");
+    num(out, v->rel_heap);
+    an_buf_puts(out, ",\n      \"sites\": [");
+    for (int k = 0; k < v->nsites; k++) {
+        const an_site *o = an_series_site(a->series, v->sites[k]);
+        an_buf_puts(out, k ? ", " : "");
+        an_buf_puts(out, "{\"frame\": ");
+        if (o->nframes > 0)
+            frame_obj(out, a->series, an_series_stack(a->series, o)[o->alloc_pos]);
+        else
+            an_buf_puts(out, "null");
+        an_buf_puts(out, ", \"bytes_per_s\": ");
+        num(out, v->site_rate[k]);
+        an_buf_puts(out, "}");
+    }
+    an_buf_puts(out, "],\n      \"hint\": ");
+    str(out, v->hint);
+    an_buf_puts(out, "\n    }");
+}
+
+void an_report_json(an_buf *out, const an_analysis *a)
+{
+    const an_input *in = a->in;
+    an_buf_printf(out, "{\n  \"tool\": \"heapsnap-analyze\",\n  \"version\": \"%s\",\n",
+                  HS_VERSION);
+    an_buf_printf(out, "  \"mode\": \"%s\",\n", a->two_point ? "two-point" : "series");
+    an_buf_printf(out, "  \"snapshots\": %zu,\n  \"duration_s\": ", a->n);
+    num(out, in->has_time ? a->total.span : NAN);
+    an_buf_printf(out, ",\n  \"ordered_by\": \"%s\",\n",
+                  in->has_time && !a->two_point ? "time_nanos" : "input order");
+    an_buf_puts(out, "  \"sample_type\": ");
+    str(out, in->sample_type);
+    an_buf_printf(out, ",\n  \"period\": %lld,\n  \"period_type\": ", (long long)in->period);
+    str(out, in->period_type);
+    an_buf_puts(out, ",\n  \"files\": [");
+    for (size_t i = 0; i < a->n; i++) {
+        an_buf_puts(out, i ? ", " : "");
+        str(out, in->snaps[i].path);
+    }
+    an_buf_puts(out, "],\n  \"notes\": [");
+    for (int i = 0; i < in->nnotes; i++) {
+        an_buf_puts(out, i ? ", " : "");
+        str(out, in->notes[i]);
+    }
+    if (a->two_point) {
+        an_buf_puts(out, in->nnotes ? ", " : "");
+        str(out, "two-point diff: a weaker verdict that cannot tell a leak from warm-up, a "
+                 "plateau or noise; take a series of snapshots to confirm");
+    }
+    an_buf_puts(out, "],\n  \"total\": {\"start_bytes\": ");
+    num(out, a->total.start_bytes);
+    an_buf_puts(out, ", \"end_bytes\": ");
+    num(out, a->total.end_bytes);
+    an_buf_puts(out, ", \"bytes_per_s\": ");
+    num(out, a->total.span > 0 ? a->total.bytes_per_s : NAN);
+    an_buf_puts(out, "},\n  \"suspects\": [");
+    for (size_t i = 0; i < a->nsuspects; i++) {
+        an_buf_puts(out, i ? ",\n" : "\n");
+        suspect(out, a, i + 1, &a->verdicts[a->suspects[i]]);
+    }
+    an_buf_puts(out, a->nsuspects ? "\n  ],\n" : "],\n");
+    an_buf_puts(out, "  \"not_leaking\": {");
+    static const an_status order[] = {AN_STATUS_PLATEAU, AN_STATUS_UNSTEADY, AN_STATUS_CHURN,
+                                      AN_STATUS_SHRINKING, AN_STATUS_FLAT};
+    for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+        size_t top[5];
+        size_t k = an_analysis_by_status(a, order[i], top, 5);
+        an_buf_printf(out, "%s\"%s\": {\"count\": %zu, \"top\": [", i ? ", " : "",
+                      an_classify_status_name(order[i]), a->count[order[i]]);
+        for (size_t j = 0; j < k; j++) {
+            an_buf_puts(out, j ? ", " : "");
+            str(out, a->verdicts[top[j]].function);
+        }
+        an_buf_puts(out, "]}");
+    }
+    an_buf_puts(out, "}\n}\n");
+}

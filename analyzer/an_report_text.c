@@ -1,0 +1,187 @@
+/* analyzer/an_report_text.c: the default report, written for a person at a
+ * terminal: the suspects ranked by growth rate, each with where it allocates,
+ * how fast, how steadily, what kind of leak and what to change; then one line
+ * per kind of function that does not leak. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "an_report.h"
+
+#define MAX_PATH_FRAMES 12
+
+const char *an_report_rate_unit(const an_analysis *a)
+{
+    return a->in->has_time ? "/s" : "/snapshot";
+}
+
+const char *an_report_basename(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
+static void header(an_buf *out, const an_analysis *a)
+{
+    const an_input *in = a->in;
+    char per[64] = "";
+    if (in->sampled) {
+        char p[32];
+        an_buf_fmt_bytes(p, sizeof(p), (double)in->period);
+        snprintf(per, sizeof(per), ", sampled every %s", p);
+    }
+    if (a->two_point)
+        an_buf_printf(out, "heapsnap-analyze: two-point diff %s -> %s (%s%s)\n", in->snaps[0].path,
+                      in->snaps[1].path, in->sample_type, per);
+    else
+        an_buf_printf(out, "heapsnap-analyze: %zu snapshots over %.1f %s (%s%s)\n", a->n,
+                      a->total.span, in->has_time ? "s" : "steps", in->sample_type, per);
+    char b0[32], b1[32], r[32];
+    an_buf_fmt_bytes(b0, sizeof(b0), a->total.start_bytes);
+    an_buf_fmt_bytes(b1, sizeof(b1), a->total.end_bytes);
+    an_buf_fmt_bytes(r, sizeof(r), a->total.bytes_per_s);
+    an_buf_printf(out, "total in use: %s -> %s (%s%s%s)\n", b0, b1,
+                  a->total.bytes_per_s >= 0 ? "+" : "", r, an_report_rate_unit(a));
+    for (int i = 0; i < in->nnotes; i++)
+        an_buf_printf(out, "note: %s\n", in->notes[i]);
+    if (a->two_point)
+        an_buf_puts(out, "note: two profiles give a weaker verdict: growth between two moments "
+                         "cannot be told from warm-up, a plateau or noise; take a series of "
+                         "snapshots (heapsnap -i 10s -n 30) to confirm a leak\n");
+}
+
+static void frame_text(an_buf *out, const an_series *s, uint32_t fid)
+{
+    const an_frame *f = an_series_frame(s, fid);
+    const char *file = an_series_str(s, f->file);
+    an_buf_puts(out, an_series_str(s, f->function));
+    if (file[0] && f->line > 0)
+        an_buf_printf(out, " %s:%lld", an_report_basename(file), (long long)f->line);
+    else if (file[0])
+        an_buf_printf(out, " %s", an_report_basename(file));
+}
+
+static void suspect(an_buf *out, const an_analysis *a, size_t rank, const an_verdict *v)
+{
+    const char *ru = an_report_rate_unit(a);
+    char rate[32], growth[32], start[32];
+    an_buf_fmt_bytes(rate, sizeof(rate), v->st.bytes_per_s);
+    an_buf_fmt_bytes(growth, sizeof(growth), v->st.growth_bytes);
+    an_buf_fmt_bytes(start, sizeof(start), v->st.start_bytes);
+    an_buf_printf(out, "\n#%zu  %s  %s\n", rank, v->function, an_classify_pattern_name(v->pattern));
+    if (v->file[0])
+        an_buf_printf(out, "    at        %s:%lld\n", v->file, (long long)v->line);
+    if (a->two_point) {
+        an_buf_printf(out, "    growth    +%s, %+.0f objects (%s -> ", growth, v->st.growth_objects,
+                      start);
+        char end[32];
+        an_buf_fmt_bytes(end, sizeof(end), v->st.end_bytes);
+        an_buf_printf(out, "%s)", end);
+        if (v->st.span > 0)
+            an_buf_printf(out, ", +%s%s", rate, ru);
+        an_buf_puts(out, "\n");
+    } else {
+        an_buf_printf(out, "    rate      +%s%s, %+.1f objects%s   R² %.2f   steady steps %.0f%%\n",
+                      rate, ru, v->st.objects_per_s, ru, v->st.r2, 100 * v->st.monotonic);
+        an_buf_printf(out, "    growth    +%s over %.1f %s", growth, v->st.span,
+                      a->in->has_time ? "s" : "steps");
+        if (v->rel_start >= 0)
+            an_buf_printf(out, " (from %s: %+.0f%%", start, 100 * v->rel_start);
+        else
+            an_buf_puts(out, " (from nothing");
+        an_buf_printf(out, "; %.0f%% of the heap at the end)\n", 100 * v->rel_heap);
+    }
+    if (v->nsites > 0) {
+        const an_site *site = an_series_site(a->series, v->sites[0]);
+        const uint32_t *stack = an_series_stack(a->series, site);
+        for (uint32_t i = 0; i < site->nframes && i < MAX_PATH_FRAMES; i++) {
+            an_buf_puts(out, i == 0 ? "    call path " : "              ");
+            frame_text(out, a->series, stack[i]);
+            an_buf_puts(out, "\n");
+        }
+        if (site->nframes > MAX_PATH_FRAMES)
+            an_buf_printf(out, "              ... %u more frames\n",
+                          site->nframes - MAX_PATH_FRAMES);
+        for (int k = 1; k < v->nsites; k++) {
+            const an_site *o = an_series_site(a->series, v->sites[k]);
+            char r[32];
+            an_buf_fmt_bytes(r, sizeof(r), v->site_rate[k]);
+            an_buf_puts(out, "    also      ");
+            if (o->nframes > 0)
+                frame_text(out, a->series, an_series_stack(a->series, o)[o->alloc_pos]);
+            if (o->nframes > o->alloc_pos + 1) {
+                an_buf_puts(out, " <- ");
+                frame_text(out, a->series, an_series_stack(a->series, o)[o->alloc_pos + 1]);
+            }
+            an_buf_printf(out, " (+%s%s)\n", r, a->two_point ? "" : ru);
+        }
+    }
+    an_buf_printf(out, "    hint      %s\n", v->hint);
+}
+
+static void others(an_buf *out, const an_analysis *a)
+{
+    static const an_status order[] = {AN_STATUS_PLATEAU, AN_STATUS_UNSTEADY, AN_STATUS_CHURN,
+                                      AN_STATUS_SHRINKING, AN_STATUS_FLAT};
+    size_t total = 0;
+    for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+        total += a->count[order[i]];
+    an_buf_printf(out, "\nnot leaking: %zu function%s\n", total, total == 1 ? "" : "s");
+    for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+        an_status s = order[i];
+        if (a->count[s] == 0)
+            continue;
+        size_t top[3];
+        size_t k = an_analysis_by_status(a, s, top, 3);
+        an_buf_printf(out, "  %-10s %5zu  ", an_classify_status_name(s), a->count[s]);
+        for (size_t j = 0; j < k; j++) {
+            const an_verdict *v = &a->verdicts[top[j]];
+            char x[32], y[32];
+            if (j)
+                an_buf_puts(out, ", ");
+            an_buf_puts(out, v->function);
+            switch (s) {
+            case AN_STATUS_PLATEAU:
+                an_buf_fmt_bytes(x, sizeof(x), v->st.peak_bytes);
+                an_buf_printf(out, " (grew to %s, then stopped)", x);
+                break;
+            case AN_STATUS_CHURN:
+                an_buf_fmt_bytes(x, sizeof(x), v->st.alloc_per_s);
+                an_buf_fmt_bytes(y, sizeof(y), v->st.end_bytes);
+                an_buf_printf(out, " (allocates %s%s, holds %s)", x, an_report_rate_unit(a), y);
+                break;
+            case AN_STATUS_UNSTEADY:
+                an_buf_fmt_bytes(x, sizeof(x), v->st.growth_bytes);
+                an_buf_printf(out, " (+%s, R² %.2f)", x, v->st.r2);
+                break;
+            default:
+                an_buf_fmt_bytes(x, sizeof(x), v->st.end_bytes);
+                an_buf_printf(out, " (%s)", x);
+            }
+        }
+        if (a->count[s] > k)
+            an_buf_puts(out, ", ...");
+        an_buf_puts(out, "\n");
+    }
+}
+
+void an_report_text(an_buf *out, const an_analysis *a)
+{
+    header(out, a);
+    if (a->nsuspects == 0) {
+        an_buf_puts(out, a->two_point ? "\nno suspects: nothing grew significantly between the "
+                                        "two profiles\n"
+                                      : "\nno suspects: nothing grows steadily\n");
+    } else if (a->two_point) {
+        an_buf_printf(out,
+                      "\n%zu function%s grew between the two profiles (candidates, not "
+                      "confirmed leaks), largest rate first:\n",
+                      a->nsuspects, a->nsuspects == 1 ? "" : "s");
+    } else {
+        an_buf_printf(out, "\n%zu leak suspect%s, fastest first:\n", a->nsuspects,
+                      a->nsuspects == 1 ? "" : "s");
+    }
+    for (size_t i = 0; i < a->nsuspects; i++)
+        suspect(out, a, i + 1, &a->verdicts[a->suspects[i]]);
+    others(out, a);
+}

@@ -1,0 +1,69 @@
+/* analyzer/an_series.h: the time series of every call site across a set of
+ * profiles. A site is a stack normalised to function+file+line per frame
+ * (inlined frames expanded), so the same code matches across profiles whatever
+ * its addresses or mapping ids; sites are also grouped by their allocating
+ * function (the first frame an_frames does not call an allocator). */
+#ifndef AN_SERIES_H
+#define AN_SERIES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "an_frames.h"
+#include "hs_error.h"
+#include "pprof.h"
+
+typedef struct an_frame {
+    uint32_t function, file; /* string ids (an_series_str) */
+    int64_t line;
+} an_frame;
+
+/* The values of one site in one snapshot (snap = the profile's input position). */
+typedef struct an_point {
+    uint32_t snap;
+    int64_t bytes, objects, alloc_bytes;
+} an_point;
+
+typedef struct an_site {
+    uint32_t stack, nframes; /* frame ids at an_series.stacks[stack..], leaf first */
+    uint32_t alloc_pos;      /* position of the allocating frame in the stack */
+    uint32_t group;
+    an_point *pts;
+    uint32_t npts, cap;
+} an_site;
+
+typedef struct an_group {
+    uint32_t function, file; /* the allocating function */
+    uint32_t nsites;
+} an_group;
+
+/* Which sample values of a profile feed the series; -1 = not available. */
+typedef struct an_series_cols {
+    int bytes, objects, alloc_bytes;
+} an_series_cols;
+
+typedef struct an_series an_series;
+
+an_series *an_series_new(const an_frames *filter, size_t nsnaps);
+void an_series_free(an_series *s);
+
+/* Adds every sample of p as snapshot snap (0 <= snap < nsnaps). */
+int an_series_add_profile(an_series *s, uint32_t snap, const pprof_profile *p,
+                          const an_series_cols *cols, hs_err *err);
+
+const char *an_series_str(const an_series *s, uint32_t id);
+const an_frame *an_series_frame(const an_series *s, uint32_t id);
+/* The frame ids of a site's stack, leaf first. */
+const uint32_t *an_series_stack(const an_series *s, const an_site *site);
+
+size_t an_series_nsites(const an_series *s);
+const an_site *an_series_site(const an_series *s, size_t i);
+size_t an_series_ngroups(const an_series *s);
+const an_group *an_series_group(const an_series *s, size_t i);
+
+/* Totals of every sample per snapshot (indexed by snap). */
+const double *an_series_total_bytes(const an_series *s);
+const double *an_series_total_objects(const an_series *s);
+const double *an_series_total_alloc(const an_series *s);
+
+#endif

@@ -1,0 +1,109 @@
+/* analyzer/an_trend.c: least squares, monotonic steps, rises and sampling
+ * noise over one time series (see an_trend.h). */
+#include "an_trend.h"
+
+#include <math.h>
+
+double an_trend_sxx(const double *t, size_t n)
+{
+    if (n == 0)
+        return 0;
+    double mean = 0;
+    for (size_t i = 0; i < n; i++)
+        mean += t[i];
+    mean /= (double)n;
+    double s = 0;
+    for (size_t i = 0; i < n; i++)
+        s += (t[i] - mean) * (t[i] - mean);
+    return s;
+}
+
+int an_trend_fit(const double *t, const double *y, size_t n, an_fit *out)
+{
+    out->slope = 0;
+    out->intercept = n ? y[0] : 0;
+    out->r2 = 0;
+    if (n < 2)
+        return -1;
+    double mt = 0, my = 0;
+    for (size_t i = 0; i < n; i++) {
+        mt += t[i];
+        my += y[i];
+    }
+    mt /= (double)n;
+    my /= (double)n;
+    double sxx = 0, sxy = 0, syy = 0;
+    for (size_t i = 0; i < n; i++) {
+        double dt = t[i] - mt, dy = y[i] - my;
+        sxx += dt * dt;
+        sxy += dt * dy;
+        syy += dy * dy;
+    }
+    out->intercept = my;
+    if (sxx <= 0)
+        return -1;
+    out->slope = sxy / sxx;
+    out->intercept = my - out->slope * mt;
+    /* A constant series has nothing to explain: call it no trend, not a perfect one. */
+    out->r2 = syy > 0 ? (sxy * sxy) / (sxx * syy) : 0;
+    return 0;
+}
+
+double an_trend_monotonic(const double *y, size_t n, double tol)
+{
+    if (n < 2)
+        return 1;
+    size_t up = 0;
+    for (size_t i = 0; i + 1 < n; i++)
+        if (y[i + 1] >= y[i] - tol)
+            up++;
+    return (double)up / (double)(n - 1);
+}
+
+void an_trend_rises(const double *t, const double *y, size_t n, double thresh, an_rises *out)
+{
+    out->count = 0;
+    out->max_gap = 0;
+    out->tail = n ? t[n - 1] - t[0] : 0;
+    if (n < 2)
+        return;
+    double prev = t[0];
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (y[i + 1] - y[i] <= thresh)
+            continue;
+        double gap = t[i + 1] - prev;
+        if (gap > out->max_gap)
+            out->max_gap = gap;
+        prev = t[i + 1];
+        out->count++;
+    }
+    if (out->count > 0)
+        out->tail = t[n - 1] - prev;
+}
+
+/* p and the size of one object; 0 when the value is exact. */
+static double keep_probability(double bytes, double objects, double period, double *size)
+{
+    if (period <= 1 || bytes <= 0 || objects <= 0)
+        return 0;
+    *size = bytes / objects;
+    return 1 - exp(-*size / period);
+}
+
+double an_trend_bytes_variance(double bytes, double objects, double period)
+{
+    double size = 0;
+    double p = keep_probability(bytes, objects, period, &size);
+    if (p <= 0)
+        return 0;
+    return bytes * size * (1 - p) / p;
+}
+
+double an_trend_objects_variance(double bytes, double objects, double period)
+{
+    double size = 0;
+    double p = keep_probability(bytes, objects, period, &size);
+    if (p <= 0)
+        return 0;
+    return objects * (1 - p) / p;
+}

@@ -1,0 +1,43 @@
+/* analyzer/an_trend.h: the arithmetic of growth over a time series: least-squares
+ * line, R², monotonic steps, where the rises are, and the sampling noise of a
+ * pprof value. Pure functions on arrays; no allocation, no I/O. */
+#ifndef AN_TREND_H
+#define AN_TREND_H
+
+#include <stddef.h>
+
+/* y = intercept + slope * t, fitted by ordinary least squares. */
+typedef struct an_fit {
+    double slope, intercept;
+    double r2; /* fraction of the variance of y the line explains; 0 when y is constant */
+} an_fit;
+
+/* Fits y over t. -1 when n < 2 or every t is equal (no time axis), else 0. */
+int an_trend_fit(const double *t, const double *y, size_t n, an_fit *out);
+
+/* Sum of squared deviations of t from its mean (the fit's leverage). */
+double an_trend_sxx(const double *t, size_t n);
+
+/* Fraction of the n-1 steps with y[i+1] >= y[i] - tol; 1 when n < 2. */
+double an_trend_monotonic(const double *y, size_t n, double tol);
+
+/* Where a series rises: a step counts as a rise when y grows by more than
+ * thresh. first_gap is from t[0] to the first rise; max_gap the longest time
+ * between consecutive rises (or first_gap); tail the time since the last rise
+ * (t[n-1] - t[0] when nothing rose). */
+typedef struct an_rises {
+    size_t count;
+    double max_gap, tail;
+} an_rises;
+void an_trend_rises(const double *t, const double *y, size_t n, double thresh, an_rises *out);
+
+/* Variance of a sampled in-use value: bytes held in objects of average size
+ * bytes/objects, each recorded with probability p = 1 - exp(-size/period) and
+ * scaled by 1/p (Go's and heapsnap's convention), has variance
+ * bytes * size * (1 - p) / p (about bytes * period for small objects). 0 when
+ * period <= 1 (every allocation recorded) or nothing is held. */
+double an_trend_bytes_variance(double bytes, double objects, double period);
+/* The same for the object count: objects * (1 - p) / p. */
+double an_trend_objects_variance(double bytes, double objects, double period);
+
+#endif
