@@ -1,0 +1,187 @@
+/* rawcopy: the physical floor of a heap snapshot. Copies the glibc heap mappings of a process
+ * ([heap] and every arena heap, found through /proc/PID/maps) with process_vm_readv into one
+ * reused buffer, and times it: what any out-of-process walker must at least pay to read them. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "procmaps.h"
+
+/* glibc's non-main arena heaps are HEAP_MAX_SIZE-aligned and start with a heap_info:
+ * ar_ptr, prev, size, mprotect_size (GLIBC-NOTES.md section 2 and the _heap_info layout). */
+#define RC_HEAP_MAX_SIZE (64ull << 20)
+
+struct rc_range {
+    uint64_t start, len;
+};
+
+static double rc_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int rc_read(pid_t pid, uint64_t addr, void *buf, size_t len)
+{
+    struct iovec local = {.iov_base = buf, .iov_len = len};
+    struct iovec remote = {.iov_base = (void *)(uintptr_t)addr, .iov_len = len};
+    ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+    return n == (ssize_t)len ? 0 : -1;
+}
+
+/* The used part of an arena heap (heap_info.size), or 0 when the mapping is not one: an
+ * anonymous rw mapping that merely happens to be aligned (a thread stack) fails the checks. */
+static uint64_t rc_arena_heap_len(pid_t pid, const procmaps_entry *e)
+{
+    uint64_t info[4];
+    uint64_t len = e->end - e->start;
+    if (e->start % RC_HEAP_MAX_SIZE != 0 || rc_read(pid, e->start, info, sizeof(info)) != 0)
+        return 0;
+    /* mprotect_size is the rw part (page-rounded); size <= mprotect_size <= HEAP_MAX_SIZE. */
+    if (info[3] != len || info[2] == 0 || info[2] > info[3] || info[3] > RC_HEAP_MAX_SIZE)
+        return 0;
+    return info[2];
+}
+
+/* Collects [heap] and the arena heaps; all_anon adds every other anonymous rw mapping. */
+static struct rc_range *rc_ranges(pid_t pid, const procmaps *m, int all_anon, size_t *n)
+{
+    struct rc_range *v = calloc(m->n ? m->n : 1, sizeof(*v));
+    *n = 0;
+    if (v == NULL)
+        return NULL;
+    for (size_t i = 0; i < m->n; i++) {
+        const procmaps_entry *e = &m->v[i];
+        uint64_t len;
+        if (!e->r || !e->w)
+            continue;
+        if (strcmp(e->path, "[heap]") == 0)
+            len = e->end - e->start;
+        else if (e->path[0] != '\0')
+            continue;
+        else if ((len = rc_arena_heap_len(pid, e)) == 0 && all_anon)
+            len = e->end - e->start;
+        if (len > 0)
+            v[(*n)++] = (struct rc_range){e->start, len};
+    }
+    return v;
+}
+
+static int rc_cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void rc_usage(FILE *f)
+{
+    fprintf(f, "usage: rawcopy -p PID [-b BLOCK_KIB] [-r REPEATS] [-a]\n"
+               "  -p  the process whose heap to copy\n"
+               "  -b  bytes per process_vm_readv call, in KiB (default 256, heapsnap's window)\n"
+               "  -r  copies to time; the median is reported (default 5)\n"
+               "  -a  also copy every other anonymous rw mapping (stacks, mmapped chunks)\n");
+}
+
+int main(int argc, char **argv)
+{
+    long pid = 0;
+    unsigned long block_kib = 256, repeats = 5;
+    int all_anon = 0, c;
+    char *end;
+
+    while ((c = getopt(argc, argv, "p:b:r:ah")) != -1) {
+        switch (c) {
+        case 'p':
+            pid = strtol(optarg, &end, 10);
+            if (*end != '\0' || pid <= 0)
+                goto bad;
+            break;
+        case 'b':
+            block_kib = strtoul(optarg, &end, 10);
+            if (*end != '\0' || block_kib == 0 || block_kib > (1ul << 20))
+                goto bad;
+            break;
+        case 'r':
+            repeats = strtoul(optarg, &end, 10);
+            if (*end != '\0' || repeats == 0 || repeats > 1000)
+                goto bad;
+            break;
+        case 'a':
+            all_anon = 1;
+            break;
+        case 'h':
+            rc_usage(stdout);
+            return 0;
+        default:
+            rc_usage(stderr);
+            return 2;
+        }
+        continue;
+    bad:
+        fprintf(stderr, "rawcopy: invalid value '%s' for -%c; see rawcopy -h.\n", optarg, c);
+        return 2;
+    }
+    if (pid == 0 || optind != argc) {
+        rc_usage(stderr);
+        return 2;
+    }
+
+    hs_err err;
+    procmaps *maps = procmaps_read((pid_t)pid, &err);
+    if (maps == NULL) {
+        fprintf(stderr, "rawcopy: %s\n", err.msg);
+        return 1;
+    }
+    size_t n;
+    struct rc_range *ranges = rc_ranges((pid_t)pid, maps, all_anon, &n);
+    procmaps_free(maps);
+    size_t block = block_kib << 10;
+    char *buf = malloc(block);
+    double *times = calloc(repeats, sizeof(double));
+    if (ranges == NULL || buf == NULL || times == NULL) {
+        fprintf(stderr, "rawcopy: out of memory; use a smaller -b.\n");
+        return 1;
+    }
+    if (n == 0) {
+        fprintf(stderr, "rawcopy: process %ld has no glibc heap mapping to copy.\n", pid);
+        return 1;
+    }
+    memset(buf, 0, block); /* fault the buffer in before the clock runs */
+
+    uint64_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += ranges[i].len;
+    for (unsigned long r = 0; r < repeats; r++) {
+        double t0 = rc_now();
+        for (size_t i = 0; i < n; i++) {
+            for (uint64_t off = 0; off < ranges[i].len; off += block) {
+                uint64_t len = ranges[i].len - off < block ? ranges[i].len - off : block;
+                if (rc_read((pid_t)pid, ranges[i].start + off, buf, len) != 0) {
+                    fprintf(stderr,
+                            "rawcopy: cannot read %" PRIu64 " bytes at 0x%" PRIx64
+                            " of process %ld (%s); run as root or as the process's owner.\n",
+                            len, ranges[i].start + off, pid, strerror(errno));
+                    return 1;
+                }
+            }
+        }
+        times[r] = rc_now() - t0;
+    }
+    qsort(times, repeats, sizeof(double), rc_cmp_double);
+    double med =
+        repeats % 2 ? times[repeats / 2] : (times[repeats / 2 - 1] + times[repeats / 2]) / 2.0;
+    printf("rawcopy: pid=%ld mappings=%zu bytes=%" PRIu64 " block_kib=%lu repeats=%lu "
+           "median_us=%.0f min_us=%.0f max_us=%.0f\n",
+           pid, n, total, block_kib, repeats, med * 1e6, times[0] * 1e6, times[repeats - 1] * 1e6);
+    free(times);
+    free(buf);
+    free(ranges);
+    return 0;
+}
