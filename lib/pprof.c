@@ -12,6 +12,7 @@
 #include <zlib.h>
 
 #include "atomic_file.h"
+#include "slurp.h"
 
 /* ---- a byte-string -> id table (open addressing, linear probing) ---- */
 
@@ -962,44 +963,10 @@ pprof_profile *pprof_parse(const uint8_t *data, size_t len, hs_err *err)
 
 pprof_profile *pprof_read_file(const char *path, hs_err *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        hs_err_set(err, "cannot open %s: %s", path, strerror(errno));
+    uint8_t *buf;
+    size_t len;
+    if (slurp_file(path, PPROF_MAX_DECODED, &buf, &len, err) != 0)
         return NULL;
-    }
-    uint8_t *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len == cap) {
-            if (cap >= PPROF_MAX_DECODED) {
-                fclose(f);
-                free(buf);
-                hs_err_set(err, "%s is larger than %zu MiB: refusing to read it", path,
-                           PPROF_MAX_DECODED >> 20);
-                return NULL;
-            }
-            cap = cap ? cap * 2 : 65536;
-            uint8_t *nb = realloc(buf, cap);
-            if (nb == NULL) {
-                fclose(f);
-                free(buf);
-                hs_err_set(err, "out of memory while reading %s", path);
-                return NULL;
-            }
-            buf = nb;
-        }
-        size_t r = fread(buf + len, 1, cap - len, f);
-        len += r;
-        if (r == 0)
-            break;
-    }
-    int rerr = ferror(f);
-    fclose(f);
-    if (rerr) {
-        free(buf);
-        hs_err_set(err, "cannot read %s: I/O error", path);
-        return NULL;
-    }
     pprof_profile *p = pprof_parse(buf, len, err);
     free(buf);
     if (p == NULL)

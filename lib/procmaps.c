@@ -2,6 +2,8 @@
  * "start-end perms offset dev inode path" into procmaps entries. */
 #include "procmaps.h"
 
+#include "slurp.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -82,42 +84,19 @@ procmaps *procmaps_read(pid_t pid, hs_err *err)
         snprintf(path, sizeof(path), "/proc/self/maps");
     else
         snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (f == NULL) {
-        if (errno == ENOENT)
-            hs_err_set(err, "no such process %d: check the PID (ps -p %d)", (int)pid, (int)pid);
-        else
-            hs_err_set(err, "cannot read %s (%s): run as the process's owner or as root", path,
-                       strerror(errno));
+    if (access(path, F_OK) != 0) {
+        hs_err_set(err, "no such process %d: check the PID (ps -p %d)", (int)pid, (int)pid);
         return NULL;
     }
-    char *text = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (cap - len < 65536) {
-            cap = cap ? cap * 2 : 262144;
-            char *nt = realloc(text, cap);
-            if (nt == NULL) {
-                free(text);
-                fclose(f);
-                hs_err_set(err, "out of memory reading %s", path);
-                return NULL;
-            }
-            text = nt;
-        }
-        size_t r = fread(text + len, 1, cap - len, f);
-        len += r;
-        if (r == 0)
-            break;
-    }
-    int rerr = ferror(f);
-    fclose(f);
-    if (rerr) {
-        free(text);
-        hs_err_set(err, "cannot read %s: the process may have exited", path);
+    uint8_t *text;
+    size_t len;
+    hs_err why;
+    if (slurp_file(path, (size_t)1 << 30, &text, &len, &why) != 0) {
+        hs_err_set(err, "%s: the process may have exited, or run heapsnap as its owner or as "
+                        "root", why.msg);
         return NULL;
     }
-    procmaps *m = procmaps_parse(text, len, pid, err);
+    procmaps *m = procmaps_parse((const char *)text, len, pid, err);
     free(text);
     return m;
 }
