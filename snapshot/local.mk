@@ -2,7 +2,7 @@
 # parts (ptrace stop/resume, --stats) are listed in snapshot/walker.mk.
 bin_PROGRAMS += heapsnap
 heapsnap_SOURCES =
-heapsnap_LDADD = lib/libhs.la $(LIBUNWIND_PTRACE_LIBS)
+heapsnap_LDADD = lib/libhs_tstacks.la lib/libhs.la $(LIBUNWIND_PTRACE_LIBS)
 heapsnap_SOURCES += snapshot/main.c
 heapsnap_SOURCES += snapshot/snapshot.c snapshot/snapshot.h
 heapsnap_SOURCES += snapshot/periodic.c snapshot/periodic.h
@@ -30,3 +30,11 @@ tests_unit_test_snapcli_LDADD = lib/libhs.la $(CMOCKA_LIBS)
 tests_progs_snap_leaker_SOURCES = tests/progs/snap_leaker.c
 tests_progs_snap_leaker_CFLAGS = -O2 -g -pthread
 tests_progs_snap_leaker_LDFLAGS = -pthread
+check_PROGRAMS += tests/progs/snap_static tests/progs/snap_tracer
+tests_progs_snap_static_SOURCES = tests/progs/snap_static.c
+tests_progs_snap_static_CFLAGS = -O2
+tests_progs_snap_static_LDFLAGS = -all-static
+tests_progs_snap_tracer_SOURCES = tests/progs/snap_tracer.c
+tests_progs_snap_tracer_CFLAGS = -O2
+TESTS += tests/integration/snap_leak.sh
+EXTRA_DIST += tests/integration/snap_common.sh tests/integration/snap_leak.sh

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -58,11 +59,14 @@ static void print_help(void)
            "Exit status: 0 success, 1 failure, 2 usage error. See heapsnap(1).\n");
 }
 
-static int usage_error(const char *fmt, const char *arg)
+__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
 {
+    va_list ap;
+    va_start(ap, fmt);
     fprintf(stderr, "heapsnap: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\n%sTry 'heapsnap --help' for more information.\n", usage_text);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'heapsnap --help' for more information.\n");
     return 2;
 }
 

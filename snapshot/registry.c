@@ -17,6 +17,8 @@
 #define REGISTRY_SYMBOL "heapsnap_registry"
 /* Bytes per process_vm_readv when copying tables. */
 #define REGISTRY_WINDOW ((size_t)1 << 20)
+#define REGISTRY_PAGE ((uint64_t)4096)
+#define REGISTRY_PAGEMAP_BATCH ((uint64_t)8192)
 /* Tables larger than this are treated as a corrupt header, not allocated. */
 #define REGISTRY_MAX_TABLE ((uint64_t)1 << 34)
 
@@ -169,6 +171,59 @@ int registry_locate(pid_t pid, const procmaps *m, registry *r, hs_err *err)
 typedef int (*registry_entry_fn)(registry *r, uint64_t index, const unsigned char *entry,
                                  hs_err *err);
 
+/* Which pages of [addr, addr+len) the process has ever touched (present or
+ * swapped, from /proc/PID/pagemap). The hook's tables are hash tables in a
+ * large MAP_NORESERVE mapping that is mostly never touched: reading only the
+ * touched pages keeps the pause short (the untouched ones read as EMPTY).
+ * Returns a malloc'd array of one byte per page, or NULL when pagemap cannot
+ * be read (then everything is read). */
+static unsigned char *registry_touched_pages(pid_t pid, uint64_t addr, uint64_t len,
+                                             uint64_t *npages)
+{
+    uint64_t first = addr / REGISTRY_PAGE, last = (addr + len - 1) / REGISTRY_PAGE;
+    *npages = last - first + 1;
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    unsigned char *touched = malloc(*npages);
+    uint64_t *ent = malloc(REGISTRY_PAGEMAP_BATCH * sizeof(uint64_t));
+    bool ok = touched != NULL && ent != NULL;
+    for (uint64_t i = 0; ok && i < *npages; i += REGISTRY_PAGEMAP_BATCH) {
+        uint64_t n = *npages - i < REGISTRY_PAGEMAP_BATCH ? *npages - i : REGISTRY_PAGEMAP_BATCH;
+        ssize_t got = pread(fd, ent, n * sizeof(uint64_t), (off_t)((first + i) * 8));
+        if (got != (ssize_t)(n * sizeof(uint64_t))) {
+            ok = false;
+            break;
+        }
+        for (uint64_t j = 0; j < n; j++)
+            touched[i + j] = (ent[j] >> 62) != 0; /* bit 63 present, bit 62 swapped */
+    }
+    close(fd);
+    free(ent);
+    if (!ok) {
+        free(touched);
+        return NULL;
+    }
+    return touched;
+}
+
+/* Copies the entries [first, end) through a reused window, handing each to keep. */
+static int registry_copy_range(registry *r, uint64_t addr, uint64_t first, uint64_t end,
+                               uint64_t esz, unsigned char *win, size_t per, registry_entry_fn keep,
+                               hs_err *err)
+{
+    int rc = 0;
+    for (uint64_t i = first; i < end && rc == 0; i += per) {
+        uint64_t n = end - i < per ? end - i : per;
+        rc = registry_read_mem(r->pid, addr + i * esz, win, (size_t)(n * esz), err);
+        for (uint64_t j = 0; j < n && rc == 0; j++)
+            rc = keep(r, i + j, win + j * esz, err);
+    }
+    return rc;
+}
+
 static int registry_copy_table(registry *r, uint64_t addr, uint64_t count, uint64_t esz,
                                registry_entry_fn keep, hs_err *err)
 {
@@ -180,12 +235,39 @@ static int registry_copy_table(registry *r, uint64_t addr, uint64_t count, uint6
     unsigned char *win = malloc(per * esz);
     if (win == NULL)
         return hs_err_set(err, "out of memory while copying the hook's tables.");
+    uint64_t len = count * esz, npages = 0;
+    unsigned char *touched = registry_touched_pages(r->pid, addr, len, &npages);
     int rc = 0;
-    for (uint64_t i = 0; i < count && rc == 0; i += per) {
-        uint64_t n = count - i < per ? count - i : per;
-        rc = registry_read_mem(r->pid, addr + i * esz, win, (size_t)(n * esz), err);
-        for (uint64_t j = 0; j < n && rc == 0; j++)
-            rc = keep(r, i + j, win + j * esz, err);
+    if (touched == NULL) {
+        rc = registry_copy_range(r, addr, 0, count, esz, win, per, keep, err);
+    } else {
+        /* Each run of touched pages, widened to whole entries; an entry that
+         * straddles two runs is visited once (next). */
+        uint64_t page0 = addr / REGISTRY_PAGE * REGISTRY_PAGE, next = 0;
+        for (uint64_t p = 0; p < npages && rc == 0;) {
+            if (!touched[p]) {
+                p++;
+                continue;
+            }
+            uint64_t q = p;
+            while (q < npages && touched[q])
+                q++;
+            uint64_t a0 = page0 + p * REGISTRY_PAGE, a1 = page0 + q * REGISTRY_PAGE;
+            if (a0 < addr)
+                a0 = addr;
+            if (a1 > addr + len)
+                a1 = addr + len;
+            uint64_t first = (a0 - addr) / esz, end = (a1 - addr + esz - 1) / esz;
+            if (end > count)
+                end = count;
+            if (first < next)
+                first = next;
+            if (first < end)
+                rc = registry_copy_range(r, addr, first, end, esz, win, per, keep, err);
+            next = end > next ? end : next;
+            p = q;
+        }
+        free(touched);
     }
     free(win);
     return rc;

@@ -21,6 +21,7 @@
 #include "ptrace.h"
 #include "registry.h"
 #include "symbolize.h"
+#include "thread_stacks.h"
 
 #ifndef HS_VERSION
 #define HS_VERSION "unknown"
@@ -232,6 +233,7 @@ snap_status snap_take(pid_t pid, const char *out_path, const char *threads_path,
     memset(&reg, 0, sizeof(reg));
     bool hook = false;
     pprof_builder *b = NULL;
+    tstacks *stacks = NULL;
     char exe[4096] = "?";
 
     /* Before the stop: everything that only needs the process's map. */
@@ -279,6 +281,20 @@ snap_status snap_take(pid_t pid, const char *out_path, const char *threads_path,
         if (copied == 0)
             copied = registry_read_stacks(&reg, err);
     }
+    if (walked == 0 && copied == 0 && threads_path != NULL) {
+        pid_t *tids = malloc(nthreads * sizeof(*tids));
+        if (tids != NULL) {
+            for (size_t i = 0; i < nthreads; i++)
+                tids[i] = threads[i].tid;
+            stacks = tstacks_capture(pid, tids, nthreads, err);
+            free(tids);
+        }
+        if (stacks == NULL) {
+            if (tids == NULL)
+                hs_err_set(err, "out of memory while reading the thread stacks.");
+            copied = -1;
+        }
+    }
     int64_t t0 = snap_now_ns(CLOCK_MONOTONIC);
     res->pause_us = ptstop_pause_us(stop);
     ptstop_detach_all(stop);
@@ -314,7 +330,8 @@ snap_status snap_take(pid_t pid, const char *out_path, const char *threads_path,
     snap_comments(b, pid, exe, res, &rep, layout, hook ? &reg : NULL, &tot);
     if (pprof_write_file(b, out_path, err) != 0)
         goto fail_keep;
-    (void)threads_path;
+    if (stacks != NULL && tstacks_write(stacks, sym, threads_path, err) != 0)
+        goto fail_keep;
     st = SNAP_OK;
     goto out;
 
@@ -327,6 +344,7 @@ out:
     if (stop != NULL)
         ptstop_detach_all(stop);
     free(threads);
+    tstacks_free(stacks);
     free(chunks.v);
     gheap_report_free(&rep);
     registry_free(&reg);
