@@ -36,5 +36,9 @@ tests_progs_snap_static_CFLAGS = -O2
 tests_progs_snap_static_LDFLAGS = -all-static
 tests_progs_snap_tracer_SOURCES = tests/progs/snap_tracer.c
 tests_progs_snap_tracer_CFLAGS = -O2
-TESTS += tests/integration/snap_leak.sh
-EXTRA_DIST += tests/integration/snap_common.sh tests/integration/snap_leak.sh
+TESTS += tests/integration/snap_leak.sh tests/integration/snap_census.sh \
+	tests/integration/snap_periodic.sh tests/integration/snap_kill.sh \
+	tests/integration/snap_errors.sh
+EXTRA_DIST += tests/integration/snap_common.sh tests/integration/snap_leak.sh \
+	tests/integration/snap_census.sh tests/integration/snap_periodic.sh \
+	tests/integration/snap_kill.sh tests/integration/snap_errors.sh

@@ -70,6 +70,15 @@ __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ..
     return 2;
 }
 
+/* Failures: "heapsnap: <one sentence>." on stderr (lib/ messages may lack the period). */
+static int fail(const hs_err *err)
+{
+    size_t n = strlen(err->msg);
+    const char *end = n > 0 && strchr(".!?", err->msg[n - 1]) != NULL ? "" : ".";
+    fprintf(stderr, "heapsnap: %s%s\n", err->msg, end);
+    return 1;
+}
+
 static bool parse_pid(const char *s, pid_t *out)
 {
     char *end;
@@ -105,10 +114,8 @@ static int run_once(pid_t pid, const char *out, const char *threads, bool json)
     snap_result res;
     hs_err err = {{0}};
     snap_status st = snap_take(pid, out, threads, &res, &err);
-    if (st != SNAP_OK) {
-        fprintf(stderr, "heapsnap: %s\n", err.msg);
-        return 1;
-    }
+    if (st != SNAP_OK)
+        return fail(&err);
     report_notices(stderr, &res);
     if (json)
         report_json(stdout, 1, out, threads, &res);
@@ -197,10 +204,8 @@ int main(int argc, char **argv)
             return usage_error("%s",
                                "--stats prints a census and takes no -o, -i, -n or --threads.");
         ptstop_install_signal_guard();
-        if (stats_run(pid, json, stdout, &err) != 0) {
-            fprintf(stderr, "heapsnap: %s\n", err.msg);
-            return 1;
-        }
+        if (stats_run(pid, json, stdout, &err) != 0)
+            return fail(&err);
         if (fflush(stdout) != 0) {
             fprintf(stderr, "heapsnap: cannot write to standard output: %s.\n", strerror(errno));
             return 1;
@@ -236,9 +241,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "heapsnap: cannot write to standard output: %s.\n", strerror(errno));
         return 1;
     }
-    if (n < 0) {
-        fprintf(stderr, "heapsnap: %s\n", err.msg);
-        return 1;
-    }
+    if (n < 0)
+        return fail(&err);
     return 0;
 }
