@@ -1,0 +1,90 @@
+#!/bin/sh
+# tests/stress/stress.sh: STRESS_SNAPSHOTS snapshots (default 1000, split over
+# three runs: hook at rate 1, hook at the default rate, no hook) of a 4-thread
+# allocation-heavy program. After each: heapsnap exited 0 and the program runs
+# with no thread stopped; every profile passes google's validator (-heap); every
+# STRESS_QUIESCENT_EVERY-th snapshot (default 10) the program parks all threads
+# and the walker's totals must equal its own mallinfo2 in every field.
+. "$top_srcdir/tests/tap.sh"
+. "$top_srcdir/tests/stress/stress_lib.sh"
+
+total=${STRESS_SNAPSHOTS:-1000}
+qevery=${STRESS_QUIESCENT_EVERY:-10}
+per_mode=$(( (total + 2) / 3 ))
+[ -x "$HEAPSNAP" ] && [ -x "$STRESS_PROG" ] && [ -f "$HOOK_SO" ] ||
+    tap_bail "build heapsnap, libheapsnap.so and tests/stress/stress_prog first"
+[ -x "$PPROFCHECK" ] || tap_bail "PPROFCHECK ($PPROFCHECK) is not built"
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/hs-stress.XXXXXX")
+sl_pid=""
+trap '[ -n "$sl_pid" ] && sl_stop "$sl_pid"; rm -rf "$tmp"' EXIT
+echo "# $total snapshots: $per_mode per mode, a quiescent mallinfo2 check every $qevery"
+
+grand_snaps=0
+grand_quiet=0
+run_mode() {
+    mode=$1; shift
+    dir="$tmp/$mode"
+    mkdir -p "$dir"
+    if ! sl_start "$dir/prog.out" "$@" -- -t 4 -s "$per_mode"; then
+        tap_ok "$mode: stress_prog started" false
+        return
+    fi
+    pid=$sl_pid
+    snap_fail=0; stopped=0; quiet=0; quiet_fail=0; seq=0; first_err=""; first_mis=""
+    i=1
+    while [ "$i" -le "$per_mode" ]; do
+        f="$dir/snap-$(printf %04d "$i").pb.gz"
+        if ! "$HEAPSNAP" -p "$pid" -o "$f" > /dev/null 2> "$dir/err"; then
+            snap_fail=$((snap_fail + 1))
+            [ -z "$first_err" ] && first_err="snapshot $i: $(head -n 3 "$dir/err")"
+        fi
+        if ! sl_running "$pid"; then
+            stopped=$((stopped + 1))
+            echo "# $mode: after snapshot $i the thread states are '$(sl_state "$pid")'"
+        fi
+        if [ $((i % qevery)) -eq 0 ]; then
+            seq=$((seq + 1))
+            quiet=$((quiet + 1))
+            if ! sl_quiesce "$pid" "$dir/prog.out" "$seq"; then
+                quiet_fail=$((quiet_fail + 1))
+                [ -z "$first_mis" ] && first_mis="quiescent point $seq: no mallinfo2 line"
+            elif ! sl_compare "$pid" "$dir/prog.out" "$seq" "$dir/stats.json"; then
+                quiet_fail=$((quiet_fail + 1))
+                [ -z "$first_mis" ] && first_mis="point $seq want: $sl_want
+got:  $sl_got"
+            fi
+            sl_resume "$pid"
+            sl_running "$pid" || stopped=$((stopped + 1))
+        fi
+        i=$((i + 1))
+    done
+    tap_is "$mode: $per_mode snapshots exit 0" "$snap_fail failed" "0 failed"
+    [ -n "$first_err" ] && printf '%s\n' "$first_err" | sed 's/^/# /'
+    tap_is "$mode: program running, no thread stopped, after every snapshot" \
+        "$stopped stopped" "0 stopped"
+    # google's validator, 50 files per run (it prints one line per bad file)
+    bad=$(cd "$dir" && ls snap-*.pb.gz 2>/dev/null | xargs -n 50 "$PPROFCHECK" -heap 2>&1 |
+        grep -v ': ok$' | head -n 5)
+    valid=$(cd "$dir" && ls snap-*.pb.gz 2>/dev/null | wc -l)
+    tap_is "$mode: every profile written passes pprofcheck -heap" "$valid written, ${bad:-none bad}" \
+        "$((per_mode - snap_fail)) written, none bad"
+    tap_is "$mode: walker totals equal mallinfo2 at $quiet quiescent points" \
+        "$quiet_fail differ" "0 differ"
+    [ -n "$first_mis" ] && printf '%s\n' "$first_mis" | sed 's/^/# /'
+    # still alive and well: one more quiescent point parks every worker
+    seq=$((seq + 1))
+    tap_ok "$mode: every worker still runs and parks at the end" sl_quiesce "$pid" "$dir/prog.out" "$seq"
+    echo "# $mode: $(grep "\"seq\":$seq," "$dir/prog.out" | sed 's/.*"ops":\([0-9]*\).*/\1/') allocator calls by the program"
+    sl_stop "$pid"
+    sl_pid=""
+    grand_snaps=$((grand_snaps + per_mode - snap_fail))
+    grand_quiet=$((grand_quiet + quiet - quiet_fail))
+    rm -f "$dir"/snap-*.pb.gz
+}
+
+run_mode rate1 LD_PRELOAD="$HOOK_SO" HEAPSNAP_RATE=1
+run_mode default-rate LD_PRELOAD="$HOOK_SO"
+run_mode no-hook
+echo "# figures: $grand_snaps snapshots written and validated, $grand_quiet quiescent totals equal"
+tap_done
