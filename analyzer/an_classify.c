@@ -22,6 +22,7 @@ void an_classify_stats(const an_series_in *in, an_stats *st)
     st->end_objects = in->objects ? in->objects[n - 1] : 0;
     st->span = in->t[n - 1] - in->t[0];
     double sd = sqrt(in->var_bytes), sd_o = sqrt(in->var_objects);
+    st->noise_point = sd;
 
     if (n == 2) {
         /* Two points: the difference is all there is. */
@@ -47,11 +48,25 @@ void an_classify_stats(const an_series_in *in, an_stats *st)
     st->growth_bytes = f.slope * st->span;
     double sxx = an_trend_sxx(in->t, n);
     st->noise_growth = sxx > 0 ? sd * st->span / sqrt(sxx) : 0;
+    /* Go and heapsnap keep a sampled object sampled until it is freed, so a
+     * heap that does not turn over moves far less than the model above says.
+     * When the steps show it, believe the steps: their spread bounds the noise
+     * of a point (sd_step / sqrt 2) and of the growth (a random walk of n-1
+     * steps). */
+    double step_sd = an_trend_step_sigma(in->bytes, n);
+    if (step_sd >= 0) {
+        sd = fmin(sd, step_sd / sqrt(2.0));
+        st->noise_growth = fmin(st->noise_growth, step_sd * sqrt((double)(n - 1)));
+        st->noise_point = sd;
+    }
     if (in->objects) {
         an_trend_fit(in->t, in->objects, n, &f);
         st->objects_per_s = f.slope;
         st->growth_objects = f.slope * st->span;
         st->noise_objects = sxx > 0 ? sd_o * st->span / sqrt(sxx) : 0;
+        double step_o = an_trend_step_sigma(in->objects, n);
+        if (step_o >= 0)
+            st->noise_objects = fmin(st->noise_objects, step_o * sqrt((double)(n - 1)));
     }
     if (in->alloc) {
         an_trend_fit(in->t, in->alloc, n, &f);
@@ -86,13 +101,18 @@ void an_classify_stats(const an_series_in *in, an_stats *st)
     st->late_noise = late_sxx > 0 ? sd * late_span / sqrt(late_sxx) : 0;
 }
 
-double an_classify_threshold(const an_stats *st, const an_limits *lim)
+/* The part of the threshold that does not depend on the series' noise. */
+static double floor_of(const an_limits *lim)
 {
     double floor = AN_MIN_GROWTH_BYTES;
     if (lim->period > 1)
         floor = fmax(floor, AN_MIN_GROWTH_PERIODS * lim->period);
-    floor = fmax(floor, AN_MIN_HEAP_SHARE * lim->heap_max);
-    return fmax(floor, AN_Z * st->noise_growth);
+    return fmax(floor, AN_MIN_HEAP_SHARE * lim->heap_max);
+}
+
+double an_classify_threshold(const an_stats *st, const an_limits *lim)
+{
+    return fmax(floor_of(lim), AN_Z * st->noise_growth);
 }
 
 an_status an_classify_status(const an_stats *st, const an_limits *lim, bool two_point)
@@ -110,7 +130,11 @@ an_status an_classify_status(const an_stats *st, const an_limits *lim, bool two_
                       st->late_growth > AN_Z_LATE * st->late_noise);
         if (grew && steady && still)
             return AN_STATUS_LEAK;
-        if ((grew || st->peak_bytes - st->start_bytes >= thr) && !still)
+        /* A peak counts against the noise of two single points, not of a fit. */
+        double peak_thr = fmax(floor_of(lim), AN_Z * sqrt(2.0) * st->noise_point);
+        /* ...and a plateau stays up: it ends nearer its peak than its start. */
+        bool stayed = st->end_bytes - st->start_bytes >= 0.5 * (st->peak_bytes - st->start_bytes);
+        if ((grew || st->peak_bytes - st->start_bytes >= peak_thr) && stayed && !still)
             return AN_STATUS_PLATEAU;
         if (grew)
             return AN_STATUS_UNSTEADY;

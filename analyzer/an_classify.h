@@ -21,8 +21,9 @@
 #define AN_MIN_HEAP_SHARE 0.001
 /* Steady: the line must explain this much of the variance... */
 #define AN_MIN_R2 0.7
-/* ...and this fraction of the steps must not go down (beyond noise). */
-#define AN_MIN_MONOTONIC 0.6
+/* ...and at least half of the steps must not go down (beyond noise): churn on
+ * top of a leak makes some steps go down, noise makes half of them. */
+#define AN_MIN_MONOTONIC 0.5
 /* Still growing: the last rise must be in the second half of the series and no
  * longer ago than twice the longest gap between earlier rises. Growth that
  * stops (warm-up, a cache that fills up, a pool that reaches its size) is a
@@ -76,6 +77,7 @@ typedef struct an_stats {
     double start_bytes, end_bytes, peak_bytes, start_objects, end_objects;
     double span;         /* seconds (or steps) from first to last */
     double noise_growth; /* standard deviation of growth_bytes from sampling */
+    double noise_point;  /* standard deviation of one value from sampling */
     double noise_objects;
     size_t rises;
     double tail, max_gap;

@@ -3,6 +3,7 @@
 #include "an_trend.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 double an_trend_sxx(const double *t, size_t n)
 {
@@ -106,4 +107,35 @@ double an_trend_objects_variance(double bytes, double objects, double period)
     if (p <= 0)
         return 0;
     return objects * (1 - p) / p;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median_sorted(const double *v, size_t n)
+{
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+double an_trend_step_sigma(const double *y, size_t n)
+{
+    if (n < AN_TREND_MIN_STEPS + 1)
+        return -1;
+    size_t m = n - 1;
+    double *d = malloc(m * sizeof(double));
+    if (d == NULL)
+        return -1;
+    for (size_t i = 0; i < m; i++)
+        d[i] = y[i + 1] - y[i];
+    qsort(d, m, sizeof(double), cmp_double);
+    double med = median_sorted(d, m);
+    for (size_t i = 0; i < m; i++)
+        d[i] = fabs(d[i] - med);
+    qsort(d, m, sizeof(double), cmp_double);
+    double mad = median_sorted(d, m);
+    free(d);
+    return 1.4826 * mad;
 }

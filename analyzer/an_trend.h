@@ -31,6 +31,15 @@ typedef struct an_rises {
 } an_rises;
 void an_trend_rises(const double *t, const double *y, size_t n, double thresh, an_rises *out);
 
+/* A robust estimate of the standard deviation of the steps y[i+1] - y[i]
+ * around their typical value: 1.4826 times the median absolute deviation of
+ * the steps from their median. -1 when there are fewer than AN_TREND_MIN_STEPS
+ * steps (or no memory). A steady leak has steps of one size, so this measures
+ * the noise on top of the trend; a heap whose sampled objects turn over has
+ * steps as large as its sampling noise. */
+#define AN_TREND_MIN_STEPS 4
+double an_trend_step_sigma(const double *y, size_t n);
+
 /* Variance of a sampled in-use value: bytes held in objects of average size
  * bytes/objects, each recorded with probability p = 1 - exp(-size/period) and
  * scaled by 1/p (Go's and heapsnap's convention), has variance

@@ -42,6 +42,7 @@ TESTS += tests/integration/analyze_synthetic.sh tests/integration/analyze_go.sh 
 	tests/integration/analyze_errors.sh tests/integration/analyze_outputs.sh
 EXTRA_DIST += tests/integration/analyze_synthetic.sh tests/integration/analyze_go.sh \
 	tests/integration/analyze_errors.sh tests/integration/analyze_outputs.sh \
+	tests/integration/analyze_common.sh tests/integration/an_jsonflat.go \
 	tests/gofixtures/main.go tests/gofixtures/regen.sh tests/gofixtures/README.md \
 	$(AN_GO_FIXTURES) \
 	bench/analyze-bench

@@ -1,0 +1,32 @@
+# tests/integration/analyze_common.sh: sourced by the analyze_*.sh tests: tools,
+# a scratch directory removed on exit, and `jf FILE KEY` to read one member of
+# a heapsnap-analyze --json report (flattened by an_jsonflat.go).
+. "$top_srcdir/tests/tap.sh"
+AN="$top_builddir/heapsnap-analyze"
+GEN="$top_builddir/tests/progs/gen_series"
+[ -x "$AN" ] || tap_bail "heapsnap-analyze is not built"
+[ -x "$GEN" ] || tap_bail "tests/progs/gen_series is not built"
+work=$(mktemp -d "${TMPDIR:-/tmp}/an-test.XXXXXX")
+trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
+command -v "${GO:-go}" >/dev/null 2>&1 || tap_bail "go is needed to check the JSON reports (install golang-go)"
+JSONFLAT="$work/jsonflat"
+(cd "$work" && GO111MODULE=off GOCACHE="${GOCACHE:-$work/gocache}" HOME="$work" \
+    "${GO:-go}" build -o "$JSONFLAT" "$top_srcdir/tests/integration/an_jsonflat.go") ||
+    tap_bail "cannot build an_jsonflat.go"
+
+# gen NAME SCENARIO [gen_series options]: writes a series into $work/NAME.
+gen() {
+    d="$work/$1"; sc=$2; shift 2
+    mkdir -p "$d" && "$GEN" "$@" "$sc" "$d" || tap_bail "gen_series $sc failed"
+}
+# json OUT ARGS...: runs heapsnap-analyze --json ARGS, flattened into OUT; keeps the status in $rc.
+json() {
+    out=$1; shift
+    rc=0
+    "$AN" --json "$@" > "$out.json" 2> "$out.err" || rc=$?
+    "$JSONFLAT" < "$out.json" > "$out" || echo "json=invalid" > "$out"
+}
+# jf FLAT KEY: the value of KEY.
+jf() {
+    sed -n "s|^$2=||p" "$1"
+}

@@ -1,0 +1,232 @@
+/* tests/unit/test_an_classify.c: the verdict, pattern, thresholds, hints and
+ * allocator-frame rules of heapsnap-analyze on series built by hand. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "an_classify.h"
+#include "an_frames.h"
+#include "an_hint.h"
+
+static const double T10[] = {0, 10, 20, 30, 40, 50, 60, 70, 80, 90};
+static const an_limits EXACT = {0, 1e6};
+
+static an_status status_of(const double *b, const double *o, const double *al, size_t n, double var,
+                           an_stats *st)
+{
+    an_series_in in = {T10, b, o, al, n, var, 0};
+    an_classify_stats(&in, st);
+    return an_classify_status(st, &EXACT, n == 2);
+}
+
+static void test_entries_leak(void **state)
+{
+    (void)state;
+    double b[10], o[10];
+    for (int i = 0; i < 10; i++) {
+        o[i] = 1000 + 500 * i;
+        b[i] = 128 * o[i];
+    }
+    an_stats st;
+    assert_int_equal(status_of(b, o, NULL, 10, 0, &st), AN_STATUS_LEAK);
+    assert_float_equal(st.bytes_per_s, 6400, 1e-9); /* 64000 bytes per 10 s */
+    assert_float_equal(st.objects_per_s, 50, 1e-9);
+    assert_float_equal(st.growth_bytes, 576000, 1e-6); /* 6400 * 90 */
+    assert_float_equal(st.r2, 1, 1e-12);
+    assert_float_equal(st.monotonic, 1, 0);
+    assert_int_equal(st.rises, 9);
+    assert_float_equal(st.tail, 0, 0);
+    assert_int_equal(an_classify_pattern(&st), AN_PATTERN_ENTRIES);
+}
+
+static void test_buffer_leak(void **state)
+{
+    (void)state;
+    const double M = 1048576;
+    double b[] = {1 * M, 2 * M, 4 * M, 4 * M, 8 * M, 8 * M, 8 * M, 8 * M, 16 * M, 16 * M};
+    double o[] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+    an_stats st;
+    assert_int_equal(status_of(b, o, NULL, 10, 0, &st), AN_STATUS_LEAK);
+    /* Sxy = 1325 MiB s, Sxx = 8250 s² */
+    assert_float_equal(st.bytes_per_s, 1325.0 / 8250.0 * M, 1e-6);
+    assert_int_equal(st.rises, 4);         /* at 10, 20, 40, 80 s */
+    assert_float_equal(st.max_gap, 40, 0); /* 40 -> 80 */
+    assert_float_equal(st.tail, 10, 0);
+    assert_int_equal(an_classify_pattern(&st), AN_PATTERN_BUFFER);
+}
+
+static void test_plateau_and_warmup(void **state)
+{
+    (void)state;
+    double b[10], o[10], w[10];
+    for (int i = 0; i < 10; i++) {
+        o[i] = 1 + 1000 * (i < 4 ? i : 4);
+        b[i] = 512 * o[i];
+        w[i] = i == 0 ? 0 : 8388608;
+    }
+    an_stats st;
+    assert_int_equal(status_of(b, o, NULL, 10, 0, &st), AN_STATUS_PLATEAU);
+    assert_float_equal(st.tail, 50, 0); /* last rise at 40 s */
+    assert_int_equal(status_of(w, NULL, NULL, 10, 0, &st), AN_STATUS_PLATEAU);
+    assert_int_equal(st.rises, 1);
+    assert_float_equal(st.tail, 80, 0);
+}
+
+static void test_churn_flat_shrinking(void **state)
+{
+    (void)state;
+    double flat[10], alloc[10], down[10];
+    for (int i = 0; i < 10; i++) {
+        flat[i] = 512000;
+        alloc[i] = 512000 + 2560000.0 * i;
+        down[i] = 10e6 - 1e5 * i;
+    }
+    an_stats st;
+    assert_int_equal(status_of(flat, NULL, NULL, 10, 0, &st), AN_STATUS_FLAT);
+    assert_int_equal(status_of(flat, NULL, alloc, 10, 0, &st), AN_STATUS_CHURN);
+    assert_float_equal(st.alloc_per_s, 256000, 1e-6);
+    assert_int_equal(status_of(down, NULL, NULL, 10, 0, &st), AN_STATUS_SHRINKING);
+}
+
+static void test_noise_is_not_a_leak(void **state)
+{
+    (void)state;
+    /* 10 MiB +- 1 MiB with a point noise of 1 MiB: the fitted growth is within
+     * the noise */
+    const double M = 1048576;
+    double b[] = {10 * M,   12 * M,  9 * M,  11.5 * M, 10.2 * M,
+                  12.4 * M, 9.1 * M, 11 * M, 10.6 * M, 12 * M};
+    an_stats st;
+    an_status s = status_of(b, NULL, NULL, 10, M * M, &st);
+    assert_int_not_equal(s, AN_STATUS_LEAK);
+    assert_true(st.growth_bytes < an_classify_threshold(&st, &EXACT));
+    /* the same steady growth with and without noise */
+    double g[10];
+    for (int i = 0; i < 10; i++)
+        g[i] = 10 * M + 0.5 * M * i + (i % 2 ? 0.3 * M : -0.3 * M);
+    assert_int_equal(status_of(g, NULL, NULL, 10, 0, &st), AN_STATUS_LEAK);
+    an_series_in in = {T10, g, NULL, NULL, 4, 4 * M * M, 0};
+    an_classify_stats(&in, &st); /* 4 points, sd 2 MiB: 1.5 MiB growth is noise */
+    assert_int_not_equal(an_classify_status(&st, &EXACT, false), AN_STATUS_LEAK);
+}
+
+static void test_two_point(void **state)
+{
+    (void)state;
+    double up[] = {0, 1e6}, small[] = {0, 1000};
+    double o[] = {0, 100};
+    an_stats st;
+    assert_int_equal(status_of(up, o, NULL, 2, 0, &st), AN_STATUS_GREW);
+    assert_float_equal(st.growth_bytes, 1e6, 0);
+    assert_float_equal(st.bytes_per_s, 1e5, 1e-9); /* over 10 s */
+    assert_int_equal(an_classify_pattern(&st), AN_PATTERN_ENTRIES);
+    assert_int_equal(status_of(small, NULL, NULL, 2, 0, &st), AN_STATUS_FLAT);
+}
+
+static void test_threshold(void **state)
+{
+    (void)state;
+    an_stats st = {0};
+    an_limits exact = {0, 0}, sampled = {524288, 0}, big = {0, 1e10};
+    assert_float_equal(an_classify_threshold(&st, &exact), AN_MIN_GROWTH_BYTES, 0);
+    assert_float_equal(an_classify_threshold(&st, &sampled), 2 * 524288.0, 0);
+    assert_float_equal(an_classify_threshold(&st, &big), 1e7, 0); /* 0.1 % of 10 GB */
+    st.noise_growth = 1e6;
+    assert_float_equal(an_classify_threshold(&st, &exact), 4e6, 0); /* 4 deviations */
+}
+
+static void test_pattern_size_factor(void **state)
+{
+    (void)state;
+    /* 100 objects of 1 KiB -> 120 objects of 3.4 KiB: the objects grow a little,
+     * their size more than doubles: a buffer (a few reallocated arrays) */
+    an_stats st = {0};
+    st.growth_bytes = 300000;
+    st.start_bytes = 102400;
+    st.end_bytes = 409600;
+    st.start_objects = 100;
+    st.end_objects = 120;
+    st.growth_objects = 20;
+    assert_int_equal(an_classify_pattern(&st), AN_PATTERN_BUFFER);
+    st.end_objects = 400; /* four times the entries: accumulating */
+    st.growth_objects = 300;
+    assert_int_equal(an_classify_pattern(&st), AN_PATTERN_ENTRIES);
+    st.growth_bytes = 0;
+    assert_int_equal(an_classify_pattern(&st), AN_PATTERN_NONE);
+}
+
+static void test_hints(void **state)
+{
+    (void)state;
+    char h[768];
+    an_hint_write(h, sizeof(h), AN_PATTERN_ENTRIES, "main.addSessions", "/src/main.go", 49);
+    assert_non_null(strstr(h, "main.addSessions (/src/main.go:49)"));
+    assert_non_null(strstr(h, "delete(m, k)"));
+    an_hint_write(h, sizeof(h), AN_PATTERN_ENTRIES, "add_entry", "src/cache.c", 17);
+    assert_non_null(strstr(h, "add_entry (src/cache.c:17)"));
+    assert_non_null(strstr(h, "free()"));
+    an_hint_write(h, sizeof(h), AN_PATTERN_BUFFER, "main.growBuffer", "main.go", 42);
+    assert_non_null(strstr(h, "s = s[:0]"));
+    an_hint_write(h, sizeof(h), AN_PATTERN_BUFFER, "grow_buffer", "src/buffer.c", 42);
+    assert_non_null(strstr(h, "bound its size"));
+    assert_string_equal(an_classify_pattern_name(AN_PATTERN_BUFFER), "growing-buffer");
+    assert_string_equal(an_classify_pattern_name(AN_PATTERN_ENTRIES), "accumulating-entries");
+}
+
+static void test_allocator_frames(void **state)
+{
+    (void)state;
+    hs_err err;
+    an_frames *f = an_frames_new(&err);
+    assert_non_null(f);
+    const char *alloc[] = {"malloc",
+                           "__libc_malloc",
+                           "calloc",
+                           "realloc",
+                           "posix_memalign",
+                           "strdup",
+                           "xmalloc",
+                           "xrealloc",
+                           "g_malloc0",
+                           "operator new(unsigned long)",
+                           "operator new[](unsigned long)",
+                           "std::vector<int, std::allocator<int> >::_M_realloc_insert<int>",
+                           "runtime.mallocgc",
+                           "runtime.growslice",
+                           "runtime.mapassign_faststr"};
+    for (size_t i = 0; i < sizeof(alloc) / sizeof(alloc[0]); i++)
+        assert_true(an_frames_is_allocator(f, alloc[i]));
+    const char *user[] = {"add_entry", "main.addSessions", "mallocate_table", "my_realloc_cb",
+                          "pool_get"};
+    for (size_t i = 0; i < sizeof(user) / sizeof(user[0]); i++)
+        assert_false(an_frames_is_allocator(f, user[i]));
+    assert_int_equal(an_frames_add_drop(f, "pool_get|arena_.*", &err), 0);
+    assert_true(an_frames_is_allocator(f, "pool_get"));
+    assert_true(an_frames_is_allocator(f, "arena_alloc"));
+    assert_false(an_frames_is_allocator(f, "my_pool_get"));
+    assert_int_equal(an_frames_add_drop(f, "(", &err), -1);
+    assert_non_null(strstr(err.msg, "bad --drop expression '('"));
+    an_frames_free(f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_entries_leak),
+        cmocka_unit_test(test_buffer_leak),
+        cmocka_unit_test(test_plateau_and_warmup),
+        cmocka_unit_test(test_churn_flat_shrinking),
+        cmocka_unit_test(test_noise_is_not_a_leak),
+        cmocka_unit_test(test_two_point),
+        cmocka_unit_test(test_threshold),
+        cmocka_unit_test(test_pattern_size_factor),
+        cmocka_unit_test(test_hints),
+        cmocka_unit_test(test_allocator_frames),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
