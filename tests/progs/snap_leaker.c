@@ -58,16 +58,20 @@ static void leak_step(void)
     }
 }
 
-/* A baseline of mixed sizes with some frees, so every bin class shows up. */
+/* A baseline of mixed sizes with some frees, so every bin class shows up:
+ * mostly small chunks (as real heaps are), some of 70000 bytes, and a few
+ * mmapped ones of 200000 bytes. */
 __attribute__((noinline)) static void **build_baseline(size_t bytes, size_t *count)
 {
-    static const size_t sizes[] = {24, 100, 200, 500, 1000, 3000, 70000, 200000};
+    static const size_t sizes[] = {24, 40, 64, 100, 200, 500, 1000, 3000};
     size_t n = 0, cap = 1024, total = 0;
     void **v = malloc(cap * sizeof(*v));
     for (size_t i = 0; total < bytes; i++) {
         size_t s = sizes[i % 8];
-        if (s == 200000 && i % 64 != 7)
-            s = 64; /* a few mmapped chunks, mostly small ones */
+        if (i % 512 == 11)
+            s = 70000;
+        else if (i % 4096 == 13)
+            s = 200000;
         if (n == cap) {
             cap *= 2;
             v = realloc(v, cap * sizeof(*v));
