@@ -37,4 +37,15 @@ tap_ok "3 workers seen in worker()" \
     sh -c "printf '%s\n' \"\$1\" | grep -A1 '^ *3 ' | grep -q worker" sh "$traces"
 tap_ok "main thread seen in main()" \
     sh -c "printf '%s\n' \"\$1\" | grep -qw main" sh "$traces"
+
+# Without libc's debug file the built-in layout is used, with a notice.
+mkdir "$snap_tmp/nodebug"
+HEAPSNAP_DEBUG_DIR=$snap_tmp/nodebug "$HEAPSNAP" -p "$leaker_pid" -o "$snap_tmp/nd.pb.gz" \
+    --json >"$snap_tmp/nd.json" 2>"$snap_tmp/nd.err"
+tap_is "without libc debug info: exit 0" "$?" 0
+tap_ok "the notice names the fallback" grep -q "built-in table" "$snap_tmp/nd.err"
+tap_ok "and how to install the debug info" grep -q "install libc6-dbg" "$snap_tmp/nd.err"
+tap_ok "the profile is still valid" snap_valid -heap "$snap_tmp/nd.pb.gz"
+tap_is "and adds up the same" "$("$PPROFCHECK" -sum inuse_space "$snap_tmp/nd.pb.gz")" "$sum"
+tap_ok "process runs on" snap_running "$leaker_pid"
 tap_done
