@@ -9,10 +9,11 @@ heapsnap_victim_SOURCES = victim/main.c victim/options.c victim/options.h \
 	victim/scn_errpath.c victim/scn_steady.c victim/scn_plateau.c victim/scn_fragment.c
 heapsnap_victim_CFLAGS = $(HS_WARN_CFLAGS)
 heapsnap_victim_LDFLAGS =
-# TODO(victim): add libheapsnap.la first once hook/local.mk builds it.
-heapsnap_victim_LDADD = lib/libhs_nosan.la
+# Linked with libheapsnap so its stacks are always recorded (HEAPSNAP_RATE=1 for
+# every allocation); lib/ only for hs_err, unsanitized like the hook.
+heapsnap_victim_LDADD = libheapsnap.la lib/libhs_nosan.la
 
-TESTS += tests/integration/victim_cli.sh tests/integration/victim_scenarios.sh \
-	tests/integration/victim_cap.sh
-EXTRA_DIST += tests/integration/victim_cli.sh tests/integration/victim_scenarios.sh \
-	tests/integration/victim_cap.sh
+VICTIM_TESTS = tests/integration/victim_cli.sh tests/integration/victim_scenarios.sh \
+	tests/integration/victim_cap.sh tests/integration/victim_http.sh
+TESTS += $(VICTIM_TESTS)
+EXTRA_DIST += $(VICTIM_TESTS)

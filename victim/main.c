@@ -18,10 +18,6 @@
 
 #define MAIN_POLL_NS 200000000ull /* how often main checks the signal flag */
 
-/* TEMPORARY until hook/ builds libheapsnap.la: weak, so the victim links without it. */
-#pragma weak heapsnap_http_start
-#pragma weak heapsnap_rate
-
 static volatile sig_atomic_t main_signalled;
 
 static void main_on_signal(int sig)
@@ -66,9 +62,10 @@ static void main_banner(const struct victim_opts *o)
     printf("  go tool pprof -top -base snap-0001.pb.gz snap-0005.pb.gz\n");
     if (o->http != NULL)
         printf("  go tool pprof -top http://%s/debug/pprof/heap\n", o->http);
-    uint64_t hook_rate = heapsnap_rate != NULL ? heapsnap_rate() : 0;
-    if (heapsnap_rate == NULL)
-        printf("Built without libheapsnap: no stacks are recorded.\n");
+    uint64_t hook_rate = heapsnap_rate();
+    if (hook_rate == 0)
+        printf("Stack recording is off (HEAPSNAP_RATE=0); start it with HEAPSNAP_RATE=1 to "
+               "record every allocation.\n");
     else if (hook_rate != 1)
         printf("Stacks are sampled (HEAPSNAP_RATE=%llu); start it with HEAPSNAP_RATE=1 to record "
                "every allocation.\n",
@@ -141,10 +138,6 @@ int main(int argc, char **argv)
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
 
-    if (o.http != NULL && heapsnap_http_start == NULL) {
-        fprintf(stderr, "heapsnap-victim: --http needs libheapsnap, which this build lacks.\n");
-        return 1;
-    }
     if (o.http != NULL && heapsnap_http_start(o.http) != 0) {
         int e = errno;
         if (e == EACCES)
