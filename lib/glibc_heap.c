@@ -18,7 +18,8 @@
 #define GH_PAGE 4096u
 #define GH_HEAP_MAX_DEFAULT (64ull << 20) /* 2 * DEFAULT_MMAP_THRESHOLD_MAX */
 #define GH_HEAP_MIN 32768u
-#define GH_MAX_ARENAS 65536u
+#define GH_MAX_ARENAS 4096u /* glibc allows 8 per core */
+#define GH_MAX_HEAPS (1u << 20)
 #define GH_MEMALIGN_SCAN (64u * 1024u)
 
 typedef struct gh_entry {
@@ -50,7 +51,7 @@ typedef struct gh_ctx {
     gh_entry *e;
     size_t ne, ecap;
     gh_arena *ar;
-    size_t nar;
+    size_t nar, arcap;
     gheap_range *heaps; /* non-main heaps [h, h + heap_max) */
     size_t nheaps, hcap;
     uint64_t heap_max, list_cap, tcache_key;
@@ -303,8 +304,14 @@ static void gh_read_tcache(gh_ctx *c, uint64_t tc, uint64_t tcache_bins)
         uint64_t e = ld64(buf + L->tc_entries + 8 * i); /* a user pointer */
         size_t first = c->ne;
         uint64_t n = 0;
+        gh_brent br = {0};
         while (e != 0) {
             uint8_t h[32]; /* prev_size, size, next, key */
+            if (gh_brent_step(&br, e)) {
+                gh_diag(c, -1, "tcache 0x%llx bin %llu has a cycle through entry 0x%llx",
+                        (unsigned long long)tc, (unsigned long long)i, (unsigned long long)e);
+                goto bad;
+            }
             if (n >= count) {
                 gh_diag(c, -1,
                         "tcache 0x%llx bin %llu holds more entries than its count %llu "
@@ -403,7 +410,7 @@ static int gh_emit(gh_ctx *c, int ai, uint64_t p, uint64_t sz, gheap_class cls)
 static uint64_t gh_find_chain(gh_ctx *c, uint64_t q, uint64_t end, uint64_t top)
 {
     unsigned tries = 0;
-    for (uint64_t s = q; s < top && tries < 4096; s += 16) {
+    for (uint64_t s = q; s < top && tries < 256; s += 16) {
         uint64_t size;
         if (memsrc_read_u64(c->m, s + 8, &size))
             continue;
@@ -562,13 +569,13 @@ static void gh_walk_main(gh_ctx *c, uint64_t sbrk_base)
         return;
     }
     uint64_t start = align16(sbrk_base);
-    uint64_t end = a->top + a->topsize;
-    if (a->top < start || end < a->top || end - sbrk_base != a->system_mem) {
+    uint64_t end = sbrk_base + a->system_mem; /* contiguous: top ends it */
+    if (a->top < start || a->top >= end || end < start) {
         gh_diag(c, 0,
-                "top 0x%llx + 0x%llx does not end the sbrk heap from 0x%llx of 0x%llx bytes "
+                "top 0x%llx lies outside the sbrk heap from 0x%llx of 0x%llx bytes "
                 "(non-contiguous main arena?)",
-                (unsigned long long)a->top, (unsigned long long)a->topsize,
-                (unsigned long long)sbrk_base, (unsigned long long)a->system_mem);
+                (unsigned long long)a->top, (unsigned long long)sbrk_base,
+                (unsigned long long)a->system_mem);
         return;
     }
     uint64_t bytes = 0, overhead = start - sbrk_base;
@@ -586,10 +593,13 @@ static void gh_walk_nonmain(gh_ctx *c, int ai)
     uint64_t h = a->top & ~(c->heap_max - 1);
     uint64_t sum = 0, overhead = 0, bytes = 0;
     uint64_t max_heaps = a->system_mem / GH_HEAP_MIN + 1;
+    if (max_heaps > GH_MAX_HEAPS)
+        max_heaps = GH_MAX_HEAPS;
     int ok = 1;
+    gh_brent br = {0};
     for (uint64_t n = 0; h != 0; n++) {
         uint8_t hi[256];
-        if (n >= max_heaps || L->hi_size_of > sizeof(hi)) {
+        if (n >= max_heaps || L->hi_size_of > sizeof(hi) || gh_brent_step(&br, h)) {
             gh_diag(c, ai, "more heaps than system_mem 0x%llx allows (cycle in heap_info.prev?)",
                     (unsigned long long)a->system_mem);
             ok = 0;
@@ -721,28 +731,29 @@ static int gh_read_arenas(gh_ctx *c, hs_err *err)
     const glayout *L = c->L;
     uint64_t main_arena = c->t->libc_base + L->main_arena;
     uint64_t addr = main_arena;
+    gh_brent br = {0};
     for (;;) {
         if (c->nar >= GH_MAX_ARENAS) {
             gh_diag(c, -1, "the arena ring does not return to main_arena after %u arenas",
                     GH_MAX_ARENAS);
             break;
         }
-        for (size_t k = 0; k < c->nar; k++) {
-            if (c->ar[k].addr == addr) {
-                gh_diag(c, -1, "the arena ring loops back to 0x%llx without main_arena",
-                        (unsigned long long)addr);
-                return 0;
-            }
+        if (gh_brent_step(&br, addr)) {
+            gh_diag(c, -1, "the arena ring loops back to 0x%llx without main_arena",
+                    (unsigned long long)addr);
+            return 0;
+        }
+        if (c->nar == c->arcap) {
+            size_t ncap = c->arcap ? c->arcap * 2 : 16;
+            gh_arena *v = realloc(c->ar, ncap * sizeof(*v));
+            if (v == NULL)
+                return hs_err_set(err, "out of memory reading arenas");
+            c->ar = v;
+            c->arcap = ncap;
         }
         uint8_t *st = malloc(L->ms_size);
-        gh_arena *v = realloc(c->ar, (c->nar + 1) * sizeof(*v));
-        if (st == NULL || v == NULL) {
-            free(st);
-            if (v)
-                c->ar = v;
+        if (st == NULL)
             return hs_err_set(err, "out of memory reading arenas");
-        }
-        c->ar = v;
         if (memsrc_read(c->m, addr, L->ms_size, st)) {
             free(st);
             if (c->nar == 0)
@@ -782,7 +793,8 @@ int gheap_walk(memsrc *m, const gheap_target *t, gheap_chunk_fn fn, void *arg, g
     memcpy(&n_mmaps, mp + L->mp_n_mmaps, sizeof(n_mmaps));
     uint64_t mmapped_mem = ld64(mp + L->mp_mmapped_mem);
     uint64_t tcache_bins = ld64(mp + L->mp_tcache_bins);
-    c.heap_max = hp && (hp & (hp - 1)) == 0 ? hp * 4 : GH_HEAP_MAX_DEFAULT;
+    /* glibc.malloc.hugetlb: heap_max_size() is 4 huge pages */
+    c.heap_max = hp && (hp & (hp - 1)) == 0 && hp <= (1ull << 30) ? hp * 4 : GH_HEAP_MAX_DEFAULT;
     c.have_tcache_key =
         memsrc_read_u64(m, t->libc_base + L->tcache_key, &c.tcache_key) == 0 && c.tcache_key;
 

@@ -5,6 +5,20 @@ lib_libhs_la_SOURCES += lib/glibc_layout.c lib/glibc_layout.h
 lib_libhs_la_SOURCES += lib/glibc_heap.c lib/glibc_heap.h
 lib_libhs_la_SOURCES += lib/heap_process.c lib/heap_process.h
 
+# Unit tests: synthetic and corrupt heaps in a buffer, layouts, memory sources.
+check_PROGRAMS += tests/unit/test_glibc_heap tests/unit/test_memsrc tests/unit/test_glibc_layout
+TESTS += tests/unit/test_glibc_heap tests/unit/test_memsrc tests/unit/test_glibc_layout
+tests_unit_test_glibc_heap_SOURCES = tests/unit/test_glibc_heap.c tests/unit/synth_heap.c \
+	tests/unit/synth_heap.h
+tests_unit_test_glibc_heap_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_glibc_heap_LDADD = lib/libhs.la $(CMOCKA_LIBS)
+tests_unit_test_memsrc_SOURCES = tests/unit/test_memsrc.c
+tests_unit_test_memsrc_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_memsrc_LDADD = lib/libhs.la $(CMOCKA_LIBS)
+tests_unit_test_glibc_layout_SOURCES = tests/unit/test_glibc_layout.c
+tests_unit_test_glibc_layout_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_glibc_layout_LDADD = lib/libhs.la $(CMOCKA_LIBS)
+
 # Target programs: built WITHOUT sanitizers, since ASan replaces glibc malloc.
 check_PROGRAMS += tests/progs/varied_heap tests/progs/big_heap
 tests_progs_varied_heap_SOURCES = tests/progs/varied_heap.c
@@ -21,3 +35,7 @@ tests_progs_walk_probe_SOURCES = tests/progs/walk_probe.c snapshot/ptrace.c snap
 tests_progs_walk_probe_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/snapshot
 tests_progs_walk_probe_LDADD = lib/libhs.la
 
+TESTS += tests/integration/stats_mallinfo.sh tests/integration/tcache_tls.sh \
+	tests/integration/stats_errors.sh
+EXTRA_DIST += tests/integration/stats_mallinfo.sh tests/integration/tcache_tls.sh \
+	tests/integration/stats_errors.sh

@@ -1,3 +1,5 @@
 # One line per fuzz target (the owner of the parser adds it). FUZZ_EXTRA_name
 # may list extra sources the target needs beyond lib/.
 FUZZ_TARGETS += tests/fuzz/fuzz_pprof
+FUZZ_TARGETS += tests/fuzz/fuzz_glibc_heap
+FUZZ_EXTRA_glibc_heap = $(top_srcdir)/tests/unit/synth_heap.c
