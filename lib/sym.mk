@@ -15,3 +15,28 @@ tests_progs_symtest_CFLAGS = $(AM_CFLAGS) -g -O2
 tests_progs_symtest_CXXFLAGS = $(AM_CXXFLAGS) -g -O2
 tests_progs_symlookup_SOURCES = tests/progs/symlookup.c
 tests_progs_symlookup_LDADD = lib/libhs.la
+
+# Thread stacks live in their own convenience library: they need
+# libunwind-ptrace, which the preloaded hook (lib/libhs_nosan.la) must not
+# drag into host processes. Link it before lib/libhs.la.
+noinst_LTLIBRARIES += lib/libhs_tstacks.la
+lib_libhs_tstacks_la_SOURCES = lib/thread_stacks.c lib/thread_stacks.h
+lib_libhs_tstacks_la_LIBADD = $(LIBUNWIND_PTRACE_LIBS)
+
+# Unit tests. The symtest functions are linked in (built -g -O2) so the tests
+# can symbolize their own process as well as a symtest child.
+check_PROGRAMS += tests/unit/test_symbolize tests/unit/test_thread_stacks
+TESTS += tests/unit/test_symbolize tests/unit/test_thread_stacks
+tests_unit_test_symbolize_SOURCES = tests/unit/test_symbolize.c \
+	tests/unit/symtest_child.c tests/unit/symtest_child.h \
+	tests/progs/symtest.c tests/progs/symtest_cxx.cc tests/progs/symtest.h
+tests_unit_test_symbolize_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -g -O2
+tests_unit_test_symbolize_CXXFLAGS = $(AM_CXXFLAGS) -g -O2
+tests_unit_test_symbolize_LDADD = lib/libhs.la $(CMOCKA_LIBS) -ldl
+tests_unit_test_thread_stacks_SOURCES = tests/unit/test_thread_stacks.c \
+	tests/unit/symtest_child.c tests/unit/symtest_child.h
+tests_unit_test_thread_stacks_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_thread_stacks_LDADD = lib/libhs_tstacks.la lib/libhs.la $(CMOCKA_LIBS)
+# The symtest child must exist before these tests run.
+EXTRA_tests_unit_test_symbolize_DEPENDENCIES = tests/progs/symtest
+EXTRA_tests_unit_test_thread_stacks_DEPENDENCIES = tests/progs/symtest

@@ -23,7 +23,8 @@
 typedef struct line_row {
     uint64_t addr;
     uint32_t line, file, order;
-    uint8_t end; /* end_sequence: the address after the sequence */
+    uint8_t end;  /* end_sequence: the address after the sequence */
+    uint8_t stmt; /* is_stmt: a recommended breakpoint, what debuggers show */
 } line_row;
 
 typedef struct origin {
@@ -423,6 +424,23 @@ static Dwarf_Die cu_die_of(sym_dwarf *d, const dcu *cu)
     return die;
 }
 
+static const char *attr_string(sym_dwarf *d, Dwarf_Die die, Dwarf_Half at);
+
+/* libdwarf joins DW_AT_comp_dir before a DWARF 5 line-table directory even
+ * for directory 0, which already is the compilation directory: with a
+ * relative comp_dir (Debian's -fdebug-prefix-map gives "./malloc") that reads
+ * "./malloc/./malloc/malloc.c". Drop the duplicate. */
+static const char *undouble(const char *name, const char *comp_dir, const dcu *cu)
+{
+    if (cu->version < 5 || comp_dir == NULL || comp_dir[0] == '\0' || comp_dir[0] == '/')
+        return name;
+    size_t l = strlen(comp_dir);
+    if (strncmp(name, comp_dir, l) == 0 && name[l] == '/' &&
+        strncmp(name + l + 1, comp_dir, l) == 0 && name[2 * l + 1] == '/')
+        return name + l + 1;
+    return name;
+}
+
 static void load_files(sym_dwarf *d, dcu *cu)
 {
     if (cu->files_done)
@@ -433,6 +451,7 @@ static void load_files(sym_dwarf *d, dcu *cu)
     if (die == NULL)
         return;
     Dwarf_Error e = NULL;
+    const char *comp_dir = attr_string(d, die, DW_AT_comp_dir);
     char **names = NULL;
     Dwarf_Signed n = 0;
     if (dwarf_srcfiles(die, &names, &n, &e) == DW_DLV_OK) {
@@ -440,7 +459,7 @@ static void load_files(sym_dwarf *d, dcu *cu)
             cu->files = calloc((size_t)n, sizeof(char *));
         for (Dwarf_Signed i = 0; i < n; i++) {
             if (cu->files != NULL && names[i] != NULL)
-                cu->files[cu->nfiles] = clean_path(d->pool, names[i]);
+                cu->files[cu->nfiles] = clean_path(d->pool, undouble(names[i], comp_dir, cu));
             if (cu->files != NULL)
                 cu->nfiles++;
             dwarf_dealloc(d->dbg, names[i], DW_DLA_STRING);
@@ -496,7 +515,11 @@ static void load_lines(sym_dwarf *d, dcu *cu)
         for (size_t i = 0; cu->rows != NULL && i < cap; i++) {
             Dwarf_Addr a = 0;
             Dwarf_Unsigned ln = 0, fno = 0;
-            Dwarf_Bool end = 0;
+            Dwarf_Bool end = 0, stmt = 0;
+            if (dwarf_linebeginstatement(lines[i], &stmt, &e) != DW_DLV_OK) {
+                drop_err(d->dbg, &e);
+                stmt = 1;
+            }
             if (dwarf_lineaddr(lines[i], &a, &e) != DW_DLV_OK ||
                 dwarf_lineno(lines[i], &ln, &e) != DW_DLV_OK ||
                 dwarf_line_srcfileno(lines[i], &fno, &e) != DW_DLV_OK ||
@@ -504,7 +527,8 @@ static void load_lines(sym_dwarf *d, dcu *cu)
                 drop_err(d->dbg, &e);
                 continue;
             }
-            cu->rows[cu->nrows] = (line_row){a, (uint32_t)ln, (uint32_t)fno, (uint32_t)i, end != 0};
+            cu->rows[cu->nrows] =
+                (line_row){a, (uint32_t)ln, (uint32_t)fno, (uint32_t)i, end != 0, stmt != 0};
             cu->nrows++;
         }
         if (cu->nrows > 0) {
@@ -877,7 +901,17 @@ static const line_row *row_for(const dcu *cu, uint64_t pc)
     }
     if (lo == 0 || cu->rows[lo - 1].end)
         return NULL;
-    return &cu->rows[lo - 1];
+    /* Of several rows at one address the last is_stmt one, as gdb shows it:
+     * gcc ends a run of views with a non-statement row of the opening line. */
+    const line_row *last = &cu->rows[lo - 1];
+    for (size_t k = lo; k > 0 && lo - k < 64; k--) {
+        const line_row *r = &cu->rows[k - 1];
+        if (r->addr != last->addr || r->end)
+            break;
+        if (r->stmt)
+            return r;
+    }
+    return last;
 }
 
 static const cu_func *func_for(const dcu *cu, uint64_t pc)
