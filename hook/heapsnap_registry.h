@@ -44,9 +44,9 @@ struct heapsnap_stack {
 
 /* Live-allocation table entry states. */
 #define HEAPSNAP_LIVE_EMPTY 0u
-#define HEAPSNAP_LIVE_BUSY 1u      /* being inserted or removed: skip */
-#define HEAPSNAP_LIVE_USED 2u      /* a live sampled allocation */
-#define HEAPSNAP_LIVE_DELETED 3u   /* tombstone */
+#define HEAPSNAP_LIVE_BUSY 1u    /* being inserted or removed: skip */
+#define HEAPSNAP_LIVE_USED 2u    /* a live sampled allocation */
+#define HEAPSNAP_LIVE_DELETED 3u /* tombstone */
 
 /* A sampled allocation that has not been freed (as far as the hook knows). */
 struct heapsnap_live {
@@ -57,24 +57,24 @@ struct heapsnap_live {
 };
 
 struct heapsnap_registry {
-    uint64_t magic;       /* HEAPSNAP_REGISTRY_MAGIC */
-    uint32_t version;     /* HEAPSNAP_REGISTRY_VERSION */
-    uint32_t header_size; /* sizeof(struct heapsnap_registry) */
-    uint64_t rate;        /* mean bytes between samples; 1 = every allocation; 0 = off */
+    uint64_t magic;         /* HEAPSNAP_REGISTRY_MAGIC */
+    uint32_t version;       /* HEAPSNAP_REGISTRY_VERSION */
+    uint32_t header_size;   /* sizeof(struct heapsnap_registry) */
+    uint64_t rate;          /* mean bytes between samples; 1 = every allocation; 0 = off */
     uint64_t start_time_ns; /* CLOCK_REALTIME when the hook started */
 
-    uint64_t stacks_addr;      /* struct heapsnap_stack[stacks_capacity] */
+    uint64_t stacks_addr; /* struct heapsnap_stack[stacks_capacity] */
     uint64_t stacks_capacity;
     uint64_t stack_entry_size; /* sizeof(struct heapsnap_stack) */
     uint64_t live_addr;        /* struct heapsnap_live[live_capacity] */
     uint64_t live_capacity;
-    uint64_t live_entry_size;  /* sizeof(struct heapsnap_live) */
+    uint64_t live_entry_size; /* sizeof(struct heapsnap_live) */
 
     /* Counters (updated with relaxed atomics). */
-    uint64_t sampled_allocs;   /* allocations recorded */
-    uint64_t dropped_stacks;   /* samples lost because the stack table was full */
-    uint64_t dropped_live;     /* samples lost because the live table was full */
-    uint64_t hook_pid;         /* getpid() of the process the tables belong to (reset after fork) */
+    uint64_t sampled_allocs; /* allocations recorded */
+    uint64_t dropped_stacks; /* samples lost because the stack table was full */
+    uint64_t dropped_live;   /* samples lost because the live table was full */
+    uint64_t hook_pid;       /* getpid() of the process the tables belong to (reset after fork) */
     uint64_t reserved[8];
 };
 

@@ -100,8 +100,8 @@ static void respond_error(int fd, int status, const char *msg)
 {
     char body[256];
     int n = snprintf(body, sizeof(body), "%s\n", msg);
-    respond(fd, status, "text/plain; charset=utf-8",
-            status == 405 ? "Allow: GET, HEAD\r\n" : NULL, body, (size_t)n, false);
+    respond(fd, status, "text/plain; charset=utf-8", status == 405 ? "Allow: GET, HEAD\r\n" : NULL,
+            body, (size_t)n, false);
 }
 
 /* Waits ms milliseconds for a ?seconds=N profile; false if the client went
@@ -156,8 +156,8 @@ static void serve_heap(int fd, const struct hook_http_request *req)
     } else {
         uint8_t *pb = NULL;
         size_t len = 0;
-        if (hook_profile_pprof(&snap, req->seconds > 0 ? &base : NULL, heapsnap_registry.rate,
-                               &pb, &len, &err) != 0)
+        if (hook_profile_pprof(&snap, req->seconds > 0 ? &base : NULL, heapsnap_registry.rate, &pb,
+                               &len, &err) != 0)
             respond_error(fd, 500, err.msg);
         else
             respond(fd, 200, "application/octet-stream",
@@ -170,8 +170,8 @@ static void serve_heap(int fd, const struct hook_http_request *req)
 
 static void serve_index(int fd, const struct hook_http_request *req)
 {
-    size_t nstacks = hook_tables.stacks ? hook_tables_read_sites(&hook_tables, NULL, SIZE_MAX, NULL)
-                                        : 0;
+    size_t nstacks =
+        hook_tables.stacks ? hook_tables_read_sites(&hook_tables, NULL, SIZE_MAX, NULL) : 0;
     char body[2048];
     int n = snprintf(
         body, sizeof(body),
@@ -264,10 +264,10 @@ static int http_start(const char *addr);
 /* The thread's creation allocates (stack bookkeeping, TLS): the hook's own. */
 HOOK_EXPORT int heapsnap_http_start(const char *addr)
 {
-    hook_thread.guard++;
+    int64_t saved = hook_guard_enter();
     int rc = http_start(addr);
     int e = errno;
-    hook_thread.guard--;
+    hook_guard_exit(saved);
     errno = e;
     return rc;
 }

@@ -94,8 +94,8 @@ static void map_tables(void)
     if (nlive < 1)
         nlive = 1;
     size_t bytes = hook_tables_bytes(nstacks, nlive);
-    void *mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                     -1, 0);
+    void *mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (mem == MAP_FAILED) {
         warn("libheapsnap: cannot map %zu bytes for the registry tables (%s); nothing will be "
              "recorded. Lower HEAPSNAP_MAX_LIVE / HEAPSNAP_MAX_STACKS.\n",
@@ -107,8 +107,8 @@ static void map_tables(void)
     clock_gettime(CLOCK_REALTIME, &ts);
     heapsnap_registry.start_time_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
     heapsnap_registry.hook_pid = (uint64_t)getpid();
-    hook_tables_init(&hook_tables, &heapsnap_registry, mem, nstacks, nlive, filter_mem,
-                     FILTER_BITS, hook_rate);
+    hook_tables_init(&hook_tables, &heapsnap_registry, mem, nstacks, nlive, filter_mem, FILTER_BITS,
+                     hook_rate);
 }
 
 __attribute__((constructor)) static void hook_start(void)
@@ -124,7 +124,7 @@ __attribute__((constructor)) static void hook_start(void)
     if (addr && *addr && heapsnap_http_start(addr) != 0) {
         int e = errno;
         warn("libheapsnap: cannot serve /debug/pprof on %s: %s%s\n", addr, strerror(e),
-             e == EACCES  ? " (not a loopback address; set HEAPSNAP_HTTP_ALLOW_REMOTE=1 to allow)"
+             e == EACCES   ? " (not a loopback address; set HEAPSNAP_HTTP_ALLOW_REMOTE=1 to allow)"
              : e == EINVAL ? " (expected HOST:PORT, e.g. 127.0.0.1:6060)"
              : e == EADDRINUSE ? " (pick another port)"
                                : "");

@@ -44,6 +44,20 @@ extern int hook_ready; /* set once the tables exist and sampling may start */
 extern pthread_rwlock_t hook_fork_lock;
 extern struct heapsnap_registry heapsnap_registry;
 
+/* Brackets the hook's own work on an application thread: nothing inside is
+ * recorded, and the thread's countdown is left as it was found. */
+static inline int64_t hook_guard_enter(void)
+{
+    hook_thread.guard++;
+    return hook_thread.sampler.countdown;
+}
+
+static inline void hook_guard_exit(int64_t saved)
+{
+    hook_thread.sampler.countdown = saved;
+    hook_thread.guard--;
+}
+
 /* Marks the calling thread as the hook's own for good (the HTTP thread). */
 void hook_thread_mark_own(void);
 

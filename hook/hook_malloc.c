@@ -78,7 +78,7 @@ static void *early_pvalloc(size_t n);
 static size_t early_usable(void *p);
 
 struct hook_real hook_real = {
-    early_malloc,   early_free,   early_calloc,  early_realloc, early_memalign,
+    early_malloc,         early_free,          early_calloc, early_realloc, early_memalign,
     early_posix_memalign, early_aligned_alloc, early_valloc, early_pvalloc, early_usable,
 };
 
@@ -96,7 +96,7 @@ static void die(const char *msg)
     do {                                                                                           \
         r.field = dlsym(RTLD_NEXT, name);                                                          \
         if (!r.field)                                                                              \
-            die("libheapsnap: dlsym(RTLD_NEXT, \"" name "\") failed: load libheapsnap.so "          \
+            die("libheapsnap: dlsym(RTLD_NEXT, \"" name "\") failed: load libheapsnap.so "         \
                 "before glibc (LD_PRELOAD or -lheapsnap) in a glibc process.\n");                  \
     } while (0)
 
@@ -233,15 +233,13 @@ static __attribute__((noinline)) void maybe_sample(void *p, size_t n)
     uint64_t seed = (uint64_t)(uintptr_t)t ^ __builtin_ia32_rdtsc();
     if (!hook_sampler_decide(&t->sampler, hook_rate, n, seed))
         return;
-    t->guard++;
-    int64_t saved = t->sampler.countdown;
+    int64_t saved = hook_guard_enter();
     uint64_t frames[HEAPSNAP_MAX_FRAMES];
     uint32_t nframes = hook_stack_capture(frames);
     bool locked = table_lock();
     hook_record_alloc(&hook_tables, (uint64_t)(uintptr_t)p, n, frames, nframes);
     table_unlock(locked);
-    t->sampler.countdown = saved;
-    t->guard--;
+    hook_guard_exit(saved);
 }
 
 /* Forgets p if it is a sampled block; true if it was (entry in *out). */

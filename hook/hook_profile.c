@@ -166,8 +166,9 @@ int hook_profile_text(const struct hook_profile_snap *now, const struct heapsnap
     }
     qsort(order, now->n, sizeof(*order), by_inuse_desc);
     /* Go writes 2*MemProfileRate: what pprof's legacy parser expects. */
-    fprintf(f, "heap profile: %" PRIu64 ": %" PRIu64 " [%" PRIu64 ": %" PRIu64 "] @ heap/%" PRIu64 "\n",
-            tot[0], tot[1], tot[2], tot[3], 2 * reg->rate);
+    fprintf(
+        f, "heap profile: %" PRIu64 ": %" PRIu64 " [%" PRIu64 ": %" PRIu64 "] @ heap/%" PRIu64 "\n",
+        tot[0], tot[1], tot[2], tot[3], 2 * reg->rate);
     for (size_t i = 0; i < now->n; i++) {
         const struct hook_site *s = order[i];
         fprintf(f, "%" PRIu64 ": %" PRIu64 " [%" PRIu64 ": %" PRIu64 "] @",

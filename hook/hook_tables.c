@@ -13,8 +13,7 @@
 
 static bool cas32(uint32_t *p, uint32_t expect, uint32_t want)
 {
-    return __atomic_compare_exchange_n(p, &expect, want, false, __ATOMIC_ACQUIRE,
-                                       __ATOMIC_RELAXED);
+    return __atomic_compare_exchange_n(p, &expect, want, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
 }
 
 static uint64_t pow2_at_least(uint64_t n)
@@ -148,8 +147,8 @@ static bool live_insert(struct hook_tables *t, uint64_t addr, uint64_t size, uin
     return false;
 }
 
-bool hook_record_alloc(struct hook_tables *t, uint64_t addr, uint64_t size,
-                       const uint64_t *frames, uint32_t nframes)
+bool hook_record_alloc(struct hook_tables *t, uint64_t addr, uint64_t size, const uint64_t *frames,
+                       uint32_t nframes)
 {
     int64_t id = hook_stack_intern(t, frames, nframes);
     if (id < 0)

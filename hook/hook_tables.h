@@ -47,8 +47,8 @@ static inline uint64_t hook_addr_hash(uint64_t addr)
 /* False when addr is certainly not a sampled live allocation. */
 static inline bool hook_tables_maybe_live(const struct hook_tables *t, uint64_t addr)
 {
-    return __atomic_load_n(&t->filter[hook_addr_hash(addr) >> t->filter_shift],
-                           __ATOMIC_RELAXED) != 0;
+    return __atomic_load_n(&t->filter[hook_addr_hash(addr) >> t->filter_shift], __ATOMIC_RELAXED) !=
+           0;
 }
 
 uint64_t hook_frames_hash(const uint64_t *frames, uint32_t n);
@@ -59,8 +59,8 @@ int64_t hook_stack_intern(struct hook_tables *t, const uint64_t *frames, uint32_
 
 /* Records a sampled allocation: stack, live entry, counters. False when it was
  * dropped (a table full; the matching dropped_* counter says which). */
-bool hook_record_alloc(struct hook_tables *t, uint64_t addr, uint64_t size,
-                       const uint64_t *frames, uint32_t nframes);
+bool hook_record_alloc(struct hook_tables *t, uint64_t addr, uint64_t size, const uint64_t *frames,
+                       uint32_t nframes);
 
 /* Removes addr from the live table if it is there, counting the free against
  * its stack. Returns true (and the removed entry in *out if non-NULL) when addr

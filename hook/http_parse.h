@@ -22,7 +22,7 @@ enum hook_http_route {
 };
 
 struct hook_http_request {
-    int status; /* 200, or the error status to answer with */
+    int status;        /* 200, or the error status to answer with */
     const char *error; /* static one-sentence reason when status != 200 */
     enum hook_http_route route;
     bool head;   /* HEAD: headers only */

@@ -32,3 +32,31 @@ tests_unit_test_hook_tables_LDADD = $(CMOCKA_LIBS)
 tests_unit_test_http_parse_SOURCES = tests/unit/test_http_parse.c hook/http_parse.c hook/http_parse.h
 tests_unit_test_http_parse_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_http_parse_LDADD = $(CMOCKA_LIBS)
+
+# Integration: the hook preloaded into small programs (not sanitized: ASan
+# cannot run under a preloaded allocator), endpoint checked with google's
+# validator and go tool pprof.
+HOOK_PROG_CFLAGS = -Wall -Wextra -g -O2
+check_PROGRAMS += tests/progs/hook_leak tests/progs/hook_threads tests/progs/hook_ctor \
+	tests/progs/hook_fork tests/progs/hook_cxx
+tests_progs_hook_leak_SOURCES = tests/progs/hook_leak.c
+tests_progs_hook_leak_CFLAGS = $(HOOK_PROG_CFLAGS)
+tests_progs_hook_leak_LDFLAGS =
+tests_progs_hook_threads_SOURCES = tests/progs/hook_threads.c
+tests_progs_hook_threads_CFLAGS = $(HOOK_PROG_CFLAGS)
+tests_progs_hook_threads_LDFLAGS =
+tests_progs_hook_threads_LDADD = -lpthread
+tests_progs_hook_ctor_SOURCES = tests/progs/hook_ctor.c
+tests_progs_hook_ctor_CFLAGS = $(HOOK_PROG_CFLAGS)
+tests_progs_hook_ctor_LDFLAGS =
+tests_progs_hook_fork_SOURCES = tests/progs/hook_fork.c
+tests_progs_hook_fork_CFLAGS = $(HOOK_PROG_CFLAGS)
+tests_progs_hook_fork_LDFLAGS =
+tests_progs_hook_fork_LDADD = -lpthread -ldl
+tests_progs_hook_cxx_SOURCES = tests/progs/hook_cxx.cc
+tests_progs_hook_cxx_CXXFLAGS = -Wall -Wextra -g -O2
+tests_progs_hook_cxx_LDFLAGS =
+HOOK_TESTS = tests/integration/hook_endpoint.sh tests/integration/hook_programs.sh \
+	tests/integration/hook_config.sh
+TESTS += $(HOOK_TESTS)
+EXTRA_DIST += $(HOOK_TESTS) tests/integration/hook_common.sh

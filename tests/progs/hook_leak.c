@@ -1,8 +1,10 @@
 /* tests/progs/hook_leak.c: a single-threaded program for the hook's tests. It
  * allocates through every interposed function with known sizes (some blocks
  * kept, some freed, one realloc'd until it moves), writes "ready" to the file
- * named by argv[1], then waits to be killed. leak_malloc holds the most. */
+ * named by argv[1], then waits to be killed; each SIGUSR1 makes it keep 10 more
+ * blocks of 4096 bytes (leak_more). leak_malloc holds the most. */
 #include <malloc.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,19 @@
 
 void *volatile keep[2000];
 static int nkeep;
+static volatile sig_atomic_t pending;
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+    pending++;
+}
+
+NOINLINE void leak_more(void)
+{
+    for (int i = 0; i < 10 && nkeep < 2000; i++)
+        keep[nkeep++] = malloc(4096);
+}
 
 NOINLINE void leak_malloc(void)
 {
@@ -66,6 +81,7 @@ NOINLINE void leak_aligned(void)
 
 int main(int argc, char **argv)
 {
+    signal(SIGUSR1, on_usr1);
     leak_malloc();
     churn();
     leak_calloc();
@@ -79,6 +95,9 @@ int main(int argc, char **argv)
         fprintf(f, "ready %d\n", (int)getpid());
         fclose(f);
     }
-    for (;;)
+    for (;;) {
         pause();
+        for (; pending > 0; pending--)
+            leak_more();
+    }
 }

@@ -47,7 +47,8 @@ static void test_header(void **state)
     assert_int_equal(f->reg.stack_entry_size, sizeof(struct heapsnap_stack));
     assert_int_equal(f->reg.live_entry_size, sizeof(struct heapsnap_live));
     assert_true(f->reg.stacks_addr == (uint64_t)(uintptr_t)f->mem);
-    assert_true(f->reg.live_addr == (uint64_t)(uintptr_t)f->mem + 128 * sizeof(struct heapsnap_stack));
+    assert_true(f->reg.live_addr ==
+                (uint64_t)(uintptr_t)f->mem + 128 * sizeof(struct heapsnap_stack));
     destroy(f);
 }
 
@@ -217,10 +218,14 @@ static void test_filter_saturates(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_header),           cmocka_unit_test(test_stack_dedup),
-        cmocka_unit_test(test_alloc_free_counters), cmocka_unit_test(test_unrecord_free),
-        cmocka_unit_test(test_stack_table_full), cmocka_unit_test(test_live_table_full),
-        cmocka_unit_test(test_torn_entries_skipped), cmocka_unit_test(test_filter_saturates),
+        cmocka_unit_test(test_header),
+        cmocka_unit_test(test_stack_dedup),
+        cmocka_unit_test(test_alloc_free_counters),
+        cmocka_unit_test(test_unrecord_free),
+        cmocka_unit_test(test_stack_table_full),
+        cmocka_unit_test(test_live_table_full),
+        cmocka_unit_test(test_torn_entries_skipped),
+        cmocka_unit_test(test_filter_saturates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

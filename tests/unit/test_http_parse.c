@@ -99,7 +99,6 @@ static void test_malformed(void **state)
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         size_t n = parse(bad[i]);
-        print_message("# %zu\n", i);
         assert_int_equal(n, strlen(bad[i]));
         assert_int_equal(req.status, 400);
     }
@@ -164,8 +163,16 @@ static void test_addr(void **state)
     assert_int_equal(ss.ss_family, AF_INET6);
     assert_int_equal(hook_http_parse_addr("[::]:6060", &ss, &len, &lo), 0);
     assert_false(lo);
-    const char *bad[] = {"", "6060", "127.0.0.1", "127.0.0.1:", "127.0.0.1:0", "127.0.0.1:65536",
-                         "127.0.0.1:60x", "example.com:80", "[::1:80", "::1:80",
+    const char *bad[] = {"",
+                         "6060",
+                         "127.0.0.1",
+                         "127.0.0.1:",
+                         "127.0.0.1:0",
+                         "127.0.0.1:65536",
+                         "127.0.0.1:60x",
+                         "example.com:80",
+                         "[::1:80",
+                         "::1:80",
                          "127.0.0.1:-1"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         assert_int_equal(hook_http_parse_addr(bad[i], &ss, &len, &lo), -1);
@@ -174,9 +181,9 @@ static void test_addr(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_heap),      cmocka_unit_test(test_query),
+        cmocka_unit_test(test_heap),          cmocka_unit_test(test_query),
         cmocka_unit_test(test_index_and_404), cmocka_unit_test(test_methods),
-        cmocka_unit_test(test_malformed), cmocka_unit_test(test_incomplete_and_oversized),
+        cmocka_unit_test(test_malformed),     cmocka_unit_test(test_incomplete_and_oversized),
         cmocka_unit_test(test_addr),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
