@@ -94,19 +94,25 @@ static int attr_cmp_claim(const void *a, const void *b)
     return x->chunk_size < y->chunk_size ? -1 : x->chunk_size > y->chunk_size;
 }
 
-/* Index of the chunk whose header is at addr, or -1. */
-static long attr_find(const attr_chunk *c, size_t n, uint64_t addr)
+/* Index of the chunk holding the user pointer p, or -1. Normally its header
+ * is at p - 16; a memalign'd mmapped chunk is found by its mapping's (stale)
+ * header, which the walk reports, so for mmapped chunks containment counts. */
+static long attr_find(const attr_chunk *c, size_t n, uint64_t p)
 {
+    uint64_t addr = p - 16;
     size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (c[mid].addr == addr)
-            return (long)mid;
-        if (c[mid].addr < addr)
+        if (c[mid].addr <= addr)
             lo = mid + 1;
         else
             hi = mid;
     }
+    if (lo == 0)
+        return -1;
+    const attr_chunk *k = &c[lo - 1]; /* the last chunk starting at or below addr */
+    if (k->addr == addr || (k->mmapped && p < k->addr + k->size))
+        return (long)(lo - 1);
     return -1;
 }
 
@@ -230,7 +236,7 @@ int attr_build(pprof_builder *b, attr_chunk *chunks, size_t nchunks, const regis
     int64_t rate = reg ? (int64_t)reg->hdr.rate : 1;
     for (size_t i = 0; i < nlive; i++) {
         const struct heapsnap_live *e = &reg->live[i];
-        long k = attr_find(chunks, nchunks, e->addr - 16);
+        long k = attr_find(chunks, nchunks, e->addr);
         if (k < 0) {
             t->stale_entries++; /* freed without the hook seeing it, or never in use: the heap wins
                                  */

@@ -28,8 +28,10 @@
 #endif
 
 /* How often a busy heap (a thread inside malloc) is let run before giving up,
- * and how long each time: 1 ms growing to 32 ms, about 1.5 s in all. */
-#define SNAP_BUSY_TRIES 60
+ * and how long each time: 1 ms growing to 32 ms (plus up to a quarter more,
+ * at random, so the stops do not fall into step with a periodic workload),
+ * about 3 s in all. */
+#define SNAP_BUSY_TRIES 100
 #define SNAP_BUSY_MIN_US 1000u
 #define SNAP_BUSY_MAX_US 32000u
 
@@ -130,7 +132,8 @@ static ptstop *snap_stop_quiet(pid_t pid, hproc *h, gheap_thread **threads, size
             break;
         }
         (*retries)++;
-        if (ptstop_resume_briefly(s, delay, err) != 0)
+        unsigned jitter = (unsigned)((uint64_t)snap_now_ns(CLOCK_MONOTONIC) % (delay / 4 + 1));
+        if (ptstop_resume_briefly(s, delay + jitter, err) != 0)
             break;
         delay = delay * 2 > SNAP_BUSY_MAX_US ? SNAP_BUSY_MAX_US : delay * 2;
     }

@@ -4,10 +4,15 @@
  * function snap_leak_buffer(). Between signals it sleeps without allocating,
  * so two snapshots of it see exactly the heap it built.
  *
- * Usage: snap_leaker STATUSFILE [--threads N] [--mb MB] [--leak COUNT] [--size BYTES] */
+ * --churn N adds N threads that malloc and free without pause, so that
+ * snapshots meet threads inside malloc.
+ *
+ * Usage: snap_leaker STATUSFILE [--threads N] [--mb MB] [--leak COUNT] [--size BYTES]
+ *                    [--churn N] */
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,6 +107,19 @@ static void *worker(void *arg)
     return NULL;
 }
 
+/* Allocates and frees forever: a ring of 64 live blocks of varied sizes. */
+static void *churner(void *arg)
+{
+    void *ring[64] = {0};
+    unsigned x = (unsigned)(uintptr_t)arg * 2654435761u + 1;
+    for (unsigned i = 0;; i++) {
+        x = x * 1103515245u + 12345u;
+        free(ring[i % 64]);
+        ring[i % 64] = malloc(16 + (x >> 16) % 2000);
+    }
+    return NULL;
+}
+
 static void on_usr1(int sig)
 {
     (void)sig;
@@ -110,10 +128,10 @@ static void on_usr1(int sig)
 
 int main(int argc, char **argv)
 {
-    int nthreads = 0;
+    int nthreads = 0, nchurn = 0;
     if (argc < 2) {
         fprintf(stderr, "usage: snap_leaker STATUSFILE [--threads N] [--mb MB] [--leak COUNT] "
-                        "[--size BYTES]\n");
+                        "[--size BYTES] [--churn N]\n");
         return 2;
     }
     status_path = argv[1];
@@ -124,6 +142,8 @@ int main(int argc, char **argv)
             baseline_bytes = (size_t)atol(argv[i + 1]) << 20;
         else if (strcmp(argv[i], "--leak") == 0)
             leak_count = atol(argv[i + 1]);
+        else if (strcmp(argv[i], "--churn") == 0)
+            nchurn = atoi(argv[i + 1]);
         else if (strcmp(argv[i], "--size") == 0)
             leak_size = (size_t)atol(argv[i + 1]);
         else
@@ -151,6 +171,11 @@ int main(int argc, char **argv)
         pthread_barrier_wait(&started);
     } else {
         build_baseline(baseline_bytes, &count);
+    }
+    for (int i = 0; i < nchurn; i++) {
+        pthread_t t;
+        if (pthread_create(&t, NULL, churner, (void *)(uintptr_t)(i + 1)) != 0)
+            return 1;
     }
     say("ready 0\n");
     for (long step = 1;; step++) {

@@ -103,6 +103,7 @@ static void test_rate1_exact(void **state)
     add_live(&r, 3, 0x90010, 40); /* stale: no such chunk in use */
     add_live(&r, 3, 0x10010, 40); /* duplicate of A */
     add_live(&r, 9, 0x10460, 50); /* stack 9 was never READY */
+    add_live(&r, 3, 0x10058, 40); /* inside B but not its user pointer: stale */
 
     pprof_builder *b = heapprof_new(1, 1);
     attr_totals t;
@@ -115,7 +116,7 @@ static void test_rate1_exact(void **state)
     assert_int_equal(t.estimated_bytes, 48 + 48 + 1008 + 135168);
     assert_int_equal(t.unattributed_chunks, 3);
     assert_int_equal(t.unattributed_bytes, 64 + 64 + 2000);
-    assert_int_equal(t.stale_entries, 1);
+    assert_int_equal(t.stale_entries, 2);
     assert_int_equal(t.duplicate_entries, 1);
     assert_int_equal(t.unknown_stack, 1);
     assert_int_equal(t.site_samples, 3);
@@ -163,6 +164,31 @@ static void test_rate1_exact(void **state)
     assert_non_null(s);
     assert_int_equal(s->value[3], 2000);
     pprof_profile_free(p);
+    pprof_builder_free(b);
+    registry_free(&r);
+}
+
+/* A memalign'd mmapped chunk: the walk reports the mapping's header, the hook
+ * the aligned user pointer further in. */
+static void test_memalign_mmapped(void **state)
+{
+    (void)state;
+    attr_chunk chunks[] = {{0x7000000, 0x5a000, true}, {0x8000000, 0x21000, true}};
+    registry r;
+    memset(&r, 0, sizeof(r));
+    r.hdr.rate = 1;
+    uint64_t f[] = {0x6000};
+    add_stack(&r, 1, 1, 300000, f, 1);
+    add_live(&r, 1, 0x7010000, 300000); /* 64 KiB-aligned, inside the first mapping */
+    add_live(&r, 1, 0x805a000, 300000); /* past the end of the second: stale */
+    pprof_builder *b = heapprof_new(1, 1);
+    attr_totals t;
+    hs_err err = {{0}};
+    assert_int_equal(attr_build(b, chunks, 2, &r, fake_loc, NULL, &t, &err), 0);
+    assert_int_equal(t.attributed_chunks, 1);
+    assert_int_equal(t.attributed_bytes, 0x5a000);
+    assert_int_equal(t.stale_entries, 1);
+    assert_int_equal(t.unattributed_bytes, 0x21000);
     pprof_builder_free(b);
     registry_free(&r);
 }
@@ -244,9 +270,8 @@ static void test_class_names(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rate1_exact),
-        cmocka_unit_test(test_no_hook_census),
-        cmocka_unit_test(test_sampled_estimate),
+        cmocka_unit_test(test_rate1_exact),      cmocka_unit_test(test_no_hook_census),
+        cmocka_unit_test(test_memalign_mmapped), cmocka_unit_test(test_sampled_estimate),
         cmocka_unit_test(test_class_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
