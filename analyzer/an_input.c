@@ -226,6 +226,10 @@ int an_input_load(an_input *in, char *const *paths, size_t n, const char *sample
         return -1;
     }
     pprof_profile_free(first);
+    if (an_series_finish(s, err) != 0) {
+        an_series_free(s);
+        return -1;
+    }
 
     bool all_times = n > 0;
     for (size_t i = 0; i < n; i++)

@@ -3,6 +3,7 @@
  * as text, JSON, HTML or SVG. Exit: 0 done, 1 failure, 2 usage, 3 a suspect
  * was found and --fail-on-leak was given. */
 #include <getopt.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -97,6 +98,11 @@ int main(int argc, char **argv)
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
+    /* Every profile is decompressed and decoded into large blocks that are freed
+     * right after: keep them in the heap for the next profile instead of
+     * returning them to the kernel and faulting them in again. */
+    mallopt(M_MMAP_THRESHOLD, 64 << 20);
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
     const char *base = NULL, *sample_index = NULL, *output = NULL, *html = NULL, *svg = NULL;
     bool json = false, fail_on_leak = false;
     hs_err err;

@@ -60,7 +60,24 @@ static uint64_t hash_bytes(const void *p, size_t n, uint64_t h)
 
 #define HASH_SEED 1469598103934665603ULL
 
+/* Stacks are hashed a word at a time (they are hashed once per sample). */
+static uint64_t hash_words(const uint32_t *w, size_t n)
+{
+    uint64_t h = HASH_SEED ^ (n * 0x9e3779b97f4a7c15ULL);
+    for (size_t i = 0; i < n; i++) {
+        h ^= w[i];
+        h *= 0xff51afd7ed558ccdULL;
+        h ^= h >> 32;
+    }
+    return h;
+}
+
 /* ---- the series ---- */
+
+typedef struct an_colpt {
+    uint32_t site;
+    an_point p;
+} an_colpt;
 
 struct an_series {
     const an_frames *filter;
@@ -88,13 +105,26 @@ struct an_series {
     htab group_tab;
 
     double *tot_bytes, *tot_objects, *tot_alloc;
+
+    /* Site of each sample of the previous profile: snapshots of one process
+     * list mostly the same stacks in the same order, so sample i is first
+     * checked against the previous profile's sample i (a sequential walk that
+     * the cache likes) before the hash table is probed. */
+    uint32_t *prev_site;
+    size_t nprev;
+
+    /* Points are appended here in input order (sequential writes) and sorted
+     * into one block per site by an_series_finish. */
+    an_colpt *col;
+    size_t ncol, capcol;
+    an_point *pts; /* every site's points, site by site */
 };
 
-static int grow_array(void **arr, uint32_t *cap, size_t need, size_t elem)
+static int grow_array_from(void **arr, uint32_t *cap, size_t need, size_t elem, size_t first)
 {
     if (need <= *cap)
         return 0;
-    size_t ncap = *cap ? (size_t)*cap * 2 : 256;
+    size_t ncap = *cap ? (size_t)*cap * 2 : first;
     while (ncap < need)
         ncap *= 2;
     if (ncap > UINT32_MAX)
@@ -105,6 +135,11 @@ static int grow_array(void **arr, uint32_t *cap, size_t need, size_t elem)
     *arr = n;
     *cap = (uint32_t)ncap;
     return 0;
+}
+
+static int grow_array(void **arr, uint32_t *cap, size_t need, size_t elem)
+{
+    return grow_array_from(arr, cap, need, elem, 256);
 }
 
 an_series *an_series_new(const an_frames *filter, size_t nsnaps)
@@ -136,8 +171,8 @@ void an_series_free(an_series *s)
     free(s->frames);
     htab_free(&s->frame_tab);
     free(s->stacks);
-    for (uint32_t i = 0; i < s->nsites; i++)
-        free(s->sites[i].pts);
+    free(s->pts);
+    free(s->col);
     free(s->sites);
     htab_free(&s->site_tab);
     free(s->groups);
@@ -145,6 +180,7 @@ void an_series_free(an_series *s)
     free(s->tot_bytes);
     free(s->tot_objects);
     free(s->tot_alloc);
+    free(s->prev_site);
     free(s);
 }
 
@@ -242,7 +278,7 @@ static uint32_t intern_group(an_series *s, uint32_t function, uint32_t file)
 /* Site id of the stack frames[0..n) (leaf first); UINT32_MAX on OOM. */
 static uint32_t intern_site(an_series *s, const uint32_t *frames, uint32_t n)
 {
-    uint64_t h = hash_bytes(frames, n * sizeof(uint32_t), HASH_SEED);
+    uint64_t h = hash_words(frames, n);
     if ((s->site_tab.n + 1) * 2 > s->site_tab.cap && htab_grow(&s->site_tab) != 0)
         return UINT32_MAX;
     size_t j = h & (s->site_tab.cap - 1);
@@ -298,18 +334,58 @@ static uint32_t intern_site(an_series *s, const uint32_t *frames, uint32_t n)
     return s->nsites++;
 }
 
-static int add_point(an_site *site, uint32_t snap, int64_t bytes, int64_t objects, int64_t alloc)
+static int add_point(an_series *s, uint32_t site, uint32_t snap, int64_t bytes, int64_t objects,
+                     int64_t alloc)
 {
-    if (site->npts > 0 && site->pts[site->npts - 1].snap == snap) {
-        an_point *p = &site->pts[site->npts - 1];
-        p->bytes += bytes;
-        p->objects += objects;
-        p->alloc_bytes += alloc;
-        return 0;
+    if (s->ncol == s->capcol) {
+        size_t ncap = s->capcol ? s->capcol * 2 : 65536;
+        an_colpt *n = realloc(s->col, ncap * sizeof(*n));
+        if (n == NULL)
+            return -1;
+        s->col = n;
+        s->capcol = ncap;
     }
-    if (grow_array((void **)&site->pts, &site->cap, (size_t)site->npts + 1, sizeof(an_point)))
-        return -1;
-    site->pts[site->npts++] = (an_point){snap, bytes, objects, alloc};
+    s->col[s->ncol++] = (an_colpt){site, {snap, bytes, objects, alloc}};
+    return 0;
+}
+
+int an_series_finish(an_series *s, hs_err *err)
+{
+    size_t *start = calloc((size_t)s->nsites + 1, sizeof(size_t));
+    an_point *pts = malloc((s->ncol ? s->ncol : 1) * sizeof(an_point));
+    if (start == NULL || pts == NULL) {
+        free(start);
+        free(pts);
+        return hs_err_set(err, "out of memory while indexing call sites: analyze fewer profiles");
+    }
+    /* Counting sort by site; stable, so each site's points stay in input order. */
+    for (size_t i = 0; i < s->ncol; i++)
+        start[s->col[i].site + 1]++;
+    for (uint32_t i = 0; i < s->nsites; i++)
+        start[i + 1] += start[i];
+    for (uint32_t i = 0; i < s->nsites; i++)
+        s->sites[i].npts = 0;
+    for (size_t i = 0; i < s->ncol; i++) {
+        an_site *site = &s->sites[s->col[i].site];
+        an_point *dst = pts + start[s->col[i].site];
+        const an_point *p = &s->col[i].p;
+        /* One site seen twice in a profile (labels, addresses): one point. */
+        if (site->npts > 0 && dst[site->npts - 1].snap == p->snap) {
+            dst[site->npts - 1].bytes += p->bytes;
+            dst[site->npts - 1].objects += p->objects;
+            dst[site->npts - 1].alloc_bytes += p->alloc_bytes;
+        } else {
+            dst[site->npts++] = *p;
+        }
+    }
+    for (uint32_t i = 0; i < s->nsites; i++)
+        s->sites[i].pts = pts + start[i];
+    free(start);
+    free(s->col);
+    s->col = NULL;
+    s->ncol = s->capcol = 0;
+    free(s->pts);
+    s->pts = pts;
     return 0;
 }
 
@@ -357,8 +433,9 @@ int an_series_add_profile(an_series *s, uint32_t snap, const pprof_profile *p,
     loc_ref *refs = calloc(nloc ? nloc : 1, sizeof(*refs));
     uint32_t *lframes = NULL, *stack = NULL;
     size_t nlframes = 0, caplframes = 0, capstack = 0;
+    uint32_t *cur_site = calloc(pb->n_sample ? pb->n_sample : 1, sizeof(uint32_t));
     int rc = -1;
-    if (lf == NULL || refs == NULL)
+    if (lf == NULL || refs == NULL || cur_site == NULL)
         goto oom;
 
     for (size_t k = 0; k < nloc; k++) {
@@ -401,17 +478,32 @@ int an_series_add_profile(an_series *s, uint32_t snap, const pprof_profile *p,
         }
         lf[k].count = (uint32_t)(nlframes - lf[k].start);
     }
-    qsort(refs, nloc, sizeof(*refs), cmp_loc_ref);
+    /* Producers number locations 1..n in order (lib/pprof and Go do): then an
+     * id is its index; otherwise look it up. */
+    bool dense = true;
+    for (size_t k = 0; k < nloc && dense; k++)
+        dense = refs[k].id == k + 1;
+    if (!dense)
+        qsort(refs, nloc, sizeof(*refs), cmp_loc_ref);
 
     for (size_t i = 0; i < pb->n_sample; i++) {
         const pprof_pb_sample *smp = pb->sample[i];
         size_t n = 0;
         for (size_t l = 0; l < smp->n_location_id; l++) {
-            loc_ref key = {smp->location_id[l], 0};
-            const loc_ref *r = bsearch(&key, refs, nloc, sizeof(*refs), cmp_loc_ref);
-            if (r == NULL)
-                continue; /* the reader rejects unknown ids; be safe anyway */
-            const loc_frames *f = &lf[r->index];
+            uint64_t id = smp->location_id[l];
+            size_t index;
+            if (dense) {
+                if (id == 0 || id > nloc)
+                    continue; /* the reader rejects unknown ids; be safe anyway */
+                index = id - 1;
+            } else {
+                loc_ref key = {id, 0};
+                const loc_ref *r = bsearch(&key, refs, nloc, sizeof(*refs), cmp_loc_ref);
+                if (r == NULL)
+                    continue;
+                index = r->index;
+            }
+            const loc_frames *f = &lf[index];
             if (n + f->count > capstack) {
                 size_t ncap = capstack ? capstack * 2 : 256;
                 while (ncap < n + f->count)
@@ -431,17 +523,32 @@ int an_series_add_profile(an_series *s, uint32_t snap, const pprof_profile *p,
         s->tot_bytes[snap] += (double)bytes;
         s->tot_objects[snap] += (double)objects;
         s->tot_alloc[snap] += (double)alloc;
+        cur_site[i] = UINT32_MAX;
         if (bytes == 0 && objects == 0 && alloc == 0)
             continue; /* nothing to follow: keep the site table small */
-        uint32_t site = intern_site(s, stack, (uint32_t)n);
-        if (site == UINT32_MAX || add_point(&s->sites[site], snap, bytes, objects, alloc) != 0)
+        uint32_t site = UINT32_MAX;
+        if (i < s->nprev && s->prev_site[i] != UINT32_MAX) {
+            const an_site *guess = &s->sites[s->prev_site[i]];
+            if (guess->nframes == n &&
+                memcmp(s->stacks + guess->stack, stack, n * sizeof(uint32_t)) == 0)
+                site = s->prev_site[i];
+        }
+        if (site == UINT32_MAX)
+            site = intern_site(s, stack, (uint32_t)n);
+        cur_site[i] = site;
+        if (site == UINT32_MAX || add_point(s, site, snap, bytes, objects, alloc) != 0)
             goto oom;
     }
+    free(s->prev_site);
+    s->prev_site = cur_site;
+    s->nprev = pb->n_sample;
+    cur_site = NULL;
     rc = 0;
     goto out;
 oom:
     hs_err_set(err, "out of memory while indexing call sites: analyze fewer or smaller profiles");
 out:
+    free(cur_site);
     free(lf);
     free(refs);
     free(lframes);

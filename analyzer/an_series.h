@@ -28,8 +28,8 @@ typedef struct an_site {
     uint32_t stack, nframes; /* frame ids at an_series.stacks[stack..], leaf first */
     uint32_t alloc_pos;      /* position of the allocating frame in the stack */
     uint32_t group;
-    an_point *pts;
-    uint32_t npts, cap;
+    an_point *pts; /* in snapshot order; valid after an_series_finish */
+    uint32_t npts;
 } an_site;
 
 typedef struct an_group {
@@ -50,6 +50,9 @@ void an_series_free(an_series *s);
 /* Adds every sample of p as snapshot snap (0 <= snap < nsnaps). */
 int an_series_add_profile(an_series *s, uint32_t snap, const pprof_profile *p,
                           const an_series_cols *cols, hs_err *err);
+
+/* Gathers each site's points (call once, after the last profile). */
+int an_series_finish(an_series *s, hs_err *err);
 
 const char *an_series_str(const an_series *s, uint32_t id);
 const an_frame *an_series_frame(const an_series *s, uint32_t id);

@@ -79,6 +79,7 @@ static void test_sites_match_across_addresses(void **state)
     pprof_profile *p1 = parse(build(0x7f0000000000, 3, 2, 30));
     assert_int_equal(an_series_add_profile(s, 0, p0, &cols, &err), 0);
     assert_int_equal(an_series_add_profile(s, 1, p1, &cols, &err), 0);
+    assert_int_equal(an_series_finish(s, &err), 0);
     /* two stacks, the same in both profiles */
     assert_int_equal(an_series_nsites(s), 2);
     const an_site *site = an_series_site(s, 0);
