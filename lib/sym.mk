@@ -14,7 +14,7 @@ tests_progs_symtest_SOURCES = tests/progs/symtest_main.c tests/progs/symtest.c \
 tests_progs_symtest_CFLAGS = $(AM_CFLAGS) -g -O2
 tests_progs_symtest_CXXFLAGS = $(AM_CXXFLAGS) -g -O2
 tests_progs_symlookup_SOURCES = tests/progs/symlookup.c
-tests_progs_symlookup_LDADD = lib/libhs.la
+tests_progs_symlookup_LDADD = lib/libhs_tstacks.la lib/libhs.la
 
 # Thread stacks live in their own convenience library: they need
 # libunwind-ptrace, which the preloaded hook (lib/libhs_nosan.la) must not
@@ -40,3 +40,7 @@ tests_unit_test_thread_stacks_LDADD = lib/libhs_tstacks.la lib/libhs.la $(CMOCKA
 # The symtest child must exist before these tests run.
 EXTRA_tests_unit_test_symbolize_DEPENDENCIES = tests/progs/symtest
 EXTRA_tests_unit_test_thread_stacks_DEPENDENCIES = tests/progs/symtest
+
+# End to end: debug files by debuglink and build id, profiles read offline.
+TESTS += tests/integration/symbolize.sh
+EXTRA_DIST += tests/integration/symbolize.sh

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buildid.h"
 #include "procmaps.h"
@@ -50,6 +51,7 @@ struct sym_ctx {
     pprof_builder *b; /* the builder the ids below belong to */
     sym_u64map loc_by_pc;
     uint64_t *mapping_id; /* per maps entry, 0 = not added yet */
+    bool main_added;      /* the executable's mapping went first */
 };
 
 sym_ctx *sym_open(pid_t pid, hs_err *err)
@@ -295,14 +297,41 @@ size_t sym_lookup(sym_ctx *s, uint64_t addr, bool is_return_address, sym_frame *
 void sym_forget_builder(sym_ctx *s)
 {
     s->b = NULL;
+    s->main_added = false;
     sym_u64map_clear(&s->loc_by_pc);
     memset(s->mapping_id, 0, (s->maps->n ? s->maps->n : 1) * sizeof(uint64_t));
+}
+
+static uint64_t mapping_for(sym_ctx *s, pprof_builder *b, int32_t entry);
+
+/* pprof tools take a profile's first mapping for the main binary (the "File:"
+ * of a report): add the executable's text mapping before any other. */
+static void add_main_mapping(sym_ctx *s, pprof_builder *b)
+{
+    s->main_added = true;
+    char link[64], exe[PATH_MAX];
+    snprintf(link, sizeof(link), "/proc/%d/exe", s->pid != 0 ? (int)s->pid : (int)getpid());
+    ssize_t n = readlink(link, exe, sizeof(exe) - 1);
+    if (n <= 0)
+        return;
+    exe[n] = '\0';
+    for (size_t i = 0; i < s->maps->n; i++) {
+        const procmaps_entry *e = &s->maps->v[i];
+        if (e->x && strcmp(e->path, exe) == 0) {
+            mapping_for(s, b, (int32_t)i);
+            return;
+        }
+    }
 }
 
 static uint64_t mapping_for(sym_ctx *s, pprof_builder *b, int32_t entry)
 {
     if (entry < 0)
         return 0;
+    if (s->mapping_id[entry] != 0)
+        return s->mapping_id[entry];
+    if (!s->main_added)
+        add_main_mapping(s, b);
     if (s->mapping_id[entry] != 0)
         return s->mapping_id[entry];
     const procmaps_entry *e = &s->maps->v[entry];

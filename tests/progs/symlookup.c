@@ -3,18 +3,23 @@
  *   symlookup [-p PID] [-r] ADDR...            frames of each address
  *   symlookup [-p PID] -o OUT.pb.gz ADDR...    a profile, one sample per address
  *   symlookup [-p PID] -b FILEPREFIX N         time N distinct addresses, cold then warm
+ *   symlookup -p PID -T OUT.pb.gz              stop every thread, write their stacks
  * Frames print as "function<TAB>file:line<TAB>start_line", innermost first,
  * and "--" after each address. */
+#include <dirent.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "pprof.h"
 #include "procmaps.h"
 #include "symbolize.h"
+#include "thread_stacks.h"
 
 static double now_ms(void)
 {
@@ -89,13 +94,53 @@ static int bench(pid_t pid, const char *prefix, size_t n)
     return 0;
 }
 
+/* Seizes and interrupts every thread of pid (a test process that creates no
+ * threads meanwhile), captures the stacks, detaches, writes the profile. */
+static int threads(pid_t pid, const char *out)
+{
+    char dir[64];
+    snprintf(dir, sizeof(dir), "/proc/%d/task", (int)pid);
+    DIR *d = opendir(dir);
+    if (d == NULL) {
+        fprintf(stderr, "symlookup: no process %d\n", (int)pid);
+        return 1;
+    }
+    pid_t tids[256];
+    size_t n = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL && n < 256) {
+        pid_t tid = (pid_t)atoi(de->d_name);
+        if (tid <= 0 || ptrace(PTRACE_SEIZE, tid, NULL, NULL) != 0)
+            continue;
+        int st;
+        if (ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) == 0 && waitpid(tid, &st, __WALL) == tid)
+            tids[n++] = tid;
+        else
+            ptrace(PTRACE_DETACH, tid, NULL, NULL);
+    }
+    closedir(d);
+    hs_err err;
+    tstacks *t = n > 0 ? tstacks_capture(pid, tids, n, &err) : NULL;
+    for (size_t i = 0; i < n; i++)
+        ptrace(PTRACE_DETACH, tids[i], NULL, NULL);
+    if (t == NULL) {
+        fprintf(stderr, "symlookup: %s\n", n > 0 ? err.msg : "cannot stop any thread");
+        return 1;
+    }
+    int rc = tstacks_write(t, NULL, out, &err);
+    if (rc != 0)
+        fprintf(stderr, "symlookup: %s\n", err.msg);
+    tstacks_free(t);
+    return rc == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     pid_t pid = 0;
     bool ret = false;
-    const char *out = NULL, *bench_prefix = NULL;
+    const char *out = NULL, *bench_prefix = NULL, *thread_out = NULL;
     int c;
-    while ((c = getopt(argc, argv, "p:ro:b:")) != -1) {
+    while ((c = getopt(argc, argv, "p:ro:b:T:")) != -1) {
         switch (c) {
         case 'p':
             pid = (pid_t)atoi(optarg);
@@ -109,11 +154,17 @@ int main(int argc, char **argv)
         case 'b':
             bench_prefix = optarg;
             break;
+        case 'T':
+            thread_out = optarg;
+            break;
         default:
-            fprintf(stderr, "usage: symlookup [-p PID] [-r] [-o OUT] ADDR... | -b FILEPREFIX N\n");
+            fprintf(stderr,
+                    "usage: symlookup [-p PID] [-r] [-o OUT] ADDR... | -b FILEPREFIX N | -T OUT\n");
             return 2;
         }
     }
+    if (thread_out != NULL)
+        return threads(pid, thread_out);
     if (bench_prefix != NULL)
         return optind < argc ? bench(pid, bench_prefix, strtoull(argv[optind], NULL, 0)) : 2;
     hs_err err;
