@@ -3,3 +3,5 @@
 FUZZ_TARGETS += tests/fuzz/fuzz_pprof
 FUZZ_TARGETS += tests/fuzz/fuzz_glibc_heap
 FUZZ_EXTRA_glibc_heap = $(top_srcdir)/tests/unit/synth_heap.c
+FUZZ_TARGETS += tests/fuzz/fuzz_http
+FUZZ_EXTRA_http = $(top_srcdir)/hook/http_parse.c
