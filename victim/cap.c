@@ -5,20 +5,44 @@
 
 #include <stdatomic.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #define CAP_MMAP_THRESHOLD (128u * 1024u) /* glibc's default M_MMAP_THRESHOLD */
 #define CAP_PAGE 4096u
+#define CAP_MIN_DATA (1u << 20)       /* the least data budget worth running with */
+#define CAP_THREAD_OWN (512u * 1024u) /* a worker's stack pages and arena (measured) */
 
-static size_t cap_max_bytes;
+static size_t cap_max_bytes;   /* for the scenario's data */
+static size_t cap_total_bytes; /* --max-mb */
+static size_t cap_own_bytes;   /* the program itself */
 static atomic_size_t cap_held_bytes;
 static atomic_int cap_refused;
 static atomic_uint_fast64_t cap_failed;
 static atomic_uint_fast64_t cap_failed_unprinted;
 static atomic_uint_fast64_t cap_failed_last_ns;
 
-void victim_cap_init(size_t max_bytes)
+int victim_cap_init(size_t max_bytes, size_t own_bytes)
 {
-    cap_max_bytes = max_bytes;
+    cap_total_bytes = max_bytes;
+    cap_own_bytes = own_bytes;
+    if (own_bytes + CAP_MIN_DATA > max_bytes)
+        return -1;
+    cap_max_bytes = max_bytes - own_bytes;
+    return 0;
+}
+
+size_t victim_cap_own_bytes(unsigned threads)
+{
+    unsigned long size = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f != NULL) {
+        if (fscanf(f, "%lu %lu", &size, &resident) != 2)
+            resident = 0;
+        fclose(f);
+    }
+    long page = sysconf(_SC_PAGESIZE);
+    return (size_t)resident * (size_t)(page > 0 ? page : CAP_PAGE) +
+           (size_t)threads * CAP_THREAD_OWN;
 }
 
 size_t victim_cap_cost(size_t request)
@@ -34,9 +58,11 @@ static void cap_notice(void)
     if (atomic_exchange(&cap_refused, 1) != 0)
         return;
     fprintf(stderr,
-            "heapsnap-victim: reached the --max-mb cap of %zu MiB (holding %.1f MiB): no longer "
-            "growing, still running (raise --max-mb to let it grow further).\n",
-            cap_max_bytes >> 20, (double)atomic_load(&cap_held_bytes) / (1024.0 * 1024.0));
+            "heapsnap-victim: reached the --max-mb cap of %zu MiB (%.1f MiB of data besides the "
+            "program's own %.1f MiB): no longer growing, still running (raise --max-mb to let it "
+            "grow further).\n",
+            cap_total_bytes >> 20, (double)atomic_load(&cap_held_bytes) / (1024.0 * 1024.0),
+            (double)cap_own_bytes / (1024.0 * 1024.0));
 }
 
 static size_t cap_take(size_t want, size_t min, int quiet)

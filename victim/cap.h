@@ -7,8 +7,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Sets the budget in bytes; call once before any worker starts. */
-void victim_cap_init(size_t max_bytes);
+/* Sets the budget: max_bytes (--max-mb) for the whole process, of which
+ * own_bytes are the program itself (victim_cap_own_bytes), so the scenario's data
+ * get the rest and the resident size stays near the cap. Call once before any
+ * worker starts; -1 when own_bytes leaves no room. */
+int victim_cap_init(size_t max_bytes, size_t own_bytes);
+
+/* What the program needs besides the scenario's data: what is resident now
+ * (code, libraries, the hook's tables) plus the stack and arena of each worker
+ * thread it is about to start. */
+size_t victim_cap_own_bytes(unsigned threads);
 
 /* Bytes a malloc(request) really takes from the heap: glibc's chunk size, or
  * whole pages for a request large enough to be mmapped. */
@@ -29,7 +37,7 @@ size_t victim_cap_take_upto(size_t want, size_t min);
 /* Returns bytes to the budget after a free. */
 void victim_cap_give(size_t bytes);
 
-/* The budget in bytes (--max-mb). */
+/* The budget of the scenario's data in bytes (--max-mb minus the program). */
 size_t victim_cap_limit(void);
 
 /* Bytes taken now. */

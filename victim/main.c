@@ -47,9 +47,10 @@ static void main_banner(const struct victim_opts *o)
     else
         snprintf(until, sizeof(until), "until killed");
     printf("heapsnap-victim %s: pid %ld runs scenario '%s'%s on %u thread%s at %s, holding at "
-           "most %zu MiB, %s.\n",
+           "most %zu MiB (%.1f MiB of data), %s.\n",
            HS_VERSION, (long)pid, s->name, o->fixed && s->leaks ? " (fixed)" : "", o->threads,
-           o->threads == 1 ? "" : "s", rate, o->max_mb, until);
+           o->threads == 1 ? "" : "s", rate, o->max_mb,
+           (double)victim_cap_limit() / (1024.0 * 1024.0), until);
     if (!s->leaks)
         printf("It is a control, it does not leak: %s.\n", s->growth);
     else if (o->fixed)
@@ -122,7 +123,6 @@ int main(int argc, char **argv)
                         "--list shows them).\n");
         return 2;
     }
-    victim_cap_init(o.max_mb << 20);
 
     /* Signals go to main only; a handler also catches one delivered to a thread
      * that did not block it (the hook's HTTP thread started before main). */
@@ -152,6 +152,16 @@ int main(int argc, char **argv)
                     "address such as 127.0.0.1:6061.\n",
                     o.http, strerror(e));
         return 1;
+    }
+    /* Counted after the endpoint's thread started, before the workers. */
+    size_t own = victim_cap_own_bytes(o.threads);
+    if (victim_cap_init(o.max_mb << 20, own) != 0) {
+        fprintf(stderr,
+                "heapsnap-victim: --max-mb %zu leaves no room for data: the program itself "
+                "needs about %.1f MiB with %u thread%s; pass --max-mb %zu or more.\n",
+                o.max_mb, (double)own / (1024.0 * 1024.0), o.threads, o.threads == 1 ? "" : "s",
+                (own >> 20) + 2);
+        return 2;
     }
     main_banner(&o);
 

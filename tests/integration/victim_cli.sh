@@ -46,6 +46,7 @@ tap_ok "--rate abc exits 2" usage_error -s slice --rate abc
 tap_ok "--duration 5x exits 2" usage_error -s slice --duration 5x
 tap_ok "--duration 0 exits 2" usage_error -s slice --duration 0
 tap_ok "--max-mb 0 exits 2" usage_error -s slice --max-mb 0
+tap_ok "--max-mb below the program's own size exits 2" usage_error -s slice --max-mb 2
 tap_ok "--seed 1.5 exits 2" usage_error -s slice --seed 1.5
 tap_ok "--http without a port exits 2" usage_error -s slice --http localhost
 "$V" --threads 0 -s slice 2> "$tmp/err"

@@ -51,10 +51,10 @@ done
 # Leaks grow until the cap, whatever the speed of the machine: wait for the
 # notice, then stop the run with SIGTERM.
 for s in $LEAKS; do
-    "$V" --scenario "$s" --rate 0 --max-mb 4 > "$tmp/$s.out" 2> "$tmp/$s.err" &
+    "$V" --scenario "$s" --rate 0 --max-mb 12 > "$tmp/$s.out" 2> "$tmp/$s.err" &
     pid=$!
     pids="$pids $pid"
-    wait_for "$tmp/$s.err" "reached the --max-mb cap of 4 MiB"
+    wait_for "$tmp/$s.err" "reached the --max-mb cap of 12 MiB"
     tap_is "$s: leaks until it reaches the cap" "$?" 0
     kill -TERM "$pid"
     wait "$pid"
@@ -68,7 +68,7 @@ done
 # The fixed versions stay bounded far below the cap. After enough operations
 # (--rate 0 does tens of thousands in a second) what they hold is exact.
 for s in $LEAKS; do
-    "$V" --scenario "$s" --fixed --rate 0 --duration 1s --max-mb 8 > "$tmp/$s.out" \
+    "$V" --scenario "$s" --fixed --rate 0 --duration 1s --max-mb 16 > "$tmp/$s.out" \
         2> "$tmp/$s.err"
     tap_is "$s --fixed: exits 0" "$?" 0
     tap_is "$s --fixed: never reaches the cap" "$(cat "$tmp/$s.err")" ""
@@ -98,7 +98,7 @@ tap_ok "plateau holds at most 4096 entries of 2064 bytes + slots (got $n)" \
 tap_is "plateau never reaches the default cap" "$(cat "$tmp/plateau.err")" ""
 
 # --threads 4: four workers beside main, each allocating.
-"$V" --scenario map --threads 4 --rate 0 --max-mb 8 > "$tmp/t.out" 2> "$tmp/t.err" &
+"$V" --scenario map --threads 4 --rate 0 --max-mb 16 > "$tmp/t.out" 2> "$tmp/t.err" &
 pid=$!
 pids="$pids $pid"
 wait_for "$tmp/t.err" "reached the --max-mb cap"
