@@ -84,6 +84,12 @@ void an_classify_stats(const an_series_in *in, an_stats *st)
     st->rises = r.count;
     st->tail = r.tail;
     st->max_gap = r.max_gap;
+    if (r.count > 0 && in->bytes[r.last] > 0) {
+        double ratio = in->bytes[r.last + 1] / in->bytes[r.last];
+        bool same_count =
+            in->objects == NULL || fabs(in->objects[r.last + 1] - in->objects[r.last]) <= 0.5;
+        st->geometric = ratio >= AN_GEOM_MIN && ratio <= AN_GEOM_MAX && same_count;
+    }
 
     /* The second half: from the first point at or after the middle of the span,
      * with at least two points. */
@@ -124,7 +130,7 @@ an_status an_classify_status(const an_stats *st, const an_limits *lim, bool two_
             return AN_STATUS_GREW;
     } else {
         bool steady = st->r2 >= AN_MIN_R2 && st->monotonic >= AN_MIN_MONOTONIC;
-        bool still = (st->rises > 0 && st->tail < AN_TAIL_SHARE * st->span &&
+        bool still = (st->rises > 0 && (st->tail < AN_TAIL_SHARE * st->span || st->geometric) &&
                       st->tail <= AN_TAIL_GAPS * st->max_gap) ||
                      (st->late_growth > 0 && st->late_slope >= AN_LATE_SHARE * st->bytes_per_s &&
                       st->late_growth > AN_Z_LATE * st->late_noise);

@@ -31,6 +31,13 @@
  * a quarter of the average step of the whole growth. */
 #define AN_TAIL_SHARE 0.5
 #define AN_TAIL_GAPS 2.0
+/* A buffer reallocated larger grows in jumps by a constant factor (2 for
+ * glibc-style doubling, 1.25 to 2 for Go slices) and stays flat in between,
+ * longer each time, so its flat tail is no sign of a plateau: when the last
+ * rise multiplied a non-zero value by AN_GEOM_MIN..AN_GEOM_MAX without adding
+ * objects, only the AN_TAIL_GAPS rule applies. */
+#define AN_GEOM_MIN 1.1
+#define AN_GEOM_MAX 2.1
 /* Sampled profiles move by more than one step of a slow leak, so single steps
  * cannot be told from noise there: the series also counts as still growing
  * when a line fitted to its second half rises at least a quarter as fast as
@@ -82,6 +89,7 @@ typedef struct an_stats {
     size_t rises;
     double tail, max_gap;
     double late_slope, late_growth, late_noise; /* the fit of the second half */
+    bool geometric; /* the last rise looks like a reallocation to a larger buffer */
 } an_stats;
 
 /* Limits that depend on the whole input. */

@@ -64,6 +64,7 @@ double an_trend_monotonic(const double *y, size_t n, double tol)
 void an_trend_rises(const double *t, const double *y, size_t n, double thresh, an_rises *out)
 {
     out->count = 0;
+    out->last = 0;
     out->max_gap = 0;
     out->tail = n ? t[n - 1] - t[0] : 0;
     if (n < 2)
@@ -76,6 +77,7 @@ void an_trend_rises(const double *t, const double *y, size_t n, double thresh, a
         if (gap > out->max_gap)
             out->max_gap = gap;
         prev = t[i + 1];
+        out->last = i;
         out->count++;
     }
     if (out->count > 0)

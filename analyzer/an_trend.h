@@ -27,6 +27,7 @@ double an_trend_monotonic(const double *y, size_t n, double tol);
  * (t[n-1] - t[0] when nothing rose). */
 typedef struct an_rises {
     size_t count;
+    size_t last; /* the last rise is the step y[last] -> y[last+1] (when count > 0) */
     double max_gap, tail;
 } an_rises;
 void an_trend_rises(const double *t, const double *y, size_t n, double thresh, an_rises *out);

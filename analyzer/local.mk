@@ -39,9 +39,11 @@ tests_progs_gen_series_SOURCES = tests/progs/gen_series.c
 tests_progs_gen_series_LDADD = lib/libhs.la -lm
 
 TESTS += tests/integration/analyze_synthetic.sh tests/integration/analyze_go.sh \
-	tests/integration/analyze_errors.sh tests/integration/analyze_outputs.sh
+	tests/integration/analyze_errors.sh tests/integration/analyze_outputs.sh \
+	tests/integration/analyze_victim.sh
 EXTRA_DIST += tests/integration/analyze_synthetic.sh tests/integration/analyze_go.sh \
 	tests/integration/analyze_errors.sh tests/integration/analyze_outputs.sh \
+	tests/integration/analyze_victim.sh \
 	tests/integration/analyze_common.sh tests/integration/an_jsonflat.go \
 	tests/gofixtures/main.go tests/gofixtures/regen.sh tests/gofixtures/README.md \
 	$(AN_GO_FIXTURES) \

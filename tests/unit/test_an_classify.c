@@ -77,6 +77,34 @@ static void test_plateau_and_warmup(void **state)
     assert_float_equal(st.tail, 80, 0);
 }
 
+static void test_geometric_buffer(void **state)
+{
+    (void)state;
+    /* three snapshots of a doubling buffer: 4, 8, 8 MiB in one object. The flat
+     * last step is the wait for the next doubling, not a plateau. */
+    const double M = 1048576;
+    double t[] = {0, 1, 2, 3, 4, 5};
+    double b[] = {4 * M, 8 * M, 8 * M, 8 * M, 8 * M, 8 * M};
+    double o[] = {1, 1, 1, 1, 1, 1};
+    an_series_in in = {t, b, o, NULL, 3, 0, 0};
+    an_stats st;
+    an_classify_stats(&in, &st);
+    assert_true(st.geometric);
+    assert_float_equal(st.r2, 0.75, 1e-12); /* Sxy = 4 M, Sxx = 2, Syy = 32/3 M² */
+    assert_int_equal(an_classify_status(&st, &EXACT, false), AN_STATUS_LEAK);
+    assert_int_equal(an_classify_pattern(&st), AN_PATTERN_BUFFER);
+    /* the same jump followed by four flat steps: it stopped */
+    in.n = 6;
+    an_classify_stats(&in, &st);
+    assert_int_equal(an_classify_status(&st, &EXACT, false), AN_STATUS_PLATEAU);
+    /* from nothing to 8 MiB is a one-time allocation, not a reallocation */
+    double w[] = {0, 8 * M, 8 * M};
+    an_series_in win = {t, w, o, NULL, 3, 0, 0};
+    an_classify_stats(&win, &st);
+    assert_false(st.geometric);
+    assert_int_equal(an_classify_status(&st, &EXACT, false), AN_STATUS_PLATEAU);
+}
+
 static void test_churn_flat_shrinking(void **state)
 {
     (void)state;
@@ -220,6 +248,7 @@ int main(void)
         cmocka_unit_test(test_entries_leak),
         cmocka_unit_test(test_buffer_leak),
         cmocka_unit_test(test_plateau_and_warmup),
+        cmocka_unit_test(test_geometric_buffer),
         cmocka_unit_test(test_churn_flat_shrinking),
         cmocka_unit_test(test_noise_is_not_a_leak),
         cmocka_unit_test(test_two_point),

@@ -82,6 +82,7 @@ static void test_rises_doubling(void **state)
     an_rises r;
     an_trend_rises(t, y, 8, 0.5, &r);
     assert_int_equal(r.count, 3);
+    assert_int_equal(r.last, 3); /* the step y[3] -> y[4] */
     assert_float_equal(r.max_gap, 2.0, 1e-12);
     assert_float_equal(r.tail, 3.0, 1e-12);
 }
