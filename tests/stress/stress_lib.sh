@@ -23,14 +23,16 @@ sl_wait_line() {
 
 # sl_start OUTFILE [env VAR=... ...] ARGS...: starts stress_prog in the
 # background with stdout to OUTFILE; sets sl_pid, returns 1 if it never got ready.
-# The first words up to "--" are passed to env (e.g. LD_PRELOAD=...).
+# The first words up to "--" are passed to env (e.g. LD_PRELOAD=...). It runs
+# at nice STRESS_NICE (10): its threads still allocate without pause and are
+# stopped anywhere, but heapsnap gets the CPU on a small machine.
 sl_start() {
     _out=$1; shift
     _envs=""
     while [ $# -gt 0 ] && [ "$1" != "--" ]; do _envs="$_envs $1"; shift; done
     [ "${1:-}" = "--" ] && shift
     # shellcheck disable=SC2086
-    env $_envs "$STRESS_PROG" "$@" > "$_out" 2>> "$_out.err" &
+    nice -n "${STRESS_NICE:-10}" env $_envs "$STRESS_PROG" "$@" > "$_out" 2>> "$_out.err" &
     sl_pid=$!
     sl_wait_line "$_out" '"ready"'
 }

@@ -25,9 +25,9 @@ static atomic_int sp_pause_req;
 static pthread_mutex_t sp_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t sp_parked_cv = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t sp_resume_cv = PTHREAD_COND_INITIALIZER;
-static int sp_parked;      /* threads waiting at the quiescent point */
-static int sp_parties;     /* threads that must park before a report */
-static int sp_pipe[2];     /* signal handler -> main thread */
+static int sp_parked;       /* threads waiting at the quiescent point */
+static int sp_parties;      /* threads that must park before a report */
+static int sp_pipe[2];      /* signal handler -> main thread */
 static atomic_ulong sp_ops; /* allocator calls made, for the curious */
 
 static uint64_t sp_rand(uint64_t *s)
