@@ -137,6 +137,8 @@ int main(int argc, char **argv)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
+    /* Output piped into `head` must not kill the run. */
+    signal(SIGPIPE, SIG_IGN);
 
     if (o.http != NULL && heapsnap_http_start(o.http) != 0) {
         int e = errno;
