@@ -43,7 +43,11 @@ static void main_banner(const struct victim_opts *o)
     else
         snprintf(rate, sizeof(rate), "as many operations/s as it can");
     if (o->duration_ns)
-        snprintf(until, sizeof(until), "for %.3g s", (double)o->duration_ns / 1e9);
+        snprintf(until, sizeof(until), "for %llu %s",
+                 (unsigned long long)(o->duration_ns % 1000000000ull
+                                          ? o->duration_ns / 1000000ull
+                                          : o->duration_ns / 1000000000ull),
+                 o->duration_ns % 1000000000ull ? "ms" : "s");
     else
         snprintf(until, sizeof(until), "until killed");
     printf("heapsnap-victim %s: pid %ld runs scenario '%s'%s on %u thread%s at %s, holding at "

@@ -53,6 +53,39 @@ tap_ok "--http without a port exits 2" usage_error -s slice --http localhost
 tap_is "the --threads message names the range and the value" "$(cat "$tmp/err")" \
     "heapsnap-victim: --threads takes a whole number from 1 to 64, not '0'."
 
+# Durations as the banner reads them back: units ms, s, m, h, plain seconds.
+banner_duration() {
+    "$V" --scenario steady --rate 10 --duration "$1" > "$tmp/dur.out" 2>&1 &
+    dpid=$!
+    i=0
+    while [ "$i" -lt 300 ] && ! grep -q "Profile it" "$tmp/dur.out"; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    kill -TERM "$dpid" 2> /dev/null
+    wait "$dpid"
+    head -n 1 "$tmp/dur.out" | sed -n 's/.*MiB of data), \(.*\)\.$/\1/p'
+}
+tap_is "--duration 500ms" "$(banner_duration 500ms)" "for 500 ms"
+tap_is "--duration 1500ms" "$(banner_duration 1500ms)" "for 1500 ms"
+tap_is "--duration 10s" "$(banner_duration 10s)" "for 10 s"
+tap_is "--duration 5m" "$(banner_duration 5m)" "for 300 s"
+tap_is "--duration 1h" "$(banner_duration 1h)" "for 3600 s"
+tap_is "--duration 30 (plain seconds)" "$(banner_duration 30)" "for 30 s"
+"$V" --scenario steady --rate 10 > "$tmp/dur.out" 2>&1 &
+dpid=$!
+i=0
+while [ "$i" -lt 300 ] && ! grep -q "Profile it" "$tmp/dur.out"; do
+    sleep 0.1
+    i=$((i + 1))
+done
+tap_ok "without --duration it runs until killed" kill -0 "$dpid"
+kill -TERM "$dpid"
+wait "$dpid"
+tap_is "... and exits 0 on SIGTERM" "$?" 0
+tap_is "... and the banner says so" \
+    "$(head -n 1 "$tmp/dur.out" | sed -n 's/.*MiB of data), \(.*\)\.$/\1/p')" "until killed"
+
 # The man page: lint clean (warnings and above; cross references to the other
 # heapsnap pages are unresolved until they are installed) and every option.
 "${MANDOC:-mandoc}" -Tlint -Wwarning "$MAN" > "$tmp/lint" 2>&1
