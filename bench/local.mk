@@ -20,3 +20,7 @@ bench_rawcopy_LDFLAGS =
 bench_rawcopy_LDADD = lib/libhs_nosan.la
 
 EXTRA_DIST += bench/run bench/README.md
+
+# Behaviour of the programs above (no timing asserted).
+TESTS += bench/bench_smoke.sh
+EXTRA_DIST += bench/bench_smoke.sh
