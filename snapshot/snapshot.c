@@ -37,7 +37,7 @@
 
 bool snap_process_gone(pid_t pid)
 {
-    char path[64], buf[512];
+    char path[64], buf[1024];
     snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
     FILE *f = fopen(path, "re");
     if (f == NULL)
@@ -47,7 +47,18 @@ bool snap_process_gone(pid_t pid)
     buf[n] = '\0';
     /* The state follows the last ')' (the command name may contain parentheses). */
     const char *p = strrchr(buf, ')');
-    return p == NULL || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X';
+    if (p == NULL || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X')
+        return true;
+    /* A process in the middle of exiting (PF_EXITING in the flags, field 9) has
+     * already lost its memory but is not a zombie yet. */
+    char state;
+    int ppid, pgrp, session, tty, tpgid;
+    unsigned flags;
+    if (sscanf(p + 2, "%c %d %d %d %d %d %u", &state, &ppid, &pgrp, &session, &tty, &tpgid,
+               &flags) == 7 &&
+        (flags & 0x4u) != 0)
+        return true;
+    return false;
 }
 
 typedef struct snap_chunks {
@@ -203,7 +214,15 @@ static void snap_comments(pprof_builder *b, pid_t pid, const char *exe, const sn
 
 static snap_status snap_fail(pid_t pid, hs_err *err)
 {
-    if (snap_process_gone(pid)) {
+    /* A read that failed because the process is exiting may come a moment
+     * before the exit shows in /proc: look again for up to 100 ms. */
+    bool gone = snap_process_gone(pid);
+    for (int i = 0; i < 10 && !gone; i++) {
+        struct timespec ts = {0, 10000000};
+        nanosleep(&ts, NULL);
+        gone = snap_process_gone(pid);
+    }
+    if (gone) {
         hs_err_set(err,
                    "process %d exited during the snapshot, so nothing was written; "
                    "take the snapshot while it runs.",
@@ -252,16 +271,21 @@ snap_status snap_take(pid_t pid, const char *out_path, const char *threads_path,
     maps = procmaps_read(pid, err);
     if (maps == NULL)
         goto fail;
-    if (maps->n > 0) {
-        char link[64];
-        snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
-        ssize_t n = readlink(link, exe, sizeof(exe) - 1);
-        exe[n > 0 ? n : 0] = '\0';
-    }
+    char link[64];
+    snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
+    ssize_t exelen = readlink(link, exe, sizeof(exe) - 1);
+    if (exelen > 0)
+        exe[exelen] = '\0';
     int found = registry_locate(pid, maps, &reg, err);
     if (found < 0)
         goto fail;
     hook = found == 1;
+    if (hook && reg.hdr.rate == 0)
+        snprintf(res->notice_hook, sizeof(res->notice_hook),
+                 "libheapsnap.so in process %d records nothing (HEAPSNAP_RATE=0), so the "
+                 "profile is a census by chunk size; restart it with a positive HEAPSNAP_RATE "
+                 "to see the call sites.",
+                 (int)pid);
     if (!hook)
         snprintf(res->notice_hook, sizeof(res->notice_hook),
                  "process %d runs without libheapsnap.so, so the profile is a census by chunk "

@@ -46,6 +46,7 @@ while [ ! -e "$snap_tmp/exit/s-1.pb.gz" ] && [ $i -lt 400 ]; do sleep 0.05; i=$(
 kill -TERM "$leaker_pid"
 wait "$hs"
 tap_is "the process's exit ends the series with exit 0" "$?" 0
+sed 's/^/# stderr: /' "$snap_tmp/exit.err"
 tap_ok "what was written is valid" snap_valid -heap "$snap_tmp"/exit/s-*.pb.gz
 
 # A pattern without a conversion is a usage error.
