@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "buildid.h"
@@ -112,14 +114,11 @@ void sym_close(sym_ctx *s)
 
 static bool is_file_path(const char *p)
 {
-    return p != NULL && p[0] == '/';
+    return p != NULL && (p[0] == '/' || strcmp(p, "[vdso]") == 0);
 }
 
-static void load_file(sym_ctx *s, sym_file *f, const procmaps_entry *e)
+static void load_file_at(sym_ctx *s, sym_file *f, const char *open_path)
 {
-    f->loaded = true;
-    char open_path[PATH_MAX];
-    procmaps_open_path(s->maps, e, open_path, sizeof(open_path));
     hs_err err;
     if (sym_elf_read(&f->elf, open_path, s->pool, true, &err) != 0)
         return;
@@ -145,6 +144,52 @@ static void load_file(sym_ctx *s, sym_file *f, const procmaps_entry *e)
     f->has_functions = f->elf.nsyms > 0 || dwarf_funcs;
     f->has_lines = sym_dwarf_has_lines(f->dwarf);
     f->has_inlines = dwarf_funcs;
+}
+
+/* The vDSO exists only in memory: copy the process's image into a memfd so
+ * the file readers can open it by path. Returns the fd, or -1. */
+static int vdso_memfd(sym_ctx *s, const procmaps_entry *e, char *path, size_t pathlen)
+{
+    size_t len = (size_t)(e->end - e->start);
+    if (len == 0 || len > (1u << 20))
+        return -1;
+    char *buf = malloc(len);
+    if (buf == NULL)
+        return -1;
+    bool ok;
+    if (s->pid == 0) {
+        memcpy(buf, (const void *)(uintptr_t)e->start, len);
+        ok = true;
+    } else {
+        struct iovec local = {buf, len}, remote = {(void *)(uintptr_t)e->start, len};
+        ok = process_vm_readv(s->pid, &local, 1, &remote, 1, 0) == (ssize_t)len;
+    }
+    int fd = ok ? memfd_create("heapsnap-vdso", MFD_CLOEXEC) : -1;
+    if (fd >= 0 && write(fd, buf, len) != (ssize_t)len) {
+        close(fd);
+        fd = -1;
+    }
+    free(buf);
+    if (fd >= 0)
+        snprintf(path, pathlen, "/proc/self/fd/%d", fd);
+    return fd;
+}
+
+static void load_file(sym_ctx *s, sym_file *f, const procmaps_entry *e)
+{
+    f->loaded = true;
+    char open_path[PATH_MAX];
+    int vdso_fd = -1;
+    if (strcmp(e->path, "[vdso]") == 0) {
+        vdso_fd = vdso_memfd(s, e, open_path, sizeof(open_path));
+        if (vdso_fd < 0)
+            return;
+    } else {
+        procmaps_open_path(s->maps, e, open_path, sizeof(open_path));
+    }
+    load_file_at(s, f, open_path);
+    if (vdso_fd >= 0)
+        close(vdso_fd); /* the readers hold their own descriptors */
 }
 
 /* The file record of maps entry i (shared by every entry of the same file),

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 
 #include <cmocka.h>
@@ -144,6 +145,26 @@ static void test_unknown(void **state)
     munmap(p, 4096);
 }
 
+static void test_vdso(void **state)
+{
+    (void)state;
+    uint64_t base = getauxval(AT_SYSINFO_EHDR);
+    if (base == 0)
+        skip();
+    hs_err err;
+    sym_ctx *s = sym_open(0, &err);
+    assert_non_null(s);
+    /* The vDSO is only in memory; its symbols are read from a copy. */
+    bool found = false;
+    for (uint64_t a = base; a < base + 8192 && !found; a += 4) {
+        sym_frame f[2];
+        size_t n = sym_lookup(s, a, false, f, 2);
+        found = strcmp(f[n - 1].function, "__vdso_clock_gettime") == 0;
+    }
+    assert_true(found);
+    sym_close(s);
+}
+
 static void test_locations(void **state)
 {
     (void)state;
@@ -203,7 +224,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_self),        cmocka_unit_test(test_child),
         cmocka_unit_test(test_libc_malloc), cmocka_unit_test(test_unknown),
-        cmocka_unit_test(test_locations),
+        cmocka_unit_test(test_vdso),        cmocka_unit_test(test_locations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
