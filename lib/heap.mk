@@ -39,3 +39,5 @@ TESTS += tests/integration/stats_mallinfo.sh tests/integration/tcache_tls.sh \
 	tests/integration/stats_errors.sh
 EXTRA_DIST += tests/integration/stats_mallinfo.sh tests/integration/tcache_tls.sh \
 	tests/integration/stats_errors.sh
+# the fuzz target (tests/fuzz/targets.mk) and its seeds
+EXTRA_DIST += tests/fuzz/fuzz_glibc_heap.c

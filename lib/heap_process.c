@@ -462,6 +462,13 @@ int hproc_busy(hproc *h, const gheap_thread *threads, size_t n, char *why, size_
             }
         }
     }
-    snprintf(why, whylen, "quiet");
+    uint8_t single = 0;
+    if (h->single_threaded)
+        memsrc_read(h->m, h->single_threaded, 1, &single);
+    /* With __libc_single_threaded set malloc takes no lock at all, so only
+     * the stack walk above could tell; say which evidence was used. */
+    snprintf(why, whylen,
+             single ? "quiet (single-threaded: no malloc frame on the stack)"
+                    : "quiet (no malloc lock held, no thread inside malloc)");
     return 0;
 }

@@ -28,6 +28,7 @@ struct memsrc {
     size_t win_cap;
     uint64_t win_addr;
     size_t win_len;
+    uint64_t last_stream; /* address of the previous stream request */
     /* MS_PID: page cache, direct-mapped by page number */
     uint8_t *lines;
     uint64_t tag[MS_LINES];
@@ -121,6 +122,7 @@ void memsrc_close(memsrc *m)
 void memsrc_invalidate(memsrc *m)
 {
     m->win_len = 0;
+    m->last_stream = 0;
     memset(m->valid, 0, sizeof(m->valid));
 }
 
@@ -205,12 +207,20 @@ const uint8_t *memsrc_stream(memsrc *m, uint64_t addr, size_t len, size_t *avail
     if (len > m->win_cap)
         return NULL;
     if (m->kind == MS_PID && m->win_len && ms_inside(addr, len, m->win_addr, m->win_len)) {
+        m->last_stream = addr;
         *avail = m->win_len - (size_t)(addr - m->win_addr);
         return m->win + (addr - m->win_addr);
     }
-    /* Refill anchored at addr; the read stops early at the end of a mapping. */
+    /* Refill anchored at addr; the read stops early at the end of a mapping.
+     * A syscall costs about as much as copying 16 KiB, so when requests are
+     * further apart than that (big chunks) fetch one page, not the window. */
+    uint64_t gap = m->last_stream && addr > m->last_stream ? addr - m->last_stream : 0;
+    m->last_stream = addr;
+    size_t want = gap > 4 * MS_PAGE ? MS_PAGE : m->win_cap;
+    if (want < len)
+        want = len;
     m->win_len = 0;
-    size_t got = ms_readv(m, addr, m->win, m->win_cap);
+    size_t got = ms_readv(m, addr, m->win, want);
     if (got < len)
         return NULL;
     m->win_addr = addr;
