@@ -5,3 +5,4 @@ FUZZ_TARGETS += tests/fuzz/fuzz_glibc_heap
 FUZZ_EXTRA_glibc_heap = $(top_srcdir)/tests/unit/synth_heap.c
 FUZZ_TARGETS += tests/fuzz/fuzz_http
 FUZZ_EXTRA_http = $(top_srcdir)/hook/http_parse.c
+FUZZ_TARGETS += tests/fuzz/fuzz_symelf
