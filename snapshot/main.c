@@ -61,9 +61,9 @@ static void print_help(void)
 
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
 {
+    fprintf(stderr, "heapsnap: ");
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "heapsnap: ");
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fprintf(stderr, "\nTry 'heapsnap --help' for more information.\n");

@@ -47,13 +47,13 @@ static int outpattern_scan(const char *pattern, size_t *start, size_t *end, hs_e
 
 int outpattern_check(const char *pattern, hs_err *err)
 {
-    size_t s, e;
+    size_t s = 0, e = 0;
     return outpattern_scan(pattern, &s, &e, err);
 }
 
 int outpattern_format(const char *pattern, unsigned long k, char *buf, size_t len, hs_err *err)
 {
-    size_t s, e;
+    size_t s = 0, e = 0;
     if (outpattern_scan(pattern, &s, &e, err) != 0)
         return -1;
     /* Rewrite the conversion as the same flags/width with 'lu' so k is printed whole. */
