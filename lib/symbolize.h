@@ -35,8 +35,7 @@ void sym_close(sym_ctx *s);
  * sym_close. Returns the number of frames (>= 1 always: an unknown address
  * gets one frame named by its hex value). A return address should be passed
  * as is with is_return_address = true (the call instruction is looked up). */
-size_t sym_lookup(sym_ctx *s, uint64_t addr, bool is_return_address, sym_frame *frames,
-                  size_t max);
+size_t sym_lookup(sym_ctx *s, uint64_t addr, bool is_return_address, sym_frame *frames, size_t max);
 
 /* Adds (or finds) the pprof location for addr: its mapping (file, offsets,
  * build id, has_* flags set truthfully) and its lines (inlined frames).
