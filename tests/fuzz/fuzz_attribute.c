@@ -1,0 +1,111 @@
+/* tests/fuzz/fuzz_attribute.c: snapshot/attribute.c over hostile input. The
+ * live and stack tables come from another process's memory, so every field is
+ * untrusted; the chunk list is what a walk can report. Besides not crashing,
+ * one invariant must hold at rate 1: the profile's in-use bytes are the walked
+ * bytes exactly (attributed + unattributed), whatever the tables say. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../snapshot/attribute.h"
+#include "heapprof.h"
+
+typedef struct {
+    const uint8_t *p;
+    size_t n;
+} fz_in;
+
+static uint64_t fz_take(fz_in *in, size_t bytes)
+{
+    uint64_t v = 0;
+    for (size_t i = 0; i < bytes; i++) {
+        v |= (uint64_t)(in->n ? *in->p : 0) << (8 * i);
+        if (in->n) {
+            in->p++;
+            in->n--;
+        }
+    }
+    return v;
+}
+
+static uint64_t fz_loc(void *arg, pprof_builder *b, uint64_t pc)
+{
+    (void)arg;
+    char name[32];
+    snprintf(name, sizeof(name), "f%llx", (unsigned long long)(pc & 0xff));
+    return pprof_add_pseudo_location(b, name);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    fz_in in = {data, size};
+    size_t nchunks = fz_take(&in, 1) % 65, nlive = fz_take(&in, 1) % 65,
+           nstacks = fz_take(&in, 1) % 9;
+    static const uint64_t rates[] = {1, 0, 512, 524288};
+    uint64_t rate = rates[fz_take(&in, 1) % 4];
+
+    attr_chunk *chunks = calloc(nchunks ? nchunks : 1, sizeof(*chunks));
+    registry r;
+    memset(&r, 0, sizeof(r));
+    r.hdr.rate = rate;
+    r.live = calloc(nlive ? nlive : 1, sizeof(*r.live));
+    r.stacks = calloc(nstacks ? nstacks : 1, sizeof(*r.stacks));
+    r.stack_ids = calloc(nstacks ? nstacks : 1, sizeof(*r.stack_ids));
+    uint64_t addr = 0x100000;
+    for (size_t i = 0; i < nchunks; i++) {
+        uint64_t w = fz_take(&in, 4);
+        addr += (w & 0xff) * 16; /* may repeat an address: a corrupt walk */
+        chunks[i].addr = addr;
+        chunks[i].size = 32 + ((w >> 8) & 0xffff) * 16;
+        chunks[i].mmapped = (w >> 24) & 1;
+    }
+    /* Stack ids strictly increasing, as registry_read_stacks leaves them. */
+    uint32_t id = 0;
+    for (size_t i = 0; i < nstacks; i++) {
+        id += 1 + (uint32_t)fz_take(&in, 1) % 4;
+        r.stack_ids[i] = id;
+        r.stacks[i].state = HEAPSNAP_STACK_READY;
+        r.stacks[i].nframes = 1 + (uint32_t)fz_take(&in, 1) % HEAPSNAP_MAX_FRAMES;
+        r.stacks[i].alloc_objects = fz_take(&in, 2);
+        r.stacks[i].alloc_bytes = fz_take(&in, 4);
+        for (uint32_t f = 0; f < r.stacks[i].nframes; f++)
+            r.stacks[i].frames[f] = 0x400000 + (uint64_t)f * 7 + id;
+    }
+    r.nstacks = nstacks;
+    for (size_t i = 0; i < nlive; i++) {
+        uint64_t w = fz_take(&in, 8);
+        size_t k = nchunks ? (size_t)(w % nchunks) : 0;
+        uint64_t base = nchunks ? chunks[k].addr + 16 : 0x200000;
+        r.live[i].state = HEAPSNAP_LIVE_USED;
+        r.live[i].stack_id = (uint32_t)((w >> 8) % 40);
+        r.live[i].addr = base + (((w >> 16) & 3) == 0 ? ((w >> 18) & 0xfff) : 0);
+        r.live[i].size = (w >> 32) & 0xfffff;
+    }
+    r.nlive = nlive;
+    uint64_t walked = 0;
+    for (size_t i = 0; i < nchunks; i++)
+        walked += chunks[i].size;
+
+    pprof_builder *b = heapprof_new(rate ? (int64_t)rate : 1, 1);
+    attr_totals t;
+    hs_err err = {{0}};
+    if (attr_build(b, chunks, nchunks, &r, fz_loc, NULL, &t, &err) == 0) {
+        if (t.bytes != walked || t.chunks != nchunks)
+            abort();
+        if (rate <= 1 && (uint64_t)t.estimated_bytes + t.unattributed_bytes != walked)
+            abort();
+        if (t.attributed_chunks > nchunks || t.attributed_bytes > walked)
+            abort();
+        uint8_t *out;
+        size_t outlen;
+        if (pprof_encode(b, false, &out, &outlen, &err) == 0)
+            free(out);
+    }
+    pprof_builder_free(b);
+    registry_free(&r);
+    free(chunks);
+    return 0;
+}
