@@ -15,9 +15,9 @@
 #include "hook_internal.h"
 #include "hook_stack.h"
 
-#define FILTER_BITS 20
+#define FILTER_BITS 16 /* 64 KiB: stays in L2, so an unsampled free rarely misses */
 #define DEFAULT_STACKS (1u << 15)
-#define DEFAULT_LIVE (1u << 18)
+#define DEFAULT_LIVE (1u << 16)
 #define DEFAULT_LIVE_DENSE (1u << 22) /* for rates below 4096: many more samples */
 #define MAX_TABLE_ENTRIES (1u << 26)
 
