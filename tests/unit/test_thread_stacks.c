@@ -80,8 +80,9 @@ static void test_blocked_child(void **state)
             break;
         }
     }
-    assert_int_equal(block, 1);
-    n = sym_lookup(s, th->pc[2], true, f, 8);
+    /* Frame 1, or later when a sanitizer's read() interceptor sits between. */
+    assert_true(block >= 1);
+    n = sym_lookup(s, th->pc[block + 1], true, f, 8);
     assert_string_equal(f[n - 1].function, "main");
 
     /* The profile: one sample, one thread, labelled with its name and tid. */
@@ -106,7 +107,7 @@ static void test_blocked_child(void **state)
             named = strcmp(pprof_str(p, smp->label[i]->str), "symtest") == 0;
     }
     assert_true(named);
-    const pprof_pb_location *loc = pprof_location(p, smp->location_id[1]);
+    const pprof_pb_location *loc = pprof_location(p, smp->location_id[block]);
     assert_non_null(loc);
     const pprof_pb_function *fn = pprof_function(p, loc->line[loc->n_line - 1]->function_id);
     assert_string_equal(pprof_str(p, fn->name), "symtest_block");
