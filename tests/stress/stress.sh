@@ -57,6 +57,8 @@ got:  $sl_got"
             sl_resume "$pid"
             sl_running "$pid" || stopped=$((stopped + 1))
         fi
+        [ $((i % 50)) -eq 0 ] && echo "# $mode: $i snapshots, $snap_fail failed, $stopped left" \
+            "a thread stopped, $((quiet - quiet_fail))/$quiet quiescent totals equal ($(date +%T))"
         i=$((i + 1))
     done
     tap_is "$mode: $per_mode snapshots exit 0" "$snap_fail failed" "0 failed"
