@@ -20,13 +20,16 @@ tests_unit_test_glibc_layout_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_glibc_layout_LDADD = lib/libhs.la $(CMOCKA_LIBS)
 
 # Target programs: built WITHOUT sanitizers, since ASan replaces glibc malloc.
-check_PROGRAMS += tests/progs/varied_heap tests/progs/big_heap
+check_PROGRAMS += tests/progs/varied_heap tests/progs/big_heap tests/progs/stuck_malloc
 tests_progs_varied_heap_SOURCES = tests/progs/varied_heap.c
 tests_progs_varied_heap_CFLAGS = $(HS_WARN_CFLAGS) -pthread
 tests_progs_varied_heap_LDFLAGS = -pthread
 tests_progs_big_heap_SOURCES = tests/progs/big_heap.c
 tests_progs_big_heap_CFLAGS = $(HS_WARN_CFLAGS)
 tests_progs_big_heap_LDFLAGS =
+tests_progs_stuck_malloc_SOURCES = tests/progs/stuck_malloc.c
+tests_progs_stuck_malloc_CFLAGS = $(HS_WARN_CFLAGS) -pthread
+tests_progs_stuck_malloc_LDFLAGS = -pthread
 
 # A driver over the walker's parts of heapsnap (stop, tcache addresses, walk,
 # timing), for the tests and the benchmark; never installed.
@@ -36,8 +39,8 @@ tests_progs_walk_probe_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/snapshot
 tests_progs_walk_probe_LDADD = lib/libhs.la
 
 TESTS += tests/integration/stats_mallinfo.sh tests/integration/tcache_tls.sh \
-	tests/integration/stats_errors.sh
+	tests/integration/stats_errors.sh tests/integration/busy_heap.sh
 EXTRA_DIST += tests/integration/stats_mallinfo.sh tests/integration/tcache_tls.sh \
-	tests/integration/stats_errors.sh
+	tests/integration/stats_errors.sh tests/integration/busy_heap.sh
 # the fuzz target (tests/fuzz/targets.mk) and its seeds
 EXTRA_DIST += tests/fuzz/fuzz_glibc_heap.c

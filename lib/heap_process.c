@@ -403,6 +403,40 @@ static int hp_frames_in(pid_t tid, uint64_t lo, uint64_t hi, uint64_t *pc, int *
     return rc;
 }
 
+int hproc_thread_in_malloc(hproc *h, const gheap_thread *t, char *why, size_t whylen)
+{
+    if (t->regs == NULL)
+        return 0;
+    uint64_t lo = h->libc_base + h->lay.text_lo, hi = h->libc_base + h->lay.text_hi;
+    uint64_t ip = t->regs->rip;
+    if (ip >= lo && ip < hi) {
+        snprintf(why, whylen, "thread %d is inside malloc (pc 0x%llx)", (int)t->tid,
+                 (unsigned long long)ip);
+        return 1;
+    }
+    uint64_t pc;
+    int depth;
+    int r = hp_frames_in(t->tid, lo, hi, &pc, &depth);
+    if (r == 1) {
+        snprintf(why, whylen, "thread %d is inside malloc (frame %d returns to 0x%llx)",
+                 (int)t->tid, depth, (unsigned long long)pc);
+        return 1;
+    }
+    if (r < 0) {
+        /* No unwinder: the return address the thread would use next when it
+         * stopped in a leaf (a syscall wrapper) sits at rsp. */
+        uint64_t ret;
+        if (memsrc_read_u64(h->m, t->regs->rsp, &ret) == 0 && ret - 1 >= lo && ret - 1 < hi) {
+            snprintf(why, whylen, "thread %d is inside malloc (returns to 0x%llx)", (int)t->tid,
+                     (unsigned long long)ret);
+            return 1;
+        }
+    }
+    snprintf(why, whylen, "thread %d is outside malloc%s", (int)t->tid,
+             r < 0 ? " (no unwinder: checked pc and the word at rsp)" : "");
+    return 0;
+}
+
 int hproc_busy(hproc *h, const gheap_thread *threads, size_t n, char *why, size_t whylen,
                hs_err *err)
 {
@@ -432,36 +466,9 @@ int hproc_busy(hproc *h, const gheap_thread *threads, size_t n, char *why, size_
     }
     /* Lock words say nothing about tcache, lock-free fastbin frees, or any
      * single-threaded malloc: look at where every thread is. */
-    uint64_t lo = h->libc_base + L->text_lo, hi = h->libc_base + L->text_hi;
-    for (size_t i = 0; i < n; i++) {
-        if (threads[i].regs == NULL)
-            continue;
-        uint64_t ip = threads[i].regs->rip;
-        if (ip >= lo && ip < hi) {
-            snprintf(why, whylen, "thread %d is inside malloc (pc 0x%llx)", (int)threads[i].tid,
-                     (unsigned long long)ip);
+    for (size_t i = 0; i < n; i++)
+        if (hproc_thread_in_malloc(h, &threads[i], why, whylen) == 1)
             return 1;
-        }
-        uint64_t pc;
-        int depth;
-        int r = hp_frames_in(threads[i].tid, lo, hi, &pc, &depth);
-        if (r == 1) {
-            snprintf(why, whylen, "thread %d is inside malloc (frame %d returns to 0x%llx)",
-                     (int)threads[i].tid, depth, (unsigned long long)pc);
-            return 1;
-        }
-        if (r < 0) {
-            /* No unwinder: the return address the thread would use next
-             * when it stopped in a leaf (a syscall wrapper) sits at rsp. */
-            uint64_t ret;
-            if (memsrc_read_u64(h->m, threads[i].regs->rsp, &ret) == 0 && ret - 1 >= lo &&
-                ret - 1 < hi) {
-                snprintf(why, whylen, "thread %d is inside malloc (returns to 0x%llx)",
-                         (int)threads[i].tid, (unsigned long long)ret);
-                return 1;
-            }
-        }
-    }
     uint8_t single = 0;
     if (h->single_threaded)
         memsrc_read(h->m, h->single_threaded, 1, &single);

@@ -99,6 +99,10 @@ int hproc_walk(hproc *h, const gheap_thread *threads, size_t n, gheap_chunk_fn f
  * its value (the tcache_perthread_struct, 0 when the thread has none). */
 int hproc_thread_tcache(hproc *h, const gheap_thread *t, uint64_t *var, uint64_t *value,
                         hs_err *err);
+/* While stopped: 1 if thread t is inside malloc (its pc, or a return address
+ * found by unwinding its stack with libunwind-ptrace, lies in malloc.c's
+ * text), with the evidence in why; 0 if not. Part of hproc_busy. */
+int hproc_thread_in_malloc(hproc *h, const gheap_thread *t, char *why, size_t whylen);
 void hproc_close(hproc *h);
 
 #endif

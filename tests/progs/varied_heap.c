@@ -66,6 +66,8 @@ static void vh_build(unsigned seed, int idx)
             memset(p[i], 0xa5, n < 64 ? n : 64);
         /* mostly kept: so that freed blocks stay apart and stay in their bins */
         guard[i] = vh_rand(&s) % 8 ? malloc(1 + vh_rand(&s) % 24) : NULL;
+        if (guard[i])
+            memset(guard[i], 0x5a, 1);
     }
     /* about half freed in scattered order: tcache first, then fastbins/unsorted */
     for (int k = 0; k < VH_N; k++) {

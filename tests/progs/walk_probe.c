@@ -2,7 +2,8 @@
  * and the benchmark (never installed).
  *   walk_probe stats PID [--json]   as `heapsnap -p PID --stats`
  *   walk_probe tcache PID           per thread: "TID &tcache tcache"
- *   walk_probe busy PID             "busy: REASON" or "quiet"
+ *   walk_probe busy PID             "busy: REASON" or "quiet (...)"
+ *   walk_probe inside PID           per thread: inside/outside malloc and why
  *   walk_probe bench PID [REPEAT]   walk time and pause next to a plain
  *                                   process_vm_readv copy of the same memory */
 #include <inttypes.h>
@@ -170,6 +171,12 @@ int main(int argc, char **argv)
             rc = 1;
         else
             printf("%s%s\n", b ? "busy: " : "", why);
+    } else if (strcmp(argv[1], "inside") == 0) {
+        for (size_t i = 0; i < n; i++) {
+            char why[256];
+            hproc_thread_in_malloc(h, &t[i], why, sizeof(why));
+            printf("%s\n", why);
+        }
     } else {
         fprintf(stderr, "walk_probe: unknown mode %s\n", argv[1]);
         rc = 2;
