@@ -15,7 +15,7 @@
 #include "hook_internal.h"
 #include "hook_stack.h"
 
-#define FILTER_BITS 16 /* 64 KiB: stays in L2, so an unsampled free rarely misses */
+#define FILTER_BITS 16 /* 64 KiB: mostly cache-resident; few false positives with many live samples */
 #define DEFAULT_STACKS (1u << 15)
 #define DEFAULT_LIVE (1u << 16)
 #define DEFAULT_LIVE_DENSE (1u << 22) /* for rates below 4096: many more samples */
