@@ -921,6 +921,74 @@ static int validate(pprof_profile *p, hs_err *err)
     return 0;
 }
 
+/* A bump allocator for protobuf-c: a decoded profile is hundreds of thousands
+ * of small messages, all freed together, so one malloc per message (and per
+ * free) is most of the reader's time otherwise. */
+typedef struct pprof_arena {
+    struct pprof_arena_block *head;
+    bool oom;
+} pprof_arena;
+
+typedef struct pprof_arena_block {
+    struct pprof_arena_block *next;
+    size_t used, cap;
+    _Alignas(16) unsigned char data[];
+} pprof_arena_block;
+
+#define PPROF_ARENA_BLOCK ((size_t)1 << 20)
+
+static void *arena_alloc(void *ctx, size_t size)
+{
+    pprof_arena *a = ctx;
+    size = (size + 15) & ~(size_t)15;
+    pprof_arena_block *b = a->head;
+    if (b == NULL || b->cap - b->used < size) {
+        /* blocks double from 16 KiB to 1 MiB, so a tiny profile costs little */
+        size_t next = b == NULL ? 16384 : b->cap * 2;
+        if (next > PPROF_ARENA_BLOCK)
+            next = PPROF_ARENA_BLOCK;
+        size_t cap = size > next / 4 ? size : next;
+        b = malloc(sizeof(*b) + cap);
+        if (b == NULL) {
+            a->oom = true;
+            return NULL;
+        }
+        b->used = 0;
+        b->cap = cap;
+        if (a->head != NULL && cap != next) {
+            /* a big one-off block goes behind the current one, which keeps filling */
+            b->next = a->head->next;
+            a->head->next = b;
+            b->used = size;
+            return b->data;
+        }
+        b->next = a->head;
+        a->head = b;
+    }
+    void *p = b->data + b->used;
+    b->used += size;
+    return p;
+}
+
+static void arena_free(void *ctx, void *ptr)
+{
+    (void)ctx;
+    (void)ptr; /* released with the whole arena */
+}
+
+static void arena_destroy(pprof_arena *a)
+{
+    if (a == NULL)
+        return;
+    pprof_arena_block *b = a->head;
+    while (b != NULL) {
+        pprof_arena_block *next = b->next;
+        free(b);
+        b = next;
+    }
+    free(a);
+}
+
 pprof_profile *pprof_parse(const uint8_t *data, size_t len, hs_err *err)
 {
     if (len == 0) {
@@ -940,20 +1008,32 @@ pprof_profile *pprof_parse(const uint8_t *data, size_t len, hs_err *err)
                    PPROF_MAX_DECODED >> 20);
         return NULL;
     }
-    pprof_pb_profile *pb = perftools__profiles__profile__unpack(NULL, rawlen, bytes);
+    pprof_arena *arena = calloc(1, sizeof(*arena));
+    if (arena == NULL) {
+        free(raw);
+        hs_err_set(err, "out of memory while reading the profile");
+        return NULL;
+    }
+    ProtobufCAllocator alloc = {.alloc = arena_alloc, .free = arena_free, .allocator_data = arena};
+    pprof_pb_profile *pb = perftools__profiles__profile__unpack(&alloc, rawlen, bytes);
     free(raw);
     if (pb == NULL) {
-        hs_err_set(err, "not a pprof profile: the data is neither gzip-compressed nor a valid "
-                        "profile protobuf message");
+        if (arena->oom)
+            hs_err_set(err, "out of memory while decoding the profile");
+        else
+            hs_err_set(err, "not a pprof profile: the data is neither gzip-compressed nor a "
+                            "valid profile protobuf message");
+        arena_destroy(arena);
         return NULL;
     }
     pprof_profile *p = calloc(1, sizeof(*p));
     if (p == NULL) {
-        perftools__profiles__profile__free_unpacked(pb, NULL);
+        arena_destroy(arena);
         hs_err_set(err, "out of memory while reading the profile");
         return NULL;
     }
     p->pb = pb;
+    p->arena = arena;
     if (validate(p, err) != 0) {
         pprof_profile_free(p);
         return NULL;
@@ -978,8 +1058,7 @@ void pprof_profile_free(pprof_profile *p)
 {
     if (p == NULL)
         return;
-    if (p->pb)
-        perftools__profiles__profile__free_unpacked(p->pb, NULL);
+    arena_destroy(p->arena); /* holds p->pb and everything it points to */
     free(p->loc_ids);
     free(p->loc_index);
     free(p->fn_ids);

@@ -95,6 +95,7 @@ typedef struct pprof_profile {
     size_t *loc_index, *fn_index, *map_index;
     uint64_t *loc_ids, *fn_ids, *map_ids;
     bool loc_dense, fn_dense, map_dense;
+    struct pprof_arena *arena; /* every decoded message lives here; freed at once */
 } pprof_profile;
 
 /* Decodes gzip'd or raw bytes; NULL with one sentence in err when the input is
