@@ -4,3 +4,4 @@ dist_man_MANS += man/heapsnap.7
 dist_man_MANS += man/heapsnap.1
 dist_man_MANS += man/heapsnap-victim.1
 dist_man_MANS += man/heapsnap-analyze.1
+dist_man_MANS += man/libheapsnap.3

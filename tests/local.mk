@@ -52,3 +52,7 @@ EXTRA_DIST += tests/integration/pprof_google.sh
 check: $(BUILT_SOURCES)
 	@rc=0; $(MAKE) $(AM_MAKEFLAGS) check-am || rc=$$?; \
 	$(SHELL) $(top_srcdir)/tests/summary.sh $(TEST_LOGS:.log=.trs); exit $$rc
+
+# The manual pages: mandoc lint and --help coverage.
+TESTS += tests/integration/man_pages.sh
+EXTRA_DIST += tests/integration/man_pages.sh
