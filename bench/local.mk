@@ -19,7 +19,7 @@ bench_rawcopy_CFLAGS = -O2 $(HS_WARN_CFLAGS)
 bench_rawcopy_LDFLAGS =
 bench_rawcopy_LDADD = lib/libhs_nosan.la
 
-EXTRA_DIST += bench/run bench/README.md
+EXTRA_DIST += bench/run bench/README.md bench/results.md bench/results-raw.tsv
 
 # Behaviour of the programs above (no timing asserted).
 TESTS += bench/bench_smoke.sh
