@@ -677,8 +677,23 @@ static void gh_mmapped_one(gh_ctx *c, uint64_t p, uint64_t cs, uint64_t *count, 
 static void gh_scan_span(gh_ctx *c, uint64_t s, uint64_t e, uint64_t *count, uint64_t *bytes)
 {
     uint64_t p = (s + GH_PAGE - 1) & ~(uint64_t)(GH_PAGE - 1);
+    /* A mmapped chunk's header was written, so its page is present or swapped;
+     * skipping untouched pages spares the target a page fault for each. */
+    unsigned char *touched = NULL;
+    uint64_t tbase = p, tend = e & ~(uint64_t)(GH_PAGE - 1);
+    if (c->t->touched && tend > tbase) {
+        touched = malloc((size_t)((tend - tbase) / GH_PAGE));
+        if (touched && c->t->touched(c->t->touched_arg, tbase, tend, touched) != 0) {
+            free(touched);
+            touched = NULL;
+        }
+    }
     while (p < e && e - p >= GH_PAGE) {
         uint64_t hdr[2];
+        if (touched && !touched[(p - tbase) / GH_PAGE]) {
+            p += GH_PAGE;
+            continue;
+        }
         if (memsrc_read(c->m, p, sizeof(hdr), hdr) == 0 && hdr[0] == 0 &&
             (hdr[1] & GH_FLAGS) == GH_IS_MMAPPED) {
             uint64_t cs = hdr[1] & ~(uint64_t)GH_FLAGS;
@@ -690,6 +705,7 @@ static void gh_scan_span(gh_ctx *c, uint64_t s, uint64_t e, uint64_t *count, uin
         }
         p += GH_PAGE;
     }
+    free(touched);
 }
 
 static void gh_scan_mmapped(gh_ctx *c, uint64_t n_mmaps, uint64_t mmapped_mem)

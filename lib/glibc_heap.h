@@ -18,6 +18,11 @@ typedef struct gheap_range {
     uint64_t start, end; /* [start, end) */
 } gheap_range;
 
+/* Fills one byte per page of [start, end) (page-aligned): 0 when the page was
+ * never touched, so it cannot hold a mmapped chunk's header. 0, or -1 when not
+ * known (then every page is read). */
+typedef int (*gheap_touched_fn)(void *arg, uint64_t start, uint64_t end, unsigned char *out);
+
 typedef struct gheap_target {
     const glayout *lay;
     uint64_t libc_base; /* added to the layout's libc-relative addresses */
@@ -28,6 +33,9 @@ typedef struct gheap_target {
      * parts that overlap a non-main heap are skipped. NULL = no mmapped scan. */
     const gheap_range *mmap_ranges;
     size_t nmmap_ranges;
+    /* optional: lets the mmapped scan skip untouched pages (NULL = read all) */
+    gheap_touched_fn touched;
+    void *touched_arg;
     size_t max_diags; /* 0 = 64 */
 } gheap_target;
 

@@ -4,6 +4,7 @@ lib_libhs_la_SOURCES += lib/memsrc.c lib/memsrc.h
 lib_libhs_la_SOURCES += lib/glibc_layout.c lib/glibc_layout.h
 lib_libhs_la_SOURCES += lib/glibc_heap.c lib/glibc_heap.h
 lib_libhs_la_SOURCES += lib/heap_process.c lib/heap_process.h
+lib_libhs_la_SOURCES += lib/pagemap.c lib/pagemap.h
 
 # Unit tests: synthetic and corrupt heaps in a buffer, layouts, memory sources.
 check_PROGRAMS += tests/unit/test_glibc_heap tests/unit/test_memsrc tests/unit/test_glibc_layout

@@ -19,6 +19,7 @@
 #include "glibc_heap.h"
 #include "glibc_layout.h"
 #include "memsrc.h"
+#include "pagemap.h"
 #include "procmaps.h"
 
 /* struct pthread's stackblock/stackblock_size in the verified build; used only
@@ -292,6 +293,12 @@ static gheap_range *hp_mmap_ranges(hproc *h, const gheap_thread *threads, size_t
     return v;
 }
 
+static int hp_touched(void *arg, uint64_t start, uint64_t end, unsigned char *out)
+{
+    hs_err e = {0};
+    return pagemap_touched(arg, start, end, out, &e);
+}
+
 int hproc_walk(hproc *h, const gheap_thread *threads, size_t n, gheap_chunk_fn fn, void *arg,
                gheap_report *rep, hs_err *err)
 {
@@ -313,13 +320,19 @@ int hproc_walk(hproc *h, const gheap_thread *threads, size_t n, gheap_chunk_fn f
         free(tcaches);
         return -1;
     }
+    /* Without pagemap (no access) the scan still works, reading every page. */
+    hs_err pmerr = {0};
+    pagemap *pm = pagemap_open(h->pid, &pmerr);
     gheap_target t = {.lay = &h->lay,
                       .libc_base = h->libc_base,
                       .tcaches = tcaches,
                       .ntcaches = n,
                       .mmap_ranges = ranges,
-                      .nmmap_ranges = nr};
+                      .nmmap_ranges = nr,
+                      .touched = pm ? hp_touched : NULL,
+                      .touched_arg = pm};
     int rc = gheap_walk(h->m, &t, fn, arg, rep, err);
+    pagemap_close(pm);
     free(ranges);
     free(tcaches);
     return rc;
