@@ -172,12 +172,53 @@ static void pt_remove(ptstop *s, size_t i)
     s->n--;
 }
 
-/* Waits until thread i is in a ptrace stop. 0, 1 when it exited, -1 on error. */
+/* True when thread tid of pid is gone or a zombie. A blocking waitpid on such
+ * a thread can hang for ever: when a traced process exits, the leader's exit is
+ * reported only after every other traced thread has been reaped. */
+static int pt_thread_dead(pid_t pid, pid_t tid)
+{
+    char path[96], buf[512];
+    snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return 1;
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *close_paren = strrchr(buf, ')'); /* comm may contain spaces */
+    if (close_paren == NULL || close_paren[1] == '\0')
+        return 0;
+    char state = close_paren[2];
+    return state == 'Z' || state == 'X' || state == 'x';
+}
+
+#define PT_WAIT_LIMIT_NS (10LL * 1000000000LL) /* a thread that never stops is an error */
+
+/* Waits until thread i is in a ptrace stop. 0, 1 when it exited, -1 on error.
+ * Polls (WNOHANG) so that a thread dying meanwhile can never block us. */
 static int pt_wait_stop(ptstop *s, size_t i)
 {
-    for (int guard = 0; guard < 1000; guard++) {
+    struct timespec start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    long nap_ns = 20000;
+    for (int guard = 0; guard < 1000;) {
         int st;
-        pid_t r = waitpid(s->t[i].tid, &st, __WALL);
+        pid_t r = waitpid(s->t[i].tid, &st, __WALL | WNOHANG);
+        if (r == 0) {
+            if (pt_thread_dead(s->pid, s->t[i].tid))
+                return 1;
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            long long waited = (now.tv_sec - start.tv_sec) * 1000000000LL +
+                               (now.tv_nsec - start.tv_nsec);
+            if (waited > PT_WAIT_LIMIT_NS)
+                return -1;
+            struct timespec nap = {0, nap_ns};
+            nanosleep(&nap, NULL);
+            if (nap_ns < 1000000)
+                nap_ns *= 2;
+            continue;
+        }
+        guard++;
         if (r < 0) {
             if (errno == EINTR)
                 continue;
