@@ -55,7 +55,7 @@ static int usage_error(const char *fmt, ...)
     fputs("heapsnap-analyze: ", stderr);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
-    fputs("\nTry 'heapsnap-analyze --help' for more information.\n", stderr);
+    fputs(" (see heapsnap-analyze --help).\n", stderr);
     return EXIT_USAGE;
 }
 
@@ -112,7 +112,8 @@ int main(int argc, char **argv)
         return 1;
     }
     int c;
-    while ((c = getopt_long(argc, argv, "b:i:d:jo:hV", opts, NULL)) != -1) {
+    opterr = 0; /* one sentence of our own instead of getopt's two lines */
+    while ((c = getopt_long(argc, argv, ":b:i:d:jo:hV", opts, NULL)) != -1) {
         switch (c) {
         case 'b':
             base = optarg;
@@ -150,10 +151,14 @@ int main(int argc, char **argv)
             printf("heapsnap-analyze %s\n", HS_VERSION);
             an_frames_free(filter);
             return 0;
+        case ':':
+            an_frames_free(filter);
+            return usage_error("option %s needs a value", argv[optind - 1]);
         default:
             an_frames_free(filter);
-            fputs("Try 'heapsnap-analyze --help' for more information.\n", stderr);
-            return EXIT_USAGE;
+            if (optopt != 0 && strncmp(argv[optind - 1], "--", 2) != 0)
+                return usage_error("unknown option -%c", optopt);
+            return usage_error("unknown option or bad use of an option: %s", argv[optind - 1]);
         }
     }
 
