@@ -59,6 +59,7 @@ tap_ok "the endpoint still answers after the bad requests" get_ok 1
 sleep 0.3
 tap_ok "a normal request behind two slow clients is answered" get_ok 2
 wait "$s1" "$s2"
+bg=""
 tap_is "the server closed the slow clients (closed or 408/400)" \
     "$(cat "$tmp/slow1" "$tmp/slow2" | sed 's/^408$/closed/; s/^400$/closed/; s/^431$/closed/' | tr '\n' ' ')" \
     "closed closed "

@@ -34,13 +34,12 @@ stopped=0; errors=0; killed=0; finished=0; bad_out=0; leftovers=0; first=""
 i=1
 while [ "$i" -le "$kills" ]; do
     out="$tmp/k-$i.pb.gz"
-    "$HEAPSNAP" -p "$pid" -o "$out" > /dev/null 2>&1 &
-    hp=$!
     r=$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')
     d=$((r % span))
-    sleep "$((d / 1000)).$(printf %03d $((d % 1000)))"
-    kill -KILL "$hp" 2>/dev/null
-    wait "$hp"
+    # timeout(1) is heapsnap's parent: it kills its own child, never a PID the
+    # system reused after heapsnap had finished (the shell may reap early).
+    timeout -s KILL "$((d / 1000)).$(printf %03d $((d % 1000)))" \
+        "$HEAPSNAP" -p "$pid" -o "$out" > /dev/null 2>&1
     rc=$?
     if [ "$rc" -eq 137 ]; then killed=$((killed + 1)); else finished=$((finished + 1)); fi
     if [ "$rc" -ne 137 ] && [ "$rc" -ne 0 ]; then
