@@ -9,7 +9,8 @@ FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=un
 	-I$(top_builddir) -DHS_VERSION='"$(PACKAGE_VERSION)"' $(HS_DEP_CFLAGS)
 FUZZ_LIBSRC = $(addprefix $(top_srcdir)/,$(filter %.c,$(lib_libhs_la_SOURCES))) proto/profile.pb-c.c
 include tests/fuzz/targets.mk
-EXTRA_DIST += tests/fuzz/corpus tests/fuzz/run-smoke.sh
+EXTRA_DIST += tests/fuzz/corpus tests/fuzz/run-smoke.sh tests/fuzz/fuzz_pprof.c tests/fuzz/fuzz_http.c \
+	tests/fuzz/fuzz_attribute.c tests/fuzz/fuzz_symelf.c
 CLEANFILES += $(FUZZ_TARGETS)
 
 fuzz: $(FUZZ_TARGETS)
