@@ -115,21 +115,21 @@ HS 1 -p @LIVE@ -o '@T@/adir'
 asnobody HS 1 -p 1 -o '@T@/init.pb.gz'
 asnobody HS 1 -p 1 --stats
 AN 2
-pending AN 2 --bogus
-pending AN 2 -z
+AN 2 --bogus
+AN 2 -z
 AN 2 '@T@/good1.pb.gz'
-pending AN 2 --base
+AN 2 --base
 AN 2 --base '@T@/good1.pb.gz'
 AN 2 --base '@T@/good1.pb.gz' '@T@/good2.pb.gz' '@T@/good2.pb.gz'
-pending AN 2 --sample-index
-pending AN 2 --drop
+AN 2 --sample-index
+AN 2 --drop
 AN 2 --drop '[' '@T@/good1.pb.gz' '@T@/good2.pb.gz'
 AN 2 --drop '*' '@T@/good1.pb.gz' '@T@/good2.pb.gz'
-pending AN 2 --html
-pending AN 2 --svg
-pending AN 2 -o
-pending AN 2 --json=1 '@T@/good1.pb.gz' '@T@/good2.pb.gz'
-pending AN 2 --fail-on-leak=yes '@T@/good1.pb.gz' '@T@/good2.pb.gz'
+AN 2 --html
+AN 2 --svg
+AN 2 -o
+AN 2 --json=1 '@T@/good1.pb.gz' '@T@/good2.pb.gz'
+AN 2 --fail-on-leak=yes '@T@/good1.pb.gz' '@T@/good2.pb.gz'
 AN 1 --sample-index nosuch_type '@T@/good1.pb.gz' '@T@/good2.pb.gz'
 AN 1 --sample-index 99 '@T@/good1.pb.gz' '@T@/good2.pb.gz'
 AN 1 '@T@/good1.pb.gz' '@T@/no-such.pb.gz'
