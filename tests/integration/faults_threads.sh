@@ -33,7 +33,7 @@ run_case() {
             retries=$((retries + ${r:-0}))
             "$PPROFCHECK" -heap "$f" > /dev/null 2>&1 || invalid=$((invalid + 1))
         elif [ "$rc" -eq 1 ] && [ "$(wc -l < "$tmp/err")" -eq 1 ] &&
-            grep -qi 'lock' "$tmp/err" && [ ! -e "$f" ]; then
+            grep -qiE 'lock|stayed busy' "$tmp/err" && [ ! -e "$f" ]; then
             gaveup=$((gaveup + 1))
             [ -z "$first" ] && first="gave up: $(cat "$tmp/err")"
         else

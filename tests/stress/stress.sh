@@ -31,12 +31,19 @@ run_mode() {
         return
     fi
     pid=$sl_pid
-    snap_fail=0; stopped=0; quiet=0; quiet_fail=0; seq=0; first_err=""; first_mis=""
+    snap_fail=0; snap_busy=0; stopped=0; quiet=0; quiet_fail=0; seq=0; first_err=""; first_mis=""
     i=1
     while [ "$i" -le "$per_mode" ]; do
         f="$dir/snap-$(printf %04d "$i").pb.gz"
         if ! "$HEAPSNAP" -p "$pid" -o "$f" > /dev/null 2> "$dir/err"; then
-            snap_fail=$((snap_fail + 1))
+            # Giving up on a heap that stays busy (one sentence, no file) is the
+            # documented "report it" path; count it apart from real failures.
+            if [ "$(wc -l < "$dir/err")" -eq 1 ] && grep -q 'stayed busy' "$dir/err" &&
+                [ ! -e "$f" ]; then
+                snap_busy=$((snap_busy + 1))
+            else
+                snap_fail=$((snap_fail + 1))
+            fi
             [ -z "$first_err" ] && first_err="snapshot $i: $(head -n 3 "$dir/err")"
         fi
         if ! sl_running "$pid"; then
@@ -61,7 +68,11 @@ got:  $sl_got"
             "a thread stopped, $((quiet - quiet_fail))/$quiet quiescent totals equal ($(date +%T))"
         i=$((i + 1))
     done
-    tap_is "$mode: $per_mode snapshots exit 0" "$snap_fail failed" "0 failed"
+    echo "# $mode: $snap_busy of $per_mode snapshots gave up on a heap that stayed busy"
+    tap_is "$mode: $per_mode snapshots exit 0, or give up on a busy heap in one sentence" \
+        "$snap_fail failed" "0 failed"
+    tap_ok "$mode: at most half of the snapshots give up on a busy heap" \
+        [ $((snap_busy * 2)) -le "$per_mode" ]
     [ -n "$first_err" ] && printf '%s\n' "$first_err" | sed 's/^/# /'
     tap_is "$mode: program running, no thread stopped, after every snapshot" \
         "$stopped stopped" "0 stopped"
