@@ -1,8 +1,10 @@
 /* lib/glibc_heap.c: the glibc 2.3x malloc walker (see glibc_heap.h and
- * docs in GLIBC-NOTES). First every free list is read into one array of
- * (chunk address, class), sorted; then each heap is walked header by header
- * while a cursor advances through that array, so classification costs
- * O(chunks + entries log entries) and no hash table. */
+ * docs in GLIBC-NOTES). While the target is stopped, every heap is copied
+ * whole into the memory source (when its limit allows) and the mmapped chunks
+ * are found; then every free list is read into one array of (chunk address,
+ * class), sorted, and each heap is walked header by header while a cursor
+ * advances through that array, so classification costs O(chunks + entries
+ * log entries), no hash table, and, over the copies, no system call. */
 #include "glibc_heap.h"
 
 #include <stdarg.h>
@@ -31,6 +33,10 @@ typedef struct gh_entry {
     uint16_t bin;
 } gh_entry;
 
+typedef struct gh_mmchunk {
+    uint64_t addr, size; /* the real header (after memalign's move) */
+} gh_mmchunk;
+
 typedef struct gh_arena {
     uint64_t addr;
     uint8_t *state;
@@ -54,6 +60,12 @@ typedef struct gh_ctx {
     size_t nar, arcap;
     gheap_range *heaps; /* non-main heaps [h, h + heap_max) */
     size_t nheaps, hcap;
+    memsrc_range *copy; /* what the walk will stream: [heap, heap + size) */
+    size_t ncopy, copycap;
+    gh_mmchunk *mm; /* mmapped chunks found while stopped, reported later */
+    size_t nmm, mmcap;
+    uint64_t mm_count, mm_bytes;
+    int released; /* t->release was called */
     uint64_t heap_max, list_cap, tcache_key;
     int have_tcache_key;
     size_t max_diags, dropped_diags;
@@ -624,7 +636,6 @@ static void gh_walk_nonmain(gh_ctx *c, int ai)
             ok = 0;
             break;
         }
-        gh_add_heap_range(c, h);
         uint64_t first =
             owner == h + L->hi_size_of ? align16(owner + L->ms_size) : align16(h + L->hi_size_of);
         overhead += first - h;
@@ -649,6 +660,64 @@ static void gh_walk_nonmain(gh_ctx *c, int ai)
     a->walked = ok;
 }
 
+/* ---- the copy ---- */
+
+static void gh_add_copy(gh_ctx *c, uint64_t start, uint64_t end)
+{
+    if (c->ncopy == c->copycap) {
+        size_t ncap = c->copycap ? c->copycap * 2 : 16;
+        memsrc_range *v = realloc(c->copy, ncap * sizeof(*v));
+        if (v == NULL) {
+            c->oom = 1;
+            return;
+        }
+        c->copy = v;
+        c->copycap = ncap;
+    }
+    c->copy[c->ncopy++] = (memsrc_range){start, end};
+}
+
+/* The regions the walk will stream (the main sbrk heap, every non-main heap
+ * up to its size), found from the live target the way gh_walk_main and
+ * gh_walk_nonmain find them, stopping where that walk would stop. Records
+ * the non-main heaps for the mmapped scan too. */
+static void gh_collect_heaps(gh_ctx *c, uint64_t sbrk_base)
+{
+    const glayout *L = c->L;
+    uint64_t main_mem = c->ar[0].system_mem;
+    if (sbrk_base && main_mem && sbrk_base + main_mem > sbrk_base)
+        gh_add_copy(c, sbrk_base, sbrk_base + main_mem);
+    for (size_t i = 1; i < c->nar; i++) {
+        gh_arena *a = &c->ar[i];
+        if (a->system_mem == 0)
+            continue;
+        uint64_t h = a->top & ~(c->heap_max - 1);
+        uint64_t max_heaps = a->system_mem / GH_HEAP_MIN + 1;
+        if (max_heaps > GH_MAX_HEAPS)
+            max_heaps = GH_MAX_HEAPS;
+        gh_brent br = {0};
+        for (uint64_t n = 0; h != 0 && n < max_heaps && !gh_brent_step(&br, h); n++) {
+            uint8_t hi[256];
+            if (L->hi_size_of > sizeof(hi) || memsrc_read(c->m, h, L->hi_size_of, hi))
+                break;
+            uint64_t owner = ld64(hi + L->hi_ar_ptr), size = ld64(hi + L->hi_size);
+            if (owner != a->addr || size > c->heap_max ||
+                size < L->hi_size_of + (uint64_t)L->ms_size + 64)
+                break;
+            gh_add_heap_range(c, h);
+            gh_add_copy(c, h, h + size);
+            h = ld64(hi + L->hi_prev);
+        }
+    }
+}
+
+static void gh_release(gh_ctx *c)
+{
+    if (!c->released && c->t->release)
+        c->t->release(c->t->release_arg);
+    c->released = 1;
+}
+
 /* ---- mmapped chunks ---- */
 
 static void gh_mmapped_one(gh_ctx *c, uint64_t p, uint64_t cs, uint64_t *count, uint64_t *bytes)
@@ -667,11 +736,19 @@ static void gh_mmapped_one(gh_ctx *c, uint64_t p, uint64_t cs, uint64_t *count, 
     }
     (*count)++;
     *bytes += cs;
-    if (c->fn && !c->stopped) {
-        gheap_chunk ch = {.addr = real, .size = realsz, .cls = GHEAP_MMAPPED, .arena = -1};
-        if (c->fn(&ch, c->arg))
-            c->stopped = 1;
+    if (c->fn == NULL)
+        return;
+    if (c->nmm == c->mmcap) {
+        size_t ncap = c->mmcap ? c->mmcap * 2 : 64;
+        gh_mmchunk *v = realloc(c->mm, ncap * sizeof(*v));
+        if (v == NULL) {
+            c->oom = 1;
+            return;
+        }
+        c->mm = v;
+        c->mmcap = ncap;
     }
+    c->mm[c->nmm++] = (gh_mmchunk){real, realsz};
 }
 
 static void gh_scan_span(gh_ctx *c, uint64_t s, uint64_t e, uint64_t *count, uint64_t *bytes)
@@ -708,7 +785,9 @@ static void gh_scan_span(gh_ctx *c, uint64_t s, uint64_t e, uint64_t *count, uin
     free(touched);
 }
 
-static void gh_scan_mmapped(gh_ctx *c, uint64_t n_mmaps, uint64_t mmapped_mem)
+/* Finds the mmapped chunks (reading the live mappings, so while stopped);
+ * gh_report_mmapped hands them out after the heap walk. */
+static void gh_scan_mmapped(gh_ctx *c)
 {
     uint64_t count = 0, bytes = 0;
     for (size_t i = 0; i < c->t->nmmap_ranges; i++) {
@@ -725,6 +804,19 @@ static void gh_scan_mmapped(gh_ctx *c, uint64_t n_mmaps, uint64_t mmapped_mem)
         if (s < e)
             gh_scan_span(c, s, e, &count, &bytes);
     }
+    c->mm_count = count;
+    c->mm_bytes = bytes;
+}
+
+static void gh_report_mmapped(gh_ctx *c, uint64_t n_mmaps, uint64_t mmapped_mem)
+{
+    for (size_t i = 0; i < c->nmm && c->fn && !c->stopped; i++) {
+        gheap_chunk ch = {
+            .addr = c->mm[i].addr, .size = c->mm[i].size, .cls = GHEAP_MMAPPED, .arena = -1};
+        if (c->fn(&ch, c->arg))
+            c->stopped = 1;
+    }
+    uint64_t count = c->mm_count, bytes = c->mm_bytes;
     c->rep->chunks[GHEAP_MMAPPED] = count;
     c->rep->bytes[GHEAP_MMAPPED] = bytes;
     if (count != n_mmaps || bytes != mmapped_mem)
@@ -789,6 +881,21 @@ static int gh_read_arenas(gh_ctx *c, hs_err *err)
     return 0;
 }
 
+/* Ends a walk: the copies go (the next reads must see the target as it is
+ * then) and the caller gets its release if the copy did not give it one. */
+static void gh_ctx_free(gh_ctx *c)
+{
+    memsrc_invalidate(c->m);
+    gh_release(c);
+    for (size_t i = 0; i < c->nar; i++)
+        free(c->ar[i].state);
+    free(c->ar);
+    free(c->e);
+    free(c->heaps);
+    free(c->copy);
+    free(c->mm);
+}
+
 int gheap_walk(memsrc *m, const gheap_target *t, gheap_chunk_fn fn, void *arg, gheap_report *rep,
                hs_err *err)
 {
@@ -800,9 +907,11 @@ int gheap_walk(memsrc *m, const gheap_target *t, gheap_chunk_fn fn, void *arg, g
     memsrc_invalidate(m);
 
     uint8_t mp[512];
-    if (L->mp_size_of > sizeof(mp) || memsrc_read(m, t->libc_base + L->mp_, L->mp_size_of, mp))
-        return hs_err_set(err, "cannot read malloc's parameters (mp_) at 0x%llx",
-                          (unsigned long long)(t->libc_base + L->mp_));
+    if (L->mp_size_of > sizeof(mp) || memsrc_read(m, t->libc_base + L->mp_, L->mp_size_of, mp)) {
+        hs_err_set(err, "cannot read malloc's parameters (mp_) at 0x%llx",
+                   (unsigned long long)(t->libc_base + L->mp_));
+        goto fail;
+    }
     uint64_t sbrk_base = ld64(mp + L->mp_sbrk_base);
     uint64_t hp = ld64(mp + L->mp_hp_pagesize);
     uint32_t n_mmaps;
@@ -833,6 +942,23 @@ int gheap_walk(memsrc *m, const gheap_target *t, gheap_chunk_fn fn, void *arg, g
         rep->arenas[i].system_mem = a->system_mem;
     }
     c.list_cap = total_mem / GH_MINSIZE + 1;
+
+    /* 0. The reads that need the stopped target: copy every heap into m (a
+     * few large reads instead of one small read per list node), find the
+     * mmapped chunks. With everything copied, the target may run during the
+     * rest, and a read outside the copies fails instead of seeing it move. */
+    gh_collect_heaps(&c, sbrk_base);
+    if (c.nheaps)
+        qsort(c.heaps, c.nheaps, sizeof(*c.heaps), gh_cmp_range);
+    int all_copied = 0;
+    if (memsrc_copy_limit(m) && !c.oom)
+        all_copied = memsrc_copy(m, c.copy, c.ncopy, NULL) == c.ncopy;
+    if (t->mmap_ranges)
+        gh_scan_mmapped(&c);
+    if (all_copied) {
+        memsrc_seal(m);
+        gh_release(&c);
+    }
 
     /* 1. every list */
     for (size_t i = 0; i < c.nar; i++) {
@@ -893,10 +1019,8 @@ int gheap_walk(memsrc *m, const gheap_target *t, gheap_chunk_fn fn, void *arg, g
         gh_diag(&c, -1, "%zu free-list entries lie in heaps whose walk ended early", unmatched);
 
     /* 3. mmapped chunks */
-    if (c.nheaps)
-        qsort(c.heaps, c.nheaps, sizeof(*c.heaps), gh_cmp_range);
     if (t->mmap_ranges)
-        gh_scan_mmapped(&c, n_mmaps, mmapped_mem);
+        gh_report_mmapped(&c, n_mmaps, mmapped_mem);
 
     /* 4. totals: glibc's int_mallinfo over the lists, checked against the walk */
     gheap_mallinfo *mi = &rep->total;
@@ -945,20 +1069,12 @@ int gheap_walk(memsrc *m, const gheap_target *t, gheap_chunk_fn fn, void *arg, g
     int rc = 0;
     if (c.oom)
         rc = hs_err_set(err, "out of memory while walking the heap");
-    for (size_t i = 0; i < c.nar; i++)
-        free(c.ar[i].state);
-    free(c.ar);
-    free(c.e);
-    free(c.heaps);
+    gh_ctx_free(&c);
     if (rc)
         gheap_report_free(rep);
     return rc;
 fail:
-    for (size_t i = 0; i < c.nar; i++)
-        free(c.ar[i].state);
-    free(c.ar);
-    free(c.e);
-    free(c.heaps);
+    gh_ctx_free(&c);
     gheap_report_free(rep);
     return -1;
 }

@@ -37,11 +37,19 @@ typedef struct gheap_target {
     gheap_touched_fn touched;
     void *touched_arg;
     size_t max_diags; /* 0 = 64 */
+    /* optional: called once per walk, as soon as the walk no longer reads the
+     * target (every heap copied into the memory source, the mmapped chunks
+     * found), so the caller can let it run during the CPU-heavy rest; at the
+     * end of the walk when the heaps could not all be copied (see
+     * memsrc_set_copy_limit: 0 copies nothing). */
+    void (*release)(void *arg);
+    void *release_arg;
 } gheap_target;
 
-/* Walks the heap in m. Fills rep (free it with gheap_report_free); calls fn per
- * chunk when non-NULL. 0, or -1 + err when not even the arena list or mp_ can
- * be read. Problems inside the heap are diagnostics in rep, not errors. */
+/* Walks the heap in m, copying the heaps into m first when its copy limit
+ * allows (the copies are dropped when the walk returns). Fills rep (free it with
+ * gheap_report_free); calls fn per chunk when non-NULL. 0, or -1 + err when not even the arena list
+ * or mp_ can be read. Problems inside the heap are diagnostics in rep, not errors. */
 int gheap_walk(memsrc *m, const gheap_target *t, gheap_chunk_fn fn, void *arg, gheap_report *rep,
                hs_err *err);
 

@@ -1,20 +1,37 @@
 /* lib/memsrc.c: memory sources for the heap walker (see memsrc.h). A remote
  * walk reads millions of 16-byte headers, so the process source never makes one
  * syscall per header: sequential reads go through one reused window, random
- * reads (list pointers) through a small direct-mapped cache of pages. */
+ * reads (list pointers) through a small direct-mapped cache of pages, and
+ * whole regions can be held as local copies, looked up by address. */
 #include "memsrc.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #define MS_PAGE 4096u
 #define MS_LINES 64u
 #define MS_DEFAULT_WINDOW (256u * 1024u)
+#define MS_HUGE (2u << 20)
+#define MS_COPY_ALIGN 64u
+#define MS_BATCH 64u /* ranges per process_vm_readv call when copying */
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
+#endif
 
 enum ms_kind { MS_PID, MS_BUFFER, MS_SELF };
+
+/* One copied region; data lies in the reserve or in its own mapping. */
+typedef struct ms_copy {
+    uint64_t start;
+    size_t len;
+    uint8_t *data;
+    void *map; /* its own mapping (NULL: inside the reserve) */
+    size_t maplen;
+} ms_copy;
 
 struct memsrc {
     enum ms_kind kind;
@@ -34,6 +51,15 @@ struct memsrc {
     uint64_t tag[MS_LINES];
     uint8_t valid[MS_LINES];
     uint64_t nsys;
+    /* region copies, sorted by start, disjoint */
+    ms_copy *copies;
+    size_t ncopies, copycap, last_copy;
+    size_t limit, copied; /* bytes allowed, bytes held */
+    void *rmap;           /* the reserve's mapping */
+    size_t rmaplen;
+    uint8_t *reserve; /* huge-page aligned start inside rmap */
+    size_t rlen, rused;
+    int sealed;
 };
 
 /* Reads as much as possible of [addr, addr+len): the kernel stops at the first
@@ -110,10 +136,26 @@ memsrc *memsrc_open_self(hs_err *err)
     return m;
 }
 
+static void ms_drop_copies(memsrc *m)
+{
+    for (size_t i = 0; i < m->ncopies; i++)
+        if (m->copies[i].map)
+            munmap(m->copies[i].map, m->copies[i].maplen);
+    m->ncopies = 0;
+    m->last_copy = 0;
+    m->copied = 0;
+    m->rused = 0;
+    m->sealed = 0;
+}
+
 void memsrc_close(memsrc *m)
 {
     if (m == NULL)
         return;
+    ms_drop_copies(m);
+    free(m->copies);
+    if (m->rmap)
+        munmap(m->rmap, m->rmaplen);
     free(m->win);
     free(m->lines);
     free(m);
@@ -124,6 +166,7 @@ void memsrc_invalidate(memsrc *m)
     m->win_len = 0;
     m->last_stream = 0;
     memset(m->valid, 0, sizeof(m->valid));
+    ms_drop_copies(m);
 }
 
 uint64_t memsrc_syscalls(const memsrc *m)
@@ -138,6 +181,33 @@ static int ms_inside(uint64_t addr, size_t len, uint64_t base, size_t have)
         return 0;
     uint64_t off = addr - base;
     return off <= have && len <= have - off;
+}
+
+/* The copy holding all of [addr, addr+len), and through *avail how many
+ * bytes from addr it holds; NULL when no single copy does. Walks and list
+ * reads mostly stay in one copy, so the previous hit is tried first. */
+static const uint8_t *ms_copy_find(memsrc *m, uint64_t addr, size_t len, size_t *avail)
+{
+    size_t i = m->last_copy;
+    if (i >= m->ncopies || !ms_inside(addr, len, m->copies[i].start, m->copies[i].len)) {
+        size_t lo = 0, hi = m->ncopies; /* the last copy starting at or below addr */
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (m->copies[mid].start <= addr)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo == 0)
+            return NULL;
+        i = lo - 1;
+        if (!ms_inside(addr, len, m->copies[i].start, m->copies[i].len))
+            return NULL;
+        m->last_copy = i;
+    }
+    const ms_copy *c = &m->copies[i];
+    *avail = c->len - (size_t)(addr - c->start);
+    return c->data + (addr - c->start);
 }
 
 static int ms_read_pages(memsrc *m, uint64_t addr, size_t len, uint8_t *out)
@@ -169,6 +239,16 @@ int memsrc_read(memsrc *m, uint64_t addr, size_t len, void *buf)
         return 0;
     if (addr + len < addr)
         return -1;
+    if (m->ncopies) {
+        size_t have;
+        const uint8_t *p = ms_copy_find(m, addr, len, &have);
+        if (p) {
+            memcpy(buf, p, len);
+            return 0;
+        }
+    }
+    if (m->sealed)
+        return -1;
     switch (m->kind) {
     case MS_BUFFER:
         if (!ms_inside(addr, len, m->base, m->len))
@@ -197,6 +277,13 @@ int memsrc_read_u64(memsrc *m, uint64_t addr, uint64_t *v)
 const uint8_t *memsrc_stream(memsrc *m, uint64_t addr, size_t len, size_t *avail)
 {
     if (addr + len < addr)
+        return NULL;
+    if (m->ncopies) {
+        const uint8_t *p = ms_copy_find(m, addr, len, avail);
+        if (p)
+            return p;
+    }
+    if (m->sealed)
         return NULL;
     if (m->kind == MS_BUFFER) {
         if (!ms_inside(addr, len, m->base, m->len))
@@ -227,4 +314,198 @@ const uint8_t *memsrc_stream(memsrc *m, uint64_t addr, size_t len, size_t *avail
     m->win_len = got;
     *avail = got;
     return m->win;
+}
+
+/* ---- region copies ---- */
+
+void memsrc_set_copy_limit(memsrc *m, size_t bytes)
+{
+    m->limit = bytes;
+}
+
+size_t memsrc_copy_limit(const memsrc *m)
+{
+    return m->limit;
+}
+
+/* len bytes of fresh memory, huge-page aligned when large: a stop that copies
+ * a gigabyte into 4 KiB pages takes a page fault per page, which on a
+ * virtual machine costs more than the copy itself. */
+static uint8_t *ms_map(size_t len, void **map, size_t *maplen)
+{
+    size_t want = len >= MS_HUGE ? len + MS_HUGE : len;
+    void *p = mmap(NULL, want, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    *map = p;
+    *maplen = want;
+    if (len < MS_HUGE)
+        return p;
+    uint8_t *a = (uint8_t *)(((uintptr_t)p + MS_HUGE - 1) & ~(uintptr_t)(MS_HUGE - 1));
+    madvise(a, len, MADV_HUGEPAGE); /* advice only: 4 KiB pages still work */
+    return a;
+}
+
+int memsrc_reserve(memsrc *m, size_t bytes, hs_err *err)
+{
+    if (bytes > m->limit)
+        bytes = m->limit;
+    if (bytes == 0 || bytes <= m->rlen)
+        return 0;
+    ms_drop_copies(m); /* copies may live in the old reserve */
+    if (m->rmap)
+        munmap(m->rmap, m->rmaplen);
+    m->rmap = NULL;
+    m->rmaplen = m->rlen = 0;
+    size_t len = (bytes + MS_HUGE - 1) & ~(size_t)(MS_HUGE - 1);
+    void *map;
+    size_t maplen;
+    uint8_t *a = ms_map(len, &map, &maplen);
+    if (a == NULL)
+        return hs_err_set(err, "cannot map %zu bytes for the heap copy (%s)", len, strerror(errno));
+    /* Fault it in now, while the process still runs. */
+    if (madvise(a, len, MADV_POPULATE_WRITE) != 0) {
+        if (errno != EINVAL) {
+            munmap(map, maplen);
+            return hs_err_set(err, "cannot fault in %zu bytes for the heap copy (%s)", len,
+                              strerror(errno));
+        }
+        for (size_t off = 0; off < len; off += MS_PAGE) /* before Linux 5.14 */
+            a[off] = 0;
+    }
+    m->rmap = map;
+    m->rmaplen = maplen;
+    m->reserve = a;
+    m->rlen = len;
+    m->rused = 0;
+    return 0;
+}
+
+/* 1 when [s, e) overlaps a copy. */
+static int ms_copy_overlaps(const memsrc *m, uint64_t s, uint64_t e)
+{
+    size_t lo = 0, hi = m->ncopies; /* first copy starting at or above e */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (m->copies[mid].start < e)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo > 0 && m->copies[lo - 1].start + m->copies[lo - 1].len > s;
+}
+
+static int ms_copy_insert(memsrc *m, const ms_copy *c)
+{
+    if (m->ncopies == m->copycap) {
+        size_t ncap = m->copycap ? m->copycap * 2 : 16;
+        ms_copy *v = realloc(m->copies, ncap * sizeof(*v));
+        if (v == NULL)
+            return -1;
+        m->copies = v;
+        m->copycap = ncap;
+    }
+    size_t at = m->ncopies;
+    while (at > 0 && m->copies[at - 1].start > c->start)
+        at--;
+    memmove(m->copies + at + 1, m->copies + at, (m->ncopies - at) * sizeof(*c));
+    m->copies[at] = *c;
+    m->ncopies++;
+    return 0;
+}
+
+/* Fills the n pending copies from the source; each len becomes what was read. */
+static void ms_copy_fill(memsrc *m, ms_copy *v, size_t n)
+{
+    if (m->kind == MS_BUFFER) {
+        for (size_t k = 0; k < n; k++) {
+            size_t have = 0;
+            if (v[k].start >= m->base && v[k].start - m->base < m->len)
+                have = m->len - (size_t)(v[k].start - m->base);
+            if (v[k].len > have)
+                v[k].len = have;
+            if (v[k].len)
+                memcpy(v[k].data, m->buf + (v[k].start - m->base), v[k].len);
+        }
+        return;
+    }
+    /* One call for the whole batch; the kernel stops at the first unreadable
+     * byte (or after about 2 GiB), so the rest is read range by range. */
+    struct iovec local[MS_BATCH], remote[MS_BATCH];
+    for (size_t k = 0; k < n; k++) {
+        local[k] = (struct iovec){.iov_base = v[k].data, .iov_len = v[k].len};
+        remote[k] = (struct iovec){.iov_base = (void *)(uintptr_t)v[k].start, .iov_len = v[k].len};
+    }
+    m->nsys++;
+    ssize_t got = process_vm_readv(m->pid, local, n, remote, n, 0);
+    size_t done = got > 0 ? (size_t)got : 0;
+    for (size_t k = 0; k < n; k++) {
+        if (done >= v[k].len) {
+            done -= v[k].len;
+            continue;
+        }
+        size_t more = ms_readv(m, v[k].start + done, v[k].data + done, v[k].len - done);
+        v[k].len = done + more;
+        done = 0;
+    }
+}
+
+size_t memsrc_copy(memsrc *m, const memsrc_range *r, size_t n, uint64_t *bytes)
+{
+    size_t whole = 0, i = 0;
+    uint64_t total = 0;
+    int full = 0;
+    while (i < n && !full) {
+        ms_copy v[MS_BATCH];
+        size_t want[MS_BATCH];
+        size_t nb = 0, pending = 0;
+        for (; i < n && nb < MS_BATCH; i++) {
+            uint64_t s = r[i].start, e = r[i].end;
+            if (e <= s) {
+                whole++; /* nothing to copy */
+                continue;
+            }
+            if (e - s > m->limit - m->copied - pending) {
+                full = 1;
+                break;
+            }
+            size_t len = (size_t)(e - s);
+            int clash = ms_copy_overlaps(m, s, e);
+            for (size_t k = 0; k < nb && !clash; k++)
+                clash = s < v[k].start + v[k].len && v[k].start < e;
+            if (clash)
+                continue;
+            ms_copy c = {.start = s, .len = len};
+            size_t at = (m->rused + MS_COPY_ALIGN - 1) & ~(size_t)(MS_COPY_ALIGN - 1);
+            if (m->reserve && at <= m->rlen && len <= m->rlen - at) {
+                c.data = m->reserve + at;
+                m->rused = at + len;
+            } else if ((c.data = ms_map(len, &c.map, &c.maplen)) == NULL) {
+                full = 1;
+                break;
+            }
+            want[nb] = len;
+            v[nb++] = c;
+            pending += len;
+        }
+        ms_copy_fill(m, v, nb);
+        for (size_t k = 0; k < nb; k++) {
+            if (v[k].len == 0 || ms_copy_insert(m, &v[k]) != 0) {
+                if (v[k].map)
+                    munmap(v[k].map, v[k].maplen);
+                continue;
+            }
+            m->copied += v[k].len;
+            total += v[k].len;
+            whole += v[k].len == want[k];
+        }
+    }
+    if (bytes)
+        *bytes = total;
+    return whole;
+}
+
+void memsrc_seal(memsrc *m)
+{
+    m->sealed = 1;
 }

@@ -1,7 +1,9 @@
 /* lib/memsrc.h: where the heap walker reads memory from. One read interface
  * with three sources: another process (process_vm_readv through a small page
  * cache plus one reused streaming window), a local buffer that pretends to sit
- * at a fake base address (tests, fuzzers), and the calling process. */
+ * at a fake base address (tests, fuzzers), and the calling process. Any source
+ * can also hold local copies of whole regions (the heaps), read with a few
+ * large reads while the process is stopped; reads inside them cost nothing. */
 #ifndef HS_MEMSRC_H
 #define HS_MEMSRC_H
 
@@ -33,5 +35,30 @@ const uint8_t *memsrc_stream(memsrc *m, uint64_t addr, size_t len, size_t *avail
 void memsrc_invalidate(memsrc *m);
 /* Number of process_vm_readv calls made (for tests and benchmarks). */
 uint64_t memsrc_syscalls(const memsrc *m);
+
+/* ---- region copies ---- */
+typedef struct memsrc_range {
+    uint64_t start, end; /* [start, end) */
+} memsrc_range;
+
+/* The most bytes the copies may hold in all; 0 (the default) copies nothing. */
+void memsrc_set_copy_limit(memsrc *m, size_t bytes);
+size_t memsrc_copy_limit(const memsrc *m);
+/* Makes bytes (at most the limit) of local memory ready for later copies now,
+ * faulted in and backed by huge pages where the kernel allows, so that a copy
+ * made while the process is stopped costs the copy and no page faults. 0, or
+ * -1 + err. Kept until memsrc_close. */
+int memsrc_reserve(memsrc *m, size_t bytes, hs_err *err);
+/* Copies the n ranges, in order, while the total stays within the limit; a
+ * range that does not fit, and any after it, is left to the ordinary path. A
+ * range whose tail is unreadable keeps its readable head. From then on every
+ * read and stream that lies wholly inside a copy is served from it (a read
+ * that straddles a copy's edge takes the ordinary path). Returns how many
+ * ranges were copied whole; *bytes (may be NULL) gets the bytes copied. */
+size_t memsrc_copy(memsrc *m, const memsrc_range *r, size_t n, uint64_t *bytes);
+/* After this, reads outside the copies fail: the process may run now, so only
+ * the copies still hold the state they were taken in. memsrc_invalidate
+ * drops the copies (not the reserve) and lifts the seal. */
+void memsrc_seal(memsrc *m);
 
 #endif
