@@ -27,6 +27,8 @@
 #define HP_PTHREAD_STACKBLOCK 1680
 #define HP_PTHREAD_STACKBLOCK_SIZE 1688
 #define HP_MAX_FRAMES 64
+/* glibc's non-main heaps start HEAP_MAX_SIZE-aligned (GLIBC-NOTES section 2) */
+#define HP_HEAP_ALIGN (64ull << 20)
 
 struct hproc {
     pid_t pid;
@@ -40,6 +42,51 @@ struct hproc {
     int have_ltls_field;
     uint64_t l_tls_offset; /* libc's, 0 = not yet read */
 };
+
+/* ---- the heap copy's memory ---- */
+
+/* MemAvailable from /proc/meminfo in bytes, 0 when unknown. */
+static uint64_t hp_mem_available(void)
+{
+    FILE *f = fopen("/proc/meminfo", "re");
+    if (f == NULL)
+        return 0;
+    char line[256];
+    unsigned long long kib = 0;
+    while (fgets(line, sizeof(line), f))
+        if (sscanf(line, "MemAvailable: %llu kB", &kib) == 1)
+            break;
+    fclose(f);
+    return (uint64_t)kib * 1024;
+}
+
+/* The walk copies every heap while the process is stopped (lib/glibc_heap.c),
+ * which holds as much memory as the heaps themselves. The limit is half of
+ * MemAvailable, so the copy never pushes the machine (and the target) into
+ * reclaim; a bigger heap is walked through the small window as before, only
+ * with a longer pause. The memory is faulted in here, before the stop, with
+ * room for some growth: the [heap] mapping plus every mapping that starts
+ * where a non-main heap would. */
+static void hp_prepare_copy(hproc *h, const procmaps *pm)
+{
+    uint64_t limit = hp_mem_available() / 2, want = 0;
+    for (size_t i = 0; i < pm->n; i++) {
+        const procmaps_entry *e = &pm->v[i];
+        if (!e->r || !e->w)
+            continue;
+        if (strcmp(e->path, "[heap]") == 0 ||
+            (e->path[0] == '\0' && e->inode == 0 && e->start % HP_HEAP_ALIGN == 0))
+            want += e->end - e->start;
+    }
+    want += want / 8 + (4u << 20);
+    if (limit > SIZE_MAX)
+        limit = SIZE_MAX;
+    memsrc_set_copy_limit(h->m, (size_t)limit);
+    hs_err ignored = {0};
+    /* Without the reserve the copy still works, taking its page faults
+     * inside the stop. */
+    memsrc_reserve(h->m, want < limit ? (size_t)want : (size_t)limit, &ignored);
+}
 
 /* ---- symbols from the files' .dynsym ---- */
 
@@ -167,6 +214,7 @@ hproc *hproc_open(pid_t pid, hs_err *err)
         if (hp_dynsyms(ld_path, ld_names, v, 1) == 0 && v[0])
             h->r_debug = h->ld_base + v[0];
     }
+    hp_prepare_copy(h, pm);
     procmaps_free(pm);
     return h;
 fail:
@@ -302,24 +350,30 @@ static int hp_touched(void *arg, uint64_t start, uint64_t end, unsigned char *ou
 int hproc_walk(hproc *h, const gheap_thread *threads, size_t n, gheap_chunk_fn fn, void *arg,
                gheap_report *rep, hs_err *err)
 {
+    return hproc_walk_release(h, threads, n, fn, arg, NULL, NULL, rep, err);
+}
+
+int hproc_walk_release(hproc *h, const gheap_thread *threads, size_t n, gheap_chunk_fn fn,
+                       void *arg, void (*release)(void *), void *release_arg, gheap_report *rep,
+                       hs_err *err)
+{
     memset(rep, 0, sizeof(*rep));
     memsrc_invalidate(h->m);
+    gheap_range *ranges = NULL;
+    size_t nr = 0;
     uint64_t *tcaches = calloc(n ? n : 1, sizeof(*tcaches));
-    if (tcaches == NULL)
-        return hs_err_set(err, "out of memory");
+    if (tcaches == NULL) {
+        hs_err_set(err, "out of memory");
+        goto fail;
+    }
     for (size_t i = 0; i < n; i++) {
         uint64_t var;
-        if (hproc_thread_tcache(h, &threads[i], &var, &tcaches[i], err)) {
-            free(tcaches);
-            return -1;
-        }
+        if (hproc_thread_tcache(h, &threads[i], &var, &tcaches[i], err))
+            goto fail;
     }
-    size_t nr = 0;
-    gheap_range *ranges = hp_mmap_ranges(h, threads, n, &nr, err);
-    if (ranges == NULL) {
-        free(tcaches);
-        return -1;
-    }
+    ranges = hp_mmap_ranges(h, threads, n, &nr, err);
+    if (ranges == NULL)
+        goto fail;
     /* Without pagemap (no access) the scan still works, reading every page. */
     hs_err pmerr = {0};
     pagemap *pm = pagemap_open(h->pid, &pmerr);
@@ -330,12 +384,19 @@ int hproc_walk(hproc *h, const gheap_thread *threads, size_t n, gheap_chunk_fn f
                       .mmap_ranges = ranges,
                       .nmmap_ranges = nr,
                       .touched = pm ? hp_touched : NULL,
-                      .touched_arg = pm};
+                      .touched_arg = pm,
+                      .release = release,
+                      .release_arg = release_arg};
     int rc = gheap_walk(h->m, &t, fn, arg, rep, err);
     pagemap_close(pm);
     free(ranges);
     free(tcaches);
     return rc;
+fail:
+    free(tcaches);
+    if (release)
+        release(release_arg);
+    return -1;
 }
 
 /* ---- is the heap quiet? ---- */

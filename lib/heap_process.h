@@ -94,6 +94,16 @@ int hproc_busy(hproc *h, const gheap_thread *threads, size_t n, char *why, size_
  * and is not an error. */
 int hproc_walk(hproc *h, const gheap_thread *threads, size_t n, gheap_chunk_fn fn, void *arg,
                gheap_report *rep, hs_err *err);
+/* hproc_walk that calls release(release_arg) exactly once, as soon as the
+ * walk no longer needs the process stopped: right after every heap has been
+ * copied into heapsnap (with few large reads; within half of MemAvailable)
+ * and the mmapped chunks found, before the CPU-heavy classification and
+ * chunk walk; or, when the heaps could not all be copied, before returning.
+ * Whatever else must see the process stopped (the hook's tables) belongs in
+ * release, before resuming it. */
+int hproc_walk_release(hproc *h, const gheap_thread *threads, size_t n, gheap_chunk_fn fn,
+                       void *arg, void (*release)(void *), void *release_arg, gheap_report *rep,
+                       hs_err *err);
 /* While stopped: the address of thread t's `tcache` TLS variable (libc's
  * static TLS block at fs_base - l_tls_offset, plus the variable's offset) and
  * its value (the tcache_perthread_struct, 0 when the thread has none). */

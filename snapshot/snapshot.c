@@ -1,7 +1,8 @@
 /* snapshot/snapshot.c: one snapshot, as a script of the command's steps (see
  * snapshot.h). Everything that can be done while the process runs -- libc's
  * layout, the hook's registry address, the symbolizer's map -- is done before
- * the stop; only the walk and the copy of the live table happen while stopped. */
+ * the stop; only the copies of the heap and of the hook's tables happen while
+ * stopped, and the walk of the heap's copy goes on after the resume. */
 #include "snapshot.h"
 
 #include <errno.h>
@@ -154,6 +155,51 @@ static ptstop *snap_stop_quiet(pid_t pid, hproc *h, gheap_thread **threads, size
     return NULL;
 }
 
+/* The rest of the stop, called by the walk as soon as it has copied the heap
+ * (or when it ends, if the heap could not be copied): copy the hook's tables
+ * and the thread stacks, which must match the heap's moment, then resume,
+ * so that classifying millions of chunks happens while the process runs. */
+typedef struct snap_release_ctx {
+    pid_t pid;
+    ptstop **stop;
+    const gheap_thread *threads;
+    size_t nthreads;
+    registry *reg; /* NULL: no hook */
+    const char *threads_path;
+    tstacks **stacks;
+    snap_result *res;
+    int copied; /* 0, or -1 with the reason in err */
+    hs_err err;
+} snap_release_ctx;
+
+static void snap_release(void *arg)
+{
+    snap_release_ctx *rel = arg;
+    if (rel->reg != NULL) {
+        rel->copied = registry_read_live(rel->reg, &rel->err);
+        if (rel->copied == 0)
+            rel->copied = registry_read_stacks(rel->reg, &rel->err);
+    }
+    if (rel->copied == 0 && rel->threads_path != NULL) {
+        pid_t *tids = malloc((rel->nthreads ? rel->nthreads : 1) * sizeof(*tids));
+        if (tids != NULL) {
+            for (size_t i = 0; i < rel->nthreads; i++)
+                tids[i] = rel->threads[i].tid;
+            *rel->stacks = tstacks_capture(rel->pid, tids, rel->nthreads, &rel->err);
+            free(tids);
+        } else {
+            hs_err_set(&rel->err, "out of memory while reading the thread stacks.");
+        }
+        if (*rel->stacks == NULL)
+            rel->copied = -1;
+    }
+    int64_t t0 = snap_now_ns(CLOCK_MONOTONIC);
+    rel->res->pause_us = ptstop_pause_us(*rel->stop);
+    ptstop_detach_all(*rel->stop);
+    *rel->stop = NULL;
+    rel->res->pause_us += (uint64_t)(snap_now_ns(CLOCK_MONOTONIC) - t0) / 1000;
+}
+
 static void snap_comments(pprof_builder *b, pid_t pid, const char *exe, const snap_result *r,
                           const gheap_report *rep, const char *layout, const registry *reg,
                           const attr_totals *t)
@@ -295,39 +341,26 @@ snap_status snap_take(pid_t pid, const char *out_path, const char *threads_path,
     if (sym == NULL)
         goto fail;
 
-    /* The stop: walk, copy the hook's tables, resume. */
+    /* The stop: copy the heap, copy the hook's tables, resume (snap_release),
+     * walk the copy. */
     stop = snap_stop_quiet(pid, h, &threads, &nthreads, &res->busy_retries, err);
     if (stop == NULL)
         goto fail;
     res->time_nanos = snap_now_ns(CLOCK_REALTIME);
     res->nthreads = nthreads;
-    int walked = hproc_walk(h, threads, nthreads, snap_collect, &chunks, &rep, err);
-    int copied = 0;
-    if (walked == 0 && !chunks.oom && hook) {
-        copied = registry_read_live(&reg, err);
-        if (copied == 0)
-            copied = registry_read_stacks(&reg, err);
-    }
-    if (walked == 0 && copied == 0 && threads_path != NULL) {
-        pid_t *tids = malloc(nthreads * sizeof(*tids));
-        if (tids != NULL) {
-            for (size_t i = 0; i < nthreads; i++)
-                tids[i] = threads[i].tid;
-            stacks = tstacks_capture(pid, tids, nthreads, err);
-            free(tids);
-        }
-        if (stacks == NULL) {
-            if (tids == NULL)
-                hs_err_set(err, "out of memory while reading the thread stacks.");
-            copied = -1;
-        }
-    }
-    int64_t t0 = snap_now_ns(CLOCK_MONOTONIC);
-    res->pause_us = ptstop_pause_us(stop);
-    ptstop_detach_all(stop);
-    stop = NULL;
-    res->pause_us += (uint64_t)(snap_now_ns(CLOCK_MONOTONIC) - t0) / 1000;
-    if (walked != 0 || copied != 0)
+    snap_release_ctx rel = {.pid = pid,
+                            .stop = &stop,
+                            .threads = threads,
+                            .nthreads = nthreads,
+                            .reg = hook ? &reg : NULL,
+                            .threads_path = threads_path,
+                            .stacks = &stacks,
+                            .res = res};
+    int walked = hproc_walk_release(h, threads, nthreads, snap_collect, &chunks, snap_release, &rel,
+                                    &rep, err);
+    if (walked == 0 && rel.copied != 0)
+        *err = rel.err;
+    if (walked != 0 || rel.copied != 0)
         goto fail;
     if (chunks.oom) {
         hs_err_set(err, "out of memory while recording the chunks of process %d.", (int)pid);
