@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "an_prefetch.h"
 #include "pprof.h"
 
 static void add_note(an_input *in, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -163,17 +164,26 @@ int an_input_load(an_input *in, char *const *paths, size_t n, const char *sample
         return hs_err_set(err, "out of memory");
     }
     in->n = n;
+    /* Decoding is most of the work: worker threads read ahead, this thread
+     * folds the profiles in order, so results do not depend on scheduling. */
+    an_prefetch *pf = an_prefetch_start(paths, n, 0, err);
+    if (pf == NULL) {
+        an_series_free(s);
+        return -1;
+    }
     pprof_profile *first = NULL;
     const char *first_path = NULL;
     for (size_t i = 0; i < n; i++) {
-        pprof_profile *p = pprof_read_file(paths[i], err);
+        pprof_profile *p = an_prefetch_take(pf, i, err);
         if (p == NULL) {
+            an_prefetch_stop(pf);
             pprof_profile_free(first);
             an_series_free(s);
             return -1;
         }
         if (first == NULL) {
             if (choose_columns(in, p, paths[i], sample_index, err) != 0) {
+                an_prefetch_stop(pf);
                 pprof_profile_free(p);
                 an_series_free(s);
                 return -1;
@@ -205,6 +215,7 @@ int an_input_load(an_input *in, char *const *paths, size_t n, const char *sample
         in->snaps[i] = (an_snapshot){paths[i], p->pb->time_nanos, (uint32_t)i, 0};
         if (an_series_add_profile(s, (uint32_t)i, p, &in->cols, err) != 0) {
             hs_err_prefix(err, "%s", paths[i]);
+            an_prefetch_stop(pf);
             pprof_profile_free(p);
             pprof_profile_free(first);
             an_series_free(s);
@@ -220,11 +231,13 @@ int an_input_load(an_input *in, char *const *paths, size_t n, const char *sample
         }
         continue;
     mismatch:
+        an_prefetch_stop(pf);
         pprof_profile_free(p);
         pprof_profile_free(first);
         an_series_free(s);
         return -1;
     }
+    an_prefetch_stop(pf);
     pprof_profile_free(first);
     if (an_series_finish(s, err) != 0) {
         an_series_free(s);

@@ -5,6 +5,7 @@
 AN_CORE_SOURCES = \
 	analyzer/an_frames.c analyzer/an_frames.h \
 	analyzer/an_input.c analyzer/an_input.h \
+	analyzer/an_prefetch.c analyzer/an_prefetch.h \
 	analyzer/an_series.c analyzer/an_series.h \
 	analyzer/an_trend.c analyzer/an_trend.h \
 	analyzer/an_classify.c analyzer/an_classify.h \
