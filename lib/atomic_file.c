@@ -46,7 +46,10 @@ static const char *errno_hint(int e)
     }
 }
 
-int afile_write(const char *path, const void *data, size_t len, hs_err *err)
+/* The checks afile_write and afile_check share: a file name that is neither a
+ * directory nor a symbolic link, its directory in dirbuf (*dir) and the temp
+ * name to create there in tmp. 0 or -1 + err. */
+static int afile_target(const char *path, char *dirbuf, const char **dir, char *tmp, hs_err *err)
 {
     struct stat st;
     if (path == NULL || path[0] == '\0')
@@ -55,25 +58,55 @@ int afile_write(const char *path, const void *data, size_t len, hs_err *err)
         if (S_ISDIR(st.st_mode))
             return hs_err_set(err, "%s is a directory: give a file name inside it", path);
         if (S_ISLNK(st.st_mode))
-            return hs_err_set(err, "%s is a symbolic link, which would be replaced by a file: "
-                                   "write to the link's target path instead", path);
+            return hs_err_set(err,
+                              "%s is a symbolic link, which would be replaced by a file: "
+                              "write to the link's target path instead",
+                              path);
     }
-
-    char dirbuf[PATH_MAX];
-    snprintf(dirbuf, sizeof(dirbuf), "%s", path);
-    const char *dir = dirname(dirbuf);
-    char tmp[PATH_MAX];
+    snprintf(dirbuf, PATH_MAX, "%s", path);
+    *dir = dirname(dirbuf);
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
-    if ((size_t)snprintf(tmp, sizeof(tmp), "%s/.%s.tmpXXXXXX", dir, base) >= sizeof(tmp))
+    if ((size_t)snprintf(tmp, PATH_MAX, "%s/.%s.tmpXXXXXX", *dir, base) >= PATH_MAX)
         return hs_err_set(err, "output path %s is too long: use a shorter path", path);
+    return 0;
+}
 
+/* Creates the temp file tmp names; its fd, or -1 + err. */
+static int afile_mktemp(const char *dir, char *tmp, hs_err *err)
+{
     int fd = mkstemp(tmp);
     if (fd < 0) {
         int e = errno;
         return hs_err_set(err, "cannot create a file in %s (%s): %s", dir, strerror(e),
                           errno_hint(e));
     }
+    return fd;
+}
+
+int afile_check(const char *path, hs_err *err)
+{
+    char dirbuf[PATH_MAX], tmp[PATH_MAX];
+    const char *dir;
+    if (afile_target(path, dirbuf, &dir, tmp, err) != 0)
+        return -1;
+    int fd = afile_mktemp(dir, tmp, err);
+    if (fd < 0)
+        return -1;
+    close(fd);
+    unlink(tmp);
+    return 0;
+}
+
+int afile_write(const char *path, const void *data, size_t len, hs_err *err)
+{
+    char dirbuf[PATH_MAX], tmp[PATH_MAX];
+    const char *dir;
+    if (afile_target(path, dirbuf, &dir, tmp, err) != 0)
+        return -1;
+    int fd = afile_mktemp(dir, tmp, err);
+    if (fd < 0)
+        return -1;
     int e = 0;
     if (write_all(fd, data, len) != 0 || fsync(fd) != 0)
         e = errno;

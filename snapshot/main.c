@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "atomic_file.h"
 #include "duration.h"
 #include "hs_error.h"
 #include "outpattern.h"
@@ -110,9 +111,12 @@ static int run_once(pid_t pid, const char *out, const char *threads, bool json)
         snprintf(defname, sizeof(defname), "heapsnap-%d.pb.gz", (int)pid);
         out = defname;
     }
+    hs_err err = {{0}};
+    /* Both paths before the stop: a bad --threads must not leave -o written. */
+    if (afile_check(out, &err) != 0 || (threads != NULL && afile_check(threads, &err) != 0))
+        return fail(&err);
     ptstop_install_signal_guard();
     snap_result res;
-    hs_err err = {{0}};
     snap_status st = snap_take(pid, out, threads, &res, &err);
     if (st != SNAP_OK)
         return fail(&err);
@@ -228,6 +232,13 @@ int main(int argc, char **argv)
         return usage_error("-o: %s", err.msg);
     if (threads != NULL && outpattern_check(threads, &err) != 0)
         return usage_error("--threads: %s", err.msg);
+    /* The first snapshot's names, before anything is stopped or written. */
+    char first[4096];
+    if (outpattern_format(out, 1, first, sizeof(first), &err) != 0 || afile_check(first, &err) != 0)
+        return fail(&err);
+    if (threads != NULL && (outpattern_format(threads, 1, first, sizeof(first), &err) != 0 ||
+                            afile_check(first, &err) != 0))
+        return fail(&err);
     periodic_opts po = {
         .pid = pid,
         .interval_ns = interval_ns,

@@ -58,14 +58,14 @@ tap_ok "the dangling link's target was not created" [ ! -e "$tmp/nowhere.pb.gz" 
 fails_cleanly "-o a directory: refused" "$tmp" "$HEAPSNAP" -p "$pid" -o "$tmp/adir"
 fails_cleanly "--threads a symlink: refused, link intact" "$tmp" \
     "$HEAPSNAP" -p "$pid" -o "$tmp/adir/p.pb.gz" --threads "$tmp/link.pb.gz"
-# Known failure (see the reliability report): heapsnap writes the heap profile,
-# then fails on --threads with exit 1. Run with PENDING=1 to check it.
-if [ "${PENDING:-0}" = 1 ]; then
-    tap_is "exit 1 leaves no heap profile behind when --threads cannot be written" \
-        "$(ls -A "$tmp/adir")" ""
-else
-    tap_n=$((tap_n + 1)); echo "ok $tap_n # SKIP pending: exit 1 after writing -o (PENDING=1 runs it)"
-fi
+# Every output path is checked before the process is stopped, so a bad
+# --threads leaves no heap profile behind under -o.
+tap_is "exit 1 leaves no heap profile behind when --threads cannot be written" \
+    "$(ls -A "$tmp/adir")" ""
+fails_cleanly "--threads in a missing directory: refused, no -o written" "$tmp/adir" \
+    "$HEAPSNAP" -p "$pid" -o "$tmp/adir/p.pb.gz" --threads "$tmp/missing/t.pb.gz"
+fails_cleanly "periodic --threads in a missing directory: refused, no -o written" "$tmp/adir" \
+    "$HEAPSNAP" -p "$pid" -i 100ms -n 2 -o "$tmp/adir/s-%d.pb.gz" --threads "$tmp/missing/t-%d.pb.gz"
 rm -f "$tmp/adir/p.pb.gz"
 fails_cleanly "-o in a missing directory: refused" "$tmp" \
     "$HEAPSNAP" -p "$pid" -o "$tmp/missing/x.pb.gz"
