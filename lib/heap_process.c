@@ -511,8 +511,9 @@ int hproc_thread_in_malloc(hproc *h, const gheap_thread *t, char *why, size_t wh
     return 0;
 }
 
-int hproc_busy(hproc *h, const gheap_thread *threads, size_t n, char *why, size_t whylen,
-               hs_err *err)
+/* 1 with the reason in why when a malloc lock word is held, 0 when none is,
+ * -1 + err. */
+static int hp_lock_held(hproc *h, char *why, size_t whylen, hs_err *err)
 {
     const glayout *L = &h->lay;
     memsrc_invalidate(h->m);
@@ -538,18 +539,63 @@ int hproc_busy(hproc *h, const gheap_thread *threads, size_t n, char *why, size_
         if (memsrc_read_u64(h->m, a + L->ms_next, &a) || a == main_arena)
             break;
     }
+    return 0;
+}
+
+static void hp_quiet_why(hproc *h, char *why, size_t whylen)
+{
+    uint8_t single = 0;
+    if (h->single_threaded)
+        memsrc_read(h->m, h->single_threaded, 1, &single);
+    /* With __libc_single_threaded set malloc takes no lock at all, so only
+     * the stack walk could tell; say which evidence was used. */
+    snprintf(why, whylen,
+             single ? "quiet (single-threaded: no malloc frame on the stack)"
+                    : "quiet (no malloc lock held, no thread inside malloc)");
+}
+
+int hproc_busy(hproc *h, const gheap_thread *threads, size_t n, char *why, size_t whylen,
+               hs_err *err)
+{
+    int locked = hp_lock_held(h, why, whylen, err);
+    if (locked != 0)
+        return locked;
     /* Lock words say nothing about tcache, lock-free fastbin frees, or any
      * single-threaded malloc: look at where every thread is. */
     for (size_t i = 0; i < n; i++)
         if (hproc_thread_in_malloc(h, &threads[i], why, whylen) == 1)
             return 1;
-    uint8_t single = 0;
-    if (h->single_threaded)
-        memsrc_read(h->m, h->single_threaded, 1, &single);
-    /* With __libc_single_threaded set malloc takes no lock at all, so only
-     * the stack walk above could tell; say which evidence was used. */
-    snprintf(why, whylen,
-             single ? "quiet (single-threaded: no malloc frame on the stack)"
-                    : "quiet (no malloc lock held, no thread inside malloc)");
+    hp_quiet_why(h, why, whylen);
     return 0;
+}
+
+int hproc_busy_threads(hproc *h, const gheap_thread *threads, size_t n, signed char *inside,
+                       bool *locked, char *why, size_t whylen, hs_err *err)
+{
+    char lockwhy[160] = "", threadwhy[160] = "", tmp[160];
+    int l = hp_lock_held(h, lockwhy, sizeof(lockwhy), err);
+    if (l < 0)
+        return -1;
+    *locked = l == 1;
+    size_t ninside = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (inside[i] < 0)
+            inside[i] =
+                (signed char)(hproc_thread_in_malloc(h, &threads[i], tmp, sizeof(tmp)) == 1);
+        else if (inside[i] > 0)
+            snprintf(tmp, sizeof(tmp), "thread %d is inside malloc", (int)threads[i].tid);
+        if (inside[i] > 0 && ninside++ == 0)
+            snprintf(threadwhy, sizeof(threadwhy), "%s", tmp);
+    }
+    if (!*locked && ninside == 0) {
+        hp_quiet_why(h, why, whylen);
+        return 0;
+    }
+    if (*locked && ninside > 0)
+        snprintf(why, whylen, "%s; %s%s", lockwhy, threadwhy, ninside > 1 ? " (and others)" : "");
+    else if (ninside > 0)
+        snprintf(why, whylen, "%s%s", threadwhy, ninside > 1 ? " (and others)" : "");
+    else
+        snprintf(why, whylen, "%s (no thread seen inside malloc)", lockwhy);
+    return 1;
 }

@@ -88,6 +88,14 @@ const char *hproc_layout_source(const hproc *h);
  * is inside malloc, with the reason in why), 0 if quiet, -1 + err. */
 int hproc_busy(hproc *h, const gheap_thread *threads, size_t n, char *why, size_t whylen,
                hs_err *err);
+/* While stopped: hproc_busy that also tells which threads are inside malloc,
+ * checking every thread even when a lock is held. inside[i] on entry: -1 to
+ * check threads[i], 0 or 1 a verdict the caller already has (the thread has
+ * not run since); on return 0 or 1 for every thread. *locked: a malloc lock
+ * word is held. 1 busy (a lock held or a thread inside malloc, why says
+ * which), 0 quiet, -1 + err. */
+int hproc_busy_threads(hproc *h, const gheap_thread *threads, size_t n, signed char *inside,
+                       bool *locked, char *why, size_t whylen, hs_err *err);
 /* While stopped: walks every arena and mmapped chunk, calling fn (may be NULL)
  * per chunk, and fills rep. 0, or -1 + err when nothing could be walked.
  * Corruption in one arena ends that arena's walk with a diagnostic (rep->diags)

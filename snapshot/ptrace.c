@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,7 +22,9 @@
 struct ptstop {
     pid_t pid;
     ptstop_thread *t;
-    int *sig; /* signal to re-inject at detach (0 none) */
+    uint64_t *sig; /* signals caught while stopped (bit N-1 = signal N), sent
+                    * again with tgkill once detached: a restart from an
+                    * interrupt stop does not inject a signal */
     size_t n, cap;
     struct timespec t0;
 };
@@ -33,10 +36,24 @@ static volatile sig_atomic_t pt_guard_n;
 
 static void pt_guard_add(pid_t tid)
 {
+    for (sig_atomic_t i = 0; i < pt_guard_n; i++)
+        if (pt_guard_tids[i] == 0) { /* a slot freed by pt_guard_forget */
+            pt_guard_tids[i] = tid;
+            return;
+        }
     if (pt_guard_n < PT_GUARD_MAX) {
         pt_guard_tids[pt_guard_n] = tid;
         pt_guard_n = pt_guard_n + 1;
     }
+}
+
+/* A thread that exited: its slot is free again (in periodic mode thread churn
+ * would otherwise fill the table). */
+static void pt_guard_forget(pid_t tid)
+{
+    for (sig_atomic_t i = 0; i < pt_guard_n; i++)
+        if (pt_guard_tids[i] == tid)
+            pt_guard_tids[i] = 0;
 }
 
 static void pt_guard_clear(const ptstop *s)
@@ -152,7 +169,7 @@ static int pt_append(ptstop *s, pid_t tid)
         if (t == NULL)
             return -1;
         s->t = t;
-        int *sg = realloc(s->sig, ncap * sizeof(*sg));
+        uint64_t *sg = realloc(s->sig, ncap * sizeof(*sg));
         if (sg == NULL)
             return -1;
         s->sig = sg;
@@ -167,6 +184,7 @@ static int pt_append(ptstop *s, pid_t tid)
 
 static void pt_remove(ptstop *s, size_t i)
 {
+    pt_guard_forget(s->t[i].tid);
     s->t[i] = s->t[s->n - 1];
     s->sig[i] = s->sig[s->n - 1];
     s->n--;
@@ -208,8 +226,8 @@ static int pt_wait_stop(ptstop *s, size_t i)
             if (pt_thread_dead(s->pid, s->t[i].tid))
                 return 1;
             clock_gettime(CLOCK_MONOTONIC, &now);
-            long long waited = (now.tv_sec - start.tv_sec) * 1000000000LL +
-                               (now.tv_nsec - start.tv_nsec);
+            long long waited =
+                (now.tv_sec - start.tv_sec) * 1000000000LL + (now.tv_nsec - start.tv_nsec);
             if (waited > PT_WAIT_LIMIT_NS)
                 return -1;
             struct timespec nap = {0, nap_ns};
@@ -233,7 +251,9 @@ static int pt_wait_stop(ptstop *s, size_t i)
             return 0; /* interrupt stop or group stop */
         if (event == 0) {
             /* A signal arrived first: keep it for the detach, stay stopped. */
-            s->sig[i] = WSTOPSIG(st);
+            int sig = WSTOPSIG(st);
+            if (sig >= 1 && sig <= 64)
+                s->sig[i] |= 1ull << (sig - 1);
             /* The interrupt is still pending; it would stop the thread again
              * right after it resumes, so take that stop now. */
             if (ptrace(PTRACE_CONT, s->t[i].tid, NULL, NULL) != 0)
@@ -360,25 +380,51 @@ const ptstop_thread *ptstop_thread_at(const ptstop *s, size_t i)
     return i < s->n ? &s->t[i] : NULL;
 }
 
-int ptstop_resume_briefly(ptstop *s, unsigned usec, hs_err *err)
+static ssize_t pt_index(const ptstop *s, pid_t tid)
 {
-    for (size_t i = 0; i < s->n; i++) {
-        ptrace(PTRACE_CONT, s->t[i].tid, NULL, (void *)(uintptr_t)s->sig[i]);
-        s->sig[i] = 0;
-    }
+    for (size_t i = 0; i < s->n; i++)
+        if (s->t[i].tid == tid)
+            return (ssize_t)i;
+    return -1;
+}
+
+int ptstop_resume_some(ptstop *s, const bool *run, unsigned usec, hs_err *err)
+{
+    /* Remember the tids: removing a thread that exited reorders s->t. */
+    pid_t *tids = malloc((s->n ? s->n : 1) * sizeof(*tids));
+    if (tids == NULL)
+        return hs_err_set(err, "out of memory while resuming process %d", (int)s->pid);
+    size_t k = 0;
+    for (size_t i = 0; i < s->n; i++)
+        if (run == NULL || run[i])
+            tids[k++] = s->t[i].tid;
+    /* Caught signals stay in s->sig for the detach: this restart would drop them. */
+    for (size_t j = 0; j < k; j++)
+        ptrace(PTRACE_CONT, tids[j], NULL, NULL);
     struct timespec ts = {.tv_sec = usec / 1000000, .tv_nsec = (long)(usec % 1000000) * 1000};
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
         ;
-    for (size_t i = 0; i < s->n;) {
-        if (ptrace(PTRACE_INTERRUPT, s->t[i].tid, NULL, NULL) != 0 || pt_wait_stop(s, i) != 0) {
-            pt_remove(s, i); /* exited meanwhile */
+    for (size_t j = 0; j < k; j++)
+        if (ptrace(PTRACE_INTERRUPT, tids[j], NULL, NULL) != 0)
+            continue; /* gone: its wait below reports the exit */
+    for (size_t j = 0; j < k; j++) {
+        ssize_t i = pt_index(s, tids[j]);
+        if (i < 0)
             continue;
+        if (pt_wait_stop(s, (size_t)i) != 0) {
+            ptrace(PTRACE_DETACH, tids[j], NULL, NULL); /* exited meanwhile, or never stopped */
+            pt_remove(s, (size_t)i);
         }
-        i++;
     }
+    free(tids);
     if (pt_stop_new(s, err))
         return hs_err_prefix(err, "stopping process %d again", (int)s->pid);
     return 0;
+}
+
+int ptstop_resume_briefly(ptstop *s, unsigned usec, hs_err *err)
+{
+    return ptstop_resume_some(s, NULL, usec, err);
 }
 
 void ptstop_detach_all(ptstop *s)
@@ -386,8 +432,13 @@ void ptstop_detach_all(ptstop *s)
     if (s == NULL)
         return;
     for (size_t i = 0; i < s->n; i++)
-        ptrace(PTRACE_DETACH, s->t[i].tid, NULL, (void *)(uintptr_t)s->sig[i]);
+        ptrace(PTRACE_DETACH, s->t[i].tid, NULL, NULL);
     pt_guard_clear(s);
+    /* Now untraced, each thread takes the signals caught during the stop. */
+    for (size_t i = 0; i < s->n; i++)
+        for (int sig = 1; sig <= 64; sig++)
+            if (s->sig[i] & (1ull << (sig - 1)))
+                syscall(SYS_tgkill, (int)s->pid, (int)s->t[i].tid, sig);
     free(s->t);
     free(s->sig);
     free(s);
