@@ -34,6 +34,12 @@ run "$e0" "$work/missing.pb.gz"
 tap_is "missing file: exit 1" "$rc" 1
 tap_ok "missing file: named" grep -q "missing.pb.gz" "$work/err"
 
+mkdir "$work/adir"
+run "$e0" "$work/adir"
+tap_is "a directory: exit 1" "$rc" 1
+tap_ok "a directory: says to name the files inside it" \
+    grep -q "adir is a directory, not a file: name the files inside it" "$work/err"
+
 printf 'this is not a profile at all' > "$work/garbage.pb.gz"
 run "$e0" "$work/garbage.pb.gz"
 tap_is "garbage input: exit 1" "$rc" 1
