@@ -1,9 +1,12 @@
 /* tests/fuzz/fuzz_glibc_heap.c: the heap walker on mutated heap images. The
  * input is the memory image of tests/unit/synth_heap.c (libc variables at
  * SH_BASE, a main heap, one non-main heap, one mmapped chunk), read through
- * the buffer memory source; a short input is a truncated image. The walker
- * must end every walk with a report (diagnostics allowed): no crash, hang or
- * unbounded memory. */
+ * the buffer memory source; a short input is a truncated image. Each image is
+ * walked twice: directly, and over region copies of its heaps with the early
+ * release (reads outside the copies then fail). The walker must end every
+ * walk with a report (diagnostics allowed): no crash, hang or unbounded
+ * memory, and exactly one release. */
+#include <stdlib.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -15,6 +18,11 @@ static int fz_touch(const gheap_chunk *c, void *arg)
     uint64_t *sum = arg;
     *sum += c->addr ^ c->size ^ (uint64_t)c->cls;
     return 0;
+}
+
+static void fz_release(void *arg)
+{
+    (*(int *)arg)++;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -44,11 +52,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     gheap_report rep;
     uint64_t sum = 0;
-    if (gheap_walk(m, &t, fz_touch, &sum, &rep, &err) == 0) {
-        for (size_t i = 0; i < rep.ndiags; i++)
-            sum += strlen(rep.diags[i]);
-        gheap_report_free(&rep);
+    int released = 0;
+    for (int copy = 0; copy < 2; copy++) {
+        if (copy) {
+            memsrc_set_copy_limit(m, SH_SIZE);
+            t.release = fz_release;
+            t.release_arg = &released;
+        }
+        if (gheap_walk(m, &t, fz_touch, &sum, &rep, &err) == 0) {
+            for (size_t i = 0; i < rep.ndiags; i++)
+                sum += strlen(rep.diags[i]);
+            gheap_report_free(&rep);
+        }
     }
     memsrc_close(m);
+    if (released != 1)
+        abort();
     return sum == 1; /* keeps sum alive; libFuzzer ignores the value */
 }

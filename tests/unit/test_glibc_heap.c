@@ -1,6 +1,7 @@
 /* tests/unit/test_glibc_heap.c: the walker on the synthetic heap of
  * synth_heap.c (exact chunk counts per class and mallinfo2), and on corrupt
- * copies of it, each pinned to its diagnostic. */
+ * copies of it, each pinned to its diagnostic; every walk is repeated over
+ * region copies of the heaps (released early), which must not change it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,7 +22,47 @@ static synth_heap *new_heap(void)
     return s;
 }
 
-/* Walks s over len bytes of its image. */
+/* Counts the release calls and the chunk callbacks before the first one. */
+typedef struct rel_probe {
+    int released;
+    size_t chunks, chunks_at_release;
+    uint8_t *scribble; /* non-NULL: overwritten on release, as a resumed process would */
+    size_t scribble_len;
+} rel_probe;
+
+static void rel_cb(void *arg)
+{
+    rel_probe *p = arg;
+    p->released++;
+    p->chunks_at_release = p->chunks;
+    if (p->scribble)
+        memset(p->scribble, 0xff, p->scribble_len);
+}
+
+static int rel_chunk(const gheap_chunk *c, void *arg)
+{
+    (void)c;
+    ((rel_probe *)arg)->chunks++;
+    return 0;
+}
+
+static void assert_same_report(const gheap_report *a, const gheap_report *b)
+{
+    assert_memory_equal(&a->total, &b->total, sizeof(a->total));
+    assert_int_equal(a->narenas, b->narenas);
+    for (size_t i = 0; i < a->narenas; i++)
+        assert_memory_equal(&a->arenas[i], &b->arenas[i], sizeof(a->arenas[i]));
+    assert_memory_equal(a->chunks, b->chunks, sizeof(a->chunks));
+    assert_memory_equal(a->bytes, b->bytes, sizeof(a->bytes));
+    assert_int_equal(a->inuse_bytes, b->inuse_bytes);
+    assert_int_equal(a->ndiags, b->ndiags);
+    for (size_t i = 0; i < a->ndiags; i++)
+        assert_string_equal(a->diags[i], b->diags[i]);
+}
+
+/* Walks s over len bytes of its image; then again over copies of the heaps,
+ * sealed and released as a stopped process would be, which must give the
+ * same report and release exactly once. */
 static void walk(synth_heap *s, size_t len, gheap_report *rep)
 {
     hs_err err = {{0}};
@@ -30,6 +71,17 @@ static void walk(synth_heap *s, size_t len, gheap_report *rep)
     int rc = gheap_walk(m, &s->target, NULL, NULL, rep, &err);
     if (rc)
         fail_msg("walk failed: %s", err.msg);
+    memsrc_set_copy_limit(m, SH_SIZE);
+    gheap_target t = s->target;
+    rel_probe p = {0};
+    t.release = rel_cb;
+    t.release_arg = &p;
+    gheap_report copied;
+    if (gheap_walk(m, &t, rel_chunk, &p, &copied, &err))
+        fail_msg("walk over the copies failed: %s", err.msg);
+    assert_int_equal(p.released, 1);
+    assert_same_report(rep, &copied);
+    gheap_report_free(&copied);
     memsrc_close(m);
 }
 
@@ -152,6 +204,49 @@ static void test_callback_sees_every_chunk(void **state)
     assert_int_equal(gheap_walk(m, &s->target, count_cb, &j, &rep, &err), 0);
     assert_int_equal(j.calls, 3);
     assert_int_equal(rep.total.ordblks, 6);
+    gheap_report_free(&rep);
+    memsrc_close(m);
+    free(s);
+}
+
+static void test_release_after_copy(void **state)
+{
+    (void)state;
+    synth_heap *s = new_heap();
+    hs_err err;
+    memsrc *m = memsrc_open_buffer(SH_BASE, s->mem, SH_SIZE, &err);
+    gheap_target t = s->target;
+    rel_probe p = {0};
+    t.release = rel_cb;
+    t.release_arg = &p;
+    gheap_report rep;
+    /* no copy limit: released at the end, after every chunk (25 of them) */
+    assert_int_equal(gheap_walk(m, &t, rel_chunk, &p, &rep, &err), 0);
+    assert_int_equal(p.released, 1);
+    assert_int_equal(p.chunks, 25);
+    assert_int_equal(p.chunks_at_release, 25);
+    gheap_report_free(&rep);
+    /* the heaps copied: released before the first chunk is reported, and
+     * the heap bytes changed after the release do not reach the walk */
+    memsrc_set_copy_limit(m, SH_SIZE);
+    memset(&p, 0, sizeof(p));
+    p.scribble = s->mem + (SH_MAIN_HEAP - SH_BASE);
+    p.scribble_len = SH_MMAP - SH_MAIN_HEAP;
+    assert_int_equal(gheap_walk(m, &t, rel_chunk, &p, &rep, &err), 0);
+    assert_int_equal(p.released, 1);
+    assert_int_equal(p.chunks, 25);
+    assert_int_equal(p.chunks_at_release, 0);
+    assert_int_equal(rep.ndiags, 0);
+    assert_int_equal(rep.chunks[GHEAP_INUSE], 13);
+    gheap_report_free(&rep);
+    synth_build(s);
+    synth_target(s);
+    /* too small a limit for the main heap: nothing copied, released at the end */
+    memsrc_set_copy_limit(m, 0x1000);
+    memset(&p, 0, sizeof(p));
+    assert_int_equal(gheap_walk(m, &t, rel_chunk, &p, &rep, &err), 0);
+    assert_int_equal(p.released, 1);
+    assert_int_equal(p.chunks_at_release, 25);
     gheap_report_free(&rep);
     memsrc_close(m);
     free(s);
@@ -403,6 +498,7 @@ int main(void)
         cmocka_unit_test(test_clean_heap_classes),
         cmocka_unit_test(test_clean_heap_mallinfo),
         cmocka_unit_test(test_callback_sees_every_chunk),
+        cmocka_unit_test(test_release_after_copy),
         cmocka_unit_test(test_bad_size),
         cmocka_unit_test(test_size_past_end),
         cmocka_unit_test(test_fastbin_cycle),

@@ -1,6 +1,7 @@
 /* tests/unit/test_memsrc.c: the three memory sources: bounds of the buffer
- * source, the process source's window and page cache (syscall counts), and
- * the self source turning a bad address into an error, not a fault. */
+ * source, the process source's window and page cache (syscall counts), the
+ * self source turning a bad address into an error, not a fault, and region
+ * copies (served without syscalls, limit, seal, unreadable tails). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -95,12 +96,198 @@ static void test_self(void **state)
     memsrc_close(m);
 }
 
+/* 256 KiB + 8 pages of our own memory holding their own offsets, then an
+ * unmapped page; read through a process source as another process would. */
+#define CP_LEN ((256u + 32u) * 1024u)
+
+static uint8_t *cp_mem(void)
+{
+    uint8_t *mem =
+        mmap(NULL, CP_LEN + 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    assert_true(mem != MAP_FAILED);
+    munmap(mem + CP_LEN, 4096);
+    for (size_t i = 0; i < CP_LEN; i += 8) {
+        uint64_t v = i;
+        memcpy(mem + i, &v, 8);
+    }
+    return mem;
+}
+
+static void test_copy_serves_reads(void **state)
+{
+    (void)state;
+    uint8_t *mem = cp_mem();
+    uint64_t base = (uint64_t)(uintptr_t)mem;
+    hs_err err;
+    memsrc *m = memsrc_open_pid(getpid(), 0, &err);
+    assert_non_null(m);
+    memsrc_set_copy_limit(m, 1u << 20);
+    assert_int_equal(memsrc_copy_limit(m), 1u << 20);
+    /* two ranges, unsorted, one process_vm_readv for both */
+    memsrc_range r[2] = {{base + 0x20000, base + 0x30000}, {base + 0x1000, base + 0x9000}};
+    uint64_t bytes = 0;
+    assert_int_equal(memsrc_copy(m, r, 2, &bytes), 2);
+    assert_int_equal(bytes, 0x18000);
+    assert_int_equal(memsrc_syscalls(m), 1);
+    /* reads inside either copy: exact bytes, no syscall, in any order */
+    uint64_t v;
+    const uint64_t inside[] = {0x1000, 0x8ff8, 0x2f000, 0x20000, 0x4008, 0x2fff8};
+    for (size_t i = 0; i < sizeof(inside) / sizeof(*inside); i++) {
+        assert_int_equal(memsrc_read_u64(m, base + inside[i], &v), 0);
+        assert_int_equal(v, inside[i]);
+    }
+    size_t avail = 0;
+    const uint8_t *p = memsrc_stream(m, base + 0x8000, 16, &avail);
+    assert_non_null(p);
+    assert_int_equal(avail, 0x1000); /* up to the copy's end */
+    memcpy(&v, p + 8, 8);
+    assert_int_equal(v, 0x8008);
+    assert_int_equal(memsrc_syscalls(m), 1);
+    /* a read straddling a copy's edge, and one outside, take the ordinary path */
+    assert_int_equal(memsrc_read_u64(m, base + 0x8ffc, &v), 0);
+    assert_int_equal(v, (uint64_t)0x9000 << 32); /* the high half of 0x8ff8 is 0 */
+    assert_int_equal(memsrc_syscalls(m), 3);     /* one per page through the page cache */
+    assert_int_equal(memsrc_read_u64(m, base + 0x40000, &v), 0);
+    assert_int_equal(v, 0x40000);
+    assert_int_equal(memsrc_syscalls(m), 4);
+    /* invalidate drops the copies and the seal: reads go to the process again */
+    memsrc_seal(m);
+    memsrc_invalidate(m);
+    assert_int_equal(memsrc_read_u64(m, base + 0x20008, &v), 0);
+    assert_int_equal(v, 0x20008);
+    assert_int_equal(memsrc_syscalls(m), 5);
+    /* sealed: an outside read fails, inside reads still work */
+    assert_int_equal(memsrc_copy(m, r, 2, NULL), 2);
+    memsrc_seal(m);
+    assert_int_equal(memsrc_read_u64(m, base + 0x40000, &v), -1);
+    assert_null(memsrc_stream(m, base + 0x40000, 16, &avail));
+    assert_int_equal(memsrc_read_u64(m, base + 0x28008, &v), 0);
+    assert_int_equal(v, 0x28008);
+    assert_int_equal(memsrc_syscalls(m), 6); /* 5 + the renewed copy, nothing else */
+    memsrc_close(m);
+    munmap(mem, CP_LEN);
+}
+
+static void test_copy_list_chase_costs_no_syscall(void **state)
+{
+    (void)state;
+    /* a free list that jumps across 288 KiB: each node points 68 KiB on */
+    uint8_t *mem = cp_mem();
+    uint64_t base = (uint64_t)(uintptr_t)mem;
+    const size_t nodes = 64;
+    for (size_t i = 0; i < nodes; i++) {
+        uint64_t at = (i * 0x11000) % (CP_LEN - 64) & ~(uint64_t)15;
+        uint64_t next = i + 1 < nodes ? base + ((i + 1) * 0x11000) % (CP_LEN - 64) : 0;
+        next &= ~(uint64_t)15;
+        memcpy(mem + at, &next, 8);
+    }
+    hs_err err;
+    for (int copy = 0; copy < 2; copy++) {
+        memsrc *m = memsrc_open_pid(getpid(), 0, &err);
+        assert_non_null(m);
+        if (copy) {
+            memsrc_set_copy_limit(m, CP_LEN);
+            memsrc_range r = {base, base + CP_LEN};
+            assert_int_equal(memsrc_copy(m, &r, 1, NULL), 1);
+        }
+        uint64_t before = memsrc_syscalls(m), p = base, n = 0;
+        while (p != 0 && n < 1000) {
+            assert_int_equal(memsrc_read_u64(m, p, &p), 0);
+            n++;
+        }
+        assert_int_equal(n, nodes);
+        /* without the copy the page cache misses on every node */
+        assert_int_equal(memsrc_syscalls(m) - before, copy ? 0 : 64);
+        memsrc_close(m);
+    }
+    munmap(mem, CP_LEN);
+}
+
+static void test_copy_limit_and_tail(void **state)
+{
+    (void)state;
+    uint8_t *mem = cp_mem();
+    uint64_t base = (uint64_t)(uintptr_t)mem;
+    hs_err err;
+    memsrc *m = memsrc_open_pid(getpid(), 0, &err);
+    assert_non_null(m);
+    /* no limit: nothing is copied */
+    memsrc_range r[3] = {
+        {base, base + 0x10000}, {base + 0x10000, base + 0x30000}, {base + 0x40000, base + 0x41000}};
+    uint64_t bytes = 7;
+    assert_int_equal(memsrc_copy(m, r, 3, &bytes), 0);
+    assert_int_equal(bytes, 0);
+    /* the second range passes the limit: it and the third stay uncopied */
+    memsrc_set_copy_limit(m, 0x20000);
+    assert_int_equal(memsrc_reserve(m, 0x20000, &err), 0);
+    assert_int_equal(memsrc_copy(m, r, 3, &bytes), 1);
+    assert_int_equal(bytes, 0x10000);
+    memsrc_seal(m);
+    uint64_t v;
+    assert_int_equal(memsrc_read_u64(m, base + 0xfff8, &v), 0);
+    assert_int_equal(v, 0xfff8);
+    assert_int_equal(memsrc_read_u64(m, base + 0x10000, &v), -1);
+    assert_int_equal(memsrc_read_u64(m, base + 0x40000, &v), -1);
+    /* overlapping a copy: skipped; an unreadable tail: the readable head kept */
+    memsrc_invalidate(m);
+    memsrc_set_copy_limit(m, 1u << 20);
+    memsrc_range t[3] = {{base + CP_LEN - 0x2000, base + CP_LEN + 0x1000},
+                         {base + CP_LEN - 0x1000, base + CP_LEN},
+                         {base, base + 0x1000}};
+    assert_int_equal(memsrc_copy(m, t, 3, &bytes), 1);
+    assert_int_equal(bytes, 0x3000);
+    memsrc_seal(m);
+    assert_int_equal(memsrc_read_u64(m, base + CP_LEN - 8, &v), 0);
+    assert_int_equal(v, CP_LEN - 8);
+    assert_int_equal(memsrc_read_u64(m, base + CP_LEN, &v), -1);
+    assert_int_equal(memsrc_read_u64(m, base + 0xff8, &v), 0);
+    assert_int_equal(v, 0xff8);
+    memsrc_close(m);
+    munmap(mem, CP_LEN);
+}
+
+static void test_copy_buffer_source(void **state)
+{
+    (void)state;
+    uint8_t buf[256];
+    for (int i = 0; i < 256; i++)
+        buf[i] = (uint8_t)i;
+    hs_err err;
+    memsrc *m = memsrc_open_buffer(0x1000, buf, sizeof(buf), &err);
+    memsrc_set_copy_limit(m, 4096);
+    /* the second range runs past the buffer: its readable head is copied */
+    memsrc_range r[2] = {{0x1000, 0x1040}, {0x10c0, 0x1200}};
+    uint64_t bytes;
+    assert_int_equal(memsrc_copy(m, r, 2, &bytes), 1);
+    assert_int_equal(bytes, 0x40 + 0x40);
+    buf[0x10] = 0xee; /* the copy keeps the bytes of its moment */
+    buf[0xd0] = 0xdd;
+    uint8_t out[4];
+    assert_int_equal(memsrc_read(m, 0x1010, 1, out), 0);
+    assert_int_equal(out[0], 0x10);
+    size_t avail;
+    const uint8_t *p = memsrc_stream(m, 0x10d0, 16, &avail);
+    assert_non_null(p);
+    assert_int_equal(p[0], 0xd0);
+    assert_int_equal(avail, 0x30);
+    /* straddling the first copy's end: the buffer itself */
+    assert_int_equal(memsrc_read(m, 0x103e, 4, out), 0);
+    assert_int_equal(out[0], 0x3e);
+    assert_int_equal(out[2], 0x40);
+    assert_int_equal(memsrc_syscalls(m), 0);
+    memsrc_close(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_buffer_bounds),
         cmocka_unit_test(test_pid_window_and_cache),
         cmocka_unit_test(test_self),
+        cmocka_unit_test(test_copy_serves_reads),
+        cmocka_unit_test(test_copy_list_chase_costs_no_syscall),
+        cmocka_unit_test(test_copy_limit_and_tail),
+        cmocka_unit_test(test_copy_buffer_source),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
