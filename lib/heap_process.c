@@ -413,9 +413,28 @@ typedef struct hp_unw {
     int (*step)(unw_cursor_t *);
     int (*get_reg)(unw_cursor_t *, unw_regnum_t, unw_word_t *);
     unw_addr_space_t as;
+    /* _UPT_accessors with access_mem reading through the memory source */
+    unw_accessors_t acc;
+    int (*upt_access_mem)(unw_addr_space_t, unw_word_t, unw_word_t *, int, void *);
+    memsrc *m; /* during hp_frames_in */
 } hp_unw;
 
 static hp_unw hp_unwinder;
+
+/* libunwind-ptrace reads the stack one word per PTRACE_PEEKDATA: some 600
+ * system calls per thread, 40 ms for 9 threads, all inside the stop. The
+ * memory source's page cache reads each stack page once. */
+static int hp_access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, int write,
+                         void *arg)
+{
+    hp_unw *u = &hp_unwinder;
+    uint64_t v;
+    if (!write && u->m && memsrc_read_u64(u->m, addr, &v) == 0) {
+        *val = v;
+        return 0;
+    }
+    return u->upt_access_mem(as, addr, val, write, arg);
+}
 
 static int hp_unw_load(void)
 {
@@ -437,14 +456,17 @@ static int hp_unw_load(void)
     if (!u->upt_create || !u->upt_destroy || !u->accessors || !u->create_as || !u->init_remote ||
         !u->step || !u->get_reg)
         return -1;
-    u->as = u->create_as(u->accessors, 0);
+    u->acc = *u->accessors;
+    u->upt_access_mem = u->acc.access_mem;
+    u->acc.access_mem = hp_access_mem;
+    u->as = u->create_as(&u->acc, 0);
     u->ok = u->as != NULL;
     return u->ok ? 0 : -1;
 }
 
 /* 1 and the frame's pc when some frame of tid is inside [lo, hi); 0 when none
  * is; -1 when the stack cannot be unwound. */
-static int hp_frames_in(pid_t tid, uint64_t lo, uint64_t hi, uint64_t *pc, int *depth)
+static int hp_frames_in(memsrc *m, pid_t tid, uint64_t lo, uint64_t hi, uint64_t *pc, int *depth)
 {
     hp_unw *u = &hp_unwinder;
     if (hp_unw_load())
@@ -454,7 +476,9 @@ static int hp_frames_in(pid_t tid, uint64_t lo, uint64_t hi, uint64_t *pc, int *
         return -1;
     unw_cursor_t cur;
     int rc = 0;
+    u->m = m;
     if (u->init_remote(&cur, u->as, upt) < 0) {
+        u->m = NULL;
         u->upt_destroy(upt);
         return -1;
     }
@@ -473,6 +497,7 @@ static int hp_frames_in(pid_t tid, uint64_t lo, uint64_t hi, uint64_t *pc, int *
         if (u->step(&cur) <= 0)
             break;
     }
+    u->m = NULL;
     u->upt_destroy(upt);
     return rc;
 }
@@ -490,7 +515,7 @@ int hproc_thread_in_malloc(hproc *h, const gheap_thread *t, char *why, size_t wh
     }
     uint64_t pc;
     int depth;
-    int r = hp_frames_in(t->tid, lo, hi, &pc, &depth);
+    int r = hp_frames_in(h->m, t->tid, lo, hi, &pc, &depth);
     if (r == 1) {
         snprintf(why, whylen, "thread %d is inside malloc (frame %d returns to 0x%llx)",
                  (int)t->tid, depth, (unsigned long long)pc);
