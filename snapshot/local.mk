@@ -9,7 +9,6 @@ heapsnap_SOURCES += snapshot/periodic.c snapshot/periodic.h
 heapsnap_SOURCES += snapshot/registry.c snapshot/registry.h
 heapsnap_SOURCES += snapshot/attribute.c snapshot/attribute.h
 heapsnap_SOURCES += snapshot/report.c snapshot/report.h
-heapsnap_SOURCES += snapshot/duration.c snapshot/duration.h
 heapsnap_SOURCES += snapshot/outpattern.c snapshot/outpattern.h
 include snapshot/walker.mk
 
@@ -22,8 +21,8 @@ tests_unit_test_attribute_SOURCES = tests/unit/test_attribute.c snapshot/attribu
 tests_unit_test_attribute_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/snapshot
 tests_unit_test_attribute_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_attribute_LDADD = lib/libhs.la $(CMOCKA_LIBS)
-tests_unit_test_snapcli_SOURCES = tests/unit/test_snapcli.c snapshot/duration.c \
-	snapshot/duration.h snapshot/outpattern.c snapshot/outpattern.h
+tests_unit_test_snapcli_SOURCES = tests/unit/test_snapcli.c \
+	snapshot/outpattern.c snapshot/outpattern.h
 tests_unit_test_snapcli_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/snapshot
 tests_unit_test_snapcli_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_snapcli_LDADD = lib/libhs.la $(CMOCKA_LIBS)

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "duration.h"
+
 enum { OPT_SEED = 256, OPT_HTTP };
 
 static const struct option victim_long_opts[] = {
@@ -63,34 +65,6 @@ static int opts_number(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
     return 0;
 }
 
-int victim_parse_duration(const char *s, uint64_t *ns)
-{
-    static const struct {
-        const char *suffix;
-        uint64_t ns;
-    } units[] = {{"ms", 1000000ull},
-                 {"s", 1000000000ull},
-                 {"m", 60000000000ull},
-                 {"h", 3600000000000ull},
-                 {"", 1000000000ull}};
-    if (s[0] < '0' || s[0] > '9')
-        return -1;
-    errno = 0;
-    char *end;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno != 0 || v == 0)
-        return -1;
-    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-        if (strcmp(end, units[i].suffix) != 0)
-            continue;
-        if (v > UINT64_MAX / units[i].ns)
-            return -1;
-        *ns = v * units[i].ns;
-        return 0;
-    }
-    return -1;
-}
-
 /* The option as the user typed it, for messages. */
 static const char *opts_name(int c, char buf[3])
 {
@@ -139,7 +113,7 @@ int victim_opts_parse(int argc, char **argv, struct victim_opts *o, hs_err *err)
             o->rate = v;
             break;
         case 'd':
-            if (victim_parse_duration(optarg, &o->duration_ns) != 0)
+            if (duration_parse(optarg, &o->duration_ns, NULL) != 0)
                 return hs_err_set(err,
                                   "--duration takes a positive time such as 500ms, 10s, 5m "
                                   "or 1h, not '%s'.",

@@ -29,7 +29,6 @@ struct victim_opts {
 int victim_opts_parse(int argc, char **argv, struct victim_opts *o, hs_err *err);
 
 /* Parses a duration such as 500ms, 10s, 5m, 1h or 30 (seconds) into ns. */
-int victim_parse_duration(const char *s, uint64_t *ns);
 
 /* Prints --help. */
 void victim_opts_usage(FILE *out);

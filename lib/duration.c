@@ -1,4 +1,4 @@
-/* snapshot/duration.c: "500ms", "10s", "1m" to nanoseconds (see duration.h).
+/* lib/duration.c: "500ms", "10s", "1m" to nanoseconds (see duration.h).
  * Whole and fractional parts are parsed as integers so "0.1s" is exactly 100 ms. */
 #include "duration.h"
 

@@ -1,7 +1,7 @@
-/* snapshot/duration.h: the durations users type for periodic snapshots
+/* lib/duration.h: the durations users type for periodic snapshots
  * ("500ms", "10s", "1m", "2h", "1.5s"), parsed into nanoseconds. */
-#ifndef HS_SNAPSHOT_DURATION_H
-#define HS_SNAPSHOT_DURATION_H
+#ifndef HS_DURATION_H
+#define HS_DURATION_H
 
 #include <stdint.h>
 
