@@ -680,9 +680,12 @@ static void gh_add_copy(gh_ctx *c, uint64_t start, uint64_t end)
 /* The regions the walk will stream (the main sbrk heap, every non-main heap
  * up to its size), found from the live target the way gh_walk_main and
  * gh_walk_nonmain find them, stopping where that walk would stop. Records
- * the non-main heaps for the mmapped scan too. */
-static void gh_collect_heaps(gh_ctx *c, uint64_t sbrk_base)
+ * the non-main heaps for the mmapped scan too. 1 when every heap chain ended
+ * normally; 0 when one ended at a bad heap_info, which the walk will read
+ * live to name the fault, so the target must stay stopped. */
+static int gh_collect_heaps(gh_ctx *c, uint64_t sbrk_base)
 {
+    int complete = 1;
     const glayout *L = c->L;
     uint64_t main_mem = c->ar[0].system_mem;
     if (sbrk_base && main_mem && sbrk_base + main_mem > sbrk_base)
@@ -696,19 +699,25 @@ static void gh_collect_heaps(gh_ctx *c, uint64_t sbrk_base)
         if (max_heaps > GH_MAX_HEAPS)
             max_heaps = GH_MAX_HEAPS;
         gh_brent br = {0};
-        for (uint64_t n = 0; h != 0 && n < max_heaps && !gh_brent_step(&br, h); n++) {
+        for (uint64_t n = 0; h != 0; n++) {
             uint8_t hi[256];
-            if (L->hi_size_of > sizeof(hi) || memsrc_read(c->m, h, L->hi_size_of, hi))
+            if (n >= max_heaps || gh_brent_step(&br, h) || L->hi_size_of > sizeof(hi) ||
+                memsrc_read(c->m, h, L->hi_size_of, hi)) {
+                complete = 0;
                 break;
+            }
             uint64_t owner = ld64(hi + L->hi_ar_ptr), size = ld64(hi + L->hi_size);
             if (owner != a->addr || size > c->heap_max ||
-                size < L->hi_size_of + (uint64_t)L->ms_size + 64)
+                size < L->hi_size_of + (uint64_t)L->ms_size + 64) {
+                complete = 0;
                 break;
+            }
             gh_add_heap_range(c, h);
             gh_add_copy(c, h, h + size);
             h = ld64(hi + L->hi_prev);
         }
     }
+    return complete;
 }
 
 static void gh_release(gh_ctx *c)
@@ -947,11 +956,22 @@ int gheap_walk(memsrc *m, const gheap_target *t, gheap_chunk_fn fn, void *arg, g
      * few large reads instead of one small read per list node), find the
      * mmapped chunks. With everything copied, the target may run during the
      * rest, and a read outside the copies fails instead of seeing it move. */
-    gh_collect_heaps(&c, sbrk_base);
+    for (size_t i = 0; i < c.nar; i++) {
+        /* read live: the top of an arena that never allocated lies in its
+         * malloc_state, outside every heap */
+        gh_arena *a = &c.ar[i];
+        if (memsrc_read_u64(m, a->top + L->mc_size, &a->topsize)) {
+            gh_diag(&c, (int)i, "top 0x%llx is out of range (unreadable)",
+                    (unsigned long long)a->top);
+            a->topsize = 0;
+        }
+        a->topsize &= ~(uint64_t)GH_FLAGS;
+    }
+    int complete = gh_collect_heaps(&c, sbrk_base);
     if (c.nheaps)
         qsort(c.heaps, c.nheaps, sizeof(*c.heaps), gh_cmp_range);
     int all_copied = 0;
-    if (memsrc_copy_limit(m) && !c.oom)
+    if (memsrc_copy_limit(m) && complete && c.ncopy && !c.oom)
         all_copied = memsrc_copy(m, c.copy, c.ncopy, NULL) == c.ncopy;
     if (t->mmap_ranges)
         gh_scan_mmapped(&c);
@@ -963,12 +983,6 @@ int gheap_walk(memsrc *m, const gheap_target *t, gheap_chunk_fn fn, void *arg, g
     /* 1. every list */
     for (size_t i = 0; i < c.nar; i++) {
         gh_arena *a = &c.ar[i];
-        if (memsrc_read_u64(m, a->top + L->mc_size, &a->topsize)) {
-            gh_diag(&c, (int)i, "top 0x%llx is out of range (unreadable)",
-                    (unsigned long long)a->top);
-            a->topsize = 0;
-        }
-        a->topsize &= ~(uint64_t)GH_FLAGS;
         a->avail = a->topsize;
         a->nblocks = 1;
         gh_read_fastbins(&c, (int)i);

@@ -465,7 +465,8 @@ size_t memsrc_copy(memsrc *m, const memsrc_range *r, size_t n, uint64_t *bytes)
                 whole++; /* nothing to copy */
                 continue;
             }
-            if (e - s > m->limit - m->copied - pending) {
+            size_t room = m->limit > m->copied + pending ? m->limit - m->copied - pending : 0;
+            if (e - s > room) {
                 full = 1;
                 break;
             }
@@ -488,7 +489,8 @@ size_t memsrc_copy(memsrc *m, const memsrc_range *r, size_t n, uint64_t *bytes)
             v[nb++] = c;
             pending += len;
         }
-        ms_copy_fill(m, v, nb);
+        if (nb)
+            ms_copy_fill(m, v, nb);
         for (size_t k = 0; k < nb; k++) {
             if (v[k].len == 0 || ms_copy_insert(m, &v[k]) != 0) {
                 if (v[k].map)

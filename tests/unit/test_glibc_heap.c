@@ -252,6 +252,22 @@ static void test_release_after_copy(void **state)
     free(s);
 }
 
+static void test_heap_of_another_arena(void **state)
+{
+    (void)state;
+    synth_heap *s = new_heap();
+    synth_put64(s, SH_HEAP2 + s->lay.hi_ar_ptr, 0xdead000);
+    gheap_report rep;
+    walk(s, SH_SIZE, &rep); /* also over copies: the heap chain stopped early */
+    char want[256];
+    snprintf(want, sizeof(want), "arena 1 (0x%llx): heap 0x%llx belongs to arena 0xdead000",
+             (unsigned long long)SH_ARENA2, (unsigned long long)SH_HEAP2);
+    assert_diag(&rep, want);
+    assert_int_equal(rep.arenas[1].chunks[GHEAP_INUSE], 0);
+    gheap_report_free(&rep);
+    free(s);
+}
+
 static void test_bad_size(void **state)
 {
     (void)state;
@@ -499,6 +515,7 @@ int main(void)
         cmocka_unit_test(test_clean_heap_mallinfo),
         cmocka_unit_test(test_callback_sees_every_chunk),
         cmocka_unit_test(test_release_after_copy),
+        cmocka_unit_test(test_heap_of_another_arena),
         cmocka_unit_test(test_bad_size),
         cmocka_unit_test(test_size_past_end),
         cmocka_unit_test(test_fastbin_cycle),
