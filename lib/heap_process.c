@@ -43,6 +43,8 @@ struct hproc {
     uint64_t l_tls_offset; /* libc's, 0 = not yet read */
 };
 
+static void hp_unw_flush(void);
+
 /* ---- the heap copy's memory ---- */
 
 /* MemAvailable from /proc/meminfo in bytes, 0 when unknown. */
@@ -215,6 +217,7 @@ hproc *hproc_open(pid_t pid, hs_err *err)
             h->r_debug = h->ld_base + v[0];
     }
     hp_prepare_copy(h, pm);
+    hp_unw_flush();
     procmaps_free(pm);
     return h;
 fail:
@@ -417,9 +420,17 @@ typedef struct hp_unw {
     unw_accessors_t acc;
     int (*upt_access_mem)(unw_addr_space_t, unw_word_t, unw_word_t *, int, void *);
     memsrc *m; /* during hp_frames_in */
+    void (*flush)(unw_addr_space_t, unw_word_t, unw_word_t);
 } hp_unw;
 
 static hp_unw hp_unwinder;
+
+/* The cached unwind rules hold for one process's mappings. */
+static void hp_unw_flush(void)
+{
+    if (hp_unwinder.ok && hp_unwinder.flush)
+        hp_unwinder.flush(hp_unwinder.as, 0, 0);
+}
 
 /* libunwind-ptrace reads the stack one word per PTRACE_PEEKDATA: some 600
  * system calls per thread, 40 ms for 9 threads, all inside the stop. The
@@ -460,6 +471,14 @@ static int hp_unw_load(void)
     u->upt_access_mem = u->acc.access_mem;
     u->acc.access_mem = hp_access_mem;
     u->as = u->create_as(&u->acc, 0);
+    /* Threads parked at the same places share their unwind rules: with the
+     * cache, only the first thread pays for reading the ELF images (the
+     * busy check of 9 threads: 8-17 ms -> 6 ms). hproc_open flushes it. */
+    int (*policy)(unw_addr_space_t, unw_caching_policy_t);
+    *(void **)&policy = dlsym(gen, "_Ux86_64_set_caching_policy");
+    *(void **)&u->flush = dlsym(gen, "_Ux86_64_flush_cache");
+    if (u->as && policy && u->flush)
+        policy(u->as, UNW_CACHE_GLOBAL);
     u->ok = u->as != NULL;
     return u->ok ? 0 : -1;
 }
