@@ -2,7 +2,8 @@
 # tests/integration/busy_heap.sh: the quiet-heap check. A target stuck inside
 # malloc_stats() (arena lock held, pc in write(), malloc.c six frames up) must
 # be seen as busy, both by its lock word and by unwinding its stack, and
-# `heapsnap --stats` must give up with the reason and leave it running; an
+# `heapsnap --stats` must give up with the reason and leave it running; a
+# signal sent to it while heapsnap holds it stopped must still reach it; an
 # idle multi-threaded target must be quiet.
 . "$top_srcdir/tests/tap.sh"
 
@@ -43,6 +44,35 @@ tap_ok "and says the heap stayed busy, and why" grep -q "stayed busy through 50 
     "$work/err"
 tap_is "the stuck target still runs (not stopped)" \
     "$(sed 's/.*) //' "/proc/$spid/stat" | cut -d' ' -f1)" S
+
+# A SIGTERM sent while heapsnap holds the target stopped (it keeps trying on
+# the busy heap) is caught by ptrace; it must be delivered once heapsnap lets
+# go, so the target ends by it (status 143), not runs on.
+"$stuck" >"$work/stuck2.out" &
+s2=$!
+pids="$pids $s2"
+wait_line "$work/stuck2.out"
+"$heapsnap" -p "$s2" -o "$work/sig.pb.gz" >/dev/null 2>"$work/sig.err" &
+hp=$!
+n=0 # until a thread of the target is in a ptrace stop (a hang guard, not a timing claim)
+while ! grep -q '^State:.*tracing stop' /proc/"$s2"/task/*/status 2>/dev/null && [ $n -lt 3000 ]; do
+    sleep 0.01
+    n=$((n + 1))
+done
+tap_ok "heapsnap holds the stuck target stopped" [ $n -lt 3000 ]
+kill -TERM "$s2"
+wait "$hp"
+tap_is "heapsnap exits 1 (the target died during the snapshot)" "$?" 1
+n=0 # a lost signal leaves the target running: end it after a hang guard
+while kill -0 "$s2" 2>/dev/null && [ "$(sed 's/.*) //' /proc/"$s2"/stat | cut -c1)" != Z ] &&
+    [ $n -lt 1000 ]; do
+    sleep 0.01
+    n=$((n + 1))
+done
+kill -KILL "$s2" 2>/dev/null
+wait "$s2"
+tap_is "the SIGTERM reached the target: it ended by it" "$?" 143
+pids=$(echo "$pids" | sed "s/ $s2\b//")
 
 "$idle" 4 3 >"$work/idle.out" &
 ipid=$!
