@@ -25,17 +25,22 @@ static pprof_builder *small_profile(void)
     pprof_set_time(b, 1700000000123456789LL, 5000000000LL);
     pprof_set_default_sample_type(b, "inuse_space");
     pprof_add_comment(b, "heap in use: %d bytes", 4096);
-    pprof_mapping_desc m = {.start = 0x400000, .limit = 0x500000, .file_offset = 0x1000,
-                            .filename = "/usr/bin/prog", .build_id = "abcdef",
-                            .has_functions = true, .has_filenames = true,
-                            .has_line_numbers = true, .has_inline_frames = true};
+    pprof_mapping_desc m = {.start = 0x400000,
+                            .limit = 0x500000,
+                            .file_offset = 0x1000,
+                            .filename = "/usr/bin/prog",
+                            .build_id = "abcdef",
+                            .has_functions = true,
+                            .has_filenames = true,
+                            .has_line_numbers = true,
+                            .has_inline_frames = true};
     uint64_t mid = pprof_add_mapping(b, &m);
     pprof_line_desc leaf[2] = {
         {.function = "inlined_helper", .filename = "prog.c", .start_line = 10, .line = 12},
         {.function = "leaky", .filename = "prog.c", .start_line = 20, .line = 25},
     };
-    pprof_line_desc caller = {.function = "main", .filename = "prog.c", .start_line = 40,
-                              .line = 44};
+    pprof_line_desc caller = {
+        .function = "main", .filename = "prog.c", .start_line = 40, .line = 44};
     uint64_t l1 = pprof_add_location(b, mid, 0x401234, leaf, 2);
     uint64_t l2 = pprof_add_location(b, mid, 0x401400, &caller, 1);
     uint64_t stack[2] = {l1, l2};
@@ -279,30 +284,62 @@ static void test_reject_truncated(void **state)
     pprof_builder_free(b);
 }
 
+/* Deflates len bytes of in with flush; appends the output to out (cap bytes). */
+static size_t deflate_into(z_stream *z, const uint8_t *in, size_t len, int flush, uint8_t *out,
+                           size_t cap)
+{
+    z->next_in = (Bytef *)in;
+    z->avail_in = (uInt)len;
+    z->next_out = out;
+    z->avail_out = (uInt)cap;
+    assert_int_not_equal(deflate(z, flush), Z_STREAM_ERROR);
+    assert_int_equal(z->avail_in, 0);
+    assert_true(z->avail_out > 0);
+    return cap - z->avail_out;
+}
+
 static void test_reject_too_large(void **state)
 {
     (void)state;
-    /* 1 GiB + 1 of zeros compresses to about 1 MiB */
+    /* A gzip stream of 1 GiB + 1 zero bytes (about 1 MiB), built without
+     * compressing 1 GiB: after Z_FULL_FLUSH the compressor starts from an empty
+     * dictionary, so every further MiB of zeros compresses to the same bytes. */
+    static uint8_t zeros[1 << 20];
+    const size_t mib = sizeof(zeros), blocks = 1024;
     z_stream z;
     memset(&z, 0, sizeof(z));
     assert_int_equal(deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
-    size_t cap = 4 << 20, n = 0;
-    uint8_t *out = malloc(cap);
-    static uint8_t zeros[1 << 20];
-    for (int i = 0; i <= 1024; i++) {
-        z.next_in = zeros;
-        z.avail_in = i == 1024 ? 1 : sizeof(zeros);
-        do {
-            z.next_out = out + n;
-            z.avail_out = (uInt)(cap - n);
-            deflate(&z, i == 1024 ? Z_FINISH : Z_NO_FLUSH);
-            n = cap - z.avail_out;
-        } while (z.avail_in > 0);
+    size_t cap = 8 << 20;
+    uint8_t *out = malloc(cap), *again = malloc(mib);
+    assert_non_null(out);
+    assert_non_null(again);
+    size_t n = deflate_into(&z, zeros, mib, Z_FULL_FLUSH, out, cap); /* header + 1st MiB */
+    size_t blen = deflate_into(&z, zeros, mib, Z_FULL_FLUSH, out + n, cap - n);
+    const uint8_t *block = out + n;
+    n += blen;
+    assert_int_equal(deflate_into(&z, zeros, mib, Z_FULL_FLUSH, again, mib), blen);
+    assert_memory_equal(again, block, blen); /* the repeat really is the same bytes */
+    for (size_t i = 2; i < blocks; i++) {
+        assert_true(n + blen < cap);
+        memcpy(out + n, block, blen);
+        n += blen;
     }
+    n += deflate_into(&z, zeros, 1, Z_FINISH, out + n, cap - n);
     deflateEnd(&z);
+    /* The trailer zlib wrote counts the 3 MiB + 1 it saw: write the real one. */
+    uLong crc = crc32(0, zeros, (uInt)mib), crc_mib = crc;
+    for (size_t i = 1; i < blocks; i++)
+        crc = crc32_combine(crc, crc_mib, (z_off_t)mib);
+    crc = crc32_combine(crc, crc32(0, zeros, 1), 1);
+    uint32_t isize = (uint32_t)(blocks * mib + 1);
+    for (int i = 0; i < 4; i++) {
+        out[n - 8 + i] = (uint8_t)(crc >> (8 * i));
+        out[n - 4 + i] = (uint8_t)(isize >> (8 * i));
+    }
     expect_reject(out, n,
                   "the profile decompresses to more than 1024 MiB: refusing to read it (is it "
                   "really a profile?)");
+    free(again);
     free(out);
 }
 
