@@ -369,12 +369,91 @@ static void gh_read_tcache(gh_ctx *c, uint64_t tc, uint64_t tcache_bins)
     }
 }
 
-static int gh_cmp_entry(const void *a, const void *b)
+/* Entries in (address, class) order, sorted in place: qsort would allocate a
+ * buffer as large as the array, and every fresh page costs a fault (on a
+ * virtual machine, tens of microseconds each) while the target may still be
+ * stopped. Introsort: quicksort on the median of three, insertion sort for
+ * short runs, heapsort when the partitions degrade. */
+static int gh_entry_less(const gh_entry *x, const gh_entry *y)
 {
-    const gh_entry *x = a, *y = b;
-    if (x->addr != y->addr)
-        return x->addr < y->addr ? -1 : 1;
-    return (int)x->cls - (int)y->cls;
+    return x->addr != y->addr ? x->addr < y->addr : x->cls < y->cls;
+}
+
+static void gh_entry_swap(gh_entry *x, gh_entry *y)
+{
+    gh_entry t = *x;
+    *x = *y;
+    *y = t;
+}
+
+static void gh_heap_sift(gh_entry *v, size_t root, size_t n)
+{
+    for (;;) {
+        size_t child = 2 * root + 1;
+        if (child >= n)
+            return;
+        if (child + 1 < n && gh_entry_less(&v[child], &v[child + 1]))
+            child++;
+        if (!gh_entry_less(&v[root], &v[child]))
+            return;
+        gh_entry_swap(&v[root], &v[child]);
+        root = child;
+    }
+}
+
+static void gh_sort_entries(gh_entry *v, size_t n)
+{
+    unsigned depth = 0;
+    for (size_t k = n; k > 1; k >>= 1)
+        depth += 2;
+    while (n > 16) {
+        if (depth-- == 0) { /* heapsort what is left */
+            for (size_t i = n / 2; i-- > 0;)
+                gh_heap_sift(v, i, n);
+            for (size_t end = n - 1; end > 0; end--) {
+                gh_entry_swap(&v[0], &v[end]);
+                gh_heap_sift(v, 0, end);
+            }
+            return;
+        }
+        size_t mid = n / 2;
+        if (gh_entry_less(&v[mid], &v[0]))
+            gh_entry_swap(&v[mid], &v[0]);
+        if (gh_entry_less(&v[n - 1], &v[0]))
+            gh_entry_swap(&v[n - 1], &v[0]);
+        if (gh_entry_less(&v[n - 1], &v[mid]))
+            gh_entry_swap(&v[n - 1], &v[mid]);
+        gh_entry pivot = v[mid];
+        size_t i = 0, j = n - 1;
+        for (;;) { /* Hoare: v[0..j] <= pivot <= v[j+1..] */
+            while (gh_entry_less(&v[i], &pivot))
+                i++;
+            while (gh_entry_less(&pivot, &v[j]))
+                j--;
+            if (i >= j)
+                break;
+            gh_entry_swap(&v[i], &v[j]);
+            i++;
+            j--;
+        }
+        /* recurse into the smaller side, loop on the larger */
+        size_t left = j + 1;
+        if (left < n - left) {
+            gh_sort_entries(v, left);
+            v += left;
+            n -= left;
+        } else {
+            gh_sort_entries(v + left, n - left);
+            n = left;
+        }
+    }
+    for (size_t i = 1; i < n; i++) {
+        gh_entry x = v[i];
+        size_t k = i;
+        for (; k > 0 && gh_entry_less(&x, &v[k - 1]); k--)
+            v[k] = v[k - 1];
+        v[k] = x;
+    }
 }
 
 static int gh_cmp_u64(const void *a, const void *b)
@@ -1004,7 +1083,7 @@ int gheap_walk(memsrc *m, const gheap_target *t, gheap_chunk_fn fn, void *arg, g
         free(tcs);
     }
     if (c.ne)
-        qsort(c.e, c.ne, sizeof(*c.e), gh_cmp_entry);
+        gh_sort_entries(c.e, c.ne);
 
     /* 2. every heap, chunk by chunk */
     for (size_t i = 0; i < c.nar; i++) {
