@@ -46,10 +46,10 @@ static const char *errno_hint(int e)
     }
 }
 
-/* The checks afile_write and afile_check share: a file name that is neither a
- * directory nor a symbolic link, its directory in dirbuf (*dir) and the temp
- * name to create there in tmp. 0 or -1 + err. */
-static int afile_target(const char *path, char *dirbuf, const char **dir, char *tmp, hs_err *err)
+/* What afile_write and afile_check share: refuses a path that is empty, a
+ * directory or a symbolic link, then creates the temp file next to it (its
+ * name in tmp, the directory in dirbuf / *dir). The fd, or -1 + err. */
+static int afile_open_temp(const char *path, char *dirbuf, const char **dir, char *tmp, hs_err *err)
 {
     struct stat st;
     if (path == NULL || path[0] == '\0')
@@ -69,16 +69,10 @@ static int afile_target(const char *path, char *dirbuf, const char **dir, char *
     base = base ? base + 1 : path;
     if ((size_t)snprintf(tmp, PATH_MAX, "%s/.%s.tmpXXXXXX", *dir, base) >= PATH_MAX)
         return hs_err_set(err, "output path %s is too long: use a shorter path", path);
-    return 0;
-}
-
-/* Creates the temp file tmp names; its fd, or -1 + err. */
-static int afile_mktemp(const char *dir, char *tmp, hs_err *err)
-{
     int fd = mkstemp(tmp);
     if (fd < 0) {
         int e = errno;
-        return hs_err_set(err, "cannot create a file in %s (%s): %s", dir, strerror(e),
+        return hs_err_set(err, "cannot create a file in %s (%s): %s", *dir, strerror(e),
                           errno_hint(e));
     }
     return fd;
@@ -88,9 +82,7 @@ int afile_check(const char *path, hs_err *err)
 {
     char dirbuf[PATH_MAX], tmp[PATH_MAX];
     const char *dir;
-    if (afile_target(path, dirbuf, &dir, tmp, err) != 0)
-        return -1;
-    int fd = afile_mktemp(dir, tmp, err);
+    int fd = afile_open_temp(path, dirbuf, &dir, tmp, err);
     if (fd < 0)
         return -1;
     close(fd);
@@ -102,9 +94,7 @@ int afile_write(const char *path, const void *data, size_t len, hs_err *err)
 {
     char dirbuf[PATH_MAX], tmp[PATH_MAX];
     const char *dir;
-    if (afile_target(path, dirbuf, &dir, tmp, err) != 0)
-        return -1;
-    int fd = afile_mktemp(dir, tmp, err);
+    int fd = afile_open_temp(path, dirbuf, &dir, tmp, err);
     if (fd < 0)
         return -1;
     int e = 0;

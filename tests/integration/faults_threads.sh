@@ -3,8 +3,8 @@
 # thread creates and joins short-lived threads back to back during snapshots;
 # (2) a thread spends its time inside malloc_trim and large frees, holding the
 # main arena's lock, so stops often catch it there. Every snapshot must succeed
-# (heapsnap resumes and retries around a held lock; if it gives up, exit 1 with
-# a sentence naming the lock is accepted), leave no thread stopped, and write a
+# (heapsnap lets the threads inside malloc run on until they are out; giving
+# up on the held lock is a failure), leave no thread stopped, and write a
 # valid profile; at quiescent points the totals still equal mallinfo2.
 . "$top_srcdir/tests/tap.sh"
 . "$top_srcdir/tests/stress/stress_lib.sh"
@@ -32,8 +32,7 @@ run_case() {
             r=$(sed -n 's/.*"busy_retries":\([0-9]*\).*/\1/p' "$tmp/j")
             retries=$((retries + ${r:-0}))
             "$PPROFCHECK" -heap "$f" > /dev/null 2>&1 || invalid=$((invalid + 1))
-        elif [ "$rc" -eq 1 ] && [ "$(wc -l < "$tmp/err")" -eq 1 ] &&
-            grep -qiE 'lock|stayed busy' "$tmp/err" && [ ! -e "$f" ]; then
+        elif grep -q 'stayed busy' "$tmp/err"; then
             gaveup=$((gaveup + 1))
             [ -z "$first" ] && first="gave up: $(cat "$tmp/err")"
         else
@@ -44,7 +43,7 @@ run_case() {
     done
     echo "# $name: $ok snapshots, $gaveup gave up on a held lock, $retries busy retries in all"
     [ -n "$first" ] && echo "# $name: $first"
-    tap_is "$name: every snapshot succeeds or names the held lock" "$((ok + gaveup))" "$n"
+    tap_is "$name: every snapshot succeeds" "$ok ok, $gaveup gave up" "$n ok, 0 gave up"
     tap_is "$name: no thread left stopped" "$stopped" 0
     tap_is "$name: every profile valid" "$invalid" 0
     if sl_quiesce "$pid" "$tmp/$name.out" 1; then

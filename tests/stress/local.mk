@@ -1,5 +1,6 @@
 # tests/stress/: the reliability suite. The stress target program, `make
-# check-stress` (STRESS_SNAPSHOTS snapshots, default 1000; CI runs 100), and the
+# check-stress` (STRESS_SNAPSHOTS snapshots, default 1000; CI runs 100 without
+# the slow rate-1 mode: STRESS_MODES), and the
 # short fault, hostile-input and endpoint tests that run in `make check`.
 # The target program is built WITHOUT sanitizers: ASan would replace glibc malloc.
 check_PROGRAMS += tests/stress/stress_prog
@@ -24,7 +25,10 @@ TESTS += $(RELIABILITY_TESTS)
 EXTRA_DIST += $(RELIABILITY_TESTS)
 
 STRESS_SNAPSHOTS = 1000
+# the runs to make, any of: rate1 default-rate no-hook (CI: the last two)
+STRESS_MODES = rate1 default-rate no-hook
 check-stress: all tests/stress/stress_prog tests/pprofcheck/pprofcheck
 	@$(AM_TESTS_ENVIRONMENT) STRESS_SNAPSHOTS='$(STRESS_SNAPSHOTS)'; export STRESS_SNAPSHOTS; \
+	STRESS_MODES='$(STRESS_MODES)'; export STRESS_MODES; \
 	$(SHELL) $(top_srcdir)/tests/stress/stress.sh
 .PHONY: check-stress

@@ -1,7 +1,9 @@
 #!/bin/sh
 # tests/stress/stress.sh: STRESS_SNAPSHOTS snapshots (default 1000, split over
-# three runs: hook at rate 1, hook at the default rate, no hook) of a 4-thread
-# allocation-heavy program. After each: heapsnap exited 0 and the program runs
+# three runs: hook at rate 1, hook at the default rate, no hook; STRESS_MODES
+# picks fewer) of a 4-thread
+# allocation-heavy program. After each: heapsnap exited 0 (giving up on a busy
+# heap counts as a failure) and the program runs
 # with no thread stopped; every profile passes google's validator (-heap); every
 # STRESS_QUIESCENT_EVERY-th snapshot (default 10) the program parks all threads
 # and the walker's totals must equal its own mallinfo2 in every field.
@@ -10,7 +12,12 @@
 
 total=${STRESS_SNAPSHOTS:-1000}
 qevery=${STRESS_QUIESCENT_EVERY:-10}
-per_mode=$(( (total + 2) / 3 ))
+# STRESS_MODES picks which of the three runs happen (CI leaves out rate1, the
+# slowest per snapshot: rate 1 records every allocation for symbolization).
+modes=${STRESS_MODES:-rate1 default-rate no-hook}
+nmodes=$(echo $modes | wc -w)
+[ "$nmodes" -ge 1 ] || tap_bail "STRESS_MODES names no mode"
+per_mode=$(( (total + nmodes - 1) / nmodes ))
 [ -x "$HEAPSNAP" ] && [ -x "$STRESS_PROG" ] && [ -f "$HOOK_SO" ] ||
     tap_bail "build heapsnap, libheapsnap.so and tests/stress/stress_prog first"
 [ -x "$PPROFCHECK" ] || tap_bail "PPROFCHECK ($PPROFCHECK) is not built"
@@ -31,19 +38,17 @@ run_mode() {
         return
     fi
     pid=$sl_pid
+    t_mode=$(date +%s)
     snap_fail=0; snap_busy=0; stopped=0; quiet=0; quiet_fail=0; seq=0; first_err=""; first_mis=""
     i=1
     while [ "$i" -le "$per_mode" ]; do
         f="$dir/snap-$(printf %04d "$i").pb.gz"
         if ! "$HEAPSNAP" -p "$pid" -o "$f" > /dev/null 2> "$dir/err"; then
-            # Giving up on a heap that stays busy (one sentence, no file) is the
-            # documented "report it" path; count it apart from real failures.
-            if [ "$(wc -l < "$dir/err")" -eq 1 ] && grep -q 'stayed busy' "$dir/err" &&
-                [ ! -e "$f" ]; then
-                snap_busy=$((snap_busy + 1))
-            else
-                snap_fail=$((snap_fail + 1))
-            fi
+            # Giving up on a heap that stays busy is a failure too (heapsnap
+            # resumes only the threads inside malloc until they are out); it
+            # is counted apart so that a regression shows what it is.
+            snap_fail=$((snap_fail + 1))
+            grep -q 'stayed busy' "$dir/err" && snap_busy=$((snap_busy + 1))
             [ -z "$first_err" ] && first_err="snapshot $i: $(head -n 3 "$dir/err")"
         fi
         if ! sl_running "$pid"; then
@@ -68,11 +73,10 @@ got:  $sl_got"
             "a thread stopped, $((quiet - quiet_fail))/$quiet quiescent totals equal ($(date +%T))"
         i=$((i + 1))
     done
-    echo "# $mode: $snap_busy of $per_mode snapshots gave up on a heap that stayed busy"
-    tap_is "$mode: $per_mode snapshots exit 0, or give up on a busy heap in one sentence" \
-        "$snap_fail failed" "0 failed"
-    tap_ok "$mode: at most half of the snapshots give up on a busy heap" \
-        [ $((snap_busy * 2)) -le "$per_mode" ]
+    echo "# $mode: $snap_busy of $per_mode snapshots gave up on a heap that stayed busy" \
+        "($(($(date +%s) - t_mode)) s for the snapshots)"
+    tap_is "$mode: $per_mode snapshots exit 0" "$snap_fail failed" "0 failed"
+    tap_is "$mode: no snapshot gives up on a heap that stays busy" "$snap_busy gave up" "0 gave up"
     [ -n "$first_err" ] && printf '%s\n' "$first_err" | sed 's/^/# /'
     tap_is "$mode: program running, no thread stopped, after every snapshot" \
         "$stopped stopped" "0 stopped"
@@ -96,8 +100,13 @@ got:  $sl_got"
     rm -f "$dir"/snap-*.pb.gz
 }
 
-run_mode rate1 LD_PRELOAD="$HOOK_SO" HEAPSNAP_RATE=1
-run_mode default-rate LD_PRELOAD="$HOOK_SO"
-run_mode no-hook
+for m in $modes; do
+    case $m in
+    rate1) run_mode rate1 LD_PRELOAD="$HOOK_SO" HEAPSNAP_RATE=1 ;;
+    default-rate) run_mode default-rate LD_PRELOAD="$HOOK_SO" ;;
+    no-hook) run_mode no-hook ;;
+    *) tap_bail "unknown mode '$m' in STRESS_MODES (rate1, default-rate, no-hook)" ;;
+    esac
+done
 echo "# figures: $grand_snaps snapshots written and validated, $grand_quiet quiescent totals equal"
 tap_done
