@@ -53,6 +53,11 @@ check: $(BUILT_SOURCES)
 	@rc=0; $(MAKE) $(AM_MAKEFLAGS) check-am || rc=$$?; \
 	$(SHELL) $(top_srcdir)/tests/summary.sh $(TEST_LOGS:.log=.trs); exit $$rc
 
+# The test list, one per line, for scripts that run a subset (.ci/run).
+print-tests:
+	@for t in $(TESTS); do echo "$$t"; done
+.PHONY: print-tests
+
 # The manual pages: mandoc lint and --help coverage.
 TESTS += tests/integration/man_pages.sh
 EXTRA_DIST += tests/integration/man_pages.sh

@@ -7,15 +7,26 @@ FUZZ_SECONDS = 60
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-D_GNU_SOURCE -DHS_FUZZING -I$(top_srcdir)/lib -I$(top_builddir)/proto -I$(top_srcdir)/hook \
 	-I$(top_builddir) -DHS_VERSION='"$(PACKAGE_VERSION)"' $(HS_DEP_CFLAGS)
-FUZZ_LIBSRC = $(addprefix $(top_srcdir)/,$(filter %.c,$(lib_libhs_la_SOURCES))) proto/profile.pb-c.c
+FUZZ_LIBSRC = $(filter %.c,$(lib_libhs_la_SOURCES))
+# lib/ is compiled once (one object per source, so make -j works) into an
+# archive every target links; only the target's own file is compiled per target.
+FUZZ_LIBOBJ = $(patsubst lib/%.c,tests/fuzz/obj/%.o,$(FUZZ_LIBSRC)) tests/fuzz/obj/profile.pb-c.o
+FUZZ_OBJ_FLAGS = $(subst -fsanitize=fuzzer$(comma),-fsanitize=fuzzer-no-link$(comma),$(FUZZ_FLAGS))
+comma = ,
 include tests/fuzz/targets.mk
 EXTRA_DIST += tests/fuzz/corpus tests/fuzz/run-smoke.sh tests/fuzz/fuzz_pprof.c tests/fuzz/fuzz_http.c \
 	tests/fuzz/fuzz_attribute.c tests/fuzz/fuzz_symelf.c
-CLEANFILES += $(FUZZ_TARGETS)
+CLEANFILES += $(FUZZ_TARGETS) $(FUZZ_LIBOBJ) tests/fuzz/libhs_fuzz.a
 
 fuzz: $(FUZZ_TARGETS)
-tests/fuzz/fuzz_%: $(top_srcdir)/tests/fuzz/fuzz_%.c $(FUZZ_LIBSRC) $(BUILT_SOURCES)
-	$(AM_V_GEN)$(MKDIR_P) tests/fuzz && $(CLANG) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_LIBSRC) $(FUZZ_EXTRA_$*) $(HS_DEP_LIBS)
+tests/fuzz/obj/%.o: $(top_srcdir)/lib/%.c $(BUILT_SOURCES)
+	$(AM_V_CC)$(MKDIR_P) tests/fuzz/obj && $(CLANG) $(FUZZ_OBJ_FLAGS) -c -o $@ $<
+tests/fuzz/obj/profile.pb-c.o: proto/profile.pb-c.c $(BUILT_SOURCES)
+	$(AM_V_CC)$(MKDIR_P) tests/fuzz/obj && $(CLANG) $(FUZZ_OBJ_FLAGS) -c -o $@ proto/profile.pb-c.c
+tests/fuzz/libhs_fuzz.a: $(FUZZ_LIBOBJ)
+	$(AM_V_AR)rm -f $@ && $(AR) rcs $@ $(FUZZ_LIBOBJ)
+tests/fuzz/fuzz_%: $(top_srcdir)/tests/fuzz/fuzz_%.c tests/fuzz/libhs_fuzz.a $(BUILT_SOURCES)
+	$(AM_V_GEN)$(CLANG) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_EXTRA_$*) tests/fuzz/libhs_fuzz.a $(HS_DEP_LIBS)
 
 fuzz-smoke: fuzz
 	$(SHELL) $(top_srcdir)/tests/fuzz/run-smoke.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
