@@ -10,7 +10,8 @@
  * glibc's internals, string duplication, xmalloc-style and GLib wrappers. C++:
  * operator new and the standard library's containers and allocators (the
  * user's code called them). Go: the runtime (mallocgc, newobject, makeslice,
- * growslice, makemap, mapassign, ...). heapsnap's own hook frames. */
+ * growslice, makemap, mapassign, ...). Rust: the alloc crate. Any function whose
+ * name ends in an allocator verb. heapsnap's own hook frames. */
 static const char *const AN_FRAMES_DEFAULT[] = {
     "(__libc_|__GI_|_int_)?(malloc|calloc|realloc|reallocarray|free|memalign|posix_memalign|"
     "aligned_alloc|valloc|pvalloc)",
@@ -19,9 +20,15 @@ static const char *const AN_FRAMES_DEFAULT[] = {
     "2realloc|nmalloc|alloc)",
     "g_(malloc|malloc0|malloc_n|malloc0_n|realloc|realloc_n|try_malloc|try_malloc0|try_realloc|"
     "strdup|strndup|memdup|memdup2|slice_alloc|slice_alloc0|new|new0)",
+    /* By naming convention: a function whose name ends in an allocator verb
+     * (PyObject_Malloc, sqlite3_malloc64, av_mallocz, ngx_palloc,
+     * CRYPTO_zalloc, apr_pstrdup, ...) allocates for its caller. */
+    ".*[Aa]lloc(z|0|64|_n)?",
+    ".*([Ss]trn?dup|[Mm]emdup)",
     "operator new.*",
     "(std|__gnu_cxx|__cxxabiv1)::.*",
     "runtime\\..*",
+    "alloc::.*", /* Rust's alloc crate: Vec and Box growth */
     "(heapsnap|hook)_.*",
 };
 

@@ -226,11 +226,21 @@ static void test_allocator_frames(void **state)
                            "std::vector<int, std::allocator<int> >::_M_realloc_insert<int>",
                            "runtime.mallocgc",
                            "runtime.growslice",
-                           "runtime.mapassign_faststr"};
+                           "runtime.mapassign_faststr",
+                           "_PyObject_Malloc",
+                           "PyMem_Realloc",
+                           "sqlite3Malloc",
+                           "sqlite3_malloc64",
+                           "av_mallocz",
+                           "ngx_palloc",
+                           "CRYPTO_zalloc",
+                           "apr_pstrdup",
+                           "__rust_alloc",
+                           "alloc::raw_vec::RawVec<T,A>::grow_one"};
     for (size_t i = 0; i < sizeof(alloc) / sizeof(alloc[0]); i++)
         assert_true(an_frames_is_allocator(f, alloc[i]));
-    const char *user[] = {"add_entry", "main.addSessions", "mallocate_table", "my_realloc_cb",
-                          "pool_get"};
+    const char *user[] = {"add_entry", "main.addSessions", "mallocate_table",  "my_realloc_cb",
+                          "pool_get",  "allocate_session", "dict_alloc_entry", "strdup_all_keys"};
     for (size_t i = 0; i < sizeof(user) / sizeof(user[0]); i++)
         assert_false(an_frames_is_allocator(f, user[i]));
     assert_int_equal(an_frames_add_drop(f, "pool_get|arena_.*", &err), 0);
