@@ -41,7 +41,11 @@
  * of SNAP_SOLO_MIN_US, doubled (up to SNAP_SOLO_MAX_US) after a round in
  * which no resumed thread moved -- not scheduled yet, or blocked on a lock
  * that a stopped thread holds (a fork in progress), which SNAP_SOLO_STUCK
- * such rounds in a row take as the sign to let everything run instead. */
+ * such rounds in a row take as the sign to let everything run instead. A
+ * thread stopped in libheapsnap's code holds no glibc lock either (its tables
+ * are lock-free; its fork lock is taken outside glibc malloc): a resumed
+ * thread that waits for it does so after leaving glibc malloc, where it is
+ * caught and kept stopped. */
 #define SNAP_SOLO_ROUNDS 200
 #define SNAP_SOLO_MIN_US 100u
 #define SNAP_SOLO_MAX_US 3200u
