@@ -1,6 +1,7 @@
 /* snapshot/registry.c: the hook's registry as seen from outside (see
- * registry.h). Tables are copied through a reused window so a large, mostly
- * empty table costs one read per window and no large buffer. */
+ * registry.h). Only the touched pages of the tables are copied, into memory
+ * reserved and faulted in before the stop, with a few large reads (memsrc's
+ * region copies); the entries are read out of that copy after the resume. */
 #include "registry.h"
 
 #include <errno.h>
@@ -11,12 +12,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #define REGISTRY_SYMBOL "heapsnap_registry"
-/* Bytes per process_vm_readv when copying tables. */
-#define REGISTRY_WINDOW ((size_t)1 << 20)
+/* Reserve beyond the tables' touched bytes, for pages touched before the stop. */
+#define REGISTRY_SLACK ((uint64_t)2 << 20)
 #define REGISTRY_PAGE ((uint64_t)4096)
 #define REGISTRY_PAGEMAP_BATCH ((uint64_t)8192)
 /* Tables larger than this are treated as a corrupt header, not allocated. */
@@ -167,16 +169,12 @@ int registry_locate(pid_t pid, const procmaps *m, registry *r, hs_err *err)
     return 1;
 }
 
-/* Copies count entries of size esz from addr in windows, handing each to keep. */
-typedef int (*registry_entry_fn)(registry *r, uint64_t index, const unsigned char *entry,
-                                 hs_err *err);
-
 /* Which pages of [addr, addr+len) the process has ever touched (present or
  * swapped, from /proc/PID/pagemap). The hook's tables are hash tables in a
- * large MAP_NORESERVE mapping that is mostly never touched: reading only the
+ * large MAP_NORESERVE mapping that is mostly never touched: copying only the
  * touched pages keeps the pause short (the untouched ones read as EMPTY).
  * Returns a malloc'd array of one byte per page, or NULL when pagemap cannot
- * be read (then everything is read). */
+ * be read (then everything is copied). */
 static unsigned char *registry_touched_pages(pid_t pid, uint64_t addr, uint64_t len,
                                              uint64_t *npages)
 {
@@ -209,68 +207,181 @@ static unsigned char *registry_touched_pages(pid_t pid, uint64_t addr, uint64_t 
     return touched;
 }
 
-/* Copies the entries [first, end) through a reused window, handing each to keep. */
-static int registry_copy_range(registry *r, uint64_t addr, uint64_t first, uint64_t end,
-                               uint64_t esz, unsigned char *win, size_t per, registry_entry_fn keep,
-                               hs_err *err)
+size_t registry_touched_spans(uint64_t addr, uint64_t count, uint64_t esz,
+                              const unsigned char *touched, memsrc_range *out)
 {
-    int rc = 0;
-    for (uint64_t i = first; i < end && rc == 0; i += per) {
-        uint64_t n = end - i < per ? end - i : per;
-        rc = registry_read_mem(r->pid, addr + i * esz, win, (size_t)(n * esz), err);
-        for (uint64_t j = 0; j < n && rc == 0; j++)
-            rc = keep(r, i + j, win + j * esz, err);
+    if (count == 0 || esz == 0)
+        return 0;
+    uint64_t len = count * esz;
+    if (touched == NULL) {
+        out[0] = (memsrc_range){addr, addr + len};
+        return 1;
     }
-    return rc;
+    uint64_t page0 = addr / REGISTRY_PAGE * REGISTRY_PAGE;
+    uint64_t npages = (addr + len - 1) / REGISTRY_PAGE - addr / REGISTRY_PAGE + 1;
+    uint64_t next = 0; /* first entry not yet in a span */
+    size_t n = 0;
+    for (uint64_t p = 0; p < npages;) {
+        if (!touched[p]) {
+            p++;
+            continue;
+        }
+        uint64_t q = p;
+        while (q < npages && touched[q])
+            q++;
+        uint64_t a0 = page0 + p * REGISTRY_PAGE, a1 = page0 + q * REGISTRY_PAGE;
+        if (a0 < addr)
+            a0 = addr;
+        if (a1 > addr + len)
+            a1 = addr + len;
+        /* Widened to whole entries; an entry straddling two runs goes to the first. */
+        uint64_t first = (a0 - addr) / esz, end = (a1 - addr + esz - 1) / esz;
+        if (end > count)
+            end = count;
+        if (first < next)
+            first = next;
+        if (first < end) {
+            if (n > 0 && out[n - 1].end == addr + first * esz)
+                out[n - 1].end = addr + end * esz; /* touching runs: one read */
+            else
+                out[n++] = (memsrc_range){addr + first * esz, addr + end * esz};
+            next = end;
+        }
+        p = q;
+    }
+    return n;
 }
 
-static int registry_copy_table(registry *r, uint64_t addr, uint64_t count, uint64_t esz,
-                               registry_entry_fn keep, hs_err *err)
+/* The touched spans of one table, appended to r->spans. */
+static int registry_add_spans(registry *r, bool pagemap, uint64_t addr, uint64_t count,
+                              uint64_t esz, hs_err *err)
 {
     if (count == 0)
         return 0;
-    size_t per = REGISTRY_WINDOW / esz;
-    if (per == 0)
-        per = 1;
-    unsigned char *win = malloc(per * esz);
-    if (win == NULL)
-        return hs_err_set(err, "out of memory while copying the hook's tables.");
-    uint64_t len = count * esz, npages = 0;
-    unsigned char *touched = registry_touched_pages(r->pid, addr, len, &npages);
-    int rc = 0;
-    if (touched == NULL) {
-        rc = registry_copy_range(r, addr, 0, count, esz, win, per, keep, err);
-    } else {
-        /* Each run of touched pages, widened to whole entries; an entry that
-         * straddles two runs is visited once (next). */
-        uint64_t page0 = addr / REGISTRY_PAGE * REGISTRY_PAGE, next = 0;
-        for (uint64_t p = 0; p < npages && rc == 0;) {
-            if (!touched[p]) {
-                p++;
-                continue;
-            }
-            uint64_t q = p;
-            while (q < npages && touched[q])
-                q++;
-            uint64_t a0 = page0 + p * REGISTRY_PAGE, a1 = page0 + q * REGISTRY_PAGE;
-            if (a0 < addr)
-                a0 = addr;
-            if (a1 > addr + len)
-                a1 = addr + len;
-            uint64_t first = (a0 - addr) / esz, end = (a1 - addr + esz - 1) / esz;
-            if (end > count)
-                end = count;
-            if (first < next)
-                first = next;
-            if (first < end)
-                rc = registry_copy_range(r, addr, first, end, esz, win, per, keep, err);
-            next = end > next ? end : next;
-            p = q;
-        }
+    uint64_t npages = 0;
+    unsigned char *touched =
+        pagemap ? registry_touched_pages(r->pid, addr, count * esz, &npages) : NULL;
+    /* At most one span per two pages (runs are separated by an untouched page). */
+    size_t most = touched ? (size_t)(npages / 2 + 1) : 1;
+    memsrc_range *v = realloc(r->spans, (r->nspans + most) * sizeof(*v));
+    if (v == NULL) {
         free(touched);
+        return hs_err_set(err, "out of memory while copying the hook's tables.");
     }
-    free(win);
-    return rc;
+    r->spans = v;
+    r->nspans += registry_touched_spans(addr, count, esz, touched, v + r->nspans);
+    free(touched);
+    return 0;
+}
+
+/* Both tables' touched spans, live first; r->nspans_live counts the live ones. */
+static int registry_spans(registry *r, bool pagemap, hs_err *err)
+{
+    r->nspans = 0;
+    if (registry_add_spans(r, pagemap, r->hdr.live_addr, r->hdr.live_capacity,
+                           r->hdr.live_entry_size, err) != 0)
+        return -1;
+    r->nspans_live = r->nspans;
+    return registry_add_spans(r, pagemap, r->hdr.stacks_addr, r->hdr.stacks_capacity,
+                              r->hdr.stack_entry_size, err);
+}
+
+static uint64_t registry_table_bytes(const struct heapsnap_registry *h)
+{
+    return h->live_capacity * h->live_entry_size + h->stacks_capacity * h->stack_entry_size;
+}
+
+/* The source the tables are copied through: the process, unless a test set one. */
+static int registry_source(registry *r, hs_err *err)
+{
+    if (r->src != NULL)
+        return 0;
+    r->src = memsrc_open_pid(r->pid, 0, err);
+    if (r->src == NULL)
+        return -1;
+    r->own_src = true;
+    return 0;
+}
+
+int registry_reserve(registry *r, hs_err *err)
+{
+    if (registry_source(r, err) != 0)
+        return -1;
+    /* Any part of the tables may be copied; only what is touched now is
+     * faulted in ahead, plus room for pages first touched before the stop
+     * (a copy past the reserve still works, at a page fault per page). */
+    memsrc_set_copy_limit(r->src, (size_t)registry_table_bytes(&r->hdr));
+    if (registry_spans(r, r->own_src, err) != 0)
+        return -1;
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < r->nspans; i++)
+        bytes += r->spans[i].end - r->spans[i].start;
+    bytes += bytes / 8 + REGISTRY_SLACK;
+    if (memsrc_reserve(r->src, (size_t)bytes, err) != 0)
+        return -1;
+    return 0;
+}
+
+int registry_copy(registry *r, hs_err *err)
+{
+    if (registry_source(r, err) != 0)
+        return -1;
+    memsrc_invalidate(r->src); /* a previous copy, and the seal */
+    /* The header's counters move. The hook never moves or grows its tables,
+     * but a header naming other (valid) tables is followed, not trusted
+     * from before the stop. */
+    struct heapsnap_registry h;
+    if (memsrc_read(r->src, r->addr, sizeof(h), &h) != 0) {
+        if (r->own_src && kill(r->pid, 0) != 0 && errno == ESRCH)
+            return hs_err_set(err, "process %d exited while its hook registry was read.",
+                              (int)r->pid);
+        return hs_err_set(err,
+                          "cannot read the hook registry at 0x%llx in process %d; the hook "
+                          "library may be damaged, restart the program with it.",
+                          (unsigned long long)r->addr, (int)r->pid);
+    }
+    r->hdr = h;
+    if (registry_check_header(r, err) != 0)
+        return -1;
+    if (memsrc_copy_limit(r->src) < registry_table_bytes(&h))
+        memsrc_set_copy_limit(r->src, (size_t)registry_table_bytes(&h));
+    if (registry_spans(r, r->own_src, err) != 0)
+        return -1;
+    uint64_t bytes = 0;
+    size_t whole = memsrc_copy(r->src, r->spans, r->nspans, &bytes);
+    memsrc_seal(r->src); /* the parse reads the copy, never the running process */
+    r->copied = true;
+    if (whole != r->nspans)
+        return hs_err_set(err,
+                          "cannot copy the hook's tables out of process %d (%zu of %zu parts "
+                          "unreadable, or no memory for the copy); the process may have "
+                          "exited or the hook's memory was unmapped, restart the program.",
+                          (int)r->pid, r->nspans - whole, r->nspans);
+    return 0;
+}
+
+/* Hands every entry of spans [from, to) of the copy to keep. */
+typedef int (*registry_entry_fn)(registry *r, uint64_t index, const unsigned char *entry,
+                                 hs_err *err);
+
+static int registry_parse_spans(registry *r, size_t from, size_t to, uint64_t table, uint64_t esz,
+                                registry_entry_fn keep, hs_err *err)
+{
+    for (size_t i = from; i < to; i++) {
+        uint64_t len = r->spans[i].end - r->spans[i].start;
+        size_t avail = 0;
+        const uint8_t *p = memsrc_stream(r->src, r->spans[i].start, (size_t)len, &avail);
+        if (p == NULL)
+            return hs_err_set(err,
+                              "the copy of the hook's tables of process %d is incomplete; take "
+                              "the snapshot again.",
+                              (int)r->pid);
+        uint64_t first = (r->spans[i].start - table) / esz;
+        for (uint64_t j = 0; j < len / esz; j++)
+            if (keep(r, first + j, p + j * esz, err) != 0)
+                return -1;
+    }
+    return 0;
 }
 
 /* Grows an array of elements of size esz to hold one more. */
@@ -304,27 +415,6 @@ static int registry_keep_live(registry *r, uint64_t index, const unsigned char *
     return 0;
 }
 
-int registry_read_live(registry *r, hs_err *err)
-{
-    /* The header's counters move; its table addresses and sizes must not. */
-    struct heapsnap_registry h;
-    if (registry_read_mem(r->pid, r->addr, &h, sizeof(h), err) != 0)
-        return -1;
-    if (h.magic != r->hdr.magic || h.version != r->hdr.version || h.live_addr != r->hdr.live_addr ||
-        h.live_capacity != r->hdr.live_capacity || h.live_entry_size != r->hdr.live_entry_size ||
-        h.stacks_addr != r->hdr.stacks_addr || h.stacks_capacity != r->hdr.stacks_capacity ||
-        h.stack_entry_size != r->hdr.stack_entry_size)
-        return hs_err_set(err,
-                          "the heapsnap registry in process %d changed its tables during the "
-                          "snapshot; the hook's memory was overwritten, restart the program.",
-                          (int)r->pid);
-    r->hdr = h;
-    r->nlive = 0;
-    r->torn_live = 0;
-    return registry_copy_table(r, h.live_addr, h.live_capacity, h.live_entry_size,
-                               registry_keep_live, err);
-}
-
 static int registry_keep_stack(registry *r, uint64_t index, const unsigned char *entry, hs_err *err)
 {
     uint32_t state;
@@ -351,13 +441,20 @@ static int registry_keep_stack(registry *r, uint64_t index, const unsigned char 
     return 0;
 }
 
-int registry_read_stacks(registry *r, hs_err *err)
+int registry_parse(registry *r, hs_err *err)
 {
+    if (!r->copied)
+        return hs_err_set(err, "the hook's tables were not copied; this is a heapsnap bug.");
+    r->nlive = 0;
+    r->torn_live = 0;
     r->nstacks = 0;
     r->torn_stacks = 0;
-    /* Entries are visited in index order, so stack_ids ends up sorted. */
-    return registry_copy_table(r, r->hdr.stacks_addr, r->hdr.stacks_capacity,
-                               r->hdr.stack_entry_size, registry_keep_stack, err);
+    if (registry_parse_spans(r, 0, r->nspans_live, r->hdr.live_addr, r->hdr.live_entry_size,
+                             registry_keep_live, err) != 0)
+        return -1;
+    /* Spans are in address order, so stack_ids ends up sorted. */
+    return registry_parse_spans(r, r->nspans_live, r->nspans, r->hdr.stacks_addr,
+                                r->hdr.stack_entry_size, registry_keep_stack, err);
 }
 
 const struct heapsnap_stack *registry_stack(const registry *r, uint32_t id)
@@ -382,6 +479,13 @@ void registry_free(registry *r)
     free(r->live);
     free(r->stacks);
     free(r->stack_ids);
+    free(r->spans);
+    if (r->own_src)
+        memsrc_close(r->src);
+    r->src = NULL;
+    r->own_src = r->copied = false;
+    r->spans = NULL;
+    r->nspans = r->nspans_live = 0;
     r->live = NULL;
     r->stacks = NULL;
     r->stack_ids = NULL;

@@ -1,16 +1,20 @@
 /* snapshot/registry.h: reads the hook's registry (hook/heapsnap_registry.h) out
  * of another process: finds `heapsnap_registry` through libheapsnap.so's .dynsym
- * and load address, checks magic and version, and copies the live-allocation
- * and stack tables with process_vm_readv, skipping (and counting) torn entries. */
+ * and load address, checks magic and version, copies the touched parts of the
+ * live-allocation and stack tables while the process is stopped, and reads
+ * the entries out of that copy after it runs again, skipping (and counting)
+ * torn entries. */
 #ifndef HS_SNAPSHOT_REGISTRY_H
 #define HS_SNAPSHOT_REGISTRY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "heapsnap_registry.h"
 #include "hs_error.h"
+#include "memsrc.h"
 #include "procmaps.h"
 
 typedef struct registry {
@@ -28,6 +32,13 @@ typedef struct registry {
     size_t nstacks;
     uint64_t torn_stacks;        /* entries skipped because they were BUSY or malformed */
     size_t live_cap, stacks_cap; /* allocated entries (private) */
+    /* The copy (private): the source the tables are copied through (opened
+     * on the process unless a test sets src before registry_copy), and the
+     * copied spans of both tables, live first. */
+    memsrc *src;
+    bool own_src, copied;
+    memsrc_range *spans;
+    size_t nspans, nspans_live;
 } registry;
 
 /* Before stopping: finds the hook in m. 1 and fills r (header checked) when the
@@ -35,13 +46,28 @@ typedef struct registry {
  * other version). */
 int registry_locate(pid_t pid, const procmaps *m, registry *r, hs_err *err);
 
-/* While every thread is stopped: re-reads the header and copies the live
- * table. 0 or -1 + err (SNAP: the process may have exited). */
-int registry_read_live(registry *r, hs_err *err);
+/* Before stopping: reserves and faults in local memory for the tables' copy
+ * (their touched pages now, plus room for pages touched before the stop), so
+ * that registry_copy costs the copy and no page faults. 0 or -1 + err. */
+int registry_reserve(registry *r, hs_err *err);
 
-/* Copies the stack table (READY entries are final, so this may run after the
- * process was resumed). 0 or -1 + err. */
-int registry_read_stacks(registry *r, hs_err *err);
+/* While every thread is stopped: re-reads the header (checked again; its
+ * tables are followed even if they moved) and copies the touched pages of
+ * both tables with a few large reads. Nothing is parsed. 0 or -1 + err
+ * (the process may have exited). */
+int registry_copy(registry *r, hs_err *err);
+
+/* Any time after registry_copy (the process may run): fills live (USED
+ * entries, table order), stacks and stack_ids (READY entries, sorted by id)
+ * from the copy, counting torn entries. 0 or -1 + err. */
+int registry_parse(registry *r, hs_err *err);
+
+/* The spans of a table of count entries of esz bytes at addr that hold its
+ * touched pages (touched: one byte per page from addr's page on; NULL: all
+ * touched), widened to whole entries, disjoint, in order, touching runs
+ * merged. out needs room for npages / 2 + 1 spans. Returns the count. */
+size_t registry_touched_spans(uint64_t addr, uint64_t count, uint64_t esz,
+                              const unsigned char *touched, memsrc_range *out);
 
 /* The READY stack with this id, or NULL (never recorded, torn, out of range). */
 const struct heapsnap_stack *registry_stack(const registry *r, uint32_t id);

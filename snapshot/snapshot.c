@@ -289,11 +289,8 @@ typedef struct snap_release_ctx {
 static void snap_release(void *arg)
 {
     snap_release_ctx *rel = arg;
-    if (rel->reg != NULL) {
-        rel->copied = registry_read_live(rel->reg, &rel->err);
-        if (rel->copied == 0)
-            rel->copied = registry_read_stacks(rel->reg, &rel->err);
-    }
+    if (rel->reg != NULL)
+        rel->copied = registry_copy(rel->reg, &rel->err); /* parsed after the resume */
     if (rel->copied == 0 && rel->threads_path != NULL) {
         pid_t *tids = malloc((rel->nthreads ? rel->nthreads : 1) * sizeof(*tids));
         if (tids != NULL) {
@@ -451,6 +448,8 @@ snap_status snap_take(pid_t pid, const char *out_path, const char *threads_path,
                  "process %d runs without libheapsnap.so, so the profile is a census by chunk "
                  "size; start it with LD_PRELOAD=libheapsnap.so to see the call sites.",
                  (int)pid);
+    if (hook && registry_reserve(&reg, err) != 0)
+        goto fail;
     sym = sym_open(pid, err);
     if (sym == NULL)
         goto fail;
@@ -480,6 +479,8 @@ snap_status snap_take(pid_t pid, const char *out_path, const char *threads_path,
         hs_err_set(err, "out of memory while recording the chunks of process %d.", (int)pid);
         goto fail;
     }
+    if (hook && registry_parse(&reg, err) != 0)
+        goto fail_keep;
 
     /* After the stop: attribute, symbolize, write. */
     res->hook_loaded = hook;

@@ -2,7 +2,10 @@
  * live and stack tables come from another process's memory, so every field is
  * untrusted; the chunk list is what a walk can report. Besides not crashing,
  * one invariant must hold at rate 1: the profile's in-use bytes are the walked
- * bytes exactly (attributed + unattributed), whatever the tables say. */
+ * bytes exactly (attributed + unattributed), whatever the tables say. The
+ * bytes left over become a registry image (header plus tables at fuzzed
+ * places and sizes) that registry_copy and registry_parse read through a
+ * buffer memory source, as they read the process's memory. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +38,61 @@ static uint64_t fz_loc(void *arg, pprof_builder *b, uint64_t pc)
     char name[32];
     snprintf(name, sizeof(name), "f%llx", (unsigned long long)(pc & 0xff));
     return pprof_add_pseudo_location(b, name);
+}
+
+/* The registry image: copy and parse must never crash, and what they keep
+ * must fit the tables (stack ids sorted, frames in range). */
+static void fz_registry_image(fz_in *in)
+{
+    enum { BASE = 0x40000, HDR = sizeof(struct heapsnap_registry) };
+    uint8_t buf[HDR + 4096];
+    memset(buf, 0, sizeof(buf));
+    struct heapsnap_registry h = {.magic = HEAPSNAP_REGISTRY_MAGIC,
+                                  .version = HEAPSNAP_REGISTRY_VERSION,
+                                  .header_size = HDR,
+                                  .rate = 1};
+    uint64_t flags = fz_take(in, 1);
+    if (flags & 1)
+        h.version++;
+    h.live_addr = BASE + HDR + fz_take(in, 2) % 4200;
+    h.live_capacity = fz_take(in, 1);
+    h.live_entry_size = sizeof(struct heapsnap_live) + (flags >> 1 & 3) * 8;
+    h.stacks_addr = BASE + HDR + fz_take(in, 2) % 4200;
+    h.stacks_capacity = fz_take(in, 1) % 8;
+    h.stack_entry_size = sizeof(struct heapsnap_stack) + (flags >> 3 & 1) * 8;
+    memcpy(buf, &h, sizeof(h));
+    size_t n = in->n < sizeof(buf) - HDR ? in->n : sizeof(buf) - HDR;
+    memcpy(buf + HDR, in->p, n);
+    hs_err err = {{0}};
+    registry r;
+    memset(&r, 0, sizeof(r));
+    r.addr = BASE;
+    r.hdr = h;
+    r.src = memsrc_open_buffer(BASE, buf, sizeof(buf), &err);
+    if (r.src == NULL)
+        abort();
+    memsrc *src = r.src;
+    /* The header may change between the locate and the stop. */
+    if (flags & 16)
+        buf[HDR - 1 - fz_take(in, 1) % HDR] ^= (uint8_t)fz_take(in, 1);
+    if (registry_copy(&r, &err) == 0 && registry_parse(&r, &err) == 0) {
+        if (r.nlive + r.torn_live > r.hdr.live_capacity ||
+            r.nstacks + r.torn_stacks > r.hdr.stacks_capacity)
+            abort();
+        for (size_t i = 0; i < r.nstacks; i++)
+            if ((i > 0 && r.stack_ids[i] <= r.stack_ids[i - 1]) || r.stacks[i].nframes == 0 ||
+                r.stacks[i].nframes > HEAPSNAP_MAX_FRAMES ||
+                registry_stack(&r, r.stack_ids[i]) != &r.stacks[i])
+                abort();
+        attr_chunk c = {0x100000, 64, false};
+        pprof_builder *b = heapprof_new(1, 1);
+        attr_totals t;
+        if (attr_build(b, &c, 1, &r, fz_loc, NULL, &t, &err) == 0 && t.bytes != 64)
+            abort();
+        pprof_builder_free(b);
+    }
+    registry_free(&r);
+    memsrc_close(src);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -107,5 +165,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     pprof_builder_free(b);
     registry_free(&r);
     free(chunks);
+    fz_registry_image(&in);
     return 0;
 }

@@ -1,5 +1,6 @@
 /* tests/unit/test_attribute.c: snapshot/attribute.c -- the walk is the truth,
- * the hook's live table names the stacks, the rest goes under size classes.
+ * the hook's live table names the stacks, the rest goes under size classes --
+ * and snapshot/registry.c's copy of the hook's tables (copied, then parsed).
  * Every expected value is worked out by hand in the comments. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -267,12 +270,246 @@ static void test_class_names(void **state)
                         "[unattributed mmapped 128-256 KiB chunks]");
 }
 
+/* ---- the registry copy: tables copied (registry_copy), then parsed ---- */
+
+/* A registry image: header at IMG_BASE, a live table of IMG_LIVE entries at
+ * +0x1000, a stack table of IMG_STACKS entries at +0x3000. */
+#define IMG_BASE 0x10000u
+#define IMG_LIVE 200u
+#define IMG_STACKS 8u
+typedef struct img {
+    unsigned char b[0x3000 + IMG_STACKS * sizeof(struct heapsnap_stack)];
+} img;
+
+static struct heapsnap_registry *img_hdr(img *m)
+{
+    return (struct heapsnap_registry *)m->b;
+}
+static struct heapsnap_live *img_live(img *m, uint64_t table)
+{
+    return (struct heapsnap_live *)(m->b + (table - IMG_BASE));
+}
+static struct heapsnap_stack *img_stacks(img *m)
+{
+    return (struct heapsnap_stack *)(m->b + 0x3000);
+}
+
+static void img_fill(img *m)
+{
+    memset(m, 0, sizeof(*m));
+    struct heapsnap_registry *h = img_hdr(m);
+    h->magic = HEAPSNAP_REGISTRY_MAGIC;
+    h->version = HEAPSNAP_REGISTRY_VERSION;
+    h->header_size = sizeof(*h);
+    h->rate = 1;
+    h->live_addr = IMG_BASE + 0x1000;
+    h->live_capacity = IMG_LIVE;
+    h->live_entry_size = sizeof(struct heapsnap_live);
+    h->stacks_addr = IMG_BASE + 0x3000;
+    h->stacks_capacity = IMG_STACKS;
+    h->stack_entry_size = sizeof(struct heapsnap_stack);
+    struct heapsnap_live *l = img_live(m, h->live_addr);
+    l[3] = (struct heapsnap_live){HEAPSNAP_LIVE_USED, 1, 0x5000, 40};
+    l[7] = (struct heapsnap_live){HEAPSNAP_LIVE_BUSY, 1, 0x5100, 8};
+    l[10] = (struct heapsnap_live){HEAPSNAP_LIVE_DELETED, 1, 0x5200, 8};
+    l[150] = (struct heapsnap_live){HEAPSNAP_LIVE_BUSY, 5, 0x5300, 8};
+    l[199] = (struct heapsnap_live){HEAPSNAP_LIVE_USED, 5, 0x6000, 100};
+    struct heapsnap_stack *s = img_stacks(m);
+    s[1] = (struct heapsnap_stack){
+        .state = HEAPSNAP_STACK_READY, .nframes = 2, .frames = {0x401000, 0x402000}};
+    s[2] = (struct heapsnap_stack){.state = HEAPSNAP_STACK_BUSY, .nframes = 1};
+    s[3] = (struct heapsnap_stack){.state = HEAPSNAP_STACK_READY, .nframes = 0};
+    s[4] = (struct heapsnap_stack){.state = HEAPSNAP_STACK_READY, .nframes = 65};
+    s[5] = (struct heapsnap_stack){
+        .state = HEAPSNAP_STACK_READY, .nframes = 1, .alloc_objects = 3, .frames = {0x403000}};
+}
+
+/* A filled image, and r as registry_locate then registry_reserve leave it,
+ * reading through a buffer source. */
+static void img_registry(registry *r, img *m)
+{
+    img_fill(m);
+    memset(r, 0, sizeof(*r));
+    r->addr = IMG_BASE;
+    r->hdr = *img_hdr(m);
+    snprintf(r->path, sizeof(r->path), "libheapsnap.so");
+    hs_err err = {{0}};
+    r->src = memsrc_open_buffer(IMG_BASE, m->b, sizeof(m->b), &err);
+    assert_non_null(r->src);
+    assert_int_equal(registry_reserve(r, &err), 0);
+}
+
+static void img_registry_free(registry *r)
+{
+    memsrc *src = r->src;
+    registry_free(r); /* does not close a source it did not open */
+    memsrc_close(src);
+}
+
+static void test_registry_copy_parse(void **state)
+{
+    (void)state;
+    static img m;
+    registry r;
+    img_registry(&r, &m);
+    hs_err err = {{0}};
+    assert_int_equal(registry_copy(&r, &err), 0);
+    /* No pagemap for a buffer: each table is one span. */
+    assert_int_equal(r.nspans, 2);
+    assert_int_equal(r.nspans_live, 1);
+    /* The process runs on after the copy: the parse must not see this. */
+    img_live(&m, IMG_BASE + 0x1000)[3].state = HEAPSNAP_LIVE_DELETED;
+    img_stacks(&m)[6].state = HEAPSNAP_STACK_READY;
+    assert_int_equal(registry_parse(&r, &err), 0);
+    /* USED 3 and 199; BUSY 7 and 150 torn; DELETED and EMPTY skipped. */
+    assert_int_equal(r.nlive, 2);
+    assert_int_equal(r.live[0].addr, 0x5000);
+    assert_int_equal(r.live[0].size, 40);
+    assert_int_equal(r.live[0].stack_id, 1);
+    assert_int_equal(r.live[1].addr, 0x6000);
+    assert_int_equal(r.live[1].size, 100);
+    assert_int_equal(r.torn_live, 2);
+    /* READY 1 and 5; BUSY 2, nframes 0 (3) and 65 (4) torn. */
+    assert_int_equal(r.nstacks, 2);
+    assert_int_equal(r.stack_ids[0], 1);
+    assert_int_equal(r.stack_ids[1], 5);
+    assert_int_equal(r.torn_stacks, 3);
+    assert_int_equal(registry_stack(&r, 5)->alloc_objects, 3);
+    assert_int_equal(registry_stack(&r, 1)->frames[1], 0x402000);
+    assert_null(registry_stack(&r, 2));
+    assert_null(registry_stack(&r, 6));
+    /* A second parse of the same copy gives the same counts. */
+    assert_int_equal(registry_parse(&r, &err), 0);
+    assert_int_equal(r.nlive, 2);
+    assert_int_equal(r.torn_live, 2);
+    assert_int_equal(r.nstacks, 2);
+    assert_int_equal(r.torn_stacks, 3);
+    img_registry_free(&r);
+}
+
+/* The header is checked again inside the stop: a version change is one clear
+ * error; tables that moved are followed. */
+static void test_registry_recheck(void **state)
+{
+    (void)state;
+    static img m;
+    registry r;
+    img_registry(&r, &m);
+    hs_err err = {{0}};
+    img_hdr(&m)->version = 2;
+    assert_int_equal(registry_copy(&r, &err), -1);
+    assert_string_equal(err.msg, "libheapsnap.so in process 0 uses registry version 2 but this "
+                                 "heapsnap reads version 1; use the heapsnap built together with "
+                                 "that libheapsnap.so.");
+    assert_int_equal(registry_parse(&r, &err), -1);
+    img_registry_free(&r);
+
+    /* The live table now starts 150 entries further on and holds 50. */
+    img_registry(&r, &m);
+    img_hdr(&m)->live_addr = IMG_BASE + 0x1000 + 150 * sizeof(struct heapsnap_live);
+    img_hdr(&m)->live_capacity = 50;
+    assert_int_equal(registry_copy(&r, &err), 0);
+    assert_int_equal(registry_parse(&r, &err), 0);
+    assert_int_equal(r.nlive, 1);
+    assert_int_equal(r.live[0].addr, 0x6000);
+    assert_int_equal(r.torn_live, 1);
+    assert_int_equal(r.hdr.live_capacity, 50);
+    img_registry_free(&r);
+}
+
+static void test_registry_touched_spans(void **state)
+{
+    (void)state;
+    memsrc_range out[8];
+    /* 1000 entries of 24 bytes at 0x100010: pages 0x100000-0x105fff. */
+    const unsigned char t1[] = {1, 0, 1, 1, 0, 1};
+    assert_int_equal(registry_touched_spans(0x100010, 1000, 24, t1, out), 3);
+    /* page 0: entries [0, 170) end exactly at 0x101000 */
+    assert_int_equal(out[0].start, 0x100010);
+    assert_int_equal(out[0].end, 0x101000);
+    /* pages 2-3: entry 340 (0x101ff0) straddles into page 2; [340, 682) */
+    assert_int_equal(out[1].start, 0x101ff0);
+    assert_int_equal(out[1].end, 0x104000);
+    /* page 5: [852, 1000), the end of the table at 0x105dd0 */
+    assert_int_equal(out[2].start, 0x104ff0);
+    assert_int_equal(out[2].end, 0x105dd0);
+    /* 4 entries of 3000 bytes at 0x100000, pages 0 and 2 touched: page 0
+     * needs entries 0-1, page 2 entries 2-3; the spans touch and merge. */
+    const unsigned char t2[] = {1, 0, 1};
+    assert_int_equal(registry_touched_spans(0x100000, 4, 3000, t2, out), 1);
+    assert_int_equal(out[0].start, 0x100000);
+    assert_int_equal(out[0].end, 0x100000 + 12000);
+    /* Nothing touched; no pagemap (everything). */
+    const unsigned char t3[] = {0, 0, 0};
+    assert_int_equal(registry_touched_spans(0x100000, 4, 3000, t3, out), 0);
+    assert_int_equal(registry_touched_spans(0x100000, 4, 3000, NULL, out), 1);
+    assert_int_equal(out[0].end, 0x100000 + 12000);
+}
+
+/* This process as the target: only the tables' touched pages are copied,
+ * in one read for all of them (plus one for the header). */
+static void test_registry_self_pagemap(void **state)
+{
+    (void)state;
+    size_t live_len = 64 * 4096, stack_len = 8 * sizeof(struct heapsnap_stack);
+    uint8_t *mem = mmap(NULL, live_len + 2 * 4096, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    assert_true(mem != MAP_FAILED);
+    struct heapsnap_live *live = (struct heapsnap_live *)mem;
+    struct heapsnap_stack *stacks = (struct heapsnap_stack *)(mem + live_len);
+    static struct heapsnap_registry h __attribute__((aligned(256))); /* one page: one read */
+    memset(&h, 0, sizeof(h));
+    h.magic = HEAPSNAP_REGISTRY_MAGIC;
+    h.version = HEAPSNAP_REGISTRY_VERSION;
+    h.header_size = sizeof(h);
+    h.rate = 1;
+    h.live_addr = (uint64_t)(uintptr_t)live;
+    h.live_capacity = live_len / sizeof(*live); /* 10922 */
+    h.live_entry_size = sizeof(*live);
+    h.stacks_addr = (uint64_t)(uintptr_t)stacks;
+    h.stacks_capacity = stack_len / sizeof(*stacks);
+    h.stack_entry_size = sizeof(*stacks);
+    live[0] = (struct heapsnap_live){HEAPSNAP_LIVE_USED, 1, 0x7000, 16};
+    live[5000] = (struct heapsnap_live){HEAPSNAP_LIVE_USED, 1, 0x8000, 32}; /* page 29 */
+    live[5001] = (struct heapsnap_live){HEAPSNAP_LIVE_BUSY, 1, 0x8100, 32};
+    stacks[1] = (struct heapsnap_stack){.state = HEAPSNAP_STACK_READY, .nframes = 1};
+
+    registry r;
+    memset(&r, 0, sizeof(r));
+    r.pid = getpid();
+    r.addr = (uint64_t)(uintptr_t)&h;
+    r.hdr = h;
+    hs_err err = {{0}};
+    assert_int_equal(registry_reserve(&r, &err), 0);
+    assert_int_equal(registry_copy(&r, &err), 0);
+    /* live: page 0 -> entries [0, 171), page 29 -> [4949, 5120); stacks:
+     * page 0 -> all 8 entries. */
+    assert_int_equal(r.nspans, 3);
+    assert_int_equal(r.nspans_live, 2);
+    assert_int_equal(r.spans[1].start, h.live_addr + 4949 * sizeof(*live));
+    assert_int_equal(r.spans[1].end, h.live_addr + 5120 * sizeof(*live));
+    assert_int_equal(memsrc_syscalls(r.src), 2);
+    live[0].state = HEAPSNAP_LIVE_DELETED; /* after the copy: not seen */
+    assert_int_equal(registry_parse(&r, &err), 0);
+    assert_int_equal(r.nlive, 2);
+    assert_int_equal(r.live[0].addr, 0x7000);
+    assert_int_equal(r.live[1].addr, 0x8000);
+    assert_int_equal(r.torn_live, 1);
+    assert_int_equal(r.nstacks, 1);
+    assert_int_equal(r.stack_ids[0], 1);
+    assert_int_equal(r.torn_stacks, 0);
+    registry_free(&r);
+    munmap(mem, live_len + 2 * 4096);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rate1_exact),      cmocka_unit_test(test_no_hook_census),
-        cmocka_unit_test(test_memalign_mmapped), cmocka_unit_test(test_sampled_estimate),
-        cmocka_unit_test(test_class_names),
+        cmocka_unit_test(test_rate1_exact),           cmocka_unit_test(test_no_hook_census),
+        cmocka_unit_test(test_memalign_mmapped),      cmocka_unit_test(test_sampled_estimate),
+        cmocka_unit_test(test_class_names),           cmocka_unit_test(test_registry_copy_parse),
+        cmocka_unit_test(test_registry_recheck),      cmocka_unit_test(test_registry_touched_spans),
+        cmocka_unit_test(test_registry_self_pagemap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
