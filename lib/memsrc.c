@@ -17,7 +17,8 @@
 #define MS_DEFAULT_WINDOW (256u * 1024u)
 #define MS_HUGE (2u << 20)
 #define MS_COPY_ALIGN 64u
-#define MS_BATCH 64u /* ranges per process_vm_readv call when copying */
+#define MS_BATCH 64u    /* ranges per process_vm_readv call when copying */
+#define MS_GATHER 1024u /* IOV_MAX: addresses per process_vm_readv when gathering */
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
 #endif
@@ -267,6 +268,50 @@ int memsrc_read(memsrc *m, uint64_t addr, size_t len, void *buf)
         return ms_read_pages(m, addr, len, buf);
     }
     return -1;
+}
+
+/* True when a gathered read of addr goes into the batch (not a copy, the
+ * buffer or a sealed source's refusal). */
+static int ms_gather_batched(memsrc *m, uint64_t addr, size_t len)
+{
+    size_t have;
+    if (m->kind == MS_BUFFER || m->sealed || addr + len < addr)
+        return 0;
+    return !(m->ncopies && ms_copy_find(m, addr, len, &have));
+}
+
+size_t memsrc_read_gather(memsrc *m, const uint64_t *addr, size_t n, size_t len, void *out,
+                          unsigned char *ok)
+{
+    uint8_t *o = out;
+    size_t good = 0, i = 0;
+    while (i < n) {
+        struct iovec local[MS_GATHER], remote[MS_GATHER];
+        size_t nb = 0;
+        while (i + nb < n && nb < MS_GATHER && len > 0 && ms_gather_batched(m, addr[i + nb], len)) {
+            local[nb] = (struct iovec){.iov_base = o + (i + nb) * len, .iov_len = len};
+            remote[nb] =
+                (struct iovec){.iov_base = (void *)(uintptr_t)addr[i + nb], .iov_len = len};
+            nb++;
+        }
+        size_t whole = 0;
+        if (nb > 0) {
+            m->nsys++;
+            ssize_t got = process_vm_readv(m->pid, local, nb, remote, nb, 0);
+            whole = got > 0 ? (size_t)got / len : 0; /* the kernel stops at the first fault */
+            for (size_t k = 0; k < whole; k++)
+                ok[i + k] = 1;
+            good += whole;
+            i += whole;
+            if (whole == nb)
+                continue;
+        }
+        /* The one the batch stopped at, or one the batch does not take. */
+        ok[i] = memsrc_read(m, addr[i], len, o + i * len) == 0;
+        good += ok[i];
+        i++;
+    }
+    return good;
 }
 
 int memsrc_read_u64(memsrc *m, uint64_t addr, uint64_t *v)

@@ -31,6 +31,14 @@ int memsrc_read_u64(memsrc *m, uint64_t addr, uint64_t *v);
  * until the next call on m; *avail gets how many bytes from addr are readable
  * through it (>= len). NULL when fewer than len bytes at addr are readable. */
 const uint8_t *memsrc_stream(memsrc *m, uint64_t addr, size_t len, size_t *avail);
+/* Reads len bytes at each of the n addresses addr[i] into out + i * len;
+ * ok[i] gets 1 when they were read, 0 when any byte was unreadable (as
+ * memsrc_read would say). Addresses outside the copies are read from a
+ * process up to 1024 at a time in one process_vm_readv, so a scan that looks
+ * at one header per page costs a syscall per 1024 pages, not per page.
+ * Returns how many were read. */
+size_t memsrc_read_gather(memsrc *m, const uint64_t *addr, size_t n, size_t len, void *out,
+                          unsigned char *ok);
 /* Drops cached bytes (the target ran since they were read). */
 void memsrc_invalidate(memsrc *m);
 /* Number of process_vm_readv calls made (for tests and benchmarks). */

@@ -1,7 +1,8 @@
 /* tests/unit/test_memsrc.c: the three memory sources: bounds of the buffer
  * source, the process source's window and page cache (syscall counts), the
  * self source turning a bad address into an error, not a fault, and region
- * copies (served without syscalls, limit, seal, unreadable tails). */
+ * copies (served without syscalls, limit, seal, unreadable tails), and
+ * gathered reads (one syscall for many addresses). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -278,6 +279,58 @@ static void test_copy_buffer_source(void **state)
     memsrc_close(m);
 }
 
+/* One 16-byte header per page of cp_mem's 72, then an unmapped address,
+ * then one more inside: one syscall for the 72 pages, one for the unmapped
+ * address (it fails), one for the last; inside a copy, none; sealed, the
+ * rest fail. */
+static void test_read_gather(void **state)
+{
+    (void)state;
+    uint8_t *mem = cp_mem();
+    uint64_t base = (uint64_t)(uintptr_t)mem;
+    enum { PAGES = CP_LEN / 4096, N = PAGES + 2 };
+    uint64_t addr[N], out[N][2];
+    unsigned char ok[N];
+    for (size_t p = 0; p < PAGES; p++)
+        addr[p] = base + p * 4096 + 8;
+    addr[PAGES] = base + CP_LEN + 8;
+    addr[PAGES + 1] = base + 5 * 4096 + 16;
+    hs_err err;
+    memsrc *m = memsrc_open_pid(getpid(), 0, &err);
+    assert_non_null(m);
+    memset(ok, 7, sizeof(ok));
+    assert_int_equal(memsrc_read_gather(m, addr, N, 16, out, ok), N - 1);
+    assert_int_equal(memsrc_syscalls(m), 3);
+    for (size_t p = 0; p < PAGES; p++) {
+        assert_int_equal(ok[p], 1);
+        assert_int_equal(out[p][0], p * 4096 + 8);
+        assert_int_equal(out[p][1], p * 4096 + 16);
+    }
+    assert_int_equal(ok[PAGES], 0);
+    assert_int_equal(ok[PAGES + 1], 1);
+    assert_int_equal(out[PAGES + 1][0], 5 * 4096 + 16);
+    /* Pages 0-3 copied, then sealed: those cost nothing, the rest fail. */
+    memsrc_set_copy_limit(m, 4 * 4096);
+    memsrc_range r = {base, base + 4 * 4096};
+    assert_int_equal(memsrc_copy(m, &r, 1, NULL), 1);
+    memsrc_seal(m);
+    uint64_t before = memsrc_syscalls(m);
+    assert_int_equal(memsrc_read_gather(m, addr, 6, 16, out, ok), 4);
+    assert_int_equal(memsrc_syscalls(m), before);
+    assert_int_equal(out[3][0], 3 * 4096 + 8);
+    assert_int_equal(ok[3], 1);
+    assert_int_equal(ok[4], 0);
+    assert_int_equal(ok[5], 0);
+    memsrc_close(m);
+    /* A buffer source reads the same way. */
+    m = memsrc_open_buffer(base, mem, 8192, &err);
+    assert_int_equal(memsrc_read_gather(m, addr, 3, 16, out, ok), 2);
+    assert_int_equal(out[1][1], 4096 + 16);
+    assert_int_equal(ok[2], 0);
+    memsrc_close(m);
+    munmap(mem, CP_LEN);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -288,6 +341,7 @@ int main(void)
         cmocka_unit_test(test_copy_list_chase_costs_no_syscall),
         cmocka_unit_test(test_copy_limit_and_tail),
         cmocka_unit_test(test_copy_buffer_source),
+        cmocka_unit_test(test_read_gather),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
