@@ -20,6 +20,7 @@
 #include "pprof.h"
 #include "procmaps.h"
 #include "ptrace.h"
+#include "quiesce.h"
 #include "registry.h"
 #include "symbolize.h"
 #include "thread_stacks.h"
@@ -27,32 +28,6 @@
 #ifndef HS_VERSION
 #define HS_VERSION "unknown"
 #endif
-
-/* How often a busy heap (a thread inside malloc) is let run before giving up,
- * and how long each time: 1 ms growing to 32 ms (plus up to a quarter more,
- * at random, so the stops do not fall into step with a periodic workload),
- * about 3 s in all. */
-#define SNAP_BUSY_TRIES 100
-#define SNAP_BUSY_MIN_US 1000u
-#define SNAP_BUSY_MAX_US 32000u
-/* Before each of those, only the threads seen inside malloc run, the others
- * staying stopped (outside malloc they hold no malloc lock, so cannot block
- * them), until every one is caught outside: at most SNAP_SOLO_ROUNDS rounds
- * of SNAP_SOLO_MIN_US, doubled (up to SNAP_SOLO_MAX_US) after a round in
- * which no resumed thread moved -- not scheduled yet, or blocked on a lock
- * that a stopped thread holds (a fork in progress), which SNAP_SOLO_STUCK
- * such rounds in a row take as the sign to let everything run instead. A
- * thread stopped in libheapsnap's code holds no glibc lock either (its tables
- * are lock-free; its fork lock is taken outside glibc malloc): a resumed
- * thread that waits for it does so after leaving glibc malloc, where it is
- * caught and kept stopped. */
-#define SNAP_SOLO_ROUNDS 200
-#define SNAP_SOLO_MIN_US 100u
-#define SNAP_SOLO_MAX_US 3200u
-#define SNAP_SOLO_STUCK 6
-/* All rounds together, so that a thread that stays inside malloc for long
- * (malloc_trim of a big heap) cannot make the stop last much past the 3 s. */
-#define SNAP_BUSY_ROUNDS 2000
 
 bool snap_process_gone(pid_t pid)
 {
@@ -115,158 +90,6 @@ static int64_t snap_now_ns(clockid_t clk)
     struct timespec ts;
     clock_gettime(clk, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-/* The stopped threads as the walker wants them. */
-static gheap_thread *snap_threads(const ptstop *s, size_t *n)
-{
-    *n = ptstop_nthreads(s);
-    gheap_thread *t = calloc(*n ? *n : 1, sizeof(*t));
-    if (t == NULL)
-        return NULL;
-    for (size_t i = 0; i < *n; i++) {
-        const ptstop_thread *p = ptstop_thread_at(s, i);
-        t[i] = (gheap_thread){p->tid, p->fs_base, &p->regs};
-    }
-    return t;
-}
-
-/* What is known of the stopped threads between two rounds: for each thread
- * that has not run since it was checked, whether it is inside malloc, and
- * where it stood (to tell whether a resumed thread moved). */
-typedef struct snap_seen {
-    pid_t *tid;
-    signed char *inside;
-    uint64_t *pc, *sp;
-    bool *run;
-    size_t n;
-} snap_seen;
-
-static void snap_seen_free(snap_seen *v)
-{
-    free(v->tid);
-    free(v->inside);
-    free(v->pc);
-    free(v->sp);
-    free(v->run);
-    memset(v, 0, sizeof(*v));
-}
-
-static int snap_seen_alloc(snap_seen *v, size_t n)
-{
-    snap_seen_free(v);
-    size_t c = n ? n : 1;
-    v->tid = calloc(c, sizeof(*v->tid));
-    v->inside = calloc(c, sizeof(*v->inside));
-    v->pc = calloc(c, sizeof(*v->pc));
-    v->sp = calloc(c, sizeof(*v->sp));
-    v->run = calloc(c, sizeof(*v->run));
-    v->n = n;
-    return v->tid && v->inside && v->pc && v->sp && v->run ? 0 : -1;
-}
-
-static ssize_t snap_seen_find(const snap_seen *v, pid_t tid)
-{
-    for (size_t i = 0; i < v->n; i++)
-        if (v->tid[i] == tid)
-            return (ssize_t)i;
-    return -1;
-}
-
-/* Stops every thread and lets them run briefly until the heap is quiet. On
- * success the process is stopped and *threads describes it. */
-static ptstop *snap_stop_quiet(pid_t pid, hproc *h, gheap_thread **threads, size_t *nthreads,
-                               unsigned *retries, hs_err *err)
-{
-    ptstop *s = ptstop_stop_all(pid, err);
-    if (s == NULL)
-        return NULL;
-    unsigned delay = SNAP_BUSY_MIN_US, solo_delay = SNAP_SOLO_MIN_US;
-    unsigned full = 0, solo = 0, stuck = 0, rounds = 0;
-    snap_seen prev = {0}, cur = {0};
-    char why[320] = "";
-    for (;;) {
-        *threads = snap_threads(s, nthreads);
-        if (*threads == NULL || snap_seen_alloc(&cur, *nthreads) != 0) {
-            hs_err_set(err, "out of memory while stopping process %d.", (int)pid);
-            break;
-        }
-        /* A thread that stayed stopped keeps its verdict; the others (and
-         * threads new since the last round) are checked again. */
-        bool moved = prev.n == 0;
-        for (size_t i = 0; i < *nthreads; i++) {
-            const gheap_thread *t = &(*threads)[i];
-            ssize_t k = snap_seen_find(&prev, t->tid);
-            cur.tid[i] = t->tid;
-            cur.pc[i] = t->regs->rip;
-            cur.sp[i] = t->regs->rsp;
-            cur.inside[i] = k >= 0 && !prev.run[k] ? prev.inside[k] : -1;
-            if (k < 0 || (prev.run[k] && (prev.pc[k] != cur.pc[i] || prev.sp[k] != cur.sp[i])))
-                moved = true;
-        }
-        bool locked = false;
-        int busy =
-            hproc_busy_threads(h, *threads, *nthreads, cur.inside, &locked, why, sizeof(why), err);
-        if (busy == 0) {
-            snap_seen_free(&prev);
-            snap_seen_free(&cur);
-            return s;
-        }
-        if (busy < 0)
-            break;
-        free(*threads);
-        *threads = NULL;
-        size_t ninside = 0;
-        for (size_t i = 0; i < cur.n; i++)
-            ninside += cur.inside[i] > 0;
-        stuck = moved ? 0 : stuck + 1;
-        if (ninside > 0 && solo < SNAP_SOLO_ROUNDS && stuck < SNAP_SOLO_STUCK &&
-            rounds + 1 < SNAP_BUSY_ROUNDS) {
-            /* Only the threads inside malloc run; a slower pace when none
-             * of them moved last time. */
-            solo_delay =
-                moved ? SNAP_SOLO_MIN_US
-                      : (solo_delay * 2 > SNAP_SOLO_MAX_US ? SNAP_SOLO_MAX_US : solo_delay * 2);
-            for (size_t i = 0; i < cur.n; i++)
-                cur.run[i] = cur.inside[i] > 0;
-            solo++;
-            rounds++;
-            (*retries)++;
-            snap_seen tmp = prev;
-            prev = cur;
-            cur = tmp;
-            if (ptstop_resume_some(s, prev.run, solo_delay, err) != 0)
-                break;
-            continue;
-        }
-        if (full + 1 >= SNAP_BUSY_TRIES || rounds + 1 >= SNAP_BUSY_ROUNDS) {
-            hs_err_set(err,
-                       "the heap of process %d stayed busy through %u tries (%s); try again "
-                       "when it allocates less, or raise its priority over other work.",
-                       (int)pid, rounds + 1, why);
-            break;
-        }
-        /* A lock is held with no thread seen inside malloc (its holder is in
-         * stdio under malloc_stats, or forking, or the unwinder is missing),
-         * or the threads inside malloc did not get out: let everything run. */
-        full++;
-        rounds++;
-        (*retries)++;
-        solo = 0;
-        stuck = 0;
-        solo_delay = SNAP_SOLO_MIN_US;
-        snap_seen_free(&prev);
-        unsigned jitter = (unsigned)((uint64_t)snap_now_ns(CLOCK_MONOTONIC) % (delay / 4 + 1));
-        if (ptstop_resume_briefly(s, delay + jitter, err) != 0)
-            break;
-        delay = delay * 2 > SNAP_BUSY_MAX_US ? SNAP_BUSY_MAX_US : delay * 2;
-    }
-    snap_seen_free(&prev);
-    snap_seen_free(&cur);
-    free(*threads);
-    *threads = NULL;
-    ptstop_detach_all(s);
-    return NULL;
 }
 
 /* The rest of the stop, called by the walk as soon as it has copied the heap
@@ -456,7 +279,7 @@ snap_status snap_take(pid_t pid, const char *out_path, const char *threads_path,
 
     /* The stop: copy the heap, copy the hook's tables, resume (snap_release),
      * walk the copy. */
-    stop = snap_stop_quiet(pid, h, &threads, &nthreads, &res->busy_retries, err);
+    stop = quiesce_stop(pid, h, &threads, &nthreads, &res->busy_retries, err);
     if (stop == NULL)
         goto fail;
     res->time_nanos = snap_now_ns(CLOCK_REALTIME);

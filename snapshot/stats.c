@@ -11,10 +11,7 @@
 
 #include "heap_process.h"
 #include "ptrace.h"
-
-#define STATS_BUSY_TRIES 50
-#define STATS_BUSY_MIN_US 1000
-#define STATS_BUSY_MAX_US 50000
+#include "quiesce.h"
 
 typedef struct stats_run_result {
     gheap_report rep;
@@ -23,59 +20,34 @@ typedef struct stats_run_result {
     size_t nthreads;
 } stats_run_result;
 
-static gheap_thread *stats_threads(const ptstop *s, size_t *n)
+/* Resumes the process as soon as the walk has copied its heap. */
+typedef struct stats_release_ctx {
+    ptstop **stop;
+    stats_run_result *res;
+} stats_release_ctx;
+
+static void stats_release(void *arg)
 {
-    *n = ptstop_nthreads(s);
-    gheap_thread *t = calloc(*n ? *n : 1, sizeof(*t));
-    if (t == NULL)
-        return NULL;
-    for (size_t i = 0; i < *n; i++) {
-        const ptstop_thread *p = ptstop_thread_at(s, i);
-        t[i] = (gheap_thread){.tid = p->tid, .fs_base = p->fs_base, .regs = &p->regs};
-    }
-    return t;
+    stats_release_ctx *r = arg;
+    r->res->pause_us = ptstop_pause_us(*r->stop);
+    ptstop_detach_all(*r->stop);
+    *r->stop = NULL;
 }
 
-/* Stops the process until its heap is quiet, walks it and resumes it. */
+/* Stops the process at a quiet moment, copies its heap, resumes it (before
+ * the walk's CPU-heavy part when the heap could be copied) and walks. */
 static int stats_collect(pid_t pid, hproc *h, stats_run_result *res, hs_err *err)
 {
-    ptstop *s = ptstop_stop_all(pid, err);
-    if (s == NULL)
-        return -1;
     gheap_thread *threads = NULL;
     size_t n = 0;
-    unsigned delay = STATS_BUSY_MIN_US;
-    char why[256] = "";
-    int rc = -1;
-    for (unsigned tries = 0;; tries++) {
-        free(threads);
-        threads = stats_threads(s, &n);
-        if (threads == NULL) {
-            hs_err_set(err, "out of memory while stopping process %d", (int)pid);
-            goto out;
-        }
-        int busy = hproc_busy(h, threads, n, why, sizeof(why), err);
-        if (busy < 0)
-            goto out;
-        if (busy == 0)
-            break;
-        if (tries + 1 >= STATS_BUSY_TRIES) {
-            hs_err_set(err,
-                       "the heap of process %d stayed busy through %u tries (%s); try again when "
-                       "it allocates less",
-                       (int)pid, tries + 1, why);
-            goto out;
-        }
-        res->retries++;
-        if (ptstop_resume_briefly(s, delay, err))
-            goto out;
-        delay = delay * 2 > STATS_BUSY_MAX_US ? STATS_BUSY_MAX_US : delay * 2;
-    }
+    ptstop *s = quiesce_stop(pid, h, &threads, &n, &res->retries, err);
+    if (s == NULL)
+        return -1;
     res->nthreads = n;
-    rc = hproc_walk(h, threads, n, NULL, NULL, &res->rep, err);
-out:
-    res->pause_us = ptstop_pause_us(s);
-    ptstop_detach_all(s);
+    stats_release_ctx rel = {.stop = &s, .res = res};
+    int rc = hproc_walk_release(h, threads, n, NULL, NULL, stats_release, &rel, &res->rep, err);
+    if (s != NULL) /* the walk failed before it released the process */
+        stats_release(&rel);
     free(threads);
     return rc;
 }
