@@ -41,6 +41,8 @@ struct hproc {
     uint64_t ltls_field;      /* offset of l_tls_offset in struct link_map */
     int have_ltls_field;
     uint64_t l_tls_offset; /* libc's, 0 = not yet read */
+    uint8_t auxv[1024];    /* /proc/PID/auxv at open: changes with every exec */
+    size_t auxv_len;
 };
 
 static void hp_unw_flush(void);
@@ -161,6 +163,34 @@ static int hp_buildid_mem(memsrc *m, uint64_t base, char *hex, size_t hexlen)
     return -1;
 }
 
+/* /proc/PID/auxv: the kernel writes it afresh at every execve (new entry
+ * point, base of ld.so, AT_RANDOM address), so equal bytes mean the same
+ * program image. Returns its length, 0 when unreadable. */
+static size_t hp_read_auxv(pid_t pid, uint8_t *buf, size_t len)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/auxv", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (f == NULL)
+        return 0;
+    size_t n = fread(buf, 1, len, f);
+    fclose(f);
+    return n;
+}
+
+int hproc_same_image(hproc *h, hs_err *err)
+{
+    uint8_t now[sizeof(h->auxv)];
+    size_t n = hp_read_auxv(h->pid, now, sizeof(now));
+    if (h->auxv_len == 0 || (n == h->auxv_len && memcmp(now, h->auxv, n) == 0))
+        return 0;
+    return hs_err_set(err,
+                      "process %d started another program (execve) while heapsnap was getting "
+                      "ready; take the snapshot again (a launcher such as a pyenv shim or a shell "
+                      "script execs the real program shortly after it starts)",
+                      (int)h->pid);
+}
+
 hproc *hproc_open(pid_t pid, hs_err *err)
 {
     procmaps *pm = procmaps_read(pid, err);
@@ -173,6 +203,7 @@ hproc *hproc_open(pid_t pid, hs_err *err)
         return NULL;
     }
     h->pid = pid;
+    h->auxv_len = hp_read_auxv(pid, h->auxv, sizeof(h->auxv));
     const procmaps_entry *libc = procmaps_find_file(pm, "libc.so.");
     const procmaps_entry *ld = procmaps_find_file(pm, "ld-linux-x86-64.so.");
     if (libc == NULL) {

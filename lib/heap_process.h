@@ -121,6 +121,10 @@ int hproc_thread_tcache(hproc *h, const gheap_thread *t, uint64_t *var, uint64_t
  * found by unwinding its stack with libunwind-ptrace, lies in malloc.c's
  * text), with the evidence in why; 0 if not. Part of hproc_busy. */
 int hproc_thread_in_malloc(hproc *h, const gheap_thread *t, char *why, size_t whylen);
+/* While stopped: 0 when the process still runs the program image hproc_open
+ * saw, -1 + err when it has called execve since (everything read before the
+ * stop -- libc's base, the layout -- no longer applies). */
+int hproc_same_image(hproc *h, hs_err *err);
 void hproc_close(hproc *h);
 
 #endif

@@ -105,6 +105,10 @@ ptstop *quiesce_stop(pid_t pid, hproc *h, gheap_thread **threads, size_t *nthrea
     ptstop *s = ptstop_stop_all(pid, err);
     if (s == NULL)
         return NULL;
+    if (hproc_same_image(h, err) != 0) {
+        ptstop_detach_all(s);
+        return NULL;
+    }
     unsigned delay = QUIESCE_BUSY_MIN_US, solo_delay = QUIESCE_SOLO_MIN_US;
     unsigned full = 0, solo = 0, stuck = 0, rounds = 0;
     quiesce_seen prev = {0}, cur = {0};

@@ -212,8 +212,11 @@ static snap_status snap_fail(pid_t pid, hs_err *err)
     return SNAP_FAILED;
 }
 
-snap_status snap_take(pid_t pid, const char *out_path, const char *threads_path, snap_result *res,
-                      hs_err *err)
+/* One attempt; *execed tells the caller that the process started another
+ * program (execve) between the preparation and the stop, so that a second
+ * attempt, prepared afresh, can succeed. */
+static snap_status snap_take_once(pid_t pid, const char *out_path, const char *threads_path,
+                                  snap_result *res, bool *execed, hs_err *err)
 {
     memset(res, 0, sizeof(*res));
     if (snap_process_gone(pid)) {
@@ -280,8 +283,10 @@ snap_status snap_take(pid_t pid, const char *out_path, const char *threads_path,
     /* The stop: copy the heap, copy the hook's tables, resume (snap_release),
      * walk the copy. */
     stop = quiesce_stop(pid, h, &threads, &nthreads, &res->busy_retries, err);
-    if (stop == NULL)
+    if (stop == NULL) {
+        *execed = hproc_same_image(h, NULL) != 0;
         goto fail;
+    }
     res->time_nanos = snap_now_ns(CLOCK_REALTIME);
     res->nthreads = nthreads;
     snap_release_ctx rel = {.pid = pid,
@@ -351,4 +356,20 @@ out:
     procmaps_free(maps);
     hproc_close(h);
     return st;
+}
+
+/* A process that has just been started through a launcher (a shell script, a
+ * pyenv shim) may exec the real program while heapsnap prepares: try again,
+ * a few times, on the new program. */
+#define SNAP_EXEC_TRIES 3
+
+snap_status snap_take(pid_t pid, const char *out_path, const char *threads_path, snap_result *res,
+                      hs_err *err)
+{
+    for (int i = 1;; i++) {
+        bool execed = false;
+        snap_status st = snap_take_once(pid, out_path, threads_path, res, &execed, err);
+        if (!execed || i == SNAP_EXEC_TRIES)
+            return st;
+    }
 }

@@ -122,7 +122,7 @@ int main(int argc, char **argv)
 {
     hs_err err = {{0}};
     if (argc < 3) {
-        fprintf(stderr, "usage: walk_probe stats|tcache|busy|bench PID [...]\n");
+        fprintf(stderr, "usage: walk_probe stats|tcache|busy|inside|image|bench PID [...]\n");
         return 2;
     }
     pid_t pid = (pid_t)atoi(argv[2]);
@@ -146,6 +146,14 @@ int main(int argc, char **argv)
     if (h == NULL) {
         fprintf(stderr, "walk_probe: %s\n", err.msg);
         return 1;
+    }
+    if (strcmp(argv[1], "image") == 0) {
+        /* Prepared; the test may make the target exec before the stop. */
+        printf("opened\n");
+        fflush(stdout);
+        char line[16];
+        if (fgets(line, sizeof(line), stdin) == NULL)
+            return 1;
     }
     ptstop *s = ptstop_stop_all(pid, &err);
     if (s == NULL) {
@@ -171,6 +179,11 @@ int main(int argc, char **argv)
             rc = 1;
         else
             printf("%s%s\n", b ? "busy: " : "", why);
+    } else if (strcmp(argv[1], "image") == 0) {
+        if (hproc_same_image(h, &err) == 0)
+            printf("same\n");
+        else
+            printf("changed: %s\n", err.msg);
     } else if (strcmp(argv[1], "inside") == 0) {
         for (size_t i = 0; i < n; i++) {
             char why[256];
