@@ -839,6 +839,8 @@ static void gh_mmapped_one(gh_ctx *c, uint64_t p, uint64_t cs, uint64_t *count, 
     c->mm[c->nmm++] = (gh_mmchunk){real, realsz};
 }
 
+#define GH_GATHER 1024 /* pages per batch of the mmapped-chunk scan */
+
 static void gh_scan_span(gh_ctx *c, uint64_t s, uint64_t e, uint64_t *count, uint64_t *bytes)
 {
     uint64_t p = (s + GH_PAGE - 1) & ~(uint64_t)(GH_PAGE - 1);
@@ -853,22 +855,35 @@ static void gh_scan_span(gh_ctx *c, uint64_t s, uint64_t e, uint64_t *count, uin
             touched = NULL;
         }
     }
+    /* Candidate pages are read GH_GATHER at a time (one system call for a
+     * whole batch); a chunk found on one page skips the candidates it covers. */
+    uint64_t cand[GH_GATHER], hdr[GH_GATHER][2];
+    unsigned char ok[GH_GATHER];
     while (p < e && e - p >= GH_PAGE) {
-        uint64_t hdr[2];
-        if (touched && !touched[(p - tbase) / GH_PAGE]) {
-            p += GH_PAGE;
+        size_t n = 0;
+        uint64_t q = p;
+        for (; n < GH_GATHER && q < e && e - q >= GH_PAGE; q += GH_PAGE)
+            if (!touched || touched[(q - tbase) / GH_PAGE])
+                cand[n++] = q;
+        if (n == 0) {
+            p = q;
             continue;
         }
-        if (memsrc_read(c->m, p, sizeof(hdr), hdr) == 0 && hdr[0] == 0 &&
-            (hdr[1] & GH_FLAGS) == GH_IS_MMAPPED) {
-            uint64_t cs = hdr[1] & ~(uint64_t)GH_FLAGS;
-            if (cs != 0 && cs % GH_PAGE == 0 && cs <= e - p) {
-                gh_mmapped_one(c, p, cs, count, bytes);
-                p += cs;
-                continue;
+        memsrc_read_gather(c->m, cand, n, sizeof(hdr[0]), hdr, ok);
+        uint64_t next = p;
+        for (size_t i = 0; i < n; i++) {
+            if (cand[i] < next)
+                continue; /* inside a chunk found on an earlier page */
+            next = cand[i] + GH_PAGE;
+            if (ok[i] && hdr[i][0] == 0 && (hdr[i][1] & GH_FLAGS) == GH_IS_MMAPPED) {
+                uint64_t cs = hdr[i][1] & ~(uint64_t)GH_FLAGS;
+                if (cs != 0 && cs % GH_PAGE == 0 && cs <= e - cand[i]) {
+                    gh_mmapped_one(c, cand[i], cs, count, bytes);
+                    next = cand[i] + cs;
+                }
             }
         }
-        p += GH_PAGE;
+        p = next > q ? next : q;
     }
     free(touched);
 }
