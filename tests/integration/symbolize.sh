@@ -25,7 +25,8 @@ line() { grep -n "SYMTEST:$2\( \|\$\)" "$progs/$1" | cut -d: -f1; }
 mkfifo "$work/fifo"
 exec 3<>"$work/fifo"
 start() {
-    "$1" <"$work/fifo" >"$work/out.$$" &
+    : >"$work/out.$$" # exists before the loop below reads it (the job's redirection may come later)
+    "$1" <"$work/fifo" >>"$work/out.$$" &
     pid=$!
     pids="$pids $pid"
     i=0
