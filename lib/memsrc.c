@@ -187,18 +187,25 @@ static int ms_inside(uint64_t addr, size_t len, uint64_t base, size_t have)
 /* The copy holding all of [addr, addr+len), and through *avail how many
  * bytes from addr it holds; NULL when no single copy does. Walks and list
  * reads mostly stay in one copy, so the previous hit is tried first. */
+/* How many copies (sorted by start) start at or below addr. */
+static size_t ms_copies_upto(const memsrc *m, uint64_t addr)
+{
+    size_t lo = 0, hi = m->ncopies;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (m->copies[mid].start <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 static const uint8_t *ms_copy_find(memsrc *m, uint64_t addr, size_t len, size_t *avail)
 {
     size_t i = m->last_copy;
     if (i >= m->ncopies || !ms_inside(addr, len, m->copies[i].start, m->copies[i].len)) {
-        size_t lo = 0, hi = m->ncopies; /* the last copy starting at or below addr */
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (m->copies[mid].start <= addr)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
+        size_t lo = ms_copies_upto(m, addr); /* the last copy starting at or below addr */
         if (lo == 0)
             return NULL;
         i = lo - 1;
@@ -429,14 +436,9 @@ int memsrc_reserve(memsrc *m, size_t bytes, hs_err *err)
 /* 1 when [s, e) overlaps a copy. */
 static int ms_copy_overlaps(const memsrc *m, uint64_t s, uint64_t e)
 {
-    size_t lo = 0, hi = m->ncopies; /* first copy starting at or above e */
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (m->copies[mid].start < e)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    if (e == 0)
+        return 0;
+    size_t lo = ms_copies_upto(m, e - 1); /* the copies starting below e */
     return lo > 0 && m->copies[lo - 1].start + m->copies[lo - 1].len > s;
 }
 
