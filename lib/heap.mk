@@ -5,6 +5,17 @@ lib_libhs_la_SOURCES += lib/glibc_layout.c lib/glibc_layout.h
 lib_libhs_la_SOURCES += lib/glibc_heap.c lib/glibc_heap.h
 lib_libhs_la_SOURCES += lib/heap_process.c lib/heap_process.h
 lib_libhs_la_SOURCES += lib/pagemap.c lib/pagemap.h
+lib_libhs_la_SOURCES += lib/elf_mem.c lib/elf_mem.h
+lib_libhs_la_SOURCES += lib/unwind_remote.c lib/unwind_remote.h
+
+# The busy check's unwinder against libunwind-ptrace's own, on a blocked child.
+check_PROGRAMS += tests/unit/test_unwind_remote
+TESTS += tests/unit/test_unwind_remote
+tests_unit_test_unwind_remote_SOURCES = tests/unit/test_unwind_remote.c \
+	tests/unit/symtest_child.c tests/unit/symtest_child.h
+tests_unit_test_unwind_remote_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_unwind_remote_LDADD = lib/libhs_tstacks.la lib/libhs.la $(CMOCKA_LIBS)
+EXTRA_tests_unit_test_unwind_remote_DEPENDENCIES = tests/progs/symtest
 
 # Unit tests: synthetic and corrupt heaps in a buffer, layouts, memory sources.
 check_PROGRAMS += tests/unit/test_glibc_heap tests/unit/test_memsrc tests/unit/test_glibc_layout

@@ -4,23 +4,23 @@
  * may live, and decides whether the heap is quiet enough to walk. */
 #include "heap_process.h"
 
-#include <dlfcn.h>
 #include <elf.h>
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
-#include <libunwind.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "buildid.h"
+#include "elf_mem.h"
 #include "glibc_heap.h"
 #include "glibc_layout.h"
 #include "memsrc.h"
 #include "pagemap.h"
 #include "procmaps.h"
+#include "unwind_remote.h"
 
 /* struct pthread's stackblock/stackblock_size in the verified build; used only
  * after checking that the thread's stack pointer lies inside. */
@@ -36,6 +36,7 @@ struct hproc {
     char buildid[2 * BUILDID_MAX + 1];
     glayout lay;
     memsrc *m;
+    uwr *uw; /* the busy check's unwinder; NULL without libunwind */
     uint64_t single_threaded; /* &__libc_single_threaded, 0 = unknown */
     uint64_t r_debug;         /* &_r_debug in ld.so, 0 = unknown */
     uint64_t ltls_field;      /* offset of l_tls_offset in struct link_map */
@@ -44,8 +45,6 @@ struct hproc {
     uint8_t auxv[1024];    /* /proc/PID/auxv at open: changes with every exec */
     size_t auxv_len;
 };
-
-static void hp_unw_flush(void);
 
 /* ---- the heap copy's memory ---- */
 
@@ -132,25 +131,22 @@ static int hp_dynsyms(const char *path, const char *const *names, uint64_t *vals
 /* The GNU build id of the ELF object mapped at base, read from the process. */
 static int hp_buildid_mem(memsrc *m, uint64_t base, char *hex, size_t hexlen)
 {
-    Elf64_Ehdr eh;
-    if (memsrc_read(m, base, sizeof(eh), &eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
-        eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum > 64)
-        return -1;
-    for (unsigned i = 0; i < eh.e_phnum; i++) {
-        Elf64_Phdr ph;
-        if (memsrc_read(m, base + eh.e_phoff + i * sizeof(ph), sizeof(ph), &ph))
-            return -1;
-        if (ph.p_type != PT_NOTE || ph.p_filesz > 4096)
+    Elf64_Phdr phs[ELFMEM_MAX_PHDRS];
+    uint64_t bias;
+    int nph = elfmem_phdrs(m, base, phs, &bias);
+    for (int i = 0; i < nph; i++) {
+        const Elf64_Phdr *ph = &phs[i];
+        if (ph->p_type != PT_NOTE || ph->p_filesz > 4096)
             continue;
         uint8_t buf[4096];
-        if (memsrc_read(m, base + ph.p_vaddr, ph.p_filesz, buf))
+        if (memsrc_read(m, bias + ph->p_vaddr, ph->p_filesz, buf))
             continue;
-        for (size_t off = 0; off + 12 <= ph.p_filesz;) {
+        for (size_t off = 0; off + 12 <= ph->p_filesz;) {
             Elf64_Nhdr nh;
             memcpy(&nh, buf + off, sizeof(nh));
             size_t name = off + 12, desc = name + ((nh.n_namesz + 3) & ~3u);
             size_t next = desc + ((nh.n_descsz + 3) & ~3u);
-            if (next > ph.p_filesz)
+            if (next > ph->p_filesz)
                 break;
             if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
                 memcmp(buf + name, "GNU", 4) == 0 && nh.n_descsz <= BUILDID_MAX) {
@@ -248,7 +244,7 @@ hproc *hproc_open(pid_t pid, hs_err *err)
             h->r_debug = h->ld_base + v[0];
     }
     hp_prepare_copy(h, pm);
-    hp_unw_flush();
+    h->uw = uwr_open(pid, pm, h->m); /* NULL: no libunwind, see hproc_thread_in_malloc */
     procmaps_free(pm);
     return h;
 fail:
@@ -266,6 +262,7 @@ void hproc_close(hproc *h)
 {
     if (h == NULL)
         return;
+    uwr_close(h->uw);
     memsrc_close(h->m);
     free(h);
 }
@@ -435,121 +432,23 @@ fail:
 
 /* ---- is the heap quiet? ---- */
 
-/* libunwind-ptrace, loaded on first use: lib/ is also linked into the
- * preloaded hook and the fuzzers, which must not depend on it. */
-typedef struct hp_unw {
-    int tried, ok;
-    void *(*upt_create)(pid_t);
-    void (*upt_destroy)(void *);
-    unw_accessors_t *accessors;
-    unw_addr_space_t (*create_as)(unw_accessors_t *, int);
-    int (*init_remote)(unw_cursor_t *, unw_addr_space_t, void *);
-    int (*step)(unw_cursor_t *);
-    int (*get_reg)(unw_cursor_t *, unw_regnum_t, unw_word_t *);
-    unw_addr_space_t as;
-    /* _UPT_accessors with access_mem reading through the memory source */
-    unw_accessors_t acc;
-    int (*upt_access_mem)(unw_addr_space_t, unw_word_t, unw_word_t *, int, void *);
-    memsrc *m; /* during hp_frames_in */
-    void (*flush)(unw_addr_space_t, unw_word_t, unw_word_t);
-} hp_unw;
-
-static hp_unw hp_unwinder;
-
-/* The cached unwind rules hold for one process's mappings. */
-static void hp_unw_flush(void)
+/* 1 and the frame's pc when some frame of the thread is inside [lo, hi); 0
+ * when none is; -1 when its stack cannot be unwound. */
+static int hp_frames_in(hproc *h, const gheap_thread *t, uint64_t lo, uint64_t hi, uint64_t *pc,
+                        int *depth)
 {
-    if (hp_unwinder.ok && hp_unwinder.flush)
-        hp_unwinder.flush(hp_unwinder.as, 0, 0);
-}
-
-/* libunwind-ptrace reads the stack one word per PTRACE_PEEKDATA: some 600
- * system calls per thread, 40 ms for 9 threads, all inside the stop. The
- * memory source's page cache reads each stack page once. */
-static int hp_access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, int write,
-                         void *arg)
-{
-    hp_unw *u = &hp_unwinder;
-    uint64_t v;
-    if (!write && u->m && memsrc_read_u64(u->m, addr, &v) == 0) {
-        *val = v;
-        return 0;
-    }
-    return u->upt_access_mem(as, addr, val, write, arg);
-}
-
-static int hp_unw_load(void)
-{
-    hp_unw *u = &hp_unwinder;
-    if (u->tried)
-        return u->ok ? 0 : -1;
-    u->tried = 1;
-    void *gen = dlopen("libunwind-x86_64.so.8", RTLD_NOW | RTLD_GLOBAL);
-    void *pt = gen ? dlopen("libunwind-ptrace.so.0", RTLD_NOW | RTLD_GLOBAL) : NULL;
-    if (pt == NULL)
-        return -1;
-    *(void **)&u->upt_create = dlsym(pt, "_UPT_create");
-    *(void **)&u->upt_destroy = dlsym(pt, "_UPT_destroy");
-    u->accessors = dlsym(pt, "_UPT_accessors");
-    *(void **)&u->create_as = dlsym(gen, "_Ux86_64_create_addr_space");
-    *(void **)&u->init_remote = dlsym(gen, "_Ux86_64_init_remote");
-    *(void **)&u->step = dlsym(gen, "_Ux86_64_step");
-    *(void **)&u->get_reg = dlsym(gen, "_Ux86_64_get_reg");
-    if (!u->upt_create || !u->upt_destroy || !u->accessors || !u->create_as || !u->init_remote ||
-        !u->step || !u->get_reg)
-        return -1;
-    u->acc = *u->accessors;
-    u->upt_access_mem = u->acc.access_mem;
-    u->acc.access_mem = hp_access_mem;
-    u->as = u->create_as(&u->acc, 0);
-    /* Threads parked at the same places share their unwind rules: with the
-     * cache, only the first thread pays for reading the ELF images (the
-     * busy check of 9 threads: 8-17 ms -> 6 ms). hproc_open flushes it. */
-    int (*policy)(unw_addr_space_t, unw_caching_policy_t);
-    *(void **)&policy = dlsym(gen, "_Ux86_64_set_caching_policy");
-    *(void **)&u->flush = dlsym(gen, "_Ux86_64_flush_cache");
-    if (u->as && policy && u->flush)
-        policy(u->as, UNW_CACHE_GLOBAL);
-    u->ok = u->as != NULL;
-    return u->ok ? 0 : -1;
-}
-
-/* 1 and the frame's pc when some frame of tid is inside [lo, hi); 0 when none
- * is; -1 when the stack cannot be unwound. */
-static int hp_frames_in(memsrc *m, pid_t tid, uint64_t lo, uint64_t hi, uint64_t *pc, int *depth)
-{
-    hp_unw *u = &hp_unwinder;
-    if (hp_unw_load())
-        return -1;
-    void *upt = u->upt_create(tid);
-    if (upt == NULL)
-        return -1;
-    unw_cursor_t cur;
-    int rc = 0;
-    u->m = m;
-    if (u->init_remote(&cur, u->as, upt) < 0) {
-        u->m = NULL;
-        u->upt_destroy(upt);
-        return -1;
-    }
-    for (int i = 0; i < HP_MAX_FRAMES; i++) {
-        unw_word_t ip = 0;
-        if (u->get_reg(&cur, UNW_REG_IP, &ip) < 0)
-            break;
-        /* a return address points after its call: test ip - 1 */
-        uint64_t at = i == 0 ? ip : ip - 1;
+    uint64_t pcs[HP_MAX_FRAMES];
+    int n = uwr_frames(h->uw, t->regs, pcs, HP_MAX_FRAMES);
+    for (int i = 0; i < n; i++) {
+        /* a return address points after its call: test pc - 1 */
+        uint64_t at = i == 0 ? pcs[i] : pcs[i] - 1;
         if (at >= lo && at < hi) {
-            *pc = ip;
+            *pc = pcs[i];
             *depth = i;
-            rc = 1;
-            break;
+            return 1;
         }
-        if (u->step(&cur) <= 0)
-            break;
     }
-    u->m = NULL;
-    u->upt_destroy(upt);
-    return rc;
+    return n < 0 ? -1 : 0;
 }
 
 int hproc_thread_in_malloc(hproc *h, const gheap_thread *t, char *why, size_t whylen)
@@ -565,7 +464,7 @@ int hproc_thread_in_malloc(hproc *h, const gheap_thread *t, char *why, size_t wh
     }
     uint64_t pc;
     int depth;
-    int r = hp_frames_in(h->m, t->tid, lo, hi, &pc, &depth);
+    int r = hp_frames_in(h, t, lo, hi, &pc, &depth);
     if (r == 1) {
         snprintf(why, whylen, "thread %d is inside malloc (frame %d returns to 0x%llx)",
                  (int)t->tid, depth, (unsigned long long)pc);
