@@ -81,6 +81,10 @@ tap_ok "heapbuild -m 8 -t 4 gets ready" start_hb -m 8 -t 4
 out=$("$B/rawcopy" -p "$HB_PID" -r 1)
 tap_is "rawcopy finds [heap] and 4 arena heaps" \
     "$(printf '%s' "$out" | sed -n 's/.* mappings=\([0-9]*\) .*/\1/p')" 5
+one=$(printf '%s' "$out" | sed -n 's/.* mappings=\([0-9]*\) bytes=\([0-9]*\) .*/\1 \2/p')
+out=$("$B/rawcopy" -p "$HB_PID" -r 1 -j 3)
+tap_is "rawcopy -j 3 copies the same mappings and bytes in 3 threads" \
+    "$(printf '%s' "$out" | sed -n 's/.* mappings=\([0-9]*\) bytes=\([0-9]*\) .* threads=\([0-9]*\) .*/\1 \2 \3/p')" "$one 3"
 out=$("$B/rawcopy" -p "$HB_PID" -r 1 -a)
 tap_ok "rawcopy -a adds the other anonymous mappings" \
     test "$(printf '%s' "$out" | sed -n 's/.* mappings=\([0-9]*\) .*/\1/p')" -gt 5
@@ -91,6 +95,8 @@ stop_hb
 tap_is "rawcopy on a missing process fails with 1" "$?" 1
 "$B/rawcopy" >/dev/null 2>&1
 tap_is "rawcopy without -p is a usage error" "$?" 2
+"$B/rawcopy" -p 1 -j 0 >/dev/null 2>&1
+tap_is "rawcopy -j 0 is a usage error" "$?" 2
 "$B/heapbuild" -m 0 >/dev/null 2>&1
 tap_is "heapbuild -m 0 is a usage error" "$?" 2
 tap_done

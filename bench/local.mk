@@ -15,8 +15,8 @@ bench_heapbuild_LDADD = -lpthread
 
 # rawcopy reads /proc/PID/maps through lib/procmaps, from the unsanitized lib/.
 bench_rawcopy_SOURCES = bench/rawcopy.c
-bench_rawcopy_CFLAGS = -O2 $(HS_WARN_CFLAGS)
-bench_rawcopy_LDFLAGS =
+bench_rawcopy_CFLAGS = -O2 $(HS_WARN_CFLAGS) -pthread
+bench_rawcopy_LDFLAGS = -pthread
 bench_rawcopy_LDADD = lib/libhs_nosan.la
 
 EXTRA_DIST += bench/run bench/README.md bench/results.md bench/results-raw.tsv

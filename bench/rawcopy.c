@@ -1,8 +1,11 @@
 /* rawcopy: the physical floor of a heap snapshot. Copies the glibc heap mappings of a process
  * ([heap] and every arena heap, found through /proc/PID/maps) with process_vm_readv into one
- * reused buffer, and times it: what any out-of-process walker must at least pay to read them. */
+ * reused buffer, and times it: what any out-of-process walker must at least pay to read them.
+ * With -j N the bytes are split over N threads, each with its own buffer: the floor for a
+ * copier that uses N CPUs. */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +77,36 @@ static struct rc_range *rc_ranges(pid_t pid, const procmaps *m, int all_anon, si
     return v;
 }
 
+/* One thread's share: the bytes [from, to) of the ranges laid end to end. */
+struct rc_job {
+    pid_t pid;
+    const struct rc_range *r;
+    size_t n;
+    uint64_t from, to, block;
+    char *buf;
+    int err;          /* errno of a failed read, 0 when all went well */
+    uint64_t fail_at; /* its address */
+};
+
+static void *rc_copy(void *arg)
+{
+    struct rc_job *j = arg;
+    uint64_t pos = 0; /* offset of range i's start in the laid-out bytes */
+    for (size_t i = 0; i < j->n && pos < j->to; pos += j->r[i].len, i++) {
+        uint64_t lo = j->from > pos ? j->from - pos : 0;
+        uint64_t hi = j->to - pos < j->r[i].len ? j->to - pos : j->r[i].len;
+        for (uint64_t off = lo; off < hi; off += j->block) {
+            uint64_t len = hi - off < j->block ? hi - off : j->block;
+            if (rc_read(j->pid, j->r[i].start + off, j->buf, len) != 0) {
+                j->err = errno;
+                j->fail_at = j->r[i].start + off;
+                return NULL;
+            }
+        }
+    }
+    return NULL;
+}
+
 static int rc_cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -82,21 +115,22 @@ static int rc_cmp_double(const void *a, const void *b)
 
 static void rc_usage(FILE *f)
 {
-    fprintf(f, "usage: rawcopy -p PID [-b BLOCK_KIB] [-r REPEATS] [-a]\n"
+    fprintf(f, "usage: rawcopy -p PID [-b BLOCK_KIB] [-r REPEATS] [-j THREADS] [-a]\n"
                "  -p  the process whose heap to copy\n"
                "  -b  bytes per process_vm_readv call, in KiB (default 256, heapsnap's window)\n"
                "  -r  copies to time; the median is reported (default 5)\n"
+               "  -j  threads to split the copy over (default 1)\n"
                "  -a  also copy every other anonymous rw mapping (stacks, mmapped chunks)\n");
 }
 
 int main(int argc, char **argv)
 {
     long pid = 0;
-    unsigned long block_kib = 256, repeats = 5;
+    unsigned long block_kib = 256, repeats = 5, nthreads = 1;
     int all_anon = 0, c;
     char *end;
 
-    while ((c = getopt(argc, argv, "p:b:r:ah")) != -1) {
+    while ((c = getopt(argc, argv, "p:b:r:j:ah")) != -1) {
         switch (c) {
         case 'p':
             pid = strtol(optarg, &end, 10);
@@ -111,6 +145,11 @@ int main(int argc, char **argv)
         case 'r':
             repeats = strtoul(optarg, &end, 10);
             if (*end != '\0' || repeats == 0 || repeats > 1000)
+                goto bad;
+            break;
+        case 'j':
+            nthreads = strtoul(optarg, &end, 10);
+            if (*end != '\0' || nthreads == 0 || nthreads > 64)
                 goto bad;
             break;
         case 'a':
@@ -143,43 +182,62 @@ int main(int argc, char **argv)
     struct rc_range *ranges = rc_ranges((pid_t)pid, maps, all_anon, &n);
     procmaps_free(maps);
     size_t block = block_kib << 10;
-    char *buf = malloc(block);
+    char *buf = malloc(block * nthreads);
     double *times = calloc(repeats, sizeof(double));
-    if (ranges == NULL || buf == NULL || times == NULL) {
-        fprintf(stderr, "rawcopy: out of memory; use a smaller -b.\n");
+    struct rc_job *jobs = calloc(nthreads, sizeof(*jobs));
+    pthread_t *tids = calloc(nthreads, sizeof(*tids));
+    if (ranges == NULL || buf == NULL || times == NULL || jobs == NULL || tids == NULL) {
+        fprintf(stderr, "rawcopy: out of memory; use a smaller -b or -j.\n");
         return 1;
     }
     if (n == 0) {
         fprintf(stderr, "rawcopy: process %ld has no glibc heap mapping to copy.\n", pid);
         return 1;
     }
-    memset(buf, 0, block); /* fault the buffer in before the clock runs */
+    memset(buf, 0, block * nthreads); /* fault the buffers in before the clock runs */
 
     uint64_t total = 0;
     for (size_t i = 0; i < n; i++)
         total += ranges[i].len;
+    /* Equal shares, cut at page boundaries. */
+    uint64_t share = (total / nthreads + 4095) & ~(uint64_t)4095;
+    for (unsigned long t = 0; t < nthreads; t++) {
+        uint64_t from = share * t < total ? share * t : total;
+        uint64_t to = share * (t + 1) < total && t + 1 < nthreads ? share * (t + 1) : total;
+        jobs[t] = (struct rc_job){(pid_t)pid, ranges, n, from, to, block, buf + t * block, 0, 0};
+    }
     for (unsigned long r = 0; r < repeats; r++) {
         double t0 = rc_now();
-        for (size_t i = 0; i < n; i++) {
-            for (uint64_t off = 0; off < ranges[i].len; off += block) {
-                uint64_t len = ranges[i].len - off < block ? ranges[i].len - off : block;
-                if (rc_read((pid_t)pid, ranges[i].start + off, buf, len) != 0) {
-                    fprintf(stderr,
-                            "rawcopy: cannot read %" PRIu64 " bytes at 0x%" PRIx64
-                            " of process %ld (%s); run as root or as the process's owner.\n",
-                            len, ranges[i].start + off, pid, strerror(errno));
-                    return 1;
-                }
-            }
-        }
+        unsigned long started = 1;
+        for (unsigned long t = 1; t < nthreads; t++)
+            if (pthread_create(&tids[t], NULL, rc_copy, &jobs[t]) == 0)
+                started++;
+            else
+                break;
+        rc_copy(&jobs[0]);
+        for (unsigned long t = 1; t < started; t++)
+            pthread_join(tids[t], NULL);
+        for (unsigned long t = started; t < nthreads; t++)
+            rc_copy(&jobs[t]); /* could not start a thread: copied here, still counted */
         times[r] = rc_now() - t0;
+        for (unsigned long t = 0; t < nthreads; t++)
+            if (jobs[t].err != 0) {
+                fprintf(stderr,
+                        "rawcopy: cannot read at 0x%" PRIx64
+                        " of process %ld (%s); run as root or as the process's owner.\n",
+                        jobs[t].fail_at, pid, strerror(jobs[t].err));
+                return 1;
+            }
     }
     qsort(times, repeats, sizeof(double), rc_cmp_double);
     double med =
         repeats % 2 ? times[repeats / 2] : (times[repeats / 2 - 1] + times[repeats / 2]) / 2.0;
-    printf("rawcopy: pid=%ld mappings=%zu bytes=%" PRIu64 " block_kib=%lu repeats=%lu "
+    printf("rawcopy: pid=%ld mappings=%zu bytes=%" PRIu64 " block_kib=%lu repeats=%lu threads=%lu "
            "median_us=%.0f min_us=%.0f max_us=%.0f\n",
-           pid, n, total, block_kib, repeats, med * 1e6, times[0] * 1e6, times[repeats - 1] * 1e6);
+           pid, n, total, block_kib, repeats, nthreads, med * 1e6, times[0] * 1e6,
+           times[repeats - 1] * 1e6);
+    free(tids);
+    free(jobs);
     free(times);
     free(buf);
     free(ranges);
