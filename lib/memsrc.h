@@ -62,8 +62,14 @@ int memsrc_reserve(memsrc *m, size_t bytes, hs_err *err);
  * range whose tail is unreadable keeps its readable head. From then on every
  * read and stream that lies wholly inside a copy is served from it (a read
  * that straddles a copy's edge takes the ordinary path). Returns how many
- * ranges were copied whole; *bytes (may be NULL) gets the bytes copied. */
+ * ranges were copied whole; *bytes (may be NULL) gets the bytes copied.
+ * A big copy (2 MiB and more per thread) is split by bytes over up to
+ * min(online CPUs, 4) threads, all joined before it returns; the result does
+ * not depend on the thread count. */
 size_t memsrc_copy(memsrc *m, const memsrc_range *r, size_t n, uint64_t *bytes);
+/* Copies with exactly n threads whatever their size (tests; at most 16);
+ * 0 (the default) chooses by size and CPUs. */
+void memsrc_set_copy_threads(memsrc *m, unsigned n);
 /* After this, reads outside the copies fail: the process may run now, so only
  * the copies still hold the state they were taken in. memsrc_invalidate
  * drops the copies (not the reserve) and lifts the seal. */

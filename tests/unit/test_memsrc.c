@@ -1,8 +1,9 @@
 /* tests/unit/test_memsrc.c: the three memory sources: bounds of the buffer
  * source, the process source's window and page cache (syscall counts), the
  * self source turning a bad address into an error, not a fault, and region
- * copies (served without syscalls, limit, seal, unreadable tails), and
- * gathered reads (one syscall for many addresses). */
+ * copies (served without syscalls, limit, seal, unreadable tails, the same
+ * result whatever the number of copy threads), and gathered reads (one
+ * syscall for many addresses). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -331,6 +332,224 @@ static void test_read_gather(void **state)
     munmap(mem, CP_LEN);
 }
 
+/* ---- copies split over threads: same result whatever the thread count ---- */
+
+#define TH_LEN (12u << 20)             /* big enough for the automatic split */
+#define TH_GUARD ((5u << 20) + 0x3000) /* offset of a PROT_NONE page */
+
+/* TH_LEN bytes holding their own offsets, with the guard page. */
+static uint8_t *th_mem(void)
+{
+    uint8_t *mem = mmap(NULL, TH_LEN, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    assert_true(mem != MAP_FAILED);
+    for (size_t i = 0; i < TH_LEN; i += 8) {
+        uint64_t v = i;
+        memcpy(mem + i, &v, 8);
+    }
+    assert_int_equal(mprotect(mem + TH_GUARD, 4096, PROT_NONE), 0);
+    return mem;
+}
+
+/* The buffer source ends at the guard page (memcpy would fault on it). */
+enum th_source { TH_PID, TH_SELF, TH_BUFFER };
+
+/* A source with room for copies up to limit, made with nt threads (0: automatic). */
+static memsrc *th_open(enum th_source src, const uint8_t *mem, size_t limit, unsigned nt)
+{
+    hs_err err;
+    memsrc *m = src == TH_PID ? memsrc_open_pid(getpid(), 0, &err)
+                : src == TH_SELF
+                    ? memsrc_open_self(&err)
+                    : memsrc_open_buffer((uint64_t)(uintptr_t)mem, mem, TH_GUARD, &err);
+    assert_non_null(m);
+    memsrc_set_copy_limit(m, limit);
+    memsrc_set_copy_threads(m, nt);
+    return m;
+}
+
+/* How many bytes from addr the copies hold (0: none). */
+static size_t th_held(memsrc *m, uint64_t addr)
+{
+    size_t avail = 0;
+    return memsrc_stream(m, addr, 1, &avail) ? avail : 0;
+}
+
+/* Every byte the copy holds from each range's start is the source's byte. */
+static void th_check_bytes(memsrc *m, const uint8_t *mem, const memsrc_range *r, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t held = th_held(m, r[i].start), avail = 0;
+        if (held == 0)
+            continue;
+        const uint8_t *p = memsrc_stream(m, r[i].start, held, &avail);
+        assert_non_null(p);
+        assert_int_equal(memcmp(p, mem + (r[i].start - (uint64_t)(uintptr_t)mem), held), 0);
+    }
+}
+
+/* Ranges in a mixed order: a 4 MiB one, a small one inside it (skipped), an
+ * empty one, one past the guard page (7 MiB - 16 KiB), one whose tail hits
+ * the guard (its head of 972 KiB kept), small ones, the last two
+ * overlapping each other. */
+static size_t th_ranges(uint64_t base, memsrc_range *r)
+{
+    memsrc_range v[] = {
+        {base + 0x1000, base + 0x401000},           /* 4 MiB: whole */
+        {base + 0x2000, base + 0x3000},             /* inside the first: skipped */
+        {base + 0x500000, base + 0x500000},         /* empty: counts as whole */
+        {base + TH_GUARD + 0x1000, base + TH_LEN},  /* after the guard: whole */
+        {base + 0x410000, base + TH_GUARD + 0x800}, /* tail unreadable: head kept */
+        {base + 0x401000, base + 0x401010},         /* 16 bytes: whole */
+        {base, base + 0x1000},                      /* the first page: whole */
+        {base + 0x402000, base + 0x403000},         /* whole */
+        {base + 0x402800, base + 0x404000},         /* overlaps the previous: skipped */
+    };
+    memcpy(r, v, sizeof(v));
+    return sizeof(v) / sizeof(v[0]);
+}
+
+/* One copy of th_ranges with nt threads (0: automatic); checks its exact result. */
+static void th_copy_once(enum th_source src, const uint8_t *mem, unsigned nt)
+{
+    uint64_t base = (uint64_t)(uintptr_t)mem;
+    memsrc_range r[16];
+    size_t n = th_ranges(base, r);
+    memsrc *m = th_open(src, mem, TH_LEN, nt);
+    hs_err err;
+    if (src == TH_PID) /* the other sources copy into their own mappings */
+        assert_int_equal(memsrc_reserve(m, TH_LEN, &err), 0);
+    uint64_t bytes = 0;
+    /* the buffer ends at the guard: nothing after it */
+    const uint64_t after = src == TH_BUFFER ? 0 : TH_LEN - TH_GUARD - 0x1000;
+    const uint64_t head = TH_GUARD - 0x410000;
+    assert_int_equal(memsrc_copy(m, r, n, &bytes), src == TH_BUFFER ? 5 : 6);
+    assert_int_equal(bytes, 0x400000 + after + head + 16 + 0x1000 + 0x1000);
+    memsrc_seal(m);
+    assert_int_equal(th_held(m, r[0].start), 0x400000);
+    assert_int_equal(th_held(m, r[3].start), after);
+    assert_int_equal(th_held(m, r[4].start), head);
+    assert_int_equal(th_held(m, r[5].start), 16);
+    assert_int_equal(th_held(m, base), 0x1000);
+    assert_int_equal(th_held(m, r[7].start), 0x1000);
+    assert_int_equal(th_held(m, base + 0x403000), 0); /* the overlapping one is not copied */
+    uint64_t v;
+    assert_int_equal(memsrc_read_u64(m, base + TH_GUARD - 8, &v), 0);
+    assert_int_equal(v, TH_GUARD - 8);
+    assert_int_equal(memsrc_read_u64(m, base + TH_GUARD, &v), -1);
+    th_check_bytes(m, mem, r, n);
+    memsrc_close(m);
+}
+
+static void test_copy_threads_same_result(void **state)
+{
+    (void)state;
+    uint8_t *mem = th_mem();
+    for (enum th_source src = TH_PID; src <= TH_BUFFER; src++)
+        for (unsigned nt = 0; nt <= 4; nt++)
+            th_copy_once(src, mem, nt);
+    munmap(mem, TH_LEN);
+}
+
+/* A range cut into pieces, the guard page in an early piece: the pieces after
+ * it are read but not kept, the head is, for every source and thread count. */
+static void test_copy_threads_unreadable_middle(void **state)
+{
+    (void)state;
+    uint8_t *mem = th_mem();
+    uint64_t base = (uint64_t)(uintptr_t)mem;
+    const uint64_t head = TH_GUARD - 0x480000;
+    for (enum th_source src = TH_PID; src <= TH_BUFFER; src++)
+        for (unsigned nt = 0; nt <= 4; nt++) {
+            memsrc *m = th_open(src, mem, TH_LEN, nt);
+            memsrc_range r[2] = {{base + 0x480000, base + 0x900000}, {base, base + 0x100000}};
+            uint64_t bytes = 0;
+            assert_int_equal(memsrc_copy(m, r, 2, &bytes), 1);
+            assert_int_equal(bytes, head + 0x100000);
+            memsrc_seal(m);
+            assert_int_equal(th_held(m, r[0].start), head);
+            assert_int_equal(th_held(m, base + (7u << 20)), 0);
+            assert_int_equal(th_held(m, base), 0x100000);
+            th_check_bytes(m, mem, r, 2);
+            memsrc_close(m);
+        }
+    munmap(mem, TH_LEN);
+}
+
+/* One range of 1 MiB, cut into one piece per thread: one process_vm_readv
+ * each, counted in the source's total. */
+static void test_copy_threads_syscalls(void **state)
+{
+    (void)state;
+    uint8_t *mem = th_mem();
+    uint64_t base = (uint64_t)(uintptr_t)mem;
+    for (unsigned nt = 1; nt <= 4; nt++) {
+        memsrc *m = th_open(TH_PID, mem, TH_LEN, nt);
+        memsrc_range r = {base + 0x800, base + 0x100800}; /* cuts fall on page boundaries */
+        uint64_t bytes = 0;
+        assert_int_equal(memsrc_copy(m, &r, 1, &bytes), 1);
+        assert_int_equal(bytes, 0x100000);
+        assert_int_equal(memsrc_syscalls(m), nt);
+        memsrc_seal(m);
+        th_check_bytes(m, mem, &r, 1);
+        memsrc_close(m);
+    }
+    /* Automatic: one thread per 2 MiB, up to the CPUs and 4; 1 MiB stays in one. */
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    const memsrc_range sizes[] = {{base, base + (1u << 20)},
+                                  {base, base + (4u << 20)},
+                                  {base, base + (5u << 20)},
+                                  {base + (6u << 20), base + TH_LEN}};
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        memsrc *m = th_open(TH_PID, mem, TH_LEN, 0);
+        memsrc_range r = sizes[i];
+        assert_int_equal(memsrc_copy(m, &r, 1, NULL), 1);
+        uint64_t want = (r.end - r.start) / (2u << 20);
+        if (want > (uint64_t)cpus)
+            want = (uint64_t)cpus;
+        if (want > 4)
+            want = 4;
+        assert_int_equal(memsrc_syscalls(m), want ? want : 1);
+        memsrc_close(m);
+    }
+    munmap(mem, TH_LEN);
+}
+
+/* The limit stops the copy at the same range whatever the thread count, with
+ * and without a reserve; the copied ranges are whole and exact. */
+static void test_copy_threads_limit(void **state)
+{
+    (void)state;
+    uint8_t *mem = th_mem();
+    uint64_t base = (uint64_t)(uintptr_t)mem;
+    for (int reserve = 0; reserve < 2; reserve++)
+        for (unsigned nt = 1; nt <= 4; nt++) {
+            memsrc *m = th_open(TH_PID, mem, 0x300000, nt);
+            hs_err err;
+            if (reserve)
+                assert_int_equal(memsrc_reserve(m, 0x300000, &err), 0);
+            memsrc_range r[3] = {{base + 0x100000, base + 0x300000},
+                                 {base, base + 0x100001}, /* one byte past the limit */
+                                 {base + 0x400000, base + 0x401000}};
+            uint64_t bytes = 0;
+            assert_int_equal(memsrc_copy(m, r, 3, &bytes), 1);
+            assert_int_equal(bytes, 0x200000);
+            memsrc_seal(m);
+            assert_int_equal(th_held(m, r[0].start), 0x200000);
+            assert_int_equal(th_held(m, base), 0);
+            assert_int_equal(th_held(m, r[2].start), 0);
+            th_check_bytes(m, mem, r, 1);
+            /* exactly at the limit: fits */
+            memsrc_invalidate(m);
+            r[1].end = base + 0x100000;
+            assert_int_equal(memsrc_copy(m, r, 3, &bytes), 2);
+            assert_int_equal(bytes, 0x300000);
+            memsrc_seal(m);
+            th_check_bytes(m, mem, r, 2);
+            memsrc_close(m);
+        }
+    munmap(mem, TH_LEN);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -342,6 +561,10 @@ int main(void)
         cmocka_unit_test(test_copy_limit_and_tail),
         cmocka_unit_test(test_copy_buffer_source),
         cmocka_unit_test(test_read_gather),
+        cmocka_unit_test(test_copy_threads_same_result),
+        cmocka_unit_test(test_copy_threads_unreadable_middle),
+        cmocka_unit_test(test_copy_threads_syscalls),
+        cmocka_unit_test(test_copy_threads_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
