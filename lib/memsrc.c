@@ -612,8 +612,7 @@ static void ms_copy_fill(memsrc *m, ms_copy *v, size_t np, uint64_t total, ms_se
     unsigned nt = ms_copy_nthreads(m, total);
     size_t first[MS_THREADS_MAX + 1];
     size_t ns = ms_split(v, np, total, nt, seg, first);
-    ms_worker w[MS_THREADS_MAX];
-    memset(w, 0, sizeof(w));
+    ms_worker w[MS_THREADS_MAX]; /* the first nt are used */
     for (unsigned t = 0; t < nt; t++)
         w[t] = (ms_worker){.m = m, .seg = seg + first[t], .n = first[t + 1] - first[t]};
     if (nt > 1) {
