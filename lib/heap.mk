@@ -50,9 +50,9 @@ tests_progs_walk_probe_SOURCES = tests/progs/walk_probe.c snapshot/ptrace.c snap
 tests_progs_walk_probe_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/snapshot
 tests_progs_walk_probe_LDADD = lib/libhs.la
 
-TESTS += tests/integration/stats_mallinfo.sh tests/integration/tcache_tls.sh \
+TESTS += tests/integration/stats_mallinfo.sh tests/integration/tcache_tls.sh tests/integration/walk_exclude.sh \
 	tests/integration/stats_errors.sh tests/integration/busy_heap.sh tests/integration/exec_race.sh
-EXTRA_DIST += tests/integration/stats_mallinfo.sh tests/integration/tcache_tls.sh \
+EXTRA_DIST += tests/integration/stats_mallinfo.sh tests/integration/tcache_tls.sh tests/integration/walk_exclude.sh tests/integration/walk_common.sh \
 	tests/integration/stats_errors.sh tests/integration/busy_heap.sh tests/integration/exec_race.sh
 # the fuzz target (tests/fuzz/targets.mk) and its seeds
 EXTRA_DIST += tests/fuzz/fuzz_glibc_heap.c

@@ -37,6 +37,8 @@ struct hproc {
     glayout lay;
     memsrc *m;
     uwr *uw; /* the busy check's unwinder; NULL without libunwind */
+    gheap_range excluded[HPROC_MAX_EXCLUDED]; /* from the mmapped-chunk search */
+    size_t nexcluded;
     uint64_t single_threaded; /* &__libc_single_threaded, 0 = unknown */
     uint64_t r_debug;         /* &_r_debug in ld.so, 0 = unknown */
     uint64_t ltls_field;      /* offset of l_tls_offset in struct link_map */
@@ -316,15 +318,26 @@ static int hp_cmp_range(const void *a, const void *b)
     return x->start < y->start ? -1 : x->start > y->start;
 }
 
-/* Anonymous rw mappings minus every thread's stack block. */
+int hproc_exclude(hproc *h, uint64_t start, uint64_t end)
+{
+    if (h->nexcluded == HPROC_MAX_EXCLUDED)
+        return -1;
+    if (start < end)
+        h->excluded[h->nexcluded++] = (gheap_range){start, end};
+    return 0;
+}
+
+/* Anonymous rw mappings minus every thread's stack block and the ranges
+ * hproc_exclude named. */
 static gheap_range *hp_mmap_ranges(hproc *h, const gheap_thread *threads, size_t n, size_t *out_n,
                                    hs_err *err)
 {
     procmaps *pm = procmaps_read(h->pid, err);
     if (pm == NULL)
         return NULL;
-    gheap_range *stacks = calloc(n ? n : 1, sizeof(*stacks));
-    gheap_range *v = calloc(pm->n * (n + 1) + 1, sizeof(*v));
+    size_t nholes = n + h->nexcluded;
+    gheap_range *stacks = calloc(nholes ? nholes : 1, sizeof(*stacks));
+    gheap_range *v = calloc(pm->n * (nholes + 1) + 1, sizeof(*v));
     if (stacks == NULL || v == NULL) {
         free(stacks);
         free(v);
@@ -349,6 +362,8 @@ static gheap_range *hp_mmap_ranges(hproc *h, const gheap_thread *threads, size_t
                 stacks[ns++] = (gheap_range){e->start, e->end};
         }
     }
+    for (size_t i = 0; i < h->nexcluded; i++)
+        stacks[ns++] = h->excluded[i];
     qsort(stacks, ns, sizeof(*stacks), hp_cmp_range);
     size_t nv = 0;
     for (size_t i = 0; i < pm->n; i++) {
@@ -361,7 +376,8 @@ static gheap_range *hp_mmap_ranges(hproc *h, const gheap_thread *threads, size_t
                 continue;
             if (stacks[k].start > s)
                 v[nv++] = (gheap_range){s, stacks[k].start};
-            s = stacks[k].end;
+            if (stacks[k].end > s) /* holes may nest or overlap */
+                s = stacks[k].end;
         }
         if (s < end)
             v[nv++] = (gheap_range){s, end};

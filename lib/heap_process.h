@@ -102,6 +102,13 @@ int hproc_busy_threads(hproc *h, const gheap_thread *threads, size_t n, signed c
  * and is not an error. */
 int hproc_walk(hproc *h, const gheap_thread *threads, size_t n, gheap_chunk_fn fn, void *arg,
                gheap_report *rep, hs_err *err);
+/* Before the walk: leaves [start, end) out of the search for mmapped chunks,
+ * memory the caller knows holds none -- libheapsnap's tables: every page of
+ * them is touched at HEAPSNAP_RATE=1, and reading a would-be chunk header on
+ * each took a third of the stop. At most HPROC_MAX_EXCLUDED ranges; 0, or -1
+ * when they are all taken. */
+#define HPROC_MAX_EXCLUDED 8
+int hproc_exclude(hproc *h, uint64_t start, uint64_t end);
 /* hproc_walk that calls release(release_arg) exactly once, as soon as the
  * walk no longer needs the process stopped: right after every heap has been
  * copied into heapsnap (with few large reads; within half of MemAvailable)

@@ -4,25 +4,12 @@
 # libthread_db, reports as &tcache and tcache for the same thread.
 . "$top_srcdir/tests/tap.sh"
 
-probe=$top_builddir/tests/progs/walk_probe
-target=$top_builddir/tests/progs/varied_heap
 command -v gdb >/dev/null 2>&1 || tap_skip_all "gdb is not installed"
 [ -r /usr/lib/debug/.build-id/93/ac61ec5a8eb1396f9fbd350e3169a558528a40.debug ] ||
     tap_skip_all "gdb needs libc6-dbg to print tcache"
-[ "$(id -u)" = 0 ] || tap_skip_all "ptrace of a non-child needs root"
+. "$top_srcdir/tests/integration/walk_common.sh"
 
-work=$(mktemp -d)
-pid=""
-cleanup() {
-    [ -n "$pid" ] && kill "$pid" 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
-"$target" 7 4 >"$work/out" &
-pid=$!
-i=0
-while [ ! -s "$work/out" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+start_varied 7 4
 
 "$probe" tcache "$pid" | sort >"$work/ours"
 tap_is "one line per thread" "$(wc -l <"$work/ours")" 5

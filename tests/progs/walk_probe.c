@@ -4,6 +4,8 @@
  *   walk_probe tcache PID           per thread: "TID &tcache tcache"
  *   walk_probe busy PID             "busy: REASON" or "quiet (...)"
  *   walk_probe inside PID           per thread: inside/outside malloc and why
+ *   walk_probe mmapped PID [LO-HI]  "ADDR SIZE" per mmapped chunk found, the
+ *                                   hex ranges LO-HI left out (hproc_exclude)
  *   walk_probe bench PID [REPEAT]   walk time and pause next to a plain
  *                                   process_vm_readv copy of the same memory */
 #include <inttypes.h>
@@ -23,6 +25,14 @@ static double now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int print_mmapped(const gheap_chunk *c, void *arg)
+{
+    (void)arg;
+    if (c->cls == GHEAP_MMAPPED)
+        printf("0x%" PRIx64 " %" PRIu64 "\n", c->addr, c->size);
+    return 0;
 }
 
 static gheap_thread *threads_of(const ptstop *s, size_t *n)
@@ -122,7 +132,8 @@ int main(int argc, char **argv)
 {
     hs_err err = {{0}};
     if (argc < 3) {
-        fprintf(stderr, "usage: walk_probe stats|tcache|busy|inside|image|bench PID [...]\n");
+        fprintf(stderr,
+                "usage: walk_probe stats|tcache|busy|inside|image|mmapped|bench PID [...]\n");
         return 2;
     }
     pid_t pid = (pid_t)atoi(argv[2]);
@@ -146,6 +157,14 @@ int main(int argc, char **argv)
     if (h == NULL) {
         fprintf(stderr, "walk_probe: %s\n", err.msg);
         return 1;
+    }
+    for (int i = 3; strcmp(argv[1], "mmapped") == 0 && i < argc; i++) {
+        unsigned long long lo, hi;
+        if (sscanf(argv[i], "%llx-%llx", &lo, &hi) != 2 || hproc_exclude(h, lo, hi) != 0) {
+            fprintf(stderr, "walk_probe: bad or too many ranges at %s\n", argv[i]);
+            hproc_close(h);
+            return 2;
+        }
     }
     if (strcmp(argv[1], "image") == 0) {
         /* Prepared; the test may make the target exec before the stop. */
@@ -184,6 +203,12 @@ int main(int argc, char **argv)
             printf("same\n");
         else
             printf("changed: %s\n", err.msg);
+    } else if (strcmp(argv[1], "mmapped") == 0) {
+        gheap_report rep;
+        if (hproc_walk(h, t, n, print_mmapped, NULL, &rep, &err))
+            rc = 1;
+        else
+            gheap_report_free(&rep);
     } else if (strcmp(argv[1], "inside") == 0) {
         for (size_t i = 0; i < n; i++) {
             char why[256];
