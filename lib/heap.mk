@@ -46,7 +46,8 @@ tests_progs_stuck_malloc_LDFLAGS = -pthread
 # A driver over the walker's parts of heapsnap (stop, tcache addresses, walk,
 # timing), for the tests and the benchmark; never installed.
 check_PROGRAMS += tests/progs/walk_probe
-tests_progs_walk_probe_SOURCES = tests/progs/walk_probe.c snapshot/ptrace.c snapshot/quiesce.c snapshot/stats.c
+tests_progs_walk_probe_SOURCES = tests/progs/walk_probe.c snapshot/ptrace.c snapshot/quiesce.c snapshot/stats.c \
+	snapshot/registry.c
 tests_progs_walk_probe_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/snapshot
 tests_progs_walk_probe_LDADD = lib/libhs.la
 

@@ -303,6 +303,13 @@ static int registry_source(registry *r, hs_err *err)
     return 0;
 }
 
+void registry_exclude_tables(const registry *r, hproc *h)
+{
+    const struct heapsnap_registry *g = &r->hdr;
+    hproc_exclude(h, g->stacks_addr, g->stacks_addr + g->stacks_capacity * g->stack_entry_size);
+    hproc_exclude(h, g->live_addr, g->live_addr + g->live_capacity * g->live_entry_size);
+}
+
 int registry_reserve(registry *r, hs_err *err)
 {
     if (registry_source(r, err) != 0)

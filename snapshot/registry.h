@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "heap_process.h"
 #include "heapsnap_registry.h"
 #include "hs_error.h"
 #include "memsrc.h"
@@ -45,6 +46,10 @@ typedef struct registry {
  * hook is loaded, 0 when it is not, -1 + err (unreadable library, wrong magic,
  * other version). */
 int registry_locate(pid_t pid, const procmaps *m, registry *r, hs_err *err);
+
+/* Before stopping: tells the walker that the hook's tables hold no malloc
+ * chunk (hproc_exclude), so that its search for mmapped chunks skips them. */
+void registry_exclude_tables(const registry *r, hproc *h);
 
 /* Before stopping: reserves and faults in local memory for the tables' copy
  * (their touched pages now, plus room for pages touched before the stop), so

@@ -263,13 +263,8 @@ static snap_status snap_take_once(pid_t pid, const char *out_path, const char *t
     if (found < 0)
         goto fail;
     hook = found == 1;
-    if (hook) {
-        /* The hook's own tables hold no malloc chunk. */
-        hproc_exclude(h, reg.hdr.stacks_addr,
-                      reg.hdr.stacks_addr + reg.hdr.stacks_capacity * reg.hdr.stack_entry_size);
-        hproc_exclude(h, reg.hdr.live_addr,
-                      reg.hdr.live_addr + reg.hdr.live_capacity * reg.hdr.live_entry_size);
-    }
+    if (hook)
+        registry_exclude_tables(&reg, h);
     if (hook && reg.hdr.rate == 0)
         snprintf(res->notice_hook, sizeof(res->notice_hook),
                  "libheapsnap.so in process %d records nothing (HEAPSNAP_RATE=0), so the "

@@ -11,7 +11,9 @@
 
 #include "heap_process.h"
 #include "ptrace.h"
+#include "procmaps.h"
 #include "quiesce.h"
+#include "registry.h"
 
 typedef struct stats_run_result {
     gheap_report rep;
@@ -174,11 +176,28 @@ static void stats_print_table(FILE *out, pid_t pid, const stats_run_result *r)
     }
 }
 
+/* The hook's tables, when it is loaded, hold no mmapped chunk: the walk need
+ * not look there (at HEAPSNAP_RATE=1 every page of them is touched). */
+static void stats_exclude_hook(pid_t pid, hproc *h)
+{
+    hs_err ignored = {0};
+    procmaps *maps = procmaps_read(pid, &ignored);
+    if (maps == NULL)
+        return;
+    registry reg;
+    memset(&reg, 0, sizeof(reg));
+    if (registry_locate(pid, maps, &reg, &ignored) == 1)
+        registry_exclude_tables(&reg, h);
+    registry_free(&reg);
+    procmaps_free(maps);
+}
+
 int stats_run(pid_t pid, bool json, FILE *out, hs_err *err)
 {
     hproc *h = hproc_open(pid, err);
     if (h == NULL)
         return -1;
+    stats_exclude_hook(pid, h);
     stats_run_result r;
     memset(&r, 0, sizeof(r));
     int rc = stats_collect(pid, h, &r, err);
