@@ -12,10 +12,12 @@
 #include <unistd.h>
 
 #include "heapsnap.h"
+#include "hook_forklock.h"
 #include "hook_internal.h"
 #include "hook_stack.h"
 
-#define FILTER_BITS 16 /* 64 KiB: mostly cache-resident; few false positives with many live samples */
+#define FILTER_BITS                                                                                \
+    16 /* 64 KiB: mostly cache-resident; few false positives with many live samples */
 #define DEFAULT_STACKS (1u << 15)
 #define DEFAULT_LIVE (1u << 16)
 #define DEFAULT_LIVE_DENSE (1u << 22) /* for rates below 4096: many more samples */
@@ -27,7 +29,6 @@ HOOK_EXPORT struct heapsnap_registry heapsnap_registry;
 struct hook_tables hook_tables = {.filter = filter_mem, .filter_shift = 64 - FILTER_BITS};
 uint64_t hook_rate = HOOK_RATE_DEFAULT;
 int hook_ready;
-pthread_rwlock_t hook_fork_lock = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
 
 static void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void warn(const char *fmt, ...)
@@ -64,20 +65,20 @@ static uint64_t env_u64(const char *name, uint64_t def, uint64_t max)
 
 static void fork_prepare(void)
 {
-    pthread_rwlock_wrlock(&hook_fork_lock);
+    hook_forklock_exclusive();
 }
 
 static void fork_parent(void)
 {
-    pthread_rwlock_unlock(&hook_fork_lock);
+    hook_forklock_release();
 }
 
-/* Only the forking thread lives on in the child, and it holds the lock under a
- * thread id that changed: start from a fresh lock. The tables stay: the
- * child's heap is a copy of the parent's, sampled blocks included. */
+/* Only the forking thread lives on in the child: start from a free lock. The
+ * tables stay: the child's heap is a copy of the parent's, sampled blocks
+ * included. */
 static void fork_child(void)
 {
-    hook_fork_lock = (pthread_rwlock_t)PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
+    hook_forklock_reset_child();
     heapsnap_registry.hook_pid = (uint64_t)getpid();
     hook_thread.sampler.rng = 0; /* reseed: do not replay the parent's draws */
     hook_http_atfork_child();

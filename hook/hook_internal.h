@@ -34,14 +34,14 @@ struct hook_thread {
     struct hook_sampler sampler;
     int guard;     /* > 0 while the hook itself runs: nothing is recorded */
     int resolving; /* this thread is inside dlsym during start-up */
+    int forking;   /* this thread holds the fork lock exclusive (hook_forklock.c) */
+    int stripe;    /* 1 + its stripe of the fork lock; 0 until first used */
 };
 extern __thread struct hook_thread hook_thread __attribute__((tls_model("initial-exec")));
 
 extern struct hook_tables hook_tables;
 extern uint64_t hook_rate;
 extern int hook_ready; /* set once the tables exist and sampling may start */
-/* Held for reading by table writers, for writing across fork(). */
-extern pthread_rwlock_t hook_fork_lock;
 extern struct heapsnap_registry heapsnap_registry;
 
 /* Brackets the hook's own work on an application thread: nothing inside is

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hook_forklock.h"
 #include "hook_internal.h"
 #include "hook_stack.h"
 
@@ -207,15 +208,12 @@ static size_t early_usable(void *p)
 
 static bool table_lock(void)
 {
-    /* EDEADLK: this thread is forking and holds the lock for writing; every
-     * other thread is kept out, so it may go ahead. */
-    return pthread_rwlock_rdlock(&hook_fork_lock) == 0;
+    return hook_forklock_shared();
 }
 
 static void table_unlock(bool locked)
 {
-    if (locked)
-        pthread_rwlock_unlock(&hook_fork_lock);
+    hook_forklock_unshare(locked);
 }
 
 /* The slow path of every allocation whose byte count crossed the thread's

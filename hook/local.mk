@@ -3,7 +3,7 @@
 # Never built with sanitizers: it runs inside arbitrary host processes.
 lib_LTLIBRARIES += libheapsnap.la
 libheapsnap_la_SOURCES = hook/heapsnap.h hook/heapsnap_registry.h hook/hook_internal.h \
-	hook/hook_malloc.c hook/hook_init.c \
+	hook/hook_malloc.c hook/hook_init.c hook/hook_forklock.c hook/hook_forklock.h \
 	hook/hook_sampler.c hook/hook_sampler.h \
 	hook/hook_tables.c hook/hook_tables.h \
 	hook/hook_stack.c hook/hook_stack.h \
@@ -23,6 +23,12 @@ pkgconfig_DATA = libheapsnap.pc
 # Unit tests: sampler, tables, request parser, built without preloading.
 check_PROGRAMS += tests/unit/test_hook_sampler tests/unit/test_hook_tables tests/unit/test_http_parse
 TESTS += tests/unit/test_hook_sampler tests/unit/test_hook_tables tests/unit/test_http_parse
+check_PROGRAMS += tests/unit/test_hook_forklock
+TESTS += tests/unit/test_hook_forklock
+tests_unit_test_hook_forklock_SOURCES = tests/unit/test_hook_forklock.c hook/hook_forklock.c \
+	hook/hook_forklock.h
+tests_unit_test_hook_forklock_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -pthread
+tests_unit_test_hook_forklock_LDADD = $(CMOCKA_LIBS) -lpthread
 tests_unit_test_hook_sampler_SOURCES = tests/unit/test_hook_sampler.c hook/hook_sampler.c hook/hook_sampler.h
 tests_unit_test_hook_sampler_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_hook_sampler_LDADD = $(CMOCKA_LIBS) -lm
