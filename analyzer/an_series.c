@@ -240,6 +240,21 @@ static uint32_t intern_frame(an_series *s, const char *function, const char *fil
     return s->nframes++;
 }
 
+/* A name the symbolizers give code without a symbol: "0x1234" or
+ * "libfoo.so+0x1234" (heapsnap's, and unsymbolized_frame's below). */
+static bool unsymbolized_name(const char *name)
+{
+    const char *hex = strstr(name, "0x");
+    if (hex == NULL || (hex != name && (hex < name + 2 || hex[-1] != '+')))
+        return false;
+    if (hex[2] == '\0')
+        return false;
+    for (const char *c = hex + 2; *c; c++)
+        if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f')))
+            return false;
+    return true;
+}
+
 static bool is_allocator(an_series *s, uint32_t fn)
 {
     if (fn >= s->str_alloc_cap) {
@@ -304,9 +319,21 @@ static uint32_t intern_site(an_series *s, const uint32_t *frames, uint32_t n)
     }
     memcpy(s->stacks + s->nstacks, frames, n * sizeof(uint32_t));
 
-    /* The allocating frame: the first one that is not the allocator or a wrapper. */
-    uint32_t pos = 0;
+    /* The allocating frame: the first one that is not the allocator or a
+     * wrapper. A frame without a symbol that comes before (leaf-side of) an
+     * allocator frame is the allocator's own static helper -- sqlite3Malloc
+     * calls one in a stripped libsqlite3 -- so the search starts after the
+     * last allocator frame of the leading run of such frames. */
+    uint32_t start = 0;
     for (uint32_t i = 0; i < n; i++) {
+        uint32_t fn = s->frames[frames[i]].function;
+        if (is_allocator(s, fn))
+            start = i + 1;
+        else if (!unsymbolized_name(s->str[fn]))
+            break;
+    }
+    uint32_t pos = 0;
+    for (uint32_t i = start < n ? start : 0; i < n; i++) {
         if (!is_allocator(s, s->frames[frames[i]].function)) {
             pos = i;
             break;

@@ -234,10 +234,24 @@ static int push_frame(sym_ctx *s, const sym_frame *f)
     return 0;
 }
 
-static const char *hex_name(sym_ctx *s, uint64_t addr)
+/* The name of code without a symbol: "file+0xOFFSET" inside a mapped file
+ * (the ELF address when the file could be read, else the file offset) --
+ * the same in every run, where the raw address moves with ASLR, and it says
+ * which library to look at -- else the raw address. */
+static const char *unknown_name(sym_ctx *s, const procmaps_entry *e, const sym_file *f,
+                                uint64_t addr)
 {
-    char buf[32];
-    snprintf(buf, sizeof(buf), "0x%" PRIx64, addr);
+    char buf[300];
+    if (e != NULL && (e->path[0] == '/' || e->path[0] == '[')) {
+        const char *base = strrchr(e->path, '/');
+        base = base != NULL ? base + 1 : e->path;
+        uint64_t off = addr - e->start + e->offset, vaddr;
+        if (f != NULL && f->usable && sym_elf_offset_to_vaddr(&f->elf, off, &vaddr))
+            off = vaddr;
+        snprintf(buf, sizeof(buf), "%.255s+0x%" PRIx64, base, off);
+    } else {
+        snprintf(buf, sizeof(buf), "0x%" PRIx64, addr);
+    }
     const char *r = sym_pool_str(s->pool, buf);
     return r != NULL ? r : "??";
 }
@@ -252,7 +266,7 @@ static size_t resolve(sym_ctx *s, uint64_t addr, uint64_t pc, int32_t *entry_out
     uint64_t vaddr = 0;
     if (f == NULL || !f->usable ||
         !sym_elf_offset_to_vaddr(&f->elf, pc - e->start + e->offset, &vaddr)) {
-        sym_frame u = {hex_name(s, addr), NULL, "", 0, 0};
+        sym_frame u = {unknown_name(s, e, f, addr), NULL, "", 0, 0};
         u.system_name = u.function;
         return push_frame(s, &u) == 0 ? 1 : 0;
     }
@@ -271,7 +285,7 @@ static size_t resolve(sym_ctx *s, uint64_t addr, uint64_t pc, int32_t *entry_out
             fr.system_name = es->system_name;
         }
         if (fr.function == NULL || fr.function[0] == '\0') {
-            fr.function = hex_name(s, addr);
+            fr.function = unknown_name(s, e, f, addr);
             fr.system_name = fr.function;
         }
         if (fr.system_name == NULL || fr.system_name[0] == '\0')
@@ -281,7 +295,7 @@ static size_t resolve(sym_ctx *s, uint64_t addr, uint64_t pc, int32_t *entry_out
         n++;
     }
     if (nd == 0) {
-        sym_frame fr = {es != NULL ? es->name : hex_name(s, addr), NULL, "", 0, 0};
+        sym_frame fr = {es != NULL ? es->name : unknown_name(s, e, f, addr), NULL, "", 0, 0};
         fr.system_name = es != NULL ? es->system_name : fr.function;
         if (push_frame(s, &fr) != 0)
             return 0;

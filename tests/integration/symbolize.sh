@@ -65,7 +65,20 @@ start "$work/stripped/symtest"
 tap_is "stripped, debug file by .gnu_debuglink under HEAPSNAP_DEBUG_DIR/<dir>" "$(HEAPSNAP_DEBUG_DIR=$work/dl frames)" "$want"
 tap_is "stripped, debug file by build id under HEAPSNAP_DEBUG_DIR/.build-id" "$(HEAPSNAP_DEBUG_DIR=$work/bid frames)" "$want"
 hex=$(echo "$addrs" | awk '{print $1}')
-tap_is "stripped, no debug file: the address names itself" "$(HEAPSNAP_DEBUG_DIR=$work/none "$lookup" -p "$pid" $hex | head -1)" "$(printf '%s\t:0\t0' "$hex")"
+# Without symbols a frame is named by its file and ELF address (the same in
+# every run, unlike the raw address): the mapping's file offset, through the
+# PT_LOAD segment that holds it.
+off=$(while read -r range perms foff rest; do
+    lo=$((0x${range%-*})) hi=$((0x${range#*-}))
+    if [ $((hex)) -ge $lo ] && [ $((hex)) -lt $hi ]; then echo $(($((hex)) - lo + 0x$foff)); break; fi
+done <"/proc/$pid/maps")
+vaddr=$(readelf -lW "$work/stripped/symtest" | while read -r t fo va pa fs rest; do
+    if [ "$t" = LOAD ] && [ "$off" -ge $((fo)) ] && [ "$off" -lt $((fo + fs)) ]; then
+        printf '%x\n' $((off - fo + va)); break
+    fi
+done)
+tap_is "stripped, no debug file: named by file and ELF address" \
+    "$(HEAPSNAP_DEBUG_DIR=$work/none "$lookup" -p "$pid" $hex | head -1)" "$(printf 'symtest+0x%s\t:0\t0' "$vaddr")"
 
 # Profiles from the first copy, read after every binary is gone.
 start "$work/bin/symtest"

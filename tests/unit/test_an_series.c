@@ -112,6 +112,46 @@ static void test_sites_match_across_addresses(void **state)
     an_frames_free(f);
 }
 
+/* Stripped libraries: an unsymbolized frame under an allocator-named one is
+ * the allocator's helper, so the site is named after the allocator's caller;
+ * an unsymbolized leaf with no allocator frame after it is the site itself. */
+static void test_unsymbolized_allocator_helper(void **state)
+{
+    (void)state;
+    hs_err err;
+    an_frames *f = an_frames_new(&err);
+    an_series *s = an_series_new(f, 1);
+    an_series_cols cols = {3, 2, 1};
+    pprof_builder *b = heapprof_new(1, 1);
+    pprof_line_desc helper = {"libsqlite3.so.0+0xa7504", NULL, NULL, 0, 0};
+    pprof_line_desc wrap = {"sqlite3Malloc", NULL, NULL, 0, 0};
+    pprof_line_desc caller = {"libsqlite3.so.0+0xb786c", NULL, NULL, 0, 0};
+    pprof_line_desc insert = {"sqlite3BtreeInsert", NULL, NULL, 0, 0};
+    pprof_line_desc app = {"0x401234", NULL, NULL, 0, 0};
+    pprof_line_desc mainl = {"main", NULL, "m.c", 1, 2};
+    uint64_t a[4] = {
+        pprof_add_location(b, 0, 0x10, &helper, 1), pprof_add_location(b, 0, 0x20, &wrap, 1),
+        pprof_add_location(b, 0, 0x30, &caller, 1), pprof_add_location(b, 0, 0x40, &insert, 1)};
+    heapprof_add_site(b, a, 4, 1, 1, 100, 1, 100);
+    uint64_t c[2] = {pprof_add_location(b, 0, 0x50, &app, 1),
+                     pprof_add_location(b, 0, 0x60, &mainl, 1)};
+    heapprof_add_site(b, c, 2, 1, 1, 200, 1, 200);
+    pprof_profile *p = parse(b);
+    assert_int_equal(an_series_add_profile(s, 0, p, &cols, &err), 0);
+    assert_int_equal(an_series_finish(s, &err), 0);
+    assert_int_equal(an_series_nsites(s), 2);
+    const an_site *s0 = an_series_site(s, 0);
+    assert_int_equal(s0->alloc_pos, 2);
+    assert_string_equal(an_series_str(s, an_series_group(s, s0->group)->function),
+                        "libsqlite3.so.0+0xb786c");
+    const an_site *s1 = an_series_site(s, 1);
+    assert_int_equal(s1->alloc_pos, 0);
+    assert_string_equal(an_series_str(s, an_series_group(s, s1->group)->function), "0x401234");
+    pprof_profile_free(p);
+    an_series_free(s);
+    an_frames_free(f);
+}
+
 static char dir[] = "/tmp/test_an_series.XXXXXX";
 
 static void write_at(const char *name, pprof_builder *b)
@@ -190,6 +230,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sites_match_across_addresses),
+        cmocka_unit_test(test_unsymbolized_allocator_helper),
         cmocka_unit_test(test_input_orders_by_time),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
