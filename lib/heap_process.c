@@ -180,7 +180,9 @@ int hproc_same_image(hproc *h, hs_err *err)
 {
     uint8_t now[sizeof(h->auxv)];
     size_t n = hp_read_auxv(h->pid, now, sizeof(now));
-    if (h->auxv_len == 0 || (n == h->auxv_len && memcmp(now, h->auxv, n) == 0))
+    /* Unreadable now: the process is gone (an exec keeps it readable), which
+     * is for the caller to report, not a new program. */
+    if (h->auxv_len == 0 || n == 0 || (n == h->auxv_len && memcmp(now, h->auxv, n) == 0))
         return 0;
     return hs_err_set(err,
                       "process %d started another program (execve) while heapsnap was getting "

@@ -88,6 +88,7 @@ kill -9 "$leaker_pid"
 wait "$hs"
 tap_is "process killed during the snapshot exits 1" "$?" 1
 tap_ok "in one sentence" one_sentence "$snap_tmp/died.err"
+grep -q "exited" "$snap_tmp/died.err" || sed 's/^/# heapsnap said: /' "$snap_tmp/died.err"
 tap_ok "that says it exited" grep -q "exited" "$snap_tmp/died.err"
 tap_ok "and writes nothing" test ! -e "$snap_tmp/died.pb.gz"
 tap_is "no temporary file left behind" "$(ls -A "$snap_tmp" | grep -c died.pb.gz)" 0

@@ -177,6 +177,9 @@ int main(int argc, char **argv)
     ptstop *s = ptstop_stop_all(pid, &err);
     if (s == NULL) {
         fprintf(stderr, "walk_probe: %s\n", err.msg);
+        /* A process that is gone has not started another program. */
+        if (strcmp(argv[1], "image") == 0)
+            printf("stop failed; image: %s\n", hproc_same_image(h, NULL) == 0 ? "same" : "changed");
         hproc_close(h);
         return 1;
     }
