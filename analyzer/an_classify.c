@@ -144,6 +144,12 @@ an_status an_classify_status(const an_stats *st, const an_limits *lim, bool two_
             return AN_STATUS_PLATEAU;
         if (grew)
             return AN_STATUS_UNSTEADY;
+        /* Grew, though not clearly above the noise (few snapshots, few
+         * samples): not churn, whose in-use stays put -- a python3 program's
+         * sqlite table, 2.5 -> 13.6 MiB over 3 snapshots, was called churn. */
+        if (st->growth_bytes >= floor_of(lim) && st->end_bytes > st->start_bytes &&
+            st->r2 >= AN_MIN_R2)
+            return AN_STATUS_UNSTEADY;
     }
     if (st->growth_bytes <= -thr)
         return AN_STATUS_SHRINKING;

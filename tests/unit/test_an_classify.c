@@ -143,6 +143,25 @@ static void test_noise_is_not_a_leak(void **state)
     assert_int_not_equal(an_classify_status(&st, &EXACT, false), AN_STATUS_LEAK);
 }
 
+/* A short, sampled series that clearly went up but not far enough above its
+ * noise to call a leak: unsteady, never churn (whose in-use stays put); the
+ * same length of pure noise stays churn. */
+static void test_short_growth_is_not_churn(void **state)
+{
+    (void)state;
+    const double M = 1048576;
+    double up[] = {2.5 * M, 8 * M, 13.6 * M}, alloc[] = {0, 40 * M, 80 * M};
+    double noise[] = {10 * M, 12.5 * M, 10.4 * M};
+    an_stats st;
+    an_series_in in = {T10, up, NULL, alloc, 3, 16 * M * M, 0};
+    an_classify_stats(&in, &st);
+    assert_true(st.growth_bytes < an_classify_threshold(&st, &EXACT));
+    assert_int_equal(an_classify_status(&st, &EXACT, false), AN_STATUS_UNSTEADY);
+    an_series_in flat = {T10, noise, NULL, alloc, 3, 16 * M * M, 0};
+    an_classify_stats(&flat, &st);
+    assert_int_equal(an_classify_status(&st, &EXACT, false), AN_STATUS_CHURN);
+}
+
 static void test_two_point(void **state)
 {
     (void)state;
@@ -261,6 +280,7 @@ int main(void)
         cmocka_unit_test(test_geometric_buffer),
         cmocka_unit_test(test_churn_flat_shrinking),
         cmocka_unit_test(test_noise_is_not_a_leak),
+        cmocka_unit_test(test_short_growth_is_not_churn),
         cmocka_unit_test(test_two_point),
         cmocka_unit_test(test_threshold),
         cmocka_unit_test(test_pattern_size_factor),
