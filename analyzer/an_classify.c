@@ -129,7 +129,8 @@ an_status an_classify_status(const an_stats *st, const an_limits *lim, bool two_
         if (grew)
             return AN_STATUS_GREW;
     } else {
-        bool steady = st->r2 >= AN_MIN_R2 && st->monotonic >= AN_MIN_MONOTONIC;
+        bool steady = st->r2 >= (st->geometric ? AN_MIN_R2_GEOMETRIC : AN_MIN_R2) &&
+                      st->monotonic >= AN_MIN_MONOTONIC;
         bool still = (st->rises > 0 && (st->tail < AN_TAIL_SHARE * st->span || st->geometric) &&
                       st->tail <= AN_TAIL_GAPS * st->max_gap) ||
                      (st->late_growth > 0 && st->late_slope >= AN_LATE_SHARE * st->bytes_per_s &&

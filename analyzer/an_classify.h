@@ -19,8 +19,11 @@
 #define AN_MIN_GROWTH_PERIODS 2.0
 /* ...and at least this share of the largest total heap in the series. */
 #define AN_MIN_HEAP_SHARE 0.001
-/* Steady: the line must explain this much of the variance... */
+/* Steady: the line must explain this much of the variance (a staircase of
+ * geometric reallocations less: one doubling inside three snapshots fits a
+ * line with R^2 0.75 at best, lower when the snapshots are unevenly spaced)... */
 #define AN_MIN_R2 0.7
+#define AN_MIN_R2_GEOMETRIC 0.5
 /* ...and at least half of the steps must not go down (beyond noise): churn on
  * top of a leak makes some steps go down, noise makes half of them. */
 #define AN_MIN_MONOTONIC 0.5
