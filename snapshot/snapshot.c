@@ -286,9 +286,9 @@ static snap_status snap_take_once(pid_t pid, const char *out_path, const char *t
      * walk the copy. */
     stop = quiesce_stop(pid, h, &threads, &nthreads, &res->busy_retries, err);
     if (stop == NULL) {
-        /* Only a live process can have started another program; one killed
-         * during the stop is reported as having exited (snap_fail). */
-        *execed = !snap_process_gone(pid) && hproc_same_image(h, NULL) != 0;
+        /* A process killed during the stop is not taken for an exec
+         * (hproc_same_image): snap_fail reports that it exited. */
+        *execed = hproc_same_image(h, NULL) != 0;
         goto fail;
     }
     res->time_nanos = snap_now_ns(CLOCK_REALTIME);
