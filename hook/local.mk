@@ -44,7 +44,7 @@ tests_unit_test_http_parse_LDADD = $(CMOCKA_LIBS)
 # validator and go tool pprof.
 HOOK_PROG_CFLAGS = -Wall -Wextra -g -O2
 check_PROGRAMS += tests/progs/hook_leak tests/progs/hook_threads tests/progs/hook_ctor \
-	tests/progs/hook_fork tests/progs/hook_cxx tests/progs/hook_allocbench
+	tests/progs/hook_fork tests/progs/hook_cxx
 tests_progs_hook_leak_SOURCES = tests/progs/hook_leak.c
 tests_progs_hook_leak_CFLAGS = $(HOOK_PROG_CFLAGS)
 tests_progs_hook_leak_LDFLAGS =
@@ -59,10 +59,6 @@ tests_progs_hook_fork_SOURCES = tests/progs/hook_fork.c
 tests_progs_hook_fork_CFLAGS = $(HOOK_PROG_CFLAGS)
 tests_progs_hook_fork_LDFLAGS =
 tests_progs_hook_fork_LDADD = -lpthread -ldl
-tests_progs_hook_allocbench_SOURCES = tests/progs/hook_allocbench.c
-tests_progs_hook_allocbench_CFLAGS = $(HOOK_PROG_CFLAGS)
-tests_progs_hook_allocbench_LDFLAGS =
-tests_progs_hook_allocbench_LDADD = -lpthread
 tests_progs_hook_cxx_SOURCES = tests/progs/hook_cxx.cc
 tests_progs_hook_cxx_CXXFLAGS = -Wall -Wextra -g -O2
 tests_progs_hook_cxx_LDFLAGS =

@@ -32,13 +32,10 @@ tests_unit_test_glibc_layout_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_glibc_layout_LDADD = lib/libhs.la $(CMOCKA_LIBS)
 
 # Target programs: built WITHOUT sanitizers, since ASan replaces glibc malloc.
-check_PROGRAMS += tests/progs/varied_heap tests/progs/big_heap tests/progs/stuck_malloc
+check_PROGRAMS += tests/progs/varied_heap tests/progs/stuck_malloc
 tests_progs_varied_heap_SOURCES = tests/progs/varied_heap.c
 tests_progs_varied_heap_CFLAGS = $(HS_WARN_CFLAGS) -pthread
 tests_progs_varied_heap_LDFLAGS = -pthread
-tests_progs_big_heap_SOURCES = tests/progs/big_heap.c
-tests_progs_big_heap_CFLAGS = $(HS_WARN_CFLAGS)
-tests_progs_big_heap_LDFLAGS =
 tests_progs_stuck_malloc_SOURCES = tests/progs/stuck_malloc.c
 tests_progs_stuck_malloc_CFLAGS = $(HS_WARN_CFLAGS) -pthread
 tests_progs_stuck_malloc_LDFLAGS = -pthread

@@ -17,7 +17,6 @@ static size_t cap_total_bytes; /* --max-mb */
 static size_t cap_own_bytes;   /* the program itself */
 static atomic_size_t cap_held_bytes;
 static atomic_int cap_refused;
-static atomic_uint_fast64_t cap_failed;
 static atomic_uint_fast64_t cap_failed_unprinted;
 static atomic_uint_fast64_t cap_failed_last_ns;
 
@@ -118,7 +117,6 @@ int victim_cap_reached(void)
 
 void victim_cap_alloc_failed(const char *site, size_t bytes)
 {
-    atomic_fetch_add(&cap_failed, 1);
     uint64_t now = victim_now_ns();
     uint64_t last = atomic_load(&cap_failed_last_ns);
     if (last != 0 && now - last < 1000000000ull) {
@@ -138,9 +136,4 @@ void victim_cap_alloc_failed(const char *site, size_t bytes)
             "heapsnap-victim: %s could not allocate %zu bytes: out of memory%s; it skipped that "
             "step and runs on (lower --max-mb to stay within the memory available).\n",
             site, bytes, more);
-}
-
-uint64_t victim_cap_failures(void)
-{
-    return atomic_load(&cap_failed);
 }

@@ -50,7 +50,4 @@ int victim_cap_reached(void);
  * stderr, at most one a second, with the count of the ones it did not print. */
 void victim_cap_alloc_failed(const char *site, size_t bytes);
 
-/* How many allocations failed since the start. */
-uint64_t victim_cap_failures(void);
-
 #endif

@@ -32,7 +32,7 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1; then
     tap_is "not permitted: exit 1" "$?" 1
     tap_ok "not permitted: names the cause" grep -Eq "not permitted|as root" "$work/err"
 else
-    tap_ok "not permitted: skipped (needs root and setpriv)" true
+    tap_skip "not permitted: needs root and setpriv"
 fi
 
 if command -v gdb >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
@@ -50,7 +50,7 @@ if command -v gdb >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     tap_ok "already traced: names the tracer" grep -q "already traced by PID" "$work/err"
     wait "$gdbpid" 2>/dev/null
 else
-    tap_ok "already traced: skipped (needs gdb and root)" true
+    tap_skip "already traced: needs gdb and root"
 fi
 
 "$heapsnap" -p "$pid" --stats >"$work/table" 2>"$work/err"
