@@ -35,6 +35,8 @@ void sym_u64map_free(sym_u64map *m);
 /* Demangles a C++ (Itanium ABI) name into the pool; returns name itself when
  * it is not mangled or cannot be demangled. */
 const char *sym_demangle(sym_pool *p, const char *name);
+/* sym_short_name of name, pooled; name itself when it is already short. */
+const char *sym_short(sym_pool *p, const char *name);
 
 /* ---- sym_elf.c: one ELF file's segments, symbols and debug links ---- */
 

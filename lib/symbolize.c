@@ -427,7 +427,11 @@ uint64_t sym_location(sym_ctx *s, pprof_builder *b, uint64_t addr, bool is_retur
     size_t n = c->n < SYM_MAX_FRAMES ? c->n : SYM_MAX_FRAMES;
     for (size_t i = 0; i < n; i++) {
         const sym_frame *f = &s->frames[c->first + i];
-        lines[i] = (pprof_line_desc){f->function, f->system_name, f->file, f->start_line, f->line};
+        /* Function.name is what pprof would show by default (it leaves a
+         * name alone when it differs from system_name), the mangled
+         * system_name keeps the full signature for -symbolize=demangle=full. */
+        lines[i] = (pprof_line_desc){sym_short(s->pool, f->function), f->system_name, f->file,
+                                     f->start_line, f->line};
     }
     uint64_t mid = mapping_for(s, b, c->entry);
     /* A return address is recorded as pc (inside the call instruction): it

@@ -25,6 +25,15 @@ typedef struct sym_frame {
     int64_t start_line;      /* 0 when unknown */
 } sym_frame;
 
+/* The name the way pprof shows C++ by default (-symbolize=demangle=default):
+ * a demangled signature without its return type, parameter lists, template
+ * arguments, cv-qualifiers and clone suffix, so "void std::vector<char,
+ * std::allocator<char> >::_M_range_insert<char const*>(...)" is
+ * "std::vector::_M_range_insert" and "AuditLog::append(char const*, unsigned
+ * long)" is "AuditLog::append". Other names are copied as they are. Writes at
+ * most cap bytes with the NUL; returns the length written. */
+size_t sym_short_name(const char *name, char *out, size_t cap);
+
 /* Opens a symbolizer for process pid (0 = the calling process): reads its maps
  * now; ELF/DWARF files are opened lazily and cached. */
 sym_ctx *sym_open(pid_t pid, hs_err *err);

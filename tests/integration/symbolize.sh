@@ -95,7 +95,7 @@ cd "$work/empty" || exit 1
 top=$("$GO" tool pprof -top -lines ../addrs.pb.gz 2>&1)
 for f in "symtest_known symtest.c:$(line symtest.c known_call)" \
     "symtest_inner symtest.c:$(line symtest.c inner_call)" \
-    "symtest::Widget::grow(int) symtest_cxx.cc:$(line symtest_cxx.cc grow_call)"; do
+    "symtest::Widget::grow symtest_cxx.cc:$(line symtest_cxx.cc grow_call)"; do
     got=$(printf '%s\n' "$top" | awk -v fn="${f% *}" '$6 == fn { n = split($7, p, "/"); print $6 " " p[n] }')
     tap_is "go tool pprof -top -lines, no binaries: $f" "$got" "$f"
 done

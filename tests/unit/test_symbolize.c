@@ -1,6 +1,7 @@
 /* tests/unit/test_symbolize.c: lib/symbolize on functions at known lines
  * (tests/progs/symtest.c, symtest_cxx.cc, built -g -O2), in this process and
- * in a child, plus libc's malloc, unknown addresses and the pprof locations. */
+ * in a child, plus libc's malloc, unknown addresses, the pprof locations and
+ * the short names pprof shows by default. */
 #include <dlfcn.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -219,12 +220,62 @@ static void test_locations(void **state)
     sym_close(s);
 }
 
+/* Each pair: __cxa_demangle's output for a real symbol (g++ 12), and what
+ * google/pprof's default demangling (ianlancetaylor/demangle with NoParams
+ * and NoTemplateParams) prints for that symbol; tests/integration/name_cxx.sh
+ * compares every C++ name of a real profile with pprof's own code. */
+static void test_short_names(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {
+        {"void std::vector<char, std::allocator<char> >::_M_range_insert<char const*>("
+         "__gnu_cxx::__normal_iterator<char*, std::vector<char, std::allocator<char> > >, char "
+         "const*, char const*, std::forward_iterator_tag)",
+         "std::vector::_M_range_insert"},
+        {"AuditLog::append(char const*, unsigned long)", "AuditLog::append"},
+        {"std::pair<std::__detail::_Node_iterator<int, false, true>, bool> std::_Hashtable<int, "
+         "int>::_M_emplace<int>(std::integral_constant<bool, true>, int&&)",
+         "std::_Hashtable::_M_emplace"},
+        {"operator new(unsigned long)", "operator new"},
+        {"operator delete[](void*, unsigned long)", "operator delete[]"},
+        {"std::ostream::operator<<(int)", "std::ostream::operator<<"},
+        {"bool app::Box<int>::operator< <int>(app::Box<int> const&) const", "app::Box::operator<"},
+        {"S::operator()(int)", "S::operator()"},
+        {"S::operator long() const", "S::operator long"},
+        {"(anonymous namespace)::Hidden::f(int) const", "(anonymous namespace)::Hidden::f"},
+        {"outer(int)::{lambda(int)#1}::operator()(int) const [clone .isra.0]",
+         "outer(int)::{lambda(int)#1}::operator()"},
+        {"long app::Box<int>::conv<long>(long) &&", "app::Box::conv"},
+        {"std::__detail::_Hash_node<std::pair<int const, Session>, true>* "
+         "std::__detail::_Hashtable_alloc<std::allocator<std::__detail::_Hash_node<std::pair<int "
+         "const, Session>, true> > >::_M_allocate_node<char (&) [64], Session>(char (&) [64], "
+         "Session&&)",
+         "std::__detail::_Hashtable_alloc::_M_allocate_node"},
+        {"typeinfo for std::__cxx11::moneypunct<char, false>",
+         "typeinfo for std::__cxx11::moneypunct"},
+        {"malloc", "malloc"},
+        {"runtime.mallocgc", "runtime.mallocgc"},
+        {"perl+0x111213", "perl+0x111213"},
+        {"broken<(name", "broken<(name"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char out[512];
+        size_t n = sym_short_name(cases[i][0], out, sizeof(out));
+        assert_string_equal(out, cases[i][1]);
+        assert_int_equal(n, strlen(cases[i][1]));
+    }
+    char small[8];
+    assert_int_equal(sym_short_name("AuditLog::append(int)", small, sizeof(small)), 7);
+    assert_string_equal(small, "AuditLo");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_self),        cmocka_unit_test(test_child),
         cmocka_unit_test(test_libc_malloc), cmocka_unit_test(test_unknown),
         cmocka_unit_test(test_vdso),        cmocka_unit_test(test_locations),
+        cmocka_unit_test(test_short_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
