@@ -10,6 +10,8 @@ heapsnap_SOURCES += snapshot/registry.c snapshot/registry.h
 heapsnap_SOURCES += snapshot/attribute.c snapshot/attribute.h
 heapsnap_SOURCES += snapshot/report.c snapshot/report.h
 heapsnap_SOURCES += snapshot/outpattern.c snapshot/outpattern.h
+heapsnap_SOURCES += snapshot/allocator.c snapshot/allocator.h
+heapsnap_SOURCES += snapshot/live_profile.c snapshot/live_profile.h
 include snapshot/walker.mk
 
 # Tests of the snapshot command (unit: attribution, durations, patterns;

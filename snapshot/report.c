@@ -25,6 +25,15 @@ const char *report_bytes(unsigned long long n, char *buf, size_t len)
 void report_summary(FILE *f, const char *path, const snap_result *r)
 {
     char inuse[32], unattr[32];
+    if (r->from_live_table) {
+        report_bytes(r->inuse_bytes, inuse, sizeof(inuse));
+        fprintf(f,
+                "heapsnap: wrote %s: %s in use (estimate from %" PRIu64
+                " live samples; the heap is %s's), %zu threads paused %.1f ms\n",
+                path, inuse, r->attributed_chunks, r->allocator, r->nthreads,
+                (double)r->pause_us / 1000.0);
+        return;
+    }
     report_bytes(r->inuse_bytes, inuse, sizeof(inuse));
     report_bytes(r->unattributed_bytes, unattr, sizeof(unattr));
     fprintf(f,
@@ -63,16 +72,22 @@ void report_json(FILE *f, unsigned long index, const char *path, const char *thr
             ",\"inuse_chunks\":%" PRIu64 ",\"attributed_bytes\":%" PRIu64
             ",\"attributed_chunks\":%" PRIu64 ",\"unattributed_bytes\":%" PRIu64
             ",\"unattributed_chunks\":%" PRIu64 ",\"stale_entries\":%" PRIu64
-            ",\"torn_entries\":%" PRIu64 ",\"samples\":%zu}\n",
+            ",\"torn_entries\":%" PRIu64 ",\"samples\":%zu,\"allocator\":",
             r->time_nanos, r->pause_us, r->nthreads, r->busy_retries,
             r->hook_loaded ? "true" : "false", r->rate, r->inuse_bytes, r->inuse_chunks,
             r->attributed_bytes, r->attributed_chunks, r->unattributed_bytes,
             r->unattributed_chunks, r->stale_entries, r->torn_entries, r->nsamples);
+    report_json_string(f, r->allocator);
+    fprintf(f, ",\"source\":\"%s\"}\n", r->from_live_table ? "live_table" : "heap_walk");
 }
 
 void report_notices(FILE *f, const snap_result *r)
 {
-    static bool hook_done, layout_done;
+    static bool hook_done, layout_done, alloc_done;
+    if (r->notice_alloc[0] != '\0' && !alloc_done) {
+        fprintf(f, "heapsnap: %s\n", r->notice_alloc);
+        alloc_done = true;
+    }
     if (r->notice_layout[0] != '\0' && !layout_done) {
         fprintf(f, "heapsnap: %s\n", r->notice_layout);
         layout_done = true;

@@ -14,9 +14,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "allocator.h"
 #include "attribute.h"
 #include "heap_process.h"
 #include "heapprof.h"
+#include "live_profile.h"
 #include "pprof.h"
 #include "procmaps.h"
 #include "ptrace.h"
@@ -182,14 +184,51 @@ static void snap_comments(pprof_builder *b, pid_t pid, const char *exe, const sn
                              "size class (LD_PRELOAD=libheapsnap.so adds call sites)");
     pprof_add_comment(
         b,
-        "reconciliation: inuse_space %" PRId64 " = attributed %" PRId64 " (estimate for %" PRIu64
-        " recorded chunks of %" PRIu64 " bytes) + unattributed %" PRIu64 "; walker in use %" PRIu64,
-        t->estimated_bytes + (int64_t)t->unattributed_bytes, t->estimated_bytes,
-        t->attributed_chunks, t->attributed_bytes, t->unattributed_bytes, rep->inuse_bytes);
+        "reconciliation: inuse_space %" PRId64 " = attributed %" PRId64 " (%s for %" PRIu64
+        " recorded chunks of %" PRIu64 " bytes) + unsampled %" PRIu64 " + unattributed %" PRIu64
+        "; walker in use %" PRIu64,
+        t->estimated_bytes + (int64_t)t->unsampled_bytes + (int64_t)t->unattributed_bytes,
+        t->estimated_bytes,
+        t->calibrated ? "scaled to the hook's exact size-class totals" : "estimate",
+        t->attributed_chunks, t->attributed_bytes, t->unsampled_bytes, t->unattributed_bytes,
+        rep->inuse_bytes);
     for (size_t i = 0; i < rep->ndiags && i < 16; i++)
         pprof_add_comment(b, "walk: %s", rep->diags[i]);
     if (rep->ndiags > 16)
         pprof_add_comment(b, "walk: %zu more diagnostics", rep->ndiags - 16);
+}
+
+/* The walk found the hook's allocations outside glibc's heap: malloc is
+ * another allocator's. The profile is built again, from the hook's live
+ * table alone (live_profile.h), and the result says so. */
+static int snap_live_table(pid_t pid, const char *exe, const registry *reg, sym_ctx *sym,
+                           pprof_builder **b, snap_result *res, hs_err *err)
+{
+    if (strcmp(res->allocator, "glibc") == 0)
+        snprintf(res->allocator, sizeof(res->allocator), "an allocator other than glibc's");
+    pprof_builder_free(*b);
+    sym_forget_builder(sym);
+    *b = heapprof_new((int64_t)reg->hdr.rate, res->time_nanos);
+    if (*b == NULL)
+        return hs_err_set(err, "out of memory while building the profile.");
+    liveprof_totals lt;
+    if (liveprof_build(*b, reg, snap_loc, sym, &lt, err) != 0)
+        return -1;
+    res->from_live_table = true;
+    res->inuse_bytes = (uint64_t)lt.estimated_bytes;
+    res->inuse_chunks = (uint64_t)lt.estimated_objects;
+    res->attributed_bytes = lt.bytes;
+    res->attributed_chunks = lt.entries;
+    res->torn_entries = reg->torn_live + reg->torn_stacks;
+    res->nsamples = pprof_builder_nsamples(*b);
+    snprintf(res->notice_alloc, sizeof(res->notice_alloc),
+             "process %d allocates with %s, not glibc's malloc, so the profile comes from "
+             "libheapsnap.so's %" PRIu64 " live samples, scaled like Go, instead of a walk "
+             "of the heap.",
+             (int)pid, res->allocator, lt.entries);
+    liveprof_comments(*b, HS_VERSION, (int)pid, exe, res->time_nanos, res->pause_us,
+                      res->nthreads, res->allocator, reg, &lt);
+    return 0;
 }
 
 static snap_status snap_fail(pid_t pid, hs_err *err)
@@ -259,6 +298,9 @@ static snap_status snap_take_once(pid_t pid, const char *out_path, const char *t
     ssize_t exelen = readlink(link, exe, sizeof(exe) - 1);
     if (exelen > 0)
         exe[exelen] = '\0';
+    bool foreign = alloc_find_foreign(maps, res->allocator, sizeof(res->allocator));
+    if (!foreign)
+        snprintf(res->allocator, sizeof(res->allocator), "glibc");
     int found = registry_locate(pid, maps, &reg, err);
     if (found < 0)
         goto fail;
@@ -271,7 +313,13 @@ static snap_status snap_take_once(pid_t pid, const char *out_path, const char *t
                  "profile is a census by chunk size; restart it with a positive HEAPSNAP_RATE "
                  "to see the call sites.",
                  (int)pid);
-    if (!hook)
+    if (!hook && foreign)
+        snprintf(res->notice_alloc, sizeof(res->notice_alloc),
+                 "process %d allocates with %s, not glibc's malloc, so its heap cannot be "
+                 "walked and the profile is nearly empty; start it with "
+                 "LD_PRELOAD=libheapsnap.so to profile it from the hook's samples.",
+                 (int)pid, res->allocator);
+    else if (!hook)
         snprintf(res->notice_hook, sizeof(res->notice_hook),
                  "process %d runs without libheapsnap.so, so the profile is a census by chunk "
                  "size; start it with LD_PRELOAD=libheapsnap.so to see the call sites.",
@@ -325,6 +373,13 @@ static snap_status snap_take_once(pid_t pid, const char *out_path, const char *t
     attr_totals tot;
     if (attr_build(b, chunks.v, chunks.n, hook ? &reg : NULL, snap_loc, sym, &tot, err) != 0)
         goto fail;
+    if (hook && reg.hdr.rate > 0 &&
+        (alloc_walk_says_foreign(tot.attributed_chunks, tot.stale_entries, nthreads) ||
+         (foreign && tot.attributed_chunks == 0))) {
+        if (snap_live_table(pid, exe, &reg, sym, &b, res, err) != 0)
+            goto fail_keep;
+        goto write;
+    }
     res->inuse_bytes = rep.inuse_bytes;
     res->inuse_chunks = tot.chunks;
     res->attributed_bytes = tot.attributed_bytes;
@@ -335,6 +390,7 @@ static snap_status snap_take_once(pid_t pid, const char *out_path, const char *t
     res->torn_entries = hook ? reg.torn_live + reg.torn_stacks : 0;
     res->nsamples = pprof_builder_nsamples(b);
     snap_comments(b, pid, exe, res, &rep, layout, hook ? &reg : NULL, &tot);
+write:
     if (pprof_write_file(b, out_path, err) != 0)
         goto fail_keep;
     if (stacks != NULL && tstacks_write(stacks, sym, threads_path, err) != 0)

@@ -33,9 +33,16 @@ typedef struct snap_result {
     uint64_t stale_entries; /* live-table entries whose chunk is not in use */
     uint64_t torn_entries;  /* registry entries skipped because they were mid-update */
     size_t nsamples;        /* samples in the written profile */
+    /* Whose malloc the process uses: "glibc", or the object that defines a
+     * malloc of its own ("libjemalloc.so.2"; see allocator.h). When
+     * from_live_table, the profile was built from the hook's live table and
+     * inuse_* are its estimate, attributed_* its raw samples. */
+    char allocator[128];
+    bool from_live_table;
     /* One-line notices for stderr, "" when none (main prints each once). */
     char notice_hook[512];   /* no hook loaded: what the profile holds instead */
     char notice_layout[512]; /* libc debug info missing: the fallback used */
+    char notice_alloc[512];  /* malloc is not glibc's: what the profile holds instead */
 } snap_result;
 
 /* Takes one snapshot of pid into out_path (and the threads profile into

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "allocator.h"
 #include "heap_process.h"
 #include "ptrace.h"
 #include "procmaps.h"
@@ -89,12 +90,16 @@ static void stats_json_classes(FILE *out, const uint64_t *chunks, const uint64_t
                 gheap_class_name((gheap_class)k), chunks[k], bytes[k]);
 }
 
-static void stats_print_json(FILE *out, pid_t pid, const stats_run_result *r)
+static void stats_print_json(FILE *out, pid_t pid, const char *allocator,
+                             const stats_run_result *r)
 {
     const gheap_report *rep = &r->rep;
     const gheap_mallinfo *mi = &rep->total;
     fprintf(out, "{\"pid\":%d,\"pause_us\":%" PRIu64 ",\"busy_retries\":%u,\"threads\":%zu,",
             (int)pid, r->pause_us, r->retries, r->nthreads);
+    fputs("\"allocator\":", out);
+    stats_json_str(out, allocator);
+    fputc(',', out);
     fputs("\"layout_source\":", out);
     stats_json_str(out, rep->layout_source);
     fprintf(out,
@@ -192,18 +197,52 @@ static void stats_exclude_hook(pid_t pid, hproc *h)
     procmaps_free(maps);
 }
 
+/* The object whose malloc replaces glibc's (allocator.h), or "" when none. */
+static void stats_allocator(pid_t pid, char *name, size_t len)
+{
+    hs_err ignored = {0};
+    name[0] = '\0';
+    procmaps *maps = procmaps_read(pid, &ignored);
+    if (maps != NULL && !alloc_find_foreign(maps, name, len))
+        name[0] = '\0';
+    procmaps_free(maps);
+}
+
+/* Instead of a census of nothing: glibc's arenas of a process that
+ * allocates elsewhere hold only what bypassed its malloc, if anything. */
+static void stats_print_foreign(FILE *out, pid_t pid, const char *allocator,
+                                const stats_run_result *r)
+{
+    const gheap_report *rep = &r->rep;
+    uint64_t chunks = rep->chunks[GHEAP_INUSE] + rep->chunks[GHEAP_MMAPPED];
+    uint64_t bytes = rep->bytes[GHEAP_INUSE] + rep->bytes[GHEAP_MMAPPED];
+    fprintf(out,
+            "process %d allocates with %s, not glibc's malloc: glibc's arenas hold %" PRIu64
+            " bytes in %" PRIu64 " chunks, so there is no census of its heap here; use %s's "
+            "own statistics, or preload libheapsnap.so and take a profile with heapsnap -p %d.\n",
+            (int)pid, allocator, bytes, chunks, allocator, (int)pid);
+    if (chunks > 0) {
+        fputc('\n', out);
+        stats_print_table(out, pid, r);
+    }
+}
+
 int stats_run(pid_t pid, bool json, FILE *out, hs_err *err)
 {
     hproc *h = hproc_open(pid, err);
     if (h == NULL)
         return -1;
     stats_exclude_hook(pid, h);
+    char allocator[128];
+    stats_allocator(pid, allocator, sizeof(allocator));
     stats_run_result r;
     memset(&r, 0, sizeof(r));
     int rc = stats_collect(pid, h, &r, err);
     if (rc == 0) {
         if (json)
-            stats_print_json(out, pid, &r);
+            stats_print_json(out, pid, allocator[0] ? allocator : "glibc", &r);
+        else if (allocator[0] != '\0')
+            stats_print_foreign(out, pid, allocator, &r);
         else
             stats_print_table(out, pid, &r);
         if (fflush(out) != 0)

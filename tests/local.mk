@@ -48,6 +48,15 @@ tests_progs_write_profile_LDADD = lib/libhs.la
 TESTS += tests/integration/pprof_google.sh
 EXTRA_DIST += tests/integration/pprof_google.sh
 
+# Programs whose malloc is not glibc's (issue 16): a jemalloc-linked leaker,
+# and Debian's redis-server (jemalloc) installed by scripts/install-deps.
+check_PROGRAMS += tests/progs/alloc_jemalloc
+tests_progs_alloc_jemalloc_SOURCES = tests/progs/alloc_jemalloc.c
+tests_progs_alloc_jemalloc_CFLAGS = -O2 -g
+tests_progs_alloc_jemalloc_LDADD = -ljemalloc
+TESTS += tests/integration/alloc_jemalloc.sh tests/integration/alloc_redis.sh
+EXTRA_DIST += tests/integration/alloc_jemalloc.sh tests/integration/alloc_redis.sh
+
 # `make check` ends with the summary line, whatever the outcome: errors of
 # automake's check-TESTS are ignored so that check-local, which runs after it,
 # prints the line, and fails when a test failed. (Hooking in here instead of
