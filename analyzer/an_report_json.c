@@ -1,7 +1,8 @@
 /* analyzer/an_report_json.c: --json, one object for programs: snapshots,
- * duration_s and the ranked suspects (rank, function, file, line, stack leaf
- * first, pattern, bytes_per_s, objects_per_s, r2, growth_bytes, hint, and
- * more), plus the counts of functions that do not leak. */
+ * duration_s and the ranked suspects (rank, function as pprof shows it, its
+ * full signature, file, line, stack leaf first, pattern, bytes_per_s,
+ * objects_per_s, r2, growth_bytes, hint, and more), plus the counts of
+ * functions that do not leak. */
 #include <math.h>
 #include <stdio.h>
 
@@ -27,6 +28,10 @@ static void frame_obj(an_buf *out, const an_series *s, uint32_t fid)
     const an_frame *f = an_series_frame(s, fid);
     an_buf_puts(out, "{\"function\": ");
     str(out, an_series_str(s, f->function));
+    an_buf_puts(out, ", \"signature\": ");
+    str(out, an_series_str(s, f->signature));
+    an_buf_puts(out, ", \"module\": ");
+    str(out, an_series_str(s, f->module));
     an_buf_puts(out, ", \"file\": ");
     str(out, an_series_str(s, f->file));
     an_buf_printf(out, ", \"line\": %lld}", (long long)f->line);
@@ -36,6 +41,8 @@ static void suspect(an_buf *out, const an_analysis *a, size_t rank, const an_ver
 {
     an_buf_printf(out, "    {\n      \"rank\": %zu,\n      \"function\": ", rank);
     str(out, v->function);
+    an_buf_puts(out, ",\n      \"signature\": ");
+    str(out, an_series_str(a->series, an_series_group(a->series, v->group)->signature));
     an_buf_puts(out, ",\n      \"file\": ");
     str(out, v->file);
     an_buf_printf(out, ",\n      \"line\": %lld,\n      \"stack\": [", (long long)v->line);
@@ -52,7 +59,11 @@ static void suspect(an_buf *out, const an_analysis *a, size_t rank, const an_ver
             an_buf_puts(out, ", ");
         frame_obj(out, a->series, stack[i]);
     }
-    an_buf_puts(out, "],\n      \"pattern\": ");
+    /* Where the user's code starts in the stack, and the frame that names
+     * the suspect (the same unless that one has no symbol). */
+    an_buf_printf(out, "],\n      \"user_frame\": %u,\n      \"named_frame\": %u",
+                  site ? site->raw_pos : 0, site ? site->alloc_pos : 0);
+    an_buf_puts(out, ",\n      \"pattern\": ");
     str(out, an_classify_pattern_name(v->pattern));
     an_buf_puts(out, ",\n      \"verdict\": ");
     str(out, an_classify_status_name(v->status));

@@ -3,6 +3,7 @@
  * how fast, how steadily, what kind of leak and what to change; then one line
  * per kind of function that does not leak. */
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -61,6 +62,183 @@ static void frame_text(an_buf *out, const an_series *s, uint32_t fid)
         an_buf_printf(out, " %s", an_report_basename(file));
 }
 
+/* Whether a frame folds into a "N frames in LABEL" line: the allocator, a
+ * library or runtime, or an allocator wrapper. */
+static bool foldable(const an_series *s, const an_frame *f)
+{
+    return f->kind != AN_FRAME_USER || an_series_is_wrapper(s, f->signature);
+}
+
+static bool unnamed(const an_series *s, const an_frame *f)
+{
+    return strstr(an_series_str(s, f->function), "0x") != NULL &&
+           an_series_str(s, f->file)[0] == '\0';
+}
+
+/* "N frames in LABEL" for stack[from..to): their library ("libstdc++"), two
+ * labels joined, or "libraries"; site_raw is the site's raw_pos when the run
+ * is below it. */
+static void fold_label(an_buf *out, const an_analysis *a, const uint32_t *stack, uint32_t from,
+                       uint32_t to, uint32_t site_raw)
+{
+    const char *l1 = NULL, *l2 = NULL;
+    bool more = false;
+    for (uint32_t i = from; i < to; i++) {
+        const an_frame *f = an_series_frame(a->series, stack[i]);
+        /* Below the user's frame, a frame without a symbol is the
+         * allocator's own helper (see an_series.c). */
+        const char *l = f->kind == AN_FRAME_ALLOCATOR ||
+                                an_series_is_wrapper(a->series, f->signature) ||
+                                (to <= site_raw && unnamed(a->series, f))
+                            ? "the allocator"
+                            : an_frames_label(an_series_str(a->series, f->function),
+                                              an_series_str(a->series, f->file),
+                                              an_series_str(a->series, f->module));
+        if (l1 == NULL || strcmp(l, l1) == 0)
+            l1 = l;
+        else if (l2 == NULL || strcmp(l, l2) == 0)
+            l2 = l;
+        else
+            more = true;
+    }
+    an_buf_printf(out, "%u frame%s in %s%s%s", to - from, to - from == 1 ? "" : "s",
+                  more ? "libraries" : l1, !more && l2 ? " and " : "", !more && l2 ? l2 : "");
+}
+
+/* The frames below the first one of the user's code, stack[from..to): one or
+ * two by name (Perl_more_bodies -> Perl_safesysmalloc), more as "N frames in
+ * LABEL". */
+static void below_text(an_buf *out, const an_analysis *a, const uint32_t *stack, uint32_t from,
+                       uint32_t to)
+{
+    if (to - from > 2) {
+        fold_label(out, a, stack, from, to, to);
+        return;
+    }
+    for (uint32_t k = to; k-- > from;) {
+        frame_text(out, a->series, stack[k]);
+        if (k > from)
+            an_buf_puts(out, " -> ");
+    }
+}
+
+/* What the site's user frame calls down to the allocator, leaf last:
+ * "-> perl+0x111213 -> Perl_safesysmalloc", "-> 6 frames in libstdc++". */
+static void via_text(an_buf *out, const an_analysis *a, const an_site *site)
+{
+    const uint32_t *stack = an_series_stack(a->series, site);
+    uint32_t i = site->alloc_pos;
+    /* Program frames between the named frame and the first one of the
+     * user's code (frames without symbols), one by one or folded. */
+    while (i > site->raw_pos + 1) {
+        uint32_t j = i - 1;
+        while (j > site->raw_pos + 1 &&
+               unnamed(a->series, an_series_frame(a->series, stack[j - 1])))
+            j--;
+        an_buf_puts(out, " -> ");
+        if (i - j >= 3)
+            an_buf_printf(out, "%u frames without symbols", i - j);
+        else
+            for (uint32_t k = i; k-- > j;) {
+                frame_text(out, a->series, stack[k]);
+                if (k > j)
+                    an_buf_puts(out, " -> ");
+            }
+        i = j;
+    }
+    if (site->raw_pos < site->alloc_pos) {
+        an_buf_puts(out, " -> ");
+        frame_text(out, a->series, stack[site->raw_pos]);
+    }
+    if (site->raw_pos > 0) {
+        an_buf_puts(out, " -> ");
+        below_text(out, a, stack, 0, site->raw_pos);
+    }
+}
+
+/* The call path from the user's frame up: library runs of two or more frames
+ * and runs of three or more frames without symbols fold into one line. */
+static void path_text(an_buf *out, const an_analysis *a, const an_site *site)
+{
+    const uint32_t *stack = an_series_stack(a->series, site);
+    an_buf_puts(out, "    call path ");
+    frame_text(out, a->series, stack[site->alloc_pos]);
+    via_text(out, a, site);
+    an_buf_puts(out, "\n");
+    int lines = 1;
+    for (uint32_t i = site->alloc_pos + 1; i < site->nframes;) {
+        const an_frame *f = an_series_frame(a->series, stack[i]);
+        uint32_t j = i + 1;
+        bool fold = false;
+        if (foldable(a->series, f)) {
+            while (j < site->nframes && foldable(a->series, an_series_frame(a->series, stack[j])))
+                j++;
+            fold = j - i >= 2;
+        } else if (unnamed(a->series, f)) {
+            while (j < site->nframes && unnamed(a->series, an_series_frame(a->series, stack[j])))
+                j++;
+            fold = j - i >= 3;
+        }
+        if (!fold)
+            j = i + 1;
+        if (lines == MAX_PATH_FRAMES) {
+            an_buf_printf(out, "              ... %u more frames\n", site->nframes - i);
+            return;
+        }
+        an_buf_puts(out, "              ");
+        if (!fold)
+            frame_text(out, a->series, stack[i]);
+        else if (foldable(a->series, f))
+            fold_label(out, a, stack, i, j, 0);
+        else
+            an_buf_printf(out, "%u frames without symbols", j - i);
+        an_buf_puts(out, "\n");
+        lines++;
+        i = j;
+    }
+}
+
+/* "also" lines: each other growing site by its user frame, what it calls and
+ * its caller; sites that read the same are one line with their rates added. */
+static void also_text(an_buf *out, const an_analysis *a, const an_verdict *v)
+{
+    char text[AN_TOP_SITES][1024];
+    double rate[AN_TOP_SITES];
+    int n = 0;
+    for (int k = 0; k < v->nsites; k++) {
+        const an_site *o = an_series_site(a->series, v->sites[k]);
+        an_buf b = {0};
+        if (o->nframes > 0) {
+            const uint32_t *st = an_series_stack(a->series, o);
+            frame_text(&b, a->series, st[o->alloc_pos]);
+            via_text(&b, a, o);
+            if (o->nframes > o->alloc_pos + 1) {
+                an_buf_puts(&b, " <- ");
+                frame_text(&b, a->series, st[o->alloc_pos + 1]);
+            }
+        }
+        snprintf(text[n], sizeof(text[n]), "%s", b.data ? b.data : "");
+        an_buf_free(&b);
+        int same = -1;
+        for (int j = 0; j < n && same < 0; j++)
+            if (strcmp(text[j], text[n]) == 0)
+                same = j;
+        if (same >= 0) {
+            rate[same] += v->site_rate[k];
+        } else {
+            rate[n] = v->site_rate[k];
+            n++;
+        }
+    }
+    /* The first one is the call path printed above. */
+    for (int k = 1; k < n; k++) {
+        char r[32];
+        an_buf_fmt_bytes(r, sizeof(r), rate[k]);
+        an_buf_printf(out, "    also      %s (+%s%s)\n", text[k], r,
+                      a->two_point ? "" : an_report_rate_unit(a));
+    }
+}
+
 static void suspect(an_buf *out, const an_analysis *a, size_t rank, const an_verdict *v)
 {
     const char *ru = an_report_rate_unit(a);
@@ -93,28 +271,20 @@ static void suspect(an_buf *out, const an_analysis *a, size_t rank, const an_ver
     }
     if (v->nsites > 0) {
         const an_site *site = an_series_site(a->series, v->sites[0]);
-        const uint32_t *stack = an_series_stack(a->series, site);
-        for (uint32_t i = 0; i < site->nframes && i < MAX_PATH_FRAMES; i++) {
-            an_buf_puts(out, i == 0 ? "    call path " : "              ");
-            frame_text(out, a->series, stack[i]);
-            an_buf_puts(out, "\n");
+        if (site->nframes > 0)
+            path_text(out, a, site);
+        if (site->nframes > 0 && !site->named) {
+            const an_frame *f = an_series_frame(a->series, an_series_stack(a->series, site)[0]);
+            const char *file = an_series_str(a->series, f->module);
+            if (file[0] == '\0')
+                file = "the program";
+            an_buf_printf(out,
+                          "    symbols   no frame of %s has a name: install its debug symbols "
+                          "(on Debian the -dbgsym package, from the debian-debug archive, of the "
+                          "package that `dpkg -S %s` names) and take the snapshots again\n",
+                          file, file);
         }
-        if (site->nframes > MAX_PATH_FRAMES)
-            an_buf_printf(out, "              ... %u more frames\n",
-                          site->nframes - MAX_PATH_FRAMES);
-        for (int k = 1; k < v->nsites; k++) {
-            const an_site *o = an_series_site(a->series, v->sites[k]);
-            char r[32];
-            an_buf_fmt_bytes(r, sizeof(r), v->site_rate[k]);
-            an_buf_puts(out, "    also      ");
-            if (o->nframes > 0)
-                frame_text(out, a->series, an_series_stack(a->series, o)[o->alloc_pos]);
-            if (o->nframes > o->alloc_pos + 1) {
-                an_buf_puts(out, " <- ");
-                frame_text(out, a->series, an_series_stack(a->series, o)[o->alloc_pos + 1]);
-            }
-            an_buf_printf(out, " (+%s%s)\n", r, a->two_point ? "" : ru);
-        }
+        also_text(out, a, v);
     }
     an_buf_printf(out, "    hint      %s\n", v->hint);
 }

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "symbolize.h"
+
 /* ---- an index table: hash -> element number, equality decided by the caller ---- */
 
 typedef struct htab {
@@ -86,8 +88,12 @@ struct an_series {
     char **str;
     uint32_t nstr, capstr;
     htab str_tab;
-    uint8_t *str_alloc; /* per string: 0 unknown, 1 program code, 2 allocator */
-    uint32_t str_alloc_cap;
+    /* Per function name (string id of system_name, or of name when there is
+     * none): its short name and signature ids + 1 (0 = not computed yet), so
+     * each name is demangled and shortened once. */
+    uint32_t *name_short, *name_sig;
+    uint32_t name_cap;
+    uint8_t *wrapper; /* per signature string id: 1 = allocator wrapper (finish) */
 
     an_frame *frames;
     uint32_t nframes, capframes;
@@ -166,7 +172,9 @@ void an_series_free(an_series *s)
     for (uint32_t i = 0; i < s->nstr; i++)
         free(s->str[i]);
     free(s->str);
-    free(s->str_alloc);
+    free(s->name_short);
+    free(s->name_sig);
+    free(s->wrapper);
     htab_free(&s->str_tab);
     free(s->frames);
     htab_free(&s->frame_tab);
@@ -210,24 +218,31 @@ static uint32_t intern_str(an_series *s, const char *str)
     return s->nstr++;
 }
 
-static uint32_t intern_frame(an_series *s, const char *function, const char *file, int64_t line)
+/* Frame id of (names, file, line, module); names = {short, signature} ids. */
+static uint32_t intern_frame(an_series *s, const uint32_t names[2], uint32_t file, int64_t line,
+                             uint32_t module)
 {
     an_frame f;
-    f.function = intern_str(s, function);
-    f.file = intern_str(s, file);
+    memset(&f, 0, sizeof(f));
+    f.function = names[0];
+    f.signature = names[1];
+    f.file = file;
+    f.module = module;
     f.line = line;
-    if (f.function == UINT32_MAX || f.file == UINT32_MAX)
+    if (f.function == UINT32_MAX || f.signature == UINT32_MAX || f.file == UINT32_MAX ||
+        f.module == UINT32_MAX)
         return UINT32_MAX;
-    uint64_t h = hash_bytes(&f.function, sizeof(f.function), HASH_SEED);
+    uint64_t h = hash_bytes(&f.signature, sizeof(f.signature), HASH_SEED);
     h = hash_bytes(&f.file, sizeof(f.file), h);
+    h = hash_bytes(&f.module, sizeof(f.module), h);
     h = hash_bytes(&f.line, sizeof(f.line), h);
     if ((s->frame_tab.n + 1) * 2 > s->frame_tab.cap && htab_grow(&s->frame_tab) != 0)
         return UINT32_MAX;
     size_t j = h & (s->frame_tab.cap - 1);
     while (s->frame_tab.val[j] != 0) {
         const an_frame *o = &s->frames[s->frame_tab.val[j] - 1];
-        if (s->frame_tab.hash[j] == h && o->function == f.function && o->file == f.file &&
-            o->line == f.line)
+        if (s->frame_tab.hash[j] == h && o->signature == f.signature && o->file == f.file &&
+            o->module == f.module && o->line == f.line)
             return s->frame_tab.val[j] - 1;
         j = (j + 1) & (s->frame_tab.cap - 1);
     }
@@ -255,35 +270,23 @@ static bool unsymbolized_name(const char *name)
     return true;
 }
 
-static bool is_allocator(an_series *s, uint32_t fn)
+static uint32_t intern_group(an_series *s, uint32_t function, uint32_t signature, uint32_t file)
 {
-    if (fn >= s->str_alloc_cap) {
-        uint32_t old = s->str_alloc_cap;
-        if (grow_array((void **)&s->str_alloc, &s->str_alloc_cap, (size_t)fn + 1, 1) != 0)
-            return false;
-        memset(s->str_alloc + old, 0, s->str_alloc_cap - old);
-    }
-    if (s->str_alloc[fn] == 0)
-        s->str_alloc[fn] = an_frames_is_allocator(s->filter, s->str[fn]) ? 2 : 1;
-    return s->str_alloc[fn] == 2;
-}
-
-static uint32_t intern_group(an_series *s, uint32_t function, uint32_t file)
-{
-    uint64_t h = hash_bytes(&function, sizeof(function), HASH_SEED);
+    uint64_t h = hash_bytes(&signature, sizeof(signature), HASH_SEED);
     h = hash_bytes(&file, sizeof(file), h);
     if ((s->group_tab.n + 1) * 2 > s->group_tab.cap && htab_grow(&s->group_tab) != 0)
         return UINT32_MAX;
     size_t j = h & (s->group_tab.cap - 1);
     while (s->group_tab.val[j] != 0) {
         const an_group *g = &s->groups[s->group_tab.val[j] - 1];
-        if (s->group_tab.hash[j] == h && g->function == function && g->file == file)
+        if (s->group_tab.hash[j] == h && g->signature == signature && g->file == file)
             return s->group_tab.val[j] - 1;
         j = (j + 1) & (s->group_tab.cap - 1);
     }
     if (grow_array((void **)&s->groups, &s->capgroups, (size_t)s->ngroups + 1, sizeof(an_group)))
         return UINT32_MAX;
-    s->groups[s->ngroups] = (an_group){.function = function, .file = file, .nsites = 0};
+    s->groups[s->ngroups] =
+        (an_group){.function = function, .signature = signature, .file = file, .nsites = 0};
     s->group_tab.hash[j] = h;
     s->group_tab.val[j] = s->ngroups + 1;
     s->group_tab.n++;
@@ -319,41 +322,10 @@ static uint32_t intern_site(an_series *s, const uint32_t *frames, uint32_t n)
     }
     memcpy(s->stacks + s->nstacks, frames, n * sizeof(uint32_t));
 
-    /* The allocating frame: the first one that is not the allocator or a
-     * wrapper. A frame without a symbol that comes before (leaf-side of) an
-     * allocator frame is the allocator's own static helper -- sqlite3Malloc
-     * calls one in a stripped libsqlite3 -- so the search starts after the
-     * last allocator frame of the leading run of such frames. */
-    uint32_t start = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t fn = s->frames[frames[i]].function;
-        if (is_allocator(s, fn))
-            start = i + 1;
-        else if (!unsymbolized_name(s->str[fn]))
-            break;
-    }
-    uint32_t pos = 0;
-    for (uint32_t i = start < n ? start : 0; i < n; i++) {
-        if (!is_allocator(s, s->frames[frames[i]].function)) {
-            pos = i;
-            break;
-        }
-    }
-    uint32_t group;
-    if (n == 0)
-        group = intern_group(s, intern_str(s, "[no stack]"), intern_str(s, ""));
-    else
-        group = intern_group(s, s->frames[frames[pos]].function, s->frames[frames[pos]].file);
-    if (group == UINT32_MAX)
-        return UINT32_MAX;
-    s->groups[group].nsites++;
-
     an_site *site = &s->sites[s->nsites];
     memset(site, 0, sizeof(*site));
     site->stack = (uint32_t)s->nstacks;
     site->nframes = n;
-    site->alloc_pos = pos;
-    site->group = group;
     s->nstacks += n;
     s->site_tab.hash[j] = h;
     s->site_tab.val[j] = s->nsites + 1;
@@ -376,8 +348,192 @@ static int add_point(an_series *s, uint32_t site, uint32_t snap, int64_t bytes, 
     return 0;
 }
 
+/* ---- the user's frame ----
+ *
+ * A site's allocating function is the first frame, from the leaf, that is
+ * the user's own code: not the allocator, not a standard library or runtime
+ * (an_frames_kind), and not an allocator wrapper. A wrapper is recognised by
+ * what it does over the whole series: a function of the program that
+ *   - only ever calls the allocator: in every stack it appears in, all the
+ *     frames leaf-side of it are the allocator or other wrappers (or it is
+ *     the leaf, the frame that called malloc), and
+ *   - is called directly by at least AN_WRAPPER_MIN_CALLERS distinct
+ *     functions.
+ * Such a function has no data structure of its own to keep memory in: what it
+ * returns is held by whoever asked, so the leak is its caller's (xmalloc,
+ * sqlite3MallocZero, a project's own my_alloc). Three callers, because a
+ * function that allocates and keeps its result is commonly reached from two
+ * places (an init and a reload path, a loop and a test hook) and must stay a
+ * suspect; a helper that serves three or more unrelated callers is shared
+ * plumbing. Wrappers found this way can make further wrappers (a wrapper of
+ * a wrapper), so the rule is applied until nothing changes. */
+#define AN_WRAPPER_MIN_CALLERS 3
+#define AN_WRAPPER_ROUNDS 8
+
+typedef struct fn_pair {
+    uint32_t fn, caller;
+} fn_pair;
+
+static int cmp_pair(const void *a, const void *b)
+{
+    const fn_pair *x = a, *y = b;
+    if (x->fn != y->fn)
+        return x->fn < y->fn ? -1 : 1;
+    return x->caller < y->caller ? -1 : x->caller > y->caller;
+}
+
+static bool skipped(const an_series *s, const an_frame *f)
+{
+    return f->kind != AN_FRAME_USER || s->wrapper[f->signature];
+}
+
+/* The first frame of the user's code in stack[0..n): after the leading run of
+ * skipped frames and frames without a symbol that end in a skipped one (a
+ * stripped allocator calls static helpers of its own: sqlite3Malloc's), the
+ * first frame that is not skipped. Falls back to the first frame that is not
+ * the allocator, then to the leaf. */
+static uint32_t first_user_frame(const an_series *s, const uint32_t *stack, uint32_t n)
+{
+    uint32_t start = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        const an_frame *f = &s->frames[stack[i]];
+        if (skipped(s, f))
+            start = i + 1;
+        else if (!unsymbolized_name(s->str[f->function]))
+            break;
+    }
+    for (uint32_t i = start; i < n; i++)
+        if (!skipped(s, &s->frames[stack[i]]))
+            return i;
+    for (uint32_t i = 0; i < n; i++)
+        if (s->frames[stack[i]].kind != AN_FRAME_ALLOCATOR)
+            return i;
+    return 0;
+}
+
+/* One round of the wrapper rule; returns how many functions became wrappers. */
+static int find_wrappers(an_series *s, uint8_t *calls_other, fn_pair **pairs, size_t *cap)
+{
+    size_t np = 0;
+    memset(calls_other, 0, s->nstr);
+    for (uint32_t k = 0; k < s->nsites; k++) {
+        const an_site *site = &s->sites[k];
+        const uint32_t *stack = s->stacks + site->stack;
+        uint32_t pos = first_user_frame(s, stack, site->nframes);
+        if (site->nframes == 0)
+            continue;
+        /* Every program function root-side of the first one calls code other
+         * than the allocator. */
+        for (uint32_t i = pos + 1; i < site->nframes; i++)
+            calls_other[s->frames[stack[i]].signature] = 1;
+        const an_frame *f = &s->frames[stack[pos]];
+        if (f->kind != AN_FRAME_USER || unsymbolized_name(s->str[f->function]))
+            continue;
+        for (uint32_t i = 0; i < pos; i++)
+            if (s->frames[stack[i]].kind == AN_FRAME_LIBRARY)
+                calls_other[f->signature] = 1; /* goes through a library */
+        if (pos + 1 >= site->nframes)
+            continue;
+        if (np == *cap) {
+            size_t ncap = *cap ? *cap * 2 : 1024;
+            fn_pair *n = realloc(*pairs, ncap * sizeof(*n));
+            if (n == NULL)
+                return -1;
+            *pairs = n;
+            *cap = ncap;
+        }
+        (*pairs)[np++] = (fn_pair){f->signature, s->frames[stack[pos + 1]].signature};
+    }
+    qsort(*pairs, np, sizeof(fn_pair), cmp_pair);
+    int found = 0;
+    for (size_t i = 0; i < np;) {
+        size_t j = i, callers = 0;
+        for (; j < np && (*pairs)[j].fn == (*pairs)[i].fn; j++)
+            if (j == i || (*pairs)[j].caller != (*pairs)[j - 1].caller)
+                callers++;
+        uint32_t fn = (*pairs)[i].fn;
+        if (!calls_other[fn] && callers >= AN_WRAPPER_MIN_CALLERS && !s->wrapper[fn]) {
+            s->wrapper[fn] = 1;
+            found++;
+        }
+        i = j;
+    }
+    return found;
+}
+
+/* Chooses every site's frames and group (see the rule above). */
+static int choose_frames(an_series *s)
+{
+    for (uint32_t i = 0; i < s->nframes; i++) {
+        an_frame *f = &s->frames[i];
+        f->kind = (uint8_t)an_frames_kind(s->filter, s->str[f->function], s->str[f->signature],
+                                          s->str[f->file], s->str[f->module]);
+    }
+    free(s->wrapper);
+    s->wrapper = calloc(s->nstr ? s->nstr : 1, 1);
+    uint8_t *calls_other = calloc(s->nstr ? s->nstr : 1, 1);
+    fn_pair *pairs = NULL;
+    size_t cap = 0;
+    int rc = s->wrapper != NULL && calls_other != NULL ? 0 : -1;
+    for (int round = 0; rc == 0 && round < AN_WRAPPER_ROUNDS; round++) {
+        int found = find_wrappers(s, calls_other, &pairs, &cap);
+        if (found < 0)
+            rc = -1;
+        if (found <= 0)
+            break;
+    }
+    free(pairs);
+    free(calls_other);
+    if (rc != 0)
+        return -1;
+    uint32_t none = intern_str(s, "[no stack]"), empty = intern_str(s, "");
+    if (none == UINT32_MAX || empty == UINT32_MAX)
+        return -1;
+    for (uint32_t g = 0; g < s->ngroups; g++)
+        s->groups[g].nsites = 0;
+    for (uint32_t k = 0; k < s->nsites; k++) {
+        an_site *site = &s->sites[k];
+        const uint32_t *stack = s->stacks + site->stack;
+        uint32_t group;
+        if (site->nframes == 0) {
+            site->raw_pos = site->alloc_pos = 0;
+            site->named = false;
+            group = intern_group(s, none, none, empty);
+        } else {
+            uint32_t raw = first_user_frame(s, stack, site->nframes), pos = raw;
+            /* No symbol: name the site by the first frame above it that has
+             * one and is the program's (the raw frame stays in the path). */
+            bool named = !unsymbolized_name(s->str[s->frames[stack[raw]].function]);
+            for (uint32_t i = raw + 1; i < site->nframes && !named; i++) {
+                const an_frame *f = &s->frames[stack[i]];
+                if (!skipped(s, f) && !unsymbolized_name(s->str[f->function])) {
+                    pos = i;
+                    named = true;
+                }
+            }
+            site->raw_pos = raw;
+            site->alloc_pos = pos;
+            site->named = named;
+            const an_frame *f = &s->frames[stack[pos]];
+            group = intern_group(s, f->function, f->signature, f->file);
+        }
+        if (group == UINT32_MAX)
+            return -1;
+        site->group = group;
+        s->groups[group].nsites++;
+    }
+    return 0;
+}
+
+bool an_series_is_wrapper(const an_series *s, uint32_t function)
+{
+    return s->wrapper != NULL && function < s->nstr && s->wrapper[function];
+}
+
 int an_series_finish(an_series *s, hs_err *err)
 {
+    if (choose_frames(s) != 0)
+        return hs_err_set(err, "out of memory while indexing call sites: analyze fewer profiles");
     size_t *start = calloc((size_t)s->nsites + 1, sizeof(size_t));
     an_point *pts = malloc((s->ncol ? s->ncol : 1) * sizeof(an_point));
     if (start == NULL || pts == NULL) {
@@ -432,10 +588,58 @@ static int cmp_loc_ref(const void *a, const void *b)
     return x->id < y->id ? -1 : x->id > y->id;
 }
 
+/* The short name and signature ids of a function named raw in a profile
+ * (system the mangled name, or ""), into names[2]; UINT32_MAX on OOM. Old
+ * profiles and other producers put a full signature in Function.name; ours
+ * put the short name there and the mangled one in system_name. */
+static void function_names(an_series *s, const char *raw, const char *system, uint32_t names[2])
+{
+    names[0] = names[1] = UINT32_MAX;
+    /* Keyed by the mangled name when there is one: different functions can
+     * share a short name (every std::__new_allocator::allocate). */
+    uint32_t id = intern_str(s, system[0] ? system : raw);
+    if (id == UINT32_MAX)
+        return;
+    if (id >= s->name_cap) {
+        uint32_t old = s->name_cap, cap = old;
+        if (grow_array((void **)&s->name_short, &cap, (size_t)id + 1, sizeof(uint32_t)) != 0)
+            return;
+        cap = old;
+        if (grow_array((void **)&s->name_sig, &cap, (size_t)id + 1, sizeof(uint32_t)) != 0)
+            return;
+        memset(s->name_short + old, 0, (cap - old) * sizeof(uint32_t));
+        memset(s->name_sig + old, 0, (cap - old) * sizeof(uint32_t));
+        s->name_cap = cap;
+    }
+    if (s->name_short[id] == 0) {
+        uint32_t sig = intern_str(s, raw), shrt = sig;
+        char *full = strchr(raw, '(') == NULL ? sym_demangle_full(system) : NULL;
+        if (full != NULL) {
+            sig = intern_str(s, full);
+            free(full);
+        }
+        if (strpbrk(raw, "<(") != NULL) {
+            size_t len = strlen(raw) + 1;
+            char *buf = malloc(len);
+            if (buf == NULL)
+                return;
+            sym_short_name(raw, buf, len);
+            shrt = intern_str(s, buf);
+            free(buf);
+        }
+        if (sig == UINT32_MAX || shrt == UINT32_MAX)
+            return;
+        s->name_short[id] = shrt + 1;
+        s->name_sig[id] = sig + 1;
+    }
+    names[0] = s->name_short[id] - 1;
+    names[1] = s->name_sig[id] - 1;
+}
+
 /* A frame without symbols: the mapping's file name and the offset into it, which
  * stay the same across runs where the raw address does not. */
 static uint32_t unsymbolized_frame(an_series *s, const pprof_profile *p,
-                                   const pprof_pb_location *loc)
+                                   const pprof_pb_location *loc, uint32_t module)
 {
     char name[512];
     const pprof_pb_mapping *m = loc->mapping_id ? pprof_mapping(p, loc->mapping_id) : NULL;
@@ -448,7 +652,9 @@ static uint32_t unsymbolized_frame(an_series *s, const pprof_profile *p,
     } else {
         snprintf(name, sizeof(name), "0x%llx", (unsigned long long)loc->address);
     }
-    return intern_frame(s, name, "", 0);
+    uint32_t id = intern_str(s, name);
+    uint32_t names[2] = {id, id};
+    return intern_frame(s, names, intern_str(s, ""), 0, module);
 }
 
 int an_series_add_profile(an_series *s, uint32_t snap, const pprof_profile *p,
@@ -480,8 +686,10 @@ int an_series_add_profile(an_series *s, uint32_t snap, const pprof_profile *p,
             lframes = n;
             caplframes = ncap;
         }
+        const pprof_pb_mapping *m = loc->mapping_id ? pprof_mapping(p, loc->mapping_id) : NULL;
+        uint32_t module = intern_str(s, m != NULL ? pprof_str(p, m->filename) : "");
         if (loc->n_line == 0) {
-            uint32_t f = unsymbolized_frame(s, p, loc);
+            uint32_t f = unsymbolized_frame(s, p, loc, module);
             if (f == UINT32_MAX)
                 goto oom;
             lframes[nlframes++] = f;
@@ -489,16 +697,19 @@ int an_series_add_profile(an_series *s, uint32_t snap, const pprof_profile *p,
         for (size_t l = 0; l < loc->n_line; l++) {
             const pprof_pb_line *line = loc->line[l];
             const pprof_pb_function *fn = pprof_function(p, line->function_id);
-            const char *name = "?", *file = "";
+            const char *name = "?", *file = "", *system = "";
             if (fn != NULL) {
                 name = pprof_str(p, fn->name);
+                system = pprof_str(p, fn->system_name);
                 if (name[0] == '\0')
-                    name = pprof_str(p, fn->system_name);
+                    name = system;
                 if (name[0] == '\0')
                     name = "?";
                 file = pprof_str(p, fn->filename);
             }
-            uint32_t f = intern_frame(s, name, file, line->line);
+            uint32_t names[2];
+            function_names(s, name, system, names);
+            uint32_t f = intern_frame(s, names, intern_str(s, file), line->line, module);
             if (f == UINT32_MAX)
                 goto oom;
             lframes[nlframes++] = f;

@@ -2,10 +2,13 @@
  * profiles. A site is a stack normalised to function+file+line per frame
  * (inlined frames expanded), so the same code matches across profiles whatever
  * its addresses or mapping ids; sites are also grouped by their allocating
- * function (the first frame an_frames does not call an allocator). */
+ * function: the first frame of the user's own code (not the allocator, a
+ * wrapper of it, a standard library or a runtime; see an_frames.h), or when
+ * that frame has no symbol the first one above it that has. */
 #ifndef AN_SERIES_H
 #define AN_SERIES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,8 +17,12 @@
 #include "pprof.h"
 
 typedef struct an_frame {
-    uint32_t function, file; /* string ids (an_series_str) */
+    uint32_t function;  /* short name, as pprof shows it (AuditLog::append) */
+    uint32_t signature; /* full demangled name when known, else the same */
+    uint32_t file;      /* source file, "" when unknown */
+    uint32_t module;    /* the mapping's file, "" when unknown */
     int64_t line;
+    uint8_t kind; /* an_frame_kind; valid after an_series_finish */
 } an_frame;
 
 /* The values of one site in one snapshot (snap = the profile's input position). */
@@ -26,14 +33,17 @@ typedef struct an_point {
 
 typedef struct an_site {
     uint32_t stack, nframes; /* frame ids at an_series.stacks[stack..], leaf first */
-    uint32_t alloc_pos;      /* position of the allocating frame in the stack */
+    uint32_t alloc_pos;      /* position of the frame that names the site */
+    uint32_t raw_pos;        /* the first frame of the user's code (alloc_pos, or the
+                                frame without a symbol below it) */
+    bool named;              /* the program had a frame with a symbol to name it by */
     uint32_t group;
     an_point *pts; /* in snapshot order; valid after an_series_finish */
     uint32_t npts;
 } an_site;
 
 typedef struct an_group {
-    uint32_t function, file; /* the allocating function */
+    uint32_t function, signature, file; /* the allocating function */
     uint32_t nsites;
 } an_group;
 
@@ -51,7 +61,8 @@ void an_series_free(an_series *s);
 int an_series_add_profile(an_series *s, uint32_t snap, const pprof_profile *p,
                           const an_series_cols *cols, hs_err *err);
 
-/* Gathers each site's points (call once, after the last profile). */
+/* Gathers each site's points and chooses every site's allocating frame and
+ * group (call once, after the last profile). */
 int an_series_finish(an_series *s, hs_err *err);
 
 const char *an_series_str(const an_series *s, uint32_t id);
@@ -62,6 +73,9 @@ const uint32_t *an_series_stack(const an_series *s, const an_site *site);
 size_t an_series_nsites(const an_series *s);
 const an_site *an_series_site(const an_series *s, size_t i);
 size_t an_series_ngroups(const an_series *s);
+/* True when function (a signature string id) was found to be an allocator
+ * wrapper by what it does (see an_series.c). */
+bool an_series_is_wrapper(const an_series *s, uint32_t function);
 const an_group *an_series_group(const an_series *s, size_t i);
 
 /* Totals of every sample per snapshot (indexed by snap). */

@@ -19,6 +19,12 @@ const char *sym_demangle(sym_pool *p, const char *name)
     (void)p;
     return name;
 }
+
+char *sym_demangle_full(const char *name)
+{
+    (void)name;
+    return NULL;
+}
 #else
 /* From libstdc++'s <cxxabi.h>, declared here because this file is C. */
 extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
@@ -38,6 +44,19 @@ const char *sym_demangle(sym_pool *p, const char *name)
     const char *r = sym_pool_str(p, d);
     free(d);
     return r != NULL ? r : name;
+}
+
+char *sym_demangle_full(const char *name)
+{
+    if (name == NULL || name[0] != '_' || name[1] != 'Z')
+        return NULL;
+    int status = -1;
+    char *d = __cxa_demangle(name, NULL, NULL, &status);
+    if (d != NULL && status != 0) {
+        free(d);
+        return NULL;
+    }
+    return d;
 }
 #endif
 

@@ -34,6 +34,10 @@ typedef struct sym_frame {
  * most cap bytes with the NUL; returns the length written. */
 size_t sym_short_name(const char *name, char *out, size_t cap);
 
+/* The full demangled signature of a mangled C++ name ("_Z..."), allocated
+ * with malloc; NULL when name is not mangled or cannot be demangled. */
+char *sym_demangle_full(const char *name);
+
 /* Opens a symbolizer for process pid (0 = the calling process): reads its maps
  * now; ELF/DWARF files are opened lazily and cached. */
 sym_ctx *sym_open(pid_t pid, hs_err *err);

@@ -1,7 +1,9 @@
 /* tests/unit/test_an_series.c: call-site keys (function+file+line, inlined
- * frames expanded, addresses and mapping ids ignored), allocating-function
- * groups, per-snapshot totals, and the input layer's ordering and checks, on
- * profiles built in memory with lib/pprof. */
+ * frames expanded, addresses and mapping ids ignored), the choice of the
+ * user's frame (C++ standard library, runtimes, wrappers by behaviour,
+ * stripped programs) and the groups it makes, per-snapshot totals, and the
+ * input layer's ordering and checks, on profiles built in memory with
+ * lib/pprof. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -113,8 +115,10 @@ static void test_sites_match_across_addresses(void **state)
 }
 
 /* Stripped libraries: an unsymbolized frame under an allocator-named one is
- * the allocator's helper, so the site is named after the allocator's caller;
- * an unsymbolized leaf with no allocator frame after it is the site itself. */
+ * the allocator's helper, so the user's code starts at the allocator's caller;
+ * that one has no symbol either, so the site is named by the first frame above
+ * it that has one (sqlite3BtreeInsert). An unsymbolized leaf is the user's
+ * code itself, named by its caller. */
 static void test_unsymbolized_allocator_helper(void **state)
 {
     (void)state;
@@ -141,13 +145,288 @@ static void test_unsymbolized_allocator_helper(void **state)
     assert_int_equal(an_series_finish(s, &err), 0);
     assert_int_equal(an_series_nsites(s), 2);
     const an_site *s0 = an_series_site(s, 0);
-    assert_int_equal(s0->alloc_pos, 2);
+    assert_int_equal(s0->raw_pos, 2);
+    assert_int_equal(s0->alloc_pos, 3);
+    assert_true(s0->named);
     assert_string_equal(an_series_str(s, an_series_group(s, s0->group)->function),
-                        "libsqlite3.so.0+0xb786c");
+                        "sqlite3BtreeInsert");
     const an_site *s1 = an_series_site(s, 1);
-    assert_int_equal(s1->alloc_pos, 0);
-    assert_string_equal(an_series_str(s, an_series_group(s, s1->group)->function), "0x401234");
+    assert_int_equal(s1->raw_pos, 0);
+    assert_int_equal(s1->alloc_pos, 1);
+    assert_string_equal(an_series_str(s, an_series_group(s, s1->group)->function), "main");
     pprof_profile_free(p);
+    an_series_free(s);
+    an_frames_free(f);
+}
+
+/* ---- frame choice on stacks given as names ---- */
+
+/* One frame: name as in Function.name, the mangled system_name (NULL = the
+ * same), source file and mapping file (NULL = none). */
+typedef struct tframe {
+    const char *name, *system, *file, *module;
+} tframe;
+
+#define TMAX 12
+
+/* A profile with one site per stack (leaf first, ended by a NULL name), each
+ * holding bytes[i] bytes in one object. */
+static pprof_profile *stacks_profile(const tframe (*stacks)[TMAX], size_t n, const int64_t *bytes)
+{
+    pprof_builder *b = heapprof_new(1, 1);
+    const char *mods[16];
+    uint64_t ids[16];
+    size_t nmods = 0;
+    uint64_t addr = 0x1000;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t locs[TMAX];
+        size_t k = 0;
+        for (; k < TMAX && stacks[i][k].name != NULL; k++) {
+            const tframe *t = &stacks[i][k];
+            uint64_t map = 0;
+            if (t->module != NULL) {
+                size_t m = 0;
+                while (m < nmods && strcmp(mods[m], t->module) != 0)
+                    m++;
+                if (m == nmods) {
+                    assert_true(nmods < 16);
+                    pprof_mapping_desc md = {0x100000u * (nmods + 1),
+                                             0x100000u * (nmods + 2),
+                                             0,
+                                             t->module,
+                                             NULL,
+                                             true,
+                                             true,
+                                             true,
+                                             true};
+                    mods[nmods] = t->module;
+                    ids[nmods++] = pprof_add_mapping(b, &md);
+                }
+                map = ids[m];
+            }
+            pprof_line_desc l = {t->name, t->system, t->file, 1, t->file ? 10 + (int64_t)k : 0};
+            locs[k] = pprof_add_location(b, map, addr++, &l, 1);
+        }
+        heapprof_add_site(b, locs, k, 1, 1, bytes[i], 1, bytes[i]);
+    }
+    return parse(b);
+}
+
+/* Runs stacks through a series; returns it (finished). */
+static an_series *series_of(an_frames *f, const tframe (*stacks)[TMAX], size_t n)
+{
+    hs_err err;
+    int64_t bytes[32];
+    assert_true(n <= 32);
+    for (size_t i = 0; i < n; i++)
+        bytes[i] = 100 * (int64_t)(i + 1); /* distinct, so no two sites merge */
+    an_series *s = an_series_new(f, 1);
+    an_series_cols cols = {3, 2, 1};
+    pprof_profile *p = stacks_profile(stacks, n, bytes);
+    assert_int_equal(an_series_add_profile(s, 0, p, &cols, &err), 0);
+    assert_int_equal(an_series_finish(s, &err), 0);
+    pprof_profile_free(p);
+    assert_int_equal(an_series_nsites(s), n);
+    return s;
+}
+
+static const char *site_function(const an_series *s, size_t i)
+{
+    return an_series_str(s, an_series_group(s, an_series_site(s, i)->group)->function);
+}
+
+static const char *site_signature(const an_series *s, size_t i)
+{
+    return an_series_str(s, an_series_group(s, an_series_site(s, i)->group)->signature);
+}
+
+#define LIBSTDCXX "/usr/lib/x86_64-linux-gnu/libstdc++.so.6.0.30"
+#define LIBC "/usr/lib/x86_64-linux-gnu/libc.so.6"
+#define HDR "/usr/include/c++/12/bits/"
+
+/* C++: standard-library frames are skipped whatever comes before std:: (a
+ * return type), whether they were inlined from a header into the program or
+ * run in libstdc++; names are shortened and the full signature kept, from a
+ * full name (older profiles) or from the mangled system_name (ours). */
+static void test_cxx_frames(void **state)
+{
+    (void)state;
+    hs_err err;
+    an_frames *f = an_frames_new(&err);
+    static const tframe st[][TMAX] = {
+        {{"std::__new_allocator<char>::allocate(unsigned long, void const*)", NULL,
+          HDR "new_allocator.h", "/app/audit"},
+         {"void std::vector<char, std::allocator<char> >::_M_range_insert<char const*>("
+          "__gnu_cxx::__normal_iterator<char*, std::vector<char, std::allocator<char> > >, char "
+          "const*, char const*, std::forward_iterator_tag)",
+          NULL, HDR "vector.tcc", "/app/audit"},
+         {"AuditLog::append(char const*, unsigned long)", NULL, "/src/audit.cc", "/app/audit"},
+         {"main", NULL, "/src/main.cc", "/app/audit"},
+         {"__libc_start_main", NULL, NULL, LIBC},
+         {NULL, NULL, NULL, NULL}},
+        {{"std::__cxx11::basic_string::_M_mutate",
+          "_ZNSt7__cxx1112basic_stringIcSt11char_traitsIcESaIcEE9_M_mutateEmmPKcm", NULL,
+          LIBSTDCXX},
+         {"SessionCache::remember", "_ZN12SessionCache8rememberEl", "/src/cache.cc", "/app/audit"},
+         {"main", NULL, "/src/main.cc", "/app/audit"},
+         {NULL, NULL, NULL, NULL}},
+        {{"operator new(unsigned long)", NULL, NULL, LIBSTDCXX},
+         {"libstdc++.so.6.0.30+0x9a1b2", NULL, NULL, LIBSTDCXX},
+         {"(anonymous namespace)::Pool::grow(int)", NULL, "/src/pool.cc", "/app/audit"},
+         {NULL, NULL, NULL, NULL}},
+    };
+    an_series *s = series_of(f, st, 3);
+    assert_string_equal(site_function(s, 0), "AuditLog::append");
+    assert_string_equal(site_signature(s, 0), "AuditLog::append(char const*, unsigned long)");
+    assert_int_equal(an_series_site(s, 0)->alloc_pos, 2);
+    const uint32_t *stack = an_series_stack(s, an_series_site(s, 0));
+    assert_string_equal(an_series_str(s, an_series_frame(s, stack[1])->function),
+                        "std::vector::_M_range_insert");
+    assert_int_equal(an_series_frame(s, stack[1])->kind, AN_FRAME_LIBRARY);
+    assert_int_equal(an_series_frame(s, stack[4])->kind, AN_FRAME_LIBRARY);
+    assert_string_equal(site_function(s, 1), "SessionCache::remember");
+    assert_string_equal(site_signature(s, 1), "SessionCache::remember(long)");
+    assert_int_equal(an_series_site(s, 1)->alloc_pos, 1);
+    assert_string_equal(site_function(s, 2), "(anonymous namespace)::Pool::grow");
+    assert_int_equal(an_series_site(s, 2)->alloc_pos, 2);
+    an_series_free(s);
+    an_frames_free(f);
+}
+
+/* Go's runtime, Rust's alloc and core crates, GLib in its library, libc's
+ * helpers (strdup, getline) are skipped; the C runtime's entry points never
+ * name a site while a program frame exists. */
+static void test_runtime_frames(void **state)
+{
+    (void)state;
+    hs_err err;
+    an_frames *f = an_frames_new(&err);
+    static const tframe st[][TMAX] = {
+        {{"runtime.mallocgc", NULL, "malloc.go", NULL},
+         {"runtime.growslice", NULL, "slice.go", NULL},
+         {"main.growBuffer", NULL, "main.go", NULL},
+         {"runtime.main", NULL, "proc.go", NULL},
+         {NULL, NULL, NULL, NULL}},
+        {{"alloc::raw_vec::finish_grow", NULL, "raw_vec.rs", NULL},
+         {"alloc::raw_vec::RawVec<T,A>::reserve_for_push", NULL, "raw_vec.rs", NULL},
+         {"server::Registry::add", NULL, "registry.rs", NULL},
+         {NULL, NULL, NULL, NULL}},
+        {{"g_hash_table_insert", NULL, NULL, "/usr/lib/x86_64-linux-gnu/libglib-2.0.so.0.7400.6"},
+         {"index_file", NULL, "index.c", "/usr/bin/indexer"},
+         {NULL, NULL, NULL, NULL}},
+        {{"getline", NULL, NULL, LIBC},
+         {"read_config", NULL, "config.c", "/usr/bin/indexer"},
+         {"main", NULL, "main.c", "/usr/bin/indexer"},
+         {"__libc_start_main", NULL, NULL, LIBC},
+         {"_start", NULL, NULL, "/usr/bin/indexer"},
+         {NULL, NULL, NULL, NULL}},
+    };
+    an_series *s = series_of(f, st, 4);
+    assert_string_equal(site_function(s, 0), "main.growBuffer");
+    assert_string_equal(site_function(s, 1), "server::Registry::add");
+    assert_string_equal(site_function(s, 2), "index_file");
+    assert_string_equal(site_function(s, 3), "read_config");
+    an_series_free(s);
+    an_frames_free(f);
+}
+
+/* Allocator wrappers by what they do: mem_get only calls the allocator (it is
+ * the leaf) and three functions call it, so each caller names its own site;
+ * get_buf is also a leaf but has two callers, so it stays; cache_put has
+ * three callers but in one stack calls other code of the program (a hash
+ * function), so it is not a wrapper either. */
+static void test_wrapper_by_behaviour(void **state)
+{
+    (void)state;
+    hs_err err;
+    an_frames *f = an_frames_new(&err);
+#define P "/usr/bin/prog"
+    static const tframe st[][TMAX] = {
+        {{"mem_get", NULL, "mem.c", P},
+         {"load_users", NULL, "users.c", P},
+         {"main", NULL, "m.c", P},
+         {NULL, NULL, NULL, NULL}},
+        {{"mem_get", NULL, "mem.c", P},
+         {"load_groups", NULL, "groups.c", P},
+         {"main", NULL, "m.c", P},
+         {NULL, NULL, NULL, NULL}},
+        {{"mem_get", NULL, "mem.c", P},
+         {"on_request", NULL, "server.c", P},
+         {"serve", NULL, "server.c", P},
+         {NULL, NULL, NULL, NULL}},
+        {{"get_buf", NULL, "buf.c", P}, {"read_body", NULL, "http.c", P}, {NULL, NULL, NULL, NULL}},
+        {{"get_buf", NULL, "buf.c", P},
+         {"write_body", NULL, "http.c", P},
+         {NULL, NULL, NULL, NULL}},
+        {{"cache_put", NULL, "cache.c", P}, {"a", NULL, "x.c", P}, {NULL, NULL, NULL, NULL}},
+        {{"cache_put", NULL, "cache.c", P}, {"b", NULL, "x.c", P}, {NULL, NULL, NULL, NULL}},
+        {{"cache_put", NULL, "cache.c", P}, {"c", NULL, "x.c", P}, {NULL, NULL, NULL, NULL}},
+        {{"hash_key", NULL, "cache.c", P},
+         {"cache_put", NULL, "cache.c", P},
+         {"d", NULL, "x.c", P},
+         {NULL, NULL, NULL, NULL}},
+    };
+#undef P
+    an_series *s = series_of(f, st, 9);
+    assert_string_equal(site_function(s, 0), "load_users");
+    assert_string_equal(site_function(s, 1), "load_groups");
+    assert_string_equal(site_function(s, 2), "on_request");
+    assert_string_equal(site_function(s, 3), "get_buf");
+    assert_string_equal(site_function(s, 4), "get_buf");
+    assert_string_equal(site_function(s, 5), "cache_put");
+    assert_string_equal(site_function(s, 8), "hash_key");
+    const an_frame *fr = an_series_frame(s, an_series_stack(s, an_series_site(s, 0))[0]);
+    assert_true(an_series_is_wrapper(s, fr->signature));
+    an_series_free(s);
+    an_frames_free(f);
+}
+
+/* Stripped perl: a leak reached through a static helper without a symbol
+ * (perl+0x111213) and through perl's arena refills is one group under
+ * Perl_hv_common, the first named frame; a program with no named frame at all
+ * keeps its raw frame and says it has none. */
+static void test_stripped_program(void **state)
+{
+    (void)state;
+    hs_err err;
+    an_frames *f = an_frames_new(&err);
+#define PERL "/usr/bin/perl"
+    static const tframe st[][TMAX] = {
+        {{"Perl_safesysmalloc", NULL, NULL, PERL},
+         {"perl+0x111213", NULL, NULL, PERL},
+         {"Perl_hv_common", NULL, NULL, PERL},
+         {"Perl_pp_helem", NULL, NULL, PERL},
+         {NULL, NULL, NULL, NULL}},
+        {{"Perl_safesysrealloc", NULL, NULL, PERL},
+         {"perl+0x110fc2", NULL, NULL, PERL},
+         {"perl+0x1112c6", NULL, NULL, PERL},
+         {"Perl_hv_common", NULL, NULL, PERL},
+         {"Perl_pp_helem", NULL, NULL, PERL},
+         {NULL, NULL, NULL, NULL}},
+        {{"Perl_safesysmalloc", NULL, NULL, PERL},
+         {"Perl_more_bodies", NULL, NULL, PERL},
+         {"Perl_hv_common", NULL, NULL, PERL},
+         {"Perl_pp_helem", NULL, NULL, PERL},
+         {NULL, NULL, NULL, NULL}},
+        {{"gawk+0x46596d", NULL, NULL, "/usr/bin/gawk"},
+         {"gawk+0x4011a0", NULL, NULL, "/usr/bin/gawk"},
+         {"__libc_start_main", NULL, NULL, LIBC},
+         {NULL, NULL, NULL, NULL}},
+    };
+#undef PERL
+    an_series *s = series_of(f, st, 4);
+    for (size_t i = 0; i < 3; i++)
+        assert_string_equal(site_function(s, i), "Perl_hv_common");
+    assert_int_equal(an_series_site(s, 0)->group, an_series_site(s, 2)->group);
+    assert_int_equal(an_series_group(s, an_series_site(s, 0)->group)->nsites, 3);
+    assert_int_equal(an_series_site(s, 0)->raw_pos, 1);
+    assert_int_equal(an_series_site(s, 0)->alloc_pos, 2);
+    assert_int_equal(an_series_site(s, 1)->raw_pos, 1);
+    assert_int_equal(an_series_site(s, 1)->alloc_pos, 3);
+    assert_true(an_series_site(s, 1)->named);
+    assert_string_equal(site_function(s, 3), "gawk+0x46596d");
+    assert_false(an_series_site(s, 3)->named);
+    assert_int_equal(an_series_site(s, 3)->alloc_pos, 0);
     an_series_free(s);
     an_frames_free(f);
 }
@@ -231,6 +510,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sites_match_across_addresses),
         cmocka_unit_test(test_unsymbolized_allocator_helper),
+        cmocka_unit_test(test_cxx_frames),
+        cmocka_unit_test(test_runtime_frames),
+        cmocka_unit_test(test_wrapper_by_behaviour),
+        cmocka_unit_test(test_stripped_program),
         cmocka_unit_test(test_input_orders_by_time),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
