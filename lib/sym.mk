@@ -2,6 +2,7 @@
 # separate debug files, C++ demangling) and remote thread stacks; their tests.
 lib_libhs_la_SOURCES += lib/symbolize.c lib/symbolize.h lib/sym_internal.h \
 	lib/sym_pool.c lib/sym_demangle.c lib/sym_elf.c lib/sym_debugfile.c lib/sym_dwarf.c
+lib_libhs_la_SOURCES += lib/sym_debuginfod.c lib/sym_debuginfod.h
 # __cxa_demangle comes from libstdc++.
 lib_libhs_la_LIBADD += -lstdc++
 
@@ -44,3 +45,6 @@ EXTRA_tests_unit_test_thread_stacks_DEPENDENCIES = tests/progs/symtest
 # End to end: debug files by debuglink and build id, profiles read offline.
 TESTS += tests/integration/symbolize.sh
 EXTRA_DIST += tests/integration/symbolize.sh
+# Debug files from a local debuginfod server (Debian's debuginfod).
+TESTS += tests/integration/debuginfod_fetch.sh
+EXTRA_DIST += tests/integration/debuginfod_fetch.sh

@@ -1,8 +1,9 @@
 /* lib/sym_debugfile.c: where a stripped binary's DWARF lives, following gdb's
  * conventions: <debug-dir>/.build-id/xx/rest.debug first, then the
  * .gnu_debuglink name next to the binary, in its .debug/ directory and under
- * <debug-dir>/<binary's directory>. A debuglink candidate must carry the CRC
- * the binary recorded, so a stale debug file is never used. */
+ * <debug-dir>/<binary's directory>; last, by build id from the debuginfod
+ * servers of DEBUGINFOD_URLS. A debuglink candidate must carry the CRC the
+ * binary recorded, so a stale debug file is never used. */
 #include "sym_internal.h"
 
 #include <fcntl.h>
@@ -13,6 +14,7 @@
 #include <zlib.h>
 
 #include "buildid.h"
+#include "sym_debuginfod.h"
 
 static bool is_regular(const char *path)
 {
@@ -64,9 +66,9 @@ static bool try_debuglink(const char *cand, uint32_t crc, char *out, size_t outl
     return true;
 }
 
-bool sym_debugfile_find(const char *open_path, const char *root, const char *build_id_hex,
-                        const char *debuglink, uint32_t debuglink_crc, const char *debug_dir,
-                        char *out, size_t outlen)
+static bool find_local(const char *open_path, const char *root, const char *build_id_hex,
+                       const char *debuglink, uint32_t debuglink_crc, const char *debug_dir,
+                       char *out, size_t outlen)
 {
     char cand[4096];
     if (build_id_hex != NULL && strlen(build_id_hex) > 2) {
@@ -110,4 +112,15 @@ bool sym_debugfile_find(const char *open_path, const char *root, const char *bui
         try_debuglink(cand, debuglink_crc, out, outlen))
         return true;
     return false;
+}
+
+bool sym_debugfile_find(const char *open_path, const char *root, const char *build_id_hex,
+                        const char *debuglink, uint32_t debuglink_crc, const char *debug_dir,
+                        char *out, size_t outlen)
+{
+    if (find_local(open_path, root, build_id_hex, debuglink, debuglink_crc, debug_dir, out, outlen))
+        return true;
+    /* Only for another process (root set): the hook's endpoint symbolizes the
+     * process it lives in, which must not load a network client. */
+    return root != NULL && build_id_hex != NULL && sym_debuginfod_find(build_id_hex, out, outlen);
 }
