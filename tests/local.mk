@@ -56,6 +56,14 @@ tests_progs_alloc_jemalloc_CFLAGS = -O2 -g
 tests_progs_alloc_jemalloc_LDADD = -ljemalloc
 TESTS += tests/integration/alloc_jemalloc.sh tests/integration/alloc_redis.sh
 EXTRA_DIST += tests/integration/alloc_jemalloc.sh tests/integration/alloc_redis.sh
+check_PROGRAMS += tests/unit/test_live_profile
+TESTS += tests/unit/test_live_profile
+tests_unit_test_live_profile_SOURCES = tests/unit/test_live_profile.c \
+	snapshot/live_profile.c snapshot/live_profile.h snapshot/allocator.c snapshot/allocator.h \
+	snapshot/registry.c snapshot/registry.h
+tests_unit_test_live_profile_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/snapshot
+tests_unit_test_live_profile_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_live_profile_LDADD = lib/libhs.la $(CMOCKA_LIBS) $(LIBELF_LIBS)
 
 # `make check` ends with the summary line, whatever the outcome: errors of
 # automake's check-TESTS are ignored so that check-local, which runs after it,
