@@ -48,6 +48,17 @@ tests_progs_write_profile_LDADD = lib/libhs.la
 TESTS += tests/integration/pprof_google.sh
 EXTRA_DIST += tests/integration/pprof_google.sh
 
+# Naming the user's code in real programs (issue 16): a C++ -O2 build leaking
+# through STL containers, and Debian's stripped perl and sqlite3, each under
+# the hook at the default rate, snapshotted and analyzed.
+check_PROGRAMS += tests/progs/cxx_leak
+tests_progs_cxx_leak_SOURCES = tests/progs/cxx_leak.cc
+tests_progs_cxx_leak_CXXFLAGS = -Wall -Wextra -g -O2
+tests_progs_cxx_leak_LDFLAGS =
+NAME_TESTS = tests/integration/name_cxx.sh
+TESTS += $(NAME_TESTS)
+EXTRA_DIST += $(NAME_TESTS) tests/integration/name_demangle.go
+
 # Programs whose malloc is not glibc's (issue 16): a jemalloc-linked leaker,
 # and Debian's redis-server (jemalloc) installed by scripts/install-deps.
 check_PROGRAMS += tests/progs/alloc_jemalloc
