@@ -55,7 +55,7 @@ check_PROGRAMS += tests/progs/cxx_leak
 tests_progs_cxx_leak_SOURCES = tests/progs/cxx_leak.cc
 tests_progs_cxx_leak_CXXFLAGS = -Wall -Wextra -g -O2
 tests_progs_cxx_leak_LDFLAGS =
-NAME_TESTS = tests/integration/name_cxx.sh
+NAME_TESTS = tests/integration/name_cxx.sh tests/integration/name_debian.sh
 TESTS += $(NAME_TESTS)
 EXTRA_DIST += $(NAME_TESTS) tests/integration/name_demangle.go
 
