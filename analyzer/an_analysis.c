@@ -26,23 +26,32 @@ static void site_dense(const an_site *site, const uint32_t *order, double *b, do
     }
 }
 
-static double site_variance(const an_site *site, size_t n, double period, bool objects)
+/* Mean in-use bytes of a site over the n snapshots, and their noise weight
+ * (an_trend_noise_weight of its own object size). */
+static double site_noise(const an_site *site, size_t n, double period, double *weight)
 {
     double sb = 0, so = 0;
     for (uint32_t k = 0; k < site->npts; k++) {
         sb += (double)site->pts[k].bytes;
         so += (double)site->pts[k].objects;
     }
-    sb /= (double)n;
-    so /= (double)n;
-    return objects ? an_trend_objects_variance(sb, so, period)
-                   : an_trend_bytes_variance(sb, so, period);
+    *weight = an_trend_noise_weight(sb, so, period);
+    return sb / (double)n;
+}
+
+/* A suspect that allocates more than 1/AN_RETENTION_MIN times what it keeps
+ * is ranked after those that keep most of what they allocate. */
+static bool high_turnover(const an_verdict *v)
+{
+    return v->retention < AN_RETENTION_MIN;
 }
 
 static int cmp_rate(const void *x, const void *y, void *ctx)
 {
     const an_verdict *v = ctx;
     const an_verdict *a = &v[*(const size_t *)x], *b = &v[*(const size_t *)y];
+    if (high_turnover(a) != high_turnover(b))
+        return high_turnover(a) ? 1 : -1;
     if (a->st.bytes_per_s != b->st.bytes_per_s)
         return a->st.bytes_per_s > b->st.bytes_per_s ? -1 : 1;
     if (a->st.growth_bytes != b->st.growth_bytes)
@@ -100,6 +109,60 @@ static void pick_sites(an_analysis *a, an_verdict *v, const uint32_t *members, s
         }
     }
     an_hint_write(v->hint, sizeof(v->hint), v->pattern, v->function, v->file, v->line);
+}
+
+static int cmp_growth(const void *x, const void *y, void *ctx)
+{
+    const an_verdict *v = ctx;
+    const an_verdict *a = &v[*(const size_t *)x], *b = &v[*(const size_t *)y];
+    if (a->st.growth_bytes != b->st.growth_bytes)
+        return a->st.growth_bytes > b->st.growth_bytes ? -1 : 1;
+    return a->group < b->group ? -1 : a->group > b->group;
+}
+
+/* The non-suspects that grew by at least floor bytes and min_z deviations,
+ * largest growth first, at most AN_TOP_SITES of them into out; a plateau (it
+ * stopped) only when any growth counts (min_z = -INFINITY). */
+static size_t top_growers(const an_analysis *a, double floor, double min_z, size_t *out)
+{
+    size_t *cand = calloc(a->nverdicts ? a->nverdicts : 1, sizeof(size_t));
+    if (cand == NULL)
+        return 0;
+    size_t k = 0;
+    for (size_t g = 0; g < a->nverdicts; g++) {
+        const an_verdict *v = &a->verdicts[g];
+        if (v->status != AN_STATUS_LEAK && v->status != AN_STATUS_GREW &&
+            (v->status != AN_STATUS_PLATEAU || min_z == -INFINITY) &&
+            v->st.growth_bytes >= floor && v->st.z >= min_z)
+            cand[k++] = g;
+    }
+    qsort_r(cand, k, sizeof(size_t), cmp_growth, a->verdicts);
+    size_t m = k < AN_TOP_SITES ? k : AN_TOP_SITES;
+    memcpy(out, cand, m * sizeof(size_t));
+    free(cand);
+    return m;
+}
+
+/* Where the growth went. Functions that rose beyond AN_Z_STEP deviations
+ * without a verdict of their own are named as rising; and when the heap grew
+ * beyond the noise of all its functions together while the suspects hold less
+ * than half of that growth, the functions that grew most are named with the
+ * bytes no suspect explains. */
+static void account_growth(an_analysis *a, const an_limits *lim, double noise)
+{
+    double floor = fmax(AN_MIN_GROWTH_BYTES, AN_MIN_HEAP_SHARE * lim->heap_max);
+    a->nrising = top_growers(a, floor, AN_Z_STEP, a->rising);
+    double growth = a->total.growth_bytes;
+    a->total_grew = growth >= fmax(floor, AN_Z * noise);
+    if (!a->total_grew)
+        return;
+    double explained = 0;
+    for (size_t i = 0; i < a->nsuspects; i++)
+        explained += fmax(a->verdicts[a->suspects[i]].st.growth_bytes, 0);
+    if (explained >= AN_EXPLAINED_SHARE * growth)
+        return;
+    a->unexplained_bytes = growth - explained;
+    a->ngrowers = top_growers(a, floor, -INFINITY, a->growers);
 }
 
 int an_analyze(an_analysis *a, const an_input *in, const an_series *series, hs_err *err)
@@ -181,18 +244,21 @@ int an_analyze(an_analysis *a, const an_input *in, const an_series *series, hs_e
         hs_err_set(err, "out of memory while analysing: analyze fewer profiles");
         goto out;
     }
+    double noise2 = 0;
     for (size_t g = 0; g < ngroups; g++) {
         an_verdict *v = &a->verdicts[g];
         memset(gb, 0, n * sizeof(double));
         memset(go, 0, n * sizeof(double));
         memset(ga, 0, n * sizeof(double));
-        double var_b = 0, var_o = 0;
+        double wsum = 0, level = 0;
         for (size_t m = start[g]; m < start[g + 1]; m++) {
             const an_site *site = an_series_site(series, members[m]);
             site_dense(site, order, gb, go, ga);
             if (lim.period > 1) {
-                var_b += site_variance(site, n, lim.period, false);
-                var_o += site_variance(site, n, lim.period, true);
+                double w;
+                double mean = site_noise(site, n, lim.period, &w);
+                wsum += mean * w;
+                level += mean;
             }
         }
         an_series_in sin = {a->t,
@@ -200,12 +266,16 @@ int an_analyze(an_analysis *a, const an_input *in, const an_series *series, hs_e
                             in->cols.objects >= 0 ? go : NULL,
                             in->cols.alloc_bytes >= 0 ? ga : NULL,
                             n,
-                            var_b,
-                            var_o};
+                            lim.period,
+                            level > 0 ? wsum / level : 0};
         v->group = (uint32_t)g;
         an_classify_stats(&sin, &v->st);
         v->status = an_classify_status(&v->st, &lim, a->two_point);
         a->count[v->status]++;
+        noise2 += v->st.noise_growth * v->st.noise_growth;
+        v->retention = 1;
+        if (in->cols.alloc_bytes >= 0 && v->st.growth_alloc > 0 && v->st.growth_bytes > 0)
+            v->retention = v->st.growth_bytes / v->st.growth_alloc;
         v->rel_start = v->st.start_bytes > 0 ? v->st.growth_bytes / v->st.start_bytes : -1;
         double end_total = a->total_bytes[n - 1];
         v->rel_heap = end_total > 0 ? v->st.growth_bytes / end_total : 0;
@@ -214,6 +284,7 @@ int an_analyze(an_analysis *a, const an_input *in, const an_series *series, hs_e
         v->file = an_series_str(series, grp->file);
         if (v->status == AN_STATUS_LEAK || v->status == AN_STATUS_GREW) {
             v->pattern = an_classify_pattern(&v->st);
+            v->confidence = an_classify_confidence(&v->st, n, a->two_point);
             a->suspects[a->nsuspects++] = g;
             pick_sites(a, v, members + start[g], start[g + 1] - start[g], order, &sc);
         }
@@ -223,6 +294,7 @@ int an_analyze(an_analysis *a, const an_input *in, const an_series *series, hs_e
     free(ga);
     a->nverdicts = ngroups;
     qsort_r(a->suspects, a->nsuspects, sizeof(size_t), cmp_rate, a->verdicts);
+    account_growth(a, &lim, sqrt(noise2));
     rc = 0;
 out:
     free(order);

@@ -14,11 +14,22 @@
 #include "hs_error.h"
 
 #define AN_TOP_SITES 3
+/* A suspect whose in-use grew by less than a tenth of what it allocated in the
+ * same time is mostly churn whose level drifts (in Go's profiles the garbage
+ * of a busy function is counted until it is swept, so its in-use follows the
+ * GC's pace as the heap grows): it is still reported, after the suspects that
+ * keep most of what they allocate. */
+#define AN_RETENTION_MIN 0.1
+/* The suspects account for the heap's growth when they hold at least half of
+ * it; else the report names where the rest went. */
+#define AN_EXPLAINED_SHARE 0.5
 
 typedef struct an_verdict {
     uint32_t group;
     an_status status;
     an_pattern pattern;
+    an_confidence confidence; /* of a LEAK or GREW verdict */
+    double retention;         /* in-use growth / allocated meanwhile (1 when unknown) */
     an_stats st;
     double rel_start;             /* growth / start bytes; < 0 when it started from nothing */
     double rel_heap;              /* growth / total heap at the end */
@@ -44,6 +55,14 @@ typedef struct an_analysis {
     size_t *suspects; /* indices into verdicts, ranked by bytes_per_s */
     size_t nsuspects;
     size_t count[AN_STATUS_COUNT];
+    bool total_grew;              /* the total in use grew beyond its noise */
+    double unexplained_bytes;     /* > 0: growth of the total that no suspect holds */
+    size_t growers[AN_TOP_SITES]; /* then: the verdicts that grew most, largest first */
+    size_t ngrowers;
+    /* Functions that are not suspects but rose by more than AN_Z_STEP
+     * deviations: a leak, perhaps, that more snapshots would confirm. */
+    size_t rising[AN_TOP_SITES];
+    size_t nrising;
 } an_analysis;
 
 int an_analyze(an_analysis *a, const an_input *in, const an_series *series, hs_err *err);

@@ -1,10 +1,78 @@
-/* analyzer/an_classify.c: trend figures, leak verdict and leak pattern of one
- * series, with the thresholds of an_classify.h. */
+/* analyzer/an_classify.c: trend figures, sampling noise, leak verdict, leak
+ * pattern and confidence of one series, with the noise model and thresholds
+ * of an_classify.h. */
 #include "an_classify.h"
 
 #include <math.h>
 
 #include "an_trend.h"
+
+/* The mean noise weight of the series (an_trend_noise_weight over its
+ * summed bytes and objects, or the caller's), 0 when exact. */
+static double noise_weight(const an_series_in *in)
+{
+    if (in->period <= 1)
+        return 0;
+    if (in->weight > 0)
+        return in->weight;
+    double b = 0, o = 0;
+    for (size_t i = 0; i < in->n; i++) {
+        b += in->bytes[i];
+        o += in->objects ? in->objects[i] : 0;
+    }
+    if (in->objects == NULL)
+        return in->period; /* no counts: assume small objects, the noisiest case */
+    return an_trend_noise_weight(b, o, in->period);
+}
+
+/* The noise of a series under "no change" (an_classify.h): a steady
+ * population of `level` bytes whose objects live `tau` seconds (Little's law:
+ * level / allocation rate), sampled with noise weight w. Two values dt apart
+ * share the samples of the objects that lived through dt, so their covariance
+ * is V max(0, 1 - dt/tau) with V = level w (a fixed lifetime: the least
+ * shared, so the most conservative, of all lifetime laws with that mean);
+ * tau = 0 when the allocation is unknown (every value independent). Each value
+ * also carries half a sample of the period of its own. */
+typedef struct noise_model {
+    double v, tau, own;
+} noise_model;
+
+static double cov(const noise_model *m, double dt, bool same)
+{
+    double c = 0;
+    if (m->tau > 0 && fabs(dt) < m->tau)
+        c = m->v * (1 - fabs(dt) / m->tau);
+    else if (m->tau <= 0 && same)
+        c = m->v;
+    return c + (same ? m->own : 0);
+}
+
+/* Standard deviation of the growth fitted by least squares to t[k..k+n):
+ * span * sqrt(c' C c) with c_i = (t_i - mean t) / Sxx. */
+static double fit_noise(const noise_model *m, const double *t, size_t k, size_t n)
+{
+    double sxx = an_trend_sxx(t + k, n);
+    if (sxx <= 0)
+        return 0;
+    double mean = 0;
+    for (size_t i = k; i < k + n; i++)
+        mean += t[i];
+    mean /= (double)n;
+    double var = 0;
+    for (size_t i = k; i < k + n; i++)
+        for (size_t j = k; j < k + n; j++)
+            var += (t[i] - mean) * (t[j] - mean) * cov(m, t[i] - t[j], i == j);
+    var /= sxx * sxx;
+    double span = t[k + n - 1] - t[k];
+    return var > 0 ? span * sqrt(var) : 0;
+}
+
+/* Standard deviation of one step of dt seconds. */
+static double step_noise(const noise_model *m, double dt)
+{
+    double var = 2 * (cov(m, 0, true) - cov(m, dt, false));
+    return var > 0 ? sqrt(var) : 0;
+}
 
 void an_classify_stats(const an_series_in *in, an_stats *st)
 {
@@ -21,16 +89,54 @@ void an_classify_stats(const an_series_in *in, an_stats *st)
     st->start_objects = in->objects ? in->objects[0] : 0;
     st->end_objects = in->objects ? in->objects[n - 1] : 0;
     st->span = in->t[n - 1] - in->t[0];
-    double sd = sqrt(in->var_bytes), sd_o = sqrt(in->var_objects);
-    st->noise_point = sd;
+    const double w = noise_weight(in);
+    st->weight = w;
+    if (n < 2)
+        return;
 
+    /* The noise model of the series under "no change", and at least what
+     * its drops show (when there are enough steps). */
+    noise_model nm = {0, 0, in->period > 1 ? in->period * in->period / 2 : 0};
+    double level = 0;
+    for (size_t i = 0; i < n; i++)
+        level += fmax(in->bytes[i], 0);
+    level /= (double)n;
+    nm.v = level * w;
+    if (in->alloc != NULL && st->span > 0) {
+        /* Turnover: the mean of what came (allocated) and what went
+         * (allocated minus the rise), so a site that frees nothing shows
+         * half the turnover its allocation alone would suggest. */
+        double came = fmax(in->alloc[n - 1] - in->alloc[0], 0);
+        double went = fmax(came - (in->bytes[n - 1] - in->bytes[0]), 0);
+        double rate = 0.5 * (came + went) / st->span;
+        nm.tau = rate > 0 ? level / rate : INFINITY;
+    }
+    double sd_step = step_noise(&nm, st->span / (double)(n - 1));
+    double step_sd = an_trend_drop_sigma(in->bytes, n);
+    double inflate = 1;
+    if (step_sd > sd_step && sd_step > 0) {
+        inflate = step_sd / sd_step;
+    } else if (step_sd > 0 && sd_step <= 0) {
+        nm.own = step_sd * step_sd / 2; /* an exact profile: only the steps tell */
+        sd_step = step_noise(&nm, st->span / (double)(n - 1));
+    }
+    sd_step = fmax(sd_step, step_sd);
+    double sd = sd_step / sqrt(2.0);
+    st->noise_point = sd;
+    /* The object count carries the same samples, each standing for 1/p
+     * objects instead of size/p bytes. */
+    double size = 0;
+    if (in->objects && st->end_objects + st->start_objects > 0)
+        size = (st->end_bytes + st->start_bytes) / (st->end_objects + st->start_objects);
+
+    an_fit f;
     if (n == 2) {
         /* Two points: the difference is all there is. */
         st->growth_bytes = st->end_bytes - st->start_bytes;
         st->growth_objects = st->end_objects - st->start_objects;
         st->growth_alloc = in->alloc ? in->alloc[1] - in->alloc[0] : 0;
-        st->noise_growth = sqrt(2.0) * sd;
-        st->noise_objects = sqrt(2.0) * sd_o;
+        st->noise_growth = sd_step;
+        st->noise_objects = size > 0 ? sd_step / size : 0;
         if (st->span > 0) {
             st->bytes_per_s = st->growth_bytes / st->span;
             st->objects_per_s = st->growth_objects / st->span;
@@ -38,52 +144,47 @@ void an_classify_stats(const an_series_in *in, an_stats *st)
         }
         st->monotonic = st->growth_bytes >= 0 ? 1 : 0;
         st->rises = st->growth_bytes > 0;
+        st->last_rose = st->growth_bytes > AN_Z_STEP * st->noise_growth;
+    } else {
+        an_trend_fit(in->t, in->bytes, n, &f);
+        st->bytes_per_s = f.slope;
+        st->r2 = f.r2;
+        st->growth_bytes = f.slope * st->span;
+        st->noise_growth = inflate * fit_noise(&nm, in->t, 0, n);
+        double ssr = 0;
+        for (size_t i = 0; i < n; i++) {
+            double r = in->bytes[i] - (f.intercept + f.slope * in->t[i]);
+            ssr += r * r;
+        }
+        st->resid_sd = sqrt(ssr / (double)(n - 2));
+        if (in->objects) {
+            an_trend_fit(in->t, in->objects, n, &f);
+            st->objects_per_s = f.slope;
+            st->growth_objects = f.slope * st->span;
+            st->noise_objects = size > 0 ? st->noise_growth / size : 0;
+        }
+        if (in->alloc) {
+            an_trend_fit(in->t, in->alloc, n, &f);
+            st->alloc_per_s = f.slope;
+            st->growth_alloc = f.slope * st->span;
+        }
+    }
+    st->z = st->noise_growth > 0 ? st->growth_bytes / st->noise_growth
+                                 : (st->growth_bytes > 0 ? INFINITY : 0);
+    if (n == 2)
         return;
-    }
 
-    an_fit f;
-    an_trend_fit(in->t, in->bytes, n, &f);
-    st->bytes_per_s = f.slope;
-    st->r2 = f.r2;
-    st->growth_bytes = f.slope * st->span;
-    double sxx = an_trend_sxx(in->t, n);
-    st->noise_growth = sxx > 0 ? sd * st->span / sqrt(sxx) : 0;
-    /* Go and heapsnap keep a sampled object sampled until it is freed, so a
-     * heap that does not turn over moves far less than the model above says.
-     * When the steps show it, believe the steps: their spread bounds the noise
-     * of a point (sd_step / sqrt 2) and of the growth (a random walk of n-1
-     * steps). */
-    double step_sd = an_trend_step_sigma(in->bytes, n);
-    if (step_sd >= 0) {
-        sd = fmin(sd, step_sd / sqrt(2.0));
-        st->noise_growth = fmin(st->noise_growth, step_sd * sqrt((double)(n - 1)));
-        st->noise_point = sd;
-    }
-    if (in->objects) {
-        an_trend_fit(in->t, in->objects, n, &f);
-        st->objects_per_s = f.slope;
-        st->growth_objects = f.slope * st->span;
-        st->noise_objects = sxx > 0 ? sd_o * st->span / sqrt(sxx) : 0;
-        double step_o = an_trend_step_sigma(in->objects, n);
-        if (step_o >= 0)
-            st->noise_objects = fmin(st->noise_objects, step_o * sqrt((double)(n - 1)));
-    }
-    if (in->alloc) {
-        an_trend_fit(in->t, in->alloc, n, &f);
-        st->alloc_per_s = f.slope;
-        st->growth_alloc = f.slope * st->span;
-    }
-
-    double sd_step = sqrt(2.0) * sd;
+    /* The shape: which steps rose or fell beyond their noise. */
     double growth = fabs(st->growth_bytes);
-    double tol = fmax(3 * sd_step, 0.01 * growth);
+    double tol = fmax(AN_Z_STEP * sd_step, 0.01 * growth);
     st->monotonic = an_trend_monotonic(in->bytes, n, tol);
-    double rise = fmax(3 * sd_step, growth / (4.0 * (double)(n - 1)));
+    double rise = fmax(AN_Z_STEP * sd_step, growth / (4.0 * (double)(n - 1)));
     an_rises r;
     an_trend_rises(in->t, in->bytes, n, rise, &r);
     st->rises = r.count;
     st->tail = r.tail;
     st->max_gap = r.max_gap;
+    st->last_rose = r.count > 0 && r.last == n - 2;
     if (r.count > 0 && in->bytes[r.last] > 0) {
         double ratio = in->bytes[r.last + 1] / in->bytes[r.last];
         bool same_count =
@@ -91,34 +192,63 @@ void an_classify_stats(const an_series_in *in, an_stats *st)
         st->geometric = ratio >= AN_GEOM_MIN && ratio <= AN_GEOM_MAX && same_count;
     }
 
-    /* The second half: from the first point at or after the middle of the span,
-     * with at least two points. */
+    /* The two halves: [0, k] and [k, n), each at least two points; they
+     * share the middle point. */
     size_t k = 0;
     while (k < n && in->t[k] < in->t[0] + st->span / 2)
         k++;
     if (k > n - 2)
         k = n - 2;
-    size_t m = n - k;
-    an_trend_fit(in->t + k, in->bytes + k, m, &f);
-    double late_span = in->t[n - 1] - in->t[k];
-    double late_sxx = an_trend_sxx(in->t + k, m);
-    st->late_slope = f.slope;
-    st->late_growth = f.slope * late_span;
-    st->late_noise = late_sxx > 0 ? sd * late_span / sqrt(late_sxx) : 0;
+    if (k < 1)
+        k = 1;
+    an_fit ef, lf;
+    an_trend_fit(in->t, in->bytes, k + 1, &ef);
+    an_trend_fit(in->t + k, in->bytes + k, n - k, &lf);
+    st->early_slope = ef.slope;
+    st->late_slope = lf.slope;
+    st->late_growth = lf.slope * (in->t[n - 1] - in->t[k]);
+    st->late_noise = inflate * fit_noise(&nm, in->t, k, n - k);
+    st->late_expected = st->early_slope * (in->t[n - 1] - in->t[k]);
 }
 
 /* The part of the threshold that does not depend on the series' noise. */
 static double floor_of(const an_limits *lim)
 {
-    double floor = AN_MIN_GROWTH_BYTES;
-    if (lim->period > 1)
-        floor = fmax(floor, AN_MIN_GROWTH_PERIODS * lim->period);
-    return fmax(floor, AN_MIN_HEAP_SHARE * lim->heap_max);
+    return fmax(AN_MIN_GROWTH_BYTES, AN_MIN_HEAP_SHARE * lim->heap_max);
 }
 
 double an_classify_threshold(const an_stats *st, const an_limits *lim)
 {
     return fmax(floor_of(lim), AN_Z * st->noise_growth);
+}
+
+/* The second half rose on its own: beyond its noise and at least a quarter
+ * as fast as the whole series (a crumb of growth at the end of a plateau is
+ * not a rise). */
+static bool late_rising(const an_stats *st)
+{
+    return st->late_growth > AN_Z_STEP * st->late_noise &&
+           st->late_slope >= 0.25 * st->bytes_per_s && st->late_growth > 0;
+}
+
+/* Growth that stopped: the end did not rise, and fell clearly short of what
+ * the first half's rate predicts; a reallocated buffer waits longer between
+ * its jumps each time, so it has stopped only after a wait much longer than
+ * any before. */
+static bool stopped(const an_stats *st)
+{
+    if (st->geometric)
+        return st->tail > AN_TAIL_GAPS * st->max_gap;
+    if (st->last_rose || late_rising(st))
+        return false;
+    return st->early_slope > 0 && st->late_expected - st->late_growth > AN_Z_STEP * st->late_noise;
+}
+
+static bool steady(const an_stats *st)
+{
+    double r2 = st->geometric ? AN_MIN_R2_GEOMETRIC : AN_MIN_R2;
+    bool fits = st->r2 >= r2 || st->resid_sd <= AN_RESID_NOISE * st->noise_point;
+    return fits && st->monotonic >= AN_MIN_MONOTONIC;
 }
 
 an_status an_classify_status(const an_stats *st, const an_limits *lim, bool two_point)
@@ -129,19 +259,14 @@ an_status an_classify_status(const an_stats *st, const an_limits *lim, bool two_
         if (grew)
             return AN_STATUS_GREW;
     } else {
-        bool steady = st->r2 >= (st->geometric ? AN_MIN_R2_GEOMETRIC : AN_MIN_R2) &&
-                      st->monotonic >= AN_MIN_MONOTONIC;
-        bool still = (st->rises > 0 && (st->tail < AN_TAIL_SHARE * st->span || st->geometric) &&
-                      st->tail <= AN_TAIL_GAPS * st->max_gap) ||
-                     (st->late_growth > 0 && st->late_slope >= AN_LATE_SHARE * st->bytes_per_s &&
-                      st->late_growth > AN_Z_LATE * st->late_noise);
-        if (grew && steady && still)
+        bool stop = stopped(st);
+        if (grew && steady(st) && !stop)
             return AN_STATUS_LEAK;
         /* A peak counts against the noise of two single points, not of a fit. */
         double peak_thr = fmax(floor_of(lim), AN_Z * sqrt(2.0) * st->noise_point);
         /* ...and a plateau stays up: it ends nearer its peak than its start. */
         bool stayed = st->end_bytes - st->start_bytes >= 0.5 * (st->peak_bytes - st->start_bytes);
-        if ((grew || st->peak_bytes - st->start_bytes >= peak_thr) && stayed && !still)
+        if ((grew || st->peak_bytes - st->start_bytes >= peak_thr) && stayed && stop)
             return AN_STATUS_PLATEAU;
         if (grew)
             return AN_STATUS_UNSTEADY;
@@ -149,16 +274,16 @@ an_status an_classify_status(const an_stats *st, const an_limits *lim, bool two_
          * samples): not churn, whose in-use stays put -- a python3 program's
          * sqlite table, 2.5 -> 13.6 MiB over 3 snapshots, was called churn. */
         if (st->growth_bytes >= floor_of(lim) && st->end_bytes > st->start_bytes &&
-            st->r2 >= AN_MIN_R2)
+            st->r2 >= AN_MIN_R2 && st->z >= AN_Z_STEP)
             return AN_STATUS_UNSTEADY;
     }
     if (st->growth_bytes <= -thr)
         return AN_STATUS_SHRINKING;
-    /* Allocation that keeps going while in-use stays put: frees keep up. */
-    double alloc_floor = AN_MIN_GROWTH_BYTES;
-    if (lim->period > 1)
-        alloc_floor = fmax(alloc_floor, AN_MIN_GROWTH_PERIODS * lim->period);
-    if (st->growth_alloc >= alloc_floor)
+    /* Allocation that keeps going while in-use stays put: frees keep up
+     * (what was freed is what was allocated beyond the rise). One or two
+     * samples are no evidence of that. */
+    double alloc_floor = fmax(AN_MIN_GROWTH_BYTES, lim->period > 1 ? 2 * lim->period : 0);
+    if (st->growth_alloc - fmax(st->growth_bytes, 0) >= alloc_floor)
         return AN_STATUS_CHURN;
     return AN_STATUS_FLAT;
 }
@@ -178,6 +303,15 @@ an_pattern an_classify_pattern(const an_stats *st)
             return AN_PATTERN_BUFFER;
     }
     return AN_PATTERN_ENTRIES;
+}
+
+an_confidence an_classify_confidence(const an_stats *st, size_t n, bool two_point)
+{
+    if (two_point || n <= AN_CONF_LOW_N)
+        return AN_CONF_LOW;
+    if (n >= AN_CONF_HIGH_N && st->z >= 2 * AN_Z && (late_rising(st) || st->geometric))
+        return AN_CONF_HIGH;
+    return AN_CONF_MEDIUM;
 }
 
 const char *an_classify_status_name(an_status s)
@@ -213,4 +347,17 @@ const char *an_classify_pattern_name(an_pattern p)
         break;
     }
     return "none";
+}
+
+const char *an_classify_confidence_name(an_confidence c)
+{
+    switch (c) {
+    case AN_CONF_HIGH:
+        return "high";
+    case AN_CONF_MEDIUM:
+        return "medium";
+    case AN_CONF_LOW:
+        break;
+    }
+    return "low";
 }

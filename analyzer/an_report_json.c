@@ -37,6 +37,25 @@ static void frame_obj(an_buf *out, const an_series *s, uint32_t fid)
     an_buf_printf(out, ", \"line\": %lld}", (long long)f->line);
 }
 
+/* [{"function", "growth_bytes", "deviations", "verdict"}, ...] of idx[0..n). */
+static void growers(an_buf *out, const an_analysis *a, const size_t *idx, size_t n)
+{
+    an_buf_puts(out, "[");
+    for (size_t j = 0; j < n; j++) {
+        const an_verdict *v = &a->verdicts[idx[j]];
+        an_buf_puts(out, j ? ", {\"function\": " : "{\"function\": ");
+        str(out, v->function);
+        an_buf_puts(out, ", \"growth_bytes\": ");
+        num(out, v->st.growth_bytes);
+        an_buf_puts(out, ", \"deviations\": ");
+        num(out, v->st.z);
+        an_buf_puts(out, ", \"verdict\": ");
+        str(out, an_classify_status_name(v->status));
+        an_buf_puts(out, "}");
+    }
+    an_buf_puts(out, "]");
+}
+
 static void suspect(an_buf *out, const an_analysis *a, size_t rank, const an_verdict *v)
 {
     an_buf_printf(out, "    {\n      \"rank\": %zu,\n      \"function\": ", rank);
@@ -67,6 +86,14 @@ static void suspect(an_buf *out, const an_analysis *a, size_t rank, const an_ver
     str(out, an_classify_pattern_name(v->pattern));
     an_buf_puts(out, ",\n      \"verdict\": ");
     str(out, an_classify_status_name(v->status));
+    an_buf_puts(out, ",\n      \"confidence\": ");
+    str(out, an_classify_confidence_name(v->confidence));
+    an_buf_puts(out, ",\n      \"noise_bytes\": ");
+    num(out, v->st.noise_growth);
+    an_buf_puts(out, ",\n      \"deviations\": ");
+    num(out, v->st.z);
+    an_buf_puts(out, ",\n      \"retention\": ");
+    num(out, v->retention);
     an_buf_puts(out, ",\n      \"bytes_per_s\": ");
     num(out, v->st.span > 0 ? v->st.bytes_per_s : NAN);
     an_buf_puts(out, ",\n      \"objects_per_s\": ");
@@ -140,7 +167,13 @@ void an_report_json(an_buf *out, const an_analysis *a)
     num(out, a->total.end_bytes);
     an_buf_puts(out, ", \"bytes_per_s\": ");
     num(out, a->total.span > 0 ? a->total.bytes_per_s : NAN);
-    an_buf_puts(out, "},\n  \"suspects\": [");
+    an_buf_printf(out, ", \"grew\": %s, \"unexplained_bytes\": ", a->total_grew ? "true" : "false");
+    num(out, a->unexplained_bytes);
+    an_buf_puts(out, ", \"unexplained_to\": ");
+    growers(out, a, a->growers, a->ngrowers);
+    an_buf_puts(out, "},\n  \"rising\": ");
+    growers(out, a, a->rising, a->nrising);
+    an_buf_puts(out, ",\n  \"suspects\": [");
     for (size_t i = 0; i < a->nsuspects; i++) {
         an_buf_puts(out, i ? ",\n" : "\n");
         suspect(out, a, i + 1, &a->verdicts[a->suspects[i]]);

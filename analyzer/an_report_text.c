@@ -239,6 +239,21 @@ static void also_text(an_buf *out, const an_analysis *a, const an_verdict *v)
     }
 }
 
+/* How sure the verdict is, and why: the snapshot count and how far the
+ * growth stands above its sampling noise (an_classify.h). */
+static void confidence_line(an_buf *out, const an_analysis *a, const an_verdict *v)
+{
+    an_buf_printf(out, "    confidence %s (%zu snapshots, ",
+                  an_classify_confidence_name(v->confidence), a->n);
+    if (isfinite(v->st.z))
+        an_buf_printf(out, "growth %.1f times its sampling noise", v->st.z);
+    else
+        an_buf_puts(out, "exact profile: no sampling noise");
+    if (v->retention < AN_RETENTION_MIN)
+        an_buf_printf(out, "; keeps %.0f%% of what it allocates: mostly churn", 100 * v->retention);
+    an_buf_puts(out, ")\n");
+}
+
 static void suspect(an_buf *out, const an_analysis *a, size_t rank, const an_verdict *v)
 {
     const char *ru = an_report_rate_unit(a);
@@ -249,6 +264,7 @@ static void suspect(an_buf *out, const an_analysis *a, size_t rank, const an_ver
     an_buf_printf(out, "\n#%zu  %s  %s\n", rank, v->function, an_classify_pattern_name(v->pattern));
     if (v->file[0])
         an_buf_printf(out, "    at        %s:%lld\n", v->file, (long long)v->line);
+    confidence_line(out, a, v);
     if (a->two_point) {
         an_buf_printf(out, "    growth    +%s, %+.0f objects (%s -> ", growth, v->st.growth_objects,
                       start);
@@ -287,6 +303,45 @@ static void suspect(an_buf *out, const an_analysis *a, size_t rank, const an_ver
         also_text(out, a, v);
     }
     an_buf_printf(out, "    hint      %s\n", v->hint);
+}
+
+/* One "name (+growth, verdict)" per verdict in idx[0..n). */
+static void name_growth(an_buf *out, const an_analysis *a, const size_t *idx, size_t n,
+                        bool deviations)
+{
+    for (size_t j = 0; j < n; j++) {
+        const an_verdict *v = &a->verdicts[idx[j]];
+        char g[32];
+        an_buf_fmt_bytes(g, sizeof(g), v->st.growth_bytes);
+        an_buf_printf(out, "%s%s (+%s, ", j ? ", " : "", v->function, g);
+        if (deviations && isfinite(v->st.z))
+            an_buf_printf(out, "%.1f times its noise)", v->st.z);
+        else
+            an_buf_printf(out, "%s)", an_classify_status_name(v->status));
+    }
+}
+
+/* Where the heap's growth went when the suspects do not hold it, and what
+ * rose without being significant yet. */
+static void growth_lines(an_buf *out, const an_analysis *a)
+{
+    if (a->unexplained_bytes > 0) {
+        char u[32], t[32];
+        an_buf_fmt_bytes(u, sizeof(u), a->unexplained_bytes);
+        an_buf_fmt_bytes(t, sizeof(t), a->total.growth_bytes);
+        an_buf_printf(out, "\nunexplained growth: +%s of the heap's +%s is in no suspect", u, t);
+        if (a->ngrowers > 0) {
+            an_buf_puts(out, "; it went to ");
+            name_growth(out, a, a->growers, a->ngrowers, false);
+        }
+        an_buf_puts(out, "\n");
+    }
+    if (a->nrising > 0) {
+        an_buf_puts(out, "\nrising, not yet significant (take more snapshots to tell a leak from "
+                         "noise): ");
+        name_growth(out, a, a->rising, a->nrising, true);
+        an_buf_puts(out, "\n");
+    }
 }
 
 static void others(an_buf *out, const an_analysis *a)
@@ -338,7 +393,10 @@ static void others(an_buf *out, const an_analysis *a)
 void an_report_text(an_buf *out, const an_analysis *a)
 {
     header(out, a);
-    if (a->nsuspects == 0) {
+    if (a->nsuspects == 0 && a->total_grew) {
+        an_buf_puts(out, "\nno suspects: the heap grew, but no function grew steadily above its "
+                         "sampling noise\n");
+    } else if (a->nsuspects == 0) {
         an_buf_puts(out, a->two_point ? "\nno suspects: nothing grew significantly between the "
                                         "two profiles\n"
                                       : "\nno suspects: nothing grows steadily\n");
@@ -353,5 +411,6 @@ void an_report_text(an_buf *out, const an_analysis *a)
     }
     for (size_t i = 0; i < a->nsuspects; i++)
         suspect(out, a, i + 1, &a->verdicts[a->suspects[i]]);
+    growth_lines(out, a);
     others(out, a);
 }

@@ -3,7 +3,6 @@
 #include "an_trend.h"
 
 #include <math.h>
-#include <stdlib.h>
 
 double an_trend_sxx(const double *t, size_t n)
 {
@@ -84,60 +83,25 @@ void an_trend_rises(const double *t, const double *y, size_t n, double thresh, a
         out->tail = t[n - 1] - prev;
 }
 
-/* p and the size of one object; 0 when the value is exact. */
-static double keep_probability(double bytes, double objects, double period, double *size)
+double an_trend_noise_weight(double bytes, double objects, double period)
 {
-    if (period <= 1 || bytes <= 0 || objects <= 0)
+    if (period <= 1)
         return 0;
-    *size = bytes / objects;
-    return 1 - exp(-*size / period);
+    if (bytes <= 0 || objects <= 0)
+        return period;
+    double size = bytes / objects;
+    double p = -expm1(-size / period);
+    return size * (1 - p) / p;
 }
 
-double an_trend_bytes_variance(double bytes, double objects, double period)
-{
-    double size = 0;
-    double p = keep_probability(bytes, objects, period, &size);
-    if (p <= 0)
-        return 0;
-    return bytes * size * (1 - p) / p;
-}
-
-double an_trend_objects_variance(double bytes, double objects, double period)
-{
-    double size = 0;
-    double p = keep_probability(bytes, objects, period, &size);
-    if (p <= 0)
-        return 0;
-    return objects * (1 - p) / p;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median_sorted(const double *v, size_t n)
-{
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-double an_trend_step_sigma(const double *y, size_t n)
+double an_trend_drop_sigma(const double *y, size_t n)
 {
     if (n < AN_TREND_MIN_STEPS + 1)
         return -1;
-    size_t m = n - 1;
-    double *d = malloc(m * sizeof(double));
-    if (d == NULL)
-        return -1;
-    for (size_t i = 0; i < m; i++)
-        d[i] = y[i + 1] - y[i];
-    qsort(d, m, sizeof(double), cmp_double);
-    double med = median_sorted(d, m);
-    for (size_t i = 0; i < m; i++)
-        d[i] = fabs(d[i] - med);
-    qsort(d, m, sizeof(double), cmp_double);
-    double mad = median_sorted(d, m);
-    free(d);
-    return 1.4826 * mad;
+    double sum = 0;
+    for (size_t i = 0; i + 1 < n; i++) {
+        double d = fmin(y[i + 1] - y[i], 0);
+        sum += d * d;
+    }
+    return sqrt(2 * sum / (double)(n - 1));
 }

@@ -32,22 +32,21 @@ typedef struct an_rises {
 } an_rises;
 void an_trend_rises(const double *t, const double *y, size_t n, double thresh, an_rises *out);
 
-/* A robust estimate of the standard deviation of the steps y[i+1] - y[i]
- * around their typical value: 1.4826 times the median absolute deviation of
- * the steps from their median. -1 when there are fewer than AN_TREND_MIN_STEPS
- * steps (or no memory). A steady leak has steps of one size, so this measures
- * the noise on top of the trend; a heap whose sampled objects turn over has
- * steps as large as its sampling noise. */
+/* The noise that the steps of a series show, judged by its drops alone:
+ * sqrt(2 * mean of min(step, 0)^2) over the n-1 steps. Noise around a flat
+ * level makes half the steps drop, so this is about the spread of a step;
+ * growth, steady or in bursts, drops nowhere and shows none. -1 when there are
+ * fewer than AN_TREND_MIN_STEPS steps. */
 #define AN_TREND_MIN_STEPS 4
-double an_trend_step_sigma(const double *y, size_t n);
+double an_trend_drop_sigma(const double *y, size_t n);
 
-/* Variance of a sampled in-use value: bytes held in objects of average size
- * bytes/objects, each recorded with probability p = 1 - exp(-size/period) and
- * scaled by 1/p (Go's and heapsnap's convention), has variance
- * bytes * size * (1 - p) / p (about bytes * period for small objects). 0 when
- * period <= 1 (every allocation recorded) or nothing is held. */
-double an_trend_bytes_variance(double bytes, double objects, double period);
-/* The same for the object count: objects * (1 - p) / p. */
-double an_trend_objects_variance(double bytes, double objects, double period);
+/* The variance that one byte of a sampled in-use value carries: an object of
+ * size bytes/objects is recorded with probability p = 1 - exp(-size/period)
+ * and counted as size/p, so B bytes held in such objects read with variance
+ * B * size * (1 - p) / p, i.e. B times the value returned (about the period for
+ * small objects, near 0 for objects much larger than it). 0 when period <= 1
+ * (every allocation recorded); the period itself when nothing is held (an
+ * unseen object is a small one). */
+double an_trend_noise_weight(double bytes, double objects, double period);
 
 #endif

@@ -98,30 +98,33 @@ static void test_rises_none(void **state)
     assert_float_equal(r.max_gap, 0.0, 0);
 }
 
-static void test_variance(void **state)
+static void test_noise_weight(void **state)
 {
     (void)state;
-    /* 1000 objects of 1 KiB at period 512 KiB: p = 1 - exp(-1/512),
-     * var = 1024000 * 1024 * (1-p)/p; objects: 1000 * (1-p)/p */
-    assert_float_equal(an_trend_bytes_variance(1024000, 1000, 524288), 536346794666.67004, 1e-2);
-    assert_float_equal(an_trend_objects_variance(1024000, 1000, 524288), 511500.1627604199, 1e-6);
-    /* exact profiles and empty sites have no sampling noise */
-    assert_float_equal(an_trend_bytes_variance(1024000, 1000, 1), 0, 0);
-    assert_float_equal(an_trend_bytes_variance(0, 0, 524288), 0, 0);
+    /* 1000 objects of 1 KiB at period 512 KiB: p = 1 - exp(-1/512), each byte
+     * carries 1024 (1-p)/p of variance */
+    double p = 1 - exp(-1.0 / 512);
+    assert_float_equal(an_trend_noise_weight(1024000, 1000, 524288), 1024 * (1 - p) / p, 1e-6);
+    assert_float_equal(an_trend_noise_weight(1024000, 1000, 524288), 523776.1666, 1e-3);
+    /* exact profiles have no sampling noise; an empty site is the noisiest */
+    assert_float_equal(an_trend_noise_weight(1024000, 1000, 1), 0, 0);
+    assert_float_equal(an_trend_noise_weight(0, 0, 524288), 524288, 0);
     /* a 64 MiB buffer is always sampled: practically no noise */
-    assert_true(an_trend_bytes_variance(64.0 * 1048576, 1, 524288) < 1e-30);
+    assert_true(an_trend_noise_weight(64.0 * 1048576, 1, 524288) < 1e-30);
 }
 
-static void test_step_sigma(void **state)
+static void test_drop_sigma(void **state)
 {
     (void)state;
-    double steady[] = {0, 1, 2, 3, 4, 5};
-    assert_float_equal(an_trend_step_sigma(steady, 6), 0.0, 0);
-    /* steps 1, 2, 1, 2: median 1.5, deviations 0.5: 1.4826 * 0.5 */
-    double y[] = {0, 1, 3, 4, 6};
-    assert_float_equal(an_trend_step_sigma(y, 5), 0.7413, 1e-12);
+    /* growth, steady or in bursts, drops nowhere */
+    double steady[] = {0, 1, 2, 3, 4, 5}, bursts[] = {0, 0, 3, 3, 3, 6};
+    assert_float_equal(an_trend_drop_sigma(steady, 6), 0.0, 0);
+    assert_float_equal(an_trend_drop_sigma(bursts, 6), 0.0, 0);
+    /* steps 1, -2, 1, -2: sqrt(2 * (4 + 4) / 4) = 2 */
+    double y[] = {0, 1, -1, 0, -2};
+    assert_float_equal(an_trend_drop_sigma(y, 5), 2.0, 1e-12);
     /* too few steps to say */
-    assert_float_equal(an_trend_step_sigma(y, 4), -1, 0);
+    assert_float_equal(an_trend_drop_sigma(y, 4), -1, 0);
 }
 
 int main(void)
@@ -135,8 +138,8 @@ int main(void)
         cmocka_unit_test(test_monotonic),
         cmocka_unit_test(test_rises_doubling),
         cmocka_unit_test(test_rises_none),
-        cmocka_unit_test(test_variance),
-        cmocka_unit_test(test_step_sigma),
+        cmocka_unit_test(test_noise_weight),
+        cmocka_unit_test(test_drop_sigma),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
