@@ -13,14 +13,20 @@
  *
  * Layout version HEAPSNAP_REGISTRY_VERSION; any change to these structs bumps it.
  * All fields are little-endian native x86-64 integers; no pointers other than
- * the table addresses, which are addresses in the examined process. */
+ * the table addresses, which are addresses in the examined process. Sizes and
+ * offsets are pinned with _Static_assert at the end of this file.
+ *
+ * Version 2 adds the exact size-class counters (struct heapsnap_counts) in
+ * four words that were reserved in version 1; the header's size and every
+ * other offset are unchanged, so a version-1 header reads as one without
+ * counters. */
 #ifndef HEAPSNAP_REGISTRY_H
 #define HEAPSNAP_REGISTRY_H
 
 #include <stdint.h>
 
 #define HEAPSNAP_REGISTRY_MAGIC 0x50414e5350414548ULL /* "HEAPSNAP" in memory */
-#define HEAPSNAP_REGISTRY_VERSION 1u
+#define HEAPSNAP_REGISTRY_VERSION 2u
 #define HEAPSNAP_MAX_FRAMES 64
 
 /* Stack table entry states. */
@@ -56,6 +62,51 @@ struct heapsnap_live {
     uint64_t size;     /* the size requested */
 };
 
+/* ---- exact live totals per size class (version 2) ----
+ *
+ * A size class is a glibc chunk size (the request rounded as glibc rounds it,
+ * header included: what the chunk's size field says) bucketed so that a heap
+ * walk can put every chunk it finds in the same class: chunks up to 1024 bytes
+ * that are not mmapped have one class per 16 bytes (index size / 16); larger
+ * ones one class per power of two (index 65 + ceil(log2 size)), and mmapped
+ * chunks another 64 classes above those (index 129 + ceil(log2 size)). */
+#define HEAPSNAP_CLASS_EXACT_MAX 1024u
+#define HEAPSNAP_NEXACT (HEAPSNAP_CLASS_EXACT_MAX / 16 + 1) /* 65 */
+#define HEAPSNAP_NPOW2 64
+#define HEAPSNAP_NCLASSES (HEAPSNAP_NEXACT + 2 * HEAPSNAP_NPOW2) /* 193 */
+
+static inline unsigned heapsnap_size_class(uint64_t chunk_size, int mmapped)
+{
+    if (!mmapped && chunk_size <= HEAPSNAP_CLASS_EXACT_MAX)
+        return (unsigned)(chunk_size / 16);
+    unsigned k = chunk_size > 1 ? 64u - (unsigned)__builtin_clzll(chunk_size - 1) : 0u;
+    if (k > HEAPSNAP_NPOW2 - 1)
+        k = HEAPSNAP_NPOW2 - 1;
+    return HEAPSNAP_NEXACT + (mmapped ? HEAPSNAP_NPOW2 : 0) + k;
+}
+
+/* Counter slot states. */
+#define HEAPSNAP_COUNTS_FREE 0u  /* no thread writes it; its counts still count */
+#define HEAPSNAP_COUNTS_OWNED 1u /* one thread writes it, with plain stores */
+
+/* One thread's share of the live totals: chunks allocated through the hook
+ * minus chunks freed through it, per size class, since sampling started. A
+ * thread takes a free slot for itself on its first allocation and gives it
+ * back (counts kept) when it exits, so no two threads write one slot and the
+ * allocation path shares no cache line. A free by another thread subtracts in
+ * that thread's slot: a single slot may go "negative" (the words wrap); only
+ * the sum over every slot, taken modulo 2^64, is the live total. For the
+ * exact classes (index < HEAPSNAP_NEXACT) bytes are not kept (they are
+ * count x 16 x index) and bytes[] stays 0. A reader that stopped a thread
+ * between its two stores is off by that one chunk. */
+struct heapsnap_counts {
+    uint64_t owner; /* HEAPSNAP_COUNTS_* */
+    uint64_t reserved[7];
+    uint64_t count[HEAPSNAP_NCLASSES];
+    uint64_t bytes[HEAPSNAP_NCLASSES];
+    uint64_t pad[6]; /* to a whole number of cache lines */
+};
+
 struct heapsnap_registry {
     uint64_t magic;         /* HEAPSNAP_REGISTRY_MAGIC */
     uint32_t version;       /* HEAPSNAP_REGISTRY_VERSION */
@@ -75,7 +126,34 @@ struct heapsnap_registry {
     uint64_t dropped_stacks; /* samples lost because the stack table was full */
     uint64_t dropped_live;   /* samples lost because the live table was full */
     uint64_t hook_pid;       /* getpid() of the process the tables belong to (reset after fork) */
-    uint64_t reserved[8];
+    /* Version 2: the exact counters, struct heapsnap_counts[counts_slots]. */
+    uint64_t counts_addr;
+    uint64_t counts_slots;
+    uint64_t counts_slot_size; /* sizeof(struct heapsnap_counts) */
+    uint64_t counts_nclasses;  /* HEAPSNAP_NCLASSES */
+    uint64_t reserved[4];
 };
+
+/* The layout libheapsnap(3) documents; a change here is a new version. */
+#ifndef __cplusplus
+_Static_assert(sizeof(struct heapsnap_stack) == 560, "heapsnap_stack layout");
+_Static_assert(__builtin_offsetof(struct heapsnap_stack, frames) == 48, "heapsnap_stack layout");
+_Static_assert(sizeof(struct heapsnap_live) == 24, "heapsnap_live layout");
+_Static_assert(__builtin_offsetof(struct heapsnap_live, addr) == 8, "heapsnap_live layout");
+_Static_assert(sizeof(struct heapsnap_counts) == 3200, "heapsnap_counts layout");
+_Static_assert(__builtin_offsetof(struct heapsnap_counts, count) == 64, "heapsnap_counts layout");
+_Static_assert(__builtin_offsetof(struct heapsnap_counts, bytes) == 1608, "heapsnap_counts layout");
+_Static_assert(sizeof(struct heapsnap_registry) == 176, "heapsnap_registry layout");
+_Static_assert(__builtin_offsetof(struct heapsnap_registry, rate) == 16,
+               "heapsnap_registry layout");
+_Static_assert(__builtin_offsetof(struct heapsnap_registry, live_addr) == 56,
+               "heapsnap_registry layout");
+_Static_assert(__builtin_offsetof(struct heapsnap_registry, hook_pid) == 104,
+               "heapsnap_registry layout");
+_Static_assert(__builtin_offsetof(struct heapsnap_registry, counts_addr) == 112,
+               "heapsnap_registry layout");
+_Static_assert(__builtin_offsetof(struct heapsnap_registry, counts_nclasses) == 136,
+               "heapsnap_registry layout");
+#endif
 
 #endif

@@ -81,6 +81,7 @@ static void fork_child(void)
     hook_forklock_reset_child();
     heapsnap_registry.hook_pid = (uint64_t)getpid();
     hook_thread.sampler.rng = 0; /* reseed: do not replay the parent's draws */
+    hook_counts_atfork_child();
     hook_http_atfork_child();
 }
 
@@ -115,6 +116,7 @@ static void map_tables(void)
 __attribute__((constructor)) static void hook_start(void)
 {
     hook_rate = env_u64("HEAPSNAP_RATE", HOOK_RATE_DEFAULT, (uint64_t)1 << 40);
+    hook_counts_start(); /* before map_tables publishes the header */
     map_tables();
     hook_stack_init();
     pthread_atfork(fork_prepare, fork_parent, fork_child);

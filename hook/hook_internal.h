@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "heapsnap_registry.h"
+#include "hook_counts.h"
 #include "hook_sampler.h"
 #include "hook_tables.h"
 
@@ -32,14 +33,22 @@ extern struct hook_real hook_real;
  * (a dynamic TLS access may call malloc). All-zero is the valid start state. */
 struct hook_thread {
     struct hook_sampler sampler;
-    int guard;     /* > 0 while the hook itself runs: nothing is recorded */
-    int resolving; /* this thread is inside dlsym during start-up */
-    int forking;   /* this thread holds the fork lock exclusive (hook_forklock.c) */
-    int stripe;    /* 1 + its stripe of the fork lock; 0 until first used */
+    /* This thread's counter slot; NULL until its first counted allocation,
+     * and while the hook itself runs (so that its own blocks are not counted). */
+    struct heapsnap_counts *counts;
+    struct heapsnap_counts *counts_saved; /* counts while guard > 0 */
+    int guard;                            /* > 0 while the hook itself runs: nothing is recorded */
+    int resolving;                        /* this thread is inside dlsym during start-up */
+    int forking; /* this thread holds the fork lock exclusive (hook_forklock.c) */
+    int stripe;  /* 1 + its stripe of the fork lock; 0 until first used */
 };
 extern __thread struct hook_thread hook_thread __attribute__((tls_model("initial-exec")));
 
 extern struct hook_tables hook_tables;
+extern struct hook_counts_table hook_counts;
+/* Set once the next allocator is known to be glibc's, whose chunk headers the
+ * counters read; never set for another allocator. */
+extern int hook_counting;
 extern uint64_t hook_rate;
 extern int hook_ready; /* set once the tables exist and sampling may start */
 extern struct heapsnap_registry heapsnap_registry;
@@ -48,18 +57,28 @@ extern struct heapsnap_registry heapsnap_registry;
  * recorded, and the thread's countdown is left as it was found. */
 static inline int64_t hook_guard_enter(void)
 {
-    hook_thread.guard++;
+    if (hook_thread.guard++ == 0) {
+        hook_thread.counts_saved = hook_thread.counts;
+        hook_thread.counts = NULL;
+    }
     return hook_thread.sampler.countdown;
 }
 
 static inline void hook_guard_exit(int64_t saved)
 {
     hook_thread.sampler.countdown = saved;
-    hook_thread.guard--;
+    if (--hook_thread.guard == 0)
+        hook_thread.counts = hook_thread.counts_saved;
 }
 
 /* Marks the calling thread as the hook's own for good (the HTTP thread). */
 void hook_thread_mark_own(void);
+
+/* Publishes the counters in the registry and arranges for a thread's slot to
+ * be given back when it exits (hook_malloc.c; called by the constructor). */
+void hook_counts_start(void);
+/* Gives back the slots of the threads a fork child does not have. */
+void hook_counts_atfork_child(void);
 
 /* HTTP endpoint hooks for start-up and fork (hook_http.c). */
 void hook_http_atfork_child(void);

@@ -1,6 +1,7 @@
 /* hook/hook_malloc.c: the interposed allocator entry points. Each one forwards
  * to the real allocator; the unsampled path costs a subtraction and a branch
- * (allocation) or a byte load and a branch (free). Before dlsym has found the
+ * (allocation) or a byte load and a branch (free), plus one add to the
+ * thread's size-class counter (hook_counts.h). Before dlsym has found the
  * real functions, requests are served from a static bootstrap buffer, which is
  * how dlsym's own calloc gets its memory. */
 #include <dlfcn.h>
@@ -20,6 +21,13 @@
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
 
 __thread struct hook_thread hook_thread __attribute__((tls_model("initial-exec")));
+
+/* The counters' slots: static, so that no allocation is needed to count, and
+ * untouched (no memory) beyond the slots threads have taken. */
+static struct heapsnap_counts count_slots[HOOK_COUNT_SLOTS] __attribute__((aligned(64)));
+struct hook_counts_table hook_counts = {count_slots, HOOK_COUNT_SLOTS, 0};
+int hook_counting;
+static pthread_key_t counts_key;
 
 /* ---- bootstrap: memory for dlsym before malloc exists ---- */
 
@@ -101,6 +109,16 @@ static void die(const char *msg)
                 "before glibc (LD_PRELOAD or -lheapsnap) in a glibc process.\n");                  \
     } while (0)
 
+/* True for glibc's libc.so.6 (or an old libc-2.NN.so). */
+static bool is_glibc(const char *path)
+{
+    if (!path)
+        return false;
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    return strncmp(base, "libc.so", 7) == 0 || strncmp(base, "libc-", 5) == 0;
+}
+
 /* Returns true when the real functions are available; false while this very
  * thread is inside dlsym (the caller then uses the bootstrap buffer). */
 static bool resolve(void)
@@ -126,6 +144,10 @@ static bool resolve(void)
         NEXT(malloc_usable_size, "malloc_usable_size");
         hook_thread.resolving = 0;
         hook_real = r;
+        /* The counters read glibc's chunk headers: only when glibc is next. */
+        Dl_info info;
+        if (dladdr((void *)r.malloc, &info) != 0 && is_glibc(info.dli_fname))
+            __atomic_store_n(&hook_counting, 1, __ATOMIC_RELAXED);
         __atomic_store_n(&resolve_state, RESOLVE_DONE, __ATOMIC_RELEASE);
         return true;
     }
@@ -204,6 +226,69 @@ static size_t early_usable(void *p)
     return resolve() ? hook_real.malloc_usable_size(p) : 0;
 }
 
+/* ---- counting (exact live totals per size class) ---- */
+
+static void counts_thread_exit(void *slot)
+{
+    if (hook_thread.counts == slot)
+        hook_thread.counts = NULL;
+    if (hook_thread.counts_saved == slot)
+        hook_thread.counts_saved = NULL;
+    hook_counts_release(slot);
+}
+
+void hook_counts_start(void)
+{
+    heapsnap_registry.counts_addr = (uint64_t)(uintptr_t)hook_counts.slots;
+    heapsnap_registry.counts_slots = hook_counts.nslots;
+    heapsnap_registry.counts_slot_size = sizeof(struct heapsnap_counts);
+    heapsnap_registry.counts_nclasses = HEAPSNAP_NCLASSES;
+    if (pthread_key_create(&counts_key, counts_thread_exit) != 0)
+        __atomic_store_n(&hook_counting, 0, __ATOMIC_RELAXED); /* slots would never come back */
+}
+
+void hook_counts_atfork_child(void)
+{
+    hook_counts_fork_child(&hook_counts,
+                           hook_thread.counts ? hook_thread.counts : hook_thread.counts_saved);
+}
+
+/* A chunk to count and no slot at hand: take one for this thread (given back
+ * at its exit), or add to the shared slot when none is left. Nothing is
+ * counted before sampling starts, for another allocator, or for the hook's
+ * own blocks, so the totals are what the sampler could have seen. */
+static __attribute__((noinline)) void count_slow(uint64_t w, uint64_t sign)
+{
+    struct hook_thread *t = &hook_thread;
+    if (t->guard || !__atomic_load_n(&hook_counting, __ATOMIC_RELAXED) ||
+        !__atomic_load_n(&hook_ready, __ATOMIC_ACQUIRE))
+        return;
+    struct heapsnap_counts *c = hook_counts_claim(&hook_counts);
+    if (!c) {
+        hook_counts_update_shared(&hook_counts.slots[hook_counts.nslots - 1], w, sign);
+        return;
+    }
+    t->counts = c;
+    pthread_setspecific(counts_key, c);
+    hook_counts_update(c, w, sign);
+}
+
+/* Counts the chunk of size word w (0: no chunk) as allocated (sign 1) or
+ * freed (sign -1). */
+static inline void count_word(uint64_t w, uint64_t sign)
+{
+    struct heapsnap_counts *c = hook_thread.counts;
+    if (LIKELY(c != NULL && w != 0))
+        hook_counts_update(c, w, sign);
+    else if (w != 0)
+        count_slow(w, sign);
+}
+
+static inline uint64_t chunk_word(const void *p)
+{
+    return p ? hook_chunk_word(p) : 0;
+}
+
 /* ---- recording ---- */
 
 static bool table_lock(void)
@@ -255,10 +340,10 @@ static bool forget(void *p, struct heapsnap_live *out)
 
 HOOK_EXPORT void *malloc(size_t n)
 {
-    if (LIKELY(!hook_sampler_tick(&hook_thread.sampler, n)))
-        return hook_real.malloc(n);
     void *p = hook_real.malloc(n);
-    maybe_sample(p, n);
+    count_word(chunk_word(p), 1);
+    if (UNLIKELY(hook_sampler_tick(&hook_thread.sampler, n)))
+        maybe_sample(p, n);
     return p;
 }
 
@@ -268,12 +353,14 @@ static __attribute__((noinline)) void free_slow(void *p)
         return;
     /* Out of the table before glibc may hand the address to another thread. */
     forget(p, NULL);
+    count_word(chunk_word(p), (uint64_t)-1);
     hook_real.free(p);
 }
 
 HOOK_EXPORT void free(void *p)
 {
     if (LIKELY(!hook_tables_maybe_live(&hook_tables, (uint64_t)(uintptr_t)p))) {
+        count_word(chunk_word(p), (uint64_t)-1);
         hook_real.free(p);
         return;
     }
@@ -285,10 +372,10 @@ HOOK_EXPORT void *calloc(size_t a, size_t b)
     size_t n;
     if (UNLIKELY(__builtin_mul_overflow(a, b, &n)))
         return hook_real.calloc(a, b); /* glibc sets ENOMEM */
-    if (LIKELY(!hook_sampler_tick(&hook_thread.sampler, n)))
-        return hook_real.calloc(a, b);
     void *p = hook_real.calloc(a, b);
-    maybe_sample(p, n);
+    count_word(chunk_word(p), 1);
+    if (UNLIKELY(hook_sampler_tick(&hook_thread.sampler, n)))
+        maybe_sample(p, n);
     return p;
 }
 
@@ -304,6 +391,7 @@ static __attribute__((noinline)) void *realloc_slow(void *p, size_t n, bool tick
     }
     struct heapsnap_live old;
     bool was = forget(p, &old);
+    uint64_t w = chunk_word(p);
     void *q = hook_real.realloc(p, n);
     if (!q && n != 0) {
         /* Failed: the old block is still there, still sampled. */
@@ -314,8 +402,22 @@ static __attribute__((noinline)) void *realloc_slow(void *p, size_t n, bool tick
         }
         return NULL;
     }
+    count_word(w, (uint64_t)-1); /* realloc(p, 0) frees p and returns NULL */
+    count_word(chunk_word(q), 1);
     if (tick)
         maybe_sample(q, n);
+    return q;
+}
+
+/* The unsampled realloc: the old block's size before glibc may free it. */
+static inline void *realloc_fast(void *p, size_t n)
+{
+    uint64_t w = chunk_word(p);
+    void *q = hook_real.realloc(p, n);
+    if (q || n == 0) {
+        count_word(w, (uint64_t)-1);
+        count_word(chunk_word(q), 1);
+    }
     return q;
 }
 
@@ -323,7 +425,7 @@ HOOK_EXPORT void *realloc(void *p, size_t n)
 {
     bool tick = hook_sampler_tick(&hook_thread.sampler, n);
     if (LIKELY(!tick && !hook_tables_maybe_live(&hook_tables, (uint64_t)(uintptr_t)p)))
-        return hook_real.realloc(p, n);
+        return realloc_fast(p, n);
     return realloc_slow(p, n, tick);
 }
 
@@ -336,13 +438,14 @@ HOOK_EXPORT void *reallocarray(void *p, size_t a, size_t b)
     }
     bool tick = hook_sampler_tick(&hook_thread.sampler, n);
     if (LIKELY(!tick && !hook_tables_maybe_live(&hook_tables, (uint64_t)(uintptr_t)p)))
-        return hook_real.realloc(p, n);
+        return realloc_fast(p, n);
     return realloc_slow(p, n, tick);
 }
 
 HOOK_EXPORT void *memalign(size_t al, size_t n)
 {
     void *p = hook_real.memalign(al, n);
+    count_word(chunk_word(p), 1);
     if (UNLIKELY(hook_sampler_tick(&hook_thread.sampler, n)))
         maybe_sample(p, n);
     return p;
@@ -351,6 +454,8 @@ HOOK_EXPORT void *memalign(size_t al, size_t n)
 HOOK_EXPORT int posix_memalign(void **out, size_t al, size_t n)
 {
     int rc = hook_real.posix_memalign(out, al, n);
+    if (rc == 0)
+        count_word(chunk_word(*out), 1);
     if (UNLIKELY(hook_sampler_tick(&hook_thread.sampler, n)) && rc == 0)
         maybe_sample(*out, n);
     return rc;
@@ -359,6 +464,7 @@ HOOK_EXPORT int posix_memalign(void **out, size_t al, size_t n)
 HOOK_EXPORT void *aligned_alloc(size_t al, size_t n)
 {
     void *p = hook_real.aligned_alloc(al, n);
+    count_word(chunk_word(p), 1);
     if (UNLIKELY(hook_sampler_tick(&hook_thread.sampler, n)))
         maybe_sample(p, n);
     return p;
@@ -367,6 +473,7 @@ HOOK_EXPORT void *aligned_alloc(size_t al, size_t n)
 HOOK_EXPORT void *valloc(size_t n)
 {
     void *p = hook_real.valloc(n);
+    count_word(chunk_word(p), 1);
     if (UNLIKELY(hook_sampler_tick(&hook_thread.sampler, n)))
         maybe_sample(p, n);
     return p;
@@ -375,6 +482,7 @@ HOOK_EXPORT void *valloc(size_t n)
 HOOK_EXPORT void *pvalloc(size_t n)
 {
     void *p = hook_real.pvalloc(n);
+    count_word(chunk_word(p), 1);
     if (UNLIKELY(hook_sampler_tick(&hook_thread.sampler, n)))
         maybe_sample(p, n);
     return p;
@@ -390,5 +498,6 @@ HOOK_EXPORT size_t malloc_usable_size(void *p)
 void hook_thread_mark_own(void)
 {
     hook_thread.guard = 1;
+    hook_thread.counts = hook_thread.counts_saved = NULL;
     hook_thread.sampler.countdown = HOOK_SAMPLE_NEVER;
 }

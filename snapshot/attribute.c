@@ -1,12 +1,23 @@
 /* snapshot/attribute.c: chunks to samples (see attribute.h).
  *
- * Reconciliation, per size class: the hook's matched chunks contribute their
- * scaled estimate (exactly their bytes at HEAPSNAP_RATE=1); the pseudo-sample
- * of the class carries the class's walked total minus that estimate. At rate 1
- * the profile's inuse_space therefore equals the walker's in-use total to the
- * byte; when sampling, it equals it up to the classes where the estimate
- * overshoots the walk (the remainder is then 0, never negative). Sizes are
- * chunk sizes (header included), as Go reports size-class bytes. */
+ * Per size class (heapsnap_size_class, the classes the hook counts in) the walk
+ * gives the exact count and bytes in use. The hook's counters (registry
+ * version 2) say how much of that it saw allocated and not freed: the class's
+ * target, never below the sampled chunks found in it, never above the walk.
+ * The sampled chunks of a class are weighted as Go weighs a sample
+ * (1/(1-exp(-s/rate)) objects for a request of s bytes) and the target is split
+ * between the stacks in proportion to those weights, with cumulative rounding
+ * so that the parts add up to the target exactly. A class the hook counted but
+ * never sampled goes under "[unsampled N-byte chunks]"; what the walk holds
+ * beyond the target (allocated before the hook started, or by glibc itself)
+ * under "[unattributed N-byte chunks]". Without counters (no hook, a version-1
+ * hook) the target is the weighted estimate capped at the walk. At
+ * HEAPSNAP_RATE=1 every weight is 1 and the stacks get their chunks exactly.
+ * Sizes are chunk sizes (header included), as Go reports size-class bytes.
+ *
+ * Every registry value comes from another process's memory and is untrusted:
+ * arithmetic on it is done in double and clamped to the walk's totals before
+ * it becomes an integer. */
 #include "attribute.h"
 
 #include <math.h>
@@ -16,23 +27,31 @@
 
 #include "heapprof.h"
 
-/* Exact classes for chunks up to this size (the tcache and small-bin range),
- * power-of-two ranges above. */
-#define ATTR_EXACT_MAX 1024u
-#define ATTR_NEXACT (ATTR_EXACT_MAX / 16 + 1)
-#define ATTR_NPOW2 64
-#define ATTR_NCLASSES (ATTR_NEXACT + 2 * ATTR_NPOW2)
+/* Largest count or byte value a sample may carry: far above any real heap,
+ * far below where int64 sums could overflow. */
+#define ATTR_VALUE_MAX ((double)((uint64_t)1 << 62))
 
 typedef struct attr_claim {
     uint32_t stack_id;
-    bool mmapped;
+    uint32_t cls;
     uint64_t chunk_size;
     uint64_t req_size;
 } attr_claim;
 
+/* One stack's sampled chunks in one class. */
+typedef struct attr_group {
+    size_t first, n; /* claims[first, first + n) */
+    uint32_t cls;
+    double w, wb; /* weighted count and chunk bytes */
+} attr_group;
+
 typedef struct attr_class {
-    uint64_t count, bytes;        /* walked */
-    int64_t est_count, est_bytes; /* attributed estimate */
+    uint64_t count, bytes;   /* walked */
+    uint64_t mcount, mbytes; /* sampled chunks matched in it */
+    uint64_t tcount, tbytes; /* target: what the stacks and [unsampled] share */
+    double w, wb;            /* sums of the groups' weights */
+    double cw, cwb;          /* running sums while the stacks are emitted */
+    uint64_t gcount, gbytes; /* given to stacks so far */
 } attr_class;
 
 static unsigned attr_log2_ceil(uint64_t v)
@@ -43,13 +62,6 @@ static unsigned attr_log2_ceil(uint64_t v)
     return k;
 }
 
-static size_t attr_class_index(uint64_t size, bool mmapped)
-{
-    if (!mmapped && size <= ATTR_EXACT_MAX)
-        return (size_t)(size / 16);
-    return ATTR_NEXACT + (mmapped ? ATTR_NPOW2 : 0) + attr_log2_ceil(size);
-}
-
 static const char *attr_pow2_text(unsigned k, char *buf, size_t len)
 {
     static const char *const units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
@@ -58,10 +70,12 @@ static const char *attr_pow2_text(unsigned k, char *buf, size_t len)
     return buf;
 }
 
-const char *attr_class_name(uint64_t size, bool mmapped, char *buf, size_t len)
+/* "[WHAT 64-byte chunks]", "[WHAT 1-2 KiB chunks]", "[WHAT mmapped ...]". */
+static const char *attr_pseudo_name(const char *what, uint64_t size, bool mmapped, char *buf,
+                                    size_t len)
 {
-    if (!mmapped && size <= ATTR_EXACT_MAX) {
-        snprintf(buf, len, "[unattributed %llu-byte chunks]", (unsigned long long)(size & ~15ULL));
+    if (!mmapped && size <= HEAPSNAP_CLASS_EXACT_MAX) {
+        snprintf(buf, len, "[%s %llu-byte chunks]", what, (unsigned long long)(size & ~15ULL));
         return buf;
     }
     unsigned k = attr_log2_ceil(size);
@@ -71,11 +85,16 @@ const char *attr_class_name(uint64_t size, bool mmapped, char *buf, size_t len)
     /* "1 KiB-2 KiB" reads better as "1-2 KiB" when the units agree. */
     const char *lsp = strchr(lo, ' '), *hsp = strchr(hi, ' ');
     if (strcmp(lsp, hsp) == 0)
-        snprintf(buf, len, "[unattributed %s%.*s-%s chunks]", mmapped ? "mmapped " : "",
+        snprintf(buf, len, "[%s %s%.*s-%s chunks]", what, mmapped ? "mmapped " : "",
                  (int)(lsp - lo), lo, hi);
     else
-        snprintf(buf, len, "[unattributed %s%s-%s chunks]", mmapped ? "mmapped " : "", lo, hi);
+        snprintf(buf, len, "[%s %s%s-%s chunks]", what, mmapped ? "mmapped " : "", lo, hi);
     return buf;
+}
+
+const char *attr_class_name(uint64_t size, bool mmapped, char *buf, size_t len)
+{
+    return attr_pseudo_name("unattributed", size, mmapped, buf, len);
 }
 
 static int attr_cmp_chunk(const void *a, const void *b)
@@ -89,8 +108,8 @@ static int attr_cmp_claim(const void *a, const void *b)
     const attr_claim *x = a, *y = b;
     if (x->stack_id != y->stack_id)
         return x->stack_id < y->stack_id ? -1 : 1;
-    if (x->mmapped != y->mmapped)
-        return x->mmapped ? 1 : -1;
+    if (x->cls != y->cls)
+        return x->cls < y->cls ? -1 : 1;
     return x->chunk_size < y->chunk_size ? -1 : x->chunk_size > y->chunk_size;
 }
 
@@ -111,58 +130,144 @@ static long attr_find(const attr_chunk *c, size_t n, uint64_t p)
     if (lo == 0)
         return -1;
     const attr_chunk *k = &c[lo - 1]; /* the last chunk starting at or below addr */
-    if (k->addr == addr || (k->mmapped && p < k->addr + k->size))
+    if (k->addr == addr || (k->mmapped && p > k->addr && p - k->addr < k->size))
         return (long)(lo - 1);
     return -1;
 }
 
-/* glibc's request2size: the chunk a request of n bytes gets. */
-static uint64_t attr_request2size(uint64_t n)
+/* Objects one sample of s requested bytes stands for at this rate, as Go
+ * scales (expm1 keeps small s/rate accurate); 1 when every allocation is
+ * recorded. */
+static double attr_weight(double s, double rate)
 {
-    uint64_t s = (n + 8 + 15) & ~15ULL;
+    if (rate <= 1)
+        return 1;
+    if (s < 1)
+        s = 1;
+    return 1.0 / -expm1(-s / rate);
+}
+
+/* x as a sample value: NaN and negatives to 0, capped at ATTR_VALUE_MAX. */
+static int64_t attr_value(double x)
+{
+    if (!(x > 0))
+        return 0;
+    return x >= ATTR_VALUE_MAX ? (int64_t)ATTR_VALUE_MAX : (int64_t)llround(x);
+}
+
+/* round(total * part / whole), exactly total when part == whole. */
+static uint64_t attr_share(uint64_t total, double part, double whole)
+{
+    if (!(whole > 0) || !(part > 0))
+        return 0;
+    double x = (double)total * (part / whole);
+    if (x >= (double)total)
+        return total;
+    uint64_t v = (uint64_t)(x + 0.5);
+    return v > total ? total : v;
+}
+
+static uint64_t attr_min(uint64_t a, uint64_t b)
+{
+    return a < b ? a : b;
+}
+
+static uint64_t attr_max(uint64_t a, uint64_t b)
+{
+    return a > b ? a : b;
+}
+
+/* glibc's request2size: the chunk a request of n bytes gets. */
+static double attr_request2size(double n)
+{
+    double s = floor((n + 8 + 15) / 16) * 16;
     return s < 32 ? 32 : s;
 }
 
-/* One sample for a recorded stack. claims[0..n) all belong to it (n may be 0:
- * a stack with allocations but nothing in use). */
-static int attr_emit_stack(pprof_builder *b, const struct heapsnap_stack *st, int64_t rate,
-                           const attr_claim *claims, size_t n, attr_class *classes,
-                           attr_loc_fn loc_fn, void *loc_arg, attr_totals *t)
+/* Each class's target (see the top of the file). Counter sums wrap modulo
+ * 2^64 in the hook; as signed values, a negative total means the hook saw
+ * more freed than allocated there (blocks from before it started): 0. */
+static void attr_targets(attr_class *classes, const registry *reg)
 {
-    int64_t io = 0, ib = 0;
-    uint64_t raw_req = 0, raw_chunk = 0;
-    for (size_t i = 0; i < n;) {
-        size_t j = i;
-        uint64_t req = 0;
-        while (j < n && claims[j].chunk_size == claims[i].chunk_size &&
-               claims[j].mmapped == claims[i].mmapped)
-            req += claims[j++].req_size;
-        int64_t ec, eb;
-        /* Scale by the requested size (what the hook's sampler saw), count the chunk bytes. */
-        heapprof_scale((int64_t)(j - i), (int64_t)(req ? req : 1), rate, &ec, &eb);
-        int64_t ecb = ec * (int64_t)claims[i].chunk_size;
-        io += ec;
-        ib += ecb;
-        attr_class *cl = &classes[attr_class_index(claims[i].chunk_size, claims[i].mmapped)];
-        cl->est_count += ec;
-        cl->est_bytes += ecb;
-        raw_req += req;
-        raw_chunk += claims[i].chunk_size * (j - i);
-        i = j;
+    bool counted = reg != NULL && reg->have_counts;
+    for (unsigned i = 0; i < HEAPSNAP_NCLASSES; i++) {
+        attr_class *c = &classes[i];
+        uint64_t hc, hb;
+        if (counted) {
+            int64_t sc = (int64_t)reg->class_count[i], sb = (int64_t)reg->class_bytes[i];
+            hc = sc > 0 ? (uint64_t)sc : 0;
+            hb = sb > 0 ? (uint64_t)sb : 0;
+        } else {
+            hc = (uint64_t)attr_value(c->w);
+            hb = (uint64_t)attr_value(c->wb);
+        }
+        c->tcount = attr_min(c->count, attr_max(hc, c->mcount));
+        if (i < HEAPSNAP_NEXACT) {
+            /* Whole chunks of the class size (i >= 2 for any real chunk). */
+            uint64_t size = 16 * (uint64_t)i;
+            c->tbytes = size == 0 || c->tcount > c->bytes / size ? c->bytes : c->tcount * size;
+        } else {
+            c->tbytes = attr_min(c->bytes, attr_max(hb, c->mbytes));
+        }
     }
-    int64_t ao = 0, ab = 0;
-    heapprof_scale((int64_t)st->alloc_objects, (int64_t)st->alloc_bytes, rate, &ao, &ab);
-    /* The hook counts requested bytes; turn them into chunk bytes like the in-use side:
-     * by the ratio seen in the live chunks, else by the average request's chunk. */
-    if (raw_req > 0)
-        ab = (int64_t)llround((double)ab * (double)raw_chunk / (double)raw_req);
-    else if (ao > 0)
-        ab = ao * (int64_t)attr_request2size((uint64_t)(ab / ao));
-    if (ao < io)
-        ao = io; /* counters were read after the table; never show less allocated than live */
-    if (ab < ib)
-        ab = ib;
-    if (ao <= 0 && io <= 0)
+}
+
+/* The shares of one group's class that go to its stack. */
+static void attr_give(attr_class *c, const attr_group *g, uint64_t *n, uint64_t *bytes)
+{
+    c->cw += g->w;
+    c->cwb += g->wb;
+    uint64_t tn = attr_share(c->tcount, c->cw, c->w);
+    uint64_t tb;
+    if (g->cls < HEAPSNAP_NEXACT)
+        tb = attr_min(c->tbytes, tn * 16 * g->cls); /* whole chunks of the class size */
+    else
+        tb = attr_share(c->tbytes, c->cwb, c->wb);
+    *n = tn > c->gcount ? tn - c->gcount : 0;
+    *bytes = tb > c->gbytes ? tb - c->gbytes : 0;
+    c->gcount += *n;
+    c->gbytes += *bytes;
+}
+
+/* One sample for a recorded stack. groups[0..n) are its sampled chunks by
+ * class (n may be 0: a stack with allocations but nothing in use). */
+static int attr_emit_stack(pprof_builder *b, const struct heapsnap_stack *st, double rate,
+                           const attr_claim *claims, const attr_group *groups, size_t n,
+                           attr_class *classes, attr_loc_fn loc_fn, void *loc_arg, attr_totals *t)
+{
+    uint64_t io = 0, ib = 0;
+    double raw_req = 0, raw_chunk = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t gn, gb;
+        attr_give(&classes[groups[i].cls], &groups[i], &gn, &gb);
+        io += gn;
+        ib += gb;
+        for (size_t k = groups[i].first; k < groups[i].first + groups[i].n; k++) {
+            raw_req += (double)claims[k].req_size;
+            raw_chunk += (double)claims[k].chunk_size;
+        }
+    }
+    /* Allocated totals have no exact counterpart: Go's estimate from the
+     * stack's sampled counters, in chunk bytes by the ratio seen in its live
+     * chunks, else by the chunk of its average request. */
+    double ao = 0, ab = 0;
+    if (st->alloc_objects > 0 && st->alloc_bytes > 0) {
+        double avg = (double)st->alloc_bytes / (double)st->alloc_objects;
+        double w = attr_weight(avg, rate);
+        ao = (double)st->alloc_objects * w;
+        ab = (double)st->alloc_bytes * w;
+        if (raw_req > 0)
+            ab *= raw_chunk / raw_req;
+        else
+            ab = ao * attr_request2size(avg);
+    }
+    int64_t vao = attr_value(ao), vab = attr_value(ab);
+    /* Counters were read after the table: never show less allocated than live. */
+    if (vao < (int64_t)io)
+        vao = (int64_t)io;
+    if (vab < (int64_t)ib)
+        vab = (int64_t)ib;
+    if (vao <= 0 && vab <= 0)
         return 0;
     uint64_t locs[HEAPSNAP_MAX_FRAMES];
     size_t nlocs = 0;
@@ -172,74 +277,98 @@ static int attr_emit_stack(pprof_builder *b, const struct heapsnap_stack *st, in
             return -1;
         locs[nlocs++] = id;
     }
-    if (heapprof_add_site(b, locs, nlocs, 1, ao, ab, io, ib) != 0)
+    /* Values already scaled; in a power-of-two class a stack may get bytes
+     * without a whole chunk, which heapprof_add_site would drop. */
+    int64_t v[4] = {vao, vab, (int64_t)io, (int64_t)ib};
+    pprof_label_desc label = {.key = "bytes", .num = vao > 0 ? vab / vao : 0};
+    if (pprof_add_sample(b, locs, nlocs, v, &label, 1) != 0)
         return -1;
-    t->estimated_objects += io;
-    t->estimated_bytes += ib;
+    t->estimated_objects += (int64_t)io;
+    t->estimated_bytes += (int64_t)ib;
     t->site_samples++;
+    return 0;
+}
+
+/* A size within class i, for its name. */
+static uint64_t attr_class_rep(size_t i, bool *mmapped)
+{
+    *mmapped = i >= HEAPSNAP_NEXACT + HEAPSNAP_NPOW2;
+    if (i < HEAPSNAP_NEXACT)
+        return (uint64_t)i * 16;
+    return 1ULL << ((i - HEAPSNAP_NEXACT) % HEAPSNAP_NPOW2);
+}
+
+/* The pseudo-samples "[WHAT ...]" under the root "[WHAT]": counts[i] chunks
+ * of bytes[i] bytes for every class that has any. */
+static int attr_emit_pseudo(pprof_builder *b, const char *what, const uint64_t *counts,
+                            const uint64_t *bytes, uint64_t *tot_chunks, uint64_t *tot_bytes,
+                            size_t *nsamples)
+{
+    uint64_t root = 0;
+    for (size_t i = 0; i < HEAPSNAP_NCLASSES; i++) {
+        /* In a power-of-two class counts and bytes are shared out apart, so
+         * either may be left over alone (bytes with no whole chunk). */
+        if (counts[i] == 0 && bytes[i] == 0)
+            continue;
+        if (root == 0) {
+            char rname[32];
+            snprintf(rname, sizeof(rname), "[%s]", what);
+            root = pprof_add_pseudo_location(b, rname);
+            if (root == 0)
+                return -1;
+        }
+        bool mmapped;
+        uint64_t rep = attr_class_rep(i, &mmapped);
+        char name[96];
+        attr_pseudo_name(what, rep, mmapped, name, sizeof(name));
+        uint64_t locs[2] = {pprof_add_pseudo_location(b, name), root};
+        if (locs[0] == 0)
+            return -1;
+        int64_t n = (int64_t)counts[i], by = (int64_t)bytes[i];
+        int64_t v[4] = {n, by, n, by};
+        pprof_label_desc label = {.key = "bytes", .num = n > 0 ? by / n : 0};
+        if (pprof_add_sample(b, locs, 2, v, &label, 1) != 0)
+            return -1;
+        *tot_chunks += counts[i];
+        *tot_bytes += bytes[i];
+        (*nsamples)++;
+    }
     return 0;
 }
 
 static int attr_emit_classes(pprof_builder *b, const attr_class *classes, attr_totals *t)
 {
-    uint64_t root = pprof_add_pseudo_location(b, "[unattributed]");
-    if (root == 0)
-        return -1;
-    for (size_t i = 0; i < ATTR_NCLASSES; i++) {
+    uint64_t sc[HEAPSNAP_NCLASSES], sb[HEAPSNAP_NCLASSES];
+    uint64_t uc[HEAPSNAP_NCLASSES], ub[HEAPSNAP_NCLASSES];
+    for (size_t i = 0; i < HEAPSNAP_NCLASSES; i++) {
         const attr_class *c = &classes[i];
-        int64_t n = (int64_t)c->count - c->est_count;
-        int64_t bytes = (int64_t)c->bytes - c->est_bytes;
-        if (n <= 0 || bytes <= 0)
-            continue;
-        bool mmapped = i >= ATTR_NEXACT + ATTR_NPOW2;
-        uint64_t rep; /* a size inside the class, for its name */
-        if (i < ATTR_NEXACT)
-            rep = (uint64_t)i * 16;
-        else
-            rep = 1ULL << ((i - ATTR_NEXACT) % ATTR_NPOW2);
-        char name[96];
-        attr_class_name(rep, mmapped, name, sizeof(name));
-        uint64_t locs[2] = {pprof_add_pseudo_location(b, name), root};
-        if (locs[0] == 0)
-            return -1;
-        if (heapprof_add_site(b, locs, 2, 1, n, bytes, n, bytes) != 0)
-            return -1;
-        t->unattributed_chunks += (uint64_t)n;
-        t->unattributed_bytes += (uint64_t)bytes;
-        t->pseudo_samples++;
+        /* What the stacks did not take of the target: counted, never sampled. */
+        sc[i] = c->tcount - attr_min(c->gcount, c->tcount);
+        sb[i] = c->tbytes - attr_min(c->gbytes, c->tbytes);
+        uc[i] = c->count - attr_min(c->tcount, c->count);
+        ub[i] = c->bytes - attr_min(c->tbytes, c->bytes);
+        t->hooked_chunks += c->tcount;
+        t->hooked_bytes += c->tbytes;
     }
-    return 0;
+    if (attr_emit_pseudo(b, "unsampled", sc, sb, &t->unsampled_chunks, &t->unsampled_bytes,
+                         &t->pseudo_samples) != 0)
+        return -1;
+    return attr_emit_pseudo(b, "unattributed", uc, ub, &t->unattributed_chunks,
+                            &t->unattributed_bytes, &t->pseudo_samples);
 }
 
-int attr_build(pprof_builder *b, attr_chunk *chunks, size_t nchunks, const registry *reg,
-               attr_loc_fn loc_fn, void *loc_arg, attr_totals *t, hs_err *err)
+/* The live entries that name an in-use chunk and a READY stack, one per
+ * chunk, into claims (sorted by stack, then class). Returns their count. */
+static size_t attr_claims(const attr_chunk *chunks, size_t nchunks, const registry *reg,
+                          bool *claimed, attr_claim *claims, attr_class *classes, attr_totals *t)
 {
-    memset(t, 0, sizeof(*t));
-    qsort(chunks, nchunks, sizeof(*chunks), attr_cmp_chunk);
-    attr_class *classes = calloc(ATTR_NCLASSES, sizeof(*classes));
-    bool *claimed = calloc(nchunks ? nchunks : 1, sizeof(*claimed));
-    size_t nlive = reg ? reg->nlive : 0;
-    attr_claim *claims = malloc((nlive ? nlive : 1) * sizeof(*claims));
     size_t nclaims = 0;
-    int rc = -1;
-    if (classes == NULL || claimed == NULL || claims == NULL) {
-        hs_err_set(err, "out of memory while attributing %zu chunks.", nchunks);
-        goto out;
-    }
-    for (size_t i = 0; i < nchunks; i++) {
-        attr_class *c = &classes[attr_class_index(chunks[i].size, chunks[i].mmapped)];
-        c->count++;
-        c->bytes += chunks[i].size;
-        t->chunks++;
-        t->bytes += chunks[i].size;
-    }
-    int64_t rate = reg ? (int64_t)reg->hdr.rate : 1;
-    for (size_t i = 0; i < nlive; i++) {
+    for (size_t i = 0; reg != NULL && i < reg->nlive; i++) {
         const struct heapsnap_live *e = &reg->live[i];
         long k = attr_find(chunks, nchunks, e->addr);
         if (k < 0) {
-            t->stale_entries++; /* freed without the hook seeing it, or never in use: the heap wins
-                                 */
+            t->stale_entries++; /* freed without the hook seeing it, or never in use: the heap
+                                   wins */
             continue;
         }
         if (claimed[k]) {
@@ -251,24 +380,79 @@ int attr_build(pprof_builder *b, attr_chunk *chunks, size_t nchunks, const regis
             continue;
         }
         claimed[k] = true;
-        claims[nclaims++] = (attr_claim){e->stack_id, chunks[k].mmapped, chunks[k].size, e->size};
+        uint32_t cls = heapsnap_size_class(chunks[k].size, chunks[k].mmapped);
+        claims[nclaims++] = (attr_claim){e->stack_id, cls, chunks[k].size, e->size};
+        classes[cls].mcount++;
+        classes[cls].mbytes += chunks[k].size;
         t->attributed_chunks++;
         t->attributed_bytes += chunks[k].size;
     }
     qsort(claims, nclaims, sizeof(*claims), attr_cmp_claim);
-    /* Merge the stacks (sorted by id) with the claims (sorted by stack id). */
-    size_t ci = 0;
+    return nclaims;
+}
+
+/* Claims grouped by (stack, class), weighted; the classes' weight sums. */
+static size_t attr_groups(const attr_claim *claims, size_t nclaims, double rate, attr_group *groups,
+                          attr_class *classes)
+{
+    size_t ng = 0;
+    for (size_t i = 0; i < nclaims;) {
+        attr_group *g = &groups[ng++];
+        *g = (attr_group){.first = i, .cls = claims[i].cls};
+        for (; i < nclaims && claims[i].stack_id == claims[g->first].stack_id &&
+               claims[i].cls == g->cls;
+             i++) {
+            double w = attr_weight((double)claims[i].req_size, rate);
+            g->w += w;
+            g->wb += w * (double)claims[i].chunk_size;
+            g->n++;
+        }
+        classes[g->cls].w += g->w;
+        classes[g->cls].wb += g->wb;
+    }
+    return ng;
+}
+
+int attr_build(pprof_builder *b, attr_chunk *chunks, size_t nchunks, const registry *reg,
+               attr_loc_fn loc_fn, void *loc_arg, attr_totals *t, hs_err *err)
+{
+    memset(t, 0, sizeof(*t));
+    qsort(chunks, nchunks, sizeof(*chunks), attr_cmp_chunk);
+    attr_class *classes = calloc(HEAPSNAP_NCLASSES, sizeof(*classes));
+    bool *claimed = calloc(nchunks ? nchunks : 1, sizeof(*claimed));
+    size_t nlive = reg ? reg->nlive : 0;
+    attr_claim *claims = malloc((nlive ? nlive : 1) * sizeof(*claims));
+    attr_group *groups = malloc((nlive ? nlive : 1) * sizeof(*groups));
+    int rc = -1;
+    if (classes == NULL || claimed == NULL || claims == NULL || groups == NULL) {
+        hs_err_set(err, "out of memory while attributing %zu chunks.", nchunks);
+        goto out;
+    }
+    for (size_t i = 0; i < nchunks; i++) {
+        attr_class *c = &classes[heapsnap_size_class(chunks[i].size, chunks[i].mmapped)];
+        c->count++;
+        c->bytes += chunks[i].size;
+        t->chunks++;
+        t->bytes += chunks[i].size;
+    }
+    double rate = reg ? (double)reg->hdr.rate : 1;
+    size_t nclaims = attr_claims(chunks, nchunks, reg, claimed, claims, classes, t);
+    size_t ngroups = attr_groups(claims, nclaims, rate, groups, classes);
+    attr_targets(classes, reg);
+    t->calibrated = reg != NULL && reg->have_counts;
+    /* Merge the stacks (sorted by id) with the groups (sorted by stack id). */
+    size_t gi = 0;
     for (size_t s = 0; reg != NULL && s < reg->nstacks; s++) {
         uint32_t id = reg->stack_ids[s];
-        size_t cj = ci;
-        while (cj < nclaims && claims[cj].stack_id == id)
-            cj++;
-        if (attr_emit_stack(b, &reg->stacks[s], rate, claims + ci, cj - ci, classes, loc_fn,
+        size_t gj = gi;
+        while (gj < ngroups && claims[groups[gj].first].stack_id == id)
+            gj++;
+        if (attr_emit_stack(b, &reg->stacks[s], rate, claims, groups + gi, gj - gi, classes, loc_fn,
                             loc_arg, t) != 0) {
             hs_err_set(err, "out of memory while building the profile.");
             goto out;
         }
-        ci = cj;
+        gi = gj;
     }
     if (attr_emit_classes(b, classes, t) != 0) {
         hs_err_set(err, "out of memory while building the profile.");
@@ -279,5 +463,6 @@ out:
     free(classes);
     free(claimed);
     free(claims);
+    free(groups);
     return rc;
 }

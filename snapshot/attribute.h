@@ -1,8 +1,11 @@
 /* snapshot/attribute.h: joins the heap walk (the truth about which chunks are
- * in use) with the hook's live table (which stack allocated them) into heap
- * profile samples. Every in-use chunk ends up in exactly one sample: under its
- * stack when the hook recorded it, otherwise under a size-class pseudo-frame
- * such as "[unattributed 64-byte chunks]". */
+ * in use) with the hook's live table (which stack allocated them) and its
+ * exact per-size-class counters (how much of each class it allocated) into
+ * heap profile samples. Every in-use byte ends up in exactly one sample: under
+ * the stacks sampled in its size class (scaled to the class's hooked total),
+ * under "[unsampled 64-byte chunks]" when the hook counted the class but
+ * sampled nothing in it, or under "[unattributed 64-byte chunks]" when the
+ * hook never saw it. */
 #ifndef HS_SNAPSHOT_ATTRIBUTE_H
 #define HS_SNAPSHOT_ATTRIBUTE_H
 
@@ -28,10 +31,13 @@ typedef struct attr_totals {
     uint64_t chunks, bytes;                           /* every in-use chunk given */
     uint64_t attributed_chunks, attributed_bytes;     /* matched to a recorded stack (raw) */
     int64_t estimated_objects, estimated_bytes;       /* their scaled estimate (= raw at rate 1) */
-    uint64_t unattributed_chunks, unattributed_bytes; /* in the pseudo-samples */
-    uint64_t stale_entries;     /* live entries whose chunk is not in use: not reported */
-    uint64_t duplicate_entries; /* a second live entry for an already matched chunk */
-    uint64_t unknown_stack;     /* live entries whose stack was torn or missing */
+    uint64_t unattributed_chunks, unattributed_bytes; /* never seen by the hook */
+    uint64_t unsampled_chunks, unsampled_bytes;       /* counted by the hook, not sampled */
+    uint64_t hooked_chunks, hooked_bytes; /* the classes' targets: estimated + unsampled */
+    bool calibrated;                      /* the hook's counters were there (registry version 2) */
+    uint64_t stale_entries;               /* live entries whose chunk is not in use: not reported */
+    uint64_t duplicate_entries;           /* a second live entry for an already matched chunk */
+    uint64_t unknown_stack;               /* live entries whose stack was torn or missing */
     size_t site_samples, pseudo_samples;
 } attr_totals;
 
@@ -41,7 +47,8 @@ typedef struct attr_totals {
 int attr_build(pprof_builder *b, attr_chunk *chunks, size_t nchunks, const registry *reg,
                attr_loc_fn loc_fn, void *loc_arg, attr_totals *t, hs_err *err);
 
-/* The pseudo-frame name for unattributed chunks of this size ("[unattributed
+/* The pseudo-frame name for unattributed chunks of this size (unsampled ones
+ * read "[unsampled ...]" the same way) ("[unattributed
  * 64-byte chunks]", "[unattributed 1-2 KiB chunks]", "[unattributed mmapped
  * 128-256 KiB chunks]"). Returns buf. */
 const char *attr_class_name(uint64_t size, bool mmapped, char *buf, size_t len);

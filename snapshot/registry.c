@@ -9,6 +9,7 @@
 #include <gelf.h>
 #include <libelf.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,10 @@
 #define REGISTRY_PAGEMAP_BATCH ((uint64_t)8192)
 /* Tables larger than this are treated as a corrupt header, not allocated. */
 #define REGISTRY_MAX_TABLE ((uint64_t)1 << 34)
+/* The highest HEAPSNAP_RATE the hook accepts; above it the header is corrupt. */
+#define REGISTRY_MAX_RATE ((uint64_t)1 << 40)
+/* Counter slots beyond this are a corrupt header (the hook has 1024). */
+#define REGISTRY_MAX_COUNT_SLOTS ((uint64_t)1 << 16)
 
 static int registry_read_mem(pid_t pid, uint64_t addr, void *buf, size_t len, hs_err *err)
 {
@@ -111,6 +116,11 @@ out:
     return rc;
 }
 
+bool registry_has_counts(const struct heapsnap_registry *h)
+{
+    return h->version >= 2 && h->counts_slots > 0;
+}
+
 static int registry_check_header(const registry *r, hs_err *err)
 {
     const struct heapsnap_registry *h = &r->hdr;
@@ -120,17 +130,22 @@ static int registry_check_header(const registry *r, hs_err *err)
                           "hook is damaged or from another project, restart the program with a "
                           "libheapsnap.so from this heapsnap.",
                           r->path, (int)r->pid);
-    if (h->version != HEAPSNAP_REGISTRY_VERSION)
+    if (h->version != 1 && h->version != HEAPSNAP_REGISTRY_VERSION)
         return hs_err_set(err,
                           "%s in process %d uses registry version %u but this heapsnap reads "
-                          "version %u; use the heapsnap built together with that libheapsnap.so.",
+                          "versions 1 to %u; use the heapsnap built together with that "
+                          "libheapsnap.so.",
                           r->path, (int)r->pid, h->version, HEAPSNAP_REGISTRY_VERSION);
     if (h->header_size < sizeof(struct heapsnap_registry) ||
         h->live_entry_size < sizeof(struct heapsnap_live) ||
         h->stack_entry_size < sizeof(struct heapsnap_stack) ||
         h->live_capacity > REGISTRY_MAX_TABLE / h->live_entry_size ||
         h->stacks_capacity > REGISTRY_MAX_TABLE / h->stack_entry_size ||
-        h->stacks_capacity > UINT32_MAX)
+        h->stacks_capacity > UINT32_MAX || h->rate > REGISTRY_MAX_RATE ||
+        (registry_has_counts(h) &&
+         (h->counts_slot_size < sizeof(struct heapsnap_counts) ||
+          h->counts_nclasses != HEAPSNAP_NCLASSES || h->counts_slots > REGISTRY_MAX_COUNT_SLOTS ||
+          h->counts_slot_size > REGISTRY_MAX_TABLE / REGISTRY_MAX_COUNT_SLOTS)))
         return hs_err_set(err,
                           "the heapsnap registry in process %d has impossible table sizes; the "
                           "hook's memory was overwritten, restart the program.",
@@ -274,7 +289,7 @@ static int registry_add_spans(registry *r, bool pagemap, uint64_t addr, uint64_t
     return 0;
 }
 
-/* Both tables' touched spans, live first; r->nspans_live counts the live ones. */
+/* The tables' touched spans: live, then stacks, then counter slots. */
 static int registry_spans(registry *r, bool pagemap, hs_err *err)
 {
     r->nspans = 0;
@@ -282,13 +297,23 @@ static int registry_spans(registry *r, bool pagemap, hs_err *err)
                            r->hdr.live_entry_size, err) != 0)
         return -1;
     r->nspans_live = r->nspans;
-    return registry_add_spans(r, pagemap, r->hdr.stacks_addr, r->hdr.stacks_capacity,
-                              r->hdr.stack_entry_size, err);
+    if (registry_add_spans(r, pagemap, r->hdr.stacks_addr, r->hdr.stacks_capacity,
+                           r->hdr.stack_entry_size, err) != 0)
+        return -1;
+    r->nspans_stacks = r->nspans;
+    if (!registry_has_counts(&r->hdr))
+        return 0;
+    return registry_add_spans(r, pagemap, r->hdr.counts_addr, r->hdr.counts_slots,
+                              r->hdr.counts_slot_size, err);
 }
 
+/* Bounded by registry_check_header: each product stays below 2^34. */
 static uint64_t registry_table_bytes(const struct heapsnap_registry *h)
 {
-    return h->live_capacity * h->live_entry_size + h->stacks_capacity * h->stack_entry_size;
+    uint64_t n = h->live_capacity * h->live_entry_size + h->stacks_capacity * h->stack_entry_size;
+    if (registry_has_counts(h))
+        n += h->counts_slots * h->counts_slot_size;
+    return n;
 }
 
 /* The source the tables are copied through: the process, unless a test set one. */
@@ -308,6 +333,8 @@ void registry_exclude_tables(const registry *r, hproc *h)
     const struct heapsnap_registry *g = &r->hdr;
     hproc_exclude(h, g->stacks_addr, g->stacks_addr + g->stacks_capacity * g->stack_entry_size);
     hproc_exclude(h, g->live_addr, g->live_addr + g->live_capacity * g->live_entry_size);
+    if (registry_has_counts(g))
+        hproc_exclude(h, g->counts_addr, g->counts_addr + g->counts_slots * g->counts_slot_size);
 }
 
 int registry_reserve(registry *r, hs_err *err)
@@ -448,6 +475,24 @@ static int registry_keep_stack(registry *r, uint64_t index, const unsigned char 
     return 0;
 }
 
+/* Adds one counter slot to the totals (wrapping, as the hook's words do). */
+static int registry_keep_counts(registry *r, uint64_t index, const unsigned char *entry,
+                                hs_err *err)
+{
+    (void)index;
+    (void)err;
+    const unsigned char *count = entry + offsetof(struct heapsnap_counts, count);
+    const unsigned char *bytes = entry + offsetof(struct heapsnap_counts, bytes);
+    for (unsigned i = 0; i < HEAPSNAP_NCLASSES; i++) {
+        uint64_t c, b;
+        memcpy(&c, count + 8 * i, 8);
+        memcpy(&b, bytes + 8 * i, 8);
+        r->class_count[i] += c;
+        r->class_bytes[i] += b;
+    }
+    return 0;
+}
+
 int registry_parse(registry *r, hs_err *err)
 {
     if (!r->copied)
@@ -460,8 +505,20 @@ int registry_parse(registry *r, hs_err *err)
                              registry_keep_live, err) != 0)
         return -1;
     /* Spans are in address order, so stack_ids ends up sorted. */
-    return registry_parse_spans(r, r->nspans_live, r->nspans, r->hdr.stacks_addr,
-                                r->hdr.stack_entry_size, registry_keep_stack, err);
+    if (registry_parse_spans(r, r->nspans_live, r->nspans_stacks, r->hdr.stacks_addr,
+                             r->hdr.stack_entry_size, registry_keep_stack, err) != 0)
+        return -1;
+    memset(r->class_count, 0, sizeof(r->class_count));
+    memset(r->class_bytes, 0, sizeof(r->class_bytes));
+    r->have_counts = registry_has_counts(&r->hdr);
+    if (!r->have_counts)
+        return 0;
+    if (registry_parse_spans(r, r->nspans_stacks, r->nspans, r->hdr.counts_addr,
+                             r->hdr.counts_slot_size, registry_keep_counts, err) != 0)
+        return -1;
+    for (unsigned i = 0; i < HEAPSNAP_NEXACT; i++)
+        r->class_bytes[i] = r->class_count[i] * 16 * i; /* not kept by the hook */
+    return 0;
 }
 
 const struct heapsnap_stack *registry_stack(const registry *r, uint32_t id)
@@ -492,7 +549,8 @@ void registry_free(registry *r)
     r->src = NULL;
     r->own_src = r->copied = false;
     r->spans = NULL;
-    r->nspans = r->nspans_live = 0;
+    r->nspans = r->nspans_live = r->nspans_stacks = 0;
+    r->have_counts = false;
     r->live = NULL;
     r->stacks = NULL;
     r->stack_ids = NULL;

@@ -1,9 +1,10 @@
 /* snapshot/registry.h: reads the hook's registry (hook/heapsnap_registry.h) out
  * of another process: finds `heapsnap_registry` through libheapsnap.so's .dynsym
  * and load address, checks magic and version, copies the touched parts of the
- * live-allocation and stack tables while the process is stopped, and reads
- * the entries out of that copy after it runs again, skipping (and counting)
- * torn entries. */
+ * live-allocation and stack tables and the size-class counters while the
+ * process is stopped, and reads the entries out of that copy after it runs
+ * again, skipping (and counting) torn entries. Reads registry versions 1 (no
+ * counters) and 2. */
 #ifndef HS_SNAPSHOT_REGISTRY_H
 #define HS_SNAPSHOT_REGISTRY_H
 
@@ -31,7 +32,14 @@ typedef struct registry {
     struct heapsnap_stack *stacks;
     uint32_t *stack_ids;
     size_t nstacks;
-    uint64_t torn_stacks;        /* entries skipped because they were BUSY or malformed */
+    uint64_t torn_stacks; /* entries skipped because they were BUSY or malformed */
+    /* Version 2: the hook's exact live totals per size class, summed over every
+     * counter slot modulo 2^64 (read them as int64_t: a class the hook saw
+     * freed more than allocated is negative). Exact classes' bytes are filled
+     * in as count x class size. have_counts is false for a version-1 hook. */
+    bool have_counts;
+    uint64_t class_count[HEAPSNAP_NCLASSES];
+    uint64_t class_bytes[HEAPSNAP_NCLASSES];
     size_t live_cap, stacks_cap; /* allocated entries (private) */
     /* The copy (private): the source the tables are copied through (opened
      * on the process unless a test sets src before registry_copy), and the
@@ -39,13 +47,16 @@ typedef struct registry {
     memsrc *src;
     bool own_src, copied;
     memsrc_range *spans;
-    size_t nspans, nspans_live;
+    size_t nspans, nspans_live, nspans_stacks; /* live, then stacks, then counters */
 } registry;
 
 /* Before stopping: finds the hook in m. 1 and fills r (header checked) when the
  * hook is loaded, 0 when it is not, -1 + err (unreadable library, wrong magic,
  * other version). */
 int registry_locate(pid_t pid, const procmaps *m, registry *r, hs_err *err);
+
+/* True when a registry header of this version carries the counters. */
+bool registry_has_counts(const struct heapsnap_registry *h);
 
 /* Before stopping: tells the walker that the hook's tables hold no malloc
  * chunk (hproc_exclude), so that its search for mmapped chunks skips them. */

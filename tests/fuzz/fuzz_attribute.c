@@ -1,8 +1,10 @@
 /* tests/fuzz/fuzz_attribute.c: snapshot/attribute.c over hostile input. The
  * live and stack tables come from another process's memory, so every field is
  * untrusted; the chunk list is what a walk can report. Besides not crashing,
- * one invariant must hold at rate 1: the profile's in-use bytes are the walked
- * bytes exactly (attributed + unattributed), whatever the tables say. The
+ * the profile's in-use bytes and objects must be the walked ones exactly
+ * (stacks + unsampled + unattributed) at every rate, whatever the tables and
+ * the size-class counters say; at rate 1 without counters the stacks hold
+ * exactly the chunks they claimed. The
  * bytes left over become a registry image (header plus tables at fuzzed
  * places and sizes) that registry_copy and registry_parse read through a
  * buffer memory source, as they read the process's memory. */
@@ -103,12 +105,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t nchunks = fz_take(&in, 1) % 65, nlive = fz_take(&in, 1) % 65,
            nstacks = fz_take(&in, 1) % 9;
     static const uint64_t rates[] = {1, 0, 512, 524288};
-    uint64_t rate = rates[fz_take(&in, 1) % 4];
+    uint64_t rsel = fz_take(&in, 1);
+    uint64_t rate = rates[rsel % 4];
 
     attr_chunk *chunks = calloc(nchunks ? nchunks : 1, sizeof(*chunks));
     registry r;
     memset(&r, 0, sizeof(r));
     r.hdr.rate = rate;
+    r.have_counts = (rsel >> 2) & 1;
     r.live = calloc(nlive ? nlive : 1, sizeof(*r.live));
     r.stacks = calloc(nstacks ? nstacks : 1, sizeof(*r.stacks));
     r.stack_ids = calloc(nstacks ? nstacks : 1, sizeof(*r.stack_ids));
@@ -119,6 +123,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         chunks[i].addr = addr;
         chunks[i].size = 32 + ((w >> 8) & 0xffff) * 16;
         chunks[i].mmapped = (w >> 24) & 1;
+        /* The hook's counters: -2..5 chunks of this class per walked chunk,
+         * so that classes come out under, at, over and below zero. */
+        unsigned cls = heapsnap_size_class(chunks[i].size, chunks[i].mmapped);
+        uint64_t d = ((w >> 25) & 7) - 2;
+        r.class_count[cls] += d;
+        r.class_bytes[cls] += d * chunks[i].size;
     }
     /* Stack ids strictly increasing, as registry_read_stacks leaves them. */
     uint32_t id = 0;
@@ -153,7 +163,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (attr_build(b, chunks, nchunks, &r, fz_loc, NULL, &t, &err) == 0) {
         if (t.bytes != walked || t.chunks != nchunks)
             abort();
-        if (rate <= 1 && (uint64_t)t.estimated_bytes + t.unattributed_bytes != walked)
+        if ((uint64_t)t.estimated_bytes + t.unsampled_bytes + t.unattributed_bytes != walked ||
+            (uint64_t)t.estimated_objects + t.unsampled_chunks + t.unattributed_chunks != nchunks)
+            abort();
+        if (rate <= 1 && !r.have_counts && (uint64_t)t.estimated_bytes != t.attributed_bytes)
             abort();
         if (t.attributed_chunks > nchunks || t.attributed_bytes > walked)
             abort();

@@ -252,6 +252,170 @@ static void test_sampled_estimate(void **state)
     registry_free(&r);
 }
 
+/* With the hook's counters (registry version 2) each class's hooked total is
+ * split between the stacks sampled in it; the rest of the walk is unsampled
+ * (counted, no sample) or unattributed (never counted). Rate 512: the four
+ * 48-byte samples weigh the same (40 requested bytes each). */
+static void test_calibrated_split(void **state)
+{
+    (void)state;
+    attr_chunk chunks[121];
+    size_t n = 0;
+    for (uint64_t i = 0; i < 100; i++)
+        chunks[n++] = (attr_chunk){0x100000 + 48 * i, 48, false}; /* class 3 */
+    for (uint64_t i = 0; i < 10; i++)
+        chunks[n++] = (attr_chunk){0x200000 + 64 * i, 64, false}; /* class 4 */
+    for (uint64_t i = 0; i < 4; i++)
+        chunks[n++] = (attr_chunk){0x300000 + 80 * i, 80, false}; /* class 5 */
+    for (uint64_t i = 0; i < 5; i++)
+        chunks[n++] = (attr_chunk){0x400000 + 96 * i, 96, false}; /* class 6 */
+    chunks[n++] = (attr_chunk){0x500000, 2000, false};            /* class 65 + 11 */
+    chunks[n++] = (attr_chunk){0x500000 + 2000, 2000, false};
+    assert_int_equal(n, 121);
+    assert_int_equal(heapsnap_size_class(2000, false), 76);
+
+    registry r;
+    memset(&r, 0, sizeof(r));
+    r.hdr.rate = 512;
+    r.have_counts = true;
+    r.class_count[3] = 80;           /* 20 of the 100 chunks from before the hook */
+    r.class_count[4] = 10;           /* all counted, none sampled */
+    r.class_count[5] = (uint64_t)-3; /* more freed than allocated: 0 */
+    r.class_count[6] = 50;           /* more than the walk holds: the walk wins */
+    r.class_count[76] = 2;
+    r.class_bytes[76] = 4000;
+    uint64_t fa[] = {0xa1}, fb[] = {0xb1}, fc[] = {0xc1};
+    add_stack(&r, 1, 2, 80, fa, 1);
+    add_stack(&r, 2, 2, 2030, fb, 1);
+    add_stack(&r, 3, 1, 40, fc, 1);
+    add_live(&r, 1, 0x100000 + 16, 40);
+    add_live(&r, 1, 0x100030 + 16, 40);
+    add_live(&r, 2, 0x100060 + 16, 40);
+    add_live(&r, 2, 0x500000 + 16, 1990);
+    add_live(&r, 3, 0x100090 + 16, 40);
+
+    pprof_builder *b = heapprof_new(512, 1);
+    attr_totals t;
+    hs_err err = {{0}};
+    assert_int_equal(attr_build(b, chunks, n, &r, fake_loc, NULL, &t, &err), 0);
+    assert_true(t.calibrated);
+    assert_int_equal(t.bytes, 10240);
+    /* class 3: 80 hooked chunks split 2:1:1 by cumulative shares 40, 60, 80;
+     * class 76: B's one sample takes the class's 2 chunks and 4000 bytes */
+    assert_int_equal(t.estimated_objects, 40 + 20 + 2 + 20);
+    assert_int_equal(t.estimated_bytes, 1920 + 960 + 4000 + 960);
+    /* classes 4 (10 x 64) and 6 (5 x 96, capped at the walk) */
+    assert_int_equal(t.unsampled_chunks, 15);
+    assert_int_equal(t.unsampled_bytes, 640 + 480);
+    /* classes 3 (20 x 48) and 5 (4 x 80) */
+    assert_int_equal(t.unattributed_chunks, 24);
+    assert_int_equal(t.unattributed_bytes, 960 + 320);
+    assert_int_equal(t.hooked_bytes, 7840 + 1120);
+    assert_int_equal(t.pseudo_samples, 4);
+
+    pprof_profile *p = roundtrip(b);
+    assert_int_equal(sum_of(p, 3), 10240);
+    assert_int_equal(sum_of(p, 2), 121);
+    const pprof_pb_sample *s = find_sample(p, "fn_a1");
+    assert_non_null(s);
+    assert_int_equal(s->value[2], 40);
+    assert_int_equal(s->value[3], 1920);
+    s = find_sample(p, "fn_b1");
+    assert_int_equal(s->value[2], 22);
+    assert_int_equal(s->value[3], 4960);
+    s = find_sample(p, "fn_c1");
+    assert_int_equal(s->value[2], 20);
+    assert_int_equal(s->value[3], 960);
+    s = find_sample(p, "[unsampled 64-byte chunks]");
+    assert_non_null(s);
+    assert_int_equal(s->value[2], 10);
+    assert_int_equal(s->value[3], 640);
+    const pprof_pb_location *root = pprof_location(p, s->location_id[1]);
+    assert_string_equal(pprof_str(p, pprof_function(p, root->line[0]->function_id)->name),
+                        "[unsampled]");
+    s = find_sample(p, "[unattributed 48-byte chunks]");
+    assert_non_null(s);
+    assert_int_equal(s->value[3], 960);
+    assert_null(find_sample(p, "[unattributed 64-byte chunks]"));
+    pprof_profile_free(p);
+    pprof_builder_free(b);
+    registry_free(&r);
+}
+
+/* Three stacks with one equal sample each share 10 chunks 3, 4, 3: the
+ * cumulative targets are round(10/3) = 3, round(20/3) = 7 and 10. */
+static void test_calibrated_rounding(void **state)
+{
+    (void)state;
+    attr_chunk chunks[12];
+    for (uint64_t i = 0; i < 12; i++)
+        chunks[i] = (attr_chunk){0x1000 + 32 * i, 32, false};
+    registry r;
+    memset(&r, 0, sizeof(r));
+    r.hdr.rate = 524288;
+    r.have_counts = true;
+    r.class_count[2] = 10;
+    uint64_t f1[] = {0x11}, f2[] = {0x12}, f3[] = {0x13};
+    add_stack(&r, 1, 1, 24, f1, 1);
+    add_stack(&r, 2, 1, 24, f2, 1);
+    add_stack(&r, 3, 1, 24, f3, 1);
+    add_live(&r, 1, 0x1000 + 16, 24);
+    add_live(&r, 2, 0x1020 + 16, 24);
+    add_live(&r, 3, 0x1040 + 16, 24);
+    pprof_builder *b = heapprof_new(524288, 1);
+    attr_totals t;
+    hs_err err = {{0}};
+    assert_int_equal(attr_build(b, chunks, 12, &r, fake_loc, NULL, &t, &err), 0);
+    pprof_profile *p = roundtrip(b);
+    assert_int_equal(find_sample(p, "fn_11")->value[2], 3);
+    assert_int_equal(find_sample(p, "fn_12")->value[2], 4);
+    assert_int_equal(find_sample(p, "fn_13")->value[3], 96);
+    assert_int_equal(t.unattributed_chunks, 2);
+    assert_int_equal(t.unsampled_chunks, 0);
+    pprof_profile_free(p);
+    pprof_builder_free(b);
+    registry_free(&r);
+}
+
+/* Counters from another process are untrusted: absurd ones end in values
+ * capped at 2^62 (alloc side) and at the walk (in-use side), never in an
+ * overflow. At rate 1 the stacks keep what they sampled even when the
+ * counters say less (blocks from before the hook freed since). */
+static void test_hostile_counters(void **state)
+{
+    (void)state;
+    attr_chunk chunks[] = {{0x1000, 32, false}, {0x1020, 32, false}};
+    registry r;
+    memset(&r, 0, sizeof(r));
+    r.hdr.rate = (uint64_t)1 << 60;
+    r.have_counts = true;
+    r.class_count[2] = (uint64_t)INT64_MAX;
+    uint64_t f[] = {0x77};
+    add_stack(&r, 4, UINT64_MAX, 1, f, 1);
+    add_live(&r, 4, 0x1000 + 16, 0);
+    pprof_builder *b = heapprof_new(1, 1);
+    attr_totals t;
+    hs_err err = {{0}};
+    assert_int_equal(attr_build(b, chunks, 2, &r, fake_loc, NULL, &t, &err), 0);
+    pprof_profile *p = roundtrip(b);
+    const pprof_pb_sample *s = find_sample(p, "fn_77");
+    assert_int_equal(s->value[0], (int64_t)1 << 62);
+    assert_int_equal(s->value[1], (int64_t)1 << 62);
+    assert_int_equal(s->value[2], 2);
+    assert_int_equal(s->value[3], 64);
+    pprof_profile_free(p);
+    pprof_builder_free(b);
+
+    r.hdr.rate = 1;
+    r.class_count[2] = 0;
+    b = heapprof_new(1, 1);
+    assert_int_equal(attr_build(b, chunks, 2, &r, fake_loc, NULL, &t, &err), 0);
+    assert_int_equal(t.estimated_bytes, 32);
+    assert_int_equal(t.unattributed_bytes, 32);
+    pprof_builder_free(b);
+    registry_free(&r);
+}
+
 static void test_class_names(void **state)
 {
     (void)state;
@@ -268,6 +432,14 @@ static void test_class_names(void **state)
                         "[unattributed 512 KiB-1 MiB chunks]");
     assert_string_equal(attr_class_name(135168, true, buf, sizeof(buf)),
                         "[unattributed mmapped 128-256 KiB chunks]");
+    /* The classes the hook counts in (libheapsnap(3)). */
+    assert_int_equal(heapsnap_size_class(32, false), 2);
+    assert_int_equal(heapsnap_size_class(1024, false), 64);
+    assert_int_equal(heapsnap_size_class(1040, false), 65 + 11);
+    assert_int_equal(heapsnap_size_class(2048, false), 65 + 11);
+    assert_int_equal(heapsnap_size_class(2064, false), 65 + 12);
+    assert_int_equal(heapsnap_size_class(135168, true), 129 + 18);
+    assert_int_equal(heapsnap_size_class(UINT64_MAX, true), 192);
 }
 
 /* ---- the registry copy: tables copied (registry_copy), then parsed ---- */
@@ -396,11 +568,11 @@ static void test_registry_recheck(void **state)
     registry r;
     img_registry(&r, &m);
     hs_err err = {{0}};
-    img_hdr(&m)->version = 2;
+    img_hdr(&m)->version = 3;
     assert_int_equal(registry_copy(&r, &err), -1);
-    assert_string_equal(err.msg, "libheapsnap.so in process 0 uses registry version 2 but this "
-                                 "heapsnap reads version 1; use the heapsnap built together with "
-                                 "that libheapsnap.so.");
+    assert_string_equal(err.msg, "libheapsnap.so in process 0 uses registry version 3 but this "
+                                 "heapsnap reads versions 1 to 2; use the heapsnap built together "
+                                 "with that libheapsnap.so.");
     assert_int_equal(registry_parse(&r, &err), -1);
     img_registry_free(&r);
 
@@ -415,6 +587,69 @@ static void test_registry_recheck(void **state)
     assert_int_equal(r.torn_live, 1);
     assert_int_equal(r.hdr.live_capacity, 50);
     img_registry_free(&r);
+}
+
+/* Version 2: the counters' slots are copied and summed (modulo 2^64: a
+ * thread that freed another's blocks has a "negative" slot); a version-1
+ * header reads as one without counters; impossible counter fields and an
+ * impossible rate are refused. */
+static void test_registry_counts(void **state)
+{
+    (void)state;
+    enum { BASE = 0x20000, SLOTS = 3 };
+    static unsigned char buf[0x1000 + SLOTS * sizeof(struct heapsnap_counts)];
+    memset(buf, 0, sizeof(buf));
+    struct heapsnap_registry *h = (struct heapsnap_registry *)buf;
+    struct heapsnap_counts *c = (struct heapsnap_counts *)(buf + 0x1000);
+    *h = (struct heapsnap_registry){.magic = HEAPSNAP_REGISTRY_MAGIC,
+                                    .version = HEAPSNAP_REGISTRY_VERSION,
+                                    .header_size = sizeof(*h),
+                                    .rate = 524288,
+                                    .live_entry_size = sizeof(struct heapsnap_live),
+                                    .stack_entry_size = sizeof(struct heapsnap_stack),
+                                    .counts_addr = BASE + 0x1000,
+                                    .counts_slots = SLOTS,
+                                    .counts_slot_size = sizeof(struct heapsnap_counts),
+                                    .counts_nclasses = HEAPSNAP_NCLASSES};
+    c[0].count[3] = 5;
+    c[1].count[3] = (uint64_t)-2;
+    c[2].count[76] = 2;
+    c[2].bytes[76] = 4000;
+    c[0].count[76] = (uint64_t)-1;
+    c[0].bytes[76] = (uint64_t)-1500;
+    hs_err err = {{0}};
+    registry r;
+    memset(&r, 0, sizeof(r));
+    r.addr = BASE;
+    r.hdr = *h;
+    memsrc *src = memsrc_open_buffer(BASE, buf, sizeof(buf), &err);
+    assert_non_null(src);
+    r.src = src;
+    assert_int_equal(registry_copy(&r, &err), 0);
+    assert_int_equal(registry_parse(&r, &err), 0);
+    assert_true(r.have_counts);
+    assert_int_equal(r.class_count[3], 3);
+    assert_int_equal(r.class_bytes[3], 3 * 48);
+    assert_int_equal(r.class_count[76], 1);
+    assert_int_equal(r.class_bytes[76], 2500);
+    assert_int_equal(r.class_count[4], 0);
+
+    h->version = 1; /* the same words were reserved (zero) in version 1 */
+    assert_int_equal(registry_copy(&r, &err), 0);
+    assert_int_equal(registry_parse(&r, &err), 0);
+    assert_false(r.have_counts);
+    assert_int_equal(r.class_count[3], 0);
+
+    h->version = 2;
+    h->counts_nclasses = 192;
+    assert_int_equal(registry_copy(&r, &err), -1);
+    assert_string_equal(err.msg, "the heapsnap registry in process 0 has impossible table sizes; "
+                                 "the hook's memory was overwritten, restart the program.");
+    h->counts_nclasses = HEAPSNAP_NCLASSES;
+    h->rate = ((uint64_t)1 << 40) + 1;
+    assert_int_equal(registry_copy(&r, &err), -1);
+    registry_free(&r);
+    memsrc_close(src);
 }
 
 static void test_registry_touched_spans(void **state)
@@ -509,7 +744,9 @@ int main(void)
         cmocka_unit_test(test_memalign_mmapped),      cmocka_unit_test(test_sampled_estimate),
         cmocka_unit_test(test_class_names),           cmocka_unit_test(test_registry_copy_parse),
         cmocka_unit_test(test_registry_recheck),      cmocka_unit_test(test_registry_touched_spans),
-        cmocka_unit_test(test_registry_self_pagemap),
+        cmocka_unit_test(test_registry_self_pagemap), cmocka_unit_test(test_calibrated_split),
+        cmocka_unit_test(test_calibrated_rounding),   cmocka_unit_test(test_hostile_counters),
+        cmocka_unit_test(test_registry_counts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
