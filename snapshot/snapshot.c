@@ -136,6 +136,8 @@ static void snap_release(void *arg)
     rel->res->pause_us += (uint64_t)(snap_now_ns(CLOCK_MONOTONIC) - t0) / 1000;
 }
 
+/* Three comment lines at most (go tool pprof prints them above every
+ * listing): what and when, the heap's figures, the hook's and the walk's. */
 static void snap_comments(pprof_builder *b, pid_t pid, const char *exe, const snap_result *r,
                           const gheap_report *rep, const char *layout, const registry *reg,
                           const attr_totals *t)
@@ -145,90 +147,46 @@ static void snap_comments(pprof_builder *b, pid_t pid, const char *exe, const sn
     struct tm tm;
     if (gmtime_r(&secs, &tm) != NULL)
         strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    pprof_add_comment(b, "heapsnap %s: heap of process %d (%s) at %s", HS_VERSION, (int)pid, exe,
-                      when);
-    pprof_add_comment(b, "pause: %.3f ms with %zu threads stopped (%u busy retries)",
-                      (double)r->pause_us / 1000.0, r->nthreads, r->busy_retries);
-    pprof_add_comment(b, "glibc layout: %s", layout);
     pprof_add_comment(b,
-                      "arenas: %zu, system_mem %" PRIu64 " bytes; in use %" PRIu64
-                      " bytes in %" PRIu64 " chunks (of which mmapped %" PRIu64 " bytes in %" PRIu64
-                      " chunks)",
-                      rep->narenas, rep->total.arena, rep->inuse_bytes, r->inuse_chunks,
-                      rep->bytes[GHEAP_MMAPPED], rep->chunks[GHEAP_MMAPPED]);
+                      "heapsnap %s: heap of process %d (%s) at %s; pause %.3f ms, %zu threads "
+                      "stopped (%u busy retries); glibc layout: %s",
+                      HS_VERSION, (int)pid, exe, when, (double)r->pause_us / 1000.0, r->nthreads,
+                      r->busy_retries, layout);
+    uint64_t free_bytes = 0;
+    for (int k = GHEAP_TCACHE; k <= GHEAP_TOP; k++)
+        free_bytes += rep->bytes[k];
     pprof_add_comment(
         b,
-        "free: tcache %" PRIu64 " bytes in %" PRIu64 ", fastbin %" PRIu64 " in %" PRIu64
-        ", unsorted %" PRIu64 " in %" PRIu64 ", smallbin %" PRIu64 " in %" PRIu64
-        ", largebin %" PRIu64 " in %" PRIu64 ", top %" PRIu64 " in %" PRIu64,
-        rep->bytes[GHEAP_TCACHE], rep->chunks[GHEAP_TCACHE], rep->bytes[GHEAP_FASTBIN],
-        rep->chunks[GHEAP_FASTBIN], rep->bytes[GHEAP_UNSORTED], rep->chunks[GHEAP_UNSORTED],
-        rep->bytes[GHEAP_SMALLBIN], rep->chunks[GHEAP_SMALLBIN], rep->bytes[GHEAP_LARGEBIN],
-        rep->chunks[GHEAP_LARGEBIN], rep->bytes[GHEAP_TOP], rep->chunks[GHEAP_TOP]);
-    pprof_add_comment(b,
-                      "mallinfo2: arena %" PRIu64 " uordblks %" PRIu64 " fordblks %" PRIu64
-                      " hblks %" PRIu64 " hblkhd %" PRIu64 " (tcache chunks count as used "
-                      "there and as free here)",
-                      rep->total.arena, rep->total.uordblks, rep->total.fordblks, rep->total.hblks,
-                      rep->total.hblkhd);
+        "heap: %zu arenas, system_mem %" PRIu64 "; in use %" PRIu64 " bytes in %" PRIu64
+        " chunks (mmapped %" PRIu64 " in %" PRIu64 "); free %" PRIu64 " (tcache %" PRIu64
+        ", fastbin %" PRIu64 ", unsorted %" PRIu64 ", smallbin %" PRIu64 ", largebin %" PRIu64
+        ", top %" PRIu64 "); mallinfo2 uordblks %" PRIu64 " fordblks %" PRIu64 " hblkhd %" PRIu64,
+        rep->narenas, rep->total.arena, rep->inuse_bytes, r->inuse_chunks,
+        rep->bytes[GHEAP_MMAPPED], rep->chunks[GHEAP_MMAPPED], free_bytes, rep->bytes[GHEAP_TCACHE],
+        rep->bytes[GHEAP_FASTBIN], rep->bytes[GHEAP_UNSORTED], rep->bytes[GHEAP_SMALLBIN],
+        rep->bytes[GHEAP_LARGEBIN], rep->bytes[GHEAP_TOP], rep->total.uordblks, rep->total.fordblks,
+        rep->total.hblkhd);
+    char walk[320] = "";
+    if (rep->ndiags > 0)
+        snprintf(walk, sizeof(walk), "; walk: %s%s", rep->diags[0],
+                 rep->ndiags > 1 ? " (and more: heapsnap --stats)" : "");
     if (reg != NULL)
         pprof_add_comment(b,
-                          "hook: %s, rate %" PRIu64 "; live entries %zu (stale %" PRIu64
+                          "hook: %s, rate %" PRIu64 ", %zu live entries (stale %" PRIu64
                           ", duplicate %" PRIu64 ", torn %" PRIu64 ", unknown stack %" PRIu64
-                          "); stacks %zu (torn %" PRIu64 "); dropped samples %" PRIu64,
+                          "), %zu stacks (torn %" PRIu64 "), dropped %" PRIu64
+                          "; inuse_space %" PRId64 " = attributed %" PRId64
+                          " + unattributed %" PRIu64 "%s",
                           reg->path, reg->hdr.rate, reg->nlive, t->stale_entries,
                           t->duplicate_entries, reg->torn_live, t->unknown_stack, reg->nstacks,
-                          reg->torn_stacks, reg->hdr.dropped_stacks + reg->hdr.dropped_live);
+                          reg->torn_stacks, reg->hdr.dropped_stacks + reg->hdr.dropped_live,
+                          t->estimated_bytes + (int64_t)t->unattributed_bytes, t->estimated_bytes,
+                          t->unattributed_bytes, walk);
     else
-        pprof_add_comment(b, "hook: not loaded; every chunk is under an [unattributed ...] "
-                             "size class (LD_PRELOAD=libheapsnap.so adds call sites)");
-    pprof_add_comment(
-        b,
-        "reconciliation: inuse_space %" PRId64 " = attributed %" PRId64 " (%s for %" PRIu64
-        " recorded chunks of %" PRIu64 " bytes) + unsampled %" PRIu64 " + unattributed %" PRIu64
-        "; walker in use %" PRIu64,
-        t->estimated_bytes + (int64_t)t->unsampled_bytes + (int64_t)t->unattributed_bytes,
-        t->estimated_bytes,
-        t->calibrated ? "scaled to the hook's exact size-class totals" : "estimate",
-        t->attributed_chunks, t->attributed_bytes, t->unsampled_bytes, t->unattributed_bytes,
-        rep->inuse_bytes);
-    for (size_t i = 0; i < rep->ndiags && i < 16; i++)
-        pprof_add_comment(b, "walk: %s", rep->diags[i]);
-    if (rep->ndiags > 16)
-        pprof_add_comment(b, "walk: %zu more diagnostics", rep->ndiags - 16);
-}
-
-/* The walk found the hook's allocations outside glibc's heap: malloc is
- * another allocator's. The profile is built again, from the hook's live
- * table alone (live_profile.h), and the result says so. */
-static int snap_live_table(pid_t pid, const char *exe, const registry *reg, sym_ctx *sym,
-                           pprof_builder **b, snap_result *res, hs_err *err)
-{
-    if (strcmp(res->allocator, "glibc") == 0)
-        snprintf(res->allocator, sizeof(res->allocator), "an allocator other than glibc's");
-    pprof_builder_free(*b);
-    sym_forget_builder(sym);
-    *b = heapprof_new((int64_t)reg->hdr.rate, res->time_nanos);
-    if (*b == NULL)
-        return hs_err_set(err, "out of memory while building the profile.");
-    liveprof_totals lt;
-    if (liveprof_build(*b, reg, snap_loc, sym, &lt, err) != 0)
-        return -1;
-    res->from_live_table = true;
-    res->inuse_bytes = (uint64_t)lt.estimated_bytes;
-    res->inuse_chunks = (uint64_t)lt.estimated_objects;
-    res->attributed_bytes = lt.bytes;
-    res->attributed_chunks = lt.entries;
-    res->torn_entries = reg->torn_live + reg->torn_stacks;
-    res->nsamples = pprof_builder_nsamples(*b);
-    snprintf(res->notice_alloc, sizeof(res->notice_alloc),
-             "process %d allocates with %s, not glibc's malloc, so the profile comes from "
-             "libheapsnap.so's %" PRIu64 " live samples, scaled like Go, instead of a walk "
-             "of the heap.",
-             (int)pid, res->allocator, lt.entries);
-    liveprof_comments(*b, HS_VERSION, (int)pid, exe, res->time_nanos, res->pause_us,
-                      res->nthreads, res->allocator, reg, &lt);
-    return 0;
+        pprof_add_comment(b,
+                          "hook: not loaded, every chunk is under an [unattributed ...] size class "
+                          "(LD_PRELOAD=libheapsnap.so adds call sites)%s",
+                          walk);
 }
 
 static snap_status snap_fail(pid_t pid, hs_err *err)
