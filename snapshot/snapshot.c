@@ -189,6 +189,39 @@ static void snap_comments(pprof_builder *b, pid_t pid, const char *exe, const sn
                           walk);
 }
 
+/* The walk found the hook's allocations outside glibc's heap: malloc is
+ * another allocator's. The profile is built again, from the hook's live
+ * table alone (live_profile.h), and the result says so. */
+static int snap_live_table(pid_t pid, const char *exe, const registry *reg, sym_ctx *sym,
+                           pprof_builder **b, snap_result *res, hs_err *err)
+{
+    if (strcmp(res->allocator, "glibc") == 0)
+        snprintf(res->allocator, sizeof(res->allocator), "an allocator other than glibc's");
+    pprof_builder_free(*b);
+    sym_forget_builder(sym);
+    *b = heapprof_new((int64_t)reg->hdr.rate, res->time_nanos);
+    if (*b == NULL)
+        return hs_err_set(err, "out of memory while building the profile.");
+    liveprof_totals lt;
+    if (liveprof_build(*b, reg, snap_loc, sym, &lt, err) != 0)
+        return -1;
+    res->from_live_table = true;
+    res->inuse_bytes = (uint64_t)lt.estimated_bytes;
+    res->inuse_chunks = (uint64_t)lt.estimated_objects;
+    res->attributed_bytes = lt.bytes;
+    res->attributed_chunks = lt.entries;
+    res->torn_entries = reg->torn_live + reg->torn_stacks;
+    res->nsamples = pprof_builder_nsamples(*b);
+    snprintf(res->notice_alloc, sizeof(res->notice_alloc),
+             "process %d allocates with %s, not glibc's malloc, so the profile comes from "
+             "libheapsnap.so's %" PRIu64 " live samples, scaled like Go, instead of a walk "
+             "of the heap.",
+             (int)pid, res->allocator, lt.entries);
+    liveprof_comments(*b, HS_VERSION, (int)pid, exe, res->time_nanos, res->pause_us,
+                      res->nthreads, res->allocator, reg, &lt);
+    return 0;
+}
+
 static snap_status snap_fail(pid_t pid, hs_err *err)
 {
     /* A read that failed because the process is exiting may come a moment
