@@ -371,6 +371,8 @@ static snap_status snap_take_once(pid_t pid, const char *out_path, const char *t
             goto fail_keep;
         goto write;
     }
+    if (hook && tot.attributed_chunks > 0) /* the walk found the hook's blocks: glibc's */
+        snprintf(res->allocator, sizeof(res->allocator), "glibc");
     res->inuse_bytes = rep.inuse_bytes;
     res->inuse_chunks = tot.chunks;
     res->attributed_bytes = tot.attributed_bytes;

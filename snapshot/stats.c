@@ -209,22 +209,14 @@ static void stats_allocator(pid_t pid, char *name, size_t len)
 }
 
 /* Instead of a census of nothing: glibc's arenas of a process that
- * allocates elsewhere hold only what bypassed its malloc, if anything. */
-static void stats_print_foreign(FILE *out, pid_t pid, const char *allocator,
-                                const stats_run_result *r)
+ * allocates elsewhere hold nothing. */
+static void stats_print_foreign(FILE *out, pid_t pid, const char *allocator)
 {
-    const gheap_report *rep = &r->rep;
-    uint64_t chunks = rep->chunks[GHEAP_INUSE] + rep->chunks[GHEAP_MMAPPED];
-    uint64_t bytes = rep->bytes[GHEAP_INUSE] + rep->bytes[GHEAP_MMAPPED];
     fprintf(out,
-            "process %d allocates with %s, not glibc's malloc: glibc's arenas hold %" PRIu64
-            " bytes in %" PRIu64 " chunks, so there is no census of its heap here; use %s's "
-            "own statistics, or preload libheapsnap.so and take a profile with heapsnap -p %d.\n",
-            (int)pid, allocator, bytes, chunks, allocator, (int)pid);
-    if (chunks > 0) {
-        fputc('\n', out);
-        stats_print_table(out, pid, r);
-    }
+            "process %d allocates with %s, not glibc's malloc: glibc's arenas hold no chunk, "
+            "so there is no census of its heap here; use %s's own statistics, or preload "
+            "libheapsnap.so and take a profile with heapsnap -p %d.\n",
+            (int)pid, allocator, allocator, (int)pid);
 }
 
 int stats_run(pid_t pid, bool json, FILE *out, hs_err *err)
@@ -238,11 +230,15 @@ int stats_run(pid_t pid, bool json, FILE *out, hs_err *err)
     stats_run_result r;
     memset(&r, 0, sizeof(r));
     int rc = stats_collect(pid, h, &r, err);
+    /* A loaded object that defines malloc is glibc's replacement only if
+     * glibc's arenas are unused: one loaded with dlopen(RTLD_LOCAL) is not. */
+    if (rc == 0 && r.rep.chunks[GHEAP_INUSE] + r.rep.chunks[GHEAP_MMAPPED] > 0)
+        allocator[0] = '\0';
     if (rc == 0) {
         if (json)
             stats_print_json(out, pid, allocator[0] ? allocator : "glibc", &r);
         else if (allocator[0] != '\0')
-            stats_print_foreign(out, pid, allocator, &r);
+            stats_print_foreign(out, pid, allocator);
         else
             stats_print_table(out, pid, &r);
         if (fflush(out) != 0)

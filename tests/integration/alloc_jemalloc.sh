@@ -46,8 +46,8 @@ top_flat() {
 jem_start 1 --leak 1000 --size 1000
 "$HEAPSNAP" -p "$jem_pid" -o "$snap_tmp/a.pb.gz" --json >"$snap_tmp/a.json" 2>"$snap_tmp/a.err"
 tap_is "first snapshot exits 0" "$?" 0
-jem_step || tap_bail "alloc_jemalloc did not leak"
-jem_step || tap_bail "alloc_jemalloc did not leak"
+jem_step || tap_bail "alloc_jemalloc did not leak (status: $(cat "$jem_status"), pid $jem_pid alive: $(kill -0 "$jem_pid" 2>&1 && echo yes))"
+jem_step || tap_bail "alloc_jemalloc did not leak (status: $(cat "$jem_status"), pid $jem_pid alive: $(kill -0 "$jem_pid" 2>&1 && echo yes))"
 "$HEAPSNAP" -p "$jem_pid" -o "$snap_tmp/b.pb.gz" --json >"$snap_tmp/b.json" 2>"$snap_tmp/b.err"
 tap_is "second snapshot exits 0" "$?" 0
 tap_ok "process runs on" snap_running "$jem_pid"
@@ -77,7 +77,7 @@ tap_is "three comment lines" "$ncomments" 3
 "$HEAPSNAP" -p "$jem_pid" --stats >"$snap_tmp/stats.txt" 2>&1
 tap_is "--stats exits 0" "$?" 0
 tap_is "--stats says why there is no census" "$(cat "$snap_tmp/stats.txt")" \
-    "process $jem_pid allocates with libjemalloc.so.2, not glibc's malloc: glibc's arenas hold 0 bytes in 0 chunks, so there is no census of its heap here; use libjemalloc.so.2's own statistics, or preload libheapsnap.so and take a profile with heapsnap -p $jem_pid."
+    "process $jem_pid allocates with libjemalloc.so.2, not glibc's malloc: glibc's arenas hold no chunk, so there is no census of its heap here; use libjemalloc.so.2's own statistics, or preload libheapsnap.so and take a profile with heapsnap -p $jem_pid."
 "$HEAPSNAP" -p "$jem_pid" --stats --json >"$snap_tmp/stats.json"
 tap_is "--stats --json names the allocator" "$(json_str "$snap_tmp/stats.json" allocator)" \
     "libjemalloc.so.2"
@@ -98,7 +98,7 @@ kill "$jem_pid"
 # apart. The analyzer names the leak, not the churn.
 jem_start 65536 --leak 20000 --size 1000
 for k in 1 2 3 4 5; do
-    jem_step || tap_bail "alloc_jemalloc did not leak"
+    jem_step || tap_bail "alloc_jemalloc did not leak (status: $(cat "$jem_status"), pid $jem_pid alive: $(kill -0 "$jem_pid" 2>&1 && echo yes))"
     "$HEAPSNAP" -p "$jem_pid" -o "$snap_tmp/d-$k.pb.gz" 2>/dev/null ||
         tap_bail "snapshot $k when sampling failed"
     sleep 0.5
