@@ -39,6 +39,17 @@ check_PROGRAMS += tests/progs/gen_series
 tests_progs_gen_series_SOURCES = tests/progs/gen_series.c
 tests_progs_gen_series_LDADD = lib/libhs.la -lm
 
+# The accuracy matrix of the verdict (bench/accuracy.md): the classifier on
+# series sampled as the hook and Go sample them.
+noinst_PROGRAMS += bench/accuracy
+bench_accuracy_SOURCES = bench/accuracy.c analyzer/an_classify.c analyzer/an_trend.c
+bench_accuracy_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/analyzer
+bench_accuracy_LDADD = -lm
+
+TESTS += tests/integration/analyze_accuracy.sh
+EXTRA_DIST += tests/integration/analyze_accuracy.sh bench/accuracy.md bench/accuracy-table \
+	bench/accuracy-intro.md
+
 TESTS += tests/integration/analyze_synthetic.sh tests/integration/analyze_go.sh \
 	tests/integration/analyze_errors.sh tests/integration/analyze_outputs.sh \
 	tests/integration/analyze_victim.sh
