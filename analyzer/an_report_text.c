@@ -254,6 +254,18 @@ static void confidence_line(an_buf *out, const an_analysis *a, const an_verdict 
     an_buf_puts(out, ")\n");
 }
 
+/* Whether suspect #rank is the first one named by a frame without a symbol
+ * (the debug-symbols sentence is said once). */
+static bool first_unnamed(const an_analysis *a, size_t rank)
+{
+    for (size_t i = 0; i + 1 < rank && i < a->nsuspects; i++) {
+        const an_verdict *v = &a->verdicts[a->suspects[i]];
+        if (v->nsites > 0 && !an_series_site(a->series, v->sites[0])->named)
+            return false;
+    }
+    return true;
+}
+
 static void suspect(an_buf *out, const an_analysis *a, size_t rank, const an_verdict *v)
 {
     const char *ru = an_report_rate_unit(a);
@@ -289,8 +301,9 @@ static void suspect(an_buf *out, const an_analysis *a, size_t rank, const an_ver
         const an_site *site = an_series_site(a->series, v->sites[0]);
         if (site->nframes > 0)
             path_text(out, a, site);
-        if (site->nframes > 0 && !site->named) {
-            const an_frame *f = an_series_frame(a->series, an_series_stack(a->series, site)[0]);
+        if (site->nframes > 0 && !site->named && first_unnamed(a, rank)) {
+            const an_frame *f =
+                an_series_frame(a->series, an_series_stack(a->series, site)[site->raw_pos]);
             const char *file = an_series_str(a->series, f->module);
             if (file[0] == '\0')
                 file = "the program";

@@ -388,19 +388,27 @@ static bool skipped(const an_series *s, const an_frame *f)
 }
 
 /* The first frame of the user's code in stack[0..n): after the leading run of
- * skipped frames and frames without a symbol that end in a skipped one (a
- * stripped allocator calls static helpers of its own: sqlite3Malloc's), the
- * first frame that is not skipped. Falls back to the first frame that is not
+ * skipped frames and frames without a symbol that end in a skipped one of
+ * the same file (a stripped allocator calls static helpers of its own:
+ * sqlite3Malloc's), the first frame that is not skipped. Falls back to the first frame that is not
  * the allocator, then to the leaf. */
 static uint32_t first_user_frame(const an_series *s, const uint32_t *stack, uint32_t n)
 {
     uint32_t start = 0;
     for (uint32_t i = 0; i < n; i++) {
         const an_frame *f = &s->frames[stack[i]];
-        if (skipped(s, f))
+        if (skipped(s, f)) {
+            /* Helpers live in the file of the code they help: frames of a
+             * stripped program below its C runtime are the program's. */
+            bool helpers = true;
+            for (uint32_t j = start; j < i && helpers; j++)
+                helpers = s->frames[stack[j]].module == f->module;
+            if (!helpers)
+                break;
             start = i + 1;
-        else if (!unsymbolized_name(s->str[f->function]))
+        } else if (!unsymbolized_name(s->str[f->function])) {
             break;
+        }
     }
     for (uint32_t i = start; i < n; i++)
         if (!skipped(s, &s->frames[stack[i]]))

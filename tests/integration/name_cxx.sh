@@ -17,10 +17,13 @@ trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; chmod -R u+w "$work" 2>/dev/n
     "${GO:-go}" build -o "$work/demangle" "$top_srcdir/tests/integration/name_demangle.go") ||
     tap_bail "cannot build name_demangle.go (golang-github-google-pprof-dev)"
 
-# snap MODE: five snapshots 1 s apart of cxx_leak MODE into $work/MODE-NN.pb.gz.
+# snap MODE: five snapshots 1 s apart of $P MODE into $work/MODE-NN.pb.gz
+# (MODE "stripped" runs the leak).
 snap() {
     rm -f "$work/$1.status"
-    env -u HEAPSNAP_RATE LD_PRELOAD="$HOOK" "$P" "$1" "$work/$1.status" &
+    mode=$1
+    [ "$mode" = stripped ] && mode=leak
+    env -u HEAPSNAP_RATE LD_PRELOAD="$HOOK" "$P" "$mode" "$work/$1.status" &
     pid=$!
     i=0
     until [ "$(cat "$work/$1.status" 2>/dev/null)" = ready ] || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
@@ -71,8 +74,22 @@ tap_ok "go tool pprof -top shows AuditLog::append and SessionCache::remember" \
     sh -c "printf '%s\n' \"\$1\" | grep -Eq ' AuditLog::append\$' && printf '%s\n' \"\$1\" | grep -Eq ' SessionCache::remember\$'" _ "$top"
 tap_ok "go tool pprof -top: no full signatures" \
     sh -c "! printf '%s\n' \"\$1\" | grep -Eq 'std::allocator<|\\(unsigned long'" _ "$top"
+tap_is "the profile has three comment lines, so listings start with the data" \
+    "$(cd "$work" && HOME="$work" "${GO:-go}" tool pprof -comments "$last" 2>/dev/null | wc -l)" 3
 tap_ok "every C++ Function.name is what pprof shows by default, system_name mangled" \
     "$work/demangle" "$work"/leak-*.pb.gz
+
+# The same program stripped (no symbol table, no debug info): the suspect
+# keeps its file+0xADDR name, and one sentence says which symbols to install.
+cp "$P" "$work/cxx_stripped" && strip -s "$work/cxx_stripped" || tap_bail "cannot strip a copy of cxx_leak"
+P_FULL=$P
+P="$work/cxx_stripped"
+snap stripped || tap_bail "heapsnap failed on the stripped cxx_leak: $(head -c 300 "$work/stripped.snap")"
+P=$P_FULL
+"$AN" "$work"/stripped-*.pb.gz > "$work/s.txt" 2>&1
+tap_ok "stripped: suspect #1 is named by its file and offset" grep -Eq '^#1  cxx_stripped\+0x[0-9a-f]+  ' "$work/s.txt"
+tap_is "stripped: one sentence says which debug symbols would give names" \
+    "$(grep -c "^    symbols   no frame of $work/cxx_stripped has a name: install its debug symbols (on Debian the -dbgsym package" "$work/s.txt")" 1
 
 snap control || tap_bail "heapsnap failed on cxx_leak control: $(head -c 300 "$work/control.snap")"
 json "$work/c" --fail-on-leak "$work"/control-*.pb.gz
