@@ -60,13 +60,16 @@ TESTS += $(NAME_TESTS)
 EXTRA_DIST += $(NAME_TESTS) tests/integration/name_demangle.go
 
 # Programs whose malloc is not glibc's (issue 16): a jemalloc-linked leaker,
-# and Debian's redis-server (jemalloc) installed by scripts/install-deps.
+# Debian's redis-server (jemalloc), tcmalloc and mimalloc preloaded (all
+# installed by scripts/install-deps).
 check_PROGRAMS += tests/progs/alloc_jemalloc
 tests_progs_alloc_jemalloc_SOURCES = tests/progs/alloc_jemalloc.c
 tests_progs_alloc_jemalloc_CFLAGS = -O2 -g
 tests_progs_alloc_jemalloc_LDADD = -ljemalloc
-TESTS += tests/integration/alloc_jemalloc.sh tests/integration/alloc_redis.sh
-EXTRA_DIST += tests/integration/alloc_jemalloc.sh tests/integration/alloc_redis.sh
+TESTS += tests/integration/alloc_jemalloc.sh tests/integration/alloc_redis.sh \
+	tests/integration/alloc_preload.sh
+EXTRA_DIST += tests/integration/alloc_jemalloc.sh tests/integration/alloc_redis.sh \
+	tests/integration/alloc_preload.sh
 check_PROGRAMS += tests/unit/test_live_profile
 TESTS += tests/unit/test_live_profile
 tests_unit_test_live_profile_SOURCES = tests/unit/test_live_profile.c \
