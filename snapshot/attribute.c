@@ -7,8 +7,18 @@
  * The sampled chunks of a class are weighted as Go weighs a sample
  * (1/(1-exp(-s/rate)) objects for a request of s bytes) and the target is split
  * between the stacks in proportion to those weights, with cumulative rounding
- * so that the parts add up to the target exactly. A class the hook counted but
- * never sampled goes under "[unsampled N-byte chunks]"; what the walk holds
+ * so that the parts add up to the target exactly.
+ *
+ * A class the hook counted but never sampled is split the same way among the
+ * stacks sampled in its "pool": for a class up to 1 KiB the stacks sampled in
+ * its power-of-two range (96- and 112-byte chunks go by what was sampled
+ * among 65-128 bytes), else every stack sampled in the heap proper (not
+ * mmapped); for a mmapped class every stack sampled in a mmapped class. A
+ * leak of strings or records of varied lengths is sampled in a few of its
+ * classes only, and a class holding many bytes is nearly always sampled (no
+ * sample in B bytes has probability exp(-B/rate)), so what is pooled is small
+ * and spread like the samples. Only a class whose pools have no sample at all
+ * stays under "[unsampled N-byte chunks]". What the walk holds
  * beyond the target (allocated before the hook started, or by glibc itself)
  * under "[unattributed N-byte chunks]". Without counters (no hook, a version-1
  * hook) the target is the weighted estimate capped at the walk. At
@@ -49,10 +59,18 @@ typedef struct attr_class {
     uint64_t count, bytes;   /* walked */
     uint64_t mcount, mbytes; /* sampled chunks matched in it */
     uint64_t tcount, tbytes; /* target: what the stacks and [unsampled] share */
-    double w, wb;            /* sums of the groups' weights */
+    double w, wb;            /* sums of the groups' weights (of a pool: of its classes) */
     double cw, cwb;          /* running sums while the stacks are emitted */
     uint64_t gcount, gbytes; /* given to stacks so far */
+    size_t pool;             /* an unsampled class split by a pool's weights; 0: none */
 } attr_class;
+
+/* Pools (attr_class slots past the classes, see the top): one per power of
+ * two up to 1024 for the exact classes, the heap proper, the mmapped chunks. */
+#define ATTR_POOL_POW2 HEAPSNAP_NCLASSES
+#define ATTR_POOL_HEAP (HEAPSNAP_NCLASSES + 11)
+#define ATTR_POOL_MMAP (HEAPSNAP_NCLASSES + 12)
+#define ATTR_NSLOTS (HEAPSNAP_NCLASSES + 13)
 
 static unsigned attr_log2_ceil(uint64_t v)
 {
@@ -212,21 +230,86 @@ static void attr_targets(attr_class *classes, const registry *reg)
     }
 }
 
-/* The shares of one group's class that go to its stack. */
-static void attr_give(attr_class *c, const attr_group *g, uint64_t *n, uint64_t *bytes)
+/* The pools of class i, narrowest first; returns how many (1 or 2). */
+static unsigned attr_chain(unsigned i, size_t pools[2])
 {
-    c->cw += g->w;
-    c->cwb += g->wb;
-    uint64_t tn = attr_share(c->tcount, c->cw, c->w);
-    uint64_t tb;
-    if (g->cls < HEAPSNAP_NEXACT)
-        tb = attr_min(c->tbytes, tn * 16 * g->cls); /* whole chunks of the class size */
-    else
-        tb = attr_share(c->tbytes, c->cwb, c->wb);
-    *n = tn > c->gcount ? tn - c->gcount : 0;
-    *bytes = tb > c->gbytes ? tb - c->gbytes : 0;
-    c->gcount += *n;
-    c->gbytes += *bytes;
+    if (i >= HEAPSNAP_NEXACT + HEAPSNAP_NPOW2) {
+        pools[0] = ATTR_POOL_MMAP;
+        return 1;
+    }
+    if (i >= HEAPSNAP_NEXACT) {
+        pools[0] = ATTR_POOL_HEAP;
+        return 1;
+    }
+    pools[0] = ATTR_POOL_POW2 + attr_log2_ceil(16 * (uint64_t)(i ? i : 1));
+    pools[1] = ATTR_POOL_HEAP;
+    return 2;
+}
+
+/* Points every class with a target but no sample at its narrowest pool
+ * that has one (pool weights were summed by attr_groups). */
+static void attr_pools(attr_class *slots)
+{
+    for (unsigned i = 0; i < HEAPSNAP_NCLASSES; i++) {
+        attr_class *c = &slots[i];
+        if (c->w > 0 || (c->tcount == 0 && c->tbytes == 0))
+            continue;
+        size_t pools[2];
+        unsigned n = attr_chain(i, pools);
+        for (unsigned k = 0; k < n && c->pool == 0; k++)
+            if (slots[pools[k]].w > 0)
+                c->pool = pools[k];
+    }
+}
+
+/* Bytes that go with tn of c's tcount chunks: whole chunks of an exact class,
+ * else the same fraction of its bytes. */
+static uint64_t attr_bytes_for(const attr_class *c, unsigned i, uint64_t tn)
+{
+    if (i < HEAPSNAP_NEXACT)
+        return attr_min(c->tbytes, tn * 16 * (uint64_t)i);
+    return attr_share(c->tbytes, (double)tn, (double)c->tcount);
+}
+
+/* Gives the stack the shares of class c (index i) up to the cumulative
+ * weights cw, cwb of a total w, wb; adds them to *n, *bytes. */
+static void attr_take(attr_class *c, unsigned i, double cw, double w, double cwb, double wb,
+                      bool by_bytes, uint64_t *n, uint64_t *bytes)
+{
+    uint64_t tn = attr_share(c->tcount, cw, w);
+    uint64_t tb = by_bytes ? attr_share(c->tbytes, cwb, wb) : attr_bytes_for(c, i, tn);
+    uint64_t dn = tn > c->gcount ? tn - c->gcount : 0;
+    uint64_t db = tb > c->gbytes ? tb - c->gbytes : 0;
+    c->gcount += dn;
+    c->gbytes += db;
+    *n += dn;
+    *bytes += db;
+}
+
+/* A stack's in-use share: of each class it was sampled in (groups[0..n)),
+ * then of each pooled class by its weight in that class's pool. */
+static void attr_give(attr_class *slots, const attr_group *groups, size_t n, uint64_t *io,
+                      uint64_t *ib)
+{
+    for (size_t g = 0; g < n; g++) {
+        attr_class *c = &slots[groups[g].cls];
+        c->cw += groups[g].w;
+        c->cwb += groups[g].wb;
+        /* A power-of-two class holds chunks of several sizes: bytes by bytes. */
+        attr_take(c, groups[g].cls, c->cw, c->w, c->cwb, c->wb, groups[g].cls >= HEAPSNAP_NEXACT,
+                  io, ib);
+        size_t pools[2];
+        unsigned np = attr_chain(groups[g].cls, pools);
+        for (unsigned k = 0; k < np; k++)
+            slots[pools[k]].cw += groups[g].w; /* in the order attr_groups summed them */
+    }
+    if (n == 0)
+        return;
+    for (unsigned i = 0; i < HEAPSNAP_NCLASSES; i++) {
+        attr_class *c = &slots[i];
+        if (c->pool != 0)
+            attr_take(c, i, slots[c->pool].cw, slots[c->pool].w, 0, 0, false, io, ib);
+    }
 }
 
 /* One sample for a recorded stack. groups[0..n) are its sampled chunks by
@@ -237,11 +320,8 @@ static int attr_emit_stack(pprof_builder *b, const struct heapsnap_stack *st, do
 {
     uint64_t io = 0, ib = 0;
     double raw_req = 0, raw_chunk = 0;
+    attr_give(classes, groups, n, &io, &ib);
     for (size_t i = 0; i < n; i++) {
-        uint64_t gn, gb;
-        attr_give(&classes[groups[i].cls], &groups[i], &gn, &gb);
-        io += gn;
-        ib += gb;
         for (size_t k = groups[i].first; k < groups[i].first + groups[i].n; k++) {
             raw_req += (double)claims[k].req_size;
             raw_chunk += (double)claims[k].chunk_size;
@@ -409,6 +489,10 @@ static size_t attr_groups(const attr_claim *claims, size_t nclaims, double rate,
         }
         classes[g->cls].w += g->w;
         classes[g->cls].wb += g->wb;
+        size_t pools[2];
+        unsigned np = attr_chain(g->cls, pools);
+        for (unsigned k = 0; k < np; k++)
+            classes[pools[k]].w += g->w;
     }
     return ng;
 }
@@ -418,7 +502,7 @@ int attr_build(pprof_builder *b, attr_chunk *chunks, size_t nchunks, const regis
 {
     memset(t, 0, sizeof(*t));
     qsort(chunks, nchunks, sizeof(*chunks), attr_cmp_chunk);
-    attr_class *classes = calloc(HEAPSNAP_NCLASSES, sizeof(*classes));
+    attr_class *classes = calloc(ATTR_NSLOTS, sizeof(*classes)); /* classes, then pools */
     bool *claimed = calloc(nchunks ? nchunks : 1, sizeof(*claimed));
     size_t nlive = reg ? reg->nlive : 0;
     attr_claim *claims = malloc((nlive ? nlive : 1) * sizeof(*claims));
@@ -439,6 +523,7 @@ int attr_build(pprof_builder *b, attr_chunk *chunks, size_t nchunks, const regis
     size_t nclaims = attr_claims(chunks, nchunks, reg, claimed, claims, classes, t);
     size_t ngroups = attr_groups(claims, nclaims, rate, groups, classes);
     attr_targets(classes, reg);
+    attr_pools(classes);
     t->calibrated = reg != NULL && reg->have_counts;
     /* Merge the stacks (sorted by id) with the groups (sorted by stack id). */
     size_t gi = 0;

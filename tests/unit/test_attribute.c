@@ -253,25 +253,30 @@ static void test_sampled_estimate(void **state)
 }
 
 /* With the hook's counters (registry version 2) each class's hooked total is
- * split between the stacks sampled in it; the rest of the walk is unsampled
- * (counted, no sample) or unattributed (never counted). Rate 512: the four
- * 48-byte samples weigh the same (40 requested bytes each). */
+ * split between the stacks sampled in it; a class counted but not sampled
+ * goes to the stacks sampled in its pool (its power-of-two range up to 1 KiB,
+ * else the heap proper, or the mmapped chunks), and stays under [unsampled]
+ * only when its pools have no sample; the rest of the walk (never counted) is
+ * unattributed. Rate 512: a 40-byte request weighs w = 1/(1-exp(-40/512)) =
+ * 13.31, B's 1990-byte one 1.0209. */
 static void test_calibrated_split(void **state)
 {
     (void)state;
-    attr_chunk chunks[121];
+    attr_chunk chunks[124];
     size_t n = 0;
     for (uint64_t i = 0; i < 100; i++)
         chunks[n++] = (attr_chunk){0x100000 + 48 * i, 48, false}; /* class 3 */
-    for (uint64_t i = 0; i < 10; i++)
+    for (uint64_t i = 0; i < 12; i++)
         chunks[n++] = (attr_chunk){0x200000 + 64 * i, 64, false}; /* class 4 */
     for (uint64_t i = 0; i < 4; i++)
         chunks[n++] = (attr_chunk){0x300000 + 80 * i, 80, false}; /* class 5 */
-    for (uint64_t i = 0; i < 5; i++)
+    for (uint64_t i = 0; i < 4; i++)
         chunks[n++] = (attr_chunk){0x400000 + 96 * i, 96, false}; /* class 6 */
+    chunks[n++] = (attr_chunk){0x600000, 3000, false};            /* class 65 + 12 */
+    chunks[n++] = (attr_chunk){0x700000, 135168, true};           /* class 129 + 18 */
     chunks[n++] = (attr_chunk){0x500000, 2000, false};            /* class 65 + 11 */
     chunks[n++] = (attr_chunk){0x500000 + 2000, 2000, false};
-    assert_int_equal(n, 121);
+    assert_int_equal(n, 124);
     assert_int_equal(heapsnap_size_class(2000, false), 76);
 
     registry r;
@@ -279,9 +284,13 @@ static void test_calibrated_split(void **state)
     r.hdr.rate = 512;
     r.have_counts = true;
     r.class_count[3] = 80;           /* 20 of the 100 chunks from before the hook */
-    r.class_count[4] = 10;           /* all counted, none sampled */
+    r.class_count[4] = 12;           /* counted, not sampled: pooled with 33-64 bytes */
     r.class_count[5] = (uint64_t)-3; /* more freed than allocated: 0 */
-    r.class_count[6] = 50;           /* more than the walk holds: the walk wins */
+    r.class_count[6] = 50;           /* more than the walk; nothing sampled in 65-128 */
+    r.class_count[77] = 1;           /* counted, not sampled: pooled with the heap */
+    r.class_bytes[77] = 3000;
+    r.class_count[147] = 1; /* mmapped, and no mmapped sample: unsampled */
+    r.class_bytes[147] = 135168;
     r.class_count[76] = 2;
     r.class_bytes[76] = 4000;
     uint64_t fa[] = {0xa1}, fb[] = {0xb1}, fc[] = {0xc1};
@@ -299,44 +308,50 @@ static void test_calibrated_split(void **state)
     hs_err err = {{0}};
     assert_int_equal(attr_build(b, chunks, n, &r, fake_loc, NULL, &t, &err), 0);
     assert_true(t.calibrated);
-    assert_int_equal(t.bytes, 10240);
+    assert_int_equal(t.bytes, 4800 + 768 + 320 + 384 + 4000 + 3000 + 135168);
     /* class 3: 80 hooked chunks split 2:1:1 by cumulative shares 40, 60, 80;
-     * class 76: B's one sample takes the class's 2 chunks and 4000 bytes */
-    assert_int_equal(t.estimated_objects, 40 + 20 + 2 + 20);
-    assert_int_equal(t.estimated_bytes, 1920 + 960 + 4000 + 960);
-    /* classes 4 (10 x 64) and 6 (5 x 96, capped at the walk) */
-    assert_int_equal(t.unsampled_chunks, 15);
-    assert_int_equal(t.unsampled_bytes, 640 + 480);
+     * class 4's 12 chunks by its pool 33-64 bytes, the same weights (6, 9,
+     * 12); class 76: B's one sample takes the class's 2 chunks and 4000
+     * bytes. Classes 6 (4 x 96, capped at the walk; nothing sampled in 65-128)
+     * and 77 (1 x 3000) by the heap's pool, weights 2w : w + 1.0209 : w, so
+     * cumulative shares 0.4906, 0.7547, 1: class 6 gets 2, 3, 4 chunks,
+     * class 77's one chunk goes to B. */
+    assert_int_equal(t.estimated_objects, (40 + 6 + 2) + (20 + 3 + 2 + 1 + 1) + (20 + 3 + 1));
+    assert_int_equal(t.estimated_bytes,
+                     (1920 + 384 + 192) + (960 + 192 + 4000 + 96 + 3000) + (960 + 192 + 96));
+    /* class 147 (1 x 135168) */
+    assert_int_equal(t.unsampled_chunks, 1);
+    assert_int_equal(t.unsampled_bytes, 135168);
     /* classes 3 (20 x 48) and 5 (4 x 80) */
     assert_int_equal(t.unattributed_chunks, 24);
     assert_int_equal(t.unattributed_bytes, 960 + 320);
-    assert_int_equal(t.hooked_bytes, 7840 + 1120);
-    assert_int_equal(t.pseudo_samples, 4);
+    assert_int_equal(t.hooked_bytes, 11992 + 135168);
+    assert_int_equal(t.pseudo_samples, 3);
 
     pprof_profile *p = roundtrip(b);
-    assert_int_equal(sum_of(p, 3), 10240);
-    assert_int_equal(sum_of(p, 2), 121);
+    assert_int_equal(sum_of(p, 3), 148440);
+    assert_int_equal(sum_of(p, 2), 124);
     const pprof_pb_sample *s = find_sample(p, "fn_a1");
     assert_non_null(s);
-    assert_int_equal(s->value[2], 40);
-    assert_int_equal(s->value[3], 1920);
+    assert_int_equal(s->value[2], 48);
+    assert_int_equal(s->value[3], 2496);
     s = find_sample(p, "fn_b1");
-    assert_int_equal(s->value[2], 22);
-    assert_int_equal(s->value[3], 4960);
+    assert_int_equal(s->value[2], 27);
+    assert_int_equal(s->value[3], 8248);
     s = find_sample(p, "fn_c1");
-    assert_int_equal(s->value[2], 20);
-    assert_int_equal(s->value[3], 960);
-    s = find_sample(p, "[unsampled 64-byte chunks]");
+    assert_int_equal(s->value[2], 24);
+    assert_int_equal(s->value[3], 1248);
+    s = find_sample(p, "[unsampled mmapped 128-256 KiB chunks]");
     assert_non_null(s);
-    assert_int_equal(s->value[2], 10);
-    assert_int_equal(s->value[3], 640);
+    assert_int_equal(s->value[2], 1);
+    assert_int_equal(s->value[3], 135168);
     const pprof_pb_location *root = pprof_location(p, s->location_id[1]);
     assert_string_equal(pprof_str(p, pprof_function(p, root->line[0]->function_id)->name),
                         "[unsampled]");
     s = find_sample(p, "[unattributed 48-byte chunks]");
     assert_non_null(s);
     assert_int_equal(s->value[3], 960);
-    assert_null(find_sample(p, "[unattributed 64-byte chunks]"));
+    assert_null(find_sample(p, "[unsampled 64-byte chunks]"));
     pprof_profile_free(p);
     pprof_builder_free(b);
     registry_free(&r);

@@ -1,6 +1,7 @@
 /* tests/unit/test_hook_tables.c: hook/hook_tables -- stack dedup, live
  * insert/remove with per-stack counters, bounded tables counting what they
- * drop, readers skipping torn (BUSY) entries, and realloc-failure undo. */
+ * drop, readers skipping torn (BUSY) entries, and realloc-failure undo; and
+ * hook/hook_counts -- the exact size-class counters' slots and sums. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "hook_counts.h"
 #include "hook_tables.h"
 
 struct fixture {
@@ -215,6 +217,86 @@ static void test_filter_saturates(void **state)
     destroy(f);
 }
 
+/* glibc size words: size | PREV_INUSE (1) | IS_MMAPPED (2) | NON_MAIN_ARENA (4). */
+#define W48 (48u | 1u)
+#define W48_THREAD_ARENA (48u | 1u | 4u)
+#define W2000 (2000u | 1u)
+#define W_MMAP (135168u | 2u)
+
+static struct heapsnap_counts *counts_slots(size_t n)
+{
+    struct heapsnap_counts *c = aligned_alloc(64, n * sizeof(*c));
+    memset(c, 0, n * sizeof(*c));
+    return c;
+}
+
+/* Classes from the chunk's own size word: exact 16-byte classes up to 1024
+ * (count only), powers of two above, mmapped apart; flags never matter but
+ * IS_MMAPPED. */
+static void test_counts_classes(void **state)
+{
+    (void)state;
+    struct heapsnap_counts *c = counts_slots(1);
+    hook_counts_update(c, W48, 1);
+    hook_counts_update(c, W48_THREAD_ARENA, 1);
+    hook_counts_update(c, W2000, 1);
+    hook_counts_update(c, W_MMAP, 1);
+    hook_counts_update(c, W48, (uint64_t)-1);
+    assert_int_equal(c->count[3], 1);
+    assert_int_equal(c->bytes[3], 0); /* exact classes keep no bytes */
+    assert_int_equal(c->count[65 + 11], 1);
+    assert_int_equal(c->bytes[65 + 11], 2000);
+    assert_int_equal(c->count[129 + 18], 1);
+    assert_int_equal(c->bytes[129 + 18], 135168);
+    assert_int_equal(c->count[65 + 18], 0); /* the same size not mmapped */
+    free(c);
+}
+
+/* Slots: taken lowest first, a given-back slot is reused before a new one,
+ * the last slot is never owned (shared, atomic); a thread freeing another's
+ * blocks goes negative in its own slot and only the sum is the total. */
+static void test_counts_slots_and_sum(void **state)
+{
+    (void)state;
+    struct heapsnap_counts *mem = counts_slots(3);
+    struct hook_counts_table t;
+    hook_counts_init(&t, mem, 3);
+    struct heapsnap_counts *a = hook_counts_claim(&t), *b = hook_counts_claim(&t);
+    assert_ptr_equal(a, &mem[0]);
+    assert_ptr_equal(b, &mem[1]);
+    assert_int_equal(a->owner, HEAPSNAP_COUNTS_OWNED);
+    assert_null(hook_counts_claim(&t)); /* only the shared slot is left */
+    for (int i = 0; i < 3; i++)
+        hook_counts_update(a, W48, 1);
+    hook_counts_update(b, W48, (uint64_t)-1);
+    hook_counts_update(b, W48, (uint64_t)-1);
+    hook_counts_update(b, W2000, 1);
+    hook_counts_update_shared(&mem[2], W2000, 1);
+    hook_counts_update_shared(&mem[2], W48, 1);
+    assert_int_equal(b->count[3], (uint64_t)-2);
+
+    uint64_t count[HEAPSNAP_NCLASSES], bytes[HEAPSNAP_NCLASSES];
+    hook_counts_sum(&t, count, bytes);
+    assert_int_equal(count[3], 3 - 2 + 1);
+    assert_int_equal(bytes[3], 2 * 48);
+    assert_int_equal(count[76], 2);
+    assert_int_equal(bytes[76], 4000);
+
+    /* a's thread exits: its counts stay, its slot is the next one taken */
+    hook_counts_release(a);
+    assert_int_equal(a->owner, HEAPSNAP_COUNTS_FREE);
+    hook_counts_sum(&t, count, bytes);
+    assert_int_equal(count[3], 2);
+    assert_ptr_equal(hook_counts_claim(&t), a);
+    assert_int_equal(a->count[3], 3);
+
+    /* a fork child keeps only the forking thread's slot */
+    hook_counts_fork_child(&t, b);
+    assert_int_equal(a->owner, HEAPSNAP_COUNTS_FREE);
+    assert_int_equal(b->owner, HEAPSNAP_COUNTS_OWNED);
+    free(mem);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -226,6 +308,8 @@ int main(void)
         cmocka_unit_test(test_live_table_full),
         cmocka_unit_test(test_torn_entries_skipped),
         cmocka_unit_test(test_filter_saturates),
+        cmocka_unit_test(test_counts_classes),
+        cmocka_unit_test(test_counts_slots_and_sum),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
