@@ -44,7 +44,7 @@ tests_progs_stuck_malloc_LDFLAGS = -pthread
 # timing), for the tests and the benchmark; never installed.
 check_PROGRAMS += tests/progs/walk_probe
 tests_progs_walk_probe_SOURCES = tests/progs/walk_probe.c snapshot/ptrace.c snapshot/quiesce.c snapshot/stats.c \
-	snapshot/registry.c
+	snapshot/registry.c snapshot/allocator.c
 tests_progs_walk_probe_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/snapshot
 tests_progs_walk_probe_LDADD = lib/libhs.la
 
