@@ -38,7 +38,7 @@ tap_is "C++: new Node x 100 kept" "$(hook_record 'cxx_leak()')" "100: 100000 [10
 tap_is "C++: new char[5000] x 10 kept" "$(hook_record 'cxx_array_leak()')" "10: 50000 [10: 50000]"
 tap_is "C++: new/delete churn freed" "$(hook_record 'cxx_churn()')" "0: 0 [100: 100000]"
 tap_ok "C++: operator new is never the leaf" sh -c "! printf '%s\n' \"\$1\" | grep -q '^operator new'" _ "$records"
-check_profile cxx $port 'cxx_leak()'
+check_profile cxx $port cxx_leak # pprof's short name
 
 # fork: 20 children forked while another thread hammers malloc must all exit
 # cleanly; a long-lived child keeps the inherited samples, adds its own, and
