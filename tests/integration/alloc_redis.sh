@@ -50,7 +50,14 @@ add() {
 
 ok=0
 for s in 1 2 3 4 5; do
-    add $((s * 100000)) 20000 || tap_bail "redis-cli could not add keys"
+    if ! add $((s * 100000)) 20000; then
+        how=running
+        if ! kill -0 "$redis_pid" 2>/dev/null; then
+            wait "$redis_pid"
+            how="exited with status $? (139 is SIGSEGV)"
+        fi
+        tap_bail "redis-cli could not add keys; redis-server $how"
+    fi
     sleep 0.5
     "$HEAPSNAP" -p "$redis_pid" -o "$snap_tmp/r-$s.pb.gz" --json >"$snap_tmp/r-$s.json" \
         2>"$snap_tmp/r-$s.err" && ok=$((ok + 1))
