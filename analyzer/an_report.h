@@ -20,5 +20,11 @@ void an_report_html(an_buf *out, const an_analysis *a);
  * its directories. */
 const char *an_report_rate_unit(const an_analysis *a);
 const char *an_report_basename(const char *path);
+/* Call paths as the text report folds them: what a site's user frame calls
+ * down to the allocator (" -> 6 frames in libstdc++"), and the run of caller
+ * frames from stack position i that folds into one line ("3 frames in libc";
+ * returns the run's end, or i, writing nothing, when frame i stands alone). */
+void an_report_via(an_buf *out, const an_analysis *a, const an_site *site);
+uint32_t an_report_fold(an_buf *out, const an_analysis *a, const an_site *site, uint32_t i);
 
 #endif

@@ -1,6 +1,7 @@
 /* analyzer/an_report_html.c: --html, one self-contained page (inline CSS and
  * SVG, no script, nothing fetched): summary, chart, suspects with their call
- * paths and hints, and what does not leak. */
+ * paths (folded as in the text report; the full signature as the name's
+ * tooltip) and hints, and what does not leak. */
 #include <math.h>
 #include <stdio.h>
 
@@ -33,7 +34,9 @@ static void suspect_row(an_buf *out, const an_analysis *a, size_t rank, const an
     char rate[32], growth[32];
     an_buf_fmt_bytes(rate, sizeof(rate), v->st.bytes_per_s);
     an_buf_fmt_bytes(growth, sizeof(growth), v->st.growth_bytes);
-    an_buf_printf(out, "<div class=\"suspect\"><h3>#%zu <code>", rank);
+    an_buf_printf(out, "<div class=\"suspect\"><h3>#%zu <code title=\"", rank);
+    text(out, an_series_str(a->series, an_series_group(a->series, v->group)->signature));
+    an_buf_puts(out, "\">");
     text(out, v->function);
     an_buf_printf(out, "</code> <span class=\"pattern %s\">%s</span></h3>\n",
                   an_classify_pattern_name(v->pattern), an_classify_pattern_name(v->pattern));
@@ -51,13 +54,37 @@ static void suspect_row(an_buf *out, const an_analysis *a, size_t rank, const an
     an_buf_printf(out, "<tr><th>growth</th><td>+%s (%.0f%% of the heap at the end)</td></tr>\n",
                   growth, 100 * v->rel_heap);
     an_buf_puts(out, "<tr><th>call path</th><td><ol class=\"path\">");
-    if (v->nsites > 0) {
+    if (v->nsites > 0 && an_series_site(a->series, v->sites[0])->nframes > 0) {
+        /* As the text report: from the user's frame up, with what it calls
+         * on its line and library runs folded. */
         const an_site *site = an_series_site(a->series, v->sites[0]);
         const uint32_t *stack = an_series_stack(a->series, site);
-        for (uint32_t i = 0; i < site->nframes; i++) {
+        an_buf_puts(out, "<li>");
+        frame_html(out, a->series, stack[site->alloc_pos]);
+        an_buf via = {0};
+        an_report_via(&via, a, site);
+        if (via.len > 0) {
+            an_buf_puts(out, " <span class=\"loc\">");
+            text(out, via.data);
+            an_buf_puts(out, "</span>");
+        }
+        an_buf_free(&via);
+        an_buf_puts(out, "</li>");
+        for (uint32_t i = site->alloc_pos + 1; i < site->nframes;) {
+            an_buf fold = {0};
+            uint32_t j = an_report_fold(&fold, a, site, i);
             an_buf_puts(out, "<li>");
-            frame_html(out, a->series, stack[i]);
+            if (j > i) {
+                an_buf_puts(out, "<span class=\"loc\">");
+                text(out, fold.data ? fold.data : "");
+                an_buf_puts(out, "</span>");
+            } else {
+                frame_html(out, a->series, stack[i]);
+                j = i + 1;
+            }
             an_buf_puts(out, "</li>");
+            an_buf_free(&fold);
+            i = j;
         }
     }
     an_buf_puts(out, "</ol></td></tr>\n<tr><th>hint</th><td class=\"hint\">");

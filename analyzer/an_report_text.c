@@ -156,8 +156,39 @@ static void via_text(an_buf *out, const an_analysis *a, const an_site *site)
     }
 }
 
-/* The call path from the user's frame up: library runs of two or more frames
- * and runs of three or more frames without symbols fold into one line. */
+/* The end of the run of frames that folds into one line from stack[i] (a run
+ * of two or more library frames, or of three or more frames without
+ * symbols), with its text in out; i when frame i stands alone. */
+uint32_t an_report_fold(an_buf *out, const an_analysis *a, const an_site *site, uint32_t i)
+{
+    const uint32_t *stack = an_series_stack(a->series, site);
+    const an_frame *f = an_series_frame(a->series, stack[i]);
+    uint32_t j = i + 1;
+    if (foldable(a->series, f)) {
+        while (j < site->nframes && foldable(a->series, an_series_frame(a->series, stack[j])))
+            j++;
+        if (j - i < 2)
+            return i;
+        fold_label(out, a, stack, i, j, 0);
+        return j;
+    }
+    if (unnamed(a->series, f)) {
+        while (j < site->nframes && unnamed(a->series, an_series_frame(a->series, stack[j])))
+            j++;
+        if (j - i < 3)
+            return i;
+        an_buf_printf(out, "%u frames without symbols", j - i);
+        return j;
+    }
+    return i;
+}
+
+void an_report_via(an_buf *out, const an_analysis *a, const an_site *site)
+{
+    via_text(out, a, site);
+}
+
+/* The call path from the user's frame up, folded (an_report_fold). */
 static void path_text(an_buf *out, const an_analysis *a, const an_site *site)
 {
     const uint32_t *stack = an_series_stack(a->series, site);
@@ -167,31 +198,16 @@ static void path_text(an_buf *out, const an_analysis *a, const an_site *site)
     an_buf_puts(out, "\n");
     int lines = 1;
     for (uint32_t i = site->alloc_pos + 1; i < site->nframes;) {
-        const an_frame *f = an_series_frame(a->series, stack[i]);
-        uint32_t j = i + 1;
-        bool fold = false;
-        if (foldable(a->series, f)) {
-            while (j < site->nframes && foldable(a->series, an_series_frame(a->series, stack[j])))
-                j++;
-            fold = j - i >= 2;
-        } else if (unnamed(a->series, f)) {
-            while (j < site->nframes && unnamed(a->series, an_series_frame(a->series, stack[j])))
-                j++;
-            fold = j - i >= 3;
-        }
-        if (!fold)
-            j = i + 1;
         if (lines == MAX_PATH_FRAMES) {
             an_buf_printf(out, "              ... %u more frames\n", site->nframes - i);
             return;
         }
         an_buf_puts(out, "              ");
-        if (!fold)
+        uint32_t j = an_report_fold(out, a, site, i);
+        if (j == i) {
             frame_text(out, a->series, stack[i]);
-        else if (foldable(a->series, f))
-            fold_label(out, a, stack, i, j, 0);
-        else
-            an_buf_printf(out, "%u frames without symbols", j - i);
+            j = i + 1;
+        }
         an_buf_puts(out, "\n");
         lines++;
         i = j;
