@@ -146,7 +146,11 @@ void an_report_svg(an_buf *out, const an_analysis *a, bool standalone)
         char name[40];
         snprintf(name, sizeof(name), "%s", v->function);
         an_buf_xml_str(out, name);
-        an_buf_puts(out, "</text>\n");
+        /* The short name as pprof shows it; the full signature on hover. */
+        an_buf_puts(out, "<title>");
+        an_buf_xml_str(out,
+                       an_series_str(a->series, an_series_group(a->series, v->group)->signature));
+        an_buf_puts(out, "</title></text>\n");
     }
     if (ns == 0)
         an_buf_printf(out, "<text x=\"%.1f\" y=\"%.1f\" fill=\"#2ca02c\">no leak suspects</text>\n",
