@@ -130,8 +130,13 @@ static void serve_heap(int fd, const struct hook_http_request *req)
 {
     hs_err err;
     struct hook_profile_snap base = {0}, snap = {0};
+    /* The counters, when the hook keeps them (glibc underneath, sampling on). */
+    const struct hook_counts_table *counts =
+        __atomic_load_n(&hook_counting, __ATOMIC_RELAXED) && heapsnap_registry.rate != 0
+            ? &hook_counts
+            : NULL;
     if (req->seconds > 0) {
-        if (hook_profile_snap(&hook_tables, &base, &err) != 0) {
+        if (hook_profile_snap(&hook_tables, counts, heapsnap_registry.rate, &base, &err) != 0) {
             respond_error(fd, 500, err.msg);
             return;
         }
@@ -140,7 +145,7 @@ static void serve_heap(int fd, const struct hook_http_request *req)
             return;
         }
     }
-    if (hook_profile_snap(&hook_tables, &snap, &err) != 0) {
+    if (hook_profile_snap(&hook_tables, counts, heapsnap_registry.rate, &snap, &err) != 0) {
         hook_profile_snap_free(&base);
         respond_error(fd, 500, err.msg);
         return;

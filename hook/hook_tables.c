@@ -258,6 +258,21 @@ size_t hook_tables_read_sites(const struct hook_tables *t, struct hook_site *out
     return n;
 }
 
+void hook_tables_each_live(const struct hook_tables *t,
+                           void (*fn)(void *arg, const struct heapsnap_live *e), void *arg)
+{
+    for (uint64_t i = 0; i <= t->live_mask; i++) {
+        const struct heapsnap_live *e = &t->live[i];
+        if (LOAD(&e->state) != HEAPSNAP_LIVE_USED)
+            continue;
+        struct heapsnap_live copy = *e;
+        if (LOAD(&e->state) != HEAPSNAP_LIVE_USED || copy.stack_id > t->stack_mask)
+            continue;
+        copy.state = HEAPSNAP_LIVE_USED;
+        fn(arg, &copy);
+    }
+}
+
 size_t hook_tables_read_live(const struct hook_tables *t, struct heapsnap_live *out, size_t max,
                              size_t *torn)
 {

@@ -87,6 +87,11 @@ struct hook_site {
 size_t hook_tables_read_sites(const struct hook_tables *t, struct hook_site *out, size_t max,
                               size_t *torn);
 
+/* Calls fn for a consistent copy of every live entry in state USED, without
+ * copying the table (which may hold millions of entries). */
+void hook_tables_each_live(const struct hook_tables *t,
+                           void (*fn)(void *arg, const struct heapsnap_live *e), void *arg);
+
 /* Copies every live entry in state USED into out (up to max); BUSY entries are
  * skipped and counted in *torn. Returns the number copied. */
 size_t hook_tables_read_live(const struct hook_tables *t, struct heapsnap_live *out, size_t max,
