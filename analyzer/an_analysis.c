@@ -14,8 +14,10 @@ typedef struct scratch {
     double *b, *o, *al;
 } scratch;
 
-/* Dense series of one site into b/o/al (zeroed by the caller), analysis order. */
-static void site_dense(const an_site *site, const uint32_t *order, double *b, double *o, double *al)
+/* Dense series of one site added into b/o/al, and of its objects of at least
+ * the sampling period into bb/bo/ba when those are not NULL; analysis order. */
+static void site_dense(const an_site *site, const uint32_t *order, double *b, double *o, double *al,
+                       double *bb, double *bo, double *ba)
 {
     for (uint32_t k = 0; k < site->npts; k++) {
         const an_point *p = &site->pts[k];
@@ -23,6 +25,11 @@ static void site_dense(const an_site *site, const uint32_t *order, double *b, do
         b[i] += (double)p->bytes;
         o[i] += (double)p->objects;
         al[i] += (double)p->alloc_bytes;
+        if (bb != NULL) {
+            bb[i] += (double)p->big_bytes;
+            bo[i] += (double)p->big_objects;
+            ba[i] += (double)p->big_alloc;
+        }
     }
 }
 
@@ -70,7 +77,7 @@ static void pick_sites(an_analysis *a, an_verdict *v, const uint32_t *members, s
         memset(sc->b, 0, n * sizeof(double));
         memset(sc->o, 0, n * sizeof(double));
         memset(sc->al, 0, n * sizeof(double));
-        site_dense(site, order, sc->b, sc->o, sc->al);
+        site_dense(site, order, sc->b, sc->o, sc->al, NULL, NULL, NULL);
         double rate;
         if (n == 2) {
             rate = sc->b[1] - sc->b[0];
@@ -111,6 +118,55 @@ static void pick_sites(an_analysis *a, an_verdict *v, const uint32_t *members, s
     an_hint_write(v->hint, sizeof(v->hint), v->pattern, v->function, v->file, v->line);
 }
 
+/* True when y[0..n) holds something at some point. */
+static bool any_positive(const double *y, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (y[i] > 0)
+            return true;
+    return false;
+}
+
+/* A function that allocates both objects smaller than the sampling period
+ * (sampled, accumulating like entries) and ones at least that large (always
+ * sampled, reallocated like buffers) -- a Go map's entries and its bucket
+ * arrays -- has two series of different noise and shape in one: when the
+ * whole is no leak, each part is judged on its own, and a part that leaks
+ * gives the verdict. big holds the large part's bytes, objects and alloc (3 n
+ * values) followed by 3 n of scratch for the small part. */
+static void classify_parts(an_verdict *v, const an_series_in *whole, double *big,
+                           const an_limits *lim, bool two_point)
+{
+    const size_t n = whole->n;
+    double *small = big + 3 * n;
+    if (!any_positive(big, n))
+        return;
+    for (size_t i = 0; i < n; i++) {
+        small[i] = whole->bytes[i] - big[i];
+        small[n + i] = whole->objects ? whole->objects[i] - big[n + i] : 0;
+        small[2 * n + i] = whole->alloc ? whole->alloc[i] - big[2 * n + i] : 0;
+    }
+    if (!any_positive(small, n))
+        return;
+    const double *parts[2] = {small, big};
+    for (int k = 0; k < 2; k++) {
+        an_series_in in = *whole;
+        in.bytes = parts[k];
+        in.objects = whole->objects ? parts[k] + n : NULL;
+        in.alloc = whole->alloc ? parts[k] + 2 * n : NULL;
+        in.weight = 0; /* the part's own object size */
+        an_stats st;
+        an_classify_stats(&in, &st);
+        an_status status = an_classify_status(&st, lim, two_point);
+        bool better = v->part == AN_PART_ALL || st.growth_bytes > v->st.growth_bytes;
+        if ((status == AN_STATUS_LEAK || status == AN_STATUS_GREW) && better) {
+            v->st = st;
+            v->status = status;
+            v->part = k == 0 ? AN_PART_SMALL : AN_PART_LARGE;
+        }
+    }
+}
+
 static int cmp_growth(const void *x, const void *y, void *ctx)
 {
     const an_verdict *v = ctx;
@@ -132,8 +188,8 @@ static size_t top_growers(const an_analysis *a, double floor, double min_z, size
     for (size_t g = 0; g < a->nverdicts; g++) {
         const an_verdict *v = &a->verdicts[g];
         if (v->status != AN_STATUS_LEAK && v->status != AN_STATUS_GREW &&
-            (v->status != AN_STATUS_PLATEAU || min_z == -INFINITY) &&
-            v->st.growth_bytes >= floor && v->st.z >= min_z)
+            (v->status != AN_STATUS_PLATEAU || min_z == -INFINITY) && v->st.growth_bytes >= floor &&
+            v->st.z >= min_z)
             cand[k++] = g;
     }
     qsort_r(cand, k, sizeof(size_t), cmp_growth, a->verdicts);
@@ -235,25 +291,20 @@ int an_analyze(an_analysis *a, const an_input *in, const an_series *series, hs_e
     }
 
     an_limits lim = {in->sampled ? (double)in->period : 0, heap_max};
-    double *gb = calloc(n, sizeof(double)), *go = calloc(n, sizeof(double)),
-           *ga = calloc(n, sizeof(double));
-    if (gb == NULL || go == NULL || ga == NULL) {
-        free(gb);
-        free(go);
-        free(ga);
+    double *gbuf = calloc(9 * n, sizeof(double));
+    if (gbuf == NULL) {
         hs_err_set(err, "out of memory while analysing: analyze fewer profiles");
         goto out;
     }
+    double *gb = gbuf, *go = gbuf + n, *ga = gbuf + 2 * n;
     double noise2 = 0;
     for (size_t g = 0; g < ngroups; g++) {
         an_verdict *v = &a->verdicts[g];
-        memset(gb, 0, n * sizeof(double));
-        memset(go, 0, n * sizeof(double));
-        memset(ga, 0, n * sizeof(double));
+        memset(gbuf, 0, 9 * n * sizeof(double));
         double wsum = 0, level = 0;
         for (size_t m = start[g]; m < start[g + 1]; m++) {
             const an_site *site = an_series_site(series, members[m]);
-            site_dense(site, order, gb, go, ga);
+            site_dense(site, order, gb, go, ga, gbuf + 3 * n, gbuf + 4 * n, gbuf + 5 * n);
             if (lim.period > 1) {
                 double w;
                 double mean = site_noise(site, n, lim.period, &w);
@@ -271,6 +322,8 @@ int an_analyze(an_analysis *a, const an_input *in, const an_series *series, hs_e
         v->group = (uint32_t)g;
         an_classify_stats(&sin, &v->st);
         v->status = an_classify_status(&v->st, &lim, a->two_point);
+        if (v->status != AN_STATUS_LEAK && v->status != AN_STATUS_GREW && lim.period > 1)
+            classify_parts(v, &sin, gbuf + 3 * n, &lim, a->two_point);
         a->count[v->status]++;
         noise2 += v->st.noise_growth * v->st.noise_growth;
         v->retention = 1;
@@ -289,9 +342,7 @@ int an_analyze(an_analysis *a, const an_input *in, const an_series *series, hs_e
             pick_sites(a, v, members + start[g], start[g + 1] - start[g], order, &sc);
         }
     }
-    free(gb);
-    free(go);
-    free(ga);
+    free(gbuf);
     a->nverdicts = ngroups;
     qsort_r(a->suspects, a->nsuspects, sizeof(size_t), cmp_rate, a->verdicts);
     account_growth(a, &lim, sqrt(noise2));

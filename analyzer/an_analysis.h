@@ -24,12 +24,21 @@
  * it; else the report names where the rest went. */
 #define AN_EXPLAINED_SHARE 0.5
 
+/* Which objects of a function a verdict is about (an_analysis.c,
+ * classify_parts). */
+typedef enum an_part {
+    AN_PART_ALL,   /* all of them */
+    AN_PART_SMALL, /* those smaller than the sampling period */
+    AN_PART_LARGE, /* those at least as large (buffers, always sampled) */
+} an_part;
+
 typedef struct an_verdict {
     uint32_t group;
     an_status status;
     an_pattern pattern;
     an_confidence confidence; /* of a LEAK or GREW verdict */
     double retention;         /* in-use growth / allocated meanwhile (1 when unknown) */
+    an_part part;             /* which of its objects the verdict is about */
     an_stats st;
     double rel_start;             /* growth / start bytes; < 0 when it started from nothing */
     double rel_heap;              /* growth / total heap at the end */

@@ -4,6 +4,7 @@
 #include "an_classify.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 #include "an_trend.h"
 
@@ -47,24 +48,56 @@ static double cov(const noise_model *m, double dt, bool same)
     return c + (same ? m->own : 0);
 }
 
-/* Standard deviation of the growth fitted by least squares to t[k..k+n):
- * span * sqrt(c' C c) with c_i = (t_i - mean t) / Sxx. */
-static double fit_noise(const noise_model *m, const double *t, size_t k, size_t n)
+/* Standard deviation of sum c_i y_i over the n values at times t (sorted),
+ * for contrasts (sum c_i = 0): a covariance that is the same for every pair
+ * (tau infinite: nothing turns over) cancels, and pairs farther apart than
+ * tau share nothing. */
+static double lin_noise(const noise_model *m, const double *t, const double *c, size_t n)
 {
-    double sxx = an_trend_sxx(t + k, n);
-    if (sxx <= 0)
-        return 0;
-    double mean = 0;
-    for (size_t i = k; i < k + n; i++)
-        mean += t[i];
-    mean /= (double)n;
     double var = 0;
-    for (size_t i = k; i < k + n; i++)
-        for (size_t j = k; j < k + n; j++)
-            var += (t[i] - mean) * (t[j] - mean) * cov(m, t[i] - t[j], i == j);
-    var /= sxx * sxx;
-    double span = t[k + n - 1] - t[k];
-    return var > 0 ? span * sqrt(var) : 0;
+    if (!isfinite(m->tau)) {
+        for (size_t i = 0; i < n; i++)
+            var += c[i] * c[i] * m->own;
+        return sqrt(var);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (c[i] == 0)
+            continue;
+        var += c[i] * c[i] * cov(m, 0, true);
+        for (size_t j = i + 1; j < n && t[j] - t[i] < m->tau; j++)
+            var += 2 * c[i] * c[j] * cov(m, t[j] - t[i], false);
+    }
+    return var > 0 ? sqrt(var) : 0;
+}
+
+/* c[0..n) = the coefficients of the growth that least squares fits to
+ * t[k..k+m) over its own span (slope times span), 0 outside. */
+static void fit_coef(const double *t, size_t k, size_t m, size_t n, double *c)
+{
+    for (size_t i = 0; i < n; i++)
+        c[i] = 0;
+    double sxx = an_trend_sxx(t + k, m);
+    if (sxx <= 0)
+        return;
+    double mean = 0;
+    for (size_t i = k; i < k + m; i++)
+        mean += t[i];
+    mean /= (double)m;
+    double span = t[k + m - 1] - t[k];
+    for (size_t i = k; i < k + m; i++)
+        c[i] = span * (t[i] - mean) / sxx;
+}
+
+/* Standard deviation of the growth fitted to t[k..k+m) of n values. */
+static double growth_noise(const noise_model *nm, const double *t, size_t k, size_t m, size_t n)
+{
+    double *c = malloc(n * sizeof(double));
+    if (c == NULL)
+        return 0;
+    fit_coef(t, k, m, n, c);
+    double sd = lin_noise(nm, t, c, n);
+    free(c);
+    return sd;
 }
 
 /* Standard deviation of one step of dt seconds. */
@@ -74,7 +107,52 @@ static double step_noise(const noise_model *m, double dt)
     return var > 0 ? sqrt(var) : 0;
 }
 
+/* A few buffers larger than the period (always sampled)? Go counts a
+ * slice's old array until it is swept, beside the new one, so the bytes of
+ * such a series jump after each reallocation and fall back at the next
+ * snapshot without anything having been given back. */
+static bool few_big_buffers(const an_series_in *in)
+{
+    if (in->objects == NULL)
+        return false;
+    for (size_t i = 0; i < in->n; i++)
+        if (in->objects[i] > AN_FEW_BUFFERS ||
+            (in->objects[i] > 0 && in->bytes[i] / in->objects[i] < in->period))
+            return false;
+    return true;
+}
+
+static void stats_of(const an_series_in *in, an_stats *st);
+
 void an_classify_stats(const an_series_in *in, an_stats *st)
+{
+    if (in->n < 2 || !few_big_buffers(in)) {
+        stats_of(in, st);
+        return;
+    }
+    /* ...so a point that holds more buffers than the next one held old
+     * arrays awaiting the sweep: count it as the next one's number of its
+     * own average buffers. A series that keeps more and more buffers is left
+     * as it is. */
+    double *live = malloc(in->n * sizeof(double));
+    if (live == NULL) {
+        stats_of(in, st);
+        st->buffers = true;
+        return;
+    }
+    for (size_t i = 0; i < in->n; i++) {
+        live[i] = in->bytes[i];
+        if (i + 1 < in->n && in->objects[i] > in->objects[i + 1] && in->objects[i + 1] > 0)
+            live[i] = in->bytes[i] / in->objects[i] * in->objects[i + 1];
+    }
+    an_series_in e = *in;
+    e.bytes = live;
+    stats_of(&e, st);
+    st->buffers = true;
+    free(live);
+}
+
+static void stats_of(const an_series_in *in, an_stats *st)
 {
     const size_t n = in->n;
     *st = (an_stats){0};
@@ -150,7 +228,7 @@ void an_classify_stats(const an_series_in *in, an_stats *st)
         st->bytes_per_s = f.slope;
         st->r2 = f.r2;
         st->growth_bytes = f.slope * st->span;
-        st->noise_growth = inflate * fit_noise(&nm, in->t, 0, n);
+        st->noise_growth = inflate * growth_noise(&nm, in->t, 0, n, n);
         double ssr = 0;
         for (size_t i = 0; i < n; i++) {
             double r = in->bytes[i] - (f.intercept + f.slope * in->t[i]);
@@ -206,9 +284,33 @@ void an_classify_stats(const an_series_in *in, an_stats *st)
     an_trend_fit(in->t + k, in->bytes + k, n - k, &lf);
     st->early_slope = ef.slope;
     st->late_slope = lf.slope;
-    st->late_growth = lf.slope * (in->t[n - 1] - in->t[k]);
-    st->late_noise = inflate * fit_noise(&nm, in->t, k, n - k);
+    double late_span = in->t[n - 1] - in->t[k];
+    st->late_growth = lf.slope * late_span;
+    st->late_noise = inflate * growth_noise(&nm, in->t, k, n - k, n);
     st->late_expected = st->early_slope * (in->t[n - 1] - in->t[k]);
+    /* What the second half freed beyond what the first half's retention
+     * predicts (the bytes freed are the bytes allocated minus the rise, read
+     * from the same samples). A function that still allocates but now gives
+     * back what it adds -- a full cache evicting -- has stopped; one that
+     * keeps what it allocates has not, however unevenly the bytes came in. */
+    st->late_freed_excess = NAN;
+    if (in->alloc != NULL) {
+        double early_alloc = in->alloc[k] - in->alloc[0];
+        double late_alloc = in->alloc[n - 1] - in->alloc[k];
+        double still = fmax(AN_MIN_GROWTH_BYTES, in->period > 1 ? 2 * in->period : 0);
+        if (early_alloc > 0 && late_alloc >= still) {
+            double keep = fmin(fmax((in->bytes[k] - in->bytes[0]) / early_alloc, 0), 1);
+            double went = late_alloc - (in->bytes[n - 1] - in->bytes[k]);
+            st->late_freed_excess = went - (1 - keep) * late_alloc;
+            /* Poisson noise of the frees, and of the retention they are
+             * compared with; at least one sample of the period */
+            double var = (1 - keep) * late_alloc * w +
+                         late_alloc * late_alloc * keep * (1 - keep) * w / early_alloc;
+            if (in->period > 1)
+                var += in->period * in->period;
+            st->late_freed_noise = sqrt(var);
+        }
+    }
 }
 
 /* The part of the threshold that does not depend on the series' noise. */
@@ -231,17 +333,24 @@ static bool late_rising(const an_stats *st)
            st->late_slope >= 0.25 * st->bytes_per_s && st->late_growth > 0;
 }
 
-/* Growth that stopped: the end did not rise, and fell clearly short of what
- * the first half's rate predicts; a reallocated buffer waits longer between
+/* Growth that stopped. While the function still allocates: its second half
+ * frees significantly more than the first half's retention predicts. Once it
+ * allocates no more: the end did not rise and rose less than half of what the
+ * first half's rate predicts (the likelihood midpoint between "stopped" and
+ * "goes on"). A reallocated buffer waits longer between
  * its jumps each time, so it has stopped only after a wait much longer than
  * any before. */
 static bool stopped(const an_stats *st)
 {
     if (st->geometric)
         return st->tail > AN_TAIL_GAPS * st->max_gap;
-    if (st->last_rose || late_rising(st))
+    /* still allocating: the frees tell, far more surely than the bytes --
+     * except for buffers, which free the old array at each reallocation */
+    if (!isnan(st->late_freed_excess) && !st->buffers)
+        return st->late_freed_excess > AN_Z_STEP * st->late_freed_noise;
+    if (st->last_rose || late_rising(st) || st->early_slope <= 0)
         return false;
-    return st->early_slope > 0 && st->late_expected - st->late_growth > AN_Z_STEP * st->late_noise;
+    return st->late_growth < AN_STOP_SHARE * st->late_expected;
 }
 
 static bool steady(const an_stats *st)

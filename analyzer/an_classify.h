@@ -50,14 +50,22 @@
  * top of a leak makes some steps go down, noise makes half of them. */
 #define AN_MIN_MONOTONIC 0.5
 /* Stopped (a plateau): the second half of the series did not rise beyond
- * AN_Z_STEP deviations and rose AN_Z_STEP deviations less than the first
- * half's rate predicts. With three snapshots a series whose last step rose is
- * never a plateau. A buffer that is reallocated larger grows in jumps by a
- * constant factor (2 for glibc-style doubling, 1.25 to 2 for Go slices) and
- * stays flat in between, longer each time: when the last rise multiplied a
- * non-zero value by AN_GEOM_MIN..AN_GEOM_MAX without adding objects, it has
- * stopped only when its flat tail is longer than AN_TAIL_GAPS times the
- * longest wait between its earlier rises. */
+ * AN_Z_STEP deviations, and rose less than AN_STOP_SHARE of what the first
+ * half's rate predicts -- the midpoint between "it stopped" and "it goes on",
+ * where a likelihood test with the same noise under both puts its bar. While
+ * the function still allocates (two periods or more in the second half), it
+ * must also free significantly more (AN_Z_STEP deviations) than the first
+ * half's retention predicts: a full cache evicts what it adds, a leak keeps
+ * it, however unevenly the bytes arrive (a Go map's bucket arrays double in
+ * jumps; Go's profile lags by a varying number of GC cycles). With three
+ * snapshots a series whose last step rose is never a plateau. A buffer that is
+ * reallocated larger grows in jumps by a constant factor (2 for glibc-style
+ * doubling, 1.25 to 2 for Go slices) and stays flat in between, longer each
+ * time: when the last rise multiplied a non-zero value by
+ * AN_GEOM_MIN..AN_GEOM_MAX without adding objects, it has stopped only when
+ * its flat tail is longer than AN_TAIL_GAPS times the longest wait between its
+ * earlier rises. */
+#define AN_STOP_SHARE 0.5
 #define AN_GEOM_MIN 1.1
 #define AN_GEOM_MAX 2.1
 #define AN_TAIL_GAPS 2.0
@@ -65,6 +73,12 @@
  * an object), or when the average object size at least doubles while the
  * count grows less than 1.5 times. */
 #define AN_BUFFER_SIZE_FACTOR 2.0
+/* A series of at most this many objects, each at least the sampling period
+ * (always sampled), is a few buffers: each reallocation frees the old array,
+ * so its frees say nothing of a stop; and a point that holds more of them than
+ * the next held old arrays awaiting Go's sweep beside the new one, and counts
+ * as the next point's number of its average buffers. */
+#define AN_FEW_BUFFERS 4.0
 #define AN_BUFFER_COUNT_FACTOR 1.5
 /* Confidence: high needs at least AN_CONF_HIGH_N snapshots, growth twice as
  * far above its noise as significance asks, and a second half that rose
@@ -125,8 +139,12 @@ typedef struct an_stats {
     bool last_rose;                             /* the last step rose beyond its noise */
     double late_slope, late_growth, late_noise; /* the fit of the second half */
     double early_slope;                         /* the fit of the first half */
-    double late_expected; /* growth of the second half at the first half's rate */
-    bool geometric;       /* the last rise looks like a reallocation to a larger buffer */
+    double late_expected;     /* growth of the second half at the first half's rate */
+    double late_freed_excess; /* second half's frees beyond the first half's retention;
+                                 NAN when it no longer allocates */
+    double late_freed_noise;  /* the standard deviation of that */
+    bool geometric;           /* the last rise looks like a reallocation to a larger buffer */
+    bool buffers;             /* a few buffers (AN_FEW_BUFFERS): reallocation frees the old one */
 } an_stats;
 
 /* Limits that depend on the whole input. */

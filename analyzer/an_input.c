@@ -102,7 +102,7 @@ static int choose_columns(an_input *in, const pprof_profile *p, const char *path
 
     const char *type = pprof_str(p, pb->sample_type[idx]->type);
     const char *unit = pprof_str(p, pb->sample_type[idx]->unit);
-    in->cols = (an_series_cols){idx, -1, -1};
+    in->cols = (an_series_cols){idx, -1, -1, -1, 0};
     in->objects_type[0] = '\0';
     /* Heap families come in pairs: X_space (bytes) and X_objects (count). */
     size_t tl = strlen(type);
@@ -128,8 +128,10 @@ static int choose_columns(an_input *in, const pprof_profile *p, const char *path
         if (b >= 0 && b != idx)
             add_note(in, "%s selects the %s family: suspects are ranked by %s_space", type, family,
                      family);
-        if (strcmp(family, "inuse") == 0)
+        if (strcmp(family, "inuse") == 0) {
             in->cols.alloc_bytes = type_index(p, "alloc_space");
+            in->cols.alloc_objects = type_index(p, "alloc_objects");
+        }
         type = pprof_str(p, pb->sample_type[in->cols.bytes]->type);
         unit = pprof_str(p, pb->sample_type[in->cols.bytes]->unit);
         if (strcmp(family, "alloc") == 0)
@@ -141,6 +143,10 @@ static int choose_columns(an_input *in, const pprof_profile *p, const char *path
     period_of(p, in->period_type, in->period_unit, sizeof(in->period_type));
     in->period = pb->period;
     in->sampled = in->period > 1 && strcmp(in->period_unit, "bytes") == 0;
+    /* Objects as large as the period are always sampled: buffers, judged
+     * apart from the sampled entries of the same function (an_analysis). */
+    if (in->sampled)
+        in->cols.big_size = (double)in->period;
     return 0;
 }
 

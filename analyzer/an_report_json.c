@@ -94,6 +94,8 @@ static void suspect(an_buf *out, const an_analysis *a, size_t rank, const an_ver
     num(out, v->st.z);
     an_buf_puts(out, ",\n      \"retention\": ");
     num(out, v->retention);
+    an_buf_puts(out, ",\n      \"part\": ");
+    str(out, v->part == AN_PART_SMALL ? "small" : v->part == AN_PART_LARGE ? "large" : "all");
     an_buf_puts(out, ",\n      \"bytes_per_s\": ");
     num(out, v->st.span > 0 ? v->st.bytes_per_s : NAN);
     an_buf_puts(out, ",\n      \"objects_per_s\": ");

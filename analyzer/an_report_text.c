@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "an_debugpkg.h"
 #include "an_report.h"
 
 #define MAX_PATH_FRAMES 12
@@ -265,6 +266,10 @@ static void confidence_line(an_buf *out, const an_analysis *a, const an_verdict 
         an_buf_printf(out, "growth %.1f times its sampling noise", v->st.z);
     else
         an_buf_puts(out, "exact profile: no sampling noise");
+    if (v->part == AN_PART_SMALL)
+        an_buf_puts(out, "; in its objects smaller than the sampling period");
+    else if (v->part == AN_PART_LARGE)
+        an_buf_puts(out, "; in its buffers of at least the sampling period");
     if (v->retention < AN_RETENTION_MIN)
         an_buf_printf(out, "; keeps %.0f%% of what it allocates: mostly churn", 100 * v->retention);
     an_buf_puts(out, ")\n");
@@ -321,13 +326,23 @@ static void suspect(an_buf *out, const an_analysis *a, size_t rank, const an_ver
             const an_frame *f =
                 an_series_frame(a->series, an_series_stack(a->series, site)[site->raw_pos]);
             const char *file = an_series_str(a->series, f->module);
+            char pkg[256];
             if (file[0] == '\0')
-                file = "the program";
-            an_buf_printf(out,
-                          "    symbols   no frame of %s has a name: install its debug symbols "
-                          "(on Debian the -dbgsym package, from the debian-debug archive, of the "
-                          "package that `dpkg -S %s` names) and take the snapshots again\n",
-                          file, file);
+                an_buf_puts(out, "    symbols   no frame of the program has a name: install its "
+                                 "debug symbols and take the snapshots again\n");
+            else if (an_debug_package(file, pkg, sizeof(pkg)))
+                an_buf_printf(out,
+                              "    symbols   no frame of %s has a name: install its debug "
+                              "symbols (%s, from Debian's debian-debug archive) and take the "
+                              "snapshots again\n",
+                              file, pkg);
+            else
+                an_buf_printf(out,
+                              "    symbols   no frame of %s has a name: install its debug "
+                              "symbols (on Debian the -dbgsym package, from the debian-debug "
+                              "archive, of the package that `dpkg -S %s` names) and take the "
+                              "snapshots again\n",
+                              file, file);
         }
         also_text(out, a, v);
     }

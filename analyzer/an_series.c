@@ -333,8 +333,7 @@ static uint32_t intern_site(an_series *s, const uint32_t *frames, uint32_t n)
     return s->nsites++;
 }
 
-static int add_point(an_series *s, uint32_t site, uint32_t snap, int64_t bytes, int64_t objects,
-                     int64_t alloc)
+static int add_point(an_series *s, uint32_t site, const an_point *p)
 {
     if (s->ncol == s->capcol) {
         size_t ncap = s->capcol ? s->capcol * 2 : 65536;
@@ -344,7 +343,7 @@ static int add_point(an_series *s, uint32_t site, uint32_t snap, int64_t bytes, 
         s->col = n;
         s->capcol = ncap;
     }
-    s->col[s->ncol++] = (an_colpt){site, {snap, bytes, objects, alloc}};
+    s->col[s->ncol++] = (an_colpt){site, *p};
     return 0;
 }
 
@@ -565,6 +564,9 @@ int an_series_finish(an_series *s, hs_err *err)
             dst[site->npts - 1].bytes += p->bytes;
             dst[site->npts - 1].objects += p->objects;
             dst[site->npts - 1].alloc_bytes += p->alloc_bytes;
+            dst[site->npts - 1].big_bytes += p->big_bytes;
+            dst[site->npts - 1].big_objects += p->big_objects;
+            dst[site->npts - 1].big_alloc += p->big_alloc;
         } else {
             dst[site->npts++] = *p;
         }
@@ -782,7 +784,17 @@ int an_series_add_profile(an_series *s, uint32_t snap, const pprof_profile *p,
         if (site == UINT32_MAX)
             site = intern_site(s, stack, (uint32_t)n);
         cur_site[i] = site;
-        if (site == UINT32_MAX || add_point(s, site, snap, bytes, objects, alloc) != 0)
+        an_point pt = {snap, bytes, objects, alloc, 0, 0, 0};
+        /* The sample's object size, from what is held or else what was allocated. */
+        int64_t aobj = cols->alloc_objects >= 0 ? smp->value[cols->alloc_objects] : 0;
+        double size = objects > 0 ? (double)bytes / (double)objects
+                                  : (aobj > 0 ? (double)alloc / (double)aobj : 0);
+        if (cols->big_size > 0 && size >= cols->big_size) {
+            pt.big_bytes = bytes;
+            pt.big_objects = objects;
+            pt.big_alloc = alloc;
+        }
+        if (site == UINT32_MAX || add_point(s, site, &pt) != 0)
             goto oom;
     }
     free(s->prev_site);

@@ -25,10 +25,13 @@ typedef struct an_frame {
     uint8_t kind; /* an_frame_kind; valid after an_series_finish */
 } an_frame;
 
-/* The values of one site in one snapshot (snap = the profile's input position). */
+/* The values of one site in one snapshot (snap = the profile's input position).
+ * big_*: the part of them in objects of at least an_series_cols.big_size bytes
+ * (always sampled: buffers rather than entries). */
 typedef struct an_point {
     uint32_t snap;
     int64_t bytes, objects, alloc_bytes;
+    int64_t big_bytes, big_objects, big_alloc;
 } an_point;
 
 typedef struct an_site {
@@ -47,9 +50,12 @@ typedef struct an_group {
     uint32_t nsites;
 } an_group;
 
-/* Which sample values of a profile feed the series; -1 = not available. */
+/* Which sample values of a profile feed the series; -1 = not available.
+ * big_size: samples whose objects are at least this large count in the
+ * points' big_* part too (0: none). */
 typedef struct an_series_cols {
-    int bytes, objects, alloc_bytes;
+    int bytes, objects, alloc_bytes, alloc_objects;
+    double big_size;
 } an_series_cols;
 
 typedef struct an_series an_series;

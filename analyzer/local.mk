@@ -12,6 +12,7 @@ AN_CORE_SOURCES = \
 	analyzer/an_hint.c analyzer/an_hint.h \
 	analyzer/an_analysis.c analyzer/an_analysis.h \
 	analyzer/an_buf.c analyzer/an_buf.h \
+	analyzer/an_debugpkg.c analyzer/an_debugpkg.h \
 	analyzer/an_report.h analyzer/an_report_text.c analyzer/an_report_json.c \
 	analyzer/an_report_svg.c analyzer/an_report_html.c
 
@@ -46,8 +47,9 @@ bench_accuracy_SOURCES = bench/accuracy.c analyzer/an_classify.c analyzer/an_tre
 bench_accuracy_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/analyzer
 bench_accuracy_LDADD = -lm
 
-TESTS += tests/integration/analyze_accuracy.sh
-EXTRA_DIST += tests/integration/analyze_accuracy.sh bench/accuracy.md bench/accuracy-table \
+TESTS += tests/integration/analyze_accuracy.sh tests/integration/analyze_goserver.sh
+EXTRA_DIST += tests/integration/analyze_accuracy.sh tests/integration/analyze_goserver.sh \
+	tests/goserver/main.go bench/accuracy.md bench/accuracy-table \
 	bench/accuracy-intro.md
 
 TESTS += tests/integration/analyze_synthetic.sh tests/integration/analyze_go.sh \

@@ -212,6 +212,19 @@ static void warmup_plateau(site *s, int j, double g, int n, int phase)
         alloc_objs(s, j, g / 40, 40, NEVER);
 }
 
+static void cache_fills(site *s, int j, double g, int n, int phase)
+{
+    (void)phase;
+    /* inserts g per interval all along; until the middle of the series it
+     * keeps them, then each insert evicts an entry as old as the cache */
+    int mid = (n - 1) / 2, full = mid + WARM;
+    alloc_objs(s, j, g / 40, 40, j < mid ? NEVER : j + full);
+    if (j == mid)
+        for (int i = 0; i < s->n; i++)
+            if (s->c[i].death == NEVER && s->c[i].born < mid)
+                s->c[i].death = s->c[i].born + full + 1;
+}
+
 static void sawtooth(site *s, int j, double g, int n, int phase)
 {
     (void)n;
@@ -263,6 +276,7 @@ static const shape SHAPES[] = {
     {"steady churn", false, 20, steady_churn},
     {"bounded cache (LRU, slow turnover)", false, 20, lru_cache},
     {"warm-up then plateau", false, 20, warmup_plateau},
+    {"cache fills, then evicts", false, 20, cache_fills},
     {"sawtooth that drains", false, 20, sawtooth},
     {"one-time spike", false, 20, spike},
     {"fragmentation (mixed sizes)", false, 20, fragmentation},
@@ -310,10 +324,14 @@ static bool trial(const shape *sh, double rate, int n, double periods)
  * a buffer (one large, always-sampled object) from 3 snapshots; small-object
  * leaks from 10 snapshots at 3 periods per interval, from 5 at 10 periods;
  * a bursty leak from 10 snapshots at 10 periods; a leak inside a site that
- * churns ten times as much from 10 snapshots at 30 periods. The --needed
- * table shows the growth each cell needs. */
+ * churns ten times as much from 10 snapshots at 30 periods. A cache that
+ * fills and then evicts is told from a leak by its frees, which need to add
+ * up to a few samples: asserted from 10 periods per interval. The --needed
+ * table shows the growth each leak cell needs. */
 static bool goal_applies(const shape *sh, int n, double periods)
 {
+    if (sh->step == cache_fills)
+        return n >= 3 && periods >= 10;
     if (!sh->leak)
         return n >= 3;
     if (sh->step == linear_buffer || sh->step == doubling_buffer)

@@ -227,6 +227,65 @@ static void test_confidence(void **state)
     assert_int_not_equal(status_of(b, o, NULL, 10, 524288, &st), AN_STATUS_LEAK);
 }
 
+/* Whether growth stopped is read from the frees while the function still
+ * allocates: a full cache frees what it adds, a leak keeps it, however the
+ * bytes wobble. Sampled at 512 KiB, one sample of the period is the noise of
+ * frees that the first half's retention (all kept) predicts to be none. */
+static void test_frees_tell_a_stop(void **state)
+{
+    (void)state;
+    const double R = 524288;
+    double b[] = {10 * R, 13 * R, 16 * R, 16 * R, 16 * R};
+    double o[5], al_cache[] = {10 * R, 13 * R, 16 * R, 19 * R, 22 * R};
+    for (int i = 0; i < 5; i++)
+        o[i] = b[i] / 40;
+    an_stats st;
+    an_limits lim = {R, 0};
+    an_series_in in = {T10, b, o, al_cache, 5, R, 0};
+    an_classify_stats(&in, &st);
+    /* second half: 6 R allocated, 0 kept, 6 R freed where 0 was due */
+    assert_float_equal(st.late_freed_excess, 6 * R, 1e-3);
+    assert_float_equal(st.late_freed_noise, R, 1e-3);
+    assert_int_equal(an_classify_status(&st, &lim, false), AN_STATUS_PLATEAU);
+    /* the same bytes with nothing freed (the second half allocated only what
+     * it kept): a leak that slowed down, not a stop */
+    double grow[] = {10 * R, 14 * R, 17 * R, 19 * R, 21.5 * R};
+    double al_leak[] = {10 * R, 14 * R, 17 * R, 19 * R, 21.5 * R};
+    for (int i = 0; i < 5; i++)
+        o[i] = grow[i] / 40;
+    an_series_in in2 = {T10, grow, o, al_leak, 5, R, 0};
+    an_classify_stats(&in2, &st);
+    assert_float_equal(st.late_freed_excess, 0, 1e-3);
+    assert_int_equal(an_classify_status(&st, &lim, false), AN_STATUS_LEAK);
+}
+
+/* Go counts a slice's old array until it is swept: a profile can hold the old
+ * and the new array (two objects) and the next only the new one. The point
+ * with more buffers than the next counts as the next one's number of its
+ * average buffers, so the slice still grows steadily. */
+static void test_go_slice_old_array(void **state)
+{
+    (void)state;
+    const double M = 1e6, R = 524288;
+    const double t[] = {0, 5, 10};
+    double b[] = {6.87 * M, 20.98 * M + 16.78 * M, 32.8 * M}, o[] = {1, 2, 1};
+    double al[] = {20 * M, 60 * M, 100 * M};
+    an_series_in in = {t, b, o, al, 3, R, 0};
+    an_stats st;
+    an_classify_stats(&in, &st);
+    assert_true(st.buffers);
+    assert_float_equal(st.peak_bytes, 32.8 * M, 1e-3); /* (20.98 + 16.78) / 2 < 32.8 */
+    an_limits lim = {R, 0};
+    assert_int_equal(an_classify_status(&st, &lim, false), AN_STATUS_LEAK);
+    assert_int_equal(an_classify_pattern(&st), AN_PATTERN_BUFFER);
+    /* a series that keeps more and more buffers is left as it is */
+    double b3[] = {2 * M, 4 * M, 6 * M}, o3[] = {1, 2, 3};
+    an_series_in in3 = {t, b3, o3, NULL, 3, R, 0};
+    an_classify_stats(&in3, &st);
+    assert_float_equal(st.start_bytes, 2 * M, 0);
+    assert_float_equal(st.end_bytes, 6 * M, 0);
+}
+
 /* A short, sampled series that clearly went up is a leak (the sqlite table
  * of a python3 program, 2.5 -> 13.6 MiB over 3 snapshots, once called churn);
  * the same length of noise around a flat level stays churn. */
@@ -394,6 +453,8 @@ int main(void)
         cmocka_unit_test(test_noise_model_by_hand),
         cmocka_unit_test(test_three_snapshots),
         cmocka_unit_test(test_confidence),
+        cmocka_unit_test(test_frees_tell_a_stop),
+        cmocka_unit_test(test_go_slice_old_array),
         cmocka_unit_test(test_short_growth_is_not_churn),
         cmocka_unit_test(test_one_doubling_in_three),
         cmocka_unit_test(test_two_point),
