@@ -4,8 +4,9 @@
 # keeping hash keys and sqlite3 inserting into an in-memory table each get a
 # suspect #1 named by a function of the program (not a raw file+0xADDR, not an
 # allocator wrapper such as Perl_more_bodies or sqlite3MallocZero), one
-# suspect per leak, and their bounded variants get none. Needs perl and
-# sqlite3 (scripts/install-deps).
+# suspect per leak, and their bounded variants get none; mawk, which has no
+# symbol at all, keeps its raw name with one sentence naming its debug
+# package. Needs perl and sqlite3 (scripts/install-deps).
 . "$top_srcdir/tests/integration/analyze_common.sh"
 S="$top_builddir/heapsnap"
 HOOK="$top_builddir/.libs/libheapsnap.so"
@@ -85,4 +86,25 @@ feed drop | env -u HEAPSNAP_RATE LD_PRELOAD="$HOOK" sqlite3 :memory: &
 pid=$!
 snap sqlite3-control
 control sqlite3-control
+# mawk: stripped of everything, even dynamic symbols; an array that keeps
+# 2000 keys every 10 ms. Its suspect keeps its raw name, and one sentence names
+# the debug package dpkg says would give names.
+if command -v mawk >/dev/null && [ -x /usr/bin/mawk ]; then
+    env -u HEAPSNAP_RATE LD_PRELOAD="$HOOK" /usr/bin/mawk 'BEGIN {
+        while (1) {
+            for (j = 0; j < 2000; j++) a["key-" i++ "-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"] = i
+            system("sleep 0.01")
+        } }' > /dev/null &
+    pid=$!
+    snap mawk
+    "$AN" "$work"/mawk-*.pb.gz > "$work/mawk.txt" 2>&1
+    tap_ok "mawk: #1 keeps its file+0xADDR name" grep -Eq '^#1  mawk\+0x[0-9a-f]+  accumulating-entries$' "$work/mawk.txt"
+    grep -q '^#1  mawk' "$work/mawk.txt" || sed 's/^/# /' "$work/mawk.txt"
+    want="    symbols   no frame of /usr/bin/mawk has a name: install its debug symbols"
+    want="$want ($(dpkg -S /usr/bin/mawk | sed 's/[:,].*//')-dbgsym, from Debian's debian-debug archive) and take the snapshots again"
+    tap_is "mawk: one sentence names the debug package" "$(grep '^    symbols' "$work/mawk.txt")" "$want"
+else
+    tap_skip "mawk is not installed"
+    tap_skip "mawk is not installed"
+fi
 tap_done
