@@ -96,6 +96,30 @@ print-tests:
 TESTS += tests/integration/man_pages.sh
 EXTRA_DIST += tests/integration/man_pages.sh
 
+# Unit tests of lib/ modules that read /proc, files and other processes:
+# procmaps, atomic_file, buildid (ELF files written by the test), pagemap, and
+# heap_process against unsanitized children (varied_heap, snap_static).
+LIB_UNIT_TESTS = tests/unit/test_procmaps tests/unit/test_atomic_file tests/unit/test_buildid \
+	tests/unit/test_pagemap tests/unit/test_heap_process
+check_PROGRAMS += $(LIB_UNIT_TESTS)
+TESTS += $(LIB_UNIT_TESTS)
+tests_unit_test_procmaps_SOURCES = tests/unit/test_procmaps.c
+tests_unit_test_procmaps_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_procmaps_LDADD = lib/libhs.la $(CMOCKA_LIBS)
+tests_unit_test_atomic_file_SOURCES = tests/unit/test_atomic_file.c
+tests_unit_test_atomic_file_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_atomic_file_LDADD = lib/libhs.la $(CMOCKA_LIBS)
+tests_unit_test_buildid_SOURCES = tests/unit/test_buildid.c
+tests_unit_test_buildid_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_buildid_LDADD = lib/libhs.la $(CMOCKA_LIBS) $(LIBELF_LIBS)
+tests_unit_test_pagemap_SOURCES = tests/unit/test_pagemap.c
+tests_unit_test_pagemap_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_pagemap_LDADD = lib/libhs.la $(CMOCKA_LIBS)
+tests_unit_test_heap_process_SOURCES = tests/unit/test_heap_process.c
+tests_unit_test_heap_process_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_heap_process_LDADD = lib/libhs_tstacks.la lib/libhs.la $(CMOCKA_LIBS)
+EXTRA_tests_unit_test_heap_process_DEPENDENCIES = tests/progs/varied_heap tests/progs/snap_static
+
 # Exact totals per size class (issue 15): at the default rate [unattributed]
 # holds only what the hook never saw, and profiles add up to the walked heap.
 TESTS += tests/integration/exact_victim.sh
