@@ -106,13 +106,17 @@ static void fold_label(an_buf *out, const an_analysis *a, const uint32_t *stack,
                   more ? "libraries" : l1, !more && l2 ? " and " : "", !more && l2 ? l2 : "");
 }
 
-/* The frames below the first one of the user's code, stack[from..to): one or
- * two by name (Perl_more_bodies -> Perl_safesysmalloc), more as "N frames in
+/* The frames below the first one of the user's code, stack[from..to): one,
+ * or two of the allocator's, by name (Perl_more_bodies ->
+ * Perl_safesysmalloc); library frames and longer runs as "N frames in
  * LABEL". */
 static void below_text(an_buf *out, const an_analysis *a, const uint32_t *stack, uint32_t from,
                        uint32_t to)
 {
-    if (to - from > 2) {
+    bool library = true;
+    for (uint32_t k = from; k < to && library; k++)
+        library = an_series_frame(a->series, stack[k])->kind == AN_FRAME_LIBRARY;
+    if (to - from > 2 || (library && to - from == 2)) {
         fold_label(out, a, stack, from, to, to);
         return;
     }
@@ -378,6 +382,12 @@ static void growth_lines(an_buf *out, const an_analysis *a)
             an_buf_puts(out, "; it went to ");
             name_growth(out, a, a->growers, a->ngrowers, false);
         }
+        an_buf_puts(out, "\n");
+    }
+    if (a->nuncoded > 0) {
+        an_buf_puts(out, "\ngrew with no call site (chunks the hook counted without a sample, or "
+                         "never saw): ");
+        name_growth(out, a, a->uncoded, a->nuncoded, false);
         an_buf_puts(out, "\n");
     }
     if (a->nrising > 0) {

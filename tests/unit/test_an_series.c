@@ -18,6 +18,7 @@
 #include "an_analysis.h"
 #include "an_frames.h"
 #include "an_input.h"
+#include "an_report.h"
 #include "an_series.h"
 #include "heapprof.h"
 #include "pprof.h"
@@ -76,7 +77,7 @@ static void test_sites_match_across_addresses(void **state)
     hs_err err;
     an_frames *f = an_frames_new(&err);
     an_series *s = an_series_new(f, 2);
-    an_series_cols cols = {3, 2, 1, 0, 0}; /* inuse_space, inuse_objects, alloc_space */
+    an_series_cols cols = {3, 2, 1, 0, 0, false}; /* inuse_space, inuse_objects, alloc_space */
     pprof_profile *p0 = parse(build(0x400000, 0, 1, 10));
     pprof_profile *p1 = parse(build(0x7f0000000000, 3, 2, 30));
     assert_int_equal(an_series_add_profile(s, 0, p0, &cols, &err), 0);
@@ -125,7 +126,7 @@ static void test_unsymbolized_allocator_helper(void **state)
     hs_err err;
     an_frames *f = an_frames_new(&err);
     an_series *s = an_series_new(f, 1);
-    an_series_cols cols = {3, 2, 1, 0, 0};
+    an_series_cols cols = {3, 2, 1, 0, 0, false};
     pprof_builder *b = heapprof_new(1, 1);
     pprof_line_desc helper = {"libsqlite3.so.0+0xa7504", NULL, NULL, 0, 0};
     pprof_line_desc wrap = {"sqlite3Malloc", NULL, NULL, 0, 0};
@@ -221,7 +222,7 @@ static an_series *series_of(an_frames *f, const tframe (*stacks)[TMAX], size_t n
     for (size_t i = 0; i < n; i++)
         bytes[i] = 100 * (int64_t)(i + 1); /* distinct, so no two sites merge */
     an_series *s = an_series_new(f, 1);
-    an_series_cols cols = {3, 2, 1, 0, 0};
+    an_series_cols cols = {3, 2, 1, 0, 0, false};
     pprof_profile *p = stacks_profile(stacks, n, bytes);
     assert_int_equal(an_series_add_profile(s, 0, p, &cols, &err), 0);
     assert_int_equal(an_series_finish(s, &err), 0);
@@ -487,6 +488,85 @@ static void test_input_orders_by_time(void **state)
     an_frames_free(f);
 }
 
+/* The text report's call path on a C++ leak: five profiles, one second
+ * apart, of three sites under AuditLog::append growing by 3, 2 and 1 MiB a
+ * second (every allocation recorded). The path starts at the method with its
+ * two libstdc++ frames folded; the second and third sites differ only above
+ * their caller, so they read the same and make one "also" line with their
+ * rates added. */
+static void test_text_call_path(void **state)
+{
+    (void)state;
+    static const char *const roots[3][3] = {{"main", "main.cc", "__libc_start_main"},
+                                            {"run", "loop.cc", "root_one"},
+                                            {"run", "loop.cc", "root_two"}};
+    static const int64_t mib_per_s[3] = {3, 2, 1};
+    char paths[5][256];
+    char *argv[5];
+    for (int k = 0; k < 5; k++) {
+        pprof_builder *b = heapprof_new(1, (int64_t)(k + 1) * 1000000000);
+        pprof_mapping_desc m = {0x400000, 0x500000, 0,   "/usr/bin/audit", NULL, true,
+                                true,     true,     true};
+        uint64_t map = pprof_add_mapping(b, &m);
+        for (int i = 0; i < 3; i++) {
+            pprof_line_desc l[5] = {
+                {"std::__new_allocator::allocate", "_ZNSt15__new_allocatorIcE8allocateEmPKv",
+                 "/usr/include/c++/12/bits/new_allocator.h", 100, 112},
+                {"std::vector::_M_range_insert",
+                 "_ZNSt6vectorIcSaIcEE15_M_range_insertIPKcEEvN9__gnu_cxx17__normal_"
+                 "iteratorIPcS1_EET_S9_St20forward_iterator_tag",
+                 "/usr/include/c++/12/bits/vector.tcc", 700, 787},
+                {"AuditLog::append", "_ZN8AuditLog6appendEPKcm", "/src/audit.cc", 26, 28},
+                {roots[i][0], NULL, roots[i][1], 10, 12 + 28 * (i > 0)},
+                {roots[i][2], NULL, NULL, 0, 0},
+            };
+            uint64_t locs[5];
+            for (int j = 0; j < 5; j++)
+                locs[j] =
+                    pprof_add_location(b, map, 0x400000 + 0x100 * (uint64_t)(5 * i + j), &l[j], 1);
+            int64_t bytes = mib_per_s[i] * (k + 1) << 20;
+            heapprof_add_site(b, locs, 5, 1, 1, bytes, 1, bytes);
+        }
+        snprintf(paths[k], sizeof(paths[k]), "%s/p%d.pb.gz", dir, k);
+        char name[16];
+        snprintf(name, sizeof(name), "p%d.pb.gz", k);
+        write_at(name, b);
+        argv[k] = paths[k];
+    }
+    hs_err err;
+    an_frames *f = an_frames_new(&err);
+    an_input in;
+    an_series *s;
+    assert_int_equal(an_input_load(&in, argv, 5, NULL, false, f, &s, &err), 0);
+    an_analysis a;
+    assert_int_equal(an_analyze(&a, &in, s, &err), 0);
+    assert_int_equal(a.nsuspects, 1);
+    an_buf out = {0};
+    an_report_text(&out, &a);
+    assert_non_null(out.data);
+    assert_non_null(strstr(out.data, "\n#1  AuditLog::append  growing-buffer\n"));
+    assert_non_null(strstr(out.data, "\n    call path AuditLog::append audit.cc:28 -> 2 frames in "
+                                     "libstdc++\n"
+                                     "              main main.cc:12\n"
+                                     "              __libc_start_main\n"));
+    const char *also = "\n    also      AuditLog::append audit.cc:28 -> 2 frames in libstdc++ <- "
+                       "run loop.cc:40 (+3.0 MiB/s)\n";
+    const char *at = strstr(out.data, also);
+    assert_non_null(at);
+    assert_null(strstr(at + strlen(also), "    also"));
+    assert_null(strstr(out.data, "std::vector<"));
+    an_buf_free(&out);
+    an_buf json = {0};
+    an_report_json(&json, &a);
+    assert_non_null(strstr(json.data, "\"signature\": \"AuditLog::append(char const*, unsigned "
+                                      "long)\""));
+    an_buf_free(&json);
+    an_analysis_free(&a);
+    an_series_free(s);
+    an_input_free(&in);
+    an_frames_free(f);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -496,9 +576,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    const char *names[] = {"a.pb.gz", "b.pb.gz", "c.pb.gz"};
+    const char *names[] = {"a.pb.gz",  "b.pb.gz",  "c.pb.gz",  "p0.pb.gz",
+                           "p1.pb.gz", "p2.pb.gz", "p3.pb.gz", "p4.pb.gz"};
     char path[256];
-    for (size_t i = 0; i < 3; i++) {
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
         unlink(path);
     }
@@ -514,6 +595,7 @@ int main(void)
         cmocka_unit_test(test_runtime_frames),
         cmocka_unit_test(test_wrapper_by_behaviour),
         cmocka_unit_test(test_stripped_program),
+        cmocka_unit_test(test_text_call_path),
         cmocka_unit_test(test_input_orders_by_time),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
