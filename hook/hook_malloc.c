@@ -338,12 +338,21 @@ static bool forget(void *p, struct heapsnap_live *out)
 
 /* ---- the interposed functions ---- */
 
-HOOK_EXPORT void *malloc(size_t n)
+static __attribute__((noinline)) void *malloc_sampled(size_t n)
 {
     void *p = hook_real.malloc(n);
     count_word(chunk_word(p), 1);
+    maybe_sample(p, n);
+    return p;
+}
+
+/* The tick first, so that nothing but the result lives across the call. */
+HOOK_EXPORT void *malloc(size_t n)
+{
     if (UNLIKELY(hook_sampler_tick(&hook_thread.sampler, n)))
-        maybe_sample(p, n);
+        return malloc_sampled(n);
+    void *p = hook_real.malloc(n);
+    count_word(chunk_word(p), 1);
     return p;
 }
 

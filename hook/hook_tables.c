@@ -136,7 +136,7 @@ static void filter_del(struct hook_tables *t, uint64_t addr)
  * thread heaps do not pile up on the same slots. */
 static uint64_t live_home(uint64_t addr)
 {
-    return (addr >> 4) + (addr >> 26) * 0x9E3779B97F4A7C15ULL;
+    return (addr >> 5) + (addr >> 26) * 0x9E3779B97F4A7C15ULL;
 }
 
 static bool live_insert(struct hook_tables *t, uint64_t addr, uint64_t size, uint32_t stack_id)
