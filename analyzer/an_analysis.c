@@ -33,16 +33,24 @@ static void site_dense(const an_site *site, const uint32_t *order, double *b, do
     }
 }
 
-/* Mean in-use bytes of a site over the n snapshots, and their noise weight
- * (an_trend_noise_weight of its own object size). */
-static double site_noise(const an_site *site, size_t n, double period, double *weight)
+/* Mean in-use bytes of a site over the n snapshots, and their noise weight:
+ * an_trend_noise_weight of its own object size, less the share of its bytes
+ * pinned by exact size-class totals (a site that holds a fraction f of its
+ * class, scaled to the class's exact total, varies as f (1 - f) of the
+ * class: its Poisson noise times 1 - f). */
+static double site_noise(const an_site *site, size_t n, double period, double *weight,
+                         double *exact_bytes)
 {
-    double sb = 0, so = 0;
+    double sb = 0, so = 0, exact = 0;
     for (uint32_t k = 0; k < site->npts; k++) {
         sb += (double)site->pts[k].bytes;
         so += (double)site->pts[k].objects;
+        exact += site->pts[k].exact_bytes;
     }
     *weight = an_trend_noise_weight(sb, so, period);
+    if (sb > 0)
+        *weight *= fmax(0, 1 - exact / sb);
+    *exact_bytes = exact / (double)n;
     return sb / (double)n;
 }
 
@@ -267,7 +275,7 @@ int an_analyze(an_analysis *a, const an_input *in, const an_series *series, hs_e
     if (a->two_point && a->t[1] < 0)
         a->t[1] = 0; /* a "new" profile older than its base: no rate, growth as given */
     an_series_in total_in = {
-        a->t, a->total_bytes, tot_o, in->cols.alloc_bytes >= 0 ? tot_a : NULL, n, 0, 0};
+        a->t, a->total_bytes, tot_o, in->cols.alloc_bytes >= 0 ? tot_a : NULL, n, 0, 0, 0};
     an_classify_stats(&total_in, &a->total);
     free(tot_o);
     free(tot_a);
@@ -301,15 +309,16 @@ int an_analyze(an_analysis *a, const an_input *in, const an_series *series, hs_e
     for (size_t g = 0; g < ngroups; g++) {
         an_verdict *v = &a->verdicts[g];
         memset(gbuf, 0, 9 * n * sizeof(double));
-        double wsum = 0, level = 0;
+        double wsum = 0, level = 0, exact = 0;
         for (size_t m = start[g]; m < start[g + 1]; m++) {
             const an_site *site = an_series_site(series, members[m]);
             site_dense(site, order, gb, go, ga, gbuf + 3 * n, gbuf + 4 * n, gbuf + 5 * n);
             if (lim.period > 1) {
-                double w;
-                double mean = site_noise(site, n, lim.period, &w);
+                double w, e;
+                double mean = site_noise(site, n, lim.period, &w, &e);
                 wsum += mean * w;
                 level += mean;
+                exact += e;
             }
         }
         an_series_in sin = {a->t,
@@ -318,7 +327,8 @@ int an_analyze(an_analysis *a, const an_input *in, const an_series *series, hs_e
                             in->cols.alloc_bytes >= 0 ? ga : NULL,
                             n,
                             lim.period,
-                            level > 0 ? wsum / level : 0};
+                            level > 0 ? wsum / level : 0,
+                            level > 0 ? exact / level : 0};
         v->group = (uint32_t)g;
         an_classify_stats(&sin, &v->st);
         v->status = an_classify_status(&v->st, &lim, a->two_point);
@@ -335,7 +345,13 @@ int an_analyze(an_analysis *a, const an_input *in, const an_series *series, hs_e
         const an_group *grp = an_series_group(series, g);
         v->function = an_series_str(series, grp->function);
         v->file = an_series_str(series, grp->file);
-        if (v->status == AN_STATUS_LEAK || v->status == AN_STATUS_GREW) {
+        bool grows = v->status == AN_STATUS_LEAK || v->status == AN_STATUS_GREW;
+        if (grows && v->function[0] == '[') {
+            /* heapsnap's pseudo-sites ([unattributed ...], [unsampled ...])
+             * name no code to fix: where the growth went, not a suspect */
+            if (a->nuncoded < AN_TOP_SITES)
+                a->uncoded[a->nuncoded++] = g;
+        } else if (grows) {
             v->pattern = an_classify_pattern(&v->st);
             v->confidence = an_classify_confidence(&v->st, n, a->two_point);
             a->suspects[a->nsuspects++] = g;

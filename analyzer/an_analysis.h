@@ -72,6 +72,10 @@ typedef struct an_analysis {
      * deviations: a leak, perhaps, that more snapshots would confirm. */
     size_t rising[AN_TOP_SITES];
     size_t nrising;
+    /* heapsnap's pseudo-sites ([unattributed ...], [unsampled ...]) that grew
+     * like a leak: memory whose call site no sample caught. */
+    size_t uncoded[AN_TOP_SITES];
+    size_t nuncoded;
 } an_analysis;
 
 int an_analyze(an_analysis *a, const an_input *in, const an_series *series, hs_err *err);

@@ -8,22 +8,24 @@
 
 #include "an_trend.h"
 
-/* The mean noise weight of the series (an_trend_noise_weight over its
- * summed bytes and objects, or the caller's), 0 when exact. */
+/* The mean noise weight of the series: the caller's, or an_trend_noise_weight
+ * over its summed bytes and objects less the share that exact totals pin; 0
+ * when the profile is exact. */
 static double noise_weight(const an_series_in *in)
 {
     if (in->period <= 1)
         return 0;
     if (in->weight > 0)
         return in->weight;
+    double loose = 1 - fmin(fmax(in->exact, 0), 1);
     double b = 0, o = 0;
     for (size_t i = 0; i < in->n; i++) {
         b += in->bytes[i];
         o += in->objects ? in->objects[i] : 0;
     }
     if (in->objects == NULL)
-        return in->period; /* no counts: assume small objects, the noisiest case */
-    return an_trend_noise_weight(b, o, in->period);
+        return loose * in->period; /* no counts: assume small objects, the noisiest case */
+    return loose * an_trend_noise_weight(b, o, in->period);
 }
 
 /* The noise of a series under "no change" (an_classify.h): a steady
@@ -174,7 +176,8 @@ static void stats_of(const an_series_in *in, an_stats *st)
 
     /* The noise model of the series under "no change", and at least what
      * its drops show (when there are enough steps). */
-    noise_model nm = {0, 0, in->period > 1 ? in->period * in->period / 2 : 0};
+    double loose = 1 - fmin(fmax(in->exact, 0), 1);
+    noise_model nm = {0, 0, in->period > 1 ? loose * in->period * in->period / 2 : 0};
     double level = 0;
     for (size_t i = 0; i < n; i++)
         level += fmax(in->bytes[i], 0);

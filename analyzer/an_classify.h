@@ -118,6 +118,7 @@ typedef struct an_series_in {
     const double *t, *bytes, *objects, *alloc;
     size_t n;
     double period, weight;
+    double exact; /* share of the bytes pinned by exact size-class totals (0..1) */
 } an_series_in;
 
 typedef struct an_stats {

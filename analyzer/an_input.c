@@ -102,7 +102,7 @@ static int choose_columns(an_input *in, const pprof_profile *p, const char *path
 
     const char *type = pprof_str(p, pb->sample_type[idx]->type);
     const char *unit = pprof_str(p, pb->sample_type[idx]->unit);
-    in->cols = (an_series_cols){idx, -1, -1, -1, 0};
+    in->cols = (an_series_cols){idx, -1, -1, -1, 0, false};
     in->objects_type[0] = '\0';
     /* Heap families come in pairs: X_space (bytes) and X_objects (count). */
     size_t tl = strlen(type);
@@ -148,6 +148,20 @@ static int choose_columns(an_input *in, const pprof_profile *p, const char *path
     if (in->sampled)
         in->cols.big_size = (double)in->period;
     return 0;
+}
+
+/* heapsnap scales its sampled stacks to the hook's exact live totals per size
+ * class and says so in the profile's comments ("scaled to the hook's exact
+ * size-class totals", snapshot/report): a site alone in its class then holds
+ * an exact value (an_series_cols.exact_classes). */
+#define AN_EXACT_MARK "exact size-class totals"
+
+static bool exact_classes(const pprof_profile *p)
+{
+    for (size_t i = 0; i < p->pb->n_comment; i++)
+        if (strstr(pprof_str(p, p->pb->comment[i]), AN_EXACT_MARK) != NULL)
+            return true;
+    return false;
 }
 
 static int cmp_time(const void *a, const void *b)
@@ -219,7 +233,9 @@ int an_input_load(an_input *in, char *const *paths, size_t n, const char *sample
             }
         }
         in->snaps[i] = (an_snapshot){paths[i], p->pb->time_nanos, (uint32_t)i, 0};
-        if (an_series_add_profile(s, (uint32_t)i, p, &in->cols, err) != 0) {
+        an_series_cols cols = in->cols;
+        cols.exact_classes = in->sampled && exact_classes(p);
+        if (an_series_add_profile(s, (uint32_t)i, p, &cols, err) != 0) {
             hs_err_prefix(err, "%s", paths[i]);
             an_prefetch_stop(pf);
             pprof_profile_free(p);

@@ -175,6 +175,8 @@ void an_report_json(an_buf *out, const an_analysis *a)
     growers(out, a, a->growers, a->ngrowers);
     an_buf_puts(out, "},\n  \"rising\": ");
     growers(out, a, a->rising, a->nrising);
+    an_buf_puts(out, ",\n  \"no_call_site\": ");
+    growers(out, a, a->uncoded, a->nuncoded);
     an_buf_puts(out, ",\n  \"suspects\": [");
     for (size_t i = 0; i < a->nsuspects; i++) {
         an_buf_puts(out, i ? ",\n" : "\n");

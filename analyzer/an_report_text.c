@@ -384,6 +384,12 @@ static void growth_lines(an_buf *out, const an_analysis *a)
         }
         an_buf_puts(out, "\n");
     }
+    if (a->nuncoded > 0) {
+        an_buf_puts(out, "\ngrew with no call site (chunks the hook counted without a sample, or "
+                         "never saw): ");
+        name_growth(out, a, a->uncoded, a->nuncoded, false);
+        an_buf_puts(out, "\n");
+    }
     if (a->nrising > 0) {
         an_buf_puts(out, "\nrising, not yet significant (take more snapshots to tell a leak from "
                          "noise): ");

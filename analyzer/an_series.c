@@ -567,6 +567,7 @@ int an_series_finish(an_series *s, hs_err *err)
             dst[site->npts - 1].big_bytes += p->big_bytes;
             dst[site->npts - 1].big_objects += p->big_objects;
             dst[site->npts - 1].big_alloc += p->big_alloc;
+            dst[site->npts - 1].exact_bytes += p->exact_bytes;
         } else {
             dst[site->npts++] = *p;
         }
@@ -667,9 +668,73 @@ static uint32_t unsymbolized_frame(an_series *s, const pprof_profile *p,
     return intern_frame(s, names, intern_str(s, ""), 0, module);
 }
 
+/* A sample's size class: its numeric label "bytes" (heapsnap's and Go's
+ * profiles carry one), else its bytes per object. */
+static int64_t sample_class(const pprof_pb_sample *smp, int64_t bytes_key, int64_t bytes,
+                            int64_t objects)
+{
+    for (size_t l = 0; l < smp->n_label; l++)
+        if (smp->label[l]->key == bytes_key && smp->label[l]->str == 0)
+            return smp->label[l]->num;
+    return objects > 0 ? bytes / objects : 0;
+}
+
+typedef struct class_ref {
+    int64_t cls;
+    size_t sample;
+} class_ref;
+
+static int cmp_class_ref(const void *a, const void *b)
+{
+    const class_ref *x = a, *y = b;
+    return x->cls < y->cls ? -1 : x->cls > y->cls;
+}
+
+/* For a profile scaled to exact size-class totals: the share of its class's
+ * in-use bytes that each sample holds (malloc'd, one per sample); NULL when
+ * the profile is not such a profile or on OOM (then no value counts as exact). */
+static double *class_shares(const pprof_profile *p, const an_series_cols *cols)
+{
+    const pprof_pb_profile *pb = p->pb;
+    if (!cols->exact_classes || cols->bytes < 0 || pb->n_sample == 0)
+        return NULL;
+    int64_t bytes_key = -1;
+    for (size_t i = 0; i < pb->n_string_table; i++)
+        if (strcmp(pb->string_table[i], "bytes") == 0) {
+            bytes_key = (int64_t)i;
+            break;
+        }
+    class_ref *refs = malloc(pb->n_sample * sizeof(*refs));
+    double *share = calloc(pb->n_sample, sizeof(double));
+    if (refs == NULL || share == NULL) {
+        free(refs);
+        free(share);
+        return NULL;
+    }
+    for (size_t i = 0; i < pb->n_sample; i++) {
+        const pprof_pb_sample *smp = pb->sample[i];
+        int64_t b = smp->value[cols->bytes];
+        int64_t o = cols->objects >= 0 ? smp->value[cols->objects] : 0;
+        refs[i] = (class_ref){sample_class(smp, bytes_key, b, o), i};
+    }
+    qsort(refs, pb->n_sample, sizeof(*refs), cmp_class_ref);
+    for (size_t a = 0; a < pb->n_sample;) {
+        size_t z = a;
+        double total = 0;
+        while (z < pb->n_sample && refs[z].cls == refs[a].cls)
+            total += (double)pb->sample[refs[z++].sample]->value[cols->bytes];
+        for (size_t k = a; k < z && total > 0; k++)
+            share[refs[k].sample] = (double)pb->sample[refs[k].sample]->value[cols->bytes] / total;
+        a = z;
+    }
+    free(refs);
+    return share;
+}
+
 int an_series_add_profile(an_series *s, uint32_t snap, const pprof_profile *p,
                           const an_series_cols *cols, hs_err *err)
 {
+    double *share = class_shares(p, cols);
     const pprof_pb_profile *pb = p->pb;
     size_t nloc = pb->n_location;
     loc_frames *lf = calloc(nloc ? nloc : 1, sizeof(*lf));
@@ -784,7 +849,7 @@ int an_series_add_profile(an_series *s, uint32_t snap, const pprof_profile *p,
         if (site == UINT32_MAX)
             site = intern_site(s, stack, (uint32_t)n);
         cur_site[i] = site;
-        an_point pt = {snap, bytes, objects, alloc, 0, 0, 0};
+        an_point pt = {snap, bytes, objects, alloc, 0, 0, 0, share ? share[i] * (double)bytes : 0};
         /* The sample's object size, from what is held or else what was allocated. */
         int64_t aobj = cols->alloc_objects >= 0 ? smp->value[cols->alloc_objects] : 0;
         double size = objects > 0 ? (double)bytes / (double)objects
@@ -806,6 +871,7 @@ int an_series_add_profile(an_series *s, uint32_t snap, const pprof_profile *p,
 oom:
     hs_err_set(err, "out of memory while indexing call sites: analyze fewer or smaller profiles");
 out:
+    free(share);
     free(cur_site);
     free(lf);
     free(refs);

@@ -27,11 +27,15 @@ typedef struct an_frame {
 
 /* The values of one site in one snapshot (snap = the profile's input position).
  * big_*: the part of them in objects of at least an_series_cols.big_size bytes
- * (always sampled: buffers rather than entries). */
+ * (always sampled: buffers rather than entries). exact_bytes: in a profile
+ * whose sampled stacks were scaled to exact totals per size class
+ * (an_series_cols.exact_classes), the bytes times the share of their class
+ * the site holds: a site alone in its class holds an exact value. */
 typedef struct an_point {
     uint32_t snap;
     int64_t bytes, objects, alloc_bytes;
     int64_t big_bytes, big_objects, big_alloc;
+    double exact_bytes; /* of bytes, the part pinned by exact size-class totals */
 } an_point;
 
 typedef struct an_site {
@@ -52,10 +56,12 @@ typedef struct an_group {
 
 /* Which sample values of a profile feed the series; -1 = not available.
  * big_size: samples whose objects are at least this large count in the
- * points' big_* part too (0: none). */
+ * points' big_* part too (0: none). exact_classes: the profile's values were
+ * scaled to exact totals per size class (heapsnap's calibrated profiles). */
 typedef struct an_series_cols {
     int bytes, objects, alloc_bytes, alloc_objects;
     double big_size;
+    bool exact_classes;
 } an_series_cols;
 
 typedef struct an_series an_series;

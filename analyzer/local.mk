@@ -47,8 +47,10 @@ bench_accuracy_SOURCES = bench/accuracy.c analyzer/an_classify.c analyzer/an_tre
 bench_accuracy_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/analyzer
 bench_accuracy_LDADD = -lm
 
-TESTS += tests/integration/analyze_accuracy.sh tests/integration/analyze_goserver.sh
+TESTS += tests/integration/analyze_accuracy.sh tests/integration/analyze_goserver.sh \
+	tests/integration/analyze_debian.sh
 EXTRA_DIST += tests/integration/analyze_accuracy.sh tests/integration/analyze_goserver.sh \
+	tests/integration/analyze_debian.sh \
 	tests/goserver/main.go bench/accuracy.md bench/accuracy-table \
 	bench/accuracy-intro.md
 

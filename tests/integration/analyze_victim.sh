@@ -2,7 +2,8 @@
 # tests/integration/analyze_victim.sh: the whole workflow on heapsnap-victim:
 # heapsnap takes snapshots of a running scenario (every allocation recorded,
 # HEAPSNAP_RATE=1), heapsnap-analyze names the leaking function as suspect #1
-# within three snapshots, with its pattern, and finds no suspect on a control.
+# within three snapshots, with its pattern, and finds no suspect on a control;
+# and at the default rate, as heapsnap(7) shows it, in five snapshots.
 # (tests/integration/analyze_synthetic.sh covers every control exactly; this one
 # keeps to three scenarios to stay quick.)
 . "$top_srcdir/tests/integration/analyze_common.sh"
@@ -15,12 +16,12 @@ trap '[ -n "$vpid" ] && kill -9 "$vpid" 2>/dev/null; chmod -R u+w "$work" 2>/dev
 # snap SCENARIO COUNT: runs the scenario, takes COUNT snapshots 1 s apart into
 # $work/SCENARIO-NN.pb.gz, stops the victim.
 snap() {
-    HEAPSNAP_RATE=1 "$V" --scenario "$1" --duration 120s --max-mb 512 > "$work/$1.out" 2>&1 &
+    env ${RATE:+HEAPSNAP_RATE=$RATE} "$V" --scenario "$1" --duration 120s --max-mb 512 > "$work/$1.out" 2>&1 &
     vpid=$!
     i=0
     until grep -qi "pid [0-9]" "$work/$1.out" 2>/dev/null || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
     sleep 0.5
-    "$S" -p "$vpid" -i 1s -n "$2" -o "$work/$1-%02d.pb.gz" > "$work/$1.snap" 2>&1
+    "$S" -p "$vpid" -i "${INTERVAL:-1s}" -n "$2" -o "$work/$1-%02d.pb.gz" > "$work/$1.snap" 2>&1
     src=$?
     kill "$vpid" 2>/dev/null
     wait "$vpid" 2>/dev/null
@@ -51,7 +52,37 @@ control() {
     tap_is "$1: no suspect in five snapshots" "$(jf "$work/$1.flat" suspects.length) $rc" "0 0"
 }
 
+RATE=1
 leak slice slice_append_request growing-buffer
 leak map map_remember_session accumulating-entries
 control steady
+
+# heapsnap(7)'s example as written: the default rate, six snapshots 5 s
+# apart. The hook's exact totals per size class pin the map's entries (alone
+# in their size class once a sample names them), so the map is found, and no
+# [unattributed ...] or [unsampled ...] pseudo-site is ever a suspect. The
+# slice (one large, always-sampled buffer) in five snapshots 2 s apart.
+RATE="" INTERVAL=5s
+if snap map 6; then
+    json "$work/map.flat" "$work/map"-*.pb.gz
+    got="$(jf "$work/map.flat" suspects.0.function) $(jf "$work/map.flat" suspects.0.pattern)"
+    tap_is "map at the default rate (heapsnap(7)): #1" "$got" "map_remember_session accumulating-entries"
+    [ "$got" = "map_remember_session accumulating-entries" ] || "$AN" "$work/map"-*.pb.gz 2>&1 | sed 's/^/# /'
+    tap_ok "map at the default rate: no pseudo-site suspect" \
+        sh -c "! grep -q '^suspects\.[0-9]*\.function=\[' '$work/map.flat'"
+    grep '^suspects\.[0-9]*\.function=\[' "$work/map.flat" | sed 's/^/# /' 
+else
+    tap_ok "map at the default rate: heapsnap took six snapshots" false
+fi
+INTERVAL=2s
+if snap slice 5; then
+    json "$work/slice.flat" "$work/slice"-*.pb.gz
+    tap_is "slice at the default rate: #1" \
+        "$(jf "$work/slice.flat" suspects.0.function) $(jf "$work/slice.flat" suspects.0.pattern)" \
+        "slice_append_request growing-buffer"
+    tap_ok "slice at the default rate: no pseudo-site suspect" \
+        sh -c "! grep -q '^suspects\.[0-9]*\.function=\[' '$work/slice.flat'"
+else
+    tap_ok "slice at the default rate: heapsnap took five snapshots" false
+fi
 tap_done

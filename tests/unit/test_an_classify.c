@@ -20,7 +20,7 @@ static const an_limits EXACT = {0, 1e6};
 static an_status status_of(const double *b, const double *o, const double *al, size_t n,
                            double period, an_stats *st)
 {
-    an_series_in in = {T10, b, o, al, n, period, 0};
+    an_series_in in = {T10, b, o, al, n, period, 0, 0};
     an_classify_stats(&in, st);
     an_limits lim = {period, 1e6};
     return an_classify_status(st, &lim, n == 2);
@@ -88,7 +88,7 @@ static void test_geometric_buffer(void **state)
     double t[] = {0, 1, 2, 3, 4, 5};
     double b[] = {4 * M, 8 * M, 8 * M, 8 * M, 8 * M, 8 * M};
     double o[] = {1, 1, 1, 1, 1, 1};
-    an_series_in in = {t, b, o, NULL, 3, 0, 0};
+    an_series_in in = {t, b, o, NULL, 3, 0, 0, 0};
     an_stats st;
     an_classify_stats(&in, &st);
     assert_true(st.geometric);
@@ -101,7 +101,7 @@ static void test_geometric_buffer(void **state)
     assert_int_equal(an_classify_status(&st, &EXACT, false), AN_STATUS_PLATEAU);
     /* from nothing to 8 MiB is a one-time allocation, not a reallocation */
     double w[] = {0, 8 * M, 8 * M};
-    an_series_in win = {t, w, o, NULL, 3, 0, 0};
+    an_series_in win = {t, w, o, NULL, 3, 0, 0, 0};
     an_classify_stats(&win, &st);
     assert_false(st.geometric);
     assert_int_equal(an_classify_status(&st, &EXACT, false), AN_STATUS_PLATEAU);
@@ -147,7 +147,7 @@ static void test_noise_is_not_a_leak(void **state)
     /* sampled, four points: 1.5 MiB of growth on 11 MiB is noise */
     for (int i = 0; i < 10; i++)
         o[i] = g[i] / 64;
-    an_series_in in = {T10, g, o, NULL, 4, R, 0};
+    an_series_in in = {T10, g, o, NULL, 4, R, 0, 0};
     an_classify_stats(&in, &st);
     assert_int_not_equal(an_classify_status(&st, &lim, false), AN_STATUS_LEAK);
 }
@@ -163,7 +163,7 @@ static void test_noise_model_by_hand(void **state)
     (void)state;
     const double R = 524288;
     double b[] = {10 * R, 13 * R}, o[] = {10 * R / 64, 13 * R / 64}, al[] = {100 * R, 103 * R};
-    an_series_in in = {T10, b, o, al, 2, R, 0};
+    an_series_in in = {T10, b, o, al, 2, R, 0, 0};
     an_stats st;
     an_classify_stats(&in, &st);
     double p = -expm1(-64 / R);
@@ -241,7 +241,7 @@ static void test_frees_tell_a_stop(void **state)
         o[i] = b[i] / 40;
     an_stats st;
     an_limits lim = {R, 0};
-    an_series_in in = {T10, b, o, al_cache, 5, R, 0};
+    an_series_in in = {T10, b, o, al_cache, 5, R, 0, 0};
     an_classify_stats(&in, &st);
     /* second half: 6 R allocated, 0 kept, 6 R freed where 0 was due */
     assert_float_equal(st.late_freed_excess, 6 * R, 1e-3);
@@ -253,7 +253,7 @@ static void test_frees_tell_a_stop(void **state)
     double al_leak[] = {10 * R, 14 * R, 17 * R, 19 * R, 21.5 * R};
     for (int i = 0; i < 5; i++)
         o[i] = grow[i] / 40;
-    an_series_in in2 = {T10, grow, o, al_leak, 5, R, 0};
+    an_series_in in2 = {T10, grow, o, al_leak, 5, R, 0, 0};
     an_classify_stats(&in2, &st);
     assert_float_equal(st.late_freed_excess, 0, 1e-3);
     assert_int_equal(an_classify_status(&st, &lim, false), AN_STATUS_LEAK);
@@ -270,7 +270,7 @@ static void test_go_slice_old_array(void **state)
     const double t[] = {0, 5, 10};
     double b[] = {6.87 * M, 20.98 * M + 16.78 * M, 32.8 * M}, o[] = {1, 2, 1};
     double al[] = {20 * M, 60 * M, 100 * M};
-    an_series_in in = {t, b, o, al, 3, R, 0};
+    an_series_in in = {t, b, o, al, 3, R, 0, 0};
     an_stats st;
     an_classify_stats(&in, &st);
     assert_true(st.buffers);
@@ -280,7 +280,7 @@ static void test_go_slice_old_array(void **state)
     assert_int_equal(an_classify_pattern(&st), AN_PATTERN_BUFFER);
     /* a series that keeps more and more buffers is left as it is */
     double b3[] = {2 * M, 4 * M, 6 * M}, o3[] = {1, 2, 3};
-    an_series_in in3 = {t, b3, o3, NULL, 3, R, 0};
+    an_series_in in3 = {t, b3, o3, NULL, 3, R, 0, 0};
     an_classify_stats(&in3, &st);
     assert_float_equal(st.start_bytes, 2 * M, 0);
     assert_float_equal(st.end_bytes, 6 * M, 0);
@@ -297,11 +297,11 @@ static void test_short_growth_is_not_churn(void **state)
     double noise[] = {10 * M, 12.5 * M, 10.4 * M};
     an_stats st;
     an_limits lim = {R, 0};
-    an_series_in in = {T10, up, NULL, alloc, 3, R, 0};
+    an_series_in in = {T10, up, NULL, alloc, 3, R, 0, 0};
     an_classify_stats(&in, &st);
     assert_int_equal(an_classify_status(&st, &lim, false), AN_STATUS_LEAK);
     assert_int_equal(an_classify_confidence(&st, 3, false), AN_CONF_LOW);
-    an_series_in flat = {T10, noise, NULL, alloc, 3, R, 0};
+    an_series_in flat = {T10, noise, NULL, alloc, 3, R, 0, 0};
     an_classify_stats(&flat, &st);
     assert_int_equal(an_classify_status(&st, &lim, false), AN_STATUS_CHURN);
 }
@@ -316,14 +316,14 @@ static void test_one_doubling_in_three(void **state)
     const double M = 1048576;
     const double t[] = {0, 1.5, 2.2};
     double b[] = {4.1 * M, 4.2 * M, 8.2 * M}, o[] = {1, 1, 1}, o2[] = {100, 100, 200};
-    an_series_in in = {t, b, o, NULL, 3, 0, 0};
+    an_series_in in = {t, b, o, NULL, 3, 0, 0, 0};
     an_stats st;
     an_classify_stats(&in, &st);
     assert_true(st.geometric);
     assert_true(st.r2 < AN_MIN_R2 && st.r2 >= AN_MIN_R2_GEOMETRIC);
     assert_int_equal(an_classify_status(&st, &EXACT, false), AN_STATUS_LEAK);
     assert_int_equal(an_classify_pattern(&st), AN_PATTERN_BUFFER);
-    an_series_in in2 = {t, b, o2, NULL, 3, 0, 0};
+    an_series_in in2 = {t, b, o2, NULL, 3, 0, 0, 0};
     an_classify_stats(&in2, &st);
     assert_false(st.geometric);
     assert_int_not_equal(an_classify_status(&st, &EXACT, false), AN_STATUS_LEAK);
