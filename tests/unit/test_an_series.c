@@ -77,7 +77,7 @@ static void test_sites_match_across_addresses(void **state)
     hs_err err;
     an_frames *f = an_frames_new(&err);
     an_series *s = an_series_new(f, 2);
-    an_series_cols cols = {3, 2, 1, 0, 0}; /* inuse_space, inuse_objects, alloc_space */
+    an_series_cols cols = {3, 2, 1, 0, 0, false}; /* inuse_space, inuse_objects, alloc_space */
     pprof_profile *p0 = parse(build(0x400000, 0, 1, 10));
     pprof_profile *p1 = parse(build(0x7f0000000000, 3, 2, 30));
     assert_int_equal(an_series_add_profile(s, 0, p0, &cols, &err), 0);
@@ -126,7 +126,7 @@ static void test_unsymbolized_allocator_helper(void **state)
     hs_err err;
     an_frames *f = an_frames_new(&err);
     an_series *s = an_series_new(f, 1);
-    an_series_cols cols = {3, 2, 1, 0, 0};
+    an_series_cols cols = {3, 2, 1, 0, 0, false};
     pprof_builder *b = heapprof_new(1, 1);
     pprof_line_desc helper = {"libsqlite3.so.0+0xa7504", NULL, NULL, 0, 0};
     pprof_line_desc wrap = {"sqlite3Malloc", NULL, NULL, 0, 0};
@@ -222,7 +222,7 @@ static an_series *series_of(an_frames *f, const tframe (*stacks)[TMAX], size_t n
     for (size_t i = 0; i < n; i++)
         bytes[i] = 100 * (int64_t)(i + 1); /* distinct, so no two sites merge */
     an_series *s = an_series_new(f, 1);
-    an_series_cols cols = {3, 2, 1, 0, 0};
+    an_series_cols cols = {3, 2, 1, 0, 0, false};
     pprof_profile *p = stacks_profile(stacks, n, bytes);
     assert_int_equal(an_series_add_profile(s, 0, p, &cols, &err), 0);
     assert_int_equal(an_series_finish(s, &err), 0);
