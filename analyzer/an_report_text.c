@@ -269,7 +269,7 @@ static void confidence_line(an_buf *out, const an_analysis *a, const an_verdict 
     if (isfinite(v->st.z))
         an_buf_printf(out, "growth %.1f times its sampling noise", v->st.z);
     else
-        an_buf_puts(out, "exact profile: no sampling noise");
+        an_buf_puts(out, "no sampling noise: exact counts");
     if (v->part == AN_PART_SMALL)
         an_buf_puts(out, "; in its objects smaller than the sampling period");
     else if (v->part == AN_PART_LARGE)
