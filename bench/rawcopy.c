@@ -17,7 +17,7 @@
 #include "procmaps.h"
 
 /* glibc's non-main arena heaps are HEAP_MAX_SIZE-aligned and start with a heap_info:
- * ar_ptr, prev, size, mprotect_size (GLIBC-NOTES.md section 2 and the _heap_info layout). */
+ * ar_ptr, prev, size, mprotect_size (docs/glibc-malloc.md §1 and §4). */
 #define RC_HEAP_MAX_SIZE (64ull << 20)
 
 struct rc_range {

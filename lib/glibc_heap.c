@@ -1,5 +1,5 @@
 /* lib/glibc_heap.c: the glibc 2.3x malloc walker (see glibc_heap.h and
- * docs in GLIBC-NOTES). While the target is stopped, every heap is copied
+ * docs/glibc-malloc.md). While the target is stopped, every heap is copied
  * whole into the memory source (when its limit allows) and the mmapped chunks
  * are found; then every free list is read into one array of (chunk address,
  * class), sorted, and each heap is walked header by header while a cursor
@@ -7,6 +7,7 @@
  * log entries), no hash table, and, over the copies, no system call. */
 #include "glibc_heap.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,18 +113,22 @@ static uint64_t align16(uint64_t a)
 __attribute__((format(printf, 3, 4))) static void gh_diag(gh_ctx *c, int arena, const char *fmt,
                                                           ...)
 {
+    gheap_report *r = c->rep;
+    bool arena_first = arena >= 0 && (size_t)arena < r->narenas && r->arenas[arena].diag[0] == '\0';
+    if (r->ndiags >= c->max_diags) {
+        c->dropped_diags++;
+        if (!arena_first) /* nowhere to keep it: a corrupt heap can give thousands */
+            return;
+    }
     char msg[256];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    gheap_report *r = c->rep;
-    if (arena >= 0 && (size_t)arena < r->narenas && r->arenas[arena].diag[0] == '\0')
+    if (arena_first)
         snprintf(r->arenas[arena].diag, sizeof(r->arenas[arena].diag), "%s", msg);
-    if (r->ndiags >= c->max_diags) {
-        c->dropped_diags++;
+    if (r->ndiags >= c->max_diags)
         return;
-    }
     char **v = realloc(r->diags, (r->ndiags + 1) * sizeof(*v));
     if (v == NULL) {
         c->oom = 1;
@@ -460,6 +465,15 @@ static int gh_cmp_u64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
     return x < y ? -1 : x > y;
+}
+
+/* What gh_lower_bound and the walk's cursor rely on; asserted after the sort. */
+static inline int gh_entries_sorted(const gh_entry *v, size_t n)
+{
+    for (size_t i = 1; i < n; i++)
+        if (gh_entry_less(&v[i], &v[i - 1]))
+            return 0;
+    return 1;
 }
 
 static size_t gh_lower_bound(const gh_ctx *c, uint64_t addr)
@@ -898,6 +912,7 @@ static void gh_scan_mmapped(gh_ctx *c)
         /* cut out the non-main heaps (sorted by start) */
         for (size_t k = 0; k < c->nheaps && s < e; k++) {
             gheap_range hr = c->heaps[k];
+            assert(k == 0 || c->heaps[k - 1].start <= hr.start);
             if (hr.end <= s || hr.start >= e)
                 continue;
             if (hr.start > s)
@@ -1099,6 +1114,7 @@ int gheap_walk(memsrc *m, const gheap_target *t, gheap_chunk_fn fn, void *arg, g
     }
     if (c.ne)
         gh_sort_entries(c.e, c.ne);
+    assert(gh_entries_sorted(c.e, c.ne));
 
     /* 2. every heap, chunk by chunk */
     for (size_t i = 0; i < c.nar; i++) {

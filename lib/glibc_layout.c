@@ -398,7 +398,7 @@ int glayout_builtin(const char *hexid, glayout *out, hs_err *err)
     if (hexid == NULL || strcmp(hexid, GLAYOUT_DEBIAN12_BUILDID) != 0)
         return hs_err_set(err, "no built-in layout for libc build id %s", hexid ? hexid : "(none)");
     /* Read from this build's DWARF and checked against the live heap
-     * (docs: GLIBC-NOTES.md section 1). */
+     * (docs/glibc-malloc.md §1). */
     *out = (glayout){
         .ms_size = 2200,
         .ms_mutex = 0,

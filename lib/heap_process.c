@@ -27,7 +27,7 @@
 #define HP_PTHREAD_STACKBLOCK 1680
 #define HP_PTHREAD_STACKBLOCK_SIZE 1688
 #define HP_MAX_FRAMES 64
-/* glibc's non-main heaps start HEAP_MAX_SIZE-aligned (GLIBC-NOTES section 2) */
+/* glibc's non-main heaps start HEAP_MAX_SIZE-aligned (docs/glibc-malloc.md §4) */
 #define HP_HEAP_ALIGN (64ull << 20)
 
 struct hproc {

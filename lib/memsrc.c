@@ -5,6 +5,7 @@
  * whole regions can be held as local copies, looked up by address. */
 #include "memsrc.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -200,6 +201,16 @@ static int ms_inside(uint64_t addr, size_t len, uint64_t base, size_t have)
 /* The copy holding all of [addr, addr+len), and through *avail how many
  * bytes from addr it holds; NULL when no single copy does. Walks and list
  * reads mostly stay in one copy, so the previous hit is tried first. */
+/* The copies' order, which ms_copies_upto's binary search needs: sorted by
+ * start and disjoint. Asserted wherever the list changes. */
+static inline int ms_copies_sorted(const memsrc *m)
+{
+    for (size_t i = 1; i < m->ncopies; i++)
+        if (m->copies[i - 1].start + m->copies[i - 1].len > m->copies[i].start)
+            return 0;
+    return 1;
+}
+
 /* How many copies (sorted by start) start at or below addr. */
 static size_t ms_copies_upto(const memsrc *m, uint64_t addr)
 {
@@ -227,6 +238,7 @@ static const uint8_t *ms_copy_find(memsrc *m, uint64_t addr, size_t len, size_t 
         m->last_copy = i;
     }
     const ms_copy *c = &m->copies[i];
+    assert(addr >= c->start && addr - c->start <= c->len && len <= c->len - (addr - c->start));
     *avail = c->len - (size_t)(addr - c->start);
     return c->data + (addr - c->start);
 }
@@ -475,6 +487,7 @@ static int ms_copy_insert(memsrc *m, const ms_copy *c)
     memmove(m->copies + at + 1, m->copies + at, (m->ncopies - at) * sizeof(*c));
     m->copies[at] = *c;
     m->ncopies++;
+    assert(ms_copies_sorted(m));
     return 0;
 }
 
@@ -662,6 +675,7 @@ static void ms_copy_compact(memsrc *m)
         m->copies[keep++] = m->copies[i];
     }
     m->ncopies = keep;
+    assert(ms_copies_sorted(m));
 }
 
 size_t memsrc_copy(memsrc *m, const memsrc_range *r, size_t n, uint64_t *bytes)

@@ -22,8 +22,8 @@ static int parse_line(const char *line, size_t len, procmaps_entry *e)
     char perms[8];
     unsigned devmaj, devmin;
     int pathpos = 0;
-    if (sscanf(buf, "%llx-%llx %7s %llx %x:%x %llu %n", &start, &end, perms, &off, &devmaj,
-               &devmin, &inode, &pathpos) < 7)
+    if (sscanf(buf, "%llx-%llx %7s %llx %x:%x %llu %n", &start, &end, perms, &off, &devmaj, &devmin,
+               &inode, &pathpos) < 7)
         return -1;
     if (strlen(perms) < 4 || end < start)
         return -1;
@@ -64,7 +64,14 @@ procmaps *procmaps_parse(const char *text, size_t len, pid_t pid, hs_err *err)
                 }
                 m->v = nv;
             }
-            if (parse_line(p, ll, &m->v[m->n]) != 0) {
+            int bad = parse_line(p, ll, &m->v[m->n]) != 0;
+            /* procmaps_find's binary search needs ascending, disjoint entries,
+             * as the kernel prints them */
+            if (!bad && m->n > 0 && m->v[m->n].start < m->v[m->n - 1].end) {
+                free(m->v[m->n].path);
+                bad = 1;
+            }
+            if (bad) {
                 hs_err_set(err, "malformed line %zu in the memory map of process %d", m->n + 1,
                            (int)pid);
                 procmaps_free(m);
@@ -92,8 +99,10 @@ procmaps *procmaps_read(pid_t pid, hs_err *err)
     size_t len;
     hs_err why;
     if (slurp_file(path, (size_t)1 << 30, &text, &len, &why) != 0) {
-        hs_err_set(err, "%s: the process may have exited, or run heapsnap as its owner or as "
-                        "root", why.msg);
+        hs_err_set(err,
+                   "%s: the process may have exited, or run heapsnap as its owner or as "
+                   "root",
+                   why.msg);
         return NULL;
     }
     procmaps *m = procmaps_parse((const char *)text, len, pid, err);
@@ -114,7 +123,7 @@ void procmaps_free(procmaps *m)
 const procmaps_entry *procmaps_find(const procmaps *m, uint64_t addr)
 {
     size_t lo = 0, hi = m->n;
-    while (lo < hi) { /* entries are sorted by address in /proc/PID/maps */
+    while (lo < hi) { /* ascending and disjoint: procmaps_parse refuses anything else */
         size_t mid = lo + (hi - lo) / 2;
         if (addr < m->v[mid].start)
             hi = mid;

@@ -7,6 +7,7 @@
  * unwinds sampled user stacks. */
 #include "unwind_remote.h"
 
+#include <assert.h>
 #include <dlfcn.h>
 #include <elf.h>
 #include <libunwind.h>
@@ -161,6 +162,9 @@ static int uwr_collect(uwr *u, const procmaps *pm)
         u->stats.objects_with_table += o->table;
     }
     qsort(u->obj, u->nobj, sizeof(*u->obj), uwr_object_cmp);
+    /* uwr_object_at's binary search: sorted, and disjoint as mappings are */
+    for (size_t i = 1; i < u->nobj; i++)
+        assert(u->obj[i - 1].hi <= u->obj[i].lo);
     return 0;
 }
 

@@ -74,6 +74,15 @@ static void test_parse_malformed(void **state)
     assert_string_equal(err.msg, "malformed line 1 in the memory map of process 7");
     static const char shortperm[] = "1000-2000 r- 00000000 08:01 1 /a\n";
     assert_null(procmaps_parse(shortperm, sizeof(shortperm) - 1, 7, &err));
+    /* out of order or overlapping: procmaps_find could not search it */
+    static const char unsorted[] = "3000-4000 r--p 00000000 08:01 1 /a\n"
+                                   "1000-2000 r--p 00000000 08:01 1 /a\n";
+    assert_null(procmaps_parse(unsorted, sizeof(unsorted) - 1, 7, &err));
+    assert_string_equal(err.msg, "malformed line 2 in the memory map of process 7");
+    static const char overlap[] = "1000-3000 r--p 00000000 08:01 1 /a\n"
+                                  "2000-4000 r--p 00000000 08:01 1 /a\n";
+    assert_null(procmaps_parse(overlap, sizeof(overlap) - 1, 7, &err));
+    assert_string_equal(err.msg, "malformed line 2 in the memory map of process 7");
     /* empty text and blank lines: an empty map, not an error */
     procmaps *m = procmaps_parse("\n\n", 2, 7, &err);
     assert_non_null(m);
