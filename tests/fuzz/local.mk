@@ -1,7 +1,10 @@
 # tests/fuzz/: libFuzzer targets (clang -fsanitize=fuzzer,address,undefined) for every
 # parser of untrusted bytes. Each owner appends its target name to FUZZ_TARGETS and
 # keeps a seed corpus in tests/fuzz/corpus/NAME/. `make fuzz` builds them;
-# `make fuzz-smoke` runs each for FUZZ_SECONDS (60) on a copy of its corpus.
+# `make fuzz-smoke` runs each for FUZZ_SECONDS (60) on a copy of its corpus;
+# `make fuzz-long` runs each for FUZZ_LONG_RUNS inputs (10 million), any
+# finding failing it: it goes far deeper than the smoke run (the README's
+# testing section has its time per target).
 FUZZ_TARGETS =
 FUZZ_SECONDS = 60
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
@@ -30,4 +33,7 @@ tests/fuzz/fuzz_%: $(top_srcdir)/tests/fuzz/fuzz_%.c tests/fuzz/libhs_fuzz.a $(B
 
 fuzz-smoke: fuzz
 	$(SHELL) $(top_srcdir)/tests/fuzz/run-smoke.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
-.PHONY: fuzz fuzz-smoke
+FUZZ_LONG_RUNS = 10000000
+fuzz-long: fuzz
+	FUZZ_RUNS=$(FUZZ_LONG_RUNS) $(SHELL) $(top_srcdir)/tests/fuzz/run-smoke.sh 0 $(FUZZ_TARGETS)
+.PHONY: fuzz fuzz-smoke fuzz-long
