@@ -193,8 +193,10 @@ size_t sym_short_name(const char *name, char *out, size_t cap)
         return 0;
     size_t len = strlen(name);
     /* Only demangled C++ has brackets or scopes; C, Go and Rust-legacy names
-     * ("main", "runtime.mallocgc") are already short. */
-    if (strpbrk(name, "<(") == NULL) {
+     * ("main", "runtime.mallocgc") are already short, and so are Go methods,
+     * whose receiver is in parentheses after a dot ("pkg.(*T).m"), which no
+     * C++ name has. */
+    if (strpbrk(name, "<(") == NULL || strstr(name, ".(") != NULL) {
         snprintf(out, cap, "%s", name);
         return len < cap ? len : cap - 1;
     }

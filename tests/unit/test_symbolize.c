@@ -255,6 +255,8 @@ static void test_short_names(void **state)
          "typeinfo for std::__cxx11::moneypunct"},
         {"malloc", "malloc"},
         {"runtime.mallocgc", "runtime.mallocgc"},
+        {"compress/flate.(*compressor).init", "compress/flate.(*compressor).init"},
+        {"net/http.(*conn).serve", "net/http.(*conn).serve"},
         {"perl+0x111213", "perl+0x111213"},
         {"broken<(name", "broken<(name"},
     };
