@@ -92,6 +92,10 @@ print-tests:
 	@for t in $(TESTS); do echo "$$t"; done
 .PHONY: print-tests
 
+# The hook's allocation path references no lib/ symbol and no allocator (nm).
+TESTS += tests/integration/hook_alloc_path.sh
+EXTRA_DIST += tests/integration/hook_alloc_path.sh
+
 # The manual pages: mandoc lint and --help coverage.
 TESTS += tests/integration/man_pages.sh
 EXTRA_DIST += tests/integration/man_pages.sh
