@@ -9,21 +9,22 @@
  * between the stacks in proportion to those weights, with cumulative rounding
  * so that the parts add up to the target exactly.
  *
- * A class the hook counted but never sampled is split the same way among the
- * stacks sampled in its "pool": for a class up to 1 KiB the stacks sampled in
- * its power-of-two range (96- and 112-byte chunks go by what was sampled
- * among 65-128 bytes), else every stack sampled in the heap proper (not
- * mmapped); for a mmapped class every stack sampled in a mmapped class. A
+ * A class up to 1 KiB that the hook counted but never sampled is split the
+ * same way among the stacks sampled in its "pool", its power-of-two range of
+ * sizes (96- and 112-byte chunks go by what was sampled among 65-128 bytes): a
  * leak of strings or records of varied lengths is sampled in a few of its
  * classes only, and a class holding many bytes is nearly always sampled (no
  * sample in B bytes has probability exp(-B/rate)), so what is pooled is small
- * and spread like the samples. Only a class whose pools have no sample at all
- * stays under "[unsampled N-byte chunks]". What the walk holds
- * beyond the target (allocated before the hook started, or by glibc itself)
- * under "[unattributed N-byte chunks]". Without counters (no hook, a version-1
- * hook) the target is the weighted estimate capped at the walk. At
- * HEAPSNAP_RATE=1 every weight is 1 and the stacks get their chunks exactly.
- * Sizes are chunk sizes (header included), as Go reports size-class bytes.
+ * and goes to its neighbours in size. Pooling wider was tried and dropped: a
+ * heap-wide pool hands an unsampled site's bytes to an unrelated leak of
+ * another size (bench/bias: +5% on a 10 MB leak). A class with no sample in
+ * its pool, or above 1 KiB, stays under "[unsampled N-byte chunks]". What the
+ * walk holds beyond the target (allocated before the hook started, or by
+ * glibc itself) goes under "[unattributed N-byte chunks]". Without counters
+ * (no hook, a version-1 hook) the target is the weighted estimate capped at
+ * the walk. At HEAPSNAP_RATE=1 every weight is 1 and the stacks get their
+ * chunks exactly. Sizes are chunk sizes (header included), as Go reports
+ * size-class bytes.
  *
  * Every registry value comes from another process's memory and is untrusted:
  * arithmetic on it is done in double and clamped to the walk's totals before
@@ -62,15 +63,13 @@ typedef struct attr_class {
     double w, wb;            /* sums of the groups' weights (of a pool: of its classes) */
     double cw, cwb;          /* running sums while the stacks are emitted */
     uint64_t gcount, gbytes; /* given to stacks so far */
-    size_t pool;             /* an unsampled class split by a pool's weights; 0: none */
+    size_t pool;             /* an unsampled class split by its pool's weights; 0: none */
 } attr_class;
 
 /* Pools (attr_class slots past the classes, see the top): one per power of
- * two up to 1024 for the exact classes, the heap proper, the mmapped chunks. */
-#define ATTR_POOL_POW2 HEAPSNAP_NCLASSES
-#define ATTR_POOL_HEAP (HEAPSNAP_NCLASSES + 11)
-#define ATTR_POOL_MMAP (HEAPSNAP_NCLASSES + 12)
-#define ATTR_NSLOTS (HEAPSNAP_NCLASSES + 13)
+ * two up to 1024, for the exact classes. */
+#define ATTR_POOL0 HEAPSNAP_NCLASSES
+#define ATTR_NSLOTS (HEAPSNAP_NCLASSES + 11)
 
 static unsigned attr_log2_ceil(uint64_t v)
 {
@@ -230,35 +229,24 @@ static void attr_targets(attr_class *classes, const registry *reg)
     }
 }
 
-/* The pools of class i, narrowest first; returns how many (1 or 2). */
-static unsigned attr_chain(unsigned i, size_t pools[2])
+/* The pool of class i: 0 for classes above 1 KiB, which are not pooled. */
+static size_t attr_pool(unsigned i)
 {
-    if (i >= HEAPSNAP_NEXACT + HEAPSNAP_NPOW2) {
-        pools[0] = ATTR_POOL_MMAP;
-        return 1;
-    }
-    if (i >= HEAPSNAP_NEXACT) {
-        pools[0] = ATTR_POOL_HEAP;
-        return 1;
-    }
-    pools[0] = ATTR_POOL_POW2 + attr_log2_ceil(16 * (uint64_t)(i ? i : 1));
-    pools[1] = ATTR_POOL_HEAP;
-    return 2;
+    if (i >= HEAPSNAP_NEXACT)
+        return 0;
+    return ATTR_POOL0 + attr_log2_ceil(16 * (uint64_t)(i ? i : 1));
 }
 
-/* Points every class with a target but no sample at its narrowest pool
- * that has one (pool weights were summed by attr_groups). */
+/* Points every exact class with a target but no sample at its pool when the
+ * pool has a sample (pool weights were summed by attr_groups). */
 static void attr_pools(attr_class *slots)
 {
-    for (unsigned i = 0; i < HEAPSNAP_NCLASSES; i++) {
+    for (unsigned i = 0; i < HEAPSNAP_NEXACT; i++) {
         attr_class *c = &slots[i];
         if (c->w > 0 || (c->tcount == 0 && c->tbytes == 0))
             continue;
-        size_t pools[2];
-        unsigned n = attr_chain(i, pools);
-        for (unsigned k = 0; k < n && c->pool == 0; k++)
-            if (slots[pools[k]].w > 0)
-                c->pool = pools[k];
+        if (slots[attr_pool(i)].w > 0)
+            c->pool = attr_pool(i);
     }
 }
 
@@ -298,14 +286,12 @@ static void attr_give(attr_class *slots, const attr_group *groups, size_t n, uin
         /* A power-of-two class holds chunks of several sizes: bytes by bytes. */
         attr_take(c, groups[g].cls, c->cw, c->w, c->cwb, c->wb, groups[g].cls >= HEAPSNAP_NEXACT,
                   io, ib);
-        size_t pools[2];
-        unsigned np = attr_chain(groups[g].cls, pools);
-        for (unsigned k = 0; k < np; k++)
-            slots[pools[k]].cw += groups[g].w; /* in the order attr_groups summed them */
+        if (attr_pool(groups[g].cls) != 0) /* in the order attr_groups summed them */
+            slots[attr_pool(groups[g].cls)].cw += groups[g].w;
     }
     if (n == 0)
         return;
-    for (unsigned i = 0; i < HEAPSNAP_NCLASSES; i++) {
+    for (unsigned i = 0; i < HEAPSNAP_NEXACT; i++) {
         attr_class *c = &slots[i];
         if (c->pool != 0)
             attr_take(c, i, slots[c->pool].cw, slots[c->pool].w, 0, 0, false, io, ib);
@@ -489,10 +475,8 @@ static size_t attr_groups(const attr_claim *claims, size_t nclaims, double rate,
         }
         classes[g->cls].w += g->w;
         classes[g->cls].wb += g->wb;
-        size_t pools[2];
-        unsigned np = attr_chain(g->cls, pools);
-        for (unsigned k = 0; k < np; k++)
-            classes[pools[k]].w += g->w;
+        if (attr_pool(g->cls) != 0)
+            classes[attr_pool(g->cls)].w += g->w;
     }
     return ng;
 }

@@ -253,12 +253,11 @@ static void test_sampled_estimate(void **state)
 }
 
 /* With the hook's counters (registry version 2) each class's hooked total is
- * split between the stacks sampled in it; a class counted but not sampled
- * goes to the stacks sampled in its pool (its power-of-two range up to 1 KiB,
- * else the heap proper, or the mmapped chunks), and stays under [unsampled]
- * only when its pools have no sample; the rest of the walk (never counted) is
- * unattributed. Rate 512: a 40-byte request weighs w = 1/(1-exp(-40/512)) =
- * 13.31, B's 1990-byte one 1.0209. */
+ * split between the stacks sampled in it; a class up to 1 KiB counted but not
+ * sampled goes to the stacks sampled in its power-of-two range, and stays
+ * under [unsampled] when there are none (or above 1 KiB); the rest of the
+ * walk (never counted) is unattributed. Rate 512: the four 48-byte samples
+ * weigh the same (40 requested bytes each). */
 static void test_calibrated_split(void **state)
 {
     (void)state;
@@ -287,9 +286,9 @@ static void test_calibrated_split(void **state)
     r.class_count[4] = 12;           /* counted, not sampled: pooled with 33-64 bytes */
     r.class_count[5] = (uint64_t)-3; /* more freed than allocated: 0 */
     r.class_count[6] = 50;           /* more than the walk; nothing sampled in 65-128 */
-    r.class_count[77] = 1;           /* counted, not sampled: pooled with the heap */
+    r.class_count[77] = 1;           /* counted, not sampled, not pooled */
     r.class_bytes[77] = 3000;
-    r.class_count[147] = 1; /* mmapped, and no mmapped sample: unsampled */
+    r.class_count[147] = 1; /* the same, mmapped */
     r.class_bytes[147] = 135168;
     r.class_count[76] = 2;
     r.class_bytes[76] = 4000;
@@ -312,35 +311,34 @@ static void test_calibrated_split(void **state)
     /* class 3: 80 hooked chunks split 2:1:1 by cumulative shares 40, 60, 80;
      * class 4's 12 chunks by its pool 33-64 bytes, the same weights (6, 9,
      * 12); class 76: B's one sample takes the class's 2 chunks and 4000
-     * bytes. Classes 6 (4 x 96, capped at the walk; nothing sampled in 65-128)
-     * and 77 (1 x 3000) by the heap's pool, weights 2w : w + 1.0209 : w, so
-     * cumulative shares 0.4906, 0.7547, 1: class 6 gets 2, 3, 4 chunks,
-     * class 77's one chunk goes to B. */
-    assert_int_equal(t.estimated_objects, (40 + 6 + 2) + (20 + 3 + 2 + 1 + 1) + (20 + 3 + 1));
-    assert_int_equal(t.estimated_bytes,
-                     (1920 + 384 + 192) + (960 + 192 + 4000 + 96 + 3000) + (960 + 192 + 96));
-    /* class 147 (1 x 135168) */
-    assert_int_equal(t.unsampled_chunks, 1);
-    assert_int_equal(t.unsampled_bytes, 135168);
+     * bytes. */
+    assert_int_equal(t.estimated_objects, (40 + 6) + (20 + 3 + 2) + (20 + 3));
+    assert_int_equal(t.estimated_bytes, (1920 + 384) + (960 + 192 + 4000) + (960 + 192));
+    /* classes 6 (4 x 96, capped at the walk; nothing sampled in 65-128), 77
+     * (1 x 3000) and 147 (1 x 135168) */
+    assert_int_equal(t.unsampled_chunks, 6);
+    assert_int_equal(t.unsampled_bytes, 384 + 3000 + 135168);
     /* classes 3 (20 x 48) and 5 (4 x 80) */
     assert_int_equal(t.unattributed_chunks, 24);
     assert_int_equal(t.unattributed_bytes, 960 + 320);
-    assert_int_equal(t.hooked_bytes, 11992 + 135168);
-    assert_int_equal(t.pseudo_samples, 3);
+    assert_int_equal(t.hooked_bytes, 8608 + 384 + 3000 + 135168);
+    assert_int_equal(t.pseudo_samples, 5);
 
     pprof_profile *p = roundtrip(b);
     assert_int_equal(sum_of(p, 3), 148440);
     assert_int_equal(sum_of(p, 2), 124);
     const pprof_pb_sample *s = find_sample(p, "fn_a1");
     assert_non_null(s);
-    assert_int_equal(s->value[2], 48);
-    assert_int_equal(s->value[3], 2496);
+    assert_int_equal(s->value[2], 46);
+    assert_int_equal(s->value[3], 2304);
     s = find_sample(p, "fn_b1");
-    assert_int_equal(s->value[2], 27);
-    assert_int_equal(s->value[3], 8248);
+    assert_int_equal(s->value[2], 25);
+    assert_int_equal(s->value[3], 5152);
     s = find_sample(p, "fn_c1");
-    assert_int_equal(s->value[2], 24);
-    assert_int_equal(s->value[3], 1248);
+    assert_int_equal(s->value[2], 23);
+    assert_int_equal(s->value[3], 1152);
+    assert_non_null(find_sample(p, "[unsampled 96-byte chunks]"));
+    assert_non_null(find_sample(p, "[unsampled 2-4 KiB chunks]"));
     s = find_sample(p, "[unsampled mmapped 128-256 KiB chunks]");
     assert_non_null(s);
     assert_int_equal(s->value[2], 1);
