@@ -128,3 +128,9 @@ EXTRA_tests_unit_test_heap_process_DEPENDENCIES = tests/progs/varied_heap tests/
 # holds only what the hook never saw, and profiles add up to the walked heap.
 TESTS += tests/integration/exact_victim.sh
 EXTRA_DIST += tests/integration/exact_victim.sh
+check_PROGRAMS += tests/progs/exact_threads
+tests_progs_exact_threads_SOURCES = tests/progs/exact_threads.c
+tests_progs_exact_threads_CFLAGS = -O2 -g
+tests_progs_exact_threads_LDADD = -lpthread
+TESTS += tests/integration/exact_threads.sh
+EXTRA_DIST += tests/integration/exact_threads.sh
