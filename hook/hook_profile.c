@@ -7,8 +7,10 @@
  * reports requested bytes, as before; heapsnap reports chunk bytes). There is
  * no walk here, so the class comes from the requested size as glibc rounds
  * it, and the shares are rounded per site (the sum may differ from the class
- * total by one object per site). What no site was sampled in is reported in
- * chunk bytes, the only size the counters know. */
+ * total by one object per site). An exact class counted but not sampled is
+ * shared by the sites sampled in its power-of-two range, as heapsnap does;
+ * what no site can take is reported under [unsampled]; both in chunk bytes,
+ * the only size the counters know. */
 #include "hook_profile.h"
 
 #include <dlfcn.h>
@@ -40,6 +42,9 @@ static double weight(uint64_t n, uint64_t rate)
     return 1.0 / -expm1(-(double)(n ? n : 1) / (double)rate);
 }
 
+/* Power-of-two ranges of the exact classes: 16 up to 1024 bytes. */
+#define POOLS 7
+
 /* The calibration's state over two passes of the live table. */
 struct cal {
     const struct hook_profile_snap *snap;
@@ -48,8 +53,23 @@ struct cal {
     double w[HEAPSNAP_NCLASSES];   /* pass 1: sampled weights */
     uint64_t m[HEAPSNAP_NCLASSES]; /* pass 1: sampled chunks */
     double f[HEAPSNAP_NCLASSES];   /* live chunks of the class / its weights */
-    double *objs, *bytes;          /* pass 2: per site */
+    /* Pools, as heapsnap's (snapshot/attribute.c): an exact class counted but
+     * not sampled is shared by the sites sampled in its power-of-two range. */
+    double pw[POOLS];             /* pass 1: sampled weights in the range */
+    double pf[POOLS], pfb[POOLS]; /* pooled chunks and bytes / those weights */
+    double *objs, *bytes;         /* pass 2: per site */
 };
+
+/* The pool of exact class i (a power of two up to 1024); -1 above. */
+static int pool_of(unsigned i)
+{
+    if (i >= HEAPSNAP_NEXACT)
+        return -1;
+    int k = 0;
+    while ((16u << k) < 16 * (i ? i : 1))
+        k++;
+    return k;
+}
 
 static long site_index(const struct hook_profile_snap *s, uint32_t id)
 {
@@ -74,13 +94,20 @@ static void cal_visit(void *arg, const struct heapsnap_live *e)
         return; /* a stack first recorded after the sites were copied */
     unsigned cls = heapsnap_size_class(chunk_of(e->size), 0);
     double w = weight(e->size, c->rate);
+    int pool = pool_of(cls);
     if (c->pass == 1) {
         c->w[cls] += w;
         c->m[cls]++;
+        if (pool >= 0)
+            c->pw[pool] += w;
         return;
     }
     c->objs[k] += c->f[cls] * w;
     c->bytes[k] += c->f[cls] * w * (double)e->size;
+    if (pool >= 0) {
+        c->objs[k] += c->pf[pool] * w;
+        c->bytes[k] += c->pfb[pool] * w;
+    }
 }
 
 /* Fills out's calibrated fields from the counters and the live table. */
@@ -118,8 +145,13 @@ static int calibrate(const struct hook_tables *t, const struct hook_counts_table
         /* At least what was sampled in it (counters read a moment apart). */
         int64_t sc = (int64_t)cnt[i], sb = (int64_t)byt[i];
         uint64_t tc = sc > (int64_t)c->m[i] ? (uint64_t)sc : c->m[i];
+        int pool = pool_of(i);
         if (c->w[i] > 0) {
             c->f[i] = (double)tc / c->w[i];
+        } else if (sc > 0 && pool >= 0 && c->pw[pool] > 0) {
+            /* Pooled: in chunk bytes, the only size known for it. */
+            c->pf[pool] += (double)tc / c->pw[pool];
+            c->pfb[pool] += (double)tc * 16 * i / c->pw[pool];
         } else if (sc > 0) {
             out->unsampled_count[i] = tc;
             out->unsampled_bytes[i] = sb > 0 ? (uint64_t)sb : 0;
