@@ -32,11 +32,12 @@ static inline uint64_t hook_chunk_word(const void *p)
  * chunk is at least a page), so the common case is one add. */
 static inline void hook_counts_update(struct heapsnap_counts *c, uint64_t w, uint64_t sign)
 {
-    uint64_t size = w & ~(uint64_t)7;
-    if (__builtin_expect(size <= HEAPSNAP_CLASS_EXACT_MAX, 1)) {
-        c->count[size >> 4] += sign;
+    /* The flags are the low 3 bits: w >> 4 is size / 16 with or without them. */
+    if (__builtin_expect(w <= HEAPSNAP_CLASS_EXACT_MAX + 7, 1)) {
+        c->count[w >> 4] += sign;
         return;
     }
+    uint64_t size = w & ~(uint64_t)7;
     unsigned k = heapsnap_size_class(size, (w & 2) != 0);
     c->count[k] += sign;
     c->bytes[k] += sign * size;

@@ -16,17 +16,15 @@
 #include "hook_internal.h"
 #include "hook_stack.h"
 
-#define FILTER_BITS                                                                                \
-    16 /* 64 KiB: mostly cache-resident; few false positives with many live samples */
 #define DEFAULT_STACKS (1u << 15)
 #define DEFAULT_LIVE (1u << 16)
 #define DEFAULT_LIVE_DENSE (1u << 22) /* for rates below 4096: many more samples */
 #define MAX_TABLE_ENTRIES (1u << 26)
 
-static uint8_t filter_mem[1u << FILTER_BITS];
+uint8_t hook_filter[1u << HOOK_FILTER_BITS];
 
 HOOK_EXPORT struct heapsnap_registry heapsnap_registry;
-struct hook_tables hook_tables = {.filter = filter_mem, .filter_shift = 64 - FILTER_BITS};
+struct hook_tables hook_tables = {.filter = hook_filter, .filter_shift = 64 - HOOK_FILTER_BITS};
 uint64_t hook_rate = HOOK_RATE_DEFAULT;
 int hook_ready;
 
@@ -109,8 +107,8 @@ static void map_tables(void)
     clock_gettime(CLOCK_REALTIME, &ts);
     heapsnap_registry.start_time_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
     heapsnap_registry.hook_pid = (uint64_t)getpid();
-    hook_tables_init(&hook_tables, &heapsnap_registry, mem, nstacks, nlive, filter_mem, FILTER_BITS,
-                     hook_rate);
+    hook_tables_init(&hook_tables, &heapsnap_registry, mem, nstacks, nlive, hook_filter,
+                     HOOK_FILTER_BITS, hook_rate);
 }
 
 __attribute__((constructor)) static void hook_start(void)

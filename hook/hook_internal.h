@@ -4,6 +4,7 @@
 #define HOOK_INTERNAL_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,6 +46,17 @@ struct hook_thread {
 extern __thread struct hook_thread hook_thread __attribute__((tls_model("initial-exec")));
 
 extern struct hook_tables hook_tables;
+/* The free-path filter of hook_tables (64 KiB: mostly cache-resident, few
+ * false positives with many live samples), known at compile time so that an
+ * unsampled free loads one byte and nothing else of the hook's state. */
+#define HOOK_FILTER_BITS 16
+extern uint8_t hook_filter[1u << HOOK_FILTER_BITS];
+
+static inline bool hook_maybe_live(const void *p)
+{
+    uint64_t h = hook_addr_hash((uint64_t)(uintptr_t)p) >> (64 - HOOK_FILTER_BITS);
+    return __atomic_load_n(&hook_filter[h], __ATOMIC_RELAXED) != 0;
+}
 extern struct hook_counts_table hook_counts;
 /* Set once the next allocator is known to be glibc's, whose chunk headers the
  * counters read; never set for another allocator. */

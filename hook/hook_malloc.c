@@ -59,8 +59,7 @@ static void *boot_alloc(size_t n, size_t align)
             memcpy(p - 8, &n, sizeof(n));
             /* Make free() take its slow path for this address, where it is
              * recognised and ignored instead of reaching glibc. */
-            hook_tables.filter[hook_addr_hash((uint64_t)(uintptr_t)p) >> hook_tables.filter_shift] =
-                255;
+            hook_filter[hook_addr_hash((uint64_t)(uintptr_t)p) >> (64 - HOOK_FILTER_BITS)] = 255;
             return p;
         }
     }
@@ -289,6 +288,20 @@ static inline uint64_t chunk_word(const void *p)
     return p ? hook_chunk_word(p) : 0;
 }
 
+/* count_word for a block that may be NULL (free(NULL), a failed malloc),
+ * with one test for it on the fast path. */
+static inline void count_block(const void *p, uint64_t sign)
+{
+    if (UNLIKELY(p == NULL))
+        return;
+    struct heapsnap_counts *c = hook_thread.counts;
+    uint64_t w = hook_chunk_word(p);
+    if (LIKELY(c != NULL))
+        hook_counts_update(c, w, sign);
+    else
+        count_slow(w, sign);
+}
+
 /* ---- recording ---- */
 
 static bool table_lock(void)
@@ -328,7 +341,7 @@ static __attribute__((noinline)) void maybe_sample(void *p, size_t n)
 /* Forgets p if it is a sampled block; true if it was (entry in *out). */
 static bool forget(void *p, struct heapsnap_live *out)
 {
-    if (!hook_tables_maybe_live(&hook_tables, (uint64_t)(uintptr_t)p))
+    if (!hook_maybe_live(p))
         return false;
     bool locked = table_lock();
     bool was = hook_record_free(&hook_tables, (uint64_t)(uintptr_t)p, out);
@@ -341,7 +354,7 @@ static bool forget(void *p, struct heapsnap_live *out)
 static __attribute__((noinline)) void *malloc_sampled(size_t n)
 {
     void *p = hook_real.malloc(n);
-    count_word(chunk_word(p), 1);
+    count_block(p, 1);
     maybe_sample(p, n);
     return p;
 }
@@ -352,7 +365,7 @@ HOOK_EXPORT void *malloc(size_t n)
     if (UNLIKELY(hook_sampler_tick(&hook_thread.sampler, n)))
         return malloc_sampled(n);
     void *p = hook_real.malloc(n);
-    count_word(chunk_word(p), 1);
+    count_block(p, 1);
     return p;
 }
 
@@ -362,14 +375,14 @@ static __attribute__((noinline)) void free_slow(void *p)
         return;
     /* Out of the table before glibc may hand the address to another thread. */
     forget(p, NULL);
-    count_word(chunk_word(p), (uint64_t)-1);
+    count_block(p, (uint64_t)-1);
     hook_real.free(p);
 }
 
 HOOK_EXPORT void free(void *p)
 {
-    if (LIKELY(!hook_tables_maybe_live(&hook_tables, (uint64_t)(uintptr_t)p))) {
-        count_word(chunk_word(p), (uint64_t)-1);
+    if (LIKELY(!hook_maybe_live(p))) {
+        count_block(p, (uint64_t)-1);
         hook_real.free(p);
         return;
     }
@@ -382,7 +395,7 @@ HOOK_EXPORT void *calloc(size_t a, size_t b)
     if (UNLIKELY(__builtin_mul_overflow(a, b, &n)))
         return hook_real.calloc(a, b); /* glibc sets ENOMEM */
     void *p = hook_real.calloc(a, b);
-    count_word(chunk_word(p), 1);
+    count_block(p, 1);
     if (UNLIKELY(hook_sampler_tick(&hook_thread.sampler, n)))
         maybe_sample(p, n);
     return p;
@@ -433,7 +446,7 @@ static inline void *realloc_fast(void *p, size_t n)
 HOOK_EXPORT void *realloc(void *p, size_t n)
 {
     bool tick = hook_sampler_tick(&hook_thread.sampler, n);
-    if (LIKELY(!tick && !hook_tables_maybe_live(&hook_tables, (uint64_t)(uintptr_t)p)))
+    if (LIKELY(!tick && !hook_maybe_live(p)))
         return realloc_fast(p, n);
     return realloc_slow(p, n, tick);
 }
@@ -446,7 +459,7 @@ HOOK_EXPORT void *reallocarray(void *p, size_t a, size_t b)
         return NULL;
     }
     bool tick = hook_sampler_tick(&hook_thread.sampler, n);
-    if (LIKELY(!tick && !hook_tables_maybe_live(&hook_tables, (uint64_t)(uintptr_t)p)))
+    if (LIKELY(!tick && !hook_maybe_live(p)))
         return realloc_fast(p, n);
     return realloc_slow(p, n, tick);
 }
@@ -454,7 +467,7 @@ HOOK_EXPORT void *reallocarray(void *p, size_t a, size_t b)
 HOOK_EXPORT void *memalign(size_t al, size_t n)
 {
     void *p = hook_real.memalign(al, n);
-    count_word(chunk_word(p), 1);
+    count_block(p, 1);
     if (UNLIKELY(hook_sampler_tick(&hook_thread.sampler, n)))
         maybe_sample(p, n);
     return p;
@@ -473,7 +486,7 @@ HOOK_EXPORT int posix_memalign(void **out, size_t al, size_t n)
 HOOK_EXPORT void *aligned_alloc(size_t al, size_t n)
 {
     void *p = hook_real.aligned_alloc(al, n);
-    count_word(chunk_word(p), 1);
+    count_block(p, 1);
     if (UNLIKELY(hook_sampler_tick(&hook_thread.sampler, n)))
         maybe_sample(p, n);
     return p;
@@ -482,7 +495,7 @@ HOOK_EXPORT void *aligned_alloc(size_t al, size_t n)
 HOOK_EXPORT void *valloc(size_t n)
 {
     void *p = hook_real.valloc(n);
-    count_word(chunk_word(p), 1);
+    count_block(p, 1);
     if (UNLIKELY(hook_sampler_tick(&hook_thread.sampler, n)))
         maybe_sample(p, n);
     return p;
@@ -491,7 +504,7 @@ HOOK_EXPORT void *valloc(size_t n)
 HOOK_EXPORT void *pvalloc(size_t n)
 {
     void *p = hook_real.pvalloc(n);
-    count_word(chunk_word(p), 1);
+    count_block(p, 1);
     if (UNLIKELY(hook_sampler_tick(&hook_thread.sampler, n)))
         maybe_sample(p, n);
     return p;
