@@ -27,6 +27,7 @@ HOOK_EXPORT struct heapsnap_registry heapsnap_registry;
 struct hook_tables hook_tables = {.filter = hook_filter, .filter_shift = 64 - HOOK_FILTER_BITS};
 uint64_t hook_rate = HOOK_RATE_DEFAULT;
 int hook_ready;
+int hook_started;
 
 static void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void warn(const char *fmt, ...)
@@ -120,6 +121,7 @@ __attribute__((constructor)) static void hook_start(void)
     pthread_atfork(fork_prepare, fork_parent, fork_child);
     if (hook_rate != 0)
         __atomic_store_n(&hook_ready, 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&hook_started, 1, __ATOMIC_RELEASE);
 
     const char *addr = getenv("HEAPSNAP_HTTP");
     if (addr && *addr && heapsnap_http_start(addr) != 0) {

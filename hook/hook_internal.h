@@ -62,7 +62,8 @@ extern struct hook_counts_table hook_counts;
  * counters read; never set for another allocator. */
 extern int hook_counting;
 extern uint64_t hook_rate;
-extern int hook_ready; /* set once the tables exist and sampling may start */
+extern int hook_ready;   /* set once the tables exist and sampling may start */
+extern int hook_started; /* set once the constructor has run: hook_ready is final */
 extern struct heapsnap_registry heapsnap_registry;
 
 /* Brackets the hook's own work on an application thread: nothing inside is

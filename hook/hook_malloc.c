@@ -28,6 +28,7 @@ static struct heapsnap_counts count_slots[HOOK_COUNT_SLOTS] __attribute__((align
 struct hook_counts_table hook_counts = {count_slots, HOOK_COUNT_SLOTS, 0};
 int hook_counting;
 static pthread_key_t counts_key;
+static struct heapsnap_counts counts_sink; /* see count_slow */
 
 /* ---- bootstrap: memory for dlsym before malloc exists ---- */
 
@@ -259,9 +260,18 @@ void hook_counts_atfork_child(void)
 static __attribute__((noinline)) void count_slow(uint64_t w, uint64_t sign)
 {
     struct hook_thread *t = &hook_thread;
-    if (t->guard || !__atomic_load_n(&hook_counting, __ATOMIC_RELAXED) ||
-        !__atomic_load_n(&hook_ready, __ATOMIC_ACQUIRE))
+    if (t->guard)
         return;
+    bool counting = __atomic_load_n(&hook_counting, __ATOMIC_RELAXED);
+    if (!counting || !__atomic_load_n(&hook_ready, __ATOMIC_ACQUIRE)) {
+        /* Off for good (another allocator, or sampling off): a slot that
+         * nobody reads, so that the fast path stays the fast path. Its words
+         * are written by several threads without care: they mean nothing. */
+        if (__atomic_load_n(&resolve_state, __ATOMIC_ACQUIRE) == RESOLVE_DONE &&
+            (!counting || __atomic_load_n(&hook_started, __ATOMIC_ACQUIRE)))
+            t->counts = &counts_sink;
+        return;
+    }
     struct heapsnap_counts *c = hook_counts_claim(&hook_counts);
     if (!c) {
         hook_counts_update_shared(&hook_counts.slots[hook_counts.nslots - 1], w, sign);
@@ -324,8 +334,14 @@ static __attribute__((noinline)) void maybe_sample(void *p, size_t n)
         t->sampler.countdown = HOOK_SAMPLE_NEVER;
         return;
     }
-    if (!__atomic_load_n(&hook_ready, __ATOMIC_ACQUIRE) || !p)
-        return; /* countdown stays <= 0: decide again once ready */
+    if (!__atomic_load_n(&hook_ready, __ATOMIC_ACQUIRE) || !p) {
+        /* Sampling off for good (HEAPSNAP_RATE=0): never come here again.
+         * Otherwise the countdown stays <= 0: decide again once ready. */
+        if (__atomic_load_n(&hook_started, __ATOMIC_ACQUIRE) &&
+            !__atomic_load_n(&hook_ready, __ATOMIC_ACQUIRE))
+            t->sampler.countdown = HOOK_SAMPLE_NEVER;
+        return;
+    }
     uint64_t seed = (uint64_t)(uintptr_t)t ^ __builtin_ia32_rdtsc();
     if (!hook_sampler_decide(&t->sampler, hook_rate, n, seed))
         return;
