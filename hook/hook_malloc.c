@@ -262,13 +262,13 @@ static __attribute__((noinline)) void count_slow(uint64_t w, uint64_t sign)
     struct hook_thread *t = &hook_thread;
     if (t->guard)
         return;
-    bool counting = __atomic_load_n(&hook_counting, __ATOMIC_RELAXED);
-    if (!counting || !__atomic_load_n(&hook_ready, __ATOMIC_ACQUIRE)) {
-        /* Off for good (another allocator, or sampling off): a slot that
+    if (!__atomic_load_n(&hook_counting, __ATOMIC_RELAXED))
+        return; /* another allocator: its blocks have no glibc header */
+    if (!__atomic_load_n(&hook_ready, __ATOMIC_ACQUIRE)) {
+        /* Sampling off for good (HEAPSNAP_RATE=0) under glibc: a slot that
          * nobody reads, so that the fast path stays the fast path. Its words
          * are written by several threads without care: they mean nothing. */
-        if (__atomic_load_n(&resolve_state, __ATOMIC_ACQUIRE) == RESOLVE_DONE &&
-            (!counting || __atomic_load_n(&hook_started, __ATOMIC_ACQUIRE)))
+        if (__atomic_load_n(&hook_started, __ATOMIC_ACQUIRE))
             t->counts = &counts_sink;
         return;
     }
@@ -293,23 +293,26 @@ static inline void count_word(uint64_t w, uint64_t sign)
         count_slow(w, sign);
 }
 
+/* The size word of p's chunk, or 0 for no block. Read only when the counters
+ * run: under another allocator (jemalloc, tcmalloc) the word before a block
+ * may not even be mapped. */
 static inline uint64_t chunk_word(const void *p)
 {
-    return p ? hook_chunk_word(p) : 0;
+    return p && __atomic_load_n(&hook_counting, __ATOMIC_RELAXED) ? hook_chunk_word(p) : 0;
 }
 
-/* count_word for a block that may be NULL (free(NULL), a failed malloc),
- * with one test for it on the fast path. */
+/* count_word for a block that may be NULL (free(NULL), a failed malloc).
+ * A thread has a slot only while the counters run, so with one the header
+ * may be read at once; without one, only if they run at all. */
 static inline void count_block(const void *p, uint64_t sign)
 {
     if (UNLIKELY(p == NULL))
         return;
     struct heapsnap_counts *c = hook_thread.counts;
-    uint64_t w = hook_chunk_word(p);
     if (LIKELY(c != NULL))
-        hook_counts_update(c, w, sign);
-    else
-        count_slow(w, sign);
+        hook_counts_update(c, hook_chunk_word(p), sign);
+    else if (__atomic_load_n(&hook_counting, __ATOMIC_RELAXED))
+        count_slow(hook_chunk_word(p), sign);
 }
 
 /* ---- recording ---- */
