@@ -93,7 +93,7 @@ int afile_check(const char *path, hs_err *err)
 int afile_write(const char *path, const void *data, size_t len, hs_err *err)
 {
     char dirbuf[PATH_MAX], tmp[PATH_MAX];
-    const char *dir;
+    const char *dir = NULL;
     int fd = afile_open_temp(path, dirbuf, &dir, tmp, err);
     if (fd < 0)
         return -1;
@@ -111,7 +111,7 @@ int afile_write(const char *path, const void *data, size_t len, hs_err *err)
         return hs_err_set(err, "cannot write %s (%s): %s; nothing was changed", path, strerror(e),
                           errno_hint(e));
     }
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+    int dfd = dir ? open(dir, O_RDONLY | O_DIRECTORY) : -1;
     if (dfd >= 0) {
         fsync(dfd);
         close(dfd);

@@ -6,7 +6,7 @@
 int elfmem_phdrs(memsrc *m, uint64_t base, Elf64_Phdr *ph, uint64_t *bias)
 {
     Elf64_Ehdr eh;
-    if (memsrc_read(m, base, sizeof(eh), &eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
+    if (memsrc_read(m, base, sizeof(eh), &eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
         eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_phentsize != sizeof(Elf64_Phdr) ||
         eh.e_phnum == 0 || eh.e_phnum > ELFMEM_MAX_PHDRS)
         return -1;

@@ -594,7 +594,6 @@ static int gh_walk_region(gh_ctx *c, int ai, uint64_t start, uint64_t end, int i
         fences = 0;
         if (sz == 0 && !is_main_sbrk && !has_top && p == end - 16) {
             *overhead += 16; /* the size-0 header that ends an older heap */
-            p = end;
             break;
         }
         if (sz < GH_MINSIZE || (sz & 15)) {

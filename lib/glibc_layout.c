@@ -208,7 +208,7 @@ static void gl_struct_die(gl_ctx *c, Dwarf_Die die, const char *sname)
         Dwarf_Unsigned loc;
         for (size_t i = 0; mname && i < c->nmembers; i++) {
             gl_member *gm = &c->members[i];
-            if (strcmp(gm->strct, sname) || strcmp(gm->name, mname))
+            if (strcmp(gm->strct, sname) != 0 || strcmp(gm->name, mname) != 0)
                 continue;
             if (gl_udata(m, DW_AT_data_member_location, &loc))
                 continue;

@@ -73,8 +73,7 @@ static int itab_grow(itab *t)
 }
 
 /* Returns the id stored for key, or stores newid and returns it; 0 on OOM. */
-static uint32_t itab_get_or_put(itab *t, const void *key, size_t klen, uint32_t newid,
-                                int *added)
+static uint32_t itab_get_or_put(itab *t, const void *key, size_t klen, uint32_t newid, int *added)
 {
     *added = 0;
     if ((t->n + 1) * 2 > t->cap && itab_grow(t) != 0)
@@ -344,8 +343,7 @@ uint64_t pprof_add_function(pprof_builder *b, const char *name, const char *syst
         start_line,
     };
     int added;
-    uint32_t id =
-        itab_get_or_put(&b->fntab, key, sizeof(key), (uint32_t)b->nfunctions + 1, &added);
+    uint32_t id = itab_get_or_put(&b->fntab, key, sizeof(key), (uint32_t)b->nfunctions + 1, &added);
     if (id == 0 || (added && grow((void **)&b->functions, &b->cap_functions, b->nfunctions + 1,
                                   sizeof(*b->functions)) != 0)) {
         b->oom = true;
@@ -400,8 +398,8 @@ uint64_t pprof_add_location(pprof_builder *b, uint64_t mapping_id, uint64_t addr
         if (key != stackkey)
             free(key);
     }
-    if (id == 0 || (added && grow((void **)&b->locations, &b->cap_locations,
-                                  b->nlocations + 1, sizeof(*b->locations)) != 0)) {
+    if (id == 0 || (added && grow((void **)&b->locations, &b->cap_locations, b->nlocations + 1,
+                                  sizeof(*b->locations)) != 0)) {
         b->oom = true;
         return 0;
     }
@@ -621,8 +619,8 @@ out:
 
 int pprof_write_file(pprof_builder *b, const char *path, hs_err *err)
 {
-    uint8_t *data;
-    size_t len;
+    uint8_t *data = NULL;
+    size_t len = 0;
     if (pprof_encode(b, true, &data, &len, err) != 0)
         return -1;
     int rc = afile_write(path, data, len, err);
@@ -633,8 +631,7 @@ int pprof_write_file(pprof_builder *b, const char *path, hs_err *err)
 /* ---- reader ---- */
 
 /* Inflates a gzip stream with a hard limit on the output size. */
-static int gunzip_bytes(const uint8_t *in, size_t inlen, uint8_t **out, size_t *outlen,
-                        hs_err *err)
+static int gunzip_bytes(const uint8_t *in, size_t inlen, uint8_t **out, size_t *outlen, hs_err *err)
 {
     z_stream z;
     memset(&z, 0, sizeof(z));
@@ -662,8 +659,9 @@ static int gunzip_bytes(const uint8_t *in, size_t inlen, uint8_t **out, size_t *
             if (cap >= PPROF_MAX_DECODED) {
                 free(buf);
                 inflateEnd(&z);
-                return hs_err_set(err, "the profile decompresses to more than %zu MiB: "
-                                       "refusing to read it (is it really a profile?)",
+                return hs_err_set(err,
+                                  "the profile decompresses to more than %zu MiB: "
+                                  "refusing to read it (is it really a profile?)",
                                   PPROF_MAX_DECODED >> 20);
             }
             size_t ncap = cap * 2 > PPROF_MAX_DECODED ? PPROF_MAX_DECODED : cap * 2;
@@ -686,14 +684,16 @@ static int gunzip_bytes(const uint8_t *in, size_t inlen, uint8_t **out, size_t *
         if (rc == Z_BUF_ERROR && z.avail_in == 0 && in_left == 0) {
             free(buf);
             inflateEnd(&z);
-            return hs_err_set(err, "truncated gzip data: the file ends before the compressed "
-                                   "profile does (was it cut short while being written or copied?)");
+            return hs_err_set(err,
+                              "truncated gzip data: the file ends before the compressed "
+                              "profile does (was it cut short while being written or copied?)");
         }
         if (rc != Z_OK && rc != Z_BUF_ERROR) {
             free(buf);
             inflateEnd(&z);
-            return hs_err_set(err, "corrupt gzip data (%s): the file is damaged; take the "
-                                   "profile again",
+            return hs_err_set(err,
+                              "corrupt gzip data (%s): the file is damaged; take the "
+                              "profile again",
                               z.msg ? z.msg : "inflate error");
         }
     }
@@ -715,7 +715,8 @@ static int cmp_id_pair(const void *a, const void *b)
 }
 
 /* Builds the id -> index lookup of one table; rejects id 0 and duplicates. */
-static int build_index(const char *what, size_t n, uint64_t (*id_at)(const pprof_pb_profile *, size_t),
+static int build_index(const char *what, size_t n,
+                       uint64_t (*id_at)(const pprof_pb_profile *, size_t),
                        const pprof_pb_profile *pb, bool *dense, uint64_t **ids, size_t **index,
                        hs_err *err)
 {
@@ -890,27 +891,31 @@ static int validate(pprof_profile *p, hs_err *err)
     for (size_t i = 0; i < pb->n_location; i++) {
         const pprof_pb_location *l = pb->location[i];
         if (l->mapping_id != 0 && pprof_mapping(p, l->mapping_id) == NULL)
-            return hs_err_set(err, "invalid profile: location id %llu refers to mapping id %llu, "
-                                   "which does not exist",
+            return hs_err_set(err,
+                              "invalid profile: location id %llu refers to mapping id %llu, "
+                              "which does not exist",
                               (unsigned long long)l->id, (unsigned long long)l->mapping_id);
         for (size_t j = 0; j < l->n_line; j++) {
             uint64_t fid = l->line[j]->function_id;
             if (fid != 0 && pprof_function(p, fid) == NULL)
-                return hs_err_set(err, "invalid profile: location id %llu refers to function id "
-                                       "%llu, which does not exist",
+                return hs_err_set(err,
+                                  "invalid profile: location id %llu refers to function id "
+                                  "%llu, which does not exist",
                                   (unsigned long long)l->id, (unsigned long long)fid);
         }
     }
     for (size_t i = 0; i < pb->n_sample; i++) {
         const pprof_pb_sample *s = pb->sample[i];
         if (s->n_value != pb->n_sample_type)
-            return hs_err_set(err, "invalid profile: sample %zu has %zu values, but the profile "
-                                   "declares %zu sample types",
+            return hs_err_set(err,
+                              "invalid profile: sample %zu has %zu values, but the profile "
+                              "declares %zu sample types",
                               i, s->n_value, pb->n_sample_type);
         for (size_t j = 0; j < s->n_location_id; j++)
             if (pprof_location(p, s->location_id[j]) == NULL)
-                return hs_err_set(err, "invalid profile: sample %zu refers to location id %llu, "
-                                       "which does not exist",
+                return hs_err_set(err,
+                                  "invalid profile: sample %zu refers to location id %llu, "
+                                  "which does not exist",
                                   i, (unsigned long long)s->location_id[j]);
         for (size_t j = 0; j < s->n_label; j++) {
             CHECK_STR(s->label[j]->key, "sample %zu's label %zu key", i, j);

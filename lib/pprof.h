@@ -59,7 +59,8 @@ void pprof_add_sample_type(pprof_builder *b, const char *type, const char *unit)
 void pprof_set_period(pprof_builder *b, const char *type, const char *unit, int64_t period);
 void pprof_set_time(pprof_builder *b, int64_t time_nanos, int64_t duration_nanos);
 void pprof_set_default_sample_type(pprof_builder *b, const char *type);
-void pprof_add_comment(pprof_builder *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void pprof_add_comment(pprof_builder *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* Each returns the (deduplicated) id, or 0 when out of memory (the builder then
  * fails at encode time). */
@@ -112,6 +113,7 @@ const pprof_pb_mapping *pprof_mapping(const pprof_profile *p, uint64_t id);
 /* Index of the sample type named type, or -1. */
 int pprof_sample_index(const pprof_profile *p, const char *type);
 /* The numeric label key of sample s, or def when absent. */
-int64_t pprof_sample_num_label(const pprof_profile *p, const pprof_pb_sample *s, const char *key, int64_t def);
+int64_t pprof_sample_num_label(const pprof_profile *p, const pprof_pb_sample *s, const char *key,
+                               int64_t def);
 
 #endif

@@ -16,7 +16,7 @@ typedef struct procmaps_entry {
     uint64_t offset;     /* file offset of start */
     bool r, w, x, p;     /* permissions; p = private */
     uint64_t inode;
-    char *path;          /* as printed in maps ("" for anonymous, "[heap]", ...) */
+    char *path; /* as printed in maps ("" for anonymous, "[heap]", ...) */
 } procmaps_entry;
 
 typedef struct procmaps {

@@ -90,8 +90,7 @@ static void stats_json_classes(FILE *out, const uint64_t *chunks, const uint64_t
                 gheap_class_name((gheap_class)k), chunks[k], bytes[k]);
 }
 
-static void stats_print_json(FILE *out, pid_t pid, const char *allocator,
-                             const stats_run_result *r)
+static void stats_print_json(FILE *out, pid_t pid, const char *allocator, const stats_run_result *r)
 {
     const gheap_report *rep = &r->rep;
     const gheap_mallinfo *mi = &rep->total;

@@ -30,6 +30,7 @@ NOINLINE void cxx_churn()
 {
     for (int i = 0; i < 100; i++) {
         Node *volatile n = new Node();
+        // cppcheck-suppress uninitdata ; Node() is value-initialized
         delete n;
     }
 }

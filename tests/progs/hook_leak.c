@@ -57,7 +57,10 @@ NOINLINE void grow_buffer(void)
 {
     char *p = malloc(16);
     for (size_t n = 32; n <= 65536; n *= 2) {
-        p = realloc(p, n);
+        char *q = realloc(p, n);
+        if (q == NULL)
+            abort(); /* the test's counts would be wrong */
+        p = q;
         memset(p, 2, n);
     }
     keep[nkeep++] = p;

@@ -88,6 +88,7 @@ static void sh_bin(synth_heap *s, uint64_t a, unsigned i, const uint64_t *v, siz
     synth_put64(s, a + off, n ? v[0] : b);
     synth_put64(s, a + off + 8, n ? v[n - 1] : b);
     for (size_t k = 0; k < n; k++) {
+        /* cppcheck-suppress objectIndex ; v[k + 1] only when k + 1 < n */
         synth_put64(s, v[k] + L->mc_fd, k + 1 < n ? v[k + 1] : b);
         synth_put64(s, v[k] + L->mc_bk, k ? v[k - 1] : b);
     }

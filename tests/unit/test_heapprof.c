@@ -50,8 +50,10 @@ static void test_conventions(void **state)
     pprof_profile *p = pprof_parse(data, len, &err);
     assert_non_null(p);
     const pprof_pb_profile *pb = p->pb;
-    const char *want[4][2] = {{"alloc_objects", "count"}, {"alloc_space", "bytes"},
-                              {"inuse_objects", "count"}, {"inuse_space", "bytes"}};
+    const char *want[4][2] = {{"alloc_objects", "count"},
+                              {"alloc_space", "bytes"},
+                              {"inuse_objects", "count"},
+                              {"inuse_space", "bytes"}};
     assert_int_equal(pb->n_sample_type, 4);
     for (int i = 0; i < 4; i++) {
         assert_string_equal(pprof_str(p, pb->sample_type[i]->type), want[i][0]);

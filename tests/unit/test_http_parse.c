@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <arpa/inet.h>
@@ -121,14 +122,15 @@ static void test_incomplete_and_oversized(void **state)
     char line[4000] = "GET /debug/pprof/heap?";
     size_t l = strlen(line);
     memset(line + l, 'x', 3000);
-    strcpy(line + l + 3000, " HTTP/1.1\r\n\r\n");
+    snprintf(line + l + 3000, sizeof(line) - l - 3000, " HTTP/1.1\r\n\r\n");
     assert_true(parse(line) > 0);
     assert_int_equal(req.status, 414);
     /* Too many headers: 431. */
     char many[8000] = "GET /debug/pprof/heap HTTP/1.1\r\n";
+    size_t used = strlen(many);
     for (int i = 0; i < 101; i++)
-        strcat(many, "A: b\r\n");
-    strcat(many, "\r\n");
+        used += (size_t)snprintf(many + used, sizeof(many) - used, "A: b\r\n");
+    snprintf(many + used, sizeof(many) - used, "\r\n");
     assert_true(parse(many) > 0);
     assert_int_equal(req.status, 431);
     /* Bytes after the head (pipelining, a body) are not consumed. */
