@@ -312,6 +312,17 @@ int hproc_thread_tcache(hproc *h, const gheap_thread *t, uint64_t *var, uint64_t
     return 0;
 }
 
+int hproc_thread_arena(hproc *h, const gheap_thread *t, uint64_t *arena, hs_err *err)
+{
+    if (hp_l_tls_offset(h, err))
+        return -1;
+    uint64_t var = t->fs_base - h->l_tls_offset + h->lay.tls_thread_arena;
+    if (memsrc_read_u64(h->m, var, arena))
+        return hs_err_set(err, "cannot read thread %d's arena pointer at 0x%llx", (int)t->tid,
+                          (unsigned long long)var);
+    return 0;
+}
+
 /* ---- where mmapped chunks may be ---- */
 
 static int hp_cmp_range(const void *a, const void *b)
@@ -561,6 +572,61 @@ int hproc_busy(hproc *h, const gheap_thread *threads, size_t n, char *why, size_
     return 0;
 }
 
+int hproc_locked_arenas(hproc *h, uint64_t *out, size_t max, hs_err *err)
+{
+    const glayout *L = &h->lay;
+    uint64_t main_arena = h->libc_base + L->main_arena, a = main_arena;
+    size_t k = 0;
+    /* glibc caps the arenas at 8 per core; the bound only stops a corrupt ring */
+    for (int i = 0; i < 65536; i++) {
+        uint32_t w;
+        if (memsrc_read(h->m, a + L->ms_mutex, 4, &w))
+            return hs_err_set(err, "cannot read the lock of arena 0x%llx", (unsigned long long)a);
+        if (w && k < max)
+            out[k++] = a;
+        if (memsrc_read_u64(h->m, a + L->ms_next, &a) || a == main_arena)
+            break;
+    }
+    return (int)k;
+}
+
+/* hproc_thread_in_malloc, the cheap way first (see hproc_busy_threads): most
+ * threads of a busy process are decided by their pc or by one read of the top
+ * of their stack, without unwinding. A thread inside malloc whose pc is
+ * outside malloc.c's text is in a leaf it called (a lock wait, brk, mmap,
+ * madvise), whose return address into malloc.c sits a few words above the
+ * stack pointer; only stdio under malloc_stats/malloc_info goes deeper, and
+ * it holds an arena lock, which the caller sees. */
+static int hp_thread_inside(hproc *h, const gheap_thread *t, char *why, size_t whylen)
+{
+    if (t->regs == NULL)
+        return 0;
+    uint64_t lo = h->libc_base + h->lay.text_lo, hi = h->libc_base + h->lay.text_hi;
+    uint64_t ip = t->regs->rip;
+    if (ip >= lo && ip < hi) {
+        snprintf(why, whylen, "thread %d is inside malloc (pc 0x%llx)", (int)t->tid,
+                 (unsigned long long)ip);
+        return 1;
+    }
+    uint64_t words[HPROC_SCAN_BYTES / 8];
+    if (memsrc_read(h->m, t->regs->rsp, sizeof(words), words) != 0)
+        return hproc_thread_in_malloc(h, t, why, whylen); /* the stack ends sooner */
+    bool hit = false;
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]) && !hit; i++)
+        hit = words[i] - 1 >= lo && words[i] - 1 < hi;
+    if (!hit) {
+        snprintf(why, whylen, "thread %d is outside malloc (no return address into it near rsp)",
+                 (int)t->tid);
+        return 0;
+    }
+    if (h->uw == NULL) { /* cannot tell a live return address from a stale word */
+        snprintf(why, whylen, "thread %d may be inside malloc (a return address into it near rsp)",
+                 (int)t->tid);
+        return 1;
+    }
+    return hproc_thread_in_malloc(h, t, why, whylen);
+}
+
 int hproc_busy_threads(hproc *h, const gheap_thread *threads, size_t n, signed char *inside,
                        bool *locked, char *why, size_t whylen, hs_err *err)
 {
@@ -572,8 +638,7 @@ int hproc_busy_threads(hproc *h, const gheap_thread *threads, size_t n, signed c
     size_t ninside = 0;
     for (size_t i = 0; i < n; i++) {
         if (inside[i] < 0)
-            inside[i] =
-                (signed char)(hproc_thread_in_malloc(h, &threads[i], tmp, sizeof(tmp)) == 1);
+            inside[i] = (signed char)(hp_thread_inside(h, &threads[i], tmp, sizeof(tmp)) == 1);
         else if (inside[i] > 0)
             snprintf(tmp, sizeof(tmp), "thread %d is inside malloc", (int)threads[i].tid);
         if (inside[i] > 0 && ninside++ == 0)

@@ -89,11 +89,15 @@ const char *hproc_layout_source(const hproc *h);
 int hproc_busy(hproc *h, const gheap_thread *threads, size_t n, char *why, size_t whylen,
                hs_err *err);
 /* While stopped: hproc_busy that also tells which threads are inside malloc,
- * checking every thread even when a lock is held. inside[i] on entry: -1 to
+ * checking every thread even when a lock is held, the cheap way first: the pc
+ * inside malloc.c's text, else no return address into it in the top
+ * HPROC_SCAN_BYTES of the stack means outside; only a thread with such a
+ * word there (possibly a stale one) is unwound. inside[i] on entry: -1 to
  * check threads[i], 0 or 1 a verdict the caller already has (the thread has
  * not run since); on return 0 or 1 for every thread. *locked: a malloc lock
  * word is held. 1 busy (a lock held or a thread inside malloc, why says
  * which), 0 quiet, -1 + err. */
+#define HPROC_SCAN_BYTES 1024
 int hproc_busy_threads(hproc *h, const gheap_thread *threads, size_t n, signed char *inside,
                        bool *locked, char *why, size_t whylen, hs_err *err);
 /* While stopped: walks every arena and mmapped chunk, calling fn (may be NULL)
@@ -124,6 +128,13 @@ int hproc_walk_release(hproc *h, const gheap_thread *threads, size_t n, gheap_ch
  * its value (the tcache_perthread_struct, 0 when the thread has none). */
 int hproc_thread_tcache(hproc *h, const gheap_thread *t, uint64_t *var, uint64_t *value,
                         hs_err *err);
+/* While stopped: the arena thread t allocates from (glibc's thread_arena TLS
+ * variable, a malloc_state address), 0 when it has none yet (a thread before
+ * its first malloc). 0, or -1 + err. */
+int hproc_thread_arena(hproc *h, const gheap_thread *t, uint64_t *arena, hs_err *err);
+/* While stopped: the arenas whose mutex word is non-zero (held; glibc's lock
+ * records no owner), at most max of them into out. Their number, or -1 + err. */
+int hproc_locked_arenas(hproc *h, uint64_t *out, size_t max, hs_err *err);
 /* While stopped: 1 if thread t is inside malloc (its pc, or a return address
  * found by unwinding its stack with libunwind-ptrace, lies in malloc.c's
  * text), with the evidence in why; 0 if not. Part of hproc_busy. */

@@ -25,11 +25,12 @@
 #define HS_VERSION "unknown"
 #endif
 
-enum { OPT_STATS = 256, OPT_JSON, OPT_THREADS };
+enum { OPT_STATS = 256, OPT_JSON, OPT_THREADS, OPT_MAX_PAUSE };
 
 static const char usage_text[] =
-    "usage: heapsnap -p PID [-o FILE] [--threads FILE] [--json]\n"
-    "       heapsnap -p PID -i DURATION [-n COUNT] [-o PATTERN] [--threads PATTERN] [--json]\n"
+    "usage: heapsnap -p PID [-o FILE] [--threads FILE] [--max-pause DURATION] [--json]\n"
+    "       heapsnap -p PID -i DURATION [-n COUNT] [-o PATTERN] [--threads PATTERN]\n"
+    "                [--max-pause DURATION] [--json]\n"
     "       heapsnap -p PID --stats [--json]\n";
 
 static void print_help(void)
@@ -50,6 +51,9 @@ static void print_help(void)
            "                         the process exits; the default)\n"
            "      --threads FILE     also write the stopped threads' stacks as a threads/count\n"
            "                         pprof profile (a pattern with -i)\n"
+           "      --max-pause DURATION  how long to wait for threads inside malloc before\n"
+           "                         walking the heap anyway, its busy arenas marked\n"
+           "                         approximate (default 50ms)\n"
            "      --stats            print the arena census (in use, free by bin, top, mmapped)\n"
            "                         instead of writing a profile\n"
            "      --json             machine-readable output on stdout: the census with --stats,\n"
@@ -142,6 +146,7 @@ int main(int argc, char **argv)
         {"stats", no_argument, NULL, OPT_STATS},
         {"json", no_argument, NULL, OPT_JSON},
         {"threads", required_argument, NULL, OPT_THREADS},
+        {"max-pause", required_argument, NULL, OPT_MAX_PAUSE},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -151,7 +156,7 @@ int main(int argc, char **argv)
     const char *interval_text = NULL;
     uint64_t interval_ns = 0;
     unsigned long count = 0;
-    bool have_count = false, stats = false, json = false;
+    bool have_count = false, stats = false, json = false, have_max_pause = false;
     hs_err err = {{0}};
 
     opterr = 0;
@@ -185,6 +190,17 @@ int main(int argc, char **argv)
         case OPT_THREADS:
             threads = optarg;
             break;
+        case OPT_MAX_PAUSE: {
+            uint64_t ns = 0;
+            if (duration_parse(optarg, &ns, &err) != 0)
+                return usage_error("--max-pause: %s", err.msg);
+            if (ns < 1000)
+                return usage_error("--max-pause '%s' is below a microsecond; give e.g. 50ms.",
+                                   optarg);
+            snap_set_max_pause_us(ns / 1000);
+            have_max_pause = true;
+            break;
+        }
         case 'h':
             print_help();
             return fflush(stdout) == 0 ? 0 : 1;
@@ -204,9 +220,9 @@ int main(int argc, char **argv)
         return usage_error("%s", "no process given; use -p PID.");
 
     if (stats) {
-        if (out != NULL || threads != NULL || interval_text != NULL || have_count)
-            return usage_error("%s",
-                               "--stats prints a census and takes no -o, -i, -n or --threads.");
+        if (out != NULL || threads != NULL || interval_text != NULL || have_count || have_max_pause)
+            return usage_error("%s", "--stats prints a census and takes no -o, -i, -n, "
+                                     "--threads or --max-pause.");
         ptstop_install_signal_guard();
         if (stats_run(pid, json, stdout, &err) != 0)
             return fail(&err);

@@ -40,6 +40,15 @@ void report_summary(FILE *f, const char *path, const snap_result *r)
             "heapsnap: wrote %s: %s in use in %" PRIu64 " chunks (%s unattributed), %zu "
             "threads paused %.1f ms\n",
             path, inuse, r->inuse_chunks, unattr, r->nthreads, (double)r->pause_us / 1000.0);
+    if (r->approximate) {
+        char unc[32];
+        report_bytes(r->uncertain_bytes, unc, sizeof(unc));
+        fprintf(f,
+                "heapsnap: approximate: %zu threads were still inside malloc when --max-pause "
+                "ran out, so %zu arenas were walked mid-update (in use +- %s); a longer "
+                "--max-pause waits for them.\n",
+                r->busy_threads, r->approx_narenas, unc);
+    }
 }
 
 /* A JSON string (paths may hold any byte but NUL). */
@@ -78,7 +87,18 @@ void report_json(FILE *f, unsigned long index, const char *path, const char *thr
             r->attributed_bytes, r->attributed_chunks, r->unattributed_bytes,
             r->unattributed_chunks, r->stale_entries, r->torn_entries, r->nsamples);
     report_json_string(f, r->allocator);
-    fprintf(f, ",\"source\":\"%s\"}\n", r->from_live_table ? "live_table" : "heap_walk");
+    fprintf(f, ",\"source\":\"%s\"", r->from_live_table ? "live_table" : "heap_walk");
+    /* the pause's parts, and what a budget that ran out left approximate */
+    fprintf(f,
+            ",\"stop_us\":%" PRIu64 ",\"wait_us\":%" PRIu64 ",\"copy_us\":%" PRIu64
+            ",\"approximate\":%s,\"busy_threads\":%zu,\"uncertain_bytes\":%" PRIu64
+            ",\"approximate_arenas\":[",
+            r->stop_us, r->wait_us, r->copy_us, r->approximate ? "true" : "false", r->busy_threads,
+            r->uncertain_bytes);
+    size_t shown = sizeof(r->approx_arenas) / sizeof(r->approx_arenas[0]);
+    for (size_t i = 0; i < r->approx_narenas && i < shown; i++)
+        fprintf(f, "%s\"0x%" PRIx64 "\"", i ? "," : "", r->approx_arenas[i]);
+    fprintf(f, "],\"approximate_narenas\":%zu}\n", r->approx_narenas);
 }
 
 void report_notices(FILE *f, const snap_result *r)

@@ -31,6 +31,13 @@
 #define HS_VERSION "unknown"
 #endif
 
+static uint64_t snap_max_pause_us = QUIESCE_DEFAULT_BUDGET_US;
+
+void snap_set_max_pause_us(uint64_t us)
+{
+    snap_max_pause_us = us > 0 ? us : QUIESCE_DEFAULT_BUDGET_US;
+}
+
 bool snap_process_gone(pid_t pid)
 {
     char path[64], buf[1024];
@@ -107,6 +114,7 @@ typedef struct snap_release_ctx {
     const char *threads_path;
     tstacks **stacks;
     snap_result *res;
+    quiesce_result *qr;
     int copied; /* 0, or -1 with the reason in err */
     hs_err err;
 } snap_release_ctx;
@@ -134,6 +142,37 @@ static void snap_release(void *arg)
     ptstop_detach_all(*rel->stop);
     *rel->stop = NULL;
     rel->res->pause_us += (uint64_t)(snap_now_ns(CLOCK_MONOTONIC) - t0) / 1000;
+    uint64_t before = rel->res->stop_us + rel->res->wait_us;
+    rel->res->copy_us = rel->res->pause_us > before ? rel->res->pause_us - before : 0;
+    quiesce_end(rel->qr);
+}
+
+/* The wait ran out of budget: the arenas the busy threads were modifying are
+ * approximate; their uncertain bytes are the chunks an allocator call moves
+ * between lists in bulk (malloc_consolidate empties the fast bins, a malloc
+ * sorts the unsorted bin) and whatever part of the arena the walk could not
+ * follow (its system_mem less every chunk and header walked). */
+static void snap_approximate(const quiesce_result *qr, const gheap_report *rep, snap_result *res)
+{
+    res->approximate = true;
+    res->busy_threads = qr->busy;
+    for (size_t i = 0; i < rep->narenas; i++) {
+        const gheap_arena_report *a = &rep->arenas[i];
+        bool busy = qr->busy_unknown;
+        for (size_t k = 0; k < qr->narenas && !busy; k++)
+            busy = qr->arenas[k] == a->addr;
+        if (!busy)
+            continue;
+        uint64_t walked = a->overhead_bytes;
+        for (int c = 0; c < GHEAP_NCLASSES; c++)
+            if (c != GHEAP_MMAPPED)
+                walked += a->bytes[c];
+        res->uncertain_bytes += a->bytes[GHEAP_FASTBIN] + a->bytes[GHEAP_UNSORTED] +
+                                (a->system_mem > walked ? a->system_mem - walked : 0);
+        if (res->approx_narenas < sizeof(res->approx_arenas) / sizeof(res->approx_arenas[0]))
+            res->approx_arenas[res->approx_narenas] = a->addr;
+        res->approx_narenas++;
+    }
 }
 
 /* Three comment lines at most (go tool pprof prints them above every
@@ -148,24 +187,41 @@ static void snap_comments(pprof_builder *b, pid_t pid, const char *exe, const sn
     if (gmtime_r(&secs, &tm) != NULL)
         strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
     pprof_add_comment(b,
-                      "heapsnap %s: heap of process %d (%s) at %s; pause %.3f ms, %zu threads "
-                      "stopped (%u busy retries); glibc layout: %s",
-                      HS_VERSION, (int)pid, exe, when, (double)r->pause_us / 1000.0, r->nthreads,
-                      r->busy_retries, layout);
+                      "heapsnap %s: heap of process %d (%s) at %s; pause %.3f ms (stop %.3f, "
+                      "wait for threads inside malloc %.3f, copy %.3f), %zu threads stopped (%u "
+                      "busy retries); glibc layout: %s",
+                      HS_VERSION, (int)pid, exe, when, (double)r->pause_us / 1000.0,
+                      (double)r->stop_us / 1000.0, (double)r->wait_us / 1000.0,
+                      (double)r->copy_us / 1000.0, r->nthreads, r->busy_retries, layout);
     uint64_t free_bytes = 0;
     for (int k = GHEAP_TCACHE; k <= GHEAP_TOP; k++)
         free_bytes += rep->bytes[k];
+    char approx[256] = "";
+    if (r->approximate) {
+        int n = snprintf(approx, sizeof(approx),
+                         "; APPROXIMATE: the wait's budget ran out with %zu threads inside malloc, "
+                         "in use %" PRIu64 " +- %" PRIu64 " bytes in %zu arenas (",
+                         r->busy_threads, rep->inuse_bytes, r->uncertain_bytes, r->approx_narenas);
+        for (size_t i = 0; i < r->approx_narenas && i < 8 && n > 0 && (size_t)n < sizeof(approx);
+             i++)
+            n += snprintf(approx + n, sizeof(approx) - (size_t)n, "%s0x%" PRIx64, i ? " " : "",
+                          r->approx_arenas[i]);
+        if (n > 0 && (size_t)n < sizeof(approx))
+            snprintf(approx + n, sizeof(approx) - (size_t)n, "%s)",
+                     r->approx_narenas > 8 ? " ..." : "");
+    }
     pprof_add_comment(
         b,
         "heap: %zu arenas, system_mem %" PRIu64 "; in use %" PRIu64 " bytes in %" PRIu64
         " chunks (mmapped %" PRIu64 " in %" PRIu64 "); free %" PRIu64 " (tcache %" PRIu64
         ", fastbin %" PRIu64 ", unsorted %" PRIu64 ", smallbin %" PRIu64 ", largebin %" PRIu64
-        ", top %" PRIu64 "); mallinfo2 uordblks %" PRIu64 " fordblks %" PRIu64 " hblkhd %" PRIu64,
+        ", top %" PRIu64 "); mallinfo2 uordblks %" PRIu64 " fordblks %" PRIu64 " hblkhd %" PRIu64
+        "%s",
         rep->narenas, rep->total.arena, rep->inuse_bytes, r->inuse_chunks,
         rep->bytes[GHEAP_MMAPPED], rep->chunks[GHEAP_MMAPPED], free_bytes, rep->bytes[GHEAP_TCACHE],
         rep->bytes[GHEAP_FASTBIN], rep->bytes[GHEAP_UNSORTED], rep->bytes[GHEAP_SMALLBIN],
         rep->bytes[GHEAP_LARGEBIN], rep->bytes[GHEAP_TOP], rep->total.uordblks, rep->total.fordblks,
-        rep->total.hblkhd);
+        rep->total.hblkhd, approx);
     char walk[320] = "";
     if (rep->ndiags > 0)
         snprintf(walk, sizeof(walk), "; walk: %s%s", rep->diags[0],
@@ -175,13 +231,14 @@ static void snap_comments(pprof_builder *b, pid_t pid, const char *exe, const sn
                           "hook: %s, rate %" PRIu64 ", %zu live entries (stale %" PRIu64
                           ", duplicate %" PRIu64 ", torn %" PRIu64 ", unknown stack %" PRIu64
                           "), %zu stacks (torn %" PRIu64 "), dropped %" PRIu64
-                          "; inuse_space %" PRId64 " = attributed %" PRId64
+                          "; inuse_space %" PRId64 " = attributed %" PRId64 " + unsampled %" PRIu64
                           " + unattributed %" PRIu64 "%s",
                           reg->path, reg->hdr.rate, reg->nlive, t->stale_entries,
                           t->duplicate_entries, reg->torn_live, t->unknown_stack, reg->nstacks,
                           reg->torn_stacks, reg->hdr.dropped_stacks + reg->hdr.dropped_live,
-                          t->estimated_bytes + (int64_t)t->unattributed_bytes, t->estimated_bytes,
-                          t->unattributed_bytes, walk);
+                          t->estimated_bytes + (int64_t)t->unsampled_bytes +
+                              (int64_t)t->unattributed_bytes,
+                          t->estimated_bytes, t->unsampled_bytes, t->unattributed_bytes, walk);
     else
         pprof_add_comment(b,
                           "hook: not loaded, every chunk is under an [unattributed ...] size class "
@@ -270,6 +327,8 @@ static snap_status snap_take_once(pid_t pid, const char *out_path, const char *t
     pprof_builder *b = NULL;
     tstacks *stacks = NULL;
     char exe[4096] = "?";
+    quiesce_result qr;
+    memset(&qr, 0, sizeof(qr));
 
     /* Before the stop: everything that only needs the process's map. */
     h = hproc_open(pid, err);
@@ -323,7 +382,10 @@ static snap_status snap_take_once(pid_t pid, const char *out_path, const char *t
 
     /* The stop: copy the heap, copy the hook's tables, resume (snap_release),
      * walk the copy. */
-    stop = quiesce_stop(pid, h, &threads, &nthreads, &res->busy_retries, err);
+    stop = quiesce_stop_within(pid, h, snap_max_pause_us, &threads, &nthreads, &qr, err);
+    res->busy_retries = qr.retries;
+    res->stop_us = qr.stop_us;
+    res->wait_us = qr.wait_us;
     if (stop == NULL) {
         /* A process killed during the stop is not taken for an exec
          * (hproc_same_image): snap_fail reports that it exited. */
@@ -339,13 +401,16 @@ static snap_status snap_take_once(pid_t pid, const char *out_path, const char *t
                             .reg = hook ? &reg : NULL,
                             .threads_path = threads_path,
                             .stacks = &stacks,
-                            .res = res};
+                            .res = res,
+                            .qr = &qr};
     int walked = hproc_walk_release(h, threads, nthreads, snap_collect, &chunks, snap_release, &rel,
                                     &rep, err);
     if (walked == 0 && rel.copied != 0)
         *err = rel.err;
     if (walked != 0 || rel.copied != 0)
         goto fail;
+    if (qr.budget_out)
+        snap_approximate(&qr, &rep, res);
     if (chunks.oom) {
         hs_err_set(err, "out of memory while recording the chunks of process %d.", (int)pid);
         goto fail;
@@ -399,6 +464,7 @@ fail_keep:
 out:
     if (stop != NULL)
         ptstop_detach_all(stop);
+    quiesce_end(&qr);
     free(threads);
     tstacks_free(stacks);
     free(chunks.v);

@@ -43,7 +43,22 @@ typedef struct snap_result {
     char notice_hook[512];   /* no hook loaded: what the profile holds instead */
     char notice_layout[512]; /* libc debug info missing: the fallback used */
     char notice_alloc[512];  /* malloc is not glibc's: what the profile holds instead */
+    /* The pause's parts: stopping every thread, waiting for the threads
+     * inside malloc, and the rest (copying the heap and the hook's tables). */
+    uint64_t stop_us, wait_us, copy_us;
+    /* The wait's budget ran out with threads inside malloc: the heap was
+     * walked as it was, and the arenas they were modifying are approximate.
+     * uncertain_bytes: their chunks that an allocator call in progress may be
+     * moving (fast bins, unsorted bin) and what the walk could not reach. */
+    bool approximate;
+    size_t busy_threads, approx_narenas;
+    uint64_t approx_arenas[8]; /* the first of them (malloc_state addresses) */
+    uint64_t uncertain_bytes;
 } snap_result;
+
+/* The budget for the wait for threads inside malloc (--max-pause), for every
+ * later snap_take; 0 restores the default (quiesce.h). */
+void snap_set_max_pause_us(uint64_t us);
 
 /* Takes one snapshot of pid into out_path (and the threads profile into
  * threads_path when it is not NULL). */

@@ -128,6 +128,16 @@ EXTRA_tests_unit_test_heap_process_DEPENDENCIES = tests/progs/varied_heap tests/
 # holds only what the hook never saw, and profiles add up to the walked heap.
 TESTS += tests/integration/exact_victim.sh
 EXTRA_DIST += tests/integration/exact_victim.sh
+
+# Busy threads without the hook (issue 22): the wait for threads inside
+# malloc is bounded by --max-pause, and a snapshot taken when it runs out marks
+# the arenas being modified as approximate.
+check_PROGRAMS += tests/progs/pause_busy
+tests_progs_pause_busy_SOURCES = tests/progs/pause_busy.c
+tests_progs_pause_busy_CFLAGS = -O2 -g $(HS_WARN_CFLAGS) -pthread
+tests_progs_pause_busy_LDFLAGS = -pthread
+TESTS += tests/integration/pause_busy.sh
+EXTRA_DIST += tests/integration/pause_busy.sh
 check_PROGRAMS += tests/progs/exact_threads
 tests_progs_exact_threads_SOURCES = tests/progs/exact_threads.c
 tests_progs_exact_threads_CFLAGS = -O2 -g
