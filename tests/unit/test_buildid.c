@@ -91,7 +91,7 @@ static void write_elf(const char *path, const uint8_t *notes, size_t len)
 static void test_read_gnu_note(void **state)
 {
     (void)state;
-    uint8_t notes[256], id20[20], other[8] = {9, 9, 9, 9, 9, 9, 9, 9};
+    uint8_t notes[256], id20[20], other[16] = {9, 9, 9, 9, 9, 9, 9, 9};
     for (int i = 0; i < 20; i++)
         id20[i] = (uint8_t)(0xa0 + i);
     size_t off = 0;
