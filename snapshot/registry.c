@@ -142,10 +142,14 @@ static int registry_check_header(const registry *r, hs_err *err)
         h->live_capacity > REGISTRY_MAX_TABLE / h->live_entry_size ||
         h->stacks_capacity > REGISTRY_MAX_TABLE / h->stack_entry_size ||
         h->stacks_capacity > UINT32_MAX || h->rate > REGISTRY_MAX_RATE ||
+        /* no table may wrap around the end of the address space */
+        h->live_addr > UINT64_MAX - h->live_capacity * h->live_entry_size ||
+        h->stacks_addr > UINT64_MAX - h->stacks_capacity * h->stack_entry_size ||
         (registry_has_counts(h) &&
          (h->counts_slot_size < sizeof(struct heapsnap_counts) ||
           h->counts_nclasses != HEAPSNAP_NCLASSES || h->counts_slots > REGISTRY_MAX_COUNT_SLOTS ||
-          h->counts_slot_size > REGISTRY_MAX_TABLE / REGISTRY_MAX_COUNT_SLOTS)))
+          h->counts_slot_size > REGISTRY_MAX_TABLE / REGISTRY_MAX_COUNT_SLOTS ||
+          h->counts_addr > UINT64_MAX - h->counts_slots * h->counts_slot_size)))
         return hs_err_set(err,
                           "the heapsnap registry in process %d has impossible table sizes; the "
                           "hook's memory was overwritten, restart the program.",

@@ -659,6 +659,9 @@ static void test_registry_counts(void **state)
     assert_string_equal(err.msg, "the heapsnap registry in process 0 has impossible table sizes; "
                                  "the hook's memory was overwritten, restart the program.");
     h->counts_nclasses = HEAPSNAP_NCLASSES;
+    h->counts_addr = UINT64_MAX - 3 * sizeof(struct heapsnap_counts) + 1; /* wraps */
+    assert_int_equal(registry_copy(&r, &err), -1);
+    h->counts_addr = BASE + 0x1000;
     h->rate = ((uint64_t)1 << 40) + 1;
     assert_int_equal(registry_copy(&r, &err), -1);
     registry_free(&r);
