@@ -305,6 +305,7 @@ static void stats_of(const an_series_in *in, an_stats *st)
             double keep = fmin(fmax((in->bytes[k] - in->bytes[0]) / early_alloc, 0), 1);
             double went = late_alloc - (in->bytes[n - 1] - in->bytes[k]);
             st->late_freed_excess = went - (1 - keep) * late_alloc;
+            st->late_kept_expected = keep * late_alloc;
             /* Poisson noise of the frees, and of the retention they are
              * compared with; at least one sample of the period */
             double var = (1 - keep) * late_alloc * w +
@@ -347,10 +348,14 @@ static bool stopped(const an_stats *st)
 {
     if (st->geometric)
         return st->tail > AN_TAIL_GAPS * st->max_gap;
-    /* still allocating: the frees tell, far more surely than the bytes --
+    /* still allocating: the frees tell, far more surely than the bytes, when
+     * they take back more than AN_STOP_FREES of what it would have kept (a
+     * program that leaks also frees its temporaries now and then) and clear
+     * their noise --
      * except for buffers, which free the old array at each reallocation */
     if (!isnan(st->late_freed_excess) && !st->buffers)
-        return st->late_freed_excess > AN_Z_STEP * st->late_freed_noise;
+        return st->late_freed_excess > AN_Z_STEP * st->late_freed_noise &&
+               st->late_freed_excess > AN_STOP_FREES * st->late_kept_expected;
     if (st->last_rose || late_rising(st) || st->early_slope <= 0)
         return false;
     return st->late_growth < AN_STOP_SHARE * st->late_expected;

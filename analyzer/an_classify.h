@@ -53,19 +53,22 @@
  * AN_Z_STEP deviations, and rose less than AN_STOP_SHARE of what the first
  * half's rate predicts -- the midpoint between "it stopped" and "it goes on",
  * where a likelihood test with the same noise under both puts its bar. While
- * the function still allocates (two periods or more in the second half), it
- * must also free significantly more (AN_Z_STEP deviations) than the first
- * half's retention predicts: a full cache evicts what it adds, a leak keeps
- * it, however unevenly the bytes arrive (a Go map's bucket arrays double in
- * jumps; Go's profile lags by a varying number of GC cycles). With three
- * snapshots a series whose last step rose is never a plateau. A buffer that is
- * reallocated larger grows in jumps by a constant factor (2 for glibc-style
- * doubling, 1.25 to 2 for Go slices) and stays flat in between, longer each
+ * the function still allocates (two periods or more in the second half), its
+ * frees decide instead: the second half must free significantly more
+ * (AN_Z_STEP deviations) than the first half's retention predicts, and more
+ * than AN_STOP_FREES of what that retention says it would keep (perl leaking
+ * hash keys freed 14 % of that in one interval; a full cache frees all of
+ * it): a full cache evicts what it adds, a
+ * leak keeps it, however unevenly the bytes arrive (a Go map's bucket arrays double in jumps; Go's
+ * profile lags by a varying number of GC cycles). With three snapshots a series whose last step
+ * rose is never a plateau. A buffer that is reallocated larger grows in jumps by a constant factor
+ * (2 for glibc-style doubling, 1.25 to 2 for Go slices) and stays flat in between, longer each
  * time: when the last rise multiplied a non-zero value by
  * AN_GEOM_MIN..AN_GEOM_MAX without adding objects, it has stopped only when
  * its flat tail is longer than AN_TAIL_GAPS times the longest wait between its
  * earlier rises. */
 #define AN_STOP_SHARE 0.5
+#define AN_STOP_FREES 0.25
 #define AN_GEOM_MIN 1.1
 #define AN_GEOM_MAX 2.1
 #define AN_TAIL_GAPS 2.0
@@ -140,12 +143,13 @@ typedef struct an_stats {
     bool last_rose;                             /* the last step rose beyond its noise */
     double late_slope, late_growth, late_noise; /* the fit of the second half */
     double early_slope;                         /* the fit of the first half */
-    double late_expected;     /* growth of the second half at the first half's rate */
-    double late_freed_excess; /* second half's frees beyond the first half's retention;
-                                 NAN when it no longer allocates */
-    double late_freed_noise;  /* the standard deviation of that */
-    bool geometric;           /* the last rise looks like a reallocation to a larger buffer */
-    bool buffers;             /* a few buffers (AN_FEW_BUFFERS): reallocation frees the old one */
+    double late_expected;      /* growth of the second half at the first half's rate */
+    double late_freed_excess;  /* second half's frees beyond the first half's retention;
+                                  NAN when it no longer allocates */
+    double late_freed_noise;   /* the standard deviation of that */
+    double late_kept_expected; /* what the second half would keep at that retention */
+    bool geometric;            /* the last rise looks like a reallocation to a larger buffer */
+    bool buffers;              /* a few buffers (AN_FEW_BUFFERS): reallocation frees the old one */
 } an_stats;
 
 /* Limits that depend on the whole input. */
