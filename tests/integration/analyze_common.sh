@@ -30,3 +30,15 @@ json() {
 jf() {
     sed -n "s|^$2=||p" "$1"
 }
+
+# snap_running NAME: five snapshots 1 s apart of the process $pid (started by
+# the caller, with heapsnap at $S) into $work/NAME-NN.pb.gz, then stops it.
+snap_running() {
+    sleep 1
+    "$S" -p "$pid" -i 1s -n 5 -o "$work/$1-%02d.pb.gz" > "$work/$1.snap" 2>&1
+    src=$?
+    kill $pid 2>/dev/null
+    wait $pid 2>/dev/null
+    pid=""
+    [ $src = 0 ] || tap_bail "heapsnap failed on $1: $(head -c 300 "$work/$1.snap")"
+}

@@ -15,17 +15,6 @@ RUNS=${DEBIAN_RUNS:-2}
 pid=""
 trap '[ -n "$pid" ] && kill -9 $pid 2>/dev/null; chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
 
-# snap NAME: five snapshots 1 s apart of $pid (started by the caller), then
-# stops it.
-snap() {
-    sleep 1
-    "$S" -p "$pid" -i 1s -n 5 -o "$work/$1-%02d.pb.gz" > "$work/$1.snap" 2>&1
-    src=$?
-    kill $pid 2>/dev/null
-    wait $pid 2>/dev/null
-    pid=""
-    [ $src = 0 ] || tap_bail "heapsnap failed on $1: $(head -c 300 "$work/$1.snap")"
-}
 # verdict NAME WANT: WANT is "none" or "FUNCTION PATTERN" of suspect #1.
 verdict() {
     json "$work/$1.flat" "$work/$1"-*.pb.gz
@@ -58,7 +47,7 @@ r=1
 while [ $r -le "$RUNS" ]; do
     env -u HEAPSNAP_RATE LD_PRELOAD="$HOOK" gawk "$GAWK_LEAK" > /dev/null &
     pid=$!
-    snap gawk-leak-$r
+    snap_running gawk-leak-$r
     # gawk is stripped of every symbol: its array nodes and its key strings
     # are two allocating functions, both named gawk+0xADDR
     json "$work/gl$r" "$work/gawk-leak-$r"-*.pb.gz
@@ -67,11 +56,11 @@ while [ $r -le "$RUNS" ]; do
         "$([ "${n:-0}" -ge 1 ] && echo found) $(jf "$work/gl$r" suspects.0.pattern)" "found accumulating-entries"
     env -u HEAPSNAP_RATE LD_PRELOAD="$HOOK" gawk "$GAWK_FLAT" > /dev/null &
     pid=$!
-    snap gawk-flat-$r
+    snap_running gawk-flat-$r
     verdict gawk-flat-$r none
     env -u HEAPSNAP_RATE LD_PRELOAD="$HOOK" perl -e "$PERL_FLAT" &
     pid=$!
-    snap perl-flat-$r
+    snap_running perl-flat-$r
     verdict perl-flat-$r none
     r=$((r + 1))
 done

@@ -16,17 +16,6 @@ command -v perl >/dev/null && command -v sqlite3 >/dev/null ||
 pid=""
 trap '[ -n "$pid" ] && kill -9 $pid 2>/dev/null; chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
 
-# snap NAME: five snapshots 1 s apart of $pid (started by the caller) into
-# $work/NAME-NN.pb.gz, then stops it.
-snap() {
-    sleep 1
-    "$S" -p "$pid" -i 1s -n 5 -o "$work/$1-%02d.pb.gz" > "$work/$1.snap" 2>&1
-    src=$?
-    kill $pid 2>/dev/null
-    wait $pid 2>/dev/null
-    pid=""
-    [ $src = 0 ] || tap_bail "heapsnap failed on $1: $(head -c 300 "$work/$1.snap")"
-}
 
 # leak NAME FUNCTION PATTERN: suspect #1 of NAME's snapshots.
 leak() {
@@ -59,11 +48,11 @@ while (1) {
 }'
 env -u HEAPSNAP_RATE LD_PRELOAD="$HOOK" perl -e "$PERL_PROG" 1 &
 pid=$!
-snap perl
+snap_running perl
 leak perl Perl_hv_common accumulating-entries
 env -u HEAPSNAP_RATE LD_PRELOAD="$HOOK" perl -e "$PERL_PROG" 0 &
 pid=$!
-snap perl-control
+snap_running perl-control
 control perl-control
 
 # sqlite3: 5000 rows every 50 ms into an in-memory table (about 10 MB/s, 20
@@ -80,11 +69,11 @@ feed() {
 }
 feed keep | env -u HEAPSNAP_RATE LD_PRELOAD="$HOOK" sqlite3 :memory: &
 pid=$!
-snap sqlite3
+snap_running sqlite3
 leak sqlite3 sqlite3BtreeInsert accumulating-entries
 feed drop | env -u HEAPSNAP_RATE LD_PRELOAD="$HOOK" sqlite3 :memory: &
 pid=$!
-snap sqlite3-control
+snap_running sqlite3-control
 control sqlite3-control
 # mawk: stripped of everything, even dynamic symbols; an array that keeps
 # 2000 keys every 10 ms. Its suspect keeps its raw name, and one sentence names
@@ -96,7 +85,7 @@ if command -v mawk >/dev/null && [ -x /usr/bin/mawk ]; then
             system("sleep 0.01")
         } }' > /dev/null &
     pid=$!
-    snap mawk
+    snap_running mawk
     "$AN" "$work"/mawk-*.pb.gz > "$work/mawk.txt" 2>&1
     tap_ok "mawk: #1 keeps its file+0xADDR name" grep -Eq '^#1  mawk\+0x[0-9a-f]+  accumulating-entries$' "$work/mawk.txt"
     grep -q '^#1  mawk' "$work/mawk.txt" || sed 's/^/# /' "$work/mawk.txt"
