@@ -71,6 +71,15 @@ typedef struct attr_class {
 #define ATTR_POOL0 HEAPSNAP_NCLASSES
 #define ATTR_NSLOTS (HEAPSNAP_NCLASSES + 11)
 
+/* The classes and pools, and which classes the walk found chunks in (the
+ * only ones with anything to share: a class's target never exceeds its walk),
+ * so that a small heap is not charged for all 193 classes several times. */
+typedef struct attr_set {
+    attr_class c[ATTR_NSLOTS];
+    unsigned present[HEAPSNAP_NCLASSES], npresent; /* in class order */
+    unsigned pooled[HEAPSNAP_NEXACT], npooled;     /* present, split by a pool */
+} attr_set;
+
 static unsigned attr_log2_ceil(uint64_t v)
 {
     unsigned k = 0;
@@ -204,11 +213,12 @@ static double attr_request2size(double n)
 /* Each class's target (see the top of the file). Counter sums wrap modulo
  * 2^64 in the hook; as signed values, a negative total means the hook saw
  * more freed than allocated there (blocks from before it started): 0. */
-static void attr_targets(attr_class *classes, const registry *reg)
+static void attr_targets(attr_set *s, const registry *reg)
 {
     bool counted = reg != NULL && reg->have_counts;
-    for (unsigned i = 0; i < HEAPSNAP_NCLASSES; i++) {
-        attr_class *c = &classes[i];
+    for (unsigned k = 0; k < s->npresent; k++) {
+        unsigned i = s->present[k];
+        attr_class *c = &s->c[i];
         uint64_t hc, hb;
         if (counted) {
             int64_t sc = (int64_t)reg->class_count[i], sb = (int64_t)reg->class_bytes[i];
@@ -239,14 +249,17 @@ static size_t attr_pool(unsigned i)
 
 /* Points every exact class with a target but no sample at its pool when the
  * pool has a sample (pool weights were summed by attr_groups). */
-static void attr_pools(attr_class *slots)
+static void attr_pools(attr_set *s)
 {
-    for (unsigned i = 0; i < HEAPSNAP_NEXACT; i++) {
-        attr_class *c = &slots[i];
+    for (unsigned k = 0; k < s->npresent && s->present[k] < HEAPSNAP_NEXACT; k++) {
+        unsigned i = s->present[k];
+        attr_class *c = &s->c[i];
         if (c->w > 0 || (c->tcount == 0 && c->tbytes == 0))
             continue;
-        if (slots[attr_pool(i)].w > 0)
+        if (s->c[attr_pool(i)].w > 0) {
             c->pool = attr_pool(i);
+            s->pooled[s->npooled++] = i;
+        }
     }
 }
 
@@ -276,9 +289,9 @@ static void attr_take(attr_class *c, unsigned i, double cw, double w, double cwb
 
 /* A stack's in-use share: of each class it was sampled in (groups[0..n)),
  * then of each pooled class by its weight in that class's pool. */
-static void attr_give(attr_class *slots, const attr_group *groups, size_t n, uint64_t *io,
-                      uint64_t *ib)
+static void attr_give(attr_set *s, const attr_group *groups, size_t n, uint64_t *io, uint64_t *ib)
 {
+    attr_class *slots = s->c;
     for (size_t g = 0; g < n; g++) {
         attr_class *c = &slots[groups[g].cls];
         c->cw += groups[g].w;
@@ -291,10 +304,9 @@ static void attr_give(attr_class *slots, const attr_group *groups, size_t n, uin
     }
     if (n == 0)
         return;
-    for (unsigned i = 0; i < HEAPSNAP_NEXACT; i++) {
-        attr_class *c = &slots[i];
-        if (c->pool != 0)
-            attr_take(c, i, slots[c->pool].cw, slots[c->pool].w, 0, 0, false, io, ib);
+    for (unsigned k = 0; k < s->npooled; k++) {
+        attr_class *c = &slots[s->pooled[k]];
+        attr_take(c, s->pooled[k], slots[c->pool].cw, slots[c->pool].w, 0, 0, false, io, ib);
     }
 }
 
@@ -302,7 +314,7 @@ static void attr_give(attr_class *slots, const attr_group *groups, size_t n, uin
  * class (n may be 0: a stack with allocations but nothing in use). */
 static int attr_emit_stack(pprof_builder *b, const struct heapsnap_stack *st, double rate,
                            const attr_claim *claims, const attr_group *groups, size_t n,
-                           attr_class *classes, attr_loc_fn loc_fn, void *loc_arg, attr_totals *t)
+                           attr_set *classes, attr_loc_fn loc_fn, void *loc_arg, attr_totals *t)
 {
     uint64_t io = 0, ib = 0;
     double raw_req = 0, raw_chunk = 0;
@@ -365,13 +377,14 @@ static uint64_t attr_class_rep(size_t i, bool *mmapped)
 }
 
 /* The pseudo-samples "[WHAT ...]" under the root "[WHAT]": counts[i] chunks
- * of bytes[i] bytes for every class that has any. */
-static int attr_emit_pseudo(pprof_builder *b, const char *what, const uint64_t *counts,
-                            const uint64_t *bytes, uint64_t *tot_chunks, uint64_t *tot_bytes,
-                            size_t *nsamples)
+ * of bytes[i] bytes for every present class that has any. */
+static int attr_emit_pseudo(pprof_builder *b, const attr_set *set, const char *what,
+                            const uint64_t *counts, const uint64_t *bytes, uint64_t *tot_chunks,
+                            uint64_t *tot_bytes, size_t *nsamples)
 {
     uint64_t root = 0;
-    for (size_t i = 0; i < HEAPSNAP_NCLASSES; i++) {
+    for (unsigned k = 0; k < set->npresent; k++) {
+        unsigned i = set->present[k];
         /* In a power-of-two class counts and bytes are shared out apart, so
          * either may be left over alone (bytes with no whole chunk). */
         if (counts[i] == 0 && bytes[i] == 0)
@@ -402,12 +415,13 @@ static int attr_emit_pseudo(pprof_builder *b, const char *what, const uint64_t *
     return 0;
 }
 
-static int attr_emit_classes(pprof_builder *b, const attr_class *classes, attr_totals *t)
+static int attr_emit_classes(pprof_builder *b, const attr_set *set, attr_totals *t)
 {
     uint64_t sc[HEAPSNAP_NCLASSES], sb[HEAPSNAP_NCLASSES];
     uint64_t uc[HEAPSNAP_NCLASSES], ub[HEAPSNAP_NCLASSES];
-    for (size_t i = 0; i < HEAPSNAP_NCLASSES; i++) {
-        const attr_class *c = &classes[i];
+    for (unsigned k = 0; k < set->npresent; k++) {
+        unsigned i = set->present[k];
+        const attr_class *c = &set->c[i];
         /* What the stacks did not take of the target: counted, never sampled. */
         sc[i] = c->tcount - attr_min(c->gcount, c->tcount);
         sb[i] = c->tbytes - attr_min(c->gbytes, c->tbytes);
@@ -416,17 +430,17 @@ static int attr_emit_classes(pprof_builder *b, const attr_class *classes, attr_t
         t->hooked_chunks += c->tcount;
         t->hooked_bytes += c->tbytes;
     }
-    if (attr_emit_pseudo(b, "unsampled", sc, sb, &t->unsampled_chunks, &t->unsampled_bytes,
+    if (attr_emit_pseudo(b, set, "unsampled", sc, sb, &t->unsampled_chunks, &t->unsampled_bytes,
                          &t->pseudo_samples) != 0)
         return -1;
-    return attr_emit_pseudo(b, "unattributed", uc, ub, &t->unattributed_chunks,
+    return attr_emit_pseudo(b, set, "unattributed", uc, ub, &t->unattributed_chunks,
                             &t->unattributed_bytes, &t->pseudo_samples);
 }
 
 /* The live entries that name an in-use chunk and a READY stack, one per
  * chunk, into claims (sorted by stack, then class). Returns their count. */
 static size_t attr_claims(const attr_chunk *chunks, size_t nchunks, const registry *reg,
-                          bool *claimed, attr_claim *claims, attr_class *classes, attr_totals *t)
+                          bool *claimed, attr_claim *claims, attr_set *set, attr_totals *t)
 {
     size_t nclaims = 0;
     for (size_t i = 0; reg != NULL && i < reg->nlive; i++) {
@@ -448,8 +462,8 @@ static size_t attr_claims(const attr_chunk *chunks, size_t nchunks, const regist
         claimed[k] = true;
         uint32_t cls = heapsnap_size_class(chunks[k].size, chunks[k].mmapped);
         claims[nclaims++] = (attr_claim){e->stack_id, cls, chunks[k].size, e->size};
-        classes[cls].mcount++;
-        classes[cls].mbytes += chunks[k].size;
+        set->c[cls].mcount++;
+        set->c[cls].mbytes += chunks[k].size;
         t->attributed_chunks++;
         t->attributed_bytes += chunks[k].size;
     }
@@ -459,8 +473,9 @@ static size_t attr_claims(const attr_chunk *chunks, size_t nchunks, const regist
 
 /* Claims grouped by (stack, class), weighted; the classes' weight sums. */
 static size_t attr_groups(const attr_claim *claims, size_t nclaims, double rate, attr_group *groups,
-                          attr_class *classes)
+                          attr_set *set)
 {
+    attr_class *classes = set->c;
     size_t ng = 0;
     for (size_t i = 0; i < nclaims;) {
         attr_group *g = &groups[ng++];
@@ -486,7 +501,7 @@ int attr_build(pprof_builder *b, attr_chunk *chunks, size_t nchunks, const regis
 {
     memset(t, 0, sizeof(*t));
     qsort(chunks, nchunks, sizeof(*chunks), attr_cmp_chunk);
-    attr_class *classes = calloc(ATTR_NSLOTS, sizeof(*classes)); /* classes, then pools */
+    attr_set *classes = calloc(1, sizeof(*classes));
     bool *claimed = calloc(nchunks ? nchunks : 1, sizeof(*claimed));
     size_t nlive = reg ? reg->nlive : 0;
     attr_claim *claims = malloc((nlive ? nlive : 1) * sizeof(*claims));
@@ -497,12 +512,15 @@ int attr_build(pprof_builder *b, attr_chunk *chunks, size_t nchunks, const regis
         goto out;
     }
     for (size_t i = 0; i < nchunks; i++) {
-        attr_class *c = &classes[heapsnap_size_class(chunks[i].size, chunks[i].mmapped)];
+        attr_class *c = &classes->c[heapsnap_size_class(chunks[i].size, chunks[i].mmapped)];
         c->count++;
         c->bytes += chunks[i].size;
         t->chunks++;
         t->bytes += chunks[i].size;
     }
+    for (unsigned i = 0; i < HEAPSNAP_NCLASSES; i++)
+        if (classes->c[i].count > 0)
+            classes->present[classes->npresent++] = i;
     double rate = reg ? (double)reg->hdr.rate : 1;
     size_t nclaims = attr_claims(chunks, nchunks, reg, claimed, claims, classes, t);
     size_t ngroups = attr_groups(claims, nclaims, rate, groups, classes);
