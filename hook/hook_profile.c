@@ -26,6 +26,13 @@
 
 /* Slack for stacks added between counting and copying. */
 #define SNAP_SLACK 256
+/* Calibration reads the whole live table, and a read maps even a page never
+ * written (the zero page), which heapsnap then sees as touched and copies
+ * during its pause (as it does the stack table, which every profile reads
+ * whole). The default table (65536 entries, 1.5 MiB) is read; the
+ * dense one for rates below 4096 (4M entries, 96 MiB) is not: there the
+ * samples are nearly the whole heap and scaling changes little. */
+#define SNAP_CALIBRATE_MAX_BYTES ((uint64_t)16 << 20)
 
 /* glibc's request2size: the chunk a request of n bytes gets. */
 static uint64_t chunk_of(uint64_t n)
@@ -182,7 +189,9 @@ int hook_profile_snap(const struct hook_tables *t, const struct hook_counts_tabl
     clock_gettime(CLOCK_REALTIME, &ts);
     out->time_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
     out->n = hook_tables_read_sites(t, out->sites, cap, &out->torn);
-    if (counts != NULL && calibrate(t, counts, rate, out, err) != 0) {
+    if (counts != NULL &&
+        (t->live_mask + 1) * sizeof(struct heapsnap_live) <= SNAP_CALIBRATE_MAX_BYTES &&
+        calibrate(t, counts, rate, out, err) != 0) {
         hook_profile_snap_free(out);
         return -1;
     }
