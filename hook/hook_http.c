@@ -161,12 +161,15 @@ static void serve_heap(int fd, const struct hook_http_request *req)
     } else {
         uint8_t *pb = NULL;
         size_t len = 0;
-        if (hook_profile_pprof(&snap, req->seconds > 0 ? &base : NULL, heapsnap_registry.rate, &pb,
-                               &len, &err) != 0)
+        bool allocs = req->route == HOOK_HTTP_ROUTE_ALLOCS;
+        if (hook_profile_pprof(&snap, req->seconds > 0 ? &base : NULL, heapsnap_registry.rate,
+                               allocs, &pb, &len, &err) != 0)
             respond_error(fd, 500, err.msg);
         else
             respond(fd, 200, "application/octet-stream",
-                    "Content-Disposition: attachment; filename=\"heap\"\r\n", pb, len, req->head);
+                    allocs ? "Content-Disposition: attachment; filename=\"allocs\"\r\n"
+                           : "Content-Disposition: attachment; filename=\"heap\"\r\n",
+                    pb, len, req->head);
         free(pb);
     }
     hook_profile_snap_free(&snap);
@@ -183,12 +186,15 @@ static void serve_index(int fd, const struct hook_http_request *req)
         "<html>\n<head>\n<title>/debug/pprof/</title>\n</head>\n<body>\n/debug/pprof/\n<br>\n"
         "<p>Set debug=1 as a query parameter to export in legacy text format</p>\n<br>\n"
         "Types of profiles available:\n<table>\n<thead><td>Count</td><td>Profile</td></thead>\n"
+        "<tr><td>%zu</td><td><a href='allocs?debug=1'>allocs</a></td></tr>\n"
         "<tr><td>%zu</td><td><a href='heap?debug=1'>heap</a></td></tr>\n</table>\n"
-        "<br>\n<p>\nProfile Descriptions:\n<ul>\n<li><div class=profile-name>heap: </div> A "
+        "<br>\n<p>\nProfile Descriptions:\n<ul>\n<li><div class=profile-name>allocs: </div> "
+        "The same samples, past allocations (alloc_space) shown by default.</li>\n"
+        "<li><div class=profile-name>heap: </div> A "
         "sampling of memory allocations of live objects (libheapsnap %s, one sample every "
         "%llu bytes on average). You can specify the gc GET parameter (accepted, no effect) and "
         "seconds=N for a delta profile.</li>\n</ul>\n</p>\n</body>\n</html>\n",
-        nstacks, HS_VERSION, (unsigned long long)heapsnap_registry.rate);
+        nstacks, nstacks, HS_VERSION, (unsigned long long)heapsnap_registry.rate);
     respond(fd, 200, "text/html; charset=utf-8", NULL, body, (size_t)n, req->head);
 }
 
@@ -221,7 +227,7 @@ static void serve_conn(int fd)
         respond_error(fd, req.status, req.error);
         return;
     }
-    if (req.route == HOOK_HTTP_ROUTE_HEAP)
+    if (req.route == HOOK_HTTP_ROUTE_HEAP || req.route == HOOK_HTTP_ROUTE_ALLOCS)
         serve_heap(fd, &req);
     else
         serve_index(fd, &req);

@@ -277,12 +277,14 @@ static int add_delta_site(pprof_builder *b, const uint64_t *locs, size_t nlocs, 
 }
 
 int hook_profile_pprof(const struct hook_profile_snap *now, const struct hook_profile_snap *base,
-                       uint64_t rate, uint8_t **out, size_t *outlen, hs_err *err)
+                       uint64_t rate, bool allocs, uint8_t **out, size_t *outlen, hs_err *err)
 {
     hs_err local;
     pprof_builder *b = heapprof_new((int64_t)rate, now->time_ns);
     if (!b)
         return hs_err_set(err, "out of memory building a profile");
+    if (allocs)
+        pprof_set_default_sample_type(b, "alloc_space");
     sym_ctx *sym = sym_open(0, &local);
     if (!sym) {
         pprof_builder_free(b);

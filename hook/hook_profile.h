@@ -37,9 +37,10 @@ int hook_profile_snap(const struct hook_tables *t, const struct hook_counts_tabl
 void hook_profile_snap_free(struct hook_profile_snap *s);
 
 /* Gzipped pprof heap profile of now; with base non-NULL, the delta now - base
- * (Go's ?seconds=N). *out is malloc'd. */
+ * (Go's ?seconds=N); allocs: alloc_space is the default sample type, as in
+ * Go's /debug/pprof/allocs (the same data). *out is malloc'd. */
 int hook_profile_pprof(const struct hook_profile_snap *now, const struct hook_profile_snap *base,
-                       uint64_t rate, uint8_t **out, size_t *outlen, hs_err *err);
+                       uint64_t rate, bool allocs, uint8_t **out, size_t *outlen, hs_err *err);
 
 /* Go's legacy text heap profile (?debug=1): raw sampled counts, stacks with
  * function+offset file:line comments. *out is malloc'd. */

@@ -199,6 +199,8 @@ size_t hook_http_parse(const char *buf, size_t len, struct hook_http_request *re
     size_t pn = path_end - t0;
     if (pn == 17 && memcmp(path, "/debug/pprof/heap", 17) == 0)
         req->route = HOOK_HTTP_ROUTE_HEAP;
+    else if (pn == 19 && memcmp(path, "/debug/pprof/allocs", 19) == 0)
+        req->route = HOOK_HTTP_ROUTE_ALLOCS;
     else if ((pn == 13 && memcmp(path, "/debug/pprof/", 13) == 0) ||
              (pn == 12 && memcmp(path, "/debug/pprof", 12) == 0))
         req->route = HOOK_HTTP_ROUTE_INDEX;

@@ -36,6 +36,15 @@ tap_is "inuse_space of leak_malloc is exact at rate 1" \
        awk '/^Samples:/ {s = 1; next} s && /^ *[0-9]+ +[0-9]+ +1000 +4096000:/ {print $3, $4; exit}')" \
     "1000 4096000:"
 
+# /debug/pprof/allocs: what Grafana Alloy and Parca scrape for memory by
+# default: the same samples, alloc_space the default sample type.
+apb="$hook_tmp/allocs.pb.gz"
+hook_get $port /debug/pprof/allocs "$apb"
+tap_ok "allocs: google's validator accepts it" hook_valid "$apb"
+tap_is "allocs: alloc_space is the default sample type" \
+    "$(HOME="$hook_tmp" GO111MODULE=off "$GO" tool pprof -raw "$apb" 2>/dev/null | sed -n 's/.*alloc_space\/bytes\(\[dflt\]\).*/\1/p')" "[dflt]"
+tap_is "allocs: served as application/octet-stream" \
+    "$(curl -s -o /dev/null -w '%{content_type}' "http://127.0.0.1:$port/debug/pprof/allocs")" "application/octet-stream"
 tap_is "index page" "$(hook_status $port /debug/pprof/)" 200
 tap_ok "index links the heap profile" sh -c "curl -s http://127.0.0.1:$port/debug/pprof/ | grep -q \"href='heap?debug=1'\""
 tap_is "HEAD" "$(hook_status $port /debug/pprof/heap -I)" 200

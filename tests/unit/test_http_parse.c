@@ -61,6 +61,9 @@ static void test_index_and_404(void **state)
     assert_int_equal(req.route, HOOK_HTTP_ROUTE_INDEX);
     assert_true(parse("GET /debug/pprof HTTP/1.1\r\n\r\n") > 0);
     assert_int_equal(req.route, HOOK_HTTP_ROUTE_INDEX);
+    assert_true(parse("GET /debug/pprof/allocs?debug=1 HTTP/1.1\r\n\r\n") > 0);
+    assert_int_equal(req.route, HOOK_HTTP_ROUTE_ALLOCS);
+    assert_int_equal(req.debug, 1);
     assert_true(parse("GET /debug/pprof/heapx HTTP/1.1\r\n\r\n") > 0);
     assert_int_equal(req.status, 404);
     assert_true(parse("GET / HTTP/1.1\r\n\r\n") > 0);
