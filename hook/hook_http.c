@@ -17,6 +17,7 @@
 
 #include "heapsnap.h"
 #include "hook_internal.h"
+#include "hook_metrics.h"
 #include "hook_profile.h"
 #include "http_parse.h"
 
@@ -176,6 +177,16 @@ static void serve_heap(int fd, const struct hook_http_request *req)
     hook_profile_snap_free(&base);
 }
 
+static void serve_metrics(int fd, const struct hook_http_request *req)
+{
+    char body[8192];
+    size_t n = hook_metrics_text(body, sizeof(body));
+    if (n == 0)
+        respond_error(fd, 500, "the metrics did not fit the page");
+    else
+        respond(fd, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, body, n, req->head);
+}
+
 static void serve_index(int fd, const struct hook_http_request *req)
 {
     size_t nstacks =
@@ -229,6 +240,8 @@ static void serve_conn(int fd)
     }
     if (req.route == HOOK_HTTP_ROUTE_HEAP || req.route == HOOK_HTTP_ROUTE_ALLOCS)
         serve_heap(fd, &req);
+    else if (req.route == HOOK_HTTP_ROUTE_METRICS)
+        serve_metrics(fd, &req);
     else
         serve_index(fd, &req);
 }

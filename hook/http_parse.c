@@ -201,6 +201,8 @@ size_t hook_http_parse(const char *buf, size_t len, struct hook_http_request *re
         req->route = HOOK_HTTP_ROUTE_HEAP;
     else if (pn == 19 && memcmp(path, "/debug/pprof/allocs", 19) == 0)
         req->route = HOOK_HTTP_ROUTE_ALLOCS;
+    else if (pn == 8 && memcmp(path, "/metrics", 8) == 0)
+        req->route = HOOK_HTTP_ROUTE_METRICS;
     else if ((pn == 13 && memcmp(path, "/debug/pprof/", 13) == 0) ||
              (pn == 12 && memcmp(path, "/debug/pprof", 12) == 0))
         req->route = HOOK_HTTP_ROUTE_INDEX;

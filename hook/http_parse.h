@@ -17,9 +17,10 @@
 
 enum hook_http_route {
     HOOK_HTTP_ROUTE_NONE,
-    HOOK_HTTP_ROUTE_INDEX,  /* /debug/pprof/ */
-    HOOK_HTTP_ROUTE_HEAP,   /* /debug/pprof/heap */
-    HOOK_HTTP_ROUTE_ALLOCS, /* /debug/pprof/allocs: the same, alloc_space by default */
+    HOOK_HTTP_ROUTE_INDEX,   /* /debug/pprof/ */
+    HOOK_HTTP_ROUTE_HEAP,    /* /debug/pprof/heap */
+    HOOK_HTTP_ROUTE_ALLOCS,  /* /debug/pprof/allocs: the same, alloc_space by default */
+    HOOK_HTTP_ROUTE_METRICS, /* /metrics: Prometheus text format */
 };
 
 struct hook_http_request {

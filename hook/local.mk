@@ -8,7 +8,8 @@ libheapsnap_la_SOURCES = hook/heapsnap.h hook/heapsnap_registry.h hook/hook_inte
 	hook/hook_tables.c hook/hook_tables.h \
 	hook/hook_stack.c hook/hook_stack.h \
 	hook/hook_profile.c hook/hook_profile.h \
-	hook/hook_http.c hook/http_parse.c hook/http_parse.h
+	hook/hook_http.c hook/http_parse.c hook/http_parse.h \
+	hook/hook_metrics.c hook/hook_metrics.h
 libheapsnap_la_CFLAGS = $(HS_WARN_CFLAGS) $(HS_DEP_CFLAGS) -fvisibility=hidden
 # The version script keeps everything but the interface local; -z nodelete
 # because interposed malloc must outlive any dlclose.
@@ -64,6 +65,6 @@ tests_progs_hook_cxx_SOURCES = tests/progs/hook_cxx.cc
 tests_progs_hook_cxx_CXXFLAGS = -Wall -Wextra -g -O2
 tests_progs_hook_cxx_LDFLAGS =
 HOOK_TESTS = tests/integration/hook_endpoint.sh tests/integration/hook_programs.sh \
-	tests/integration/hook_config.sh
+	tests/integration/hook_config.sh tests/integration/hook_metrics.sh
 TESTS += $(HOOK_TESTS)
 EXTRA_DIST += $(HOOK_TESTS) tests/integration/hook_common.sh

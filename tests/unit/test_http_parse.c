@@ -64,6 +64,10 @@ static void test_index_and_404(void **state)
     assert_true(parse("GET /debug/pprof/allocs?debug=1 HTTP/1.1\r\n\r\n") > 0);
     assert_int_equal(req.route, HOOK_HTTP_ROUTE_ALLOCS);
     assert_int_equal(req.debug, 1);
+    assert_true(parse("GET /metrics HTTP/1.1\r\n\r\n") > 0);
+    assert_int_equal(req.route, HOOK_HTTP_ROUTE_METRICS);
+    assert_true(parse("GET /metricsx HTTP/1.1\r\n\r\n") > 0);
+    assert_int_equal(req.status, 404);
     assert_true(parse("GET /debug/pprof/heapx HTTP/1.1\r\n\r\n") > 0);
     assert_int_equal(req.status, 404);
     assert_true(parse("GET / HTTP/1.1\r\n\r\n") > 0);
