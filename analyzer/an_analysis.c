@@ -229,6 +229,24 @@ static void account_growth(an_analysis *a, const an_limits *lim, double noise)
     a->ngrowers = top_growers(a, floor, -INFINITY, a->growers);
 }
 
+/* What malloc keeps (an_analysis.h): from the first and last snapshots'
+ * comments, when both carry malloc's figures. */
+static void malloc_memory(an_analysis *a)
+{
+    const an_snapshot *s0 = &a->in->snaps[0], *s1 = &a->in->snaps[a->n - 1];
+    if (isnan(s0->sys_bytes) || isnan(s1->sys_bytes))
+        return;
+    a->has_malloc = true;
+    a->sys_start = s0->sys_bytes;
+    a->sys_end = s1->sys_bytes;
+    a->free_start = s0->free_bytes;
+    a->free_end = s1->free_bytes;
+    a->malloc_keeps = a->free_end >= AN_KEPT_MIN && a->free_end >= AN_KEPT_SHARE * a->sys_end;
+    double grew = a->sys_end - a->sys_start;
+    a->malloc_grew = grew >= AN_KEPT_MIN && grew >= AN_SYS_GROWTH * a->sys_start &&
+                     a->total.end_bytes - a->total.start_bytes < 0.5 * grew;
+}
+
 int an_analyze(an_analysis *a, const an_input *in, const an_series *series, hs_err *err)
 {
     memset(a, 0, sizeof(*a));
@@ -362,6 +380,7 @@ int an_analyze(an_analysis *a, const an_input *in, const an_series *series, hs_e
     a->nverdicts = ngroups;
     qsort_r(a->suspects, a->nsuspects, sizeof(size_t), cmp_rate, a->verdicts);
     account_growth(a, &lim, sqrt(noise2));
+    malloc_memory(a);
     rc = 0;
 out:
     free(order);

@@ -23,6 +23,15 @@
 /* The suspects account for the heap's growth when they hold at least half of
  * it; else the report names where the rest went. */
 #define AN_EXPLAINED_SHARE 0.5
+/* malloc keeps free memory worth a word when at least this share of what it
+ * took from the system is free and that is at least AN_KEPT_MIN bytes (a
+ * high RSS that is not the program's data)... */
+#define AN_KEPT_SHARE 0.5
+#define AN_KEPT_MIN (4.0 * 1048576)
+/* ...and its memory grew without the program's data when it took at least
+ * AN_KEPT_MIN and a tenth more from the system while the heap in use grew by
+ * less than half of that. */
+#define AN_SYS_GROWTH 0.1
 
 /* Which objects of a function a verdict is about (an_analysis.c,
  * classify_parts). */
@@ -76,6 +85,12 @@ typedef struct an_analysis {
      * like a leak: memory whose call site no sample caught. */
     size_t uncoded[AN_TOP_SITES];
     size_t nuncoded;
+    /* malloc's own memory (heapsnap's profiles say it): taken from the
+     * system and free inside, at the first and last snapshot */
+    bool has_malloc;
+    double sys_start, sys_end, free_start, free_end;
+    bool malloc_keeps; /* most of it is free (AN_KEPT_SHARE) */
+    bool malloc_grew;  /* it grew, the heap in use did not (AN_SYS_GROWTH) */
 } an_analysis;
 
 int an_analyze(an_analysis *a, const an_input *in, const an_series *series, hs_err *err);

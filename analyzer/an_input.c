@@ -3,6 +3,7 @@
 #include "an_input.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,6 +165,26 @@ static bool exact_classes(const pprof_profile *p)
     return false;
 }
 
+/* heapsnap's "heap: N arenas, system_mem S; ... free F (tcache ..." comment
+ * (snapshot/snapshot.c): malloc's memory from the system and what of it is
+ * free, for the report's word on memory malloc keeps. */
+static void malloc_figures(const pprof_profile *p, an_snapshot *s)
+{
+    for (size_t i = 0; i < p->pb->n_comment; i++) {
+        const char *c = pprof_str(p, p->pb->comment[i]);
+        if (strncmp(c, "heap: ", 6) != 0)
+            continue;
+        const char *sys = strstr(c, "system_mem "), *fr = strstr(c, "; free ");
+        unsigned long long a, b;
+        if (sys != NULL && fr != NULL && sscanf(sys, "system_mem %llu", &a) == 1 &&
+            sscanf(fr, "; free %llu", &b) == 1) {
+            s->sys_bytes = (double)a;
+            s->free_bytes = (double)b;
+        }
+        return;
+    }
+}
+
 static int cmp_time(const void *a, const void *b)
 {
     const an_snapshot *x = a, *y = b;
@@ -232,7 +253,8 @@ int an_input_load(an_input *in, char *const *paths, size_t n, const char *sample
                 goto mismatch;
             }
         }
-        in->snaps[i] = (an_snapshot){paths[i], p->pb->time_nanos, (uint32_t)i, 0};
+        in->snaps[i] = (an_snapshot){paths[i], p->pb->time_nanos, (uint32_t)i, 0, NAN, NAN};
+        malloc_figures(p, &in->snaps[i]);
         an_series_cols cols = in->cols;
         cols.exact_classes = in->sampled && exact_classes(p);
         if (an_series_add_profile(s, (uint32_t)i, p, &cols, err) != 0) {

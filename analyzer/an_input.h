@@ -16,6 +16,9 @@ typedef struct an_snapshot {
     int64_t time_nanos;
     uint32_t pos; /* input position: the snapshot id in the series */
     double t;     /* seconds since the first snapshot (or the step number) */
+    /* malloc's own figures from a heapsnap profile's comments: bytes its
+     * arenas took from the system, and free inside them; NAN when absent */
+    double sys_bytes, free_bytes;
 } an_snapshot;
 
 #define AN_INPUT_MAX_NOTES 4

@@ -177,6 +177,18 @@ void an_report_json(an_buf *out, const an_analysis *a)
     growers(out, a, a->rising, a->nrising);
     an_buf_puts(out, ",\n  \"no_call_site\": ");
     growers(out, a, a->uncoded, a->nuncoded);
+    if (a->has_malloc) {
+        an_buf_puts(out, ",\n  \"malloc\": {\"system_start\": ");
+        num(out, a->sys_start);
+        an_buf_puts(out, ", \"system_end\": ");
+        num(out, a->sys_end);
+        an_buf_puts(out, ", \"free_start\": ");
+        num(out, a->free_start);
+        an_buf_puts(out, ", \"free_end\": ");
+        num(out, a->free_end);
+        an_buf_printf(out, ", \"keeps_free\": %s, \"grew_without_data\": %s}",
+                      a->malloc_keeps ? "true" : "false", a->malloc_grew ? "true" : "false");
+    }
     an_buf_puts(out, ",\n  \"suspects\": [");
     for (size_t i = 0; i < a->nsuspects; i++) {
         an_buf_puts(out, i ? ",\n" : "\n");

@@ -398,6 +398,32 @@ static void growth_lines(an_buf *out, const an_analysis *a)
     }
 }
 
+/* What malloc keeps: free memory that makes RSS high, or grew with it, while
+ * the program's data did not. */
+static void malloc_lines(an_buf *out, const an_analysis *a)
+{
+    if (!a->malloc_keeps && !a->malloc_grew)
+        return;
+    char s0[32], s1[32], f1[32], u1[32];
+    an_buf_fmt_bytes(s0, sizeof(s0), a->sys_start);
+    an_buf_fmt_bytes(s1, sizeof(s1), a->sys_end);
+    an_buf_fmt_bytes(f1, sizeof(f1), a->free_end);
+    an_buf_fmt_bytes(u1, sizeof(u1), a->total.end_bytes);
+    if (a->malloc_grew)
+        an_buf_printf(out,
+                      "\nnot a leak in the program's data: malloc's memory grew from %s to %s "
+                      "while the heap in use ended at %s; %s of it is free memory malloc keeps\n",
+                      s0, s1, u1, f1);
+    else
+        an_buf_printf(out,
+                      "\nmalloc keeps %s free of the %s it took from the system (%.0f%%): a high "
+                      "RSS here is free memory, not the program's data\n",
+                      f1, s1, 100 * a->free_end / a->sys_end);
+    an_buf_puts(out, "    advice    heapsnap -p PID --stats shows where it is (per arena, by bin); "
+                     "malloc_trim(0) or a lower MALLOC_TRIM_THRESHOLD_ returns free pages, "
+                     "MALLOC_ARENA_MAX bounds the arenas of many threads\n");
+}
+
 static void others(an_buf *out, const an_analysis *a)
 {
     static const an_status order[] = {AN_STATUS_PLATEAU, AN_STATUS_UNSTEADY, AN_STATUS_CHURN,
@@ -466,5 +492,6 @@ void an_report_text(an_buf *out, const an_analysis *a)
     for (size_t i = 0; i < a->nsuspects; i++)
         suspect(out, a, i + 1, &a->verdicts[a->suspects[i]]);
     growth_lines(out, a);
+    malloc_lines(out, a);
     others(out, a);
 }

@@ -57,6 +57,20 @@ leak slice slice_append_request growing-buffer
 leak map map_remember_session accumulating-entries
 control steady
 
+# fragment: a burst at start, then a small flat heap in use and most of
+# malloc's memory free: no suspect, and the report says that the memory is
+# free memory malloc keeps (from the profiles' own figures), with the advice.
+if snap fragment 3; then
+    json "$work/fragment.flat" "$work/fragment"-*.pb.gz
+    tap_is "fragment: no suspect, malloc keeps free memory" \
+        "$(jf "$work/fragment.flat" suspects.length) $(jf "$work/fragment.flat" malloc.keeps_free)" "0 true"
+    "$AN" "$work/fragment"-*.pb.gz > "$work/fragment.txt" 2>&1
+    tap_ok "fragment: one line says so, with the advice" \
+        grep -q "^malloc keeps .* free of the .* it took from the system (.*%): a high RSS here is free memory, not the program's data$" "$work/fragment.txt"
+else
+    tap_ok "fragment: heapsnap took three snapshots" false
+fi
+
 # heapsnap(7)'s example as written: the default rate, six snapshots 5 s
 # apart. The hook's exact totals per size class pin the map's entries (alone
 # in their size class once a sample names them), so the map is found, and no
