@@ -223,6 +223,8 @@ static void account_growth(an_analysis *a, const an_limits *lim, double noise)
     double explained = 0;
     for (size_t i = 0; i < a->nsuspects; i++)
         explained += fmax(a->verdicts[a->suspects[i]].st.growth_bytes, 0);
+    for (size_t i = 0; i < a->nuncoded; i++)
+        explained += fmax(a->verdicts[a->uncoded[i]].st.growth_bytes, 0);
     if (explained >= AN_EXPLAINED_SHARE * growth)
         return;
     a->unexplained_bytes = growth - explained;

@@ -235,7 +235,7 @@ int main(int argc, char **argv)
             rc = 1;
         an_buf_free(&b);
     }
-    if (rc == 0 && fail_on_leak && a.nsuspects > 0)
+    if (rc == 0 && fail_on_leak && (a.nsuspects > 0 || a.nuncoded > 0))
         rc = EXIT_LEAK;
     an_analysis_free(&a);
 out:

@@ -473,7 +473,11 @@ static void others(an_buf *out, const an_analysis *a)
 void an_report_text(an_buf *out, const an_analysis *a)
 {
     header(out, a);
-    if (a->nsuspects == 0 && a->total_grew) {
+    if (a->nsuspects == 0 && a->nuncoded > 0) {
+        an_buf_puts(out, "\nno suspect with a call site: the heap grew in chunks that no sample "
+                         "names (below); with the hook preloaded (LD_PRELOAD=libheapsnap.so), or "
+                         "a lower HEAPSNAP_RATE, the snapshots name the code\n");
+    } else if (a->nsuspects == 0 && a->total_grew) {
         an_buf_puts(out, "\nno suspects: the heap grew, but no function grew steadily above its "
                          "sampling noise\n");
     } else if (a->nsuspects == 0) {
