@@ -22,7 +22,7 @@ tap_is "--help exits 0" "$?" 0
 tap_is "--help starts with the usage line" "$(head -n 1 "$tmp/help")" \
     "Usage: heapsnap-victim --scenario NAME [OPTIONS]"
 
-version=$(sed -n 's/^#define PACKAGE_VERSION "\(.*\)"$/\1/p' "$top_builddir/config.h")
+version=$(sed -n 's/^PACKAGE_VERSION = //p' "$top_builddir/Makefile")
 tap_is "--version prints the package version" "$("$V" --version)" "heapsnap-victim $version"
 
 # Each usage error: exit 2, nothing on stdout, one line on stderr that names
