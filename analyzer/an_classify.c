@@ -168,6 +168,10 @@ static void stats_of(const an_series_in *in, an_stats *st)
             st->peak_bytes = in->bytes[i];
     st->start_objects = in->objects ? in->objects[0] : 0;
     st->end_objects = in->objects ? in->objects[n - 1] : 0;
+    /* It ends as a few buffers: a few objects, each at least the period. */
+    st->few_at_end = in->objects != NULL && st->end_objects > 0 &&
+                     st->end_objects <= AN_FEW_BUFFERS &&
+                     st->end_bytes / st->end_objects >= fmax(in->period, 1);
     st->span = in->t[n - 1] - in->t[0];
     const double w = noise_weight(in);
     st->weight = w;
@@ -410,7 +414,9 @@ an_pattern an_classify_pattern(const an_stats *st)
     if (st->growth_bytes <= 0)
         return AN_PATTERN_NONE;
     double count_noise = fmax(AN_Z * st->noise_objects, 0.5);
-    if (st->growth_objects <= count_noise)
+    /* A sampled buffer smaller than the period counts as 1/p objects, so
+     * a series that ends as a few large buffers is one whatever its start. */
+    if (st->growth_objects <= count_noise || st->few_at_end)
         return AN_PATTERN_BUFFER;
     if (st->start_objects > 0 && st->start_bytes > 0 && st->end_objects > 0) {
         double size0 = st->start_bytes / st->start_objects;

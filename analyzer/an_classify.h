@@ -150,6 +150,7 @@ typedef struct an_stats {
     double late_kept_expected; /* what the second half would keep at that retention */
     bool geometric;            /* the last rise looks like a reallocation to a larger buffer */
     bool buffers;              /* a few buffers (AN_FEW_BUFFERS): reallocation frees the old one */
+    bool few_at_end;           /* the last value is a few objects, each at least the period */
 } an_stats;
 
 /* Limits that depend on the whole input. */

@@ -278,6 +278,14 @@ static void test_go_slice_old_array(void **state)
     an_limits lim = {R, 0};
     assert_int_equal(an_classify_status(&st, &lim, false), AN_STATUS_LEAK);
     assert_int_equal(an_classify_pattern(&st), AN_PATTERN_BUFFER);
+    /* a buffer still smaller than the period when first sampled counts as
+     * 1/p objects (100 KB at 512 KiB: 5.7), then as one: it ends as one
+     * large buffer, so it is a growing buffer, not entries */
+    double bs[] = {100e3, 2 * M, 4 * M}, os[] = {100e3 / (-expm1(-100e3 / R)) / 100e3, 1, 1};
+    an_series_in ins = {t, bs, os, NULL, 3, R, 0, 0};
+    an_classify_stats(&ins, &st);
+    assert_true(st.few_at_end);
+    assert_int_equal(an_classify_pattern(&st), AN_PATTERN_BUFFER);
     /* a series that keeps more and more buffers is left as it is */
     double b3[] = {2 * M, 4 * M, 6 * M}, o3[] = {1, 2, 3};
     an_series_in in3 = {t, b3, o3, NULL, 3, R, 0, 0};
