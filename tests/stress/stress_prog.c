@@ -4,9 +4,10 @@
  * prints the process's own mallinfo2() as one JSON line; SIGUSR2 resumes them.
  * Options add a thread that creates and joins threads at a high rate (-c) and a
  * thread that keeps the main arena's lock busy inside malloc_trim (-l).
- * With -q it exits (status 0) when its standard input reaches end of file, so
- * a test decides when it ends, whatever the machine's load.
- * Usage: stress_prog [-t THREADS] [-c] [-l] [-s SEED] [-q]
+ * It exits (status 0) EXIT_AFTER_MS after it started with -x, or, with -q, when
+ * its standard input reaches end of file, so that a test decides when it ends
+ * whatever the machine's load.
+ * Usage: stress_prog [-t THREADS] [-c] [-l] [-s SEED] [-x EXIT_AFTER_MS] [-q]
  * It prints {"ready":PID} once every thread runs; lines {"seq":K,...} follow. */
 #include <errno.h>
 #include <malloc.h>
@@ -196,6 +197,16 @@ static void sp_resume(void)
     pthread_mutex_unlock(&sp_mu);
 }
 
+static void *sp_exit_timer(void *arg)
+{
+    unsigned long ms = (unsigned long)(uintptr_t)arg;
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+    _exit(0);
+    return NULL;
+}
+
 static void *sp_exit_at_eof(void *arg)
 {
     char buf[64];
@@ -208,7 +219,8 @@ static void *sp_exit_at_eof(void *arg)
 
 static int sp_usage(void)
 {
-    static const char msg[] = "usage: stress_prog [-t THREADS] [-c] [-l] [-s SEED] [-q]\n";
+    static const char msg[] =
+        "usage: stress_prog [-t THREADS] [-c] [-l] [-s SEED] [-x EXIT_AFTER_MS] [-q]\n";
     sp_write_all(msg, sizeof(msg) - 1);
     return 2;
 }
@@ -216,8 +228,8 @@ static int sp_usage(void)
 int main(int argc, char **argv)
 {
     int nworkers = 4, churn = 0, locker = 0, exit_at_eof = 0, c;
-    unsigned long seed = 1;
-    while ((c = getopt(argc, argv, "t:cls:q")) != -1) {
+    unsigned long seed = 1, exit_ms = 0;
+    while ((c = getopt(argc, argv, "t:cls:x:q")) != -1) {
         switch (c) {
         case 't':
             nworkers = atoi(optarg);
@@ -232,6 +244,9 @@ int main(int argc, char **argv)
             break;
         case 's':
             seed = strtoul(optarg, NULL, 10);
+            break;
+        case 'x':
+            exit_ms = strtoul(optarg, NULL, 10);
             break;
         case 'q':
             exit_at_eof = 1;
@@ -260,6 +275,8 @@ int main(int argc, char **argv)
     if (churn && pthread_create(&t, NULL, sp_churner, (void *)(uintptr_t)(seed << 20)))
         return 1;
     if (locker && pthread_create(&t, NULL, sp_locker, (void *)(uintptr_t)seed))
+        return 1;
+    if (exit_ms > 0 && pthread_create(&t, NULL, sp_exit_timer, (void *)(uintptr_t)exit_ms))
         return 1;
     if (exit_at_eof && pthread_create(&t, NULL, sp_exit_at_eof, NULL))
         return 1;
