@@ -227,6 +227,30 @@ static void test_walk_matches_mallinfo2(void **state)
     gheap_report rep;
     memset(&rep, 0, sizeof(rep));
     assert_int_equal(hproc_walk(h, threads, n, count_chunk, &k, &rep, &err), 0);
+    /* The arenas a busy wait would name (issue 22): none locked in a quiet
+     * process; the main thread allocates from main_arena, each worker from
+     * an arena of its own (varied_heap's workers start together, so glibc
+     * makes one per thread), and the cheap check sees nobody inside. */
+    uint64_t locked[4];
+    assert_int_equal(hproc_locked_arenas(h, locked, 4, &err), 0);
+    uint64_t mine[MAX_TASKS] = {0};
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(hproc_thread_arena(h, &threads[i], &mine[i], &err), 0);
+    for (size_t i = 0; i < rep.narenas; i++) {
+        size_t users = 0;
+        for (size_t t = 0; t < n; t++)
+            users += mine[t] == rep.arenas[i].addr;
+        assert_int_equal(users, 1);
+        if (rep.arenas[i].is_main)
+            assert_int_equal(mine[main_idx], rep.arenas[i].addr);
+    }
+    signed char inside[MAX_TASKS];
+    memset(inside, -1, sizeof(inside));
+    bool lk = true;
+    assert_int_equal(hproc_busy_threads(h, threads, n, inside, &lk, why, sizeof(why), &err), 0);
+    assert_false(lk);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(inside[i], 0);
     resume_all(threads, n);
 
     assert_int_equal(rep.ndiags, 0);
