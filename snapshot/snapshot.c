@@ -227,18 +227,17 @@ static void snap_comments(pprof_builder *b, pid_t pid, const char *exe, const sn
         snprintf(walk, sizeof(walk), "; walk: %s%s", rep->diags[0],
                  rep->ndiags > 1 ? " (and more: heapsnap --stats)" : "");
     if (reg != NULL)
-        pprof_add_comment(b,
-                          "hook: %s, rate %" PRIu64 ", %zu live entries (stale %" PRIu64
-                          ", duplicate %" PRIu64 ", torn %" PRIu64 ", unknown stack %" PRIu64
-                          "), %zu stacks (torn %" PRIu64 "), dropped %" PRIu64
-                          "; inuse_space %" PRId64 " = attributed %" PRId64 " + unsampled %" PRIu64
-                          " + unattributed %" PRIu64 "%s",
-                          reg->path, reg->hdr.rate, reg->nlive, t->stale_entries,
-                          t->duplicate_entries, reg->torn_live, t->unknown_stack, reg->nstacks,
-                          reg->torn_stacks, reg->hdr.dropped_stacks + reg->hdr.dropped_live,
-                          t->estimated_bytes + (int64_t)t->unsampled_bytes +
-                              (int64_t)t->unattributed_bytes,
-                          t->estimated_bytes, t->unsampled_bytes, t->unattributed_bytes, walk);
+        pprof_add_comment(
+            b,
+            "hook: %s, rate %" PRIu64 ", %zu live entries (stale %" PRIu64 ", duplicate %" PRIu64
+            ", torn %" PRIu64 ", unknown stack %" PRIu64 "), %zu stacks (torn %" PRIu64
+            "), dropped %" PRIu64 "; inuse_space %" PRId64 " = attributed %" PRId64
+            " + unsampled %" PRIu64 " + unattributed %" PRIu64 "%s",
+            reg->path, reg->hdr.rate, reg->nlive, t->stale_entries, t->duplicate_entries,
+            reg->torn_live, t->unknown_stack, reg->nstacks, reg->torn_stacks,
+            reg->hdr.dropped_stacks + reg->hdr.dropped_live,
+            t->estimated_bytes + (int64_t)t->unsampled_bytes + (int64_t)t->unattributed_bytes,
+            t->estimated_bytes, t->unsampled_bytes, t->unattributed_bytes, walk);
     else
         pprof_add_comment(b,
                           "hook: not loaded, every chunk is under an [unattributed ...] size class "
@@ -274,8 +273,8 @@ static int snap_live_table(pid_t pid, const char *exe, const registry *reg, sym_
              "libheapsnap.so's %" PRIu64 " live samples, scaled like Go, instead of a walk "
              "of the heap.",
              (int)pid, res->allocator, lt.entries);
-    liveprof_comments(*b, HS_VERSION, (int)pid, exe, res->time_nanos, res->pause_us,
-                      res->nthreads, res->allocator, reg, &lt);
+    liveprof_comments(*b, HS_VERSION, (int)pid, exe, res->time_nanos, res->pause_us, res->nthreads,
+                      res->allocator, reg, &lt);
     return 0;
 }
 
