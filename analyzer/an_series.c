@@ -314,8 +314,10 @@ static uint32_t intern_site(an_series *s, const uint32_t *frames, uint32_t n)
         size_t ncap = s->capstacks ? s->capstacks * 2 : 4096;
         while (ncap < need)
             ncap *= 2;
+        if (ncap > UINT32_MAX)
+            return UINT32_MAX;
         uint32_t *ns = realloc(s->stacks, ncap * sizeof(uint32_t));
-        if (ns == NULL || ncap > UINT32_MAX)
+        if (ns == NULL)
             return UINT32_MAX;
         s->stacks = ns;
         s->capstacks = ncap;

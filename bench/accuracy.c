@@ -154,7 +154,7 @@ static void doubling_buffer(site *s, int j, double g, int n, int phase)
      * random phase so that a short series may or may not see one */
     if (j > -WARM && (j + phase) % 2 != 0)
         return;
-    double size = 2 * g * pow(2, (j + WARM) / 2);
+    double size = 2 * g * pow(2, floor((j + WARM) / 2.0));
     for (int i = 0; i < s->n; i++)
         if (s->c[i].death == NEVER)
             s->c[i].death = j;
