@@ -231,7 +231,6 @@ ptstop *quiesce_stop_within(pid_t pid, hproc *h, uint64_t budget_us, gheap_threa
             qr->wait_us = waited;
             if (busy > 0) {
                 qr->budget_out = true;
-                snprintf(qr->why, sizeof(qr->why), "%s", why);
                 quiesce_name_arenas(h, *threads, *nthreads, cur.inside, qr);
             }
             quiesce_seen_free(&prev);

@@ -30,7 +30,6 @@ typedef struct quiesce_result {
     bool busy_unknown;                   /* then: one of them had no arena yet, so any may change */
     uint64_t arenas[QUIESCE_MAX_ARENAS]; /* then: arenas being modified */
     size_t narenas;
-    char why[320]; /* then: the last busy check's evidence */
     /* heapsnap's own priority, raised for the pause (quiesce_end lowers it) */
     bool raised;
     int old_nice;
