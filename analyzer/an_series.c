@@ -303,7 +303,7 @@ static uint32_t intern_site(an_series *s, const uint32_t *frames, uint32_t n)
     while (s->site_tab.val[j] != 0) {
         const an_site *o = &s->sites[s->site_tab.val[j] - 1];
         if (s->site_tab.hash[j] == h && o->nframes == n &&
-            memcmp(s->stacks + o->stack, frames, n * sizeof(uint32_t)) == 0)
+            (n == 0 || memcmp(s->stacks + o->stack, frames, n * sizeof(uint32_t)) == 0))
             return s->site_tab.val[j] - 1;
         j = (j + 1) & (s->site_tab.cap - 1);
     }
@@ -322,7 +322,8 @@ static uint32_t intern_site(an_series *s, const uint32_t *frames, uint32_t n)
         s->stacks = ns;
         s->capstacks = ncap;
     }
-    memcpy(s->stacks + s->nstacks, frames, n * sizeof(uint32_t));
+    if (n > 0) /* an empty stack may come as NULL */
+        memcpy(s->stacks + s->nstacks, frames, n * sizeof(uint32_t));
 
     an_site *site = &s->sites[s->nsites];
     memset(site, 0, sizeof(*site));
@@ -453,7 +454,8 @@ static int find_wrappers(an_series *s, uint8_t *calls_other, fn_pair **pairs, si
         }
         (*pairs)[np++] = (fn_pair){f->signature, s->frames[stack[pos + 1]].signature};
     }
-    qsort(*pairs, np, sizeof(fn_pair), cmp_pair);
+    if (np > 1)
+        qsort(*pairs, np, sizeof(fn_pair), cmp_pair);
     int found = 0;
     for (size_t i = 0; i < np;) {
         size_t j = i, callers = 0;
@@ -829,7 +831,8 @@ int an_series_add_profile(an_series *s, uint32_t snap, const pprof_profile *p,
                 stack = ns;
                 capstack = ncap;
             }
-            memcpy(stack + n, lframes + f->start, f->count * sizeof(uint32_t));
+            if (f->count > 0)
+                memcpy(stack + n, lframes + f->start, f->count * sizeof(uint32_t));
             n += f->count;
         }
         int64_t bytes = cols->bytes >= 0 ? smp->value[cols->bytes] : 0;
@@ -845,7 +848,7 @@ int an_series_add_profile(an_series *s, uint32_t snap, const pprof_profile *p,
         if (i < s->nprev && s->prev_site[i] != UINT32_MAX) {
             const an_site *guess = &s->sites[s->prev_site[i]];
             if (guess->nframes == n &&
-                memcmp(s->stacks + guess->stack, stack, n * sizeof(uint32_t)) == 0)
+                (n == 0 || memcmp(s->stacks + guess->stack, stack, n * sizeof(uint32_t)) == 0))
                 site = s->prev_site[i];
         }
         if (site == UINT32_MAX)
