@@ -98,7 +98,10 @@ kill "$jem_pid"
 # apart. The analyzer names the leak, not the churn.
 jem_start 65536 --leak 20000 --size 1000
 for k in 1 2 3 4 5; do
-    jem_step || tap_bail "alloc_jemalloc did not leak (status: $(cat "$jem_status"), pid $jem_pid alive: $(kill -0 "$jem_pid" 2>&1 && echo yes))"
+    jem_step || {
+        alive=$(kill -0 "$jem_pid" 2>/dev/null && echo yes || { wait "$jem_pid"; echo "no, exit status $?"; })
+        tap_bail "alloc_jemalloc did not leak (status: $(cat "$jem_status"), pid $jem_pid alive: $alive; $(dmesg 2>/dev/null | grep "alloc_jemalloc\[$jem_pid\]" | tail -1))"
+    }
     "$HEAPSNAP" -p "$jem_pid" -o "$snap_tmp/d-$k.pb.gz" 2>/dev/null ||
         tap_bail "snapshot $k when sampling failed"
     sleep 0.5
