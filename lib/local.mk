@@ -1,11 +1,18 @@
-# lib/: shared code. One line per concept; each owner appends its own files.
-lib_libhs_la_SOURCES += lib/hs_error.c lib/hs_error.h
-lib_libhs_la_SOURCES += lib/atomic_file.c lib/atomic_file.h
-lib_libhs_la_SOURCES += lib/slurp.c lib/slurp.h
-lib_libhs_la_SOURCES += lib/duration.c lib/duration.h
-lib_libhs_la_SOURCES += lib/pprof.c lib/pprof.h
-lib_libhs_la_SOURCES += lib/heapprof.c lib/heapprof.h
-include lib/heap.mk
-include lib/sym.mk
-lib_libhs_la_SOURCES += lib/procmaps.c lib/procmaps.h
-lib_libhs_la_SOURCES += lib/buildid.c lib/buildid.h
+# lib/: code shared by the commands, one folder per concept, each with its own
+# fragment. The folders are layers: a folder's code includes headers from its
+# own folder and the folders before it in this list, never after (checked by
+# tests/integration/lib_layers.sh):
+#   util  errors, atomic files, whole-file reads, durations
+#   prof  the pprof format (protobuf builder and reader, heap profiles)
+#   proc  a live process: ptrace stop/resume, /proc maps, pagemap, memory
+#         sources, ELF images in its memory, remote unwinding, the hook's
+#         registry read from its memory
+#   sym   symbolization: ELF symbols, DWARF, demangling, debug files,
+#         debuginfod, build ids; thread stacks unwound and symbolized
+#   heap  glibc's malloc: layout, capture and classification of the heap, the
+#         heap of a live process, waiting for a quiet heap
+include lib/util/local.mk
+include lib/prof/local.mk
+include lib/proc/local.mk
+include lib/sym/local.mk
+include lib/heap/local.mk

@@ -6,7 +6,6 @@ heapsnap_LDADD = lib/libhs_tstacks.la lib/libhs.la $(LIBUNWIND_PTRACE_LIBS)
 heapsnap_SOURCES += snapshot/main.c
 heapsnap_SOURCES += snapshot/snapshot.c snapshot/snapshot.h
 heapsnap_SOURCES += snapshot/periodic.c snapshot/periodic.h
-heapsnap_SOURCES += snapshot/registry.c snapshot/registry.h
 heapsnap_SOURCES += snapshot/attribute.c snapshot/attribute.h
 heapsnap_SOURCES += snapshot/report.c snapshot/report.h
 heapsnap_SOURCES += snapshot/outpattern.c snapshot/outpattern.h
@@ -19,7 +18,7 @@ include snapshot/walker.mk
 check_PROGRAMS += tests/unit/test_attribute tests/unit/test_snapcli tests/progs/snap_leaker
 TESTS += tests/unit/test_attribute tests/unit/test_snapcli
 tests_unit_test_attribute_SOURCES = tests/unit/test_attribute.c snapshot/attribute.c \
-	snapshot/attribute.h snapshot/registry.c snapshot/registry.h
+	snapshot/attribute.h
 tests_unit_test_attribute_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/snapshot
 tests_unit_test_attribute_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_attribute_LDADD = lib/libhs.la $(CMOCKA_LIBS)

@@ -354,8 +354,11 @@ static snap_status snap_take_once(pid_t pid, const char *out_path, const char *t
     if (found < 0)
         goto fail;
     hook = found == 1;
-    if (hook)
-        registry_exclude_tables(&reg, h);
+    if (hook) {
+        uint64_t ts[REGISTRY_MAX_TABLES], te[REGISTRY_MAX_TABLES];
+        for (size_t k = 0, n = registry_tables(&reg, ts, te); k < n; k++)
+            hproc_exclude(h, ts[k], te[k]);
+    }
     if (hook && reg.hdr.rate == 0)
         snprintf(res->notice_hook, sizeof(res->notice_hook),
                  "libheapsnap.so in process %d records nothing (HEAPSNAP_RATE=0), so the "

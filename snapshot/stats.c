@@ -190,8 +190,11 @@ static void stats_exclude_hook(pid_t pid, hproc *h)
         return;
     registry reg;
     memset(&reg, 0, sizeof(reg));
-    if (registry_locate(pid, maps, &reg, &ignored) == 1)
-        registry_exclude_tables(&reg, h);
+    if (registry_locate(pid, maps, &reg, &ignored) == 1) {
+        uint64_t ts[REGISTRY_MAX_TABLES], te[REGISTRY_MAX_TABLES];
+        for (size_t k = 0, n = registry_tables(&reg, ts, te); k < n; k++)
+            hproc_exclude(h, ts[k], te[k]);
+    }
     registry_free(&reg);
     procmaps_free(maps);
 }

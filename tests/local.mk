@@ -73,8 +73,7 @@ EXTRA_DIST += tests/integration/alloc_jemalloc.sh tests/integration/alloc_redis.
 check_PROGRAMS += tests/unit/test_live_profile
 TESTS += tests/unit/test_live_profile
 tests_unit_test_live_profile_SOURCES = tests/unit/test_live_profile.c \
-	snapshot/live_profile.c snapshot/live_profile.h snapshot/allocator.c snapshot/allocator.h \
-	snapshot/registry.c snapshot/registry.h
+	snapshot/live_profile.c snapshot/live_profile.h snapshot/allocator.c snapshot/allocator.h
 tests_unit_test_live_profile_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/snapshot
 tests_unit_test_live_profile_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_live_profile_LDADD = lib/libhs.la $(CMOCKA_LIBS) $(LIBELF_LIBS)
@@ -93,8 +92,8 @@ print-tests:
 .PHONY: print-tests
 
 # The hook's allocation path references no lib/ symbol and no allocator (nm).
-TESTS += tests/integration/hook_alloc_path.sh
-EXTRA_DIST += tests/integration/hook_alloc_path.sh
+TESTS += tests/integration/hook_alloc_path.sh tests/integration/lib_layers.sh
+EXTRA_DIST += tests/integration/hook_alloc_path.sh tests/integration/lib_layers.sh
 
 # The manual pages: mandoc lint and --help coverage.
 TESTS += tests/integration/man_pages.sh

@@ -1,4 +1,4 @@
-/* tests/fuzz/fuzz_symelf.c: the symbolizer's ELF reader (lib/sym_elf.c:
+/* tests/fuzz/fuzz_symelf.c: the symbolizer's ELF reader (lib/sym/sym_elf.c:
  * segments, symbol tables, debug link) on arbitrary bytes presented as a file.
  * DWARF is not fuzzed here: libdwarf 20210528 itself double-frees inside
  * dwarf_load_rnglists on a corrupt .debug_rnglists within seconds, which no

@@ -8,7 +8,7 @@
 FUZZ_TARGETS =
 FUZZ_SECONDS = 60
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	-D_GNU_SOURCE -DHS_FUZZING -I$(top_srcdir)/lib -I$(top_builddir)/proto -I$(top_srcdir)/hook \
+	-D_GNU_SOURCE -DHS_FUZZING $(HS_LIB_INCLUDES) -I$(top_builddir)/proto -I$(top_srcdir)/hook \
 	-DHS_VERSION='"$(PACKAGE_VERSION)"' $(HS_DEP_CFLAGS)
 FUZZ_LIBSRC = $(filter %.c,$(lib_libhs_la_SOURCES))
 # lib/ is compiled once (one object per source, so make -j works) into an
@@ -23,7 +23,7 @@ CLEANFILES += $(FUZZ_TARGETS) $(FUZZ_LIBOBJ) tests/fuzz/libhs_fuzz.a
 
 fuzz: $(FUZZ_TARGETS)
 tests/fuzz/obj/%.o: $(top_srcdir)/lib/%.c $(BUILT_SOURCES)
-	$(AM_V_CC)$(MKDIR_P) tests/fuzz/obj && $(CLANG) $(FUZZ_OBJ_FLAGS) -c -o $@ $<
+	$(AM_V_CC)$(MKDIR_P) $(@D) && $(CLANG) $(FUZZ_OBJ_FLAGS) -c -o $@ $<
 tests/fuzz/obj/profile.pb-c.o: proto/profile.pb-c.c $(BUILT_SOURCES)
 	$(AM_V_CC)$(MKDIR_P) tests/fuzz/obj && $(CLANG) $(FUZZ_OBJ_FLAGS) -c -o $@ proto/profile.pb-c.c
 tests/fuzz/libhs_fuzz.a: $(FUZZ_LIBOBJ)

@@ -7,5 +7,5 @@ FUZZ_TARGETS += tests/fuzz/fuzz_http
 FUZZ_EXTRA_http = $(top_srcdir)/hook/http_parse.c
 FUZZ_TARGETS += tests/fuzz/fuzz_symelf
 FUZZ_TARGETS += tests/fuzz/fuzz_attribute
-FUZZ_EXTRA_attribute = $(top_srcdir)/snapshot/attribute.c $(top_srcdir)/snapshot/registry.c
+FUZZ_EXTRA_attribute = $(top_srcdir)/snapshot/attribute.c
 tests/fuzz/fuzz_attribute: $(FUZZ_EXTRA_attribute)

@@ -1,6 +1,6 @@
 /* tests/unit/test_attribute.c: snapshot/attribute.c -- the walk is the truth,
  * the hook's live table names the stacks, the rest goes under size classes --
- * and snapshot/registry.c's copy of the hook's tables (copied, then parsed).
+ * and lib/proc/registry.c's copy of the hook's tables (copied, then parsed).
  * Every expected value is worked out by hand in the comments. */
 #include <setjmp.h>
 #include <stdarg.h>

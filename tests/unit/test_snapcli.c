@@ -1,5 +1,5 @@
 /* tests/unit/test_snapcli.c: heapsnap's duration parser and periodic output
- * patterns (snapshot/duration.c, snapshot/outpattern.c). */
+ * patterns (lib/util/duration.c, snapshot/outpattern.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,0 +1,658 @@
+/* lib/heap/heap_process.c: the glibc heap of a live process (see heap_process.h):
+ * finds libc and ld.so in the memory map, loads libc's layout, locates every
+ * thread's tcache through static TLS, lists the mappings where mmapped chunks
+ * may live, and decides whether the heap is quiet enough to walk. */
+#include "heap_process.h"
+
+#include <elf.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buildid.h"
+#include "elf_mem.h"
+#include "glibc_heap.h"
+#include "glibc_layout.h"
+#include "memsrc.h"
+#include "pagemap.h"
+#include "procmaps.h"
+#include "unwind_remote.h"
+
+/* struct pthread's stackblock/stackblock_size in the verified build; used only
+ * after checking that the thread's stack pointer lies inside. */
+#define HP_PTHREAD_STACKBLOCK 1680
+#define HP_PTHREAD_STACKBLOCK_SIZE 1688
+#define HP_MAX_FRAMES 64
+/* glibc's non-main heaps start HEAP_MAX_SIZE-aligned (docs/glibc-malloc.md §4) */
+#define HP_HEAP_ALIGN (64ull << 20)
+
+struct hproc {
+    pid_t pid;
+    uint64_t libc_base, ld_base;
+    char buildid[2 * BUILDID_MAX + 1];
+    glayout lay;
+    memsrc *m;
+    uwr *uw; /* the busy check's unwinder; NULL without libunwind */
+    gheap_range excluded[HPROC_MAX_EXCLUDED]; /* from the mmapped-chunk search */
+    size_t nexcluded;
+    uint64_t single_threaded; /* &__libc_single_threaded, 0 = unknown */
+    uint64_t r_debug;         /* &_r_debug in ld.so, 0 = unknown */
+    uint64_t ltls_field;      /* offset of l_tls_offset in struct link_map */
+    int have_ltls_field;
+    uint64_t l_tls_offset; /* libc's, 0 = not yet read */
+    uint8_t auxv[1024];    /* /proc/PID/auxv at open: changes with every exec */
+    size_t auxv_len;
+};
+
+/* ---- the heap copy's memory ---- */
+
+/* MemAvailable from /proc/meminfo in bytes, 0 when unknown. */
+static uint64_t hp_mem_available(void)
+{
+    FILE *f = fopen("/proc/meminfo", "re");
+    if (f == NULL)
+        return 0;
+    char line[256];
+    unsigned long long kib = 0;
+    while (fgets(line, sizeof(line), f))
+        if (sscanf(line, "MemAvailable: %llu kB", &kib) == 1)
+            break;
+    fclose(f);
+    return (uint64_t)kib * 1024;
+}
+
+/* The walk copies every heap while the process is stopped (lib/heap/glibc_heap.c),
+ * which holds as much memory as the heaps themselves. The limit is half of
+ * MemAvailable, so the copy never pushes the machine (and the target) into
+ * reclaim; a bigger heap is walked through the small window as before, only
+ * with a longer pause. The memory is faulted in here, before the stop, with
+ * room for some growth: the [heap] mapping plus every mapping that starts
+ * where a non-main heap would. */
+static void hp_prepare_copy(hproc *h, const procmaps *pm)
+{
+    uint64_t limit = hp_mem_available() / 2, want = 0;
+    for (size_t i = 0; i < pm->n; i++) {
+        const procmaps_entry *e = &pm->v[i];
+        if (!e->r || !e->w)
+            continue;
+        if (strcmp(e->path, "[heap]") == 0 ||
+            (e->path[0] == '\0' && e->inode == 0 && e->start % HP_HEAP_ALIGN == 0))
+            want += e->end - e->start;
+    }
+    want += want / 8 + (4u << 20);
+    if (limit > SIZE_MAX)
+        limit = SIZE_MAX;
+    memsrc_set_copy_limit(h->m, (size_t)limit);
+    hs_err ignored = {0};
+    /* Without the reserve the copy still works, taking its page faults
+     * inside the stop. */
+    memsrc_reserve(h->m, want < limit ? (size_t)want : (size_t)limit, &ignored);
+}
+
+/* ---- symbols from the files' .dynsym ---- */
+
+/* Value of the named .dynsym symbols of the ELF file at path (0 when absent). */
+static int hp_dynsyms(const char *path, const char *const *names, uint64_t *vals, size_t n)
+{
+    memset(vals, 0, n * sizeof(*vals));
+    if (elf_version(EV_CURRENT) == EV_NONE)
+        return -1;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    Elf *e = elf_begin(fd, ELF_C_READ, NULL);
+    int rc = -1;
+    Elf_Scn *scn = NULL;
+    while (e && (scn = elf_nextscn(e, scn)) != NULL) {
+        GElf_Shdr sh;
+        if (gelf_getshdr(scn, &sh) == NULL || sh.sh_type != SHT_DYNSYM || sh.sh_entsize == 0)
+            continue;
+        Elf_Data *d = elf_getdata(scn, NULL);
+        size_t count = sh.sh_size / sh.sh_entsize;
+        for (size_t i = 0; d && i < count; i++) {
+            GElf_Sym sym;
+            if (gelf_getsym(d, (int)i, &sym) == NULL || sym.st_shndx == SHN_UNDEF)
+                continue;
+            const char *nm = elf_strptr(e, sh.sh_link, sym.st_name);
+            for (size_t k = 0; nm && k < n; k++)
+                if (strcmp(nm, names[k]) == 0)
+                    vals[k] = sym.st_value;
+        }
+        rc = 0;
+    }
+    if (e)
+        elf_end(e);
+    close(fd);
+    return rc;
+}
+
+/* The GNU build id of the ELF object mapped at base, read from the process. */
+static int hp_buildid_mem(memsrc *m, uint64_t base, char *hex, size_t hexlen)
+{
+    Elf64_Phdr phs[ELFMEM_MAX_PHDRS];
+    uint64_t bias;
+    int nph = elfmem_phdrs(m, base, phs, &bias);
+    for (int i = 0; i < nph; i++) {
+        const Elf64_Phdr *ph = &phs[i];
+        if (ph->p_type != PT_NOTE || ph->p_filesz > 4096)
+            continue;
+        uint8_t buf[4096];
+        if (memsrc_read(m, bias + ph->p_vaddr, ph->p_filesz, buf))
+            continue;
+        for (size_t off = 0; off + 12 <= ph->p_filesz;) {
+            Elf64_Nhdr nh;
+            memcpy(&nh, buf + off, sizeof(nh));
+            size_t name = off + 12, desc = name + ((nh.n_namesz + 3) & ~3u);
+            size_t next = desc + ((nh.n_descsz + 3) & ~3u);
+            if (next > ph->p_filesz)
+                break;
+            if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
+                memcmp(buf + name, "GNU", 4) == 0 && nh.n_descsz <= BUILDID_MAX) {
+                buildid_hex(buf + desc, nh.n_descsz, hex, hexlen);
+                return 0;
+            }
+            off = next;
+        }
+    }
+    return -1;
+}
+
+/* /proc/PID/auxv: the kernel writes it afresh at every execve (new entry
+ * point, base of ld.so, AT_RANDOM address), so equal bytes mean the same
+ * program image. Returns its length, 0 when unreadable. */
+static size_t hp_read_auxv(pid_t pid, uint8_t *buf, size_t len)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/auxv", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (f == NULL)
+        return 0;
+    size_t n = fread(buf, 1, len, f);
+    fclose(f);
+    return n;
+}
+
+int hproc_same_image(hproc *h, hs_err *err)
+{
+    uint8_t now[sizeof(h->auxv)];
+    size_t n = hp_read_auxv(h->pid, now, sizeof(now));
+    /* Unreadable now: the process is gone (an exec keeps it readable), which
+     * is for the caller to report, not a new program. */
+    if (h->auxv_len == 0 || n == 0 || (n == h->auxv_len && memcmp(now, h->auxv, n) == 0))
+        return 0;
+    return hs_err_set(err,
+                      "process %d started another program (execve) while heapsnap was getting "
+                      "ready; take the snapshot again (a launcher such as a pyenv shim or a shell "
+                      "script execs the real program shortly after it starts)",
+                      (int)h->pid);
+}
+
+hproc *hproc_open(pid_t pid, hs_err *err)
+{
+    procmaps *pm = procmaps_read(pid, err);
+    if (pm == NULL)
+        return NULL;
+    hproc *h = calloc(1, sizeof(*h));
+    if (h == NULL) {
+        procmaps_free(pm);
+        hs_err_set(err, "out of memory");
+        return NULL;
+    }
+    h->pid = pid;
+    h->auxv_len = hp_read_auxv(pid, h->auxv, sizeof(h->auxv));
+    const procmaps_entry *libc = procmaps_find_file(pm, "libc.so.");
+    const procmaps_entry *ld = procmaps_find_file(pm, "ld-linux-x86-64.so.");
+    if (libc == NULL) {
+        hs_err_set(err,
+                   "process %d has no libc.so.6 mapped: it is not a dynamically linked glibc "
+                   "process, so its heap cannot be walked",
+                   (int)pid);
+        goto fail;
+    }
+    h->libc_base = procmaps_file_base(pm, libc);
+    h->m = memsrc_open_pid(pid, 0, err);
+    if (h->m == NULL)
+        goto fail;
+    char libc_path[4096], ld_path[4096];
+    procmaps_open_path(pm, libc, libc_path, sizeof(libc_path));
+    if (hp_buildid_mem(h->m, h->libc_base, h->buildid, sizeof(h->buildid))) {
+        uint8_t id[BUILDID_MAX];
+        int n = buildid_read_file(libc_path, id, sizeof(id), NULL);
+        if (n > 0)
+            buildid_hex(id, (size_t)n, h->buildid, sizeof(h->buildid));
+    }
+    if (glayout_load(h->buildid[0] ? h->buildid : NULL, NULL, &h->lay, err))
+        goto fail;
+
+    const char *const libc_names[] = {"__libc_single_threaded", "_thread_db_link_map_l_tls_offset"};
+    uint64_t v[2];
+    if (hp_dynsyms(libc_path, libc_names, v, 2) == 0) {
+        if (v[0])
+            h->single_threaded = h->libc_base + v[0];
+        uint32_t desc[3]; /* {bits, count, byte offset} */
+        if (v[1] && memsrc_read(h->m, h->libc_base + v[1], sizeof(desc), desc) == 0 &&
+            desc[0] == 64) {
+            h->ltls_field = desc[2];
+            h->have_ltls_field = 1;
+        }
+    }
+    if (ld) {
+        h->ld_base = procmaps_file_base(pm, ld);
+        procmaps_open_path(pm, ld, ld_path, sizeof(ld_path));
+        const char *const ld_names[] = {"_r_debug"};
+        if (hp_dynsyms(ld_path, ld_names, v, 1) == 0 && v[0])
+            h->r_debug = h->ld_base + v[0];
+    }
+    hp_prepare_copy(h, pm);
+    h->uw = uwr_open(pid, pm, h->m); /* NULL: no libunwind, see hproc_thread_in_malloc */
+    procmaps_free(pm);
+    return h;
+fail:
+    procmaps_free(pm);
+    hproc_close(h);
+    return NULL;
+}
+
+const char *hproc_layout_source(const hproc *h)
+{
+    return h->lay.source;
+}
+
+void hproc_close(hproc *h)
+{
+    if (h == NULL)
+        return;
+    uwr_close(h->uw);
+    memsrc_close(h->m);
+    free(h);
+}
+
+/* ---- TLS: libc's static block sits at fs_base - l_tls_offset ---- */
+
+static int hp_l_tls_offset(hproc *h, hs_err *err)
+{
+    if (h->l_tls_offset)
+        return 0;
+    if (!h->r_debug || !h->have_ltls_field)
+        return hs_err_set(err, "cannot locate libc's TLS block: _r_debug or "
+                               "_thread_db_link_map_l_tls_offset is missing from ld.so/libc");
+    uint64_t map;
+    if (memsrc_read_u64(h->m, h->r_debug + 8, &map))
+        return hs_err_set(err, "cannot read _r_debug.r_map at 0x%llx",
+                          (unsigned long long)h->r_debug);
+    for (int i = 0; map && i < 4096; i++) {
+        uint64_t l_addr, next;
+        if (memsrc_read_u64(h->m, map, &l_addr) || memsrc_read_u64(h->m, map + 24, &next))
+            break;
+        if (l_addr == h->libc_base) {
+            if (memsrc_read_u64(h->m, map + h->ltls_field, &h->l_tls_offset) ||
+                h->l_tls_offset == 0 || h->l_tls_offset > (1u << 24))
+                break;
+            return 0;
+        }
+        map = next;
+    }
+    h->l_tls_offset = 0;
+    return hs_err_set(err, "cannot find libc's link_map and l_tls_offset through _r_debug");
+}
+
+int hproc_thread_tcache(hproc *h, const gheap_thread *t, uint64_t *var, uint64_t *value,
+                        hs_err *err)
+{
+    if (hp_l_tls_offset(h, err))
+        return -1;
+    *var = t->fs_base - h->l_tls_offset + h->lay.tls_tcache;
+    if (memsrc_read_u64(h->m, *var, value))
+        return hs_err_set(err, "cannot read thread %d's tcache pointer at 0x%llx", (int)t->tid,
+                          (unsigned long long)*var);
+    return 0;
+}
+
+int hproc_thread_arena(hproc *h, const gheap_thread *t, uint64_t *arena, hs_err *err)
+{
+    if (hp_l_tls_offset(h, err))
+        return -1;
+    uint64_t var = t->fs_base - h->l_tls_offset + h->lay.tls_thread_arena;
+    if (memsrc_read_u64(h->m, var, arena))
+        return hs_err_set(err, "cannot read thread %d's arena pointer at 0x%llx", (int)t->tid,
+                          (unsigned long long)var);
+    return 0;
+}
+
+/* ---- where mmapped chunks may be ---- */
+
+static int hp_cmp_range(const void *a, const void *b)
+{
+    const gheap_range *x = a, *y = b;
+    return x->start < y->start ? -1 : x->start > y->start;
+}
+
+int hproc_exclude(hproc *h, uint64_t start, uint64_t end)
+{
+    if (h->nexcluded == HPROC_MAX_EXCLUDED)
+        return -1;
+    if (start < end)
+        h->excluded[h->nexcluded++] = (gheap_range){start, end};
+    return 0;
+}
+
+/* Anonymous rw mappings minus every thread's stack block and the ranges
+ * hproc_exclude named. */
+static gheap_range *hp_mmap_ranges(hproc *h, const gheap_thread *threads, size_t n, size_t *out_n,
+                                   hs_err *err)
+{
+    procmaps *pm = procmaps_read(h->pid, err);
+    if (pm == NULL)
+        return NULL;
+    size_t nholes = n + h->nexcluded;
+    gheap_range *stacks = calloc(nholes ? nholes : 1, sizeof(*stacks));
+    gheap_range *v = calloc(pm->n * (nholes + 1) + 1, sizeof(*v));
+    if (stacks == NULL || v == NULL) {
+        free(stacks);
+        free(v);
+        procmaps_free(pm);
+        hs_err_set(err, "out of memory");
+        return NULL;
+    }
+    size_t ns = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t sp = threads[i].regs ? threads[i].regs->rsp : 0;
+        uint64_t blk = 0, sz = 0;
+        memsrc_read_u64(h->m, threads[i].fs_base + HP_PTHREAD_STACKBLOCK, &blk);
+        memsrc_read_u64(h->m, threads[i].fs_base + HP_PTHREAD_STACKBLOCK_SIZE, &sz);
+        if (blk && sz && threads[i].fs_base >= blk && threads[i].fs_base < blk + sz &&
+            (sp == 0 || (sp >= blk && sp < blk + sz))) {
+            stacks[ns++] = (gheap_range){blk, blk + sz};
+        } else if (sp) {
+            /* main thread ([stack], not anonymous) or an unknown layout: the
+             * mapping that holds the stack pointer */
+            const procmaps_entry *e = procmaps_find(pm, sp);
+            if (e)
+                stacks[ns++] = (gheap_range){e->start, e->end};
+        }
+    }
+    for (size_t i = 0; i < h->nexcluded; i++)
+        stacks[ns++] = h->excluded[i];
+    qsort(stacks, ns, sizeof(*stacks), hp_cmp_range);
+    size_t nv = 0;
+    for (size_t i = 0; i < pm->n; i++) {
+        const procmaps_entry *e = &pm->v[i];
+        if (!e->r || !e->w || !e->p || e->path[0] != '\0' || e->inode != 0)
+            continue;
+        uint64_t s = e->start, end = e->end;
+        for (size_t k = 0; k < ns && s < end; k++) {
+            if (stacks[k].end <= s || stacks[k].start >= end)
+                continue;
+            if (stacks[k].start > s)
+                v[nv++] = (gheap_range){s, stacks[k].start};
+            if (stacks[k].end > s) /* holes may nest or overlap */
+                s = stacks[k].end;
+        }
+        if (s < end)
+            v[nv++] = (gheap_range){s, end};
+    }
+    free(stacks);
+    procmaps_free(pm);
+    *out_n = nv;
+    return v;
+}
+
+static int hp_touched(void *arg, uint64_t start, uint64_t end, unsigned char *out)
+{
+    hs_err e = {0};
+    return pagemap_touched(arg, start, end, out, &e);
+}
+
+int hproc_walk(hproc *h, const gheap_thread *threads, size_t n, gheap_chunk_fn fn, void *arg,
+               gheap_report *rep, hs_err *err)
+{
+    return hproc_walk_release(h, threads, n, fn, arg, NULL, NULL, rep, err);
+}
+
+int hproc_walk_release(hproc *h, const gheap_thread *threads, size_t n, gheap_chunk_fn fn,
+                       void *arg, void (*release)(void *), void *release_arg, gheap_report *rep,
+                       hs_err *err)
+{
+    memset(rep, 0, sizeof(*rep));
+    memsrc_invalidate(h->m);
+    gheap_range *ranges = NULL;
+    size_t nr = 0;
+    uint64_t *tcaches = calloc(n ? n : 1, sizeof(*tcaches));
+    if (tcaches == NULL) {
+        hs_err_set(err, "out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint64_t var;
+        if (hproc_thread_tcache(h, &threads[i], &var, &tcaches[i], err))
+            goto fail;
+    }
+    ranges = hp_mmap_ranges(h, threads, n, &nr, err);
+    if (ranges == NULL)
+        goto fail;
+    /* Without pagemap (no access) the scan still works, reading every page. */
+    hs_err pmerr = {0};
+    pagemap *pm = pagemap_open(h->pid, &pmerr);
+    gheap_target t = {.lay = &h->lay,
+                      .libc_base = h->libc_base,
+                      .tcaches = tcaches,
+                      .ntcaches = n,
+                      .mmap_ranges = ranges,
+                      .nmmap_ranges = nr,
+                      .touched = pm ? hp_touched : NULL,
+                      .touched_arg = pm,
+                      .release = release,
+                      .release_arg = release_arg};
+    int rc = gheap_walk(h->m, &t, fn, arg, rep, err);
+    pagemap_close(pm);
+    free(ranges);
+    free(tcaches);
+    return rc;
+fail:
+    free(tcaches);
+    if (release)
+        release(release_arg);
+    return -1;
+}
+
+/* ---- is the heap quiet? ---- */
+
+/* 1 and the frame's pc when some frame of the thread is inside [lo, hi); 0
+ * when none is; -1 when its stack cannot be unwound. */
+static int hp_frames_in(hproc *h, const gheap_thread *t, uint64_t lo, uint64_t hi, uint64_t *pc,
+                        int *depth)
+{
+    uint64_t pcs[HP_MAX_FRAMES];
+    int n = uwr_frames(h->uw, t->regs, pcs, HP_MAX_FRAMES);
+    for (int i = 0; i < n; i++) {
+        /* a return address points after its call: test pc - 1 */
+        uint64_t at = i == 0 ? pcs[i] : pcs[i] - 1;
+        if (at >= lo && at < hi) {
+            *pc = pcs[i];
+            *depth = i;
+            return 1;
+        }
+    }
+    return n < 0 ? -1 : 0;
+}
+
+int hproc_thread_in_malloc(hproc *h, const gheap_thread *t, char *why, size_t whylen)
+{
+    if (t->regs == NULL)
+        return 0;
+    uint64_t lo = h->libc_base + h->lay.text_lo, hi = h->libc_base + h->lay.text_hi;
+    uint64_t ip = t->regs->rip;
+    if (ip >= lo && ip < hi) {
+        snprintf(why, whylen, "thread %d is inside malloc (pc 0x%llx)", (int)t->tid,
+                 (unsigned long long)ip);
+        return 1;
+    }
+    uint64_t pc;
+    int depth;
+    int r = hp_frames_in(h, t, lo, hi, &pc, &depth);
+    if (r == 1) {
+        snprintf(why, whylen, "thread %d is inside malloc (frame %d returns to 0x%llx)",
+                 (int)t->tid, depth, (unsigned long long)pc);
+        return 1;
+    }
+    if (r < 0) {
+        /* No unwinder: the return address the thread would use next when it
+         * stopped in a leaf (a syscall wrapper) sits at rsp. */
+        uint64_t ret;
+        if (memsrc_read_u64(h->m, t->regs->rsp, &ret) == 0 && ret - 1 >= lo && ret - 1 < hi) {
+            snprintf(why, whylen, "thread %d is inside malloc (returns to 0x%llx)", (int)t->tid,
+                     (unsigned long long)ret);
+            return 1;
+        }
+    }
+    snprintf(why, whylen, "thread %d is outside malloc%s", (int)t->tid,
+             r < 0 ? " (no unwinder: checked pc and the word at rsp)" : "");
+    return 0;
+}
+
+/* 1 with the reason in why when a malloc lock word is held, 0 when none is,
+ * -1 + err. */
+static int hp_lock_held(hproc *h, char *why, size_t whylen, hs_err *err)
+{
+    const glayout *L = &h->lay;
+    memsrc_invalidate(h->m);
+    uint32_t w;
+    if (memsrc_read(h->m, h->libc_base + L->list_lock, 4, &w))
+        return hs_err_set(err, "cannot read malloc's list_lock in process %d", (int)h->pid);
+    if (w) {
+        snprintf(why, whylen, "malloc's list_lock is held (%u)", w);
+        return 1;
+    }
+    if (memsrc_read(h->m, h->libc_base + L->free_list_lock, 4, &w) == 0 && w) {
+        snprintf(why, whylen, "malloc's free_list_lock is held (%u)", w);
+        return 1;
+    }
+    uint64_t main_arena = h->libc_base + L->main_arena, a = main_arena;
+    for (int i = 0; i < 65536; i++) {
+        if (memsrc_read(h->m, a + L->ms_mutex, 4, &w))
+            return hs_err_set(err, "cannot read the lock of arena 0x%llx", (unsigned long long)a);
+        if (w) {
+            snprintf(why, whylen, "arena 0x%llx is locked (%u)", (unsigned long long)a, w);
+            return 1;
+        }
+        if (memsrc_read_u64(h->m, a + L->ms_next, &a) || a == main_arena)
+            break;
+    }
+    return 0;
+}
+
+static void hp_quiet_why(hproc *h, char *why, size_t whylen)
+{
+    uint8_t single = 0;
+    if (h->single_threaded)
+        memsrc_read(h->m, h->single_threaded, 1, &single);
+    /* With __libc_single_threaded set malloc takes no lock at all, so only
+     * the stack walk could tell; say which evidence was used. */
+    snprintf(why, whylen,
+             single ? "quiet (single-threaded: no malloc frame on the stack)"
+                    : "quiet (no malloc lock held, no thread inside malloc)");
+}
+
+int hproc_busy(hproc *h, const gheap_thread *threads, size_t n, char *why, size_t whylen,
+               hs_err *err)
+{
+    int locked = hp_lock_held(h, why, whylen, err);
+    if (locked != 0)
+        return locked;
+    /* Lock words say nothing about tcache, lock-free fastbin frees, or any
+     * single-threaded malloc: look at where every thread is. */
+    for (size_t i = 0; i < n; i++)
+        if (hproc_thread_in_malloc(h, &threads[i], why, whylen) == 1)
+            return 1;
+    hp_quiet_why(h, why, whylen);
+    return 0;
+}
+
+int hproc_locked_arenas(hproc *h, uint64_t *out, size_t max, hs_err *err)
+{
+    const glayout *L = &h->lay;
+    uint64_t main_arena = h->libc_base + L->main_arena, a = main_arena;
+    size_t k = 0;
+    /* glibc caps the arenas at 8 per core; the bound only stops a corrupt ring */
+    for (int i = 0; i < 65536; i++) {
+        uint32_t w;
+        if (memsrc_read(h->m, a + L->ms_mutex, 4, &w))
+            return hs_err_set(err, "cannot read the lock of arena 0x%llx", (unsigned long long)a);
+        if (w && k < max)
+            out[k++] = a;
+        if (memsrc_read_u64(h->m, a + L->ms_next, &a) || a == main_arena)
+            break;
+    }
+    return (int)k;
+}
+
+/* hproc_thread_in_malloc, the cheap way first (see hproc_busy_threads): most
+ * threads of a busy process are decided by their pc or by one read of the top
+ * of their stack, without unwinding. A thread inside malloc whose pc is
+ * outside malloc.c's text is in a leaf it called (a lock wait, brk, mmap,
+ * madvise), whose return address into malloc.c sits a few words above the
+ * stack pointer; only stdio under malloc_stats/malloc_info goes deeper, and
+ * it holds an arena lock, which the caller sees. */
+static int hp_thread_inside(hproc *h, const gheap_thread *t, char *why, size_t whylen)
+{
+    if (t->regs == NULL)
+        return 0;
+    uint64_t lo = h->libc_base + h->lay.text_lo, hi = h->libc_base + h->lay.text_hi;
+    uint64_t ip = t->regs->rip;
+    if (ip >= lo && ip < hi) {
+        snprintf(why, whylen, "thread %d is inside malloc (pc 0x%llx)", (int)t->tid,
+                 (unsigned long long)ip);
+        return 1;
+    }
+    uint64_t words[HPROC_SCAN_BYTES / 8];
+    if (memsrc_read(h->m, t->regs->rsp, sizeof(words), words) != 0)
+        return hproc_thread_in_malloc(h, t, why, whylen); /* the stack ends sooner */
+    bool hit = false;
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]) && !hit; i++)
+        hit = words[i] - 1 >= lo && words[i] - 1 < hi;
+    if (!hit) {
+        snprintf(why, whylen, "thread %d is outside malloc (no return address into it near rsp)",
+                 (int)t->tid);
+        return 0;
+    }
+    if (h->uw == NULL) { /* cannot tell a live return address from a stale word */
+        snprintf(why, whylen, "thread %d may be inside malloc (a return address into it near rsp)",
+                 (int)t->tid);
+        return 1;
+    }
+    return hproc_thread_in_malloc(h, t, why, whylen);
+}
+
+int hproc_busy_threads(hproc *h, const gheap_thread *threads, size_t n, signed char *inside,
+                       bool *locked, char *why, size_t whylen, hs_err *err)
+{
+    char lockwhy[160] = "", threadwhy[160] = "", tmp[160];
+    int l = hp_lock_held(h, lockwhy, sizeof(lockwhy), err);
+    if (l < 0)
+        return -1;
+    *locked = l == 1;
+    size_t ninside = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (inside[i] < 0)
+            inside[i] = (signed char)(hp_thread_inside(h, &threads[i], tmp, sizeof(tmp)) == 1);
+        else if (inside[i] > 0)
+            snprintf(tmp, sizeof(tmp), "thread %d is inside malloc", (int)threads[i].tid);
+        if (inside[i] > 0 && ninside++ == 0)
+            snprintf(threadwhy, sizeof(threadwhy), "%s", tmp);
+    }
+    if (!*locked && ninside == 0) {
+        hp_quiet_why(h, why, whylen);
+        return 0;
+    }
+    if (*locked && ninside > 0)
+        snprintf(why, whylen, "%s; %s%s", lockwhy, threadwhy, ninside > 1 ? " (and others)" : "");
+    else if (ninside > 0)
+        snprintf(why, whylen, "%s%s", threadwhy, ninside > 1 ? " (and others)" : "");
+    else
+        snprintf(why, whylen, "%s (no thread seen inside malloc)", lockwhy);
+    return 1;
+}

@@ -1,0 +1,10 @@
+# lib/proc/: a live process: ptrace stop and resume, /proc/PID/maps, pagemap,
+# memory sources (process_vm_readv, copies), ELF images read from its memory,
+# remote unwinding, and libheapsnap's registry read from its memory.
+lib_libhs_la_SOURCES += lib/proc/procmaps.c lib/proc/procmaps.h
+lib_libhs_la_SOURCES += lib/proc/pagemap.c lib/proc/pagemap.h
+lib_libhs_la_SOURCES += lib/proc/memsrc.c lib/proc/memsrc.h
+lib_libhs_la_SOURCES += lib/proc/elf_mem.c lib/proc/elf_mem.h
+lib_libhs_la_SOURCES += lib/proc/unwind_remote.c lib/proc/unwind_remote.h
+lib_libhs_la_SOURCES += lib/proc/ptrace.c lib/proc/ptrace.h
+lib_libhs_la_SOURCES += lib/proc/registry.c lib/proc/registry.h

@@ -1,0 +1,1074 @@
+/* lib/prof/pprof.c: builds, encodes (gzip, atomic write), decodes and validates pprof
+ * profiles. The builder interns strings and deduplicates functions, mappings and
+ * locations through one small open-addressing table keyed by byte strings; the
+ * reader never trusts an index or id it has not checked. */
+#include "pprof.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "atomic_file.h"
+#include "slurp.h"
+
+/* ---- a byte-string -> id table (open addressing, linear probing) ---- */
+
+typedef struct itab {
+    uint64_t *hash;
+    uint32_t *val; /* 0 = empty slot */
+    char **key;
+    size_t *klen;
+    size_t cap, n;
+} itab;
+
+static uint64_t fnv1a(const void *p, size_t n)
+{
+    const unsigned char *s = p;
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++) {
+        h ^= s[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+static int itab_grow(itab *t)
+{
+    size_t ncap = t->cap ? t->cap * 2 : 256;
+    uint64_t *nh = calloc(ncap, sizeof(*nh));
+    uint32_t *nv = calloc(ncap, sizeof(*nv));
+    char **nk = calloc(ncap, sizeof(*nk));
+    size_t *nl = calloc(ncap, sizeof(*nl));
+    if (!nh || !nv || !nk || !nl) {
+        free(nh);
+        free(nv);
+        free(nk);
+        free(nl);
+        return -1;
+    }
+    for (size_t i = 0; i < t->cap; i++) {
+        if (t->val[i] == 0)
+            continue;
+        size_t j = t->hash[i] & (ncap - 1);
+        while (nv[j] != 0)
+            j = (j + 1) & (ncap - 1);
+        nh[j] = t->hash[i];
+        nv[j] = t->val[i];
+        nk[j] = t->key[i];
+        nl[j] = t->klen[i];
+    }
+    free(t->hash);
+    free(t->val);
+    free(t->key);
+    free(t->klen);
+    t->hash = nh;
+    t->val = nv;
+    t->key = nk;
+    t->klen = nl;
+    t->cap = ncap;
+    return 0;
+}
+
+/* Returns the id stored for key, or stores newid and returns it; 0 on OOM. */
+static uint32_t itab_get_or_put(itab *t, const void *key, size_t klen, uint32_t newid, int *added)
+{
+    *added = 0;
+    if ((t->n + 1) * 2 > t->cap && itab_grow(t) != 0)
+        return 0;
+    uint64_t h = fnv1a(key, klen);
+    size_t j = h & (t->cap - 1);
+    while (t->val[j] != 0) {
+        if (t->hash[j] == h && t->klen[j] == klen && memcmp(t->key[j], key, klen) == 0)
+            return t->val[j];
+        j = (j + 1) & (t->cap - 1);
+    }
+    char *copy = malloc(klen ? klen : 1);
+    if (copy == NULL)
+        return 0;
+    memcpy(copy, key, klen);
+    t->hash[j] = h;
+    t->val[j] = newid;
+    t->key[j] = copy;
+    t->klen[j] = klen;
+    t->n++;
+    *added = 1;
+    return newid;
+}
+
+static void itab_free(itab *t)
+{
+    for (size_t i = 0; i < t->cap; i++)
+        if (t->val[i] != 0)
+            free(t->key[i]);
+    free(t->hash);
+    free(t->val);
+    free(t->key);
+    free(t->klen);
+    memset(t, 0, sizeof(*t));
+}
+
+/* ---- growable arrays ---- */
+
+static int grow(void **arr, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return 0;
+    size_t ncap = *cap ? *cap : 16;
+    while (ncap < need)
+        ncap *= 2;
+    void *p = realloc(*arr, ncap * elem);
+    if (p == NULL)
+        return -1;
+    *arr = p;
+    *cap = ncap;
+    return 0;
+}
+
+/* ---- builder ---- */
+
+typedef struct b_line {
+    uint64_t function_id;
+    int64_t line;
+} b_line;
+
+typedef struct b_location {
+    uint64_t mapping_id, address;
+    size_t line_off, nlines; /* into lines[] */
+} b_location;
+
+typedef struct b_sample {
+    size_t loc_off, nlocs;     /* into sample_locs[] */
+    size_t val_off, nvals;     /* into sample_vals[] */
+    size_t label_off, nlabels; /* into labels[] */
+} b_sample;
+
+typedef struct b_label {
+    int64_t key, str, num, num_unit;
+} b_label;
+
+struct pprof_builder {
+    bool oom;
+    itab strtab;
+    char **strings;
+    size_t nstrings, cap_strings;
+
+    Perftools__Profiles__ValueType *sample_types;
+    size_t nsample_types, cap_sample_types;
+    int64_t period_type, period_unit, period;
+    int64_t time_nanos, duration_nanos, default_sample_type;
+    int64_t *comments;
+    size_t ncomments, cap_comments;
+
+    itab maptab, fntab, loctab;
+    Perftools__Profiles__Mapping *mappings;
+    size_t nmappings, cap_mappings;
+    Perftools__Profiles__Function *functions;
+    size_t nfunctions, cap_functions;
+    b_location *locations;
+    size_t nlocations, cap_locations;
+    b_line *lines;
+    size_t nlines, cap_lines;
+
+    b_sample *samples;
+    size_t nsamples, cap_samples;
+    uint64_t *sample_locs;
+    size_t nsample_locs, cap_sample_locs;
+    int64_t *sample_vals;
+    size_t nsample_vals, cap_sample_vals;
+    b_label *labels;
+    size_t nlabels, cap_labels;
+};
+
+pprof_builder *pprof_builder_new(void)
+{
+    pprof_builder *b = calloc(1, sizeof(*b));
+    if (b == NULL)
+        return NULL;
+    /* Index 0 of the string table is always "". */
+    b->strings = calloc(16, sizeof(char *));
+    if (b->strings == NULL) {
+        free(b);
+        return NULL;
+    }
+    b->cap_strings = 16;
+    b->strings[0] = strdup("");
+    b->nstrings = 1;
+    int added;
+    if (b->strings[0] == NULL || itab_get_or_put(&b->strtab, "", 0, 1, &added) == 0) {
+        pprof_builder_free(b);
+        return NULL;
+    }
+    return b;
+}
+
+void pprof_builder_free(pprof_builder *b)
+{
+    if (b == NULL)
+        return;
+    for (size_t i = 0; i < b->nstrings; i++)
+        free(b->strings[i]);
+    free(b->strings);
+    itab_free(&b->strtab);
+    itab_free(&b->maptab);
+    itab_free(&b->fntab);
+    itab_free(&b->loctab);
+    free(b->sample_types);
+    free(b->comments);
+    free(b->mappings);
+    free(b->functions);
+    free(b->locations);
+    free(b->lines);
+    free(b->samples);
+    free(b->sample_locs);
+    free(b->sample_vals);
+    free(b->labels);
+    free(b);
+}
+
+int64_t pprof_intern(pprof_builder *b, const char *s)
+{
+    if (s == NULL || s[0] == '\0')
+        return 0;
+    size_t len = strlen(s);
+    int added;
+    /* The table stores index + 1 so that 0 can mean "empty slot". */
+    uint32_t v = itab_get_or_put(&b->strtab, s, len, (uint32_t)b->nstrings + 1, &added);
+    if (v == 0)
+        goto oom;
+    if (!added)
+        return (int64_t)v - 1;
+    if (grow((void **)&b->strings, &b->cap_strings, b->nstrings + 1, sizeof(char *)) != 0)
+        goto oom;
+    b->strings[b->nstrings] = strdup(s);
+    if (b->strings[b->nstrings] == NULL)
+        goto oom;
+    return (int64_t)b->nstrings++;
+oom:
+    b->oom = true;
+    return 0;
+}
+
+void pprof_add_sample_type(pprof_builder *b, const char *type, const char *unit)
+{
+    if (grow((void **)&b->sample_types, &b->cap_sample_types, b->nsample_types + 1,
+             sizeof(*b->sample_types)) != 0) {
+        b->oom = true;
+        return;
+    }
+    Perftools__Profiles__ValueType *vt = &b->sample_types[b->nsample_types++];
+    perftools__profiles__value_type__init(vt);
+    vt->type = pprof_intern(b, type);
+    vt->unit = pprof_intern(b, unit);
+}
+
+void pprof_set_period(pprof_builder *b, const char *type, const char *unit, int64_t period)
+{
+    b->period_type = pprof_intern(b, type);
+    b->period_unit = pprof_intern(b, unit);
+    b->period = period;
+}
+
+void pprof_set_time(pprof_builder *b, int64_t time_nanos, int64_t duration_nanos)
+{
+    b->time_nanos = time_nanos;
+    b->duration_nanos = duration_nanos;
+}
+
+void pprof_set_default_sample_type(pprof_builder *b, const char *type)
+{
+    b->default_sample_type = pprof_intern(b, type);
+}
+
+void pprof_add_comment(pprof_builder *b, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    if (grow((void **)&b->comments, &b->cap_comments, b->ncomments + 1, sizeof(int64_t)) != 0) {
+        b->oom = true;
+        return;
+    }
+    b->comments[b->ncomments++] = pprof_intern(b, buf);
+}
+
+uint64_t pprof_add_mapping(pprof_builder *b, const pprof_mapping_desc *m)
+{
+    int64_t key[9] = {
+        (int64_t)m->start,
+        (int64_t)m->limit,
+        (int64_t)m->file_offset,
+        pprof_intern(b, m->filename),
+        pprof_intern(b, m->build_id),
+        m->has_functions,
+        m->has_filenames,
+        m->has_line_numbers,
+        m->has_inline_frames,
+    };
+    int added;
+    uint32_t id = itab_get_or_put(&b->maptab, key, sizeof(key), (uint32_t)b->nmappings + 1, &added);
+    if (id == 0 || (added && grow((void **)&b->mappings, &b->cap_mappings, b->nmappings + 1,
+                                  sizeof(*b->mappings)) != 0)) {
+        b->oom = true;
+        return 0;
+    }
+    if (added) {
+        Perftools__Profiles__Mapping *pm = &b->mappings[b->nmappings++];
+        perftools__profiles__mapping__init(pm);
+        pm->id = id;
+        pm->memory_start = m->start;
+        pm->memory_limit = m->limit;
+        pm->file_offset = m->file_offset;
+        pm->filename = key[3];
+        pm->build_id = key[4];
+        pm->has_functions = m->has_functions;
+        pm->has_filenames = m->has_filenames;
+        pm->has_line_numbers = m->has_line_numbers;
+        pm->has_inline_frames = m->has_inline_frames;
+    }
+    return id;
+}
+
+uint64_t pprof_add_function(pprof_builder *b, const char *name, const char *system_name,
+                            const char *filename, int64_t start_line)
+{
+    int64_t key[4] = {
+        pprof_intern(b, name),
+        pprof_intern(b, system_name ? system_name : name),
+        pprof_intern(b, filename),
+        start_line,
+    };
+    int added;
+    uint32_t id = itab_get_or_put(&b->fntab, key, sizeof(key), (uint32_t)b->nfunctions + 1, &added);
+    if (id == 0 || (added && grow((void **)&b->functions, &b->cap_functions, b->nfunctions + 1,
+                                  sizeof(*b->functions)) != 0)) {
+        b->oom = true;
+        return 0;
+    }
+    if (added) {
+        Perftools__Profiles__Function *f = &b->functions[b->nfunctions++];
+        perftools__profiles__function__init(f);
+        f->id = id;
+        f->name = key[0];
+        f->system_name = key[1];
+        f->filename = key[2];
+        f->start_line = start_line;
+    }
+    return id;
+}
+
+uint64_t pprof_add_location(pprof_builder *b, uint64_t mapping_id, uint64_t address,
+                            const pprof_line_desc *lines, size_t nlines)
+{
+    /* Resolve the lines first: they are part of the key for address-less frames. */
+    size_t first = b->nlines;
+    if (grow((void **)&b->lines, &b->cap_lines, b->nlines + nlines, sizeof(*b->lines)) != 0) {
+        b->oom = true;
+        return 0;
+    }
+    for (size_t i = 0; i < nlines; i++) {
+        uint64_t fid = pprof_add_function(b, lines[i].function, lines[i].system_name,
+                                          lines[i].filename, lines[i].start_line);
+        b->lines[first + i].function_id = fid;
+        b->lines[first + i].line = lines[i].line;
+    }
+
+    int added;
+    uint32_t id;
+    uint32_t newid = (uint32_t)b->nlocations + 1;
+    if (address != 0) {
+        uint64_t key[2] = {mapping_id, address};
+        id = itab_get_or_put(&b->loctab, key, sizeof(key), newid, &added);
+    } else {
+        /* key: mapping id, then the (function, line) pairs */
+        size_t klen = sizeof(uint64_t) + nlines * sizeof(b_line);
+        unsigned char stackkey[1024];
+        unsigned char *key = klen <= sizeof(stackkey) ? stackkey : malloc(klen);
+        if (key == NULL) {
+            b->oom = true;
+            return 0;
+        }
+        memcpy(key, &mapping_id, sizeof(uint64_t));
+        memcpy(key + sizeof(uint64_t), &b->lines[first], nlines * sizeof(b_line));
+        id = itab_get_or_put(&b->loctab, key, klen, newid, &added);
+        if (key != stackkey)
+            free(key);
+    }
+    if (id == 0 || (added && grow((void **)&b->locations, &b->cap_locations, b->nlocations + 1,
+                                  sizeof(*b->locations)) != 0)) {
+        b->oom = true;
+        return 0;
+    }
+    if (!added)
+        return id; /* the lines just resolved are dropped (functions stay interned) */
+    b->nlines += nlines;
+    b_location *l = &b->locations[b->nlocations++];
+    l->mapping_id = mapping_id;
+    l->address = address;
+    l->line_off = first;
+    l->nlines = nlines;
+    return id;
+}
+
+uint64_t pprof_add_pseudo_location(pprof_builder *b, const char *name)
+{
+    pprof_line_desc line = {.function = name};
+    return pprof_add_location(b, 0, 0, &line, 1);
+}
+
+int pprof_add_sample(pprof_builder *b, const uint64_t *location_ids, size_t nlocs,
+                     const int64_t *values, const pprof_label_desc *labels, size_t nlabels)
+{
+    size_t nvals = b->nsample_types;
+    if (grow((void **)&b->samples, &b->cap_samples, b->nsamples + 1, sizeof(*b->samples)) != 0 ||
+        grow((void **)&b->sample_locs, &b->cap_sample_locs, b->nsample_locs + nlocs,
+             sizeof(uint64_t)) != 0 ||
+        grow((void **)&b->sample_vals, &b->cap_sample_vals, b->nsample_vals + nvals,
+             sizeof(int64_t)) != 0 ||
+        grow((void **)&b->labels, &b->cap_labels, b->nlabels + nlabels, sizeof(b_label)) != 0) {
+        b->oom = true;
+        return -1;
+    }
+    b_sample *s = &b->samples[b->nsamples++];
+    s->loc_off = b->nsample_locs;
+    s->nlocs = nlocs;
+    memcpy(&b->sample_locs[b->nsample_locs], location_ids, nlocs * sizeof(uint64_t));
+    b->nsample_locs += nlocs;
+    s->val_off = b->nsample_vals;
+    s->nvals = nvals;
+    memcpy(&b->sample_vals[b->nsample_vals], values, nvals * sizeof(int64_t));
+    b->nsample_vals += nvals;
+    s->label_off = b->nlabels;
+    s->nlabels = nlabels;
+    for (size_t i = 0; i < nlabels; i++) {
+        b_label *l = &b->labels[b->nlabels++];
+        l->key = pprof_intern(b, labels[i].key);
+        l->str = labels[i].str ? pprof_intern(b, labels[i].str) : 0;
+        l->num = labels[i].str ? 0 : labels[i].num;
+        l->num_unit = pprof_intern(b, labels[i].num_unit);
+    }
+    return 0;
+}
+
+size_t pprof_builder_nsamples(const pprof_builder *b)
+{
+    return b->nsamples;
+}
+
+/* ---- encoding ---- */
+
+static int gzip_bytes(const uint8_t *in, size_t inlen, uint8_t **out, size_t *outlen, hs_err *err)
+{
+    z_stream z;
+    memset(&z, 0, sizeof(z));
+    if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        return hs_err_set(err, "cannot start gzip compression (out of memory)");
+    size_t cap = deflateBound(&z, inlen) + 64;
+    uint8_t *buf = malloc(cap);
+    if (buf == NULL) {
+        deflateEnd(&z);
+        return hs_err_set(err, "out of memory while compressing the profile");
+    }
+    z.next_in = (Bytef *)in;
+    z.avail_in = (uInt)inlen;
+    z.next_out = buf;
+    z.avail_out = (uInt)cap;
+    int rc = deflate(&z, Z_FINISH);
+    size_t n = cap - z.avail_out;
+    deflateEnd(&z);
+    if (rc != Z_STREAM_END) {
+        free(buf);
+        return hs_err_set(err, "gzip compression of the profile failed");
+    }
+    *out = buf;
+    *outlen = n;
+    return 0;
+}
+
+int pprof_encode(pprof_builder *b, bool gzip, uint8_t **out, size_t *outlen, hs_err *err)
+{
+    if (b->oom)
+        return hs_err_set(err, "out of memory while building the profile");
+    int rc = -1;
+    Perftools__Profiles__Profile p;
+    perftools__profiles__profile__init(&p);
+    Perftools__Profiles__ValueType period_type;
+    perftools__profiles__value_type__init(&period_type);
+
+    Perftools__Profiles__ValueType **st = calloc(b->nsample_types + 1, sizeof(*st));
+    Perftools__Profiles__Sample *samples = calloc(b->nsamples + 1, sizeof(*samples));
+    Perftools__Profiles__Sample **sp = calloc(b->nsamples + 1, sizeof(*sp));
+    Perftools__Profiles__Label *labels = calloc(b->nlabels + 1, sizeof(*labels));
+    Perftools__Profiles__Label **lp = calloc(b->nlabels + 1, sizeof(*lp));
+    Perftools__Profiles__Mapping **mp = calloc(b->nmappings + 1, sizeof(*mp));
+    Perftools__Profiles__Function **fp = calloc(b->nfunctions + 1, sizeof(*fp));
+    Perftools__Profiles__Location *locs = calloc(b->nlocations + 1, sizeof(*locs));
+    Perftools__Profiles__Location **locp = calloc(b->nlocations + 1, sizeof(*locp));
+    Perftools__Profiles__Line *lines = calloc(b->nlines + 1, sizeof(*lines));
+    Perftools__Profiles__Line **linep = calloc(b->nlines + 1, sizeof(*linep));
+    uint8_t *raw = NULL;
+    if (!st || !samples || !sp || !labels || !lp || !mp || !fp || !locs || !locp || !lines ||
+        !linep) {
+        hs_err_set(err, "out of memory while encoding the profile");
+        goto out;
+    }
+
+    for (size_t i = 0; i < b->nsample_types; i++)
+        st[i] = &b->sample_types[i];
+    p.n_sample_type = b->nsample_types;
+    p.sample_type = st;
+
+    for (size_t i = 0; i < b->nlabels; i++) {
+        perftools__profiles__label__init(&labels[i]);
+        labels[i].key = b->labels[i].key;
+        labels[i].str = b->labels[i].str;
+        labels[i].num = b->labels[i].num;
+        labels[i].num_unit = b->labels[i].num_unit;
+        lp[i] = &labels[i];
+    }
+    for (size_t i = 0; i < b->nsamples; i++) {
+        const b_sample *s = &b->samples[i];
+        perftools__profiles__sample__init(&samples[i]);
+        samples[i].n_location_id = s->nlocs;
+        samples[i].location_id = &b->sample_locs[s->loc_off];
+        samples[i].n_value = s->nvals;
+        samples[i].value = &b->sample_vals[s->val_off];
+        samples[i].n_label = s->nlabels;
+        samples[i].label = &lp[s->label_off];
+        sp[i] = &samples[i];
+    }
+    p.n_sample = b->nsamples;
+    p.sample = sp;
+
+    for (size_t i = 0; i < b->nmappings; i++)
+        mp[i] = &b->mappings[i];
+    p.n_mapping = b->nmappings;
+    p.mapping = mp;
+    for (size_t i = 0; i < b->nfunctions; i++)
+        fp[i] = &b->functions[i];
+    p.n_function = b->nfunctions;
+    p.function = fp;
+
+    for (size_t i = 0; i < b->nlines; i++) {
+        perftools__profiles__line__init(&lines[i]);
+        lines[i].function_id = b->lines[i].function_id;
+        lines[i].line = b->lines[i].line;
+        linep[i] = &lines[i];
+    }
+    for (size_t i = 0; i < b->nlocations; i++) {
+        const b_location *l = &b->locations[i];
+        perftools__profiles__location__init(&locs[i]);
+        locs[i].id = i + 1;
+        locs[i].mapping_id = l->mapping_id;
+        locs[i].address = l->address;
+        locs[i].n_line = l->nlines;
+        locs[i].line = &linep[l->line_off];
+        locp[i] = &locs[i];
+    }
+    p.n_location = b->nlocations;
+    p.location = locp;
+
+    p.n_string_table = b->nstrings;
+    p.string_table = b->strings;
+    p.time_nanos = b->time_nanos;
+    p.duration_nanos = b->duration_nanos;
+    if (b->period_type != 0 || b->period_unit != 0) {
+        period_type.type = b->period_type;
+        period_type.unit = b->period_unit;
+        p.period_type = &period_type;
+    }
+    p.period = b->period;
+    p.n_comment = b->ncomments;
+    p.comment = b->comments;
+    p.default_sample_type = b->default_sample_type;
+
+    size_t rawlen = perftools__profiles__profile__get_packed_size(&p);
+    raw = malloc(rawlen ? rawlen : 1);
+    if (raw == NULL) {
+        hs_err_set(err, "out of memory while encoding the profile");
+        goto out;
+    }
+    perftools__profiles__profile__pack(&p, raw);
+    if (gzip) {
+        rc = gzip_bytes(raw, rawlen, out, outlen, err);
+    } else {
+        *out = raw;
+        *outlen = rawlen;
+        raw = NULL;
+        rc = 0;
+    }
+out:
+    free(raw);
+    free(st);
+    free(samples);
+    free(sp);
+    free(labels);
+    free(lp);
+    free(mp);
+    free(fp);
+    free(locs);
+    free(locp);
+    free(lines);
+    free(linep);
+    return rc;
+}
+
+int pprof_write_file(pprof_builder *b, const char *path, hs_err *err)
+{
+    uint8_t *data = NULL;
+    size_t len = 0;
+    if (pprof_encode(b, true, &data, &len, err) != 0)
+        return -1;
+    int rc = afile_write(path, data, len, err);
+    free(data);
+    return rc;
+}
+
+/* ---- reader ---- */
+
+/* Inflates a gzip stream with a hard limit on the output size. */
+static int gunzip_bytes(const uint8_t *in, size_t inlen, uint8_t **out, size_t *outlen, hs_err *err)
+{
+    z_stream z;
+    memset(&z, 0, sizeof(z));
+    if (inflateInit2(&z, 15 + 32) != Z_OK)
+        return hs_err_set(err, "cannot start gzip decompression (out of memory)");
+    size_t cap = inlen * 4 + 4096;
+    if (cap > PPROF_MAX_DECODED)
+        cap = PPROF_MAX_DECODED;
+    uint8_t *buf = malloc(cap);
+    if (buf == NULL) {
+        inflateEnd(&z);
+        return hs_err_set(err, "out of memory while decompressing the profile");
+    }
+    size_t n = 0;
+    z.next_in = (Bytef *)in;
+    int rc = Z_OK;
+    size_t in_left = inlen;
+    for (;;) {
+        if (z.avail_in == 0 && in_left > 0) {
+            uInt chunk = in_left > (1u << 30) ? (1u << 30) : (uInt)in_left;
+            z.avail_in = chunk;
+            in_left -= chunk;
+        }
+        if (n == cap) {
+            if (cap >= PPROF_MAX_DECODED) {
+                free(buf);
+                inflateEnd(&z);
+                return hs_err_set(err,
+                                  "the profile decompresses to more than %zu MiB: "
+                                  "refusing to read it (is it really a profile?)",
+                                  PPROF_MAX_DECODED >> 20);
+            }
+            size_t ncap = cap * 2 > PPROF_MAX_DECODED ? PPROF_MAX_DECODED : cap * 2;
+            uint8_t *nb = realloc(buf, ncap);
+            if (nb == NULL) {
+                free(buf);
+                inflateEnd(&z);
+                return hs_err_set(err, "out of memory while decompressing the profile");
+            }
+            buf = nb;
+            cap = ncap;
+        }
+        z.next_out = buf + n;
+        z.avail_out = (uInt)((cap - n) > (1u << 30) ? (1u << 30) : (cap - n));
+        size_t before = z.avail_out;
+        rc = inflate(&z, Z_NO_FLUSH);
+        n += before - z.avail_out;
+        if (rc == Z_STREAM_END)
+            break;
+        if (rc == Z_BUF_ERROR && z.avail_in == 0 && in_left == 0) {
+            free(buf);
+            inflateEnd(&z);
+            return hs_err_set(err,
+                              "truncated gzip data: the file ends before the compressed "
+                              "profile does (was it cut short while being written or copied?)");
+        }
+        if (rc != Z_OK && rc != Z_BUF_ERROR) {
+            free(buf);
+            inflateEnd(&z);
+            return hs_err_set(err,
+                              "corrupt gzip data (%s): the file is damaged; take the "
+                              "profile again",
+                              z.msg ? z.msg : "inflate error");
+        }
+    }
+    inflateEnd(&z);
+    *out = buf;
+    *outlen = n;
+    return 0;
+}
+
+typedef struct id_pair {
+    uint64_t id;
+    size_t index;
+} id_pair;
+
+static int cmp_id_pair(const void *a, const void *b)
+{
+    const id_pair *x = a, *y = b;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Builds the id -> index lookup of one table; rejects id 0 and duplicates. */
+static int build_index(const char *what, size_t n,
+                       uint64_t (*id_at)(const pprof_pb_profile *, size_t),
+                       const pprof_pb_profile *pb, bool *dense, uint64_t **ids, size_t **index,
+                       hs_err *err)
+{
+    *dense = true;
+    for (size_t i = 0; i < n; i++) {
+        if (id_at(pb, i) != i + 1) {
+            *dense = false;
+            break;
+        }
+    }
+    if (*dense)
+        return 0;
+    id_pair *pairs = malloc((n ? n : 1) * sizeof(*pairs));
+    if (pairs == NULL)
+        return hs_err_set(err, "out of memory while indexing the profile");
+    for (size_t i = 0; i < n; i++) {
+        pairs[i].id = id_at(pb, i);
+        pairs[i].index = i;
+        if (pairs[i].id == 0) {
+            free(pairs);
+            return hs_err_set(err, "invalid profile: %s %zu has id 0, but ids must be non-zero",
+                              what, i);
+        }
+    }
+    qsort(pairs, n, sizeof(*pairs), cmp_id_pair);
+    *ids = malloc((n ? n : 1) * sizeof(uint64_t));
+    *index = malloc((n ? n : 1) * sizeof(size_t));
+    if (*ids == NULL || *index == NULL) {
+        free(pairs);
+        return hs_err_set(err, "out of memory while indexing the profile");
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0 && pairs[i].id == pairs[i - 1].id) {
+            uint64_t dup = pairs[i].id;
+            free(pairs);
+            return hs_err_set(err, "invalid profile: %s id %llu appears more than once", what,
+                              (unsigned long long)dup);
+        }
+        (*ids)[i] = pairs[i].id;
+        (*index)[i] = pairs[i].index;
+    }
+    free(pairs);
+    return 0;
+}
+
+static uint64_t loc_id_at(const pprof_pb_profile *pb, size_t i)
+{
+    return pb->location[i]->id;
+}
+static uint64_t fn_id_at(const pprof_pb_profile *pb, size_t i)
+{
+    return pb->function[i]->id;
+}
+static uint64_t map_id_at(const pprof_pb_profile *pb, size_t i)
+{
+    return pb->mapping[i]->id;
+}
+
+static const void *lookup(uint64_t id, size_t n, bool dense, const uint64_t *ids,
+                          const size_t *index, void *const *table)
+{
+    if (id == 0)
+        return NULL;
+    if (dense)
+        return id <= n ? table[id - 1] : NULL;
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ids[mid] < id)
+            lo = mid + 1;
+        else if (ids[mid] > id)
+            hi = mid;
+        else
+            return table[index[mid]];
+    }
+    return NULL;
+}
+
+const pprof_pb_location *pprof_location(const pprof_profile *p, uint64_t id)
+{
+    return lookup(id, p->pb->n_location, p->loc_dense, p->loc_ids, p->loc_index,
+                  (void *const *)p->pb->location);
+}
+
+const pprof_pb_function *pprof_function(const pprof_profile *p, uint64_t id)
+{
+    return lookup(id, p->pb->n_function, p->fn_dense, p->fn_ids, p->fn_index,
+                  (void *const *)p->pb->function);
+}
+
+const pprof_pb_mapping *pprof_mapping(const pprof_profile *p, uint64_t id)
+{
+    return lookup(id, p->pb->n_mapping, p->map_dense, p->map_ids, p->map_index,
+                  (void *const *)p->pb->mapping);
+}
+
+const char *pprof_str(const pprof_profile *p, int64_t i)
+{
+    if (i < 0 || (size_t)i >= p->pb->n_string_table)
+        return "";
+    return p->pb->string_table[i];
+}
+
+int pprof_sample_index(const pprof_profile *p, const char *type)
+{
+    for (size_t i = 0; i < p->pb->n_sample_type; i++)
+        if (strcmp(pprof_str(p, p->pb->sample_type[i]->type), type) == 0)
+            return (int)i;
+    return -1;
+}
+
+int64_t pprof_sample_num_label(const pprof_profile *p, const pprof_pb_sample *s, const char *key,
+                               int64_t def)
+{
+    for (size_t i = 0; i < s->n_label; i++)
+        if (s->label[i]->str == 0 && strcmp(pprof_str(p, s->label[i]->key), key) == 0)
+            return s->label[i]->num;
+    return def;
+}
+
+/* Checks that a string index is in range; what names the field for the message. */
+#define CHECK_STR(idx, ...)                                                                        \
+    do {                                                                                           \
+        if ((idx) < 0 || (uint64_t)(idx) >= nstr) {                                                \
+            char where_[200];                                                                      \
+            snprintf(where_, sizeof(where_), __VA_ARGS__);                                         \
+            return hs_err_set(err,                                                                 \
+                              "invalid profile: %s refers to string %lld, but the string table "   \
+                              "has %zu entries",                                                   \
+                              where_, (long long)(idx), nstr);                                     \
+        }                                                                                          \
+    } while (0)
+
+static int validate(pprof_profile *p, hs_err *err)
+{
+    const pprof_pb_profile *pb = p->pb;
+    size_t nstr = pb->n_string_table;
+    if (nstr == 0 || pb->string_table[0][0] != '\0')
+        return hs_err_set(err, "invalid profile: the string table must start with the empty "
+                               "string (is this a pprof profile?)");
+    for (size_t i = 0; i < pb->n_sample_type; i++) {
+        CHECK_STR(pb->sample_type[i]->type, "sample type %zu", i);
+        CHECK_STR(pb->sample_type[i]->unit, "sample type %zu's unit", i);
+    }
+    if (pb->period_type) {
+        CHECK_STR(pb->period_type->type, "the period type");
+        CHECK_STR(pb->period_type->unit, "the period unit");
+    }
+    CHECK_STR(pb->drop_frames, "drop_frames");
+    CHECK_STR(pb->keep_frames, "keep_frames");
+    CHECK_STR(pb->default_sample_type, "default_sample_type");
+    CHECK_STR(pb->doc_url, "doc_url");
+    for (size_t i = 0; i < pb->n_comment; i++)
+        CHECK_STR(pb->comment[i], "comment %zu", i);
+    for (size_t i = 0; i < pb->n_mapping; i++) {
+        CHECK_STR(pb->mapping[i]->filename, "mapping %zu's file name", i);
+        CHECK_STR(pb->mapping[i]->build_id, "mapping %zu's build id", i);
+    }
+    for (size_t i = 0; i < pb->n_function; i++) {
+        const pprof_pb_function *f = pb->function[i];
+        CHECK_STR(f->name, "function %zu's name", i);
+        CHECK_STR(f->system_name, "function %zu's system name", i);
+        CHECK_STR(f->filename, "function %zu's file name", i);
+    }
+    if (build_index("location", pb->n_location, loc_id_at, pb, &p->loc_dense, &p->loc_ids,
+                    &p->loc_index, err) != 0 ||
+        build_index("function", pb->n_function, fn_id_at, pb, &p->fn_dense, &p->fn_ids,
+                    &p->fn_index, err) != 0 ||
+        build_index("mapping", pb->n_mapping, map_id_at, pb, &p->map_dense, &p->map_ids,
+                    &p->map_index, err) != 0)
+        return -1;
+    for (size_t i = 0; i < pb->n_location; i++) {
+        const pprof_pb_location *l = pb->location[i];
+        if (l->mapping_id != 0 && pprof_mapping(p, l->mapping_id) == NULL)
+            return hs_err_set(err,
+                              "invalid profile: location id %llu refers to mapping id %llu, "
+                              "which does not exist",
+                              (unsigned long long)l->id, (unsigned long long)l->mapping_id);
+        for (size_t j = 0; j < l->n_line; j++) {
+            uint64_t fid = l->line[j]->function_id;
+            if (fid != 0 && pprof_function(p, fid) == NULL)
+                return hs_err_set(err,
+                                  "invalid profile: location id %llu refers to function id "
+                                  "%llu, which does not exist",
+                                  (unsigned long long)l->id, (unsigned long long)fid);
+        }
+    }
+    for (size_t i = 0; i < pb->n_sample; i++) {
+        const pprof_pb_sample *s = pb->sample[i];
+        if (s->n_value != pb->n_sample_type)
+            return hs_err_set(err,
+                              "invalid profile: sample %zu has %zu values, but the profile "
+                              "declares %zu sample types",
+                              i, s->n_value, pb->n_sample_type);
+        for (size_t j = 0; j < s->n_location_id; j++)
+            if (pprof_location(p, s->location_id[j]) == NULL)
+                return hs_err_set(err,
+                                  "invalid profile: sample %zu refers to location id %llu, "
+                                  "which does not exist",
+                                  i, (unsigned long long)s->location_id[j]);
+        for (size_t j = 0; j < s->n_label; j++) {
+            CHECK_STR(s->label[j]->key, "sample %zu's label %zu key", i, j);
+            CHECK_STR(s->label[j]->str, "sample %zu's label %zu value", i, j);
+            CHECK_STR(s->label[j]->num_unit, "sample %zu's label %zu unit", i, j);
+        }
+    }
+    return 0;
+}
+
+/* A bump allocator for protobuf-c: a decoded profile is hundreds of thousands
+ * of small messages, all freed together, so one malloc per message (and per
+ * free) is most of the reader's time otherwise. */
+typedef struct pprof_arena {
+    struct pprof_arena_block *head;
+    bool oom;
+} pprof_arena;
+
+typedef struct pprof_arena_block {
+    struct pprof_arena_block *next;
+    size_t used, cap;
+    _Alignas(16) unsigned char data[];
+} pprof_arena_block;
+
+#define PPROF_ARENA_BLOCK ((size_t)1 << 20)
+
+static void *arena_alloc(void *ctx, size_t size)
+{
+    pprof_arena *a = ctx;
+    size = (size + 15) & ~(size_t)15;
+    pprof_arena_block *b = a->head;
+    if (b == NULL || b->cap - b->used < size) {
+        /* blocks double from 16 KiB to 1 MiB, so a tiny profile costs little */
+        size_t next = b == NULL ? 16384 : b->cap * 2;
+        if (next > PPROF_ARENA_BLOCK)
+            next = PPROF_ARENA_BLOCK;
+        size_t cap = size > next / 4 ? size : next;
+        b = malloc(sizeof(*b) + cap);
+        if (b == NULL) {
+            a->oom = true;
+            return NULL;
+        }
+        b->used = 0;
+        b->cap = cap;
+        if (a->head != NULL && cap != next) {
+            /* a big one-off block goes behind the current one, which keeps filling */
+            b->next = a->head->next;
+            a->head->next = b;
+            b->used = size;
+            return b->data;
+        }
+        b->next = a->head;
+        a->head = b;
+    }
+    void *p = b->data + b->used;
+    b->used += size;
+    return p;
+}
+
+static void arena_free(void *ctx, void *ptr)
+{
+    (void)ctx;
+    (void)ptr; /* released with the whole arena */
+}
+
+static void arena_destroy(pprof_arena *a)
+{
+    if (a == NULL)
+        return;
+    pprof_arena_block *b = a->head;
+    while (b != NULL) {
+        pprof_arena_block *next = b->next;
+        free(b);
+        b = next;
+    }
+    free(a);
+}
+
+pprof_profile *pprof_parse(const uint8_t *data, size_t len, hs_err *err)
+{
+    if (len == 0) {
+        hs_err_set(err, "empty input: there is no profile data (was the file written "
+                        "completely?)");
+        return NULL;
+    }
+    uint8_t *raw = NULL;
+    size_t rawlen = len;
+    const uint8_t *bytes = data;
+    if (len >= 2 && data[0] == 0x1f && data[1] == 0x8b) {
+        if (gunzip_bytes(data, len, &raw, &rawlen, err) != 0)
+            return NULL;
+        bytes = raw;
+    } else if (len > PPROF_MAX_DECODED) {
+        hs_err_set(err, "the profile is larger than %zu MiB: refusing to read it",
+                   PPROF_MAX_DECODED >> 20);
+        return NULL;
+    }
+    pprof_arena *arena = calloc(1, sizeof(*arena));
+    if (arena == NULL) {
+        free(raw);
+        hs_err_set(err, "out of memory while reading the profile");
+        return NULL;
+    }
+    ProtobufCAllocator alloc = {.alloc = arena_alloc, .free = arena_free, .allocator_data = arena};
+    pprof_pb_profile *pb = perftools__profiles__profile__unpack(&alloc, rawlen, bytes);
+    free(raw);
+    if (pb == NULL) {
+        if (arena->oom)
+            hs_err_set(err, "out of memory while decoding the profile");
+        else
+            hs_err_set(err, "not a pprof profile: the data is neither gzip-compressed nor a "
+                            "valid profile protobuf message");
+        arena_destroy(arena);
+        return NULL;
+    }
+    pprof_profile *p = calloc(1, sizeof(*p));
+    if (p == NULL) {
+        arena_destroy(arena);
+        hs_err_set(err, "out of memory while reading the profile");
+        return NULL;
+    }
+    p->pb = pb;
+    p->arena = arena;
+    if (validate(p, err) != 0) {
+        pprof_profile_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+pprof_profile *pprof_read_file(const char *path, hs_err *err)
+{
+    uint8_t *buf;
+    size_t len;
+    if (slurp_file(path, PPROF_MAX_DECODED, &buf, &len, err) != 0)
+        return NULL;
+    pprof_profile *p = pprof_parse(buf, len, err);
+    free(buf);
+    if (p == NULL)
+        hs_err_prefix(err, "%s", path);
+    return p;
+}
+
+void pprof_profile_free(pprof_profile *p)
+{
+    if (p == NULL)
+        return;
+    arena_destroy(p->arena); /* holds p->pb and everything it points to */
+    free(p->loc_ids);
+    free(p->loc_index);
+    free(p->fn_ids);
+    free(p->fn_index);
+    free(p->map_ids);
+    free(p->map_index);
+    free(p);
+}

@@ -1,0 +1,989 @@
+/* lib/sym/sym_dwarf.c: source lines and inlined frames of one file's DWARF (4 and
+ * 5, compressed sections included) through libdwarf's 20210528 API. Opening
+ * only indexes the compilation units by address range; a unit's line table
+ * and function/inline tree are decoded the first time an address falls in it
+ * and kept, so thousands of lookups cost one decode per unit touched.
+ * Every libdwarf result is checked and every walk is bounded: the input may
+ * be any file a host process happens to have mapped. */
+#include "sym_internal.h"
+
+#include <libdwarf/dwarf.h>
+#include <libdwarf/libdwarf.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_CUS (1u << 20)
+#define MAX_DIES_PER_CU (1u << 22)
+#define MAX_DIE_DEPTH 96
+#define MAX_LINE_ROWS (1u << 24)
+#define MAX_RANGES_PER_DIE 65536
+#define MAX_ORIGIN_HOPS 8
+#define MAX_INLINE_DEPTH 64
+
+typedef struct line_row {
+    uint64_t addr;
+    uint32_t line, file, order;
+    uint8_t end;  /* end_sequence: the address after the sequence */
+    uint8_t stmt; /* is_stmt: a recommended breakpoint, what debuggers show */
+} line_row;
+
+typedef struct origin {
+    const char *name, *system_name, *file;
+    int64_t decl_line;
+} origin;
+
+typedef struct fn_range {
+    uint64_t lo, hi;
+    uint32_t func;
+} fn_range;
+
+typedef struct cu_func {
+    uint32_t origin;
+    uint64_t entry;
+    uint32_t inl_start, inl_end; /* this function's inline records */
+} cu_func;
+
+typedef struct cu_inline {
+    uint64_t lo, hi;
+    uint32_t depth, origin;
+    const char *call_file;
+    int64_t call_line;
+} cu_inline;
+
+typedef struct dcu {
+    Dwarf_Off die_off; /* global offset of the unit's DIE */
+    Dwarf_Half version;
+    uint64_t base; /* DW_AT_low_pc, the base of its range lists */
+    bool files_done, lines_done, funcs_done;
+    const char **files;
+    size_t nfiles;
+    unsigned file_base; /* DWARF < 5 numbers files from 1, DWARF 5 from 0 */
+    line_row *rows;
+    size_t nrows;
+    fn_range *fr;
+    size_t nfr;
+    cu_func *funcs;
+    size_t nfuncs;
+    cu_inline *inl;
+    size_t ninl;
+} dcu;
+
+typedef struct cu_range {
+    uint64_t lo, hi;
+    uint32_t cu;
+} cu_range;
+
+typedef struct rng {
+    uint64_t lo, hi;
+} rng;
+
+typedef struct rvec {
+    rng *v;
+    size_t n, cap;
+} rvec;
+
+struct sym_dwarf {
+    Dwarf_Debug dbg;
+    sym_pool *pool;
+    dcu *cus; /* in .debug_info order, so sorted by die_off */
+    size_t ncus;
+    cu_range *ranges; /* sorted by lo */
+    size_t nranges;
+    origin *ov;
+    size_t nov, capov;
+    sym_u64map origin_by_off; /* DIE offset -> index into ov */
+    rvec scratch;
+    bool any_lines;
+};
+
+static void drop_err(Dwarf_Debug dbg, Dwarf_Error *e)
+{
+    if (*e != NULL) {
+        dwarf_dealloc_error(dbg, *e);
+        *e = NULL;
+    }
+}
+
+static int rvec_push(rvec *r, uint64_t lo, uint64_t hi)
+{
+    if (hi <= lo || r->n >= MAX_RANGES_PER_DIE)
+        return 0;
+    if (r->n == r->cap) {
+        size_t ncap = r->cap ? r->cap * 2 : 16;
+        rng *nv = realloc(r->v, ncap * sizeof(rng));
+        if (nv == NULL)
+            return -1;
+        r->v = nv;
+        r->cap = ncap;
+    }
+    r->v[r->n++] = (rng){lo, hi};
+    return 0;
+}
+
+/* Collapses "a/./b", "a//b" and "a/x/../b" the way Go's filepath.Clean does,
+ * so the same file always gets the same name in a profile. */
+static const char *clean_path(sym_pool *pool, const char *p)
+{
+    size_t n = strlen(p);
+    if (n == 0 || n > 4096)
+        return sym_pool_str(pool, p);
+    char buf[4097];
+    size_t w = 0, r = 0;
+    bool rooted = p[0] == '/';
+    if (rooted)
+        buf[w++] = '/', r = 1;
+    size_t dotdot = w; /* buf[:dotdot] cannot be backtracked */
+    while (r < n) {
+        if (p[r] == '/') {
+            r++;
+        } else if (p[r] == '.' && (r + 1 == n || p[r + 1] == '/')) {
+            r++;
+        } else if (p[r] == '.' && p[r + 1] == '.' && (r + 2 == n || p[r + 2] == '/')) {
+            r += 2;
+            if (w > dotdot) {
+                w--;
+                while (w > dotdot && buf[w] != '/')
+                    w--;
+            } else if (!rooted) {
+                if (w > 0)
+                    buf[w++] = '/';
+                buf[w++] = '.';
+                buf[w++] = '.';
+                dotdot = w;
+            }
+        } else {
+            if ((rooted && w != 1) || (!rooted && w != 0))
+                buf[w++] = '/';
+            while (r < n && p[r] != '/')
+                buf[w++] = p[r++];
+        }
+    }
+    if (w == 0)
+        buf[w++] = '.';
+    return sym_pool_strn(pool, buf, w);
+}
+
+/* ---- opening and the unit index ---- */
+
+static int cu_range_cmp(const void *pa, const void *pb)
+{
+    const cu_range *a = pa, *b = pb;
+    if (a->lo != b->lo)
+        return a->lo < b->lo ? -1 : 1;
+    return a->cu < b->cu ? -1 : a->cu > b->cu;
+}
+
+/* The address ranges of die: low/high pc, or DW_AT_ranges (DWARF 5 rnglists
+ * or DWARF 2-4 .debug_ranges relative to the unit's base). */
+static int die_ranges(sym_dwarf *d, Dwarf_Die die, Dwarf_Half version, uint64_t base, rvec *out)
+{
+    Dwarf_Error e = NULL;
+    out->n = 0;
+    Dwarf_Addr lo = 0, hi = 0;
+    Dwarf_Half form = 0;
+    enum Dwarf_Form_Class cls = DW_FORM_CLASS_UNKNOWN;
+    int r = dwarf_lowpc(die, &lo, &e);
+    if (r == DW_DLV_OK) {
+        int r2 = dwarf_highpc_b(die, &hi, &form, &cls, &e);
+        if (r2 == DW_DLV_OK) {
+            if (cls == DW_FORM_CLASS_CONSTANT)
+                hi += lo;
+            return rvec_push(out, lo, hi);
+        }
+        drop_err(d->dbg, &e);
+    } else {
+        drop_err(d->dbg, &e);
+    }
+    Dwarf_Attribute attr = NULL;
+    r = dwarf_attr(die, DW_AT_ranges, &attr, &e);
+    if (r != DW_DLV_OK) {
+        drop_err(d->dbg, &e);
+        return 0;
+    }
+    int rc = 0;
+    if (dwarf_whatform(attr, &form, &e) != DW_DLV_OK) {
+        drop_err(d->dbg, &e);
+        dwarf_dealloc_attribute(attr);
+        return 0;
+    }
+    if (version >= 5) {
+        Dwarf_Unsigned val = 0;
+        if (form == DW_FORM_rnglistx) {
+            r = dwarf_formudata(attr, &val, &e);
+        } else {
+            Dwarf_Off off = 0;
+            r = dwarf_global_formref(attr, &off, &e);
+            val = off;
+        }
+        Dwarf_Rnglists_Head head = NULL;
+        Dwarf_Unsigned count = 0, goff = 0;
+        if (r == DW_DLV_OK)
+            r = dwarf_rnglists_get_rle_head(attr, form, val, &head, &count, &goff, &e);
+        if (r == DW_DLV_OK) {
+            for (Dwarf_Unsigned i = 0; i < count && i < MAX_RANGES_PER_DIE; i++) {
+                unsigned elen = 0, code = 0;
+                Dwarf_Unsigned raw1 = 0, raw2 = 0, c1 = 0, c2 = 0;
+                Dwarf_Bool unavail = 0;
+                if (dwarf_get_rnglists_entry_fields_a(head, i, &elen, &code, &raw1, &raw2, &unavail,
+                                                      &c1, &c2, &e) != DW_DLV_OK) {
+                    drop_err(d->dbg, &e);
+                    break;
+                }
+                if (code == DW_RLE_end_of_list)
+                    break;
+                if (code == DW_RLE_base_address || code == DW_RLE_base_addressx || unavail)
+                    continue;
+                if (rvec_push(out, c1, c2) != 0) {
+                    rc = -1;
+                    break;
+                }
+            }
+            dwarf_dealloc_rnglists_head(head);
+        } else {
+            drop_err(d->dbg, &e);
+        }
+    } else {
+        Dwarf_Off off = 0;
+        r = dwarf_global_formref(attr, &off, &e);
+        if (r != DW_DLV_OK) {
+            drop_err(d->dbg, &e);
+            Dwarf_Unsigned u = 0;
+            r = dwarf_formudata(attr, &u, &e);
+            off = u;
+        }
+        Dwarf_Ranges *rb = NULL;
+        Dwarf_Signed cnt = 0;
+        Dwarf_Unsigned bytes = 0;
+        Dwarf_Off real = 0;
+        if (r == DW_DLV_OK)
+            r = dwarf_get_ranges_b(d->dbg, off, die, &real, &rb, &cnt, &bytes, &e);
+        if (r == DW_DLV_OK) {
+            uint64_t b = base;
+            for (Dwarf_Signed i = 0; i < cnt && i < MAX_RANGES_PER_DIE; i++) {
+                if (rb[i].dwr_type == DW_RANGES_END)
+                    break;
+                if (rb[i].dwr_type == DW_RANGES_ADDRESS_SELECTION) {
+                    b = rb[i].dwr_addr2;
+                    continue;
+                }
+                if (rvec_push(out, b + rb[i].dwr_addr1, b + rb[i].dwr_addr2) != 0) {
+                    rc = -1;
+                    break;
+                }
+            }
+            dwarf_ranges_dealloc(d->dbg, rb, cnt);
+        } else {
+            drop_err(d->dbg, &e);
+        }
+    }
+    dwarf_dealloc_attribute(attr);
+    return rc;
+}
+
+static int index_units(sym_dwarf *d)
+{
+    Dwarf_Error e = NULL;
+    size_t capcu = 0, caprg = 0;
+    for (size_t guard = 0; guard < MAX_CUS; guard++) {
+        Dwarf_Unsigned hlen = 0, typeoff = 0, next = 0;
+        Dwarf_Half version = 0, asize = 0, lsize = 0, esize = 0, utype = 0;
+        Dwarf_Off abbrev = 0;
+        Dwarf_Sig8 sig;
+        int r = dwarf_next_cu_header_d(d->dbg, 1, &hlen, &version, &abbrev, &asize, &lsize, &esize,
+                                       &sig, &typeoff, &next, &utype, &e);
+        if (r != DW_DLV_OK) {
+            drop_err(d->dbg, &e);
+            break; /* the end, or a damaged header we cannot step over */
+        }
+        Dwarf_Die cu_die = NULL;
+        if (dwarf_siblingof_b(d->dbg, NULL, 1, &cu_die, &e) != DW_DLV_OK) {
+            drop_err(d->dbg, &e);
+            continue;
+        }
+        Dwarf_Half tag = 0;
+        Dwarf_Off off = 0;
+        if (dwarf_tag(cu_die, &tag, &e) != DW_DLV_OK ||
+            dwarf_dieoffset(cu_die, &off, &e) != DW_DLV_OK ||
+            (tag != DW_TAG_compile_unit && tag != DW_TAG_partial_unit)) {
+            drop_err(d->dbg, &e);
+            dwarf_dealloc_die(cu_die);
+            continue;
+        }
+        if (d->ncus == capcu) {
+            size_t ncap = capcu ? capcu * 2 : 64;
+            dcu *nv = realloc(d->cus, ncap * sizeof(dcu));
+            if (nv == NULL) {
+                dwarf_dealloc_die(cu_die);
+                return -1;
+            }
+            d->cus = nv;
+            capcu = ncap;
+        }
+        dcu *cu = &d->cus[d->ncus];
+        memset(cu, 0, sizeof(*cu));
+        cu->die_off = off;
+        cu->version = version;
+        Dwarf_Addr base = 0;
+        if (dwarf_lowpc(cu_die, &base, &e) == DW_DLV_OK)
+            cu->base = base;
+        drop_err(d->dbg, &e);
+        uint32_t idx = (uint32_t)d->ncus++;
+        if (tag == DW_TAG_compile_unit &&
+            die_ranges(d, cu_die, version, cu->base, &d->scratch) == 0) {
+            for (size_t i = 0; i < d->scratch.n; i++) {
+                if (d->nranges == caprg) {
+                    size_t ncap = caprg ? caprg * 2 : 256;
+                    cu_range *nv = realloc(d->ranges, ncap * sizeof(cu_range));
+                    if (nv == NULL) {
+                        dwarf_dealloc_die(cu_die);
+                        return -1;
+                    }
+                    d->ranges = nv;
+                    caprg = ncap;
+                }
+                d->ranges[d->nranges++] = (cu_range){d->scratch.v[i].lo, d->scratch.v[i].hi, idx};
+            }
+        }
+        dwarf_dealloc_die(cu_die);
+    }
+    if (d->nranges > 0)
+        qsort(d->ranges, d->nranges, sizeof(cu_range), cu_range_cmp);
+    return 0;
+}
+
+sym_dwarf *sym_dwarf_open(const char *path, sym_pool *pool, hs_err *err)
+{
+    sym_dwarf *d = calloc(1, sizeof(*d));
+    if (d == NULL) {
+        hs_err_set(err, "out of memory opening the DWARF of %s", path);
+        return NULL;
+    }
+    d->pool = pool;
+    Dwarf_Error e = NULL;
+    /* No true-path buffer: libdwarf must not chase debug links on its own;
+     * sym_debugfile.c decides which file is read. */
+    int r = dwarf_init_path(path, NULL, 0, DW_DLC_READ, DW_GROUPNUMBER_ANY, NULL, NULL, &d->dbg,
+                            NULL, 0, NULL, &e);
+    if (r != DW_DLV_OK) {
+        if (r == DW_DLV_ERROR) {
+            hs_err_set(err, "cannot read the DWARF of %s (%s)", path, dwarf_errmsg(e));
+            dwarf_dealloc_error(NULL, e);
+        } else {
+            hs_err_set(err, "%s has no DWARF debug info", path);
+        }
+        free(d);
+        return NULL;
+    }
+    if (index_units(d) != 0) {
+        hs_err_set(err, "out of memory indexing the DWARF of %s", path);
+        sym_dwarf_close(d);
+        return NULL;
+    }
+    return d;
+}
+
+void sym_dwarf_close(sym_dwarf *d)
+{
+    if (d == NULL)
+        return;
+    for (size_t i = 0; i < d->ncus; i++) {
+        free(d->cus[i].files);
+        free(d->cus[i].rows);
+        free(d->cus[i].fr);
+        free(d->cus[i].funcs);
+        free(d->cus[i].inl);
+    }
+    free(d->cus);
+    free(d->ranges);
+    free(d->ov);
+    free(d->scratch.v);
+    sym_u64map_free(&d->origin_by_off);
+    if (d->dbg != NULL) {
+        Dwarf_Error e = NULL;
+        if (dwarf_finish(d->dbg, &e) == DW_DLV_ERROR)
+            dwarf_dealloc_error(NULL, e);
+    }
+    free(d);
+}
+
+bool sym_dwarf_has_functions(sym_dwarf *d)
+{
+    return d != NULL && d->nranges > 0;
+}
+
+/* ---- per-unit data, decoded on first use ---- */
+
+static Dwarf_Die cu_die_of(sym_dwarf *d, const dcu *cu)
+{
+    Dwarf_Error e = NULL;
+    Dwarf_Die die = NULL;
+    if (dwarf_offdie_b(d->dbg, cu->die_off, 1, &die, &e) != DW_DLV_OK) {
+        drop_err(d->dbg, &e);
+        return NULL;
+    }
+    return die;
+}
+
+static const char *attr_string(sym_dwarf *d, Dwarf_Die die, Dwarf_Half at);
+
+/* libdwarf joins DW_AT_comp_dir before a DWARF 5 line-table directory even
+ * for directory 0, which already is the compilation directory: with a
+ * relative comp_dir (Debian's -fdebug-prefix-map gives "./malloc") that reads
+ * "./malloc/./malloc/malloc.c". Drop the duplicate. */
+static const char *undouble(const char *name, const char *comp_dir, const dcu *cu)
+{
+    if (cu->version < 5 || comp_dir == NULL || comp_dir[0] == '\0' || comp_dir[0] == '/')
+        return name;
+    size_t l = strlen(comp_dir);
+    if (strncmp(name, comp_dir, l) == 0 && name[l] == '/' &&
+        strncmp(name + l + 1, comp_dir, l) == 0 && name[2 * l + 1] == '/')
+        return name + l + 1;
+    return name;
+}
+
+static void load_files(sym_dwarf *d, dcu *cu)
+{
+    if (cu->files_done)
+        return;
+    cu->files_done = true;
+    cu->file_base = cu->version >= 5 ? 0 : 1;
+    Dwarf_Die die = cu_die_of(d, cu);
+    if (die == NULL)
+        return;
+    Dwarf_Error e = NULL;
+    const char *comp_dir = attr_string(d, die, DW_AT_comp_dir);
+    char **names = NULL;
+    Dwarf_Signed n = 0;
+    if (dwarf_srcfiles(die, &names, &n, &e) == DW_DLV_OK) {
+        if (n > 0 && n < (1 << 20))
+            cu->files = calloc((size_t)n, sizeof(char *));
+        for (Dwarf_Signed i = 0; i < n; i++) {
+            if (cu->files != NULL && names[i] != NULL)
+                cu->files[cu->nfiles] = clean_path(d->pool, undouble(names[i], comp_dir, cu));
+            if (cu->files != NULL)
+                cu->nfiles++;
+            dwarf_dealloc(d->dbg, names[i], DW_DLA_STRING);
+        }
+        dwarf_dealloc(d->dbg, names, DW_DLA_LIST);
+    } else {
+        drop_err(d->dbg, &e);
+    }
+    dwarf_dealloc_die(die);
+}
+
+static const char *file_name(sym_dwarf *d, dcu *cu, uint64_t num)
+{
+    load_files(d, cu);
+    if (num < cu->file_base || num - cu->file_base >= cu->nfiles)
+        return "";
+    const char *f = cu->files[num - cu->file_base];
+    return f != NULL ? f : "";
+}
+
+static int row_cmp(const void *pa, const void *pb)
+{
+    const line_row *a = pa, *b = pb;
+    if (a->addr != b->addr)
+        return a->addr < b->addr ? -1 : 1;
+    if (a->end != b->end) /* a sequence's end sorts before a new one starting there */
+        return a->end ? -1 : 1;
+    return a->order < b->order ? -1 : a->order > b->order;
+}
+
+static void load_lines(sym_dwarf *d, dcu *cu)
+{
+    if (cu->lines_done)
+        return;
+    cu->lines_done = true;
+    Dwarf_Die die = cu_die_of(d, cu);
+    if (die == NULL)
+        return;
+    Dwarf_Error e = NULL;
+    Dwarf_Unsigned lversion = 0;
+    Dwarf_Small tcount = 0;
+    Dwarf_Line_Context lc = NULL;
+    if (dwarf_srclines_b(die, &lversion, &tcount, &lc, &e) != DW_DLV_OK) {
+        drop_err(d->dbg, &e);
+        dwarf_dealloc_die(die);
+        return;
+    }
+    Dwarf_Line *lines = NULL;
+    Dwarf_Signed n = 0;
+    if (dwarf_srclines_from_linecontext(lc, &lines, &n, &e) == DW_DLV_OK && n > 0) {
+        size_t cap = (size_t)n < MAX_LINE_ROWS ? (size_t)n : MAX_LINE_ROWS;
+        cu->rows = malloc(cap * sizeof(line_row));
+        for (size_t i = 0; cu->rows != NULL && i < cap; i++) {
+            Dwarf_Addr a = 0;
+            Dwarf_Unsigned ln = 0, fno = 0;
+            Dwarf_Bool end = 0, stmt = 0;
+            if (dwarf_linebeginstatement(lines[i], &stmt, &e) != DW_DLV_OK) {
+                drop_err(d->dbg, &e);
+                stmt = 1;
+            }
+            if (dwarf_lineaddr(lines[i], &a, &e) != DW_DLV_OK ||
+                dwarf_lineno(lines[i], &ln, &e) != DW_DLV_OK ||
+                dwarf_line_srcfileno(lines[i], &fno, &e) != DW_DLV_OK ||
+                dwarf_lineendsequence(lines[i], &end, &e) != DW_DLV_OK) {
+                drop_err(d->dbg, &e);
+                continue;
+            }
+            cu->rows[cu->nrows] =
+                (line_row){a, (uint32_t)ln, (uint32_t)fno, (uint32_t)i, end != 0, stmt != 0};
+            cu->nrows++;
+        }
+        if (cu->nrows > 0) {
+            qsort(cu->rows, cu->nrows, sizeof(line_row), row_cmp);
+            d->any_lines = true;
+        }
+    } else {
+        drop_err(d->dbg, &e);
+    }
+    dwarf_srclines_dealloc_b(lc);
+    dwarf_dealloc_die(die);
+}
+
+/* Index of the unit whose DIE starts at off (the unit of any DIE, for its
+ * file table). */
+static dcu *cu_by_offset(sym_dwarf *d, Dwarf_Off off)
+{
+    size_t lo = 0, hi = d->ncus;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (d->cus[mid].die_off == off)
+            return &d->cus[mid];
+        if (d->cus[mid].die_off < off)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+static const char *attr_string(sym_dwarf *d, Dwarf_Die die, Dwarf_Half at)
+{
+    Dwarf_Error e = NULL;
+    Dwarf_Attribute a = NULL;
+    if (dwarf_attr(die, at, &a, &e) != DW_DLV_OK) {
+        drop_err(d->dbg, &e);
+        return NULL;
+    }
+    char *s = NULL;
+    const char *r = NULL;
+    if (dwarf_formstring(a, &s, &e) == DW_DLV_OK && s != NULL)
+        r = s; /* points into the string section: valid until dwarf_finish */
+    drop_err(d->dbg, &e);
+    dwarf_dealloc_attribute(a);
+    return r;
+}
+
+static bool attr_udata(sym_dwarf *d, Dwarf_Die die, Dwarf_Half at, Dwarf_Unsigned *v)
+{
+    Dwarf_Error e = NULL;
+    Dwarf_Attribute a = NULL;
+    if (dwarf_attr(die, at, &a, &e) != DW_DLV_OK) {
+        drop_err(d->dbg, &e);
+        return false;
+    }
+    bool ok = dwarf_formudata(a, v, &e) == DW_DLV_OK;
+    drop_err(d->dbg, &e);
+    dwarf_dealloc_attribute(a);
+    return ok;
+}
+
+static bool attr_ref(sym_dwarf *d, Dwarf_Die die, Dwarf_Half at, Dwarf_Off *off)
+{
+    Dwarf_Error e = NULL;
+    Dwarf_Attribute a = NULL;
+    if (dwarf_attr(die, at, &a, &e) != DW_DLV_OK) {
+        drop_err(d->dbg, &e);
+        return false;
+    }
+    bool ok = dwarf_global_formref(a, off, &e) == DW_DLV_OK;
+    drop_err(d->dbg, &e);
+    dwarf_dealloc_attribute(a);
+    return ok;
+}
+
+/* Name, linkage name, declaration file and line of the function whose DIE is
+ * at off, following DW_AT_abstract_origin / DW_AT_specification. Returns the
+ * index into d->ov, or UINT32_MAX when out of memory. */
+static uint32_t origin_at(sym_dwarf *d, Dwarf_Off off)
+{
+    uint64_t idx;
+    if (sym_u64map_get(&d->origin_by_off, off, &idx))
+        return (uint32_t)idx;
+    const char *name = NULL, *linkage = NULL, *file = NULL;
+    int64_t decl_line = 0;
+    Dwarf_Off cur = off;
+    for (int hop = 0; hop < MAX_ORIGIN_HOPS; hop++) {
+        Dwarf_Error e = NULL;
+        Dwarf_Die die = NULL;
+        if (dwarf_offdie_b(d->dbg, cur, 1, &die, &e) != DW_DLV_OK) {
+            drop_err(d->dbg, &e);
+            break;
+        }
+        if (linkage == NULL)
+            linkage = attr_string(d, die, DW_AT_linkage_name);
+        if (linkage == NULL)
+            linkage = attr_string(d, die, DW_AT_MIPS_linkage_name);
+        if (name == NULL)
+            name = attr_string(d, die, DW_AT_name);
+        Dwarf_Unsigned u = 0;
+        if (decl_line == 0 && attr_udata(d, die, DW_AT_decl_line, &u))
+            decl_line = (int64_t)u;
+        if (file == NULL && attr_udata(d, die, DW_AT_decl_file, &u)) {
+            Dwarf_Off cu_off = 0;
+            if (dwarf_CU_dieoffset_given_die(die, &cu_off, &e) == DW_DLV_OK) {
+                dcu *cu = cu_by_offset(d, cu_off);
+                if (cu != NULL)
+                    file = file_name(d, cu, u);
+            }
+            drop_err(d->dbg, &e);
+        }
+        Dwarf_Off next = 0;
+        bool more = attr_ref(d, die, DW_AT_abstract_origin, &next) ||
+                    attr_ref(d, die, DW_AT_specification, &next);
+        dwarf_dealloc_die(die);
+        if (!more || next == cur ||
+            (name != NULL && linkage != NULL && decl_line != 0 && file != NULL))
+            break;
+        cur = next;
+    }
+    if (d->nov == d->capov) {
+        size_t ncap = d->capov ? d->capov * 2 : 256;
+        origin *nv = realloc(d->ov, ncap * sizeof(origin));
+        if (nv == NULL)
+            return UINT32_MAX;
+        d->ov = nv;
+        d->capov = ncap;
+    }
+    origin o = {"", "", file != NULL ? file : "", decl_line};
+    const char *sys = linkage != NULL ? linkage : name;
+    if (sys != NULL) {
+        o.system_name = sym_pool_str(d->pool, sys);
+        if (o.system_name == NULL)
+            return UINT32_MAX;
+        o.name = linkage != NULL ? sym_demangle(d->pool, o.system_name) : o.system_name;
+    }
+    d->ov[d->nov] = o;
+    if (sym_u64map_put(&d->origin_by_off, off, d->nov) != 0)
+        return UINT32_MAX;
+    return (uint32_t)d->nov++;
+}
+
+/* Walk state of one unit's DIE tree. */
+typedef struct walk {
+    sym_dwarf *d;
+    dcu *cu;
+    size_t dies;
+    size_t capfr, capfuncs, capinl;
+    int failed;
+} walk;
+
+static int add_func(walk *w, Dwarf_Die die, Dwarf_Off off, uint32_t *fidx)
+{
+    dcu *cu = w->cu;
+    sym_dwarf *d = w->d;
+    Dwarf_Off org = off;
+    attr_ref(d, die, DW_AT_abstract_origin, &org);
+    uint32_t o = origin_at(d, org);
+    if (o == UINT32_MAX)
+        return -1;
+    if (cu->nfuncs == w->capfuncs) {
+        size_t ncap = w->capfuncs ? w->capfuncs * 2 : 64;
+        cu_func *nv = realloc(cu->funcs, ncap * sizeof(cu_func));
+        if (nv == NULL)
+            return -1;
+        cu->funcs = nv;
+        w->capfuncs = ncap;
+    }
+    uint64_t entry = UINT64_MAX;
+    for (size_t i = 0; i < d->scratch.n; i++) {
+        if (d->scratch.v[i].lo < entry)
+            entry = d->scratch.v[i].lo;
+    }
+    Dwarf_Addr lowpc = 0;
+    Dwarf_Error e = NULL;
+    if (dwarf_lowpc(die, &lowpc, &e) == DW_DLV_OK)
+        entry = lowpc; /* DW_AT_entry_pc would be rarer still; low_pc is the entry */
+    drop_err(d->dbg, &e);
+    *fidx = (uint32_t)cu->nfuncs;
+    cu->funcs[cu->nfuncs++] = (cu_func){o, entry, (uint32_t)cu->ninl, (uint32_t)cu->ninl};
+    for (size_t i = 0; i < d->scratch.n; i++) {
+        if (cu->nfr == w->capfr) {
+            size_t ncap = w->capfr ? w->capfr * 2 : 64;
+            fn_range *nv = realloc(cu->fr, ncap * sizeof(fn_range));
+            if (nv == NULL)
+                return -1;
+            cu->fr = nv;
+            w->capfr = ncap;
+        }
+        cu->fr[cu->nfr++] = (fn_range){d->scratch.v[i].lo, d->scratch.v[i].hi, *fidx};
+    }
+    return 0;
+}
+
+static int add_inline(walk *w, Dwarf_Die die, uint32_t depth)
+{
+    dcu *cu = w->cu;
+    sym_dwarf *d = w->d;
+    Dwarf_Off org = 0;
+    if (!attr_ref(d, die, DW_AT_abstract_origin, &org))
+        return 0;
+    uint32_t o = origin_at(d, org);
+    if (o == UINT32_MAX)
+        return -1;
+    Dwarf_Unsigned cf = 0, cl = 0;
+    const char *call_file = "";
+    if (attr_udata(d, die, DW_AT_call_file, &cf))
+        call_file = file_name(d, cu, cf);
+    attr_udata(d, die, DW_AT_call_line, &cl);
+    for (size_t i = 0; i < d->scratch.n; i++) {
+        if (cu->ninl == w->capinl) {
+            size_t ncap = w->capinl ? w->capinl * 2 : 64;
+            cu_inline *nv = realloc(cu->inl, ncap * sizeof(cu_inline));
+            if (nv == NULL)
+                return -1;
+            cu->inl = nv;
+            w->capinl = ncap;
+        }
+        cu->inl[cu->ninl++] =
+            (cu_inline){d->scratch.v[i].lo, d->scratch.v[i].hi, depth, o, call_file, (int64_t)cl};
+    }
+    return 0;
+}
+
+/* Visits the children of parent. func is the enclosing concrete function
+ * (UINT32_MAX outside any), depth the inline nesting below it. */
+static void walk_children(walk *w, Dwarf_Die parent, int level, uint32_t func, uint32_t depth)
+{
+    sym_dwarf *d = w->d;
+    if (level >= MAX_DIE_DEPTH || w->failed)
+        return;
+    Dwarf_Error e = NULL;
+    Dwarf_Die child = NULL;
+    int r = dwarf_child(parent, &child, &e);
+    if (r != DW_DLV_OK) {
+        drop_err(d->dbg, &e);
+        return;
+    }
+    while (child != NULL && !w->failed && w->dies++ < MAX_DIES_PER_CU) {
+        Dwarf_Half tag = 0;
+        if (dwarf_tag(child, &tag, &e) != DW_DLV_OK) {
+            drop_err(d->dbg, &e);
+            tag = 0;
+        }
+        switch (tag) {
+        case DW_TAG_subprogram: {
+            Dwarf_Off off = 0;
+            if (dwarf_dieoffset(child, &off, &e) != DW_DLV_OK) {
+                drop_err(d->dbg, &e);
+                break;
+            }
+            if (die_ranges(d, child, w->cu->version, w->cu->base, &d->scratch) != 0) {
+                w->failed = 1;
+                break;
+            }
+            if (d->scratch.n == 0)
+                break; /* a declaration or an abstract instance: no code here */
+            uint32_t f = 0;
+            if (add_func(w, child, off, &f) != 0) {
+                w->failed = 1;
+                break;
+            }
+            walk_children(w, child, level + 1, f, 0);
+            w->cu->funcs[f].inl_end = (uint32_t)w->cu->ninl;
+            break;
+        }
+        case DW_TAG_inlined_subroutine:
+            if (func == UINT32_MAX || depth >= MAX_INLINE_DEPTH)
+                break;
+            if (die_ranges(d, child, w->cu->version, w->cu->base, &d->scratch) != 0) {
+                w->failed = 1;
+                break;
+            }
+            if (d->scratch.n > 0 && add_inline(w, child, depth) != 0) {
+                w->failed = 1;
+                break;
+            }
+            walk_children(w, child, level + 1, func, depth + 1);
+            break;
+        case DW_TAG_lexical_block:
+        case DW_TAG_try_block:
+        case DW_TAG_catch_block:
+        case DW_TAG_namespace:
+        case DW_TAG_module:
+            walk_children(w, child, level + 1, func, depth);
+            break;
+        default:
+            break; /* types, variables, parameters: nothing with code */
+        }
+        Dwarf_Die sib = NULL;
+        r = dwarf_siblingof_b(d->dbg, child, 1, &sib, &e);
+        dwarf_dealloc_die(child);
+        child = NULL;
+        if (r == DW_DLV_OK)
+            child = sib;
+        else
+            drop_err(d->dbg, &e);
+    }
+    if (child != NULL)
+        dwarf_dealloc_die(child);
+}
+
+static int fn_range_cmp(const void *pa, const void *pb)
+{
+    const fn_range *a = pa, *b = pb;
+    if (a->lo != b->lo)
+        return a->lo < b->lo ? -1 : 1;
+    /* Larger first at the same start, so the innermost sorts last. */
+    return a->hi > b->hi ? -1 : a->hi < b->hi;
+}
+
+static void load_funcs(sym_dwarf *d, dcu *cu)
+{
+    if (cu->funcs_done)
+        return;
+    cu->funcs_done = true;
+    Dwarf_Die die = cu_die_of(d, cu);
+    if (die == NULL)
+        return;
+    walk w = {.d = d, .cu = cu};
+    walk_children(&w, die, 0, UINT32_MAX, 0);
+    dwarf_dealloc_die(die);
+    if (cu->nfr > 0)
+        qsort(cu->fr, cu->nfr, sizeof(fn_range), fn_range_cmp);
+}
+
+bool sym_dwarf_has_lines(sym_dwarf *d)
+{
+    if (d == NULL)
+        return false;
+    /* Decide from the first unit with code; decoding one table is cheap. */
+    for (size_t i = 0; i < d->nranges && i < 4; i++) {
+        dcu *cu = &d->cus[d->ranges[i].cu];
+        load_lines(d, cu);
+        if (cu->nrows > 0)
+            return true;
+    }
+    return d->any_lines;
+}
+
+/* ---- lookup ---- */
+
+static dcu *cu_for(sym_dwarf *d, uint64_t pc)
+{
+    size_t lo = 0, hi = d->nranges;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (d->ranges[mid].lo <= pc)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t k = 0; k < 16 && lo > 0; k++, lo--) {
+        const cu_range *r = &d->ranges[lo - 1];
+        if (pc < r->hi)
+            return &d->cus[r->cu];
+    }
+    return NULL;
+}
+
+static const line_row *row_for(const dcu *cu, uint64_t pc)
+{
+    size_t lo = 0, hi = cu->nrows;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cu->rows[mid].addr <= pc)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0 || cu->rows[lo - 1].end)
+        return NULL;
+    /* Of several rows at one address the last is_stmt one, as gdb shows it:
+     * gcc ends a run of views with a non-statement row of the opening line. */
+    const line_row *last = &cu->rows[lo - 1];
+    for (size_t k = lo; k > 0 && lo - k < 64; k--) {
+        const line_row *r = &cu->rows[k - 1];
+        if (r->addr != last->addr || r->end)
+            break;
+        if (r->stmt)
+            return r;
+    }
+    return last;
+}
+
+static const cu_func *func_for(const dcu *cu, uint64_t pc)
+{
+    size_t lo = 0, hi = cu->nfr;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cu->fr[mid].lo <= pc)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t k = 0; k < 16 && lo > 0; k++, lo--) {
+        const fn_range *r = &cu->fr[lo - 1];
+        if (pc < r->hi)
+            return &cu->funcs[r->func];
+    }
+    return NULL;
+}
+
+size_t sym_dwarf_lookup(sym_dwarf *d, uint64_t pc, sym_dwarf_frame *frames, size_t max)
+{
+    if (d == NULL || max == 0)
+        return 0;
+    dcu *cu = cu_for(d, pc);
+    if (cu == NULL)
+        return 0;
+    load_lines(d, cu);
+    load_funcs(d, cu);
+    const line_row *row = row_for(cu, pc);
+    const cu_func *fn = func_for(cu, pc);
+    if (row == NULL && fn == NULL)
+        return 0;
+    /* The inline records covering pc, one per depth, outermost first. */
+    const cu_inline *chain[MAX_INLINE_DEPTH];
+    size_t k = 0;
+    if (fn != NULL) {
+        for (uint32_t i = fn->inl_start; i < fn->inl_end && i < cu->ninl; i++) {
+            const cu_inline *in = &cu->inl[i];
+            if (pc < in->lo || pc >= in->hi || in->depth >= MAX_INLINE_DEPTH)
+                continue;
+            if (in->depth == k) {
+                chain[k++] = in;
+            } else if (in->depth < k) {
+                chain[in->depth] = in; /* overlapping siblings: keep the last */
+                k = in->depth + 1;
+            }
+        }
+    }
+    size_t n = 0;
+    for (size_t j = 0; j <= k && n < max; j++) {
+        /* Frame j: innermost first. Its function is the inline at depth
+         * k-1-j (or the concrete function); its position is the line row for
+         * j == 0, else the call site recorded by the next-inner inline. */
+        const origin *o = NULL;
+        if (j < k)
+            o = &d->ov[chain[k - 1 - j]->origin];
+        else if (fn != NULL)
+            o = &d->ov[fn->origin];
+        sym_dwarf_frame *f = &frames[n++];
+        f->name = o != NULL ? o->name : "";
+        f->system_name = o != NULL ? o->system_name : "";
+        f->start_line = o != NULL ? o->decl_line : 0;
+        f->func_lo = fn != NULL ? fn->entry : 0;
+        if (j == 0) {
+            f->file = row != NULL ? file_name(d, cu, row->file) : "";
+            f->line = row != NULL ? row->line : 0;
+        } else {
+            const cu_inline *callee = chain[k - j];
+            f->file = callee->call_file;
+            f->line = callee->call_line;
+        }
+    }
+    return n;
+}
