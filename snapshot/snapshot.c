@@ -101,50 +101,34 @@ static int64_t snap_now_ns(clockid_t clk)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* The rest of the stop, called by the walk as soon as it has copied the heap
- * (or when it ends, if the heap could not be copied): copy the hook's tables
- * and the thread stacks, which must match the heap's moment, then resume,
- * so that classifying millions of chunks happens while the process runs. */
-typedef struct snap_release_ctx {
-    pid_t pid;
-    ptstop **stop;
-    const gheap_thread *threads;
-    size_t nthreads;
-    registry *reg; /* NULL: no hook */
-    const char *threads_path;
-    tstacks **stacks;
-    snap_result *res;
-    quiesce_result *qr;
-    int copied; /* 0, or -1 with the reason in err */
-    hs_err err;
-} snap_release_ctx;
-
-static void snap_release(void *arg)
+/* The thread stacks for --threads, read while stopped. 0, or -1 + err. */
+static int snap_capture_stacks(pid_t pid, const gheap_thread *threads, size_t n, tstacks **out,
+                               hs_err *err)
 {
-    snap_release_ctx *rel = arg;
-    if (rel->reg != NULL)
-        rel->copied = registry_copy(rel->reg, &rel->err); /* parsed after the resume */
-    if (rel->copied == 0 && rel->threads_path != NULL) {
-        pid_t *tids = malloc((rel->nthreads ? rel->nthreads : 1) * sizeof(*tids));
-        if (tids != NULL) {
-            for (size_t i = 0; i < rel->nthreads; i++)
-                tids[i] = rel->threads[i].tid;
-            *rel->stacks = tstacks_capture(rel->pid, tids, rel->nthreads, &rel->err);
-            free(tids);
-        } else {
-            hs_err_set(&rel->err, "out of memory while reading the thread stacks.");
-        }
-        if (*rel->stacks == NULL)
-            rel->copied = -1;
-    }
+    pid_t *tids = malloc((n ? n : 1) * sizeof(*tids));
+    if (tids == NULL)
+        return hs_err_set(err, "out of memory while reading the thread stacks.");
+    for (size_t i = 0; i < n; i++)
+        tids[i] = threads[i].tid;
+    *out = tstacks_capture(pid, tids, n, err);
+    free(tids);
+    return *out != NULL ? 0 : -1;
+}
+
+/* Lets the process go (once; later calls do nothing) and records the pause
+ * and its copy part. */
+static void snap_resume(ptstop **stop, snap_result *res, quiesce_result *qr)
+{
+    if (*stop == NULL)
+        return;
     int64_t t0 = snap_now_ns(CLOCK_MONOTONIC);
-    rel->res->pause_us = ptstop_pause_us(*rel->stop);
-    ptstop_detach_all(*rel->stop);
-    *rel->stop = NULL;
-    rel->res->pause_us += (uint64_t)(snap_now_ns(CLOCK_MONOTONIC) - t0) / 1000;
-    uint64_t before = rel->res->stop_us + rel->res->wait_us;
-    rel->res->copy_us = rel->res->pause_us > before ? rel->res->pause_us - before : 0;
-    quiesce_end(rel->qr);
+    res->pause_us = ptstop_pause_us(*stop);
+    ptstop_detach_all(*stop);
+    *stop = NULL;
+    res->pause_us += (uint64_t)(snap_now_ns(CLOCK_MONOTONIC) - t0) / 1000;
+    uint64_t before = res->stop_us + res->wait_us;
+    res->copy_us = res->pause_us > before ? res->pause_us - before : 0;
+    quiesce_end(qr);
 }
 
 /* The wait ran out of budget: the arenas the busy threads were modifying are
@@ -328,6 +312,7 @@ static snap_status snap_take_once(pid_t pid, const char *out_path, const char *t
     char exe[4096] = "?";
     quiesce_result qr;
     memset(&qr, 0, sizeof(qr));
+    gheap_capture *cap = NULL;
 
     /* Before the stop: everything that only needs the process's map. */
     h = hproc_open(pid, err);
@@ -382,8 +367,9 @@ static snap_status snap_take_once(pid_t pid, const char *out_path, const char *t
     if (sym == NULL)
         goto fail;
 
-    /* The stop: copy the heap, copy the hook's tables, resume (snap_release),
-     * walk the copy. */
+    /* The stop: wait for a quiet heap, capture the heap, the hook's tables
+     * and the thread stacks (all of the same moment), resume as soon as the
+     * capture holds everything the classification reads, classify. */
     stop = quiesce_stop_within(pid, h, snap_max_pause_us, &threads, &nthreads, &qr, err);
     res->busy_retries = qr.retries;
     res->stop_us = qr.stop_us;
@@ -396,20 +382,17 @@ static snap_status snap_take_once(pid_t pid, const char *out_path, const char *t
     }
     res->time_nanos = snap_now_ns(CLOCK_REALTIME);
     res->nthreads = nthreads;
-    snap_release_ctx rel = {.pid = pid,
-                            .stop = &stop,
-                            .threads = threads,
-                            .nthreads = nthreads,
-                            .reg = hook ? &reg : NULL,
-                            .threads_path = threads_path,
-                            .stacks = &stacks,
-                            .res = res,
-                            .qr = &qr};
-    int walked = hproc_walk_release(h, threads, nthreads, snap_collect, &chunks, snap_release, &rel,
-                                    &rep, err);
-    if (walked == 0 && rel.copied != 0)
-        *err = rel.err;
-    if (walked != 0 || rel.copied != 0)
+    if (hproc_capture(h, threads, nthreads, &cap, err) != 0)
+        goto fail;
+    if (hook && registry_copy(&reg, err) != 0) /* parsed after the resume */
+        goto fail;
+    if (threads_path != NULL && snap_capture_stacks(pid, threads, nthreads, &stacks, err) != 0)
+        goto fail;
+    if (gheap_capture_complete(cap))
+        snap_resume(&stop, res, &qr);
+    int classified = gheap_classify(cap, snap_collect, &chunks, &rep, err);
+    snap_resume(&stop, res, &qr);
+    if (classified != 0)
         goto fail;
     if (qr.budget_out)
         snap_approximate(&qr, &rep, res);
@@ -470,6 +453,7 @@ out:
     free(threads);
     tstacks_free(stacks);
     free(chunks.v);
+    gheap_capture_free(cap);
     gheap_report_free(&rep);
     registry_free(&reg);
     pprof_builder_free(b);

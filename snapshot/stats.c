@@ -23,22 +23,18 @@ typedef struct stats_run_result {
     size_t nthreads;
 } stats_run_result;
 
-/* Resumes the process as soon as the walk has copied its heap. */
-typedef struct stats_release_ctx {
-    ptstop **stop;
-    stats_run_result *res;
-} stats_release_ctx;
-
-static void stats_release(void *arg)
+/* Lets the process go (once) and records the pause. */
+static void stats_resume(ptstop **stop, stats_run_result *res)
 {
-    stats_release_ctx *r = arg;
-    r->res->pause_us = ptstop_pause_us(*r->stop);
-    ptstop_detach_all(*r->stop);
-    *r->stop = NULL;
+    if (*stop == NULL)
+        return;
+    res->pause_us = ptstop_pause_us(*stop);
+    ptstop_detach_all(*stop);
+    *stop = NULL;
 }
 
-/* Stops the process at a quiet moment, copies its heap, resumes it (before
- * the walk's CPU-heavy part when the heap could be copied) and walks. */
+/* Stops the process at a quiet moment, captures its heap, resumes it (before
+ * the classification when the capture holds the whole heap) and classifies. */
 static int stats_collect(pid_t pid, hproc *h, stats_run_result *res, hs_err *err)
 {
     gheap_thread *threads = NULL;
@@ -47,10 +43,14 @@ static int stats_collect(pid_t pid, hproc *h, stats_run_result *res, hs_err *err
     if (s == NULL)
         return -1;
     res->nthreads = n;
-    stats_release_ctx rel = {.stop = &s, .res = res};
-    int rc = hproc_walk_release(h, threads, n, NULL, NULL, stats_release, &rel, &res->rep, err);
-    if (s != NULL) /* the walk failed before it released the process */
-        stats_release(&rel);
+    gheap_capture *cap = NULL;
+    int rc = hproc_capture(h, threads, n, &cap, err);
+    if (rc == 0 && gheap_capture_complete(cap))
+        stats_resume(&s, res);
+    if (rc == 0)
+        rc = gheap_classify(cap, NULL, NULL, &res->rep, err);
+    stats_resume(&s, res);
+    gheap_capture_free(cap);
     free(threads);
     return rc;
 }

@@ -47,11 +47,14 @@ typedef struct gh_arena {
     int walked; /* 1: every region was walked to its end */
 } gh_arena;
 
-typedef struct gh_ctx {
+/* The capture (glibc_heap.h) is the walk's whole state: what the stop read,
+ * then what the classification builds from it. */
+typedef struct gheap_capture {
     memsrc *m;
-    const gheap_target *t;
+    const gheap_target *t; /* during gheap_capture only */
     const glayout *L;
-    gheap_report *rep;
+    gheap_report *rep; /* &own */
+    gheap_report own;
     gheap_chunk_fn fn;
     void *arg;
     int stopped; /* the callback asked to stop */
@@ -66,7 +69,14 @@ typedef struct gh_ctx {
     gh_mmchunk *mm; /* mmapped chunks found while stopped, reported later */
     size_t nmm, mmcap;
     uint64_t mm_count, mm_bytes;
-    int released; /* t->release was called */
+    /* read by the capture for the classification */
+    uint64_t sbrk_base, mmapped_mem, tcache_bins;
+    uint32_t n_mmaps;
+    uint64_t *tcaches; /* sorted, duplicates and zeros removed */
+    size_t ntcaches;
+    int mm_scanned; /* the target gave ranges for the mmapped scan */
+    int complete;   /* every heap is in m's copies: the target may run */
+    int classified; /* gheap_classify ran */
     uint64_t heap_max, list_cap, tcache_key;
     int have_tcache_key;
     size_t max_diags, dropped_diags;
@@ -812,13 +822,6 @@ static int gh_collect_heaps(gh_ctx *c, uint64_t sbrk_base)
     return complete;
 }
 
-static void gh_release(gh_ctx *c)
-{
-    if (!c->released && c->t->release)
-        c->t->release(c->t->release_arg);
-    c->released = 1;
-}
-
 /* ---- mmapped chunks ---- */
 
 static void gh_mmapped_one(gh_ctx *c, uint64_t p, uint64_t cs, uint64_t *count, uint64_t *bytes)
@@ -837,8 +840,6 @@ static void gh_mmapped_one(gh_ctx *c, uint64_t p, uint64_t cs, uint64_t *count, 
     }
     (*count)++;
     *bytes += cs;
-    if (c->fn == NULL)
-        return;
     if (c->nmm == c->mmcap) {
         size_t ncap = c->mmcap ? c->mmcap * 2 : 64;
         gh_mmchunk *v = realloc(c->mm, ncap * sizeof(*v));
@@ -998,12 +999,11 @@ static int gh_read_arenas(gh_ctx *c, hs_err *err)
     return 0;
 }
 
-/* Ends a walk: the copies go (the next reads must see the target as it is
- * then) and the caller gets its release if the copy did not give it one. */
-static void gh_ctx_free(gh_ctx *c)
+void gheap_capture_free(gheap_capture *c)
 {
-    memsrc_invalidate(c->m);
-    gh_release(c);
+    if (c == NULL)
+        return;
+    memsrc_invalidate(c->m); /* the next reads must see the target as it is then */
     for (size_t i = 0; i < c->nar; i++)
         free(c->ar[i].state);
     free(c->ar);
@@ -1011,17 +1011,47 @@ static void gh_ctx_free(gh_ctx *c)
     free(c->heaps);
     free(c->copy);
     free(c->mm);
+    free(c->tcaches);
+    gheap_report_free(&c->own);
+    free(c);
 }
 
-int gheap_walk(memsrc *m, const gheap_target *t, gheap_chunk_fn fn, void *arg, gheap_report *rep,
-               hs_err *err)
+/* The threads' tcache addresses, sorted, without zeros and duplicates. */
+static int gh_keep_tcaches(gh_ctx *c, const uint64_t *tcaches, size_t n)
 {
+    if (n == 0)
+        return 0;
+    c->tcaches = malloc(n * sizeof(*c->tcaches));
+    if (c->tcaches == NULL)
+        return -1;
+    memcpy(c->tcaches, tcaches, n * sizeof(*c->tcaches));
+    qsort(c->tcaches, n, sizeof(*c->tcaches), gh_cmp_u64);
+    for (size_t i = 0; i < n; i++)
+        if (c->tcaches[i] && (c->ntcaches == 0 || c->tcaches[i] != c->tcaches[c->ntcaches - 1]))
+            c->tcaches[c->ntcaches++] = c->tcaches[i];
+    return 0;
+}
+
+int gheap_capture_take(memsrc *m, const gheap_target *t, gheap_capture **out, hs_err *err)
+{
+    *out = NULL;
     const glayout *L = t->lay;
-    memset(rep, 0, sizeof(*rep));
+    gh_ctx *c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        return hs_err_set(err, "out of memory while capturing the heap");
+    c->m = m;
+    c->t = t;
+    c->L = L;
+    c->rep = &c->own;
+    gheap_report *rep = c->rep;
     snprintf(rep->layout_source, sizeof(rep->layout_source), "%s", L->source);
-    gh_ctx c = {.m = m, .t = t, .L = L, .rep = rep, .fn = fn, .arg = arg};
-    c.max_diags = t->max_diags ? t->max_diags : 64;
+    c->max_diags = t->max_diags ? t->max_diags : 64;
+    c->mm_scanned = t->mmap_ranges != NULL;
     memsrc_invalidate(m);
+    if (gh_keep_tcaches(c, t->tcaches, t->ntcaches) != 0) {
+        hs_err_set(err, "out of memory while capturing the heap");
+        goto fail;
+    }
 
     uint8_t mp[512];
     if (L->mp_size_of > sizeof(mp) || memsrc_read(m, t->libc_base + L->mp_, L->mp_size_of, mp)) {
@@ -1029,28 +1059,27 @@ int gheap_walk(memsrc *m, const gheap_target *t, gheap_chunk_fn fn, void *arg, g
                    (unsigned long long)(t->libc_base + L->mp_));
         goto fail;
     }
-    uint64_t sbrk_base = ld64(mp + L->mp_sbrk_base);
+    c->sbrk_base = ld64(mp + L->mp_sbrk_base);
     uint64_t hp = ld64(mp + L->mp_hp_pagesize);
-    uint32_t n_mmaps;
-    memcpy(&n_mmaps, mp + L->mp_n_mmaps, sizeof(n_mmaps));
-    uint64_t mmapped_mem = ld64(mp + L->mp_mmapped_mem);
-    uint64_t tcache_bins = ld64(mp + L->mp_tcache_bins);
+    memcpy(&c->n_mmaps, mp + L->mp_n_mmaps, sizeof(c->n_mmaps));
+    c->mmapped_mem = ld64(mp + L->mp_mmapped_mem);
+    c->tcache_bins = ld64(mp + L->mp_tcache_bins);
     /* glibc.malloc.hugetlb: heap_max_size() is 4 huge pages */
-    c.heap_max = hp && (hp & (hp - 1)) == 0 && hp <= (1ull << 30) ? hp * 4 : GH_HEAP_MAX_DEFAULT;
-    c.have_tcache_key =
-        memsrc_read_u64(m, t->libc_base + L->tcache_key, &c.tcache_key) == 0 && c.tcache_key;
+    c->heap_max = hp && (hp & (hp - 1)) == 0 && hp <= (1ull << 30) ? hp * 4 : GH_HEAP_MAX_DEFAULT;
+    c->have_tcache_key =
+        memsrc_read_u64(m, t->libc_base + L->tcache_key, &c->tcache_key) == 0 && c->tcache_key;
 
-    if (gh_read_arenas(&c, err))
+    if (gh_read_arenas(c, err))
         goto fail;
-    rep->arenas = calloc(c.nar, sizeof(*rep->arenas));
+    rep->arenas = calloc(c->nar, sizeof(*rep->arenas));
     if (rep->arenas == NULL) {
-        hs_err_set(err, "out of memory for %zu arenas", c.nar);
+        hs_err_set(err, "out of memory for %zu arenas", c->nar);
         goto fail;
     }
-    rep->narenas = c.nar;
+    rep->narenas = c->nar;
     uint64_t total_mem = 0;
-    for (size_t i = 0; i < c.nar; i++) {
-        gh_arena *a = &c.ar[i];
+    for (size_t i = 0; i < c->nar; i++) {
+        gh_arena *a = &c->ar[i];
         a->top = ld64(a->state + L->ms_top);
         a->system_mem = ld64(a->state + L->ms_system_mem);
         total_mem += a->system_mem;
@@ -1058,97 +1087,108 @@ int gheap_walk(memsrc *m, const gheap_target *t, gheap_chunk_fn fn, void *arg, g
         rep->arenas[i].is_main = i == 0;
         rep->arenas[i].system_mem = a->system_mem;
     }
-    c.list_cap = total_mem / GH_MINSIZE + 1;
+    c->list_cap = total_mem / GH_MINSIZE + 1;
 
-    /* 0. The reads that need the stopped target: copy every heap into m (a
-     * few large reads instead of one small read per list node), find the
-     * mmapped chunks. With everything copied, the target may run during the
-     * rest, and a read outside the copies fails instead of seeing it move. */
-    for (size_t i = 0; i < c.nar; i++) {
+    /* The reads that need the stopped target: copy every heap into m (a few
+     * large reads instead of one small read per list node), find the mmapped
+     * chunks. With everything copied, the target may run during the
+     * classification, and a read outside the copies fails instead of seeing
+     * it move. */
+    for (size_t i = 0; i < c->nar; i++) {
         /* read live: the top of an arena that never allocated lies in its
          * malloc_state, outside every heap */
-        gh_arena *a = &c.ar[i];
+        gh_arena *a = &c->ar[i];
         if (memsrc_read_u64(m, a->top + L->mc_size, &a->topsize)) {
-            gh_diag(&c, (int)i, "top 0x%llx is out of range (unreadable)",
+            gh_diag(c, (int)i, "top 0x%llx is out of range (unreadable)",
                     (unsigned long long)a->top);
             a->topsize = 0;
         }
         a->topsize &= ~(uint64_t)GH_FLAGS;
     }
-    int complete = gh_collect_heaps(&c, sbrk_base);
-    if (c.nheaps)
-        qsort(c.heaps, c.nheaps, sizeof(*c.heaps), gh_cmp_range);
-    int all_copied = 0;
-    if (memsrc_copy_limit(m) && complete && c.ncopy && !c.oom)
-        all_copied = memsrc_copy(m, c.copy, c.ncopy, NULL) == c.ncopy;
-    if (t->mmap_ranges)
-        gh_scan_mmapped(&c);
-    if (all_copied) {
+    int chains_ok = gh_collect_heaps(c, c->sbrk_base);
+    if (c->nheaps)
+        qsort(c->heaps, c->nheaps, sizeof(*c->heaps), gh_cmp_range);
+    if (memsrc_copy_limit(m) && chains_ok && c->ncopy && !c->oom)
+        c->complete = memsrc_copy(m, c->copy, c->ncopy, NULL) == c->ncopy;
+    if (c->mm_scanned)
+        gh_scan_mmapped(c);
+    if (c->complete)
         memsrc_seal(m);
-        gh_release(&c);
-    }
+    c->t = NULL; /* the classification needs nothing more of the target's description */
+    *out = c;
+    return 0;
+fail:
+    c->t = NULL;
+    gheap_capture_free(c);
+    return -1;
+}
+
+bool gheap_capture_complete(const gheap_capture *c)
+{
+    return c->complete != 0;
+}
+
+int gheap_classify(gheap_capture *c, gheap_chunk_fn fn, void *arg, gheap_report *out, hs_err *err)
+{
+    memset(out, 0, sizeof(*out));
+    assert(!c->classified); /* the lists' entries are consumed by one walk */
+    if (c->classified)
+        return hs_err_set(err, "internal error: a heap capture was classified twice");
+    c->classified = 1;
+    c->fn = fn;
+    c->arg = arg;
+    gheap_report *rep = c->rep;
 
     /* 1. every list */
-    for (size_t i = 0; i < c.nar; i++) {
-        gh_arena *a = &c.ar[i];
+    for (size_t i = 0; i < c->nar; i++) {
+        gh_arena *a = &c->ar[i];
         a->avail = a->topsize;
         a->nblocks = 1;
-        gh_read_fastbins(&c, (int)i);
-        gh_read_bins(&c, (int)i);
+        gh_read_fastbins(c, (int)i);
+        gh_read_bins(c, (int)i);
         if (a->system_mem)
-            gh_add(&c, a->top, a->topsize, GHEAP_TOP, (int)i, 0);
+            gh_add(c, a->top, a->topsize, GHEAP_TOP, (int)i, 0);
     }
-    if (t->ntcaches) {
-        uint64_t *tcs = malloc(t->ntcaches * sizeof(*tcs));
-        if (tcs == NULL) {
-            hs_err_set(err, "out of memory");
-            goto fail;
-        }
-        memcpy(tcs, t->tcaches, t->ntcaches * sizeof(*tcs));
-        qsort(tcs, t->ntcaches, sizeof(*tcs), gh_cmp_u64);
-        for (size_t i = 0; i < t->ntcaches; i++)
-            if (tcs[i] && (i == 0 || tcs[i] != tcs[i - 1]))
-                gh_read_tcache(&c, tcs[i], tcache_bins);
-        free(tcs);
-    }
-    if (c.ne)
-        gh_sort_entries(c.e, c.ne);
-    assert(gh_entries_sorted(c.e, c.ne));
+    for (size_t i = 0; i < c->ntcaches; i++)
+        gh_read_tcache(c, c->tcaches[i], c->tcache_bins);
+    if (c->ne)
+        gh_sort_entries(c->e, c->ne);
+    assert(gh_entries_sorted(c->e, c->ne));
 
     /* 2. every heap, chunk by chunk */
-    for (size_t i = 0; i < c.nar; i++) {
-        if (c.ar[i].system_mem == 0 && i > 0) {
-            gh_diag(&c, (int)i, "arena has no memory (system_mem 0)");
+    for (size_t i = 0; i < c->nar; i++) {
+        if (c->ar[i].system_mem == 0 && i > 0) {
+            gh_diag(c, (int)i, "arena has no memory (system_mem 0)");
             continue;
         }
         if (i == 0)
-            gh_walk_main(&c, sbrk_base);
+            gh_walk_main(c, c->sbrk_base);
         else
-            gh_walk_nonmain(&c, (int)i);
+            gh_walk_nonmain(c, (int)i);
     }
     int all_walked = 1;
-    for (size_t i = 0; i < c.nar; i++)
-        all_walked &= c.ar[i].walked;
+    for (size_t i = 0; i < c->nar; i++)
+        all_walked &= c->ar[i].walked;
     size_t unmatched = 0;
-    for (size_t k = 0; k < c.ne; k++) {
-        if (c.e[k].matched)
+    for (size_t k = 0; k < c->ne; k++) {
+        if (c->e[k].matched)
             continue;
         unmatched++;
         if (all_walked)
-            gh_diag(&c, c.e[k].arena, "free-list entry 0x%llx (%s) is not a chunk of any heap",
-                    (unsigned long long)c.e[k].addr, gheap_class_name((gheap_class)c.e[k].cls));
+            gh_diag(c, c->e[k].arena, "free-list entry 0x%llx (%s) is not a chunk of any heap",
+                    (unsigned long long)c->e[k].addr, gheap_class_name((gheap_class)c->e[k].cls));
     }
     if (!all_walked && unmatched)
-        gh_diag(&c, -1, "%zu free-list entries lie in heaps whose walk ended early", unmatched);
+        gh_diag(c, -1, "%zu free-list entries lie in heaps whose walk ended early", unmatched);
 
     /* 3. mmapped chunks */
-    if (t->mmap_ranges)
-        gh_report_mmapped(&c, n_mmaps, mmapped_mem);
+    if (c->mm_scanned)
+        gh_report_mmapped(c, c->n_mmaps, c->mmapped_mem);
 
     /* 4. totals: glibc's int_mallinfo over the lists, checked against the walk */
     gheap_mallinfo *mi = &rep->total;
-    for (size_t i = 0; i < c.nar; i++) {
-        gh_arena *a = &c.ar[i];
+    for (size_t i = 0; i < c->nar; i++) {
+        gh_arena *a = &c->ar[i];
         gheap_arena_report *ar = &rep->arenas[i];
         mi->arena += a->system_mem;
         mi->ordblks += a->nblocks;
@@ -1168,38 +1208,44 @@ int gheap_walk(memsrc *m, const gheap_target *t, gheap_chunk_fn fn, void *arg, g
             for (int k = 0; k < GHEAP_NCLASSES; k++)
                 sum += ar->bytes[k];
             if (free_walk != a->avail + a->fastavail)
-                gh_diag(&c, (int)i, "walked free bytes 0x%llx differ from the lists' 0x%llx",
+                gh_diag(c, (int)i, "walked free bytes 0x%llx differ from the lists' 0x%llx",
                         (unsigned long long)free_walk,
                         (unsigned long long)(a->avail + a->fastavail));
             if (a->system_mem && sum != a->system_mem)
-                gh_diag(&c, (int)i, "chunks and overhead add up to 0x%llx, system_mem is 0x%llx",
+                gh_diag(c, (int)i, "chunks and overhead add up to 0x%llx, system_mem is 0x%llx",
                         (unsigned long long)sum, (unsigned long long)a->system_mem);
         }
     }
-    mi->hblks = n_mmaps;
-    mi->hblkhd = mmapped_mem;
+    mi->hblks = c->n_mmaps;
+    mi->hblkhd = c->mmapped_mem;
     mi->usmblks = 0;
-    mi->keepcost = c.ar[0].topsize;
-    if (!t->mmap_ranges) {
+    mi->keepcost = c->ar[0].topsize;
+    if (!c->mm_scanned) {
         rep->chunks[GHEAP_MMAPPED] = 0;
         rep->bytes[GHEAP_MMAPPED] = 0;
     }
     rep->inuse_bytes = rep->bytes[GHEAP_INUSE] + rep->bytes[GHEAP_MMAPPED];
-    if (c.dropped_diags) {
-        c.max_diags++;
-        gh_diag(&c, -1, "%zu more diagnostics were left out", c.dropped_diags);
+    if (c->dropped_diags) {
+        c->max_diags++;
+        gh_diag(c, -1, "%zu more diagnostics were left out", c->dropped_diags);
     }
-    int rc = 0;
-    if (c.oom)
-        rc = hs_err_set(err, "out of memory while walking the heap");
-    gh_ctx_free(&c);
-    if (rc)
-        gheap_report_free(rep);
+    if (c->oom)
+        return hs_err_set(err, "out of memory while walking the heap");
+    *out = c->own; /* the report moves to the caller */
+    memset(&c->own, 0, sizeof(c->own));
+    return 0;
+}
+
+int gheap_walk(memsrc *m, const gheap_target *t, gheap_chunk_fn fn, void *arg, gheap_report *rep,
+               hs_err *err)
+{
+    memset(rep, 0, sizeof(*rep));
+    gheap_capture *c;
+    if (gheap_capture_take(m, t, &c, err) != 0)
+        return -1;
+    int rc = gheap_classify(c, fn, arg, rep, err);
+    gheap_capture_free(c);
     return rc;
-fail:
-    gh_ctx_free(&c);
-    gheap_report_free(rep);
-    return -1;
 }
 
 void gheap_report_free(gheap_report *r)

@@ -407,33 +407,26 @@ static int hp_touched(void *arg, uint64_t start, uint64_t end, unsigned char *ou
     return pagemap_touched(arg, start, end, out, &e);
 }
 
-int hproc_walk(hproc *h, const gheap_thread *threads, size_t n, gheap_chunk_fn fn, void *arg,
-               gheap_report *rep, hs_err *err)
+int hproc_capture(hproc *h, const gheap_thread *threads, size_t n, gheap_capture **out, hs_err *err)
 {
-    return hproc_walk_release(h, threads, n, fn, arg, NULL, NULL, rep, err);
-}
-
-int hproc_walk_release(hproc *h, const gheap_thread *threads, size_t n, gheap_chunk_fn fn,
-                       void *arg, void (*release)(void *), void *release_arg, gheap_report *rep,
-                       hs_err *err)
-{
-    memset(rep, 0, sizeof(*rep));
+    *out = NULL;
     memsrc_invalidate(h->m);
     gheap_range *ranges = NULL;
     size_t nr = 0;
+    int rc = -1;
     uint64_t *tcaches = calloc(n ? n : 1, sizeof(*tcaches));
     if (tcaches == NULL) {
         hs_err_set(err, "out of memory");
-        goto fail;
+        return -1;
     }
     for (size_t i = 0; i < n; i++) {
         uint64_t var;
         if (hproc_thread_tcache(h, &threads[i], &var, &tcaches[i], err))
-            goto fail;
+            goto out;
     }
     ranges = hp_mmap_ranges(h, threads, n, &nr, err);
     if (ranges == NULL)
-        goto fail;
+        goto out;
     /* Without pagemap (no access) the scan still works, reading every page. */
     hs_err pmerr = {0};
     pagemap *pm = pagemap_open(h->pid, &pmerr);
@@ -444,19 +437,25 @@ int hproc_walk_release(hproc *h, const gheap_thread *threads, size_t n, gheap_ch
                       .mmap_ranges = ranges,
                       .nmmap_ranges = nr,
                       .touched = pm ? hp_touched : NULL,
-                      .touched_arg = pm,
-                      .release = release,
-                      .release_arg = release_arg};
-    int rc = gheap_walk(h->m, &t, fn, arg, rep, err);
+                      .touched_arg = pm};
+    rc = gheap_capture_take(h->m, &t, out, err);
     pagemap_close(pm);
+out:
     free(ranges);
     free(tcaches);
     return rc;
-fail:
-    free(tcaches);
-    if (release)
-        release(release_arg);
-    return -1;
+}
+
+int hproc_walk(hproc *h, const gheap_thread *threads, size_t n, gheap_chunk_fn fn, void *arg,
+               gheap_report *rep, hs_err *err)
+{
+    memset(rep, 0, sizeof(*rep));
+    gheap_capture *c;
+    if (hproc_capture(h, threads, n, &c, err) != 0)
+        return -1;
+    int rc = gheap_classify(c, fn, arg, rep, err);
+    gheap_capture_free(c);
+    return rc;
 }
 
 /* ---- is the heap quiet? ---- */

@@ -12,62 +12,8 @@
 #include <sys/types.h>
 #include <sys/user.h>
 
+#include "glibc_heap.h"
 #include "hs_error.h"
-
-/* Chunk classes. */
-typedef enum gheap_class {
-    GHEAP_INUSE = 0,
-    GHEAP_TCACHE,
-    GHEAP_FASTBIN,
-    GHEAP_UNSORTED,
-    GHEAP_SMALLBIN,
-    GHEAP_LARGEBIN,
-    GHEAP_TOP,
-    GHEAP_MMAPPED, /* an mmapped chunk: always in use */
-    GHEAP_NCLASSES
-} gheap_class;
-
-const char *gheap_class_name(gheap_class c); /* "inuse", "tcache", "fastbin", ... */
-
-typedef struct gheap_chunk {
-    uint64_t addr; /* chunk header; the user pointer is addr + 16 */
-    uint64_t size; /* chunksize (flags stripped) */
-    gheap_class cls;
-    int arena; /* index into gheap_report.arenas; -1 for mmapped chunks */
-} gheap_chunk;
-
-/* Called for every chunk in address order per region; return non-zero to stop. */
-typedef int (*gheap_chunk_fn)(const gheap_chunk *c, void *arg);
-
-/* glibc's mallinfo2 fields, computed the way glibc does. */
-typedef struct gheap_mallinfo {
-    uint64_t arena, ordblks, smblks, hblks, hblkhd, usmblks, fsmblks, uordblks, fordblks, keepcost;
-} gheap_mallinfo;
-
-typedef struct gheap_arena_report {
-    uint64_t addr; /* malloc_state address in the target */
-    bool is_main;
-    size_t nheaps; /* sbrk region (main) or heap_info count */
-    uint64_t system_mem;
-    uint64_t chunks[GHEAP_NCLASSES]; /* count per class (tcache counted in its chunk's arena) */
-    uint64_t bytes[GHEAP_NCLASSES];  /* chunk bytes per class */
-    uint64_t overhead_bytes;         /* heap_info/malloc_state headers, padding, fenceposts */
-    char diag[256];                  /* "" or why this arena's walk ended early */
-} gheap_arena_report;
-
-typedef struct gheap_report {
-    gheap_mallinfo total; /* reproduces the target's mallinfo2() */
-    gheap_arena_report *arenas;
-    size_t narenas;
-    uint64_t chunks[GHEAP_NCLASSES]; /* over all arenas + mmapped */
-    uint64_t bytes[GHEAP_NCLASSES];
-    uint64_t inuse_bytes; /* Σ chunk bytes of in-use + mmapped chunks */
-    size_t ndiags;        /* diagnostics (corrupt headers...) */
-    char **diags;
-    char layout_source[256]; /* which layout was used, in words */
-} gheap_report;
-
-void gheap_report_free(gheap_report *r);
 
 /* A stopped thread as the walker needs it. */
 typedef struct gheap_thread {
@@ -113,16 +59,14 @@ int hproc_walk(hproc *h, const gheap_thread *threads, size_t n, gheap_chunk_fn f
  * when they are all taken. */
 #define HPROC_MAX_EXCLUDED 8
 int hproc_exclude(hproc *h, uint64_t start, uint64_t end);
-/* hproc_walk that calls release(release_arg) exactly once, as soon as the
- * walk no longer needs the process stopped: right after every heap has been
- * copied into heapsnap (with few large reads; within half of MemAvailable)
- * and the mmapped chunks found, before the CPU-heavy classification and
- * chunk walk; or, when the heaps could not all be copied, before returning.
- * Whatever else must see the process stopped (the hook's tables) belongs in
- * release, before resuming it. */
-int hproc_walk_release(hproc *h, const gheap_thread *threads, size_t n, gheap_chunk_fn fn,
-                       void *arg, void (*release)(void *), void *release_arg, gheap_report *rep,
-                       hs_err *err);
+/* While stopped: the first stage of hproc_walk (glibc_heap.h's capture):
+ * every read that needs the process stopped, with every heap copied into
+ * heapsnap when that fits (few large reads, within half of MemAvailable).
+ * When gheap_capture_complete(*out), the process may be resumed before
+ * gheap_classify; otherwise only after it. 0 with *out set (free it with
+ * gheap_capture_free before hproc_close), or -1 + err. */
+int hproc_capture(hproc *h, const gheap_thread *threads, size_t n, gheap_capture **out,
+                  hs_err *err);
 /* While stopped: the address of thread t's `tcache` TLS variable (libc's
  * static TLS block at fs_base - l_tls_offset, plus the variable's offset) and
  * its value (the tcache_perthread_struct, 0 when the thread has none). */

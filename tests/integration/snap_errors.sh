@@ -77,14 +77,27 @@ snap_tracer_pids=
 tap_ok "the process runs on once the debugger is gone" snap_running "$leaker_pid"
 
 # The process exits during the snapshot: kill it while heapsnap holds it.
-HOOKED=1 snap_start_leaker --mb 32 --threads 2
-"$HEAPSNAP" -p "$leaker_pid" -o "$snap_tmp/died.pb.gz" 2>"$snap_tmp/died.err" &
+# The target sits inside malloc_stats() with main_arena's lock held
+# (tests/progs/stuck_malloc), so heapsnap keeps waiting for a quiet heap --
+# for up to --max-pause, here far longer than the test needs -- and the kill
+# lands before any capture, whatever the machine's load.
+"$top_builddir/tests/progs/stuck_malloc" >"$snap_tmp/stuck.out" &
+stuck=$!
+snap_pids="$snap_pids $stuck"
+snap_wait_file "$snap_tmp/stuck.out" ready || tap_bail "stuck_malloc did not start"
+n=0 # until its thread blocks in write(2) (system call 1) inside malloc_stats
+while ! grep -qs '^1 ' /proc/"$stuck"/task/*/syscall && [ $n -lt 3000 ]; do
+    sleep 0.01
+    n=$((n + 1))
+done
+"$HEAPSNAP" -p "$stuck" --max-pause 120s -o "$snap_tmp/died.pb.gz" 2>"$snap_tmp/died.err" &
 hs=$!
 while kill -0 "$hs" 2>/dev/null; do
-    tracer=$(sed -n 's/^TracerPid:[[:space:]]*//p' "/proc/$leaker_pid/status" 2>/dev/null)
+    tracer=$(sed -n 's/^TracerPid:[[:space:]]*//p' "/proc/$stuck/status" 2>/dev/null)
     [ "$tracer" = "$hs" ] && break
+    sleep 0.01
 done
-kill -9 "$leaker_pid"
+kill -9 "$stuck"
 wait "$hs"
 tap_is "process killed during the snapshot exits 1" "$?" 1
 tap_ok "in one sentence" one_sentence "$snap_tmp/died.err"

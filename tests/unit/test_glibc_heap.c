@@ -22,27 +22,11 @@ static synth_heap *new_heap(void)
     return s;
 }
 
-/* Counts the release calls and the chunk callbacks before the first one. */
-typedef struct rel_probe {
-    int released;
-    size_t chunks, chunks_at_release;
-    uint8_t *scribble; /* non-NULL: overwritten on release, as a resumed process would */
-    size_t scribble_len;
-} rel_probe;
-
-static void rel_cb(void *arg)
-{
-    rel_probe *p = arg;
-    p->released++;
-    p->chunks_at_release = p->chunks;
-    if (p->scribble)
-        memset(p->scribble, 0xff, p->scribble_len);
-}
-
-static int rel_chunk(const gheap_chunk *c, void *arg)
+/* Counts the chunk callbacks. */
+static int count_chunk(const gheap_chunk *c, void *arg)
 {
     (void)c;
-    ((rel_probe *)arg)->chunks++;
+    (*(size_t *)arg)++;
     return 0;
 }
 
@@ -60,9 +44,9 @@ static void assert_same_report(const gheap_report *a, const gheap_report *b)
         assert_string_equal(a->diags[i], b->diags[i]);
 }
 
-/* Walks s over len bytes of its image; then again over copies of the heaps,
- * sealed and released as a stopped process would be, which must give the
- * same report and release exactly once. */
+/* Walks s over len bytes of its image; then again in two stages over copies
+ * of the heaps, as a stopped process would be, which must give the same
+ * report. */
 static void walk(synth_heap *s, size_t len, gheap_report *rep)
 {
     hs_err err = {{0}};
@@ -72,14 +56,14 @@ static void walk(synth_heap *s, size_t len, gheap_report *rep)
     if (rc)
         fail_msg("walk failed: %s", err.msg);
     memsrc_set_copy_limit(m, SH_SIZE);
-    gheap_target t = s->target;
-    rel_probe p = {0};
-    t.release = rel_cb;
-    t.release_arg = &p;
+    gheap_capture *cap;
+    if (gheap_capture_take(m, &s->target, &cap, &err))
+        fail_msg("capture failed: %s", err.msg);
+    size_t chunks = 0;
     gheap_report copied;
-    if (gheap_walk(m, &t, rel_chunk, &p, &copied, &err))
-        fail_msg("walk over the copies failed: %s", err.msg);
-    assert_int_equal(p.released, 1);
+    if (gheap_classify(cap, count_chunk, &chunks, &copied, &err))
+        fail_msg("classifying the capture failed: %s", err.msg);
+    gheap_capture_free(cap);
     assert_same_report(rep, &copied);
     gheap_report_free(&copied);
     memsrc_close(m);
@@ -209,44 +193,49 @@ static void test_callback_sees_every_chunk(void **state)
     free(s);
 }
 
-static void test_release_after_copy(void **state)
+/* The capture copies the heaps; the classification reads only the copies,
+ * so a target that changes after the capture (a resumed process) does not
+ * reach it. Without a copy limit, or with one too small, the capture is not
+ * complete: the target must stay stopped through the classification. */
+static void test_capture_then_classify(void **state)
 {
     (void)state;
     synth_heap *s = new_heap();
     hs_err err;
     memsrc *m = memsrc_open_buffer(SH_BASE, s->mem, SH_SIZE, &err);
-    gheap_target t = s->target;
-    rel_probe p = {0};
-    t.release = rel_cb;
-    t.release_arg = &p;
+    gheap_capture *cap;
     gheap_report rep;
-    /* no copy limit: released at the end, after every chunk (25 of them) */
-    assert_int_equal(gheap_walk(m, &t, rel_chunk, &p, &rep, &err), 0);
-    assert_int_equal(p.released, 1);
-    assert_int_equal(p.chunks, 25);
-    assert_int_equal(p.chunks_at_release, 25);
+    size_t chunks = 0;
+    /* no copy limit: nothing copied */
+    assert_int_equal(gheap_capture_take(m, &s->target, &cap, &err), 0);
+    assert_false(gheap_capture_complete(cap));
+    assert_int_equal(gheap_classify(cap, count_chunk, &chunks, &rep, &err), 0);
+    assert_int_equal(chunks, 25);
+    gheap_capture_free(cap);
     gheap_report_free(&rep);
-    /* the heaps copied: released before the first chunk is reported, and
-     * the heap bytes changed after the release do not reach the walk */
+    /* the heaps copied: the bytes changed after the capture do not reach
+     * the classification */
     memsrc_set_copy_limit(m, SH_SIZE);
-    memset(&p, 0, sizeof(p));
-    p.scribble = s->mem + (SH_MAIN_HEAP - SH_BASE);
-    p.scribble_len = SH_MMAP - SH_MAIN_HEAP;
-    assert_int_equal(gheap_walk(m, &t, rel_chunk, &p, &rep, &err), 0);
-    assert_int_equal(p.released, 1);
-    assert_int_equal(p.chunks, 25);
-    assert_int_equal(p.chunks_at_release, 0);
+    assert_int_equal(gheap_capture_take(m, &s->target, &cap, &err), 0);
+    assert_true(gheap_capture_complete(cap));
+    memset(s->mem + (SH_MAIN_HEAP - SH_BASE), 0xff, SH_MMAP - SH_MAIN_HEAP);
+    chunks = 0;
+    assert_int_equal(gheap_classify(cap, count_chunk, &chunks, &rep, &err), 0);
+    gheap_capture_free(cap);
+    assert_int_equal(chunks, 25);
     assert_int_equal(rep.ndiags, 0);
     assert_int_equal(rep.chunks[GHEAP_INUSE], 13);
     gheap_report_free(&rep);
     synth_build(s);
     synth_target(s);
-    /* too small a limit for the main heap: nothing copied, released at the end */
+    /* too small a limit for the main heap: nothing copied */
     memsrc_set_copy_limit(m, 0x1000);
-    memset(&p, 0, sizeof(p));
-    assert_int_equal(gheap_walk(m, &t, rel_chunk, &p, &rep, &err), 0);
-    assert_int_equal(p.released, 1);
-    assert_int_equal(p.chunks_at_release, 25);
+    assert_int_equal(gheap_capture_take(m, &s->target, &cap, &err), 0);
+    assert_false(gheap_capture_complete(cap));
+    chunks = 0;
+    assert_int_equal(gheap_classify(cap, count_chunk, &chunks, &rep, &err), 0);
+    assert_int_equal(chunks, 25);
+    gheap_capture_free(cap);
     gheap_report_free(&rep);
     memsrc_close(m);
     free(s);
@@ -514,7 +503,7 @@ int main(void)
         cmocka_unit_test(test_clean_heap_classes),
         cmocka_unit_test(test_clean_heap_mallinfo),
         cmocka_unit_test(test_callback_sees_every_chunk),
-        cmocka_unit_test(test_release_after_copy),
+        cmocka_unit_test(test_capture_then_classify),
         cmocka_unit_test(test_heap_of_another_arena),
         cmocka_unit_test(test_bad_size),
         cmocka_unit_test(test_size_past_end),
