@@ -44,7 +44,8 @@ start_hb() {
     "$B/heapbuild" "$@" >"$T/hb.out" 2>&1 &
     HB_PID=$!
     n=0
-    while ! grep -q '^ready' "$T/hb.out" && [ $n -lt 300 ] && kill -0 "$HB_PID" 2>/dev/null; do
+    # a hang guard (5 min), not a timing claim: a loaded machine builds it late
+    while ! grep -q '^ready' "$T/hb.out" && [ $n -lt 3000 ] && kill -0 "$HB_PID" 2>/dev/null; do
         sleep 0.1
         n=$((n + 1))
     done
