@@ -424,6 +424,9 @@ static int cmp_peak(const void *x, const void *y)
     return a->group < b->group ? -1 : a->group > b->group;
 }
 
+const an_status an_not_leaking[AN_NOT_LEAKING_N] = {
+    AN_STATUS_PLATEAU, AN_STATUS_UNSTEADY, AN_STATUS_CHURN, AN_STATUS_SHRINKING, AN_STATUS_FLAT};
+
 size_t an_analysis_by_status(const an_analysis *a, an_status s, size_t *out, size_t max)
 {
     size_t cnt = a->count[s];

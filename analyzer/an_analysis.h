@@ -102,4 +102,9 @@ void an_analysis_group_bytes(const an_analysis *a, const an_verdict *v, double *
 /* Verdicts of one status, largest peak first (for the "not leaking" summary). */
 size_t an_analysis_by_status(const an_analysis *a, an_status s, size_t *out, size_t max);
 
+/* The statuses of the functions that do not leak, in the order every report
+ * lists them. */
+#define AN_NOT_LEAKING_N 5
+extern const an_status an_not_leaking[AN_NOT_LEAKING_N];
+
 #endif

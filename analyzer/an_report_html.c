@@ -144,9 +144,8 @@ void an_report_html(an_buf *out, const an_analysis *a)
         suspect_row(out, a, i + 1, &a->verdicts[a->suspects[i]]);
 
     an_buf_puts(out, "<h2>Not leaking</h2>\n<table class=\"others\">\n");
-    static const an_status order[] = {AN_STATUS_PLATEAU, AN_STATUS_UNSTEADY, AN_STATUS_CHURN,
-                                      AN_STATUS_SHRINKING, AN_STATUS_FLAT};
-    for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+    const an_status *order = an_not_leaking;
+    for (size_t i = 0; i < AN_NOT_LEAKING_N; i++) {
         size_t top[3];
         size_t k = an_analysis_by_status(a, order[i], top, 3);
         an_buf_printf(out, "<tr><td>%s</td><td>%zu</td><td>", an_classify_status_name(order[i]),

@@ -196,9 +196,8 @@ void an_report_json(an_buf *out, const an_analysis *a)
     }
     an_buf_puts(out, a->nsuspects ? "\n  ],\n" : "],\n");
     an_buf_puts(out, "  \"not_leaking\": {");
-    static const an_status order[] = {AN_STATUS_PLATEAU, AN_STATUS_UNSTEADY, AN_STATUS_CHURN,
-                                      AN_STATUS_SHRINKING, AN_STATUS_FLAT};
-    for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+    const an_status *order = an_not_leaking;
+    for (size_t i = 0; i < AN_NOT_LEAKING_N; i++) {
         size_t top[5];
         size_t k = an_analysis_by_status(a, order[i], top, 5);
         an_buf_printf(out, "%s\"%s\": {\"count\": %zu, \"top\": [", i ? ", " : "",

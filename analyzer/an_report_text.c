@@ -426,13 +426,12 @@ static void malloc_lines(an_buf *out, const an_analysis *a)
 
 static void others(an_buf *out, const an_analysis *a)
 {
-    static const an_status order[] = {AN_STATUS_PLATEAU, AN_STATUS_UNSTEADY, AN_STATUS_CHURN,
-                                      AN_STATUS_SHRINKING, AN_STATUS_FLAT};
+    const an_status *order = an_not_leaking;
     size_t total = 0;
-    for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+    for (size_t i = 0; i < AN_NOT_LEAKING_N; i++)
         total += a->count[order[i]];
     an_buf_printf(out, "\nnot leaking: %zu function%s\n", total, total == 1 ? "" : "s");
-    for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+    for (size_t i = 0; i < AN_NOT_LEAKING_N; i++) {
         an_status s = order[i];
         if (a->count[s] == 0)
             continue;

@@ -1,5 +1,5 @@
 /* analyzer/an_series.c: interning of strings, frames, stacks and allocating
- * functions in open-addressing hash tables, and the per-site series. Every
+ * functions (lib/util/hs_intern.h), and the per-site series. Every
  * profile costs one pass over its locations and one over its samples. */
 #include "an_series.h"
 
@@ -7,72 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hs_array.h"
+#include "hs_intern.h"
 #include "symbolize.h"
-
-/* ---- an index table: hash -> element number, equality decided by the caller ---- */
-
-typedef struct htab {
-    uint64_t *hash;
-    uint32_t *val; /* element number + 1; 0 = empty */
-    size_t cap, n;
-} htab;
-
-static int htab_grow(htab *t)
-{
-    size_t ncap = t->cap ? t->cap * 2 : 1024;
-    uint64_t *nh = calloc(ncap, sizeof(*nh));
-    uint32_t *nv = calloc(ncap, sizeof(*nv));
-    if (nh == NULL || nv == NULL) {
-        free(nh);
-        free(nv);
-        return -1;
-    }
-    for (size_t i = 0; i < t->cap; i++) {
-        if (t->val[i] == 0)
-            continue;
-        size_t j = t->hash[i] & (ncap - 1);
-        while (nv[j] != 0)
-            j = (j + 1) & (ncap - 1);
-        nh[j] = t->hash[i];
-        nv[j] = t->val[i];
-    }
-    free(t->hash);
-    free(t->val);
-    t->hash = nh;
-    t->val = nv;
-    t->cap = ncap;
-    return 0;
-}
-
-static void htab_free(htab *t)
-{
-    free(t->hash);
-    free(t->val);
-}
-
-static uint64_t hash_bytes(const void *p, size_t n, uint64_t h)
-{
-    const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++) {
-        h ^= b[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
-#define HASH_SEED 1469598103934665603ULL
-
-/* Stacks are hashed a word at a time (they are hashed once per sample). */
-static uint64_t hash_words(const uint32_t *w, size_t n)
-{
-    uint64_t h = HASH_SEED ^ (n * 0x9e3779b97f4a7c15ULL);
-    for (size_t i = 0; i < n; i++) {
-        h ^= w[i];
-        h *= 0xff51afd7ed558ccdULL;
-        h ^= h >> 32;
-    }
-    return h;
-}
 
 /* ---- the series ---- */
 
@@ -86,29 +23,33 @@ struct an_series {
     size_t nsnaps;
 
     char **str;
-    uint32_t nstr, capstr;
-    htab str_tab;
+    uint32_t nstr;
+    size_t capstr;
+    hs_intern str_tab;
     /* Per function name (string id of system_name, or of name when there is
      * none): its short name and signature ids + 1 (0 = not computed yet), so
      * each name is demangled and shortened once. */
     uint32_t *name_short, *name_sig;
-    uint32_t name_cap;
+    size_t name_cap;
     uint8_t *wrapper; /* per signature string id: 1 = allocator wrapper (finish) */
 
     an_frame *frames;
-    uint32_t nframes, capframes;
-    htab frame_tab;
+    uint32_t nframes;
+    size_t capframes;
+    hs_intern frame_tab;
 
     uint32_t *stacks;
     size_t nstacks, capstacks;
 
     an_site *sites;
-    uint32_t nsites, capsites;
-    htab site_tab;
+    uint32_t nsites;
+    size_t capsites;
+    hs_intern site_tab;
 
     an_group *groups;
-    uint32_t ngroups, capgroups;
-    htab group_tab;
+    uint32_t ngroups;
+    size_t capgroups;
+    hs_intern group_tab;
 
     double *tot_bytes, *tot_objects, *tot_alloc;
 
@@ -126,26 +67,13 @@ struct an_series {
     an_point *pts; /* every site's points, site by site */
 };
 
-static int grow_array_from(void **arr, uint32_t *cap, size_t need, size_t elem, size_t first)
+/* Grows a table of the series; ids are uint32_t, so no table passes
+ * UINT32_MAX elements. */
+static int grow_array(void **arr, size_t *cap, size_t need, size_t elem)
 {
-    if (need <= *cap)
-        return 0;
-    size_t ncap = *cap ? (size_t)*cap * 2 : first;
-    while (ncap < need)
-        ncap *= 2;
-    if (ncap > UINT32_MAX)
+    if (need >= UINT32_MAX)
         return -1;
-    void *n = realloc(*arr, ncap * elem);
-    if (n == NULL)
-        return -1;
-    *arr = n;
-    *cap = (uint32_t)ncap;
-    return 0;
-}
-
-static int grow_array(void **arr, uint32_t *cap, size_t need, size_t elem)
-{
-    return grow_array_from(arr, cap, need, elem, 256);
+    return hs_array_grow(arr, cap, need, elem, 256);
 }
 
 an_series *an_series_new(const an_frames *filter, size_t nsnaps)
@@ -175,16 +103,16 @@ void an_series_free(an_series *s)
     free(s->name_short);
     free(s->name_sig);
     free(s->wrapper);
-    htab_free(&s->str_tab);
+    hs_intern_free(&s->str_tab);
     free(s->frames);
-    htab_free(&s->frame_tab);
+    hs_intern_free(&s->frame_tab);
     free(s->stacks);
     free(s->pts);
     free(s->col);
     free(s->sites);
-    htab_free(&s->site_tab);
+    hs_intern_free(&s->site_tab);
     free(s->groups);
-    htab_free(&s->group_tab);
+    hs_intern_free(&s->group_tab);
     free(s->tot_bytes);
     free(s->tot_objects);
     free(s->tot_alloc);
@@ -192,29 +120,30 @@ void an_series_free(an_series *s)
     free(s);
 }
 
+/* The id of key in t, or a new one (the next element number, next) with
+ * *added; UINT32_MAX when out of memory. */
+static uint32_t intern_key(hs_intern *t, const void *key, size_t klen, uint32_t next, int *added)
+{
+    uint32_t v = hs_intern_get_or_put(t, key, klen, next + 1, added);
+    return v == 0 ? UINT32_MAX : v - 1;
+}
+
 /* String id of str (interned); UINT32_MAX when out of memory. */
 static uint32_t intern_str(an_series *s, const char *str)
 {
     size_t len = strlen(str);
-    uint64_t h = hash_bytes(str, len, HASH_SEED);
-    if ((s->str_tab.n + 1) * 2 > s->str_tab.cap && htab_grow(&s->str_tab) != 0)
-        return UINT32_MAX;
-    size_t j = h & (s->str_tab.cap - 1);
-    while (s->str_tab.val[j] != 0) {
-        uint32_t id = s->str_tab.val[j] - 1;
-        if (s->str_tab.hash[j] == h && strcmp(s->str[id], str) == 0)
-            return id;
-        j = (j + 1) & (s->str_tab.cap - 1);
-    }
+    uint32_t v = hs_intern_get(&s->str_tab, str, len);
+    if (v != 0)
+        return v - 1;
     if (grow_array((void **)&s->str, &s->capstr, (size_t)s->nstr + 1, sizeof(char *)) != 0)
         return UINT32_MAX;
     char *copy = strdup(str);
-    if (copy == NULL)
+    int added;
+    if (copy == NULL || intern_key(&s->str_tab, str, len, s->nstr, &added) == UINT32_MAX) {
+        free(copy);
         return UINT32_MAX;
+    }
     s->str[s->nstr] = copy;
-    s->str_tab.hash[j] = h;
-    s->str_tab.val[j] = s->nstr + 1;
-    s->str_tab.n++;
     return s->nstr++;
 }
 
@@ -222,36 +151,24 @@ static uint32_t intern_str(an_series *s, const char *str)
 static uint32_t intern_frame(an_series *s, const uint32_t names[2], uint32_t file, int64_t line,
                              uint32_t module)
 {
-    an_frame f;
-    memset(&f, 0, sizeof(f));
-    f.function = names[0];
-    f.signature = names[1];
-    f.file = file;
-    f.module = module;
-    f.line = line;
-    if (f.function == UINT32_MAX || f.signature == UINT32_MAX || f.file == UINT32_MAX ||
-        f.module == UINT32_MAX)
+    if (names[0] == UINT32_MAX || names[1] == UINT32_MAX || file == UINT32_MAX ||
+        module == UINT32_MAX)
         return UINT32_MAX;
-    uint64_t h = hash_bytes(&f.signature, sizeof(f.signature), HASH_SEED);
-    h = hash_bytes(&f.file, sizeof(f.file), h);
-    h = hash_bytes(&f.module, sizeof(f.module), h);
-    h = hash_bytes(&f.line, sizeof(f.line), h);
-    if ((s->frame_tab.n + 1) * 2 > s->frame_tab.cap && htab_grow(&s->frame_tab) != 0)
-        return UINT32_MAX;
-    size_t j = h & (s->frame_tab.cap - 1);
-    while (s->frame_tab.val[j] != 0) {
-        const an_frame *o = &s->frames[s->frame_tab.val[j] - 1];
-        if (s->frame_tab.hash[j] == h && o->signature == f.signature && o->file == f.file &&
-            o->module == f.module && o->line == f.line)
-            return s->frame_tab.val[j] - 1;
-        j = (j + 1) & (s->frame_tab.cap - 1);
-    }
     if (grow_array((void **)&s->frames, &s->capframes, (size_t)s->nframes + 1, sizeof(an_frame)))
         return UINT32_MAX;
-    s->frames[s->nframes] = f;
-    s->frame_tab.hash[j] = h;
-    s->frame_tab.val[j] = s->nframes + 1;
-    s->frame_tab.n++;
+    /* the short name follows from the signature: not part of the key */
+    uint64_t key[3] = {(uint64_t)names[1] << 32 | file, module, (uint64_t)line};
+    int added;
+    uint32_t id = intern_key(&s->frame_tab, key, sizeof(key), s->nframes, &added);
+    if (id == UINT32_MAX || !added)
+        return id;
+    an_frame *f = &s->frames[s->nframes];
+    memset(f, 0, sizeof(*f));
+    f->function = names[0];
+    f->signature = names[1];
+    f->file = file;
+    f->module = module;
+    f->line = line;
     return s->nframes++;
 }
 
@@ -272,80 +189,43 @@ static bool unsymbolized_name(const char *name)
 
 static uint32_t intern_group(an_series *s, uint32_t function, uint32_t signature, uint32_t file)
 {
-    uint64_t h = hash_bytes(&signature, sizeof(signature), HASH_SEED);
-    h = hash_bytes(&file, sizeof(file), h);
-    if ((s->group_tab.n + 1) * 2 > s->group_tab.cap && htab_grow(&s->group_tab) != 0)
-        return UINT32_MAX;
-    size_t j = h & (s->group_tab.cap - 1);
-    while (s->group_tab.val[j] != 0) {
-        const an_group *g = &s->groups[s->group_tab.val[j] - 1];
-        if (s->group_tab.hash[j] == h && g->signature == signature && g->file == file)
-            return s->group_tab.val[j] - 1;
-        j = (j + 1) & (s->group_tab.cap - 1);
-    }
     if (grow_array((void **)&s->groups, &s->capgroups, (size_t)s->ngroups + 1, sizeof(an_group)))
         return UINT32_MAX;
+    uint32_t key[2] = {signature, file};
+    int added;
+    uint32_t id = intern_key(&s->group_tab, key, sizeof(key), s->ngroups, &added);
+    if (id == UINT32_MAX || !added)
+        return id;
     s->groups[s->ngroups] =
         (an_group){.function = function, .signature = signature, .file = file, .nsites = 0};
-    s->group_tab.hash[j] = h;
-    s->group_tab.val[j] = s->ngroups + 1;
-    s->group_tab.n++;
     return s->ngroups++;
 }
 
 /* Site id of the stack frames[0..n) (leaf first); UINT32_MAX on OOM. */
 static uint32_t intern_site(an_series *s, const uint32_t *frames, uint32_t n)
 {
-    uint64_t h = hash_words(frames, n);
-    if ((s->site_tab.n + 1) * 2 > s->site_tab.cap && htab_grow(&s->site_tab) != 0)
+    if (grow_array((void **)&s->sites, &s->capsites, (size_t)s->nsites + 1, sizeof(an_site)) ||
+        hs_array_grow((void **)&s->stacks, &s->capstacks, s->nstacks + n, sizeof(uint32_t), 4096))
         return UINT32_MAX;
-    size_t j = h & (s->site_tab.cap - 1);
-    while (s->site_tab.val[j] != 0) {
-        const an_site *o = &s->sites[s->site_tab.val[j] - 1];
-        if (s->site_tab.hash[j] == h && o->nframes == n &&
-            (n == 0 || memcmp(s->stacks + o->stack, frames, n * sizeof(uint32_t)) == 0))
-            return s->site_tab.val[j] - 1;
-        j = (j + 1) & (s->site_tab.cap - 1);
-    }
-    if (grow_array((void **)&s->sites, &s->capsites, (size_t)s->nsites + 1, sizeof(an_site)))
-        return UINT32_MAX;
-    size_t need = s->nstacks + n;
-    if (need > s->capstacks) {
-        size_t ncap = s->capstacks ? s->capstacks * 2 : 4096;
-        while (ncap < need)
-            ncap *= 2;
-        if (ncap > UINT32_MAX)
-            return UINT32_MAX;
-        uint32_t *ns = realloc(s->stacks, ncap * sizeof(uint32_t));
-        if (ns == NULL)
-            return UINT32_MAX;
-        s->stacks = ns;
-        s->capstacks = ncap;
-    }
+    int added;
+    uint32_t id = intern_key(&s->site_tab, n ? (const void *)frames : "", n * sizeof(uint32_t),
+                             s->nsites, &added);
+    if (id == UINT32_MAX || !added)
+        return id;
     if (n > 0) /* an empty stack may come as NULL */
         memcpy(s->stacks + s->nstacks, frames, n * sizeof(uint32_t));
-
     an_site *site = &s->sites[s->nsites];
     memset(site, 0, sizeof(*site));
     site->stack = (uint32_t)s->nstacks;
     site->nframes = n;
     s->nstacks += n;
-    s->site_tab.hash[j] = h;
-    s->site_tab.val[j] = s->nsites + 1;
-    s->site_tab.n++;
     return s->nsites++;
 }
 
 static int add_point(an_series *s, uint32_t site, const an_point *p)
 {
-    if (s->ncol == s->capcol) {
-        size_t ncap = s->capcol ? s->capcol * 2 : 65536;
-        an_colpt *n = realloc(s->col, ncap * sizeof(*n));
-        if (n == NULL)
-            return -1;
-        s->col = n;
-        s->capcol = ncap;
-    }
+    if (hs_array_grow((void **)&s->col, &s->capcol, s->ncol + 1, sizeof(an_colpt), 65536) != 0)
+        return -1;
     s->col[s->ncol++] = (an_colpt){site, *p};
     return 0;
 }
@@ -616,7 +496,7 @@ static void function_names(an_series *s, const char *raw, const char *system, ui
     if (id == UINT32_MAX)
         return;
     if (id >= s->name_cap) {
-        uint32_t old = s->name_cap, cap = old;
+        size_t old = s->name_cap, cap = old;
         if (grow_array((void **)&s->name_short, &cap, (size_t)id + 1, sizeof(uint32_t)) != 0)
             return;
         cap = old;

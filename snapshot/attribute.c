@@ -37,6 +37,7 @@
 #include <string.h>
 
 #include "heapprof.h"
+#include "hs_array.h"
 
 /* Largest count or byte value a sample may carry: far above any real heap,
  * far below where int64 sums could overflow. */
@@ -121,12 +122,6 @@ static const char *attr_pseudo_name(const char *what, uint64_t size, bool mmappe
 const char *attr_class_name(uint64_t size, bool mmapped, char *buf, size_t len)
 {
     return attr_pseudo_name("unattributed", size, mmapped, buf, len);
-}
-
-static int attr_cmp_chunk(const void *a, const void *b)
-{
-    const attr_chunk *x = a, *y = b;
-    return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
 static int attr_cmp_claim(const void *a, const void *b)
@@ -310,6 +305,19 @@ static void attr_give(attr_set *s, const attr_group *groups, size_t n, uint64_t 
     }
 }
 
+int attr_locations(pprof_builder *b, const struct heapsnap_stack *st, attr_loc_fn loc_fn,
+                   void *loc_arg, uint64_t locs[HEAPSNAP_MAX_FRAMES])
+{
+    int n = 0;
+    for (uint32_t f = 0; f < st->nframes && f < HEAPSNAP_MAX_FRAMES; f++) {
+        uint64_t id = loc_fn(loc_arg, b, st->frames[f]);
+        if (id == 0)
+            return -1;
+        locs[n++] = id;
+    }
+    return n;
+}
+
 /* One sample for a recorded stack. groups[0..n) are its sampled chunks by
  * class (n may be 0: a stack with allocations but nothing in use). */
 static int attr_emit_stack(pprof_builder *b, const struct heapsnap_stack *st, double rate,
@@ -348,13 +356,9 @@ static int attr_emit_stack(pprof_builder *b, const struct heapsnap_stack *st, do
     if (vao <= 0 && vab <= 0)
         return 0;
     uint64_t locs[HEAPSNAP_MAX_FRAMES];
-    size_t nlocs = 0;
-    for (uint32_t f = 0; f < st->nframes && f < HEAPSNAP_MAX_FRAMES; f++) {
-        uint64_t id = loc_fn(loc_arg, b, st->frames[f]);
-        if (id == 0)
-            return -1;
-        locs[nlocs++] = id;
-    }
+    int nlocs = attr_locations(b, st, loc_fn, loc_arg, locs);
+    if (nlocs < 0)
+        return -1;
     /* Values already scaled; in a power-of-two class a stack may get bytes
      * without a whole chunk, which heapprof_add_site would drop. */
     int64_t v[4] = {vao, vab, (int64_t)io, (int64_t)ib};
@@ -500,7 +504,7 @@ int attr_build(pprof_builder *b, attr_chunk *chunks, size_t nchunks, const regis
                attr_loc_fn loc_fn, void *loc_arg, attr_totals *t, hs_err *err)
 {
     memset(t, 0, sizeof(*t));
-    qsort(chunks, nchunks, sizeof(*chunks), attr_cmp_chunk);
+    qsort(chunks, nchunks, sizeof(*chunks), hs_array_cmp_u64); /* by addr */
     attr_set *classes = calloc(1, sizeof(*classes));
     bool *claimed = calloc(nchunks ? nchunks : 1, sizeof(*claimed));
     size_t nlive = reg ? reg->nlive : 0;

@@ -27,6 +27,12 @@ typedef struct attr_chunk {
 /* Location id for a return address (symbolizer in the command, a fake in tests). */
 typedef uint64_t (*attr_loc_fn)(void *arg, pprof_builder *b, uint64_t return_address);
 
+/* The profile's location ids of a hook stack's frames (at most
+ * HEAPSNAP_MAX_FRAMES), through loc_fn: their number, or -1 when loc_fn
+ * fails (out of memory). */
+int attr_locations(pprof_builder *b, const struct heapsnap_stack *st, attr_loc_fn loc_fn,
+                   void *loc_arg, uint64_t locs[HEAPSNAP_MAX_FRAMES]);
+
 typedef struct attr_totals {
     uint64_t chunks, bytes;                           /* every in-use chunk given */
     uint64_t attributed_chunks, attributed_bytes;     /* matched to a recorded stack (raw) */

@@ -10,18 +10,13 @@
 #include <time.h>
 
 #include "heapprof.h"
+#include "hs_array.h"
 
 typedef struct liveprof_entry {
     uint64_t addr;
     uint32_t stack_id;
     uint64_t size;
 } liveprof_entry;
-
-static int liveprof_cmp_addr(const void *a, const void *b)
-{
-    const liveprof_entry *x = a, *y = b;
-    return x->addr < y->addr ? -1 : x->addr > y->addr;
-}
 
 static int liveprof_cmp_stack(const void *a, const void *b)
 {
@@ -59,13 +54,9 @@ static int liveprof_emit(pprof_builder *b, const struct heapsnap_stack *st, int6
     if (ao <= 0 && io <= 0)
         return 0;
     uint64_t locs[HEAPSNAP_MAX_FRAMES];
-    size_t nlocs = 0;
-    for (uint32_t f = 0; f < st->nframes && f < HEAPSNAP_MAX_FRAMES; f++) {
-        uint64_t id = loc_fn(loc_arg, b, st->frames[f]);
-        if (id == 0)
-            return -1;
-        locs[nlocs++] = id;
-    }
+    int nlocs = attr_locations(b, st, loc_fn, loc_arg, locs);
+    if (nlocs < 0)
+        return -1;
     if (heapprof_add_site(b, locs, nlocs, 1, ao, ab, io, ib) != 0)
         return -1;
     t->estimated_objects += io;
@@ -92,7 +83,7 @@ int liveprof_build(pprof_builder *b, const registry *reg, attr_loc_fn loc_fn, vo
     }
     /* One allocation per address: a second entry means a free the hook
      * missed, and nothing here can tell which one is current. */
-    qsort(v, n, sizeof(*v), liveprof_cmp_addr);
+    qsort(v, n, sizeof(*v), hs_array_cmp_u64); /* by addr */
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
         if (m > 0 && v[m - 1].addr == v[i].addr) {

@@ -73,7 +73,8 @@ EXTRA_DIST += tests/integration/alloc_jemalloc.sh tests/integration/alloc_redis.
 check_PROGRAMS += tests/unit/test_live_profile
 TESTS += tests/unit/test_live_profile
 tests_unit_test_live_profile_SOURCES = tests/unit/test_live_profile.c \
-	snapshot/live_profile.c snapshot/live_profile.h snapshot/allocator.c snapshot/allocator.h
+	snapshot/live_profile.c snapshot/live_profile.h snapshot/allocator.c snapshot/allocator.h \
+	snapshot/attribute.c snapshot/attribute.h
 tests_unit_test_live_profile_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/snapshot
 tests_unit_test_live_profile_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_live_profile_LDADD = lib/libhs.la $(CMOCKA_LIBS) $(LIBELF_LIBS)

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hs_array.h"
+
 #define GH_HDR 16u
 #define GH_MINSIZE 32u
 #define GH_PREV_INUSE 1u
@@ -471,12 +473,6 @@ static void gh_sort_entries(gh_entry *v, size_t n)
     }
 }
 
-static int gh_cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* What gh_lower_bound and the walk's cursor rely on; asserted after the sort. */
 static inline int gh_entries_sorted(const gh_entry *v, size_t n)
 {
@@ -488,15 +484,7 @@ static inline int gh_entries_sorted(const gh_entry *v, size_t n)
 
 static size_t gh_lower_bound(const gh_ctx *c, uint64_t addr)
 {
-    size_t lo = 0, hi = c->ne;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (c->e[mid].addr < addr)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    return hs_array_lower_bound(c->e, c->ne, sizeof(*c->e), offsetof(gh_entry, addr), addr);
 }
 
 /* ---- walking ---- */
@@ -944,12 +932,6 @@ static void gh_report_mmapped(gh_ctx *c, uint64_t n_mmaps, uint64_t mmapped_mem)
                 (unsigned long long)mmapped_mem);
 }
 
-static int gh_cmp_range(const void *a, const void *b)
-{
-    const gheap_range *x = a, *y = b;
-    return x->start < y->start ? -1 : x->start > y->start;
-}
-
 /* ---- the whole walk ---- */
 
 static int gh_read_arenas(gh_ctx *c, hs_err *err)
@@ -1025,7 +1007,7 @@ static int gh_keep_tcaches(gh_ctx *c, const uint64_t *tcaches, size_t n)
     if (c->tcaches == NULL)
         return -1;
     memcpy(c->tcaches, tcaches, n * sizeof(*c->tcaches));
-    qsort(c->tcaches, n, sizeof(*c->tcaches), gh_cmp_u64);
+    qsort(c->tcaches, n, sizeof(*c->tcaches), hs_array_cmp_u64);
     for (size_t i = 0; i < n; i++)
         if (c->tcaches[i] && (c->ntcaches == 0 || c->tcaches[i] != c->tcaches[c->ntcaches - 1]))
             c->tcaches[c->ntcaches++] = c->tcaches[i];
@@ -1107,7 +1089,7 @@ int gheap_capture_take(memsrc *m, const gheap_target *t, gheap_capture **out, hs
     }
     int chains_ok = gh_collect_heaps(c, c->sbrk_base);
     if (c->nheaps)
-        qsort(c->heaps, c->nheaps, sizeof(*c->heaps), gh_cmp_range);
+        qsort(c->heaps, c->nheaps, sizeof(*c->heaps), hs_array_cmp_u64); /* by start */
     if (memsrc_copy_limit(m) && chains_ok && c->ncopy && !c->oom)
         c->complete = memsrc_copy(m, c->copy, c->ncopy, NULL) == c->ncopy;
     if (c->mm_scanned)

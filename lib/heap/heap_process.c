@@ -479,17 +479,28 @@ static int hp_frames_in(hproc *h, const gheap_thread *t, uint64_t lo, uint64_t h
     return n < 0 ? -1 : 0;
 }
 
+/* malloc.c's text in the target: [*lo, *hi). 1 when thread t's pc is in
+ * it (with the evidence in why). */
+static int hp_pc_in_malloc(const hproc *h, const gheap_thread *t, uint64_t *lo, uint64_t *hi,
+                           char *why, size_t whylen)
+{
+    *lo = h->libc_base + h->lay.text_lo;
+    *hi = h->libc_base + h->lay.text_hi;
+    uint64_t ip = t->regs->rip;
+    if (ip < *lo || ip >= *hi)
+        return 0;
+    snprintf(why, whylen, "thread %d is inside malloc (pc 0x%llx)", (int)t->tid,
+             (unsigned long long)ip);
+    return 1;
+}
+
 int hproc_thread_in_malloc(hproc *h, const gheap_thread *t, char *why, size_t whylen)
 {
+    uint64_t lo, hi;
     if (t->regs == NULL)
         return 0;
-    uint64_t lo = h->libc_base + h->lay.text_lo, hi = h->libc_base + h->lay.text_hi;
-    uint64_t ip = t->regs->rip;
-    if (ip >= lo && ip < hi) {
-        snprintf(why, whylen, "thread %d is inside malloc (pc 0x%llx)", (int)t->tid,
-                 (unsigned long long)ip);
+    if (hp_pc_in_malloc(h, t, &lo, &hi, why, whylen))
         return 1;
-    }
     uint64_t pc;
     int depth;
     int r = hp_frames_in(h, t, lo, hi, &pc, &depth);
@@ -598,15 +609,11 @@ int hproc_locked_arenas(hproc *h, uint64_t *out, size_t max, hs_err *err)
  * it holds an arena lock, which the caller sees. */
 static int hp_thread_inside(hproc *h, const gheap_thread *t, char *why, size_t whylen)
 {
+    uint64_t lo, hi;
     if (t->regs == NULL)
         return 0;
-    uint64_t lo = h->libc_base + h->lay.text_lo, hi = h->libc_base + h->lay.text_hi;
-    uint64_t ip = t->regs->rip;
-    if (ip >= lo && ip < hi) {
-        snprintf(why, whylen, "thread %d is inside malloc (pc 0x%llx)", (int)t->tid,
-                 (unsigned long long)ip);
+    if (hp_pc_in_malloc(h, t, &lo, &hi, why, whylen))
         return 1;
-    }
     uint64_t words[HPROC_SCAN_BYTES / 8];
     if (memsrc_read(h->m, t->regs->rsp, sizeof(words), words) != 0)
         return hproc_thread_in_malloc(h, t, why, whylen); /* the stack ends sooner */

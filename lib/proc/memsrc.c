@@ -15,6 +15,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "hs_array.h"
+
 #define MS_PAGE 4096u
 #define MS_LINES 64u
 #define MS_DEFAULT_WINDOW (256u * 1024u)
@@ -214,15 +216,8 @@ static inline int ms_copies_sorted(const memsrc *m)
 /* How many copies (sorted by start) start at or below addr. */
 static size_t ms_copies_upto(const memsrc *m, uint64_t addr)
 {
-    size_t lo = 0, hi = m->ncopies;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (m->copies[mid].start <= addr)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    return hs_array_upper_bound(m->copies, m->ncopies, sizeof(*m->copies), offsetof(ms_copy, start),
+                                addr);
 }
 
 static const uint8_t *ms_copy_find(memsrc *m, uint64_t addr, size_t len, size_t *avail)

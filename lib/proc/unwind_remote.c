@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "elf_mem.h"
+#include "hs_array.h"
 
 /* The .eh_frame_hdr encodings libunwind's remote-table search reads: the
  * table as pairs of 4-byte offsets from the header's start. */
@@ -170,14 +171,8 @@ static int uwr_collect(uwr *u, const procmaps *pm)
 
 static const uwr_object *uwr_object_at(const uwr *u, uint64_t ip)
 {
-    size_t lo = 0, hi = u->nobj;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (u->obj[mid].hi <= ip)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    size_t lo =
+        hs_array_upper_bound(u->obj, u->nobj, sizeof(*u->obj), offsetof(uwr_object, hi), ip);
     return lo < u->nobj && u->obj[lo].lo <= ip ? &u->obj[lo] : NULL;
 }
 

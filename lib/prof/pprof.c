@@ -1,6 +1,6 @@
 /* lib/prof/pprof.c: builds, encodes (gzip, atomic write), decodes and validates pprof
  * profiles. The builder interns strings and deduplicates functions, mappings and
- * locations through one small open-addressing table keyed by byte strings; the
+ * locations through interning tables keyed by byte strings (hs_intern.h); the
  * reader never trusts an index or id it has not checked. */
 #include "pprof.h"
 
@@ -12,119 +12,14 @@
 #include <zlib.h>
 
 #include "atomic_file.h"
+#include "hs_array.h"
+#include "hs_intern.h"
 #include "slurp.h"
 
-/* ---- a byte-string -> id table (open addressing, linear probing) ---- */
-
-typedef struct itab {
-    uint64_t *hash;
-    uint32_t *val; /* 0 = empty slot */
-    char **key;
-    size_t *klen;
-    size_t cap, n;
-} itab;
-
-static uint64_t fnv1a(const void *p, size_t n)
-{
-    const unsigned char *s = p;
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++) {
-        h ^= s[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
-static int itab_grow(itab *t)
-{
-    size_t ncap = t->cap ? t->cap * 2 : 256;
-    uint64_t *nh = calloc(ncap, sizeof(*nh));
-    uint32_t *nv = calloc(ncap, sizeof(*nv));
-    char **nk = calloc(ncap, sizeof(*nk));
-    size_t *nl = calloc(ncap, sizeof(*nl));
-    if (!nh || !nv || !nk || !nl) {
-        free(nh);
-        free(nv);
-        free(nk);
-        free(nl);
-        return -1;
-    }
-    for (size_t i = 0; i < t->cap; i++) {
-        if (t->val[i] == 0)
-            continue;
-        size_t j = t->hash[i] & (ncap - 1);
-        while (nv[j] != 0)
-            j = (j + 1) & (ncap - 1);
-        nh[j] = t->hash[i];
-        nv[j] = t->val[i];
-        nk[j] = t->key[i];
-        nl[j] = t->klen[i];
-    }
-    free(t->hash);
-    free(t->val);
-    free(t->key);
-    free(t->klen);
-    t->hash = nh;
-    t->val = nv;
-    t->key = nk;
-    t->klen = nl;
-    t->cap = ncap;
-    return 0;
-}
-
-/* Returns the id stored for key, or stores newid and returns it; 0 on OOM. */
-static uint32_t itab_get_or_put(itab *t, const void *key, size_t klen, uint32_t newid, int *added)
-{
-    *added = 0;
-    if ((t->n + 1) * 2 > t->cap && itab_grow(t) != 0)
-        return 0;
-    uint64_t h = fnv1a(key, klen);
-    size_t j = h & (t->cap - 1);
-    while (t->val[j] != 0) {
-        if (t->hash[j] == h && t->klen[j] == klen && memcmp(t->key[j], key, klen) == 0)
-            return t->val[j];
-        j = (j + 1) & (t->cap - 1);
-    }
-    char *copy = malloc(klen ? klen : 1);
-    if (copy == NULL)
-        return 0;
-    memcpy(copy, key, klen);
-    t->hash[j] = h;
-    t->val[j] = newid;
-    t->key[j] = copy;
-    t->klen[j] = klen;
-    t->n++;
-    *added = 1;
-    return newid;
-}
-
-static void itab_free(itab *t)
-{
-    for (size_t i = 0; i < t->cap; i++)
-        if (t->val[i] != 0)
-            free(t->key[i]);
-    free(t->hash);
-    free(t->val);
-    free(t->key);
-    free(t->klen);
-    memset(t, 0, sizeof(*t));
-}
-
-/* ---- growable arrays ---- */
-
+/* A growable array of the builder's (hs_array.h), starting at 16. */
 static int grow(void **arr, size_t *cap, size_t need, size_t elem)
 {
-    if (need <= *cap)
-        return 0;
-    size_t ncap = *cap ? *cap : 16;
-    while (ncap < need)
-        ncap *= 2;
-    void *p = realloc(*arr, ncap * elem);
-    if (p == NULL)
-        return -1;
-    *arr = p;
-    *cap = ncap;
-    return 0;
+    return hs_array_grow(arr, cap, need, elem, 16);
 }
 
 /* ---- builder ---- */
@@ -151,7 +46,7 @@ typedef struct b_label {
 
 struct pprof_builder {
     bool oom;
-    itab strtab;
+    hs_intern strtab;
     char **strings;
     size_t nstrings, cap_strings;
 
@@ -162,7 +57,7 @@ struct pprof_builder {
     int64_t *comments;
     size_t ncomments, cap_comments;
 
-    itab maptab, fntab, loctab;
+    hs_intern maptab, fntab, loctab;
     Perftools__Profiles__Mapping *mappings;
     size_t nmappings, cap_mappings;
     Perftools__Profiles__Function *functions;
@@ -197,7 +92,7 @@ pprof_builder *pprof_builder_new(void)
     b->strings[0] = strdup("");
     b->nstrings = 1;
     int added;
-    if (b->strings[0] == NULL || itab_get_or_put(&b->strtab, "", 0, 1, &added) == 0) {
+    if (b->strings[0] == NULL || hs_intern_get_or_put(&b->strtab, "", 0, 1, &added) == 0) {
         pprof_builder_free(b);
         return NULL;
     }
@@ -211,10 +106,10 @@ void pprof_builder_free(pprof_builder *b)
     for (size_t i = 0; i < b->nstrings; i++)
         free(b->strings[i]);
     free(b->strings);
-    itab_free(&b->strtab);
-    itab_free(&b->maptab);
-    itab_free(&b->fntab);
-    itab_free(&b->loctab);
+    hs_intern_free(&b->strtab);
+    hs_intern_free(&b->maptab);
+    hs_intern_free(&b->fntab);
+    hs_intern_free(&b->loctab);
     free(b->sample_types);
     free(b->comments);
     free(b->mappings);
@@ -235,7 +130,7 @@ int64_t pprof_intern(pprof_builder *b, const char *s)
     size_t len = strlen(s);
     int added;
     /* The table stores index + 1 so that 0 can mean "empty slot". */
-    uint32_t v = itab_get_or_put(&b->strtab, s, len, (uint32_t)b->nstrings + 1, &added);
+    uint32_t v = hs_intern_get_or_put(&b->strtab, s, len, (uint32_t)b->nstrings + 1, &added);
     if (v == 0)
         goto oom;
     if (!added)
@@ -310,7 +205,8 @@ uint64_t pprof_add_mapping(pprof_builder *b, const pprof_mapping_desc *m)
         m->has_inline_frames,
     };
     int added;
-    uint32_t id = itab_get_or_put(&b->maptab, key, sizeof(key), (uint32_t)b->nmappings + 1, &added);
+    uint32_t id =
+        hs_intern_get_or_put(&b->maptab, key, sizeof(key), (uint32_t)b->nmappings + 1, &added);
     if (id == 0 || (added && grow((void **)&b->mappings, &b->cap_mappings, b->nmappings + 1,
                                   sizeof(*b->mappings)) != 0)) {
         b->oom = true;
@@ -343,7 +239,8 @@ uint64_t pprof_add_function(pprof_builder *b, const char *name, const char *syst
         start_line,
     };
     int added;
-    uint32_t id = itab_get_or_put(&b->fntab, key, sizeof(key), (uint32_t)b->nfunctions + 1, &added);
+    uint32_t id =
+        hs_intern_get_or_put(&b->fntab, key, sizeof(key), (uint32_t)b->nfunctions + 1, &added);
     if (id == 0 || (added && grow((void **)&b->functions, &b->cap_functions, b->nfunctions + 1,
                                   sizeof(*b->functions)) != 0)) {
         b->oom = true;
@@ -382,7 +279,7 @@ uint64_t pprof_add_location(pprof_builder *b, uint64_t mapping_id, uint64_t addr
     uint32_t newid = (uint32_t)b->nlocations + 1;
     if (address != 0) {
         uint64_t key[2] = {mapping_id, address};
-        id = itab_get_or_put(&b->loctab, key, sizeof(key), newid, &added);
+        id = hs_intern_get_or_put(&b->loctab, key, sizeof(key), newid, &added);
     } else {
         /* key: mapping id, then the (function, line) pairs */
         size_t klen = sizeof(uint64_t) + nlines * sizeof(b_line);
@@ -394,7 +291,7 @@ uint64_t pprof_add_location(pprof_builder *b, uint64_t mapping_id, uint64_t addr
         }
         memcpy(key, &mapping_id, sizeof(uint64_t));
         memcpy(key + sizeof(uint64_t), &b->lines[first], nlines * sizeof(b_line));
-        id = itab_get_or_put(&b->loctab, key, klen, newid, &added);
+        id = hs_intern_get_or_put(&b->loctab, key, klen, newid, &added);
         if (key != stackkey)
             free(key);
     }

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hs_array.h"
+
 #define MAX_CUS (1u << 20)
 #define MAX_DIES_PER_CU (1u << 22)
 #define MAX_DIE_DEPTH 96
@@ -108,14 +110,8 @@ static int rvec_push(rvec *r, uint64_t lo, uint64_t hi)
 {
     if (hi <= lo || r->n >= MAX_RANGES_PER_DIE)
         return 0;
-    if (r->n == r->cap) {
-        size_t ncap = r->cap ? r->cap * 2 : 16;
-        rng *nv = realloc(r->v, ncap * sizeof(rng));
-        if (nv == NULL)
-            return -1;
-        r->v = nv;
-        r->cap = ncap;
-    }
+    if (hs_array_grow((void **)&r->v, &r->cap, r->n + 1, sizeof(rng), 16) != 0)
+        return -1;
     r->v[r->n++] = (rng){lo, hi};
     return 0;
 }
@@ -649,14 +645,8 @@ static uint32_t origin_at(sym_dwarf *d, Dwarf_Off off)
             break;
         cur = next;
     }
-    if (d->nov == d->capov) {
-        size_t ncap = d->capov ? d->capov * 2 : 256;
-        origin *nv = realloc(d->ov, ncap * sizeof(origin));
-        if (nv == NULL)
-            return UINT32_MAX;
-        d->ov = nv;
-        d->capov = ncap;
-    }
+    if (hs_array_grow((void **)&d->ov, &d->capov, d->nov + 1, sizeof(origin), 256) != 0)
+        return UINT32_MAX;
     origin o = {"", "", file != NULL ? file : "", decl_line};
     const char *sys = linkage != NULL ? linkage : name;
     if (sys != NULL) {
@@ -873,14 +863,8 @@ bool sym_dwarf_has_lines(sym_dwarf *d)
 
 static dcu *cu_for(sym_dwarf *d, uint64_t pc)
 {
-    size_t lo = 0, hi = d->nranges;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (d->ranges[mid].lo <= pc)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    size_t lo =
+        hs_array_upper_bound(d->ranges, d->nranges, sizeof(*d->ranges), offsetof(cu_range, lo), pc);
     for (size_t k = 0; k < 16 && lo > 0; k++, lo--) {
         const cu_range *r = &d->ranges[lo - 1];
         if (pc < r->hi)
@@ -891,14 +875,8 @@ static dcu *cu_for(sym_dwarf *d, uint64_t pc)
 
 static const line_row *row_for(const dcu *cu, uint64_t pc)
 {
-    size_t lo = 0, hi = cu->nrows;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (cu->rows[mid].addr <= pc)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    size_t lo =
+        hs_array_upper_bound(cu->rows, cu->nrows, sizeof(*cu->rows), offsetof(line_row, addr), pc);
     if (lo == 0 || cu->rows[lo - 1].end)
         return NULL;
     /* Of several rows at one address the last is_stmt one, as gdb shows it:

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "buildid.h"
+#include "hs_array.h"
 #include "procmaps.h"
 #include "sym_internal.h"
 
@@ -222,14 +223,9 @@ static sym_file *file_of(sym_ctx *s, size_t i)
 
 static int push_frame(sym_ctx *s, const sym_frame *f)
 {
-    if (s->nframes == s->capframes) {
-        size_t ncap = s->capframes ? s->capframes * 2 : 1024;
-        sym_frame *nv = realloc(s->frames, ncap * sizeof(sym_frame));
-        if (nv == NULL)
-            return -1;
-        s->frames = nv;
-        s->capframes = ncap;
-    }
+    if (hs_array_grow((void **)&s->frames, &s->capframes, s->nframes + 1, sizeof(sym_frame),
+                      1024) != 0)
+        return -1;
     s->frames[s->nframes++] = *f;
     return 0;
 }
@@ -312,14 +308,9 @@ static const cached *lookup_cached(sym_ctx *s, uint64_t addr, bool is_return_add
     uint64_t idx;
     if (sym_u64map_get(&s->result_by_key, key, &idx))
         return &s->results[idx];
-    if (s->nresults == s->capresults) {
-        size_t ncap = s->capresults ? s->capresults * 2 : 1024;
-        cached *nv = realloc(s->results, ncap * sizeof(cached));
-        if (nv == NULL)
-            return NULL;
-        s->results = nv;
-        s->capresults = ncap;
-    }
+    if (hs_array_grow((void **)&s->results, &s->capresults, s->nresults + 1, sizeof(cached),
+                      1024) != 0)
+        return NULL;
     size_t first = s->nframes;
     int32_t entry = -1;
     size_t n = resolve(s, addr, pc, &entry);
