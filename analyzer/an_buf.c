@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hs_json.h"
+
 static bool reserve(an_buf *b, size_t more)
 {
     if (b->oom)
@@ -51,30 +53,14 @@ void an_buf_puts(an_buf *b, const char *s)
 
 void an_buf_json_str(an_buf *b, const char *s)
 {
+    char buf[8];
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
-        case '"':
-            an_buf_puts(b, "\\\"");
-            break;
-        case '\\':
-            an_buf_puts(b, "\\\\");
-            break;
-        case '\n':
-            an_buf_puts(b, "\\n");
-            break;
-        case '\t':
-            an_buf_puts(b, "\\t");
-            break;
-        case '\r':
-            an_buf_puts(b, "\\r");
-            break;
-        default:
-            if (*p < 0x20)
-                an_buf_printf(b, "\\u%04x", *p);
-            else if (reserve(b, 1)) {
-                b->data[b->len++] = (char)*p;
-                b->data[b->len] = '\0';
-            }
+        const char *e = hs_json_escape(*p, buf);
+        if (e != NULL) {
+            an_buf_puts(b, e);
+        } else if (reserve(b, 1)) {
+            b->data[b->len++] = (char)*p;
+            b->data[b->len] = '\0';
         }
     }
 }

@@ -5,6 +5,8 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "hs_json.h"
+
 const char *report_bytes(unsigned long long n, char *buf, size_t len)
 {
     static const char *const units[] = {"KiB", "MiB", "GiB", "TiB"};
@@ -51,29 +53,14 @@ void report_summary(FILE *f, const char *path, const snap_result *r)
     }
 }
 
-/* A JSON string (paths may hold any byte but NUL). */
-static void report_json_string(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
-        else if (*p < 0x20)
-            fprintf(f, "\\u%04x", *p);
-        else
-            fputc(*p, f);
-    }
-    fputc('"', f);
-}
-
 void report_json(FILE *f, unsigned long index, const char *path, const char *threads_path,
                  const snap_result *r)
 {
     fprintf(f, "{\"index\":%lu,\"file\":", index);
-    report_json_string(f, path);
+    hs_json_fput_str(f, path);
     if (threads_path != NULL) {
         fprintf(f, ",\"threads_file\":");
-        report_json_string(f, threads_path);
+        hs_json_fput_str(f, threads_path);
     }
     fprintf(f,
             ",\"time_nanos\":%" PRId64 ",\"pause_us\":%" PRIu64 ",\"threads\":%zu"
@@ -86,7 +73,7 @@ void report_json(FILE *f, unsigned long index, const char *path, const char *thr
             r->hook_loaded ? "true" : "false", r->rate, r->inuse_bytes, r->inuse_chunks,
             r->attributed_bytes, r->attributed_chunks, r->unattributed_bytes,
             r->unattributed_chunks, r->stale_entries, r->torn_entries, r->nsamples);
-    report_json_string(f, r->allocator);
+    hs_json_fput_str(f, r->allocator);
     fprintf(f, ",\"source\":\"%s\"", r->from_live_table ? "live_table" : "heap_walk");
     /* the pause's parts, and what a budget that ran out left approximate */
     fprintf(f,

@@ -11,6 +11,7 @@
 
 #include "allocator.h"
 #include "heap_process.h"
+#include "hs_json.h"
 #include "ptrace.h"
 #include "procmaps.h"
 #include "quiesce.h"
@@ -68,21 +69,6 @@ static double stats_frag(const uint64_t *bytes)
     return f + u ? (double)f / (double)(f + u) : 0.0;
 }
 
-static void stats_json_str(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            fprintf(out, "\\%c", ch);
-        else if (ch < 0x20)
-            fprintf(out, "\\u%04x", ch);
-        else
-            fputc(ch, out);
-    }
-    fputc('"', out);
-}
-
 static void stats_json_classes(FILE *out, const uint64_t *chunks, const uint64_t *bytes)
 {
     for (int k = 0; k < GHEAP_NCLASSES; k++)
@@ -97,10 +83,10 @@ static void stats_print_json(FILE *out, pid_t pid, const char *allocator, const 
     fprintf(out, "{\"pid\":%d,\"pause_us\":%" PRIu64 ",\"busy_retries\":%u,\"threads\":%zu,",
             (int)pid, r->pause_us, r->retries, r->nthreads);
     fputs("\"allocator\":", out);
-    stats_json_str(out, allocator);
+    hs_json_fput_str(out, allocator);
     fputc(',', out);
     fputs("\"layout_source\":", out);
-    stats_json_str(out, rep->layout_source);
+    hs_json_fput_str(out, rep->layout_source);
     fprintf(out,
             ",\"total\":{\"arena\":%" PRIu64 ",\"ordblks\":%" PRIu64 ",\"smblks\":%" PRIu64
             ",\"hblks\":%" PRIu64 ",\"hblkhd\":%" PRIu64 ",\"usmblks\":%" PRIu64
@@ -121,13 +107,13 @@ static void stats_print_json(FILE *out, pid_t pid, const char *allocator, const 
         fputs("\"classes\":{", out);
         stats_json_classes(out, a->chunks, a->bytes);
         fputs("},\"diag\":", out);
-        stats_json_str(out, a->diag);
+        hs_json_fput_str(out, a->diag);
         fputc('}', out);
     }
     fputs("],\"diagnostics\":[", out);
     for (size_t i = 0; i < rep->ndiags; i++) {
         fputs(i ? "," : "", out);
-        stats_json_str(out, rep->diags[i]);
+        hs_json_fput_str(out, rep->diags[i]);
     }
     fputs("]}\n", out);
 }

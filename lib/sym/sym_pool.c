@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hs_intern.h"
+
 #define POOL_CHUNK 65536
 
 typedef struct pool_chunk {
@@ -39,16 +41,6 @@ void sym_pool_free(sym_pool *p)
     free(p);
 }
 
-static uint64_t hash_bytes(const char *s, size_t n)
-{
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
 static char *pool_alloc(sym_pool *p, size_t n)
 {
     if (p->chunks == NULL || p->chunks->cap - p->chunks->used < n) {
@@ -76,7 +68,7 @@ static int pool_grow(sym_pool *p)
         const char *s = p->slots[i];
         if (s == NULL)
             continue;
-        size_t j = hash_bytes(s, strlen(s)) & (ncap - 1);
+        size_t j = hs_hash_bytes(s, strlen(s), HS_HASH_SEED) & (ncap - 1);
         while (ns[j] != NULL)
             j = (j + 1) & (ncap - 1);
         ns[j] = s;
@@ -93,7 +85,7 @@ const char *sym_pool_strn(sym_pool *p, const char *s, size_t n)
         return "";
     if ((p->n + 1) * 2 > p->cap && pool_grow(p) != 0)
         return NULL;
-    size_t j = hash_bytes(s, n) & (p->cap - 1);
+    size_t j = hs_hash_bytes(s, n, HS_HASH_SEED) & (p->cap - 1);
     while (p->slots[j] != NULL) {
         const char *t = p->slots[j];
         if (strncmp(t, s, n) == 0 && t[n] == '\0')

@@ -27,7 +27,7 @@ uint32_t hs_intern_get(const hs_intern *t, const void *key, size_t klen);
 void hs_intern_free(hs_intern *t);
 
 /* 64-bit FNV-1a of p[0..n), continuing from h (start with HS_HASH_SEED). */
-#define HS_HASH_SEED 1469598103934665603ULL
+#define HS_HASH_SEED 14695981039346656037ULL
 uint64_t hs_hash_bytes(const void *p, size_t n, uint64_t h);
 
 #endif
