@@ -274,7 +274,7 @@ static void stats_of(const an_series_in *in, an_stats *st)
         double ratio = in->bytes[r.last + 1] / in->bytes[r.last];
         bool same_count =
             in->objects == NULL || fabs(in->objects[r.last + 1] - in->objects[r.last]) <= 0.5;
-        st->geometric = ratio >= AN_GEOM_MIN && ratio <= AN_GEOM_MAX && same_count;
+        st->geometric = ratio >= AN_GEOM_MIN && same_count;
     }
 
     /* The two halves: [0, k] and [k, n), each at least two points; they

@@ -63,14 +63,14 @@
  * profile lags by a varying number of GC cycles). With three snapshots a series whose last step
  * rose is never a plateau. A buffer that is reallocated larger grows in jumps by a constant factor
  * (2 for glibc-style doubling, 1.25 to 2 for Go slices) and stays flat in between, longer each
- * time: when the last rise multiplied a non-zero value by
- * AN_GEOM_MIN..AN_GEOM_MAX without adding objects, it has stopped only when
+ * time: when the last rise multiplied a non-zero value by at least
+ * AN_GEOM_MIN without adding objects (by any factor: several reallocations
+ * can fall between two snapshots, x4 for two doublings), it has stopped only when
  * its flat tail is longer than AN_TAIL_GAPS times the longest wait between its
  * earlier rises. */
 #define AN_STOP_SHARE 0.5
 #define AN_STOP_FREES 0.25
 #define AN_GEOM_MIN 1.1
-#define AN_GEOM_MAX 2.1
 #define AN_TAIL_GAPS 2.0
 /* Pattern: a buffer when the object count does not grow beyond noise (or half
  * an object), or when the average object size at least doubles while the

@@ -1019,8 +1019,10 @@ int gheap_capture_take(memsrc *m, const gheap_target *t, gheap_capture **out, hs
     *out = NULL;
     const glayout *L = t->lay;
     gh_ctx *c = calloc(1, sizeof(*c));
-    if (c == NULL)
-        return hs_err_set(err, "out of memory while capturing the heap");
+    if (c == NULL) {
+        hs_err_set(err, "out of memory while capturing the heap");
+        return -1;
+    }
     c->m = m;
     c->t = t;
     c->L = L;
@@ -1113,7 +1115,7 @@ bool gheap_capture_complete(const gheap_capture *c)
 int gheap_classify(gheap_capture *c, gheap_chunk_fn fn, void *arg, gheap_report *out, hs_err *err)
 {
     memset(out, 0, sizeof(*out));
-    assert(!c->classified); /* the lists' entries are consumed by one walk */
+    assert(c != NULL && !c->classified); /* the lists' entries are consumed by one walk */
     if (c->classified)
         return hs_err_set(err, "internal error: a heap capture was classified twice");
     c->classified = 1;

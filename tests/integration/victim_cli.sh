@@ -55,6 +55,7 @@ tap_is "the --threads message names the range and the value" "$(cat "$tmp/err")"
 
 # Durations as the banner reads them back: units ms, s, m, h, plain seconds.
 banner_duration() {
+    rm -f "$tmp/dur.out" # not the last run's banner, read before this one truncates it
     "$V" --scenario steady --rate 10 --duration "$1" > "$tmp/dur.out" 2>&1 &
     dpid=$!
     i=0 # a hang guard (5 min), not a timing claim: a loaded machine starts it late

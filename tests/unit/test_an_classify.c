@@ -99,6 +99,14 @@ static void test_geometric_buffer(void **state)
     in.n = 6;
     an_classify_stats(&in, &st);
     assert_int_equal(an_classify_status(&st, &EXACT, false), AN_STATUS_PLATEAU);
+    /* two doublings between two snapshots (a loaded machine, or a slow
+     * snapshot): x4 with no object added is still a reallocation */
+    double q[] = {2 * M, 8 * M, 8 * M};
+    an_series_in qin = {t, q, o, NULL, 3, 0, 0, 0};
+    an_classify_stats(&qin, &st);
+    assert_true(st.geometric);
+    assert_int_equal(an_classify_status(&st, &EXACT, false), AN_STATUS_LEAK);
+    assert_int_equal(an_classify_pattern(&st), AN_PATTERN_BUFFER);
     /* from nothing to 8 MiB is a one-time allocation, not a reallocation */
     double w[] = {0, 8 * M, 8 * M};
     an_series_in win = {t, w, o, NULL, 3, 0, 0, 0};
