@@ -1,0 +1,99 @@
+/* lib/heap/ledger_advice.c: the advice lines (see ledger_advice.h). Each rule
+ * reads a few parts of the ledger and states the bytes, the share of RSS and
+ * the knob; a rule that does not reach its thresholds prints nothing. */
+#include "ledger_advice.h"
+
+#include <stdio.h>
+
+static const char *const la_names[LADVICE_NKINDS] = {"trim", "arena_max", "mmap_threshold",
+                                                     "tcache"};
+
+const char *ladvice_kind_name(ladvice_kind k)
+{
+    return (unsigned)k < LADVICE_NKINDS ? la_names[k] : "?";
+}
+
+uint64_t ladvice_arena_free(const ledger_arena *a)
+{
+    return a->parts[LEDGER_FREE_TCACHE] + a->parts[LEDGER_FREE_FASTBIN] +
+           a->parts[LEDGER_FREE_UNSORTED] + a->parts[LEDGER_FREE_SMALLBIN] +
+           a->parts[LEDGER_FREE_LARGEBIN] + a->parts[LEDGER_TOP];
+}
+
+static double la_mib(uint64_t b)
+{
+    return (double)b / (1024.0 * 1024.0);
+}
+
+static double la_pct(uint64_t b, uint64_t total)
+{
+    return total ? 100.0 * (double)b / (double)total : 0.0;
+}
+
+/* bytes reach the floor and share of the total */
+static int la_applies(uint64_t bytes, uint64_t total, double share)
+{
+    return bytes >= LADVICE_MIN_BYTES && (double)bytes >= share * (double)total;
+}
+
+size_t ladvice_compute(const ledger_result *r, const ladvice_ctx *ctx, ladvice *out)
+{
+    size_t n = 0;
+    uint64_t rss = r->total;
+    /* tcache is left out: malloc_trim does not empty it (its own rule below) */
+    uint64_t kept = r->parts[LEDGER_FREE_FASTBIN] + r->parts[LEDGER_FREE_UNSORTED] +
+                    r->parts[LEDGER_FREE_SMALLBIN] + r->parts[LEDGER_FREE_LARGEBIN] +
+                    r->parts[LEDGER_TOP];
+    if (la_applies(kept, rss, LADVICE_FREE_SHARE)) {
+        ladvice *a = &out[n++];
+        a->kind = LADVICE_TRIM;
+        a->bytes = kept;
+        snprintf(a->text, sizeof(a->text),
+                 "%.1f MiB (%.0f%% of RSS) is free inside malloc and still resident; "
+                 "malloc_trim(0) would give back %.1f MiB of it%s; a lower "
+                 "MALLOC_TRIM_THRESHOLD_ makes free() return the main arena's top by itself",
+                 la_mib(kept), la_pct(kept, rss), la_mib(r->reclaimable),
+                 r->reclaimable * 2 < kept ? " (the rest is in pieces smaller than a page "
+                                             "between chunks in use: fragmentation)"
+                                           : "");
+    }
+    uint64_t arena_free = 0;
+    for (size_t i = 1; i < r->narenas; i++)
+        arena_free += ladvice_arena_free(&r->arenas[i]);
+    if (ctx->ncpus && r->narenas > ctx->ncpus && la_applies(arena_free, rss, LADVICE_PART_SHARE)) {
+        ladvice *a = &out[n++];
+        a->kind = LADVICE_ARENAS;
+        a->bytes = arena_free;
+        snprintf(a->text, sizeof(a->text),
+                 "%zu arenas for %zu threads on %u CPUs: the %zu thread arenas keep %.1f MiB "
+                 "(%.0f%% of RSS) free and resident; MALLOC_ARENA_MAX=%u caps them at one per "
+                 "CPU, so threads share arenas and their free memory",
+                 r->narenas, ctx->nthreads, ctx->ncpus, r->narenas - 1, la_mib(arena_free),
+                 la_pct(arena_free, rss), ctx->ncpus);
+    }
+    uint64_t large = r->large_inuse_bytes + r->large_free_bytes;
+    if (la_applies(large, rss, LADVICE_PART_SHARE)) {
+        ladvice *a = &out[n++];
+        a->kind = LADVICE_MMAP;
+        a->bytes = large;
+        snprintf(a->text, sizeof(a->text),
+                 "%llu chunks of 128 KiB or more (%.1f MiB resident, %.1f MiB of it free) live "
+                 "in the arenas, where freeing them returns nothing: glibc raises its mmap "
+                 "threshold up to 32 MiB after such a block is freed; MALLOC_MMAP_THRESHOLD_="
+                 "131072 keeps each in a mapping of its own, unmapped by free()",
+                 (unsigned long long)(r->large_inuse_chunks + r->large_free_chunks), la_mib(large),
+                 la_mib(r->large_free_bytes));
+    }
+    uint64_t tc = r->parts[LEDGER_FREE_TCACHE];
+    if (la_applies(tc, rss, LADVICE_PART_SHARE)) {
+        ladvice *a = &out[n++];
+        a->kind = LADVICE_TCACHE;
+        a->bytes = tc;
+        snprintf(a->text, sizeof(a->text),
+                 "the threads' tcaches hold %.1f MiB (%.0f%% of RSS) of free chunks that no "
+                 "trim returns; GLIBC_TUNABLES=glibc.malloc.tcache_count=N with a smaller N "
+                 "(7 by default) bounds them",
+                 la_mib(tc), la_pct(tc, rss));
+    }
+    return n;
+}
