@@ -9,3 +9,12 @@ TESTS += tests/unit/test_ledger
 tests_unit_test_ledger_SOURCES = tests/unit/test_ledger.c
 tests_unit_test_ledger_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_ledger_LDADD = lib/libhs.la $(CMOCKA_LIBS)
+
+# A program with a known ledger, built without sanitizers (ASan replaces
+# glibc's malloc), and the integration test over it.
+check_PROGRAMS += tests/progs/ledger_prog
+tests_progs_ledger_prog_SOURCES = tests/progs/ledger_prog.c
+tests_progs_ledger_prog_CFLAGS = $(HS_WARN_CFLAGS) -pthread
+tests_progs_ledger_prog_LDFLAGS = -pthread
+TESTS += tests/integration/stats_ledger.sh
+EXTRA_DIST += tests/integration/stats_ledger.sh

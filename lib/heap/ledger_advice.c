@@ -71,18 +71,19 @@ size_t ladvice_compute(const ledger_result *r, const ladvice_ctx *ctx, ladvice *
                  r->narenas, ctx->nthreads, ctx->ncpus, r->narenas - 1, la_mib(arena_free),
                  la_pct(arena_free, rss), ctx->ncpus);
     }
-    uint64_t large = r->large_inuse_bytes + r->large_free_bytes;
+    /* in use only: a free chunk of that size is as often a run of small
+     * blocks freed side by side (the trim rule covers it) */
+    uint64_t large = r->large_inuse_bytes;
     if (la_applies(large, rss, LADVICE_PART_SHARE)) {
         ladvice *a = &out[n++];
         a->kind = LADVICE_MMAP;
         a->bytes = large;
         snprintf(a->text, sizeof(a->text),
-                 "%llu chunks of 128 KiB or more (%.1f MiB resident, %.1f MiB of it free) live "
-                 "in the arenas, where freeing them returns nothing: glibc raises its mmap "
+                 "%llu blocks of 128 KiB or more in use (%.1f MiB resident, %.0f%% of RSS) live "
+                 "in the arenas, so freeing them returns nothing: glibc raises its mmap "
                  "threshold up to 32 MiB after such a block is freed; MALLOC_MMAP_THRESHOLD_="
                  "131072 keeps each in a mapping of its own, unmapped by free()",
-                 (unsigned long long)(r->large_inuse_chunks + r->large_free_chunks), la_mib(large),
-                 la_mib(r->large_free_bytes));
+                 (unsigned long long)r->large_inuse_chunks, la_mib(large), la_pct(large, rss));
     }
     uint64_t tc = r->parts[LEDGER_FREE_TCACHE];
     if (la_applies(tc, rss, LADVICE_PART_SHARE)) {

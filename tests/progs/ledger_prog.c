@@ -1,0 +1,156 @@
+/* tests/progs/ledger_prog.c: a process with a known RSS ledger, for
+ * tests/integration/stats_ledger.sh. One scenario per run:
+ *   thinned   64 MiB of 16 KiB blocks, 9 of 10 freed: free and resident
+ *   threads   8 threads, each with its own arena, 3/4 of its memory freed
+ *   top       32 MiB freed into the main arena's top (trim threshold 1 GiB)
+ *   mmapped   16 chunks of 1 MiB, mmapped by malloc, half of each touched
+ *   stacks    4 threads with 16 MiB stacks, 4 MiB of each touched
+ * It prints "ready rss=N" (smaps_rollup's Rss in bytes) when the state is
+ * built, then serves lines on stdin: "trim" calls malloc_trim(0) and prints
+ * "trim before=N after=M"; "rss" prints "rss=N". EOF ends it. Nothing after
+ * "ready" calls malloc, so the heap stays as the walk saw it. */
+#include <fcntl.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static unsigned long long rss_now(void)
+{
+    char buf[4096];
+    int fd = open("/proc/self/smaps_rollup", O_RDONLY);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    const char *p = strstr(buf, "\nRss:");
+    return p ? strtoull(p + 5, NULL, 10) * 1024 : 0;
+}
+
+static void touch(char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i += 4096)
+        p[i] = (char)(i + 1);
+    if (n)
+        p[n - 1] = 1;
+}
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static int built, quit;
+
+static void wait_quit(void)
+{
+    pthread_mutex_lock(&mu);
+    built++;
+    pthread_cond_broadcast(&cv);
+    while (!quit)
+        pthread_cond_wait(&cv, &mu);
+    pthread_mutex_unlock(&mu);
+}
+
+static void *arena_thread(void *arg)
+{
+    unsigned seed = (unsigned)(uintptr_t)arg;
+    enum { N = 2048 };
+    static __thread char *v[N];
+    for (int i = 0; i < N; i++) {
+        size_t sz = 1024 + (size_t)(rand_r(&seed) % 7168);
+        v[i] = malloc(sz);
+        touch(v[i], sz);
+    }
+    for (int i = 0; i < N; i++)
+        if (i % 4 != 3)
+            free(v[i]);
+    wait_quit();
+    return NULL;
+}
+
+static void *stack_thread(void *arg)
+{
+    (void)arg;
+    volatile char *deep = __builtin_alloca(4u << 20);
+    touch((char *)deep, 4u << 20);
+    wait_quit();
+    return NULL;
+}
+
+static void start_threads(int n, size_t stack, void *(*fn)(void *))
+{
+    pthread_attr_t a;
+    pthread_attr_init(&a);
+    if (stack)
+        pthread_attr_setstacksize(&a, stack);
+    for (int i = 0; i < n; i++) {
+        pthread_t t;
+        if (pthread_create(&t, &a, fn, (void *)(uintptr_t)(i + 1)) != 0)
+            exit(1);
+    }
+    pthread_attr_destroy(&a);
+    pthread_mutex_lock(&mu);
+    while (built < n)
+        pthread_cond_wait(&cv, &mu);
+    pthread_mutex_unlock(&mu);
+}
+
+int main(int argc, char **argv)
+{
+    const char *sc = argc > 1 ? argv[1] : "thinned";
+    static char *v[4096];
+    if (strcmp(sc, "thinned") == 0) {
+        for (int i = 0; i < 4096; i++) {
+            v[i] = malloc(16384);
+            touch(v[i], 16384);
+        }
+        for (int i = 0; i < 4096; i++)
+            if (i % 10 != 9)
+                free(v[i]);
+    } else if (strcmp(sc, "threads") == 0) {
+        start_threads(8, 0, arena_thread);
+    } else if (strcmp(sc, "top") == 0) {
+        mallopt(M_TRIM_THRESHOLD, 1 << 30);
+        for (int i = 0; i < 512; i++) {
+            v[i] = malloc(65536);
+            touch(v[i], 65536);
+        }
+        for (int i = 511; i >= 0; i--)
+            free(v[i]);
+    } else if (strcmp(sc, "mmapped") == 0) {
+        for (int i = 0; i < 16; i++) {
+            v[i] = malloc(1u << 20);
+            touch(v[i], 1u << 19);
+        }
+    } else if (strcmp(sc, "stacks") == 0) {
+        start_threads(4, 16u << 20, stack_thread);
+    } else {
+        fprintf(stderr, "usage: ledger_prog thinned|threads|top|mmapped|stacks\n");
+        return 2;
+    }
+    dprintf(1, "ready rss=%llu\n", rss_now());
+    char line[64];
+    size_t len = 0;
+    char ch;
+    while (read(0, &ch, 1) == 1) {
+        if (ch != '\n') {
+            if (len < sizeof(line) - 1)
+                line[len++] = ch;
+            continue;
+        }
+        line[len] = '\0';
+        len = 0;
+        if (strcmp(line, "trim") == 0) {
+            unsigned long long before = rss_now();
+            malloc_trim(0);
+            dprintf(1, "trim before=%llu after=%llu\n", before, rss_now());
+        } else if (strcmp(line, "rss") == 0) {
+            dprintf(1, "rss=%llu\n", rss_now());
+        }
+    }
+    return 0;
+}
