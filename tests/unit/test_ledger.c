@@ -252,14 +252,16 @@ static void test_advice(void **state)
     /* large chunks and tcache, small process: the 4 MiB floor */
     memset(&r.parts, 0, sizeof(r.parts));
     r.total = 8ull << 20;
-    r.large_free_bytes = (4ull << 20) - 1;
+    r.large_inuse_bytes = (4ull << 20) - 1;
+    r.large_free_bytes = 8ull << 20; /* free ones are the trim rule's */
     assert_int_equal(ladvice_compute(&r, &ctx, out), 0);
-    r.large_free_bytes = 4ull << 20;
-    r.large_free_chunks = 8;
+    r.large_inuse_bytes = 4ull << 20;
+    r.large_inuse_chunks = 8;
     r.parts[LEDGER_FREE_TCACHE] = 4ull << 20;
     n = ladvice_compute(&r, &ctx, out);
     assert_int_equal(n, 2);
     assert_int_equal(out[0].kind, LADVICE_MMAP);
+    assert_non_null(strstr(out[0].text, "8 blocks of 128 KiB or more in use (4.0 MiB"));
     assert_int_equal(out[1].kind, LADVICE_TCACHE);
     assert_string_equal(ladvice_kind_name(LADVICE_MMAP), "mmap_threshold");
 }
