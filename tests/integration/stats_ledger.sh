@@ -36,8 +36,8 @@ parts_sum() {
 }
 # waits (bounded, on the condition) until FILE has a line matching PATTERN
 wait_line() {
-    i=0
-    until grep -q "$2" "$1" 2>/dev/null || [ $i -ge 300 ]; do sleep 0.1; i=$((i + 1)); done
+    w=0
+    until grep -q "$2" "$1" 2>/dev/null || [ $w -ge 300 ]; do sleep 0.1; w=$((w + 1)); done
     grep "$2" "$1" | tail -1
 }
 rollup() { sed -n 's/^Rss: *\([0-9]*\) kB/\1/p' "/proc/$1/smaps_rollup"; }

@@ -5,10 +5,14 @@
  *   top       32 MiB freed into the main arena's top (trim threshold 1 GiB)
  *   mmapped   16 chunks of 1 MiB, mmapped by malloc, half of each touched
  *   stacks    4 threads with 16 MiB stacks, 4 MiB of each touched
+ *   grow      nothing at first; each "step" line mallocs a temporary buffer
+ *             8 MiB larger than the last, touches and frees it: RSS grows
+ *             in top (trim threshold 1 GiB), the heap in use stays flat
  * It prints "ready rss=N" (smaps_rollup's Rss in bytes) when the state is
  * built, then serves lines on stdin: "trim" calls malloc_trim(0) and prints
- * "trim before=N after=M"; "rss" prints "rss=N". EOF ends it. Nothing after
- * "ready" calls malloc, so the heap stays as the walk saw it. */
+ * "trim before=N after=M"; "rss" prints "rss=N"; "step" (grow) prints
+ * "step N". EOF ends it. Nothing after "ready" but "step" calls malloc, so
+ * the heap stays as the walk saw it. */
 #include <fcntl.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -128,8 +132,11 @@ int main(int argc, char **argv)
         }
     } else if (strcmp(sc, "stacks") == 0) {
         start_threads(4, 16u << 20, stack_thread);
+    } else if (strcmp(sc, "grow") == 0) {
+        mallopt(M_TRIM_THRESHOLD, 1 << 30);
+        mallopt(M_MMAP_THRESHOLD, 32 << 20); /* glibc's largest: buffers stay in the heap */
     } else {
-        fprintf(stderr, "usage: ledger_prog thinned|threads|top|mmapped|stacks\n");
+        fprintf(stderr, "usage: ledger_prog thinned|threads|top|mmapped|stacks|grow\n");
         return 2;
     }
     dprintf(1, "ready rss=%llu\n", rss_now());
@@ -148,6 +155,14 @@ int main(int argc, char **argv)
             unsigned long long before = rss_now();
             malloc_trim(0);
             dprintf(1, "trim before=%llu after=%llu\n", before, rss_now());
+        } else if (strcmp(line, "step") == 0) {
+            static unsigned step;
+            size_t sz = (size_t)++step * (8u << 20);
+            char *buf = malloc(sz);
+            if (buf != NULL)
+                touch(buf, sz);
+            free(buf);
+            dprintf(1, "step %u\n", step);
         } else if (strcmp(line, "rss") == 0) {
             dprintf(1, "rss=%llu\n", rss_now());
         }
