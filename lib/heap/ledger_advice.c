@@ -48,14 +48,20 @@ size_t ladvice_compute(const ledger_result *r, const ladvice_ctx *ctx, ladvice *
         ladvice *a = &out[n++];
         a->kind = LADVICE_TRIM;
         a->bytes = kept;
+        /* free() trims only a top above the threshold; a large resident
+         * top in the main arena is what a lower threshold would return */
+        uint64_t main_top = r->narenas ? r->arenas[0].parts[LEDGER_TOP] : 0;
         snprintf(a->text, sizeof(a->text),
                  "%.1f MiB (%.0f%% of RSS) is free inside malloc and still resident; "
-                 "malloc_trim(0) would give back %.1f MiB of it%s; a lower "
-                 "MALLOC_TRIM_THRESHOLD_ makes free() return the main arena's top by itself",
+                 "malloc_trim(0) would give back %.1f MiB of it%s%s",
                  la_mib(kept), la_pct(kept, rss), la_mib(r->reclaimable),
                  r->reclaimable * 2 < kept ? " (the rest is in pieces smaller than a page "
                                              "between chunks in use: fragmentation)"
-                                           : "");
+                                           : "",
+                 main_top >= LADVICE_MIN_BYTES
+                     ? "; a lower MALLOC_TRIM_THRESHOLD_ makes free() return the main arena's "
+                       "top by itself"
+                     : "");
     }
     uint64_t arena_free = 0;
     for (size_t i = 1; i < r->narenas; i++)

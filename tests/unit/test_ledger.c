@@ -237,7 +237,15 @@ static void test_advice(void **state)
     assert_int_equal(ladvice_compute(&r, &ctx, out), 1);
     assert_int_equal(out[0].kind, LADVICE_TRIM);
     assert_int_equal(out[0].bytes, 25ull << 20);
-    assert_non_null(strstr(out[0].text, "malloc_trim(0) would give back 20.0 MiB"));
+    assert_string_equal(out[0].text, "25.0 MiB (25% of RSS) is free inside malloc and still "
+                                     "resident; malloc_trim(0) would give back 20.0 MiB of it");
+    ar[0].parts[LEDGER_TOP] = 4ull << 20; /* the main arena's top: the threshold helps */
+    assert_int_equal(ladvice_compute(&r, &ctx, out), 1);
+    assert_non_null(strstr(out[0].text, "of it; a lower MALLOC_TRIM_THRESHOLD_ makes free()"));
+    r.reclaimable = 12ull << 20; /* under half: fragmentation */
+    assert_int_equal(ladvice_compute(&r, &ctx, out), 1);
+    assert_non_null(strstr(out[0].text, "12.0 MiB of it (the rest is in pieces smaller"));
+    ar[0].parts[LEDGER_TOP] = 0;
     /* 3 arenas on 2 CPUs, the thread arenas keep 10 MiB: a tenth */
     ar[1].parts[LEDGER_TOP] = 6ull << 20;
     ar[2].parts[LEDGER_FREE_TCACHE] = 4ull << 20;
