@@ -17,4 +17,4 @@ tests_progs_ledger_prog_SOURCES = tests/progs/ledger_prog.c
 tests_progs_ledger_prog_CFLAGS = $(HS_WARN_CFLAGS) -pthread
 tests_progs_ledger_prog_LDFLAGS = -pthread
 TESTS += tests/integration/stats_ledger.sh tests/integration/analyze_rss.sh
-EXTRA_DIST += tests/integration/stats_ledger.sh tests/integration/analyze_rss.sh
+EXTRA_DIST += tests/integration/stats_ledger.sh tests/integration/analyze_rss.sh docs/rss-ledger.md
