@@ -92,8 +92,9 @@ static unsigned stats_ncpus(pid_t pid)
     return (unsigned)CPU_COUNT(&set);
 }
 
-/* After the classification: the ledger's parts and the advice. */
-static void stats_ledger_end(pid_t pid, ledger *lg, stats_run_result *res)
+/* After the classification: the ledger's parts and the advice (tarena: the
+ * arena of each thread, read in the stop; may be NULL). */
+static void stats_ledger_end(pid_t pid, ledger *lg, const uint64_t *tarena, stats_run_result *res)
 {
     hs_err e = {0};
     if (ledger_finish(lg, res->rep.narenas, &res->ledger, &e) != 0) {
@@ -102,6 +103,12 @@ static void stats_ledger_end(pid_t pid, ledger *lg, stats_run_result *res)
     }
     res->have_ledger = true;
     ladvice_ctx ctx = {.ncpus = stats_ncpus(pid), .nthreads = res->nthreads};
+    for (size_t i = 0; i < res->rep.narenas; i++) {
+        bool used = false;
+        for (size_t k = 0; tarena != NULL && k < res->nthreads && !used; k++)
+            used = tarena[k] == res->rep.arenas[i].addr;
+        ctx.arenas_used += used;
+    }
     res->nadvice = ladvice_compute(&res->ledger, &ctx, res->advice);
 }
 
@@ -120,6 +127,10 @@ static int stats_collect(pid_t pid, hproc *h, const stats_hook *hook, stats_run_
     procmaps *maps = NULL;
     resident_set rs = {0};
     ledger *lg = stats_ledger_start(pid, h, threads, n, hook, &maps, &rs, res);
+    uint64_t *tarena = calloc(n ? n : 1, sizeof(*tarena)); /* each thread's arena */
+    for (size_t i = 0; tarena != NULL && i < n; i++)
+        if (hproc_thread_arena(h, &threads[i], &tarena[i], NULL) != 0)
+            tarena[i] = 0;
     gheap_capture *cap = NULL;
     int rc = hproc_capture(h, threads, n, &cap, err);
     if (rc == 0 && gheap_capture_complete(cap))
@@ -128,7 +139,8 @@ static int stats_collect(pid_t pid, hproc *h, const stats_hook *hook, stats_run_
         rc = gheap_classify(cap, lg ? ledger_chunk : NULL, lg, &res->rep, err);
     stats_resume(&s, res);
     if (rc == 0 && lg != NULL)
-        stats_ledger_end(pid, lg, res);
+        stats_ledger_end(pid, lg, tarena, res);
+    free(tarena);
     ledger_free(lg);
     resident_free(&rs);
     procmaps_free(maps);

@@ -66,16 +66,26 @@ size_t ladvice_compute(const ledger_result *r, const ladvice_ctx *ctx, ladvice *
     uint64_t arena_free = 0;
     for (size_t i = 1; i < r->narenas; i++)
         arena_free += ladvice_arena_free(&r->arenas[i]);
-    if (ctx->ncpus && r->narenas > ctx->ncpus && la_applies(arena_free, rss, LADVICE_PART_SHARE)) {
+    /* no more threads than CPUs run at once, and no more than there are */
+    size_t need = ctx->nthreads;
+    if (ctx->ncpus && ctx->ncpus < need)
+        need = ctx->ncpus;
+    if (need == 0)
+        need = 1;
+    if (r->narenas > need && la_applies(arena_free, rss, LADVICE_PART_SHARE)) {
         ladvice *a = &out[n++];
         a->kind = LADVICE_ARENAS;
         a->bytes = arena_free;
+        size_t idle = r->narenas > ctx->arenas_used ? r->narenas - ctx->arenas_used : 0;
+        char idles[64] = "";
+        if (idle)
+            snprintf(idles, sizeof(idles), ", %zu of them used by no live thread", idle);
         snprintf(a->text, sizeof(a->text),
-                 "%zu arenas for %zu threads on %u CPUs: the %zu thread arenas keep %.1f MiB "
-                 "(%.0f%% of RSS) free and resident; MALLOC_ARENA_MAX=%u caps them at one per "
-                 "CPU, so threads share arenas and their free memory",
-                 r->narenas, ctx->nthreads, ctx->ncpus, r->narenas - 1, la_mib(arena_free),
-                 la_pct(arena_free, rss), ctx->ncpus);
+                 "%zu arenas for %zu threads on %u CPUs%s: the %zu thread arenas keep %.1f MiB "
+                 "(%.0f%% of RSS) free and resident; MALLOC_ARENA_MAX=%zu caps them, so threads "
+                 "share arenas and their free memory",
+                 r->narenas, ctx->nthreads, ctx->ncpus, idles, r->narenas - 1, la_mib(arena_free),
+                 la_pct(arena_free, rss), need);
     }
     /* in use only: a free chunk of that size is as often a run of small
      * blocks freed side by side (the trim rule covers it) */

@@ -20,7 +20,7 @@
 
 typedef enum ladvice_kind {
     LADVICE_TRIM = 0, /* free but resident: malloc_trim, MALLOC_TRIM_THRESHOLD_ */
-    LADVICE_ARENAS,   /* more arenas than CPUs, holding free memory: MALLOC_ARENA_MAX */
+    LADVICE_ARENAS,   /* more arenas than threads or CPUs, with free memory: MALLOC_ARENA_MAX */
     LADVICE_MMAP,     /* large blocks kept in arenas: MALLOC_MMAP_THRESHOLD_ */
     LADVICE_TCACHE,   /* tcache hoarding: glibc.malloc.tcache_count */
     LADVICE_NKINDS
@@ -35,8 +35,9 @@ typedef struct ladvice {
 } ladvice;
 
 typedef struct ladvice_ctx {
-    unsigned ncpus;  /* CPUs the process may run on */
-    size_t nthreads; /* its threads at the stop */
+    unsigned ncpus;     /* CPUs the process may run on (0: unknown) */
+    size_t nthreads;    /* its threads at the stop */
+    size_t arenas_used; /* arenas that some live thread allocates from */
 } ladvice_ctx;
 
 /* The findings that apply to r, in ladvice_kind order, into out (room for

@@ -45,6 +45,7 @@ run() {
             echo "# heapsnap: $(cat "$work/err")"
     done
     exec 3>&-
+    kill "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
     pid=""
 }

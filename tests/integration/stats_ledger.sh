@@ -55,6 +55,7 @@ start() {
 }
 stop() {
     exec 3>&-
+    kill "$pid" 2>/dev/null # it ends at EOF; this only guards against a hang
     wait "$pid" 2>/dev/null
     pid=""
 }
@@ -97,6 +98,14 @@ tap_is "threads: 9 arenas with a ledger each" "$(echo "$arenas" | wc -l)" 9
 small=$(echo "$arenas" | sed -n '2,$p' | awk '$1 < 4194304' | wc -l)
 tap_is "threads: every thread arena holds 4 MiB or more" "$small" 0
 check threads
+stop
+
+# exited: the same threads ended; their 8 arenas keep the free memory
+start exited
+json=$("$heapsnap" -p "$pid" --stats --json 2> "$work/err")
+tap_ok "exited: MALLOC_ARENA_MAX advised, the 8 arenas used by no live thread" \
+    sh -c "printf '%s' '$json' | grep -q '\"kind\":\"arena_max\",\"bytes\":[0-9]*,\"text\":\"9 arenas for 1 threads on [0-9]* CPUs, 8 of them used by no live thread: '"
+check exited
 stop
 
 # top: 32 MiB freed into top, kept by a 1 GiB trim threshold; sbrk returns it

@@ -2,6 +2,7 @@
  * tests/integration/stats_ledger.sh. One scenario per run:
  *   thinned   64 MiB of 16 KiB blocks, 9 of 10 freed: free and resident
  *   threads   8 threads, each with its own arena, 3/4 of its memory freed
+ *   exited    the same 8 threads, ended: their arenas serve no live thread
  *   top       32 MiB freed into the main arena's top (trim threshold 1 GiB)
  *   mmapped   16 chunks of 1 MiB, mmapped by malloc, half of each touched
  *   stacks    4 threads with 16 MiB stacks, 4 MiB of each touched
@@ -61,7 +62,7 @@ static void wait_quit(void)
 
 static void *arena_thread(void *arg)
 {
-    unsigned seed = (unsigned)(uintptr_t)arg;
+    unsigned id = (unsigned)(uintptr_t)arg, seed = id;
     enum { N = 2048 };
     static __thread char *v[N];
     for (int i = 0; i < N; i++) {
@@ -72,7 +73,8 @@ static void *arena_thread(void *arg)
     for (int i = 0; i < N; i++)
         if (i % 4 != 3)
             free(v[i]);
-    wait_quit();
+    if (id < 100) /* "exited" threads (101...) end here */
+        wait_quit();
     return NULL;
 }
 
@@ -85,22 +87,33 @@ static void *stack_thread(void *arg)
     return NULL;
 }
 
-static void start_threads(int n, size_t stack, void *(*fn)(void *))
+/* Starts n threads running fn(i + first) and waits until each has built its
+ * state (or, with join, has ended). */
+static void start_threads_from(int n, size_t stack, void *(*fn)(void *), int first, int join)
 {
     pthread_attr_t a;
     pthread_attr_init(&a);
     if (stack)
         pthread_attr_setstacksize(&a, stack);
-    for (int i = 0; i < n; i++) {
-        pthread_t t;
-        if (pthread_create(&t, &a, fn, (void *)(uintptr_t)(i + 1)) != 0)
+    pthread_t t[64];
+    for (int i = 0; i < n && i < 64; i++)
+        if (pthread_create(&t[i], &a, fn, (void *)(uintptr_t)(i + first)) != 0)
             exit(1);
-    }
     pthread_attr_destroy(&a);
+    if (join) {
+        for (int i = 0; i < n && i < 64; i++)
+            pthread_join(t[i], NULL);
+        return;
+    }
     pthread_mutex_lock(&mu);
     while (built < n)
         pthread_cond_wait(&cv, &mu);
     pthread_mutex_unlock(&mu);
+}
+
+static void start_threads(int n, size_t stack, void *(*fn)(void *))
+{
+    start_threads_from(n, stack, fn, 1, 0);
 }
 
 int main(int argc, char **argv)
@@ -117,6 +130,8 @@ int main(int argc, char **argv)
                 free(v[i]);
     } else if (strcmp(sc, "threads") == 0) {
         start_threads(8, 0, arena_thread);
+    } else if (strcmp(sc, "exited") == 0) {
+        start_threads_from(8, 0, arena_thread, 101, 1);
     } else if (strcmp(sc, "top") == 0) {
         mallopt(M_TRIM_THRESHOLD, 1 << 30);
         for (int i = 0; i < 512; i++) {
@@ -136,7 +151,7 @@ int main(int argc, char **argv)
         mallopt(M_TRIM_THRESHOLD, 1 << 30);
         mallopt(M_MMAP_THRESHOLD, 32 << 20); /* glibc's largest: buffers stay in the heap */
     } else {
-        fprintf(stderr, "usage: ledger_prog thinned|threads|top|mmapped|stacks|grow\n");
+        fprintf(stderr, "usage: ledger_prog thinned|threads|exited|top|mmapped|stacks|grow\n");
         return 2;
     }
     dprintf(1, "ready rss=%llu\n", rss_now());

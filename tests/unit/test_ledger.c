@@ -227,7 +227,7 @@ static void test_advice(void **state)
     r.arenas = ar;
     r.narenas = 3;
     r.total = 100ull << 20;
-    ladvice_ctx ctx = {.ncpus = 2, .nthreads = 3};
+    ladvice_ctx ctx = {.ncpus = 2, .nthreads = 3, .arenas_used = 3};
     ladvice out[LADVICE_NKINDS];
     /* 24 MiB free: under a quarter of 100 MiB */
     r.parts[LEDGER_FREE_UNSORTED] = 24ull << 20;
@@ -254,9 +254,19 @@ static void test_advice(void **state)
     assert_int_equal(n, 2);
     assert_int_equal(out[1].kind, LADVICE_ARENAS);
     assert_int_equal(out[1].bytes, 10ull << 20);
-    assert_non_null(strstr(out[1].text, "MALLOC_ARENA_MAX=2"));
-    ctx.ncpus = 3; /* as many CPUs as arenas */
+    assert_string_equal(out[1].text,
+                        "3 arenas for 3 threads on 2 CPUs: the 2 thread arenas keep 10.0 MiB (10% "
+                        "of RSS) free and resident; MALLOC_ARENA_MAX=2 caps them, so threads "
+                        "share arenas and their free memory");
+    ctx.ncpus = 3; /* as many CPUs and threads as arenas */
     assert_int_equal(ladvice_compute(&r, &ctx, out), 1);
+    ctx.nthreads = 2; /* an arena left by an exited thread */
+    ctx.arenas_used = 2;
+    assert_int_equal(ladvice_compute(&r, &ctx, out), 2);
+    assert_non_null(strstr(out[1].text, "3 arenas for 2 threads on 3 CPUs, 1 of them used by no "
+                                        "live thread: "));
+    assert_non_null(strstr(out[1].text, "MALLOC_ARENA_MAX=2 caps"));
+    ctx.nthreads = 3;
     /* large chunks and tcache, small process: the 4 MiB floor */
     memset(&r.parts, 0, sizeof(r.parts));
     r.total = 8ull << 20;
