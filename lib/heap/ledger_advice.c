@@ -81,10 +81,11 @@ size_t ladvice_compute(const ledger_result *r, const ladvice_ctx *ctx, ladvice *
         if (idle)
             snprintf(idles, sizeof(idles), ", %zu of them used by no live thread", idle);
         snprintf(a->text, sizeof(a->text),
-                 "%zu arenas for %zu threads on %u CPUs%s: the %zu thread arenas keep %.1f MiB "
+                 "%zu arenas for %zu thread%s on %u CPU%s%s: the %zu thread arenas keep %.1f MiB "
                  "(%.0f%% of RSS) free and resident; MALLOC_ARENA_MAX=%zu caps them, so threads "
                  "share arenas and their free memory",
-                 r->narenas, ctx->nthreads, ctx->ncpus, idles, r->narenas - 1, la_mib(arena_free),
+                 r->narenas, ctx->nthreads, ctx->nthreads == 1 ? "" : "s", ctx->ncpus,
+                 ctx->ncpus == 1 ? "" : "s", idles, r->narenas - 1, la_mib(arena_free),
                  la_pct(arena_free, rss), need);
     }
     /* in use only: a free chunk of that size is as often a run of small
