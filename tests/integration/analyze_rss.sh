@@ -30,7 +30,7 @@ wait_line() {
 
 # run SCENARIO STEP: four snapshots, with the command STEP ("" none) before each
 run() {
-    rm -f "$work/in" "$work"/snap-*.pb.gz
+    rm -f "$work/in" "$work/out" "$work"/snap-*.pb.gz
     mkfifo "$work/in"
     "$prog" "$1" < "$work/in" > "$work/out" 2>&1 &
     pid=$!

@@ -46,7 +46,7 @@ rollup() { sed -n 's/^Rss: *\([0-9]*\) kB/\1/p' "/proc/$1/smaps_rollup"; }
 start() {
     sc=$1
     shift
-    rm -f "$work/in"
+    rm -f "$work/in" "$work/out"
     mkfifo "$work/in"
     env "$@" "$prog" "$sc" < "$work/in" > "$work/out" 2>&1 &
     pid=$!

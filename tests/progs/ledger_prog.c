@@ -14,6 +14,7 @@
  * "trim before=N after=M"; "rss" prints "rss=N"; "step" (grow) prints
  * "step N". EOF ends it. Nothing after "ready" but "step" calls malloc, so
  * the heap stays as the walk saw it. */
+#include <dirent.h>
 #include <fcntl.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -36,6 +37,19 @@ static unsigned long long rss_now(void)
     buf[n] = '\0';
     const char *p = strstr(buf, "\nRss:");
     return p ? strtoull(p + 5, NULL, 10) * 1024 : 0;
+}
+
+/* The number of threads the kernel still lists for this process. */
+static int tasks(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    int n = 0;
+    if (d == NULL)
+        return -1;
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
 }
 
 static void touch(char *p, size_t n)
@@ -132,6 +146,9 @@ int main(int argc, char **argv)
         start_threads(8, 0, arena_thread);
     } else if (strcmp(sc, "exited") == 0) {
         start_threads_from(8, 0, arena_thread, 101, 1);
+        /* joined threads may linger in /proc/self/task for a moment */
+        for (int i = 0; i < 100000 && tasks() > 1; i++)
+            usleep(100);
     } else if (strcmp(sc, "top") == 0) {
         mallopt(M_TRIM_THRESHOLD, 1 << 30);
         for (int i = 0; i < 512; i++) {
