@@ -8,9 +8,12 @@
 #include "ledger.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "hs_array.h"
 
 #define LG_HEAP_ALIGN (64ull << 20) /* HEAP_MAX_SIZE: a non-main heap never crosses it */
 #define LG_PAGE 4096u
@@ -106,14 +109,8 @@ static lg_kind lg_kind_of(const procmaps *m, size_t i)
 
 static int lg_add_seg(ledger *l, size_t *cap, const lg_seg *s)
 {
-    if (l->nseg == *cap) {
-        size_t ncap = *cap ? *cap * 2 : 256;
-        lg_seg *v = realloc(l->seg, ncap * sizeof(*v));
-        if (v == NULL)
-            return -1;
-        l->seg = v;
-        *cap = ncap;
-    }
+    if (hs_array_grow((void **)&l->seg, cap, l->nseg + 1, sizeof(*l->seg), 256))
+        return -1;
     l->seg[l->nseg++] = *s;
     return 0;
 }
@@ -169,19 +166,13 @@ static ledger_arena *lg_arena(ledger *l, int ai)
 {
     if (ai < 0)
         return NULL;
-    if ((size_t)ai >= l->arcap) {
-        size_t ncap = l->arcap ? l->arcap : 8;
-        while (ncap <= (size_t)ai)
-            ncap *= 2;
-        ledger_arena *v = realloc(l->r.arenas, ncap * sizeof(*v));
-        if (v == NULL) {
-            l->oom = true;
-            return NULL;
-        }
-        memset(v + l->arcap, 0, (ncap - l->arcap) * sizeof(*v));
-        l->r.arenas = v;
-        l->arcap = ncap;
+    size_t old = l->arcap;
+    if (hs_array_grow((void **)&l->r.arenas, &l->arcap, (size_t)ai + 1, sizeof(*l->r.arenas), 8)) {
+        l->oom = true;
+        return NULL;
     }
+    if (l->arcap > old)
+        memset(l->r.arenas + old, 0, (l->arcap - old) * sizeof(*l->r.arenas));
     if ((size_t)ai >= l->r.narenas)
         l->r.narenas = (size_t)ai + 1;
     return &l->r.arenas[ai];
@@ -190,15 +181,7 @@ static ledger_arena *lg_arena(ledger *l, int ai)
 /* The first segment ending after addr. */
 static size_t lg_seg_at(const ledger *l, uint64_t addr)
 {
-    size_t lo = 0, hi = l->nseg;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (l->seg[mid].end <= addr)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    return hs_array_upper_bound(l->seg, l->nseg, sizeof(*l->seg), offsetof(lg_seg, end), addr);
 }
 
 /* Gives the resident bytes of [start, end) to part (and arena ai, -1 none);

@@ -6,12 +6,15 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
+
+#include "hs_array.h"
 
 /* Linux 6.7's PAGEMAP_SCAN (include/uapi/linux/fs.h), spelled out for
  * headers older than the running kernel. */
@@ -55,14 +58,8 @@ int resident_add(resident_set *s, uint64_t start, uint64_t end)
         s->bytes += end - start;
         return 0;
     }
-    if (s->n == s->cap) {
-        size_t ncap = s->cap ? s->cap * 2 : 64;
-        resident_range *v = realloc(s->v, ncap * sizeof(*v));
-        if (v == NULL)
-            return -1;
-        s->v = v;
-        s->cap = ncap;
-    }
+    if (hs_array_grow((void **)&s->v, &s->cap, s->n + 1, sizeof(*s->v), 64))
+        return -1;
     s->v[s->n++] = (resident_range){start, end};
     s->bytes += end - start;
     return 0;
@@ -76,14 +73,9 @@ void resident_free(resident_set *s)
 
 uint64_t resident_bytes(const resident_set *s, uint64_t start, uint64_t end)
 {
-    size_t lo = 0, hi = s->n; /* first range ending after start */
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (s->v[mid].end <= start)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    /* from the first range ending after start */
+    size_t lo =
+        hs_array_upper_bound(s->v, s->n, sizeof(*s->v), offsetof(resident_range, end), start);
     uint64_t sum = 0;
     for (size_t i = lo; i < s->n && s->v[i].start < end; i++) {
         uint64_t a = s->v[i].start > start ? s->v[i].start : start;
