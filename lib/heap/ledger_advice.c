@@ -48,19 +48,30 @@ size_t ladvice_compute(const ledger_result *r, const ladvice_ctx *ctx, ladvice *
         ladvice *a = &out[n++];
         a->kind = LADVICE_TRIM;
         a->bytes = kept;
-        /* free() trims only a top above the threshold; a large resident
-         * top in the main arena is what a lower threshold would return */
+        /* free() trims a top above the threshold, in every arena; malloc_trim
+         * leaves the thread arenas' tops alone (mtrim calls systrim for the
+         * main arena only) */
         uint64_t main_top = r->narenas ? r->arenas[0].parts[LEDGER_TOP] : 0;
+        uint64_t thread_top = 0;
+        for (size_t i = 1; i < r->narenas; i++)
+            thread_top += r->arenas[i].parts[LEDGER_TOP];
+        uint64_t rest = kept - (r->reclaimable < kept ? r->reclaimable : kept);
+        rest -= thread_top < rest ? thread_top : rest;
+        char tt[160] = "";
+        if (thread_top >= LADVICE_MIN_BYTES)
+            snprintf(tt, sizeof(tt),
+                     "; %.1f MiB is the top of thread arenas, which malloc_trim leaves as it is",
+                     la_mib(thread_top));
         snprintf(a->text, sizeof(a->text),
                  "%.1f MiB (%.0f%% of RSS) is free inside malloc and still resident; "
-                 "malloc_trim(0) would give back %.1f MiB of it%s%s",
+                 "malloc_trim(0) would give back %.1f MiB of it%s%s%s",
                  la_mib(kept), la_pct(kept, rss), la_mib(r->reclaimable),
-                 r->reclaimable * 2 < kept ? " (the rest is in pieces smaller than a page "
-                                             "between chunks in use: fragmentation)"
-                                           : "",
-                 main_top >= LADVICE_MIN_BYTES
-                     ? "; a lower MALLOC_TRIM_THRESHOLD_ makes free() return the main arena's "
-                       "top by itself"
+                 rest * 2 > kept ? " (the rest is in pieces smaller than a page between chunks "
+                                   "in use: fragmentation)"
+                                 : "",
+                 tt,
+                 main_top + thread_top >= LADVICE_MIN_BYTES
+                     ? "; a lower MALLOC_TRIM_THRESHOLD_ makes free() return a top by itself"
                      : "");
     }
     uint64_t arena_free = 0;

@@ -114,6 +114,14 @@ check top
 tap_ok "top: 32 MiB or more in top ($(num "$rss" top))" test "$(num "$rss" top)" -ge $((32 << 20))
 stop
 
+# threadtop: the same 32 MiB in a thread arena's top, which malloc_trim leaves
+start threadtop
+check threadtop
+tap_ok "threadtop: 32 MiB or more in top ($(num "$rss" top))" test "$(num "$rss" top)" -ge $((32 << 20))
+tap_ok "threadtop: malloc_trim gives back less than 1 MiB ($(num "$rss" reclaimable_bytes))" \
+    test "$(num "$rss" reclaimable_bytes)" -lt $((1 << 20))
+stop
+
 # mmapped: 16 chunks of 1 MiB, 129 pages of each touched
 start mmapped
 check mmapped

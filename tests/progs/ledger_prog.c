@@ -4,6 +4,7 @@
  *   threads   8 threads, each with its own arena, 3/4 of its memory freed
  *   exited    the same 8 threads, ended: their arenas serve no live thread
  *   top       32 MiB freed into the main arena's top (trim threshold 1 GiB)
+ *   threadtop the same 32 MiB in a thread's arena, the thread kept waiting
  *   mmapped   16 chunks of 1 MiB, mmapped by malloc, half of each touched
  *   stacks    4 threads with 16 MiB stacks, 4 MiB of each touched
  *   grow      nothing at first; each "step" line mallocs a temporary buffer
@@ -92,6 +93,26 @@ static void *arena_thread(void *arg)
     return NULL;
 }
 
+/* 32 MiB in 64 KiB blocks, freed in reverse: one top of 32 MiB */
+static void fill_top(void)
+{
+    static char *b[512];
+    for (int i = 0; i < 512; i++) {
+        b[i] = malloc(65536);
+        touch(b[i], 65536);
+    }
+    for (int i = 511; i >= 0; i--)
+        free(b[i]);
+}
+
+static void *top_thread(void *arg)
+{
+    (void)arg;
+    fill_top();
+    wait_quit();
+    return NULL;
+}
+
 static void *stack_thread(void *arg)
 {
     (void)arg;
@@ -151,12 +172,10 @@ int main(int argc, char **argv)
             usleep(100);
     } else if (strcmp(sc, "top") == 0) {
         mallopt(M_TRIM_THRESHOLD, 1 << 30);
-        for (int i = 0; i < 512; i++) {
-            v[i] = malloc(65536);
-            touch(v[i], 65536);
-        }
-        for (int i = 511; i >= 0; i--)
-            free(v[i]);
+        fill_top();
+    } else if (strcmp(sc, "threadtop") == 0) {
+        mallopt(M_TRIM_THRESHOLD, 1 << 30);
+        start_threads(1, 0, top_thread);
     } else if (strcmp(sc, "mmapped") == 0) {
         for (int i = 0; i < 16; i++) {
             v[i] = malloc(1u << 20);
@@ -168,7 +187,8 @@ int main(int argc, char **argv)
         mallopt(M_TRIM_THRESHOLD, 1 << 30);
         mallopt(M_MMAP_THRESHOLD, 32 << 20); /* glibc's largest: buffers stay in the heap */
     } else {
-        fprintf(stderr, "usage: ledger_prog thinned|threads|exited|top|mmapped|stacks|grow\n");
+        fprintf(stderr,
+                "usage: ledger_prog thinned|threads|exited|top|threadtop|mmapped|stacks|grow\n");
         return 2;
     }
     dprintf(1, "ready rss=%llu\n", rss_now());

@@ -241,11 +241,24 @@ static void test_advice(void **state)
                                      "resident; malloc_trim(0) would give back 20.0 MiB of it");
     ar[0].parts[LEDGER_TOP] = 4ull << 20; /* the main arena's top: the threshold helps */
     assert_int_equal(ladvice_compute(&r, &ctx, out), 1);
-    assert_non_null(strstr(out[0].text, "of it; a lower MALLOC_TRIM_THRESHOLD_ makes free()"));
+    assert_non_null(strstr(out[0].text, "of it; a lower MALLOC_TRIM_THRESHOLD_ makes free() "
+                                        "return a top by itself"));
     r.reclaimable = 12ull << 20; /* under half: fragmentation */
     assert_int_equal(ladvice_compute(&r, &ctx, out), 1);
     assert_non_null(strstr(out[0].text, "12.0 MiB of it (the rest is in pieces smaller"));
     ar[0].parts[LEDGER_TOP] = 0;
+    /* a thread arena's top: what malloc_trim leaves, not fragmentation */
+    ar[1].parts[LEDGER_TOP] = 13ull << 20;
+    r.parts[LEDGER_TOP] = 13ull << 20;
+    assert_int_equal(ladvice_compute(&r, &ctx, out), 2); /* and the arena line */
+    assert_int_equal(out[1].kind, LADVICE_ARENAS);
+    assert_string_equal(out[0].text,
+                        "37.0 MiB (37% of RSS) is free inside malloc and still resident; "
+                        "malloc_trim(0) would give back 12.0 MiB of it; 13.0 MiB is the top of "
+                        "thread arenas, which malloc_trim leaves as it is; a lower "
+                        "MALLOC_TRIM_THRESHOLD_ makes free() return a top by itself");
+    ar[1].parts[LEDGER_TOP] = 0;
+    r.parts[LEDGER_TOP] = 1ull << 20;
     /* 3 arenas on 2 CPUs, the thread arenas keep 10 MiB: a tenth */
     ar[1].parts[LEDGER_TOP] = 6ull << 20;
     ar[2].parts[LEDGER_FREE_TCACHE] = 4ull << 20;
