@@ -1,10 +1,11 @@
 /* lib/heap/ledger.c: the RSS ledger (see ledger.h). The address space is cut
  * into segments -- every mapping, split at glibc's 64 MiB heap boundaries so
- * that each non-main heap is a segment of its own -- each knowing its
- * resident bytes. Chunks and labelled ranges take the resident bytes they
- * cover, byte by byte; what is left of a segment goes to the segment's kind
- * (a heap's leftover is malloc's headers). Every resident byte lies in exactly
- * one segment, so the parts add up to the resident set. */
+ * that each non-main heap is a segment of its own (mappings of more than
+ * 64 GiB stay whole) -- each knowing its resident bytes. Chunks and labelled
+ * ranges take the resident bytes they cover, byte by byte; what is left of a
+ * segment goes to the segment's kind (a heap's leftover is malloc's headers).
+ * Every resident byte lies in exactly one segment, so the parts add up to the
+ * resident set. */
 #include "ledger.h"
 
 #include <stdbool.h>
@@ -16,6 +17,10 @@
 #include "hs_array.h"
 
 #define LG_HEAP_ALIGN (64ull << 20) /* HEAP_MAX_SIZE: a non-main heap never crosses it */
+/* Mappings larger than this are not split: no run of merged heaps is that
+ * large, and a runtime's reservation of terabytes would make millions of
+ * segments. */
+#define LG_SPLIT_MAX (64ull << 30)
 #define LG_PAGE 4096u
 #define LG_CHUNK_STRUCT 48u /* sizeof (struct malloc_chunk) */
 #define LG_MINSIZE 32u
@@ -126,9 +131,10 @@ ledger *ledger_new(const procmaps *maps, const resident_set *res, hs_err *err)
     for (size_t i = 0; i < maps->n; i++) {
         const procmaps_entry *e = &maps->v[i];
         lg_kind kind = lg_kind_of(maps, i);
+        bool split = e->end - e->start <= LG_SPLIT_MAX;
         for (uint64_t s = e->start; s < e->end;) {
             uint64_t next = (s & ~(LG_HEAP_ALIGN - 1)) + LG_HEAP_ALIGN;
-            uint64_t end = next < e->end && next > s ? next : e->end;
+            uint64_t end = split && next < e->end && next > s ? next : e->end;
             lg_seg g = {.start = s,
                         .end = end,
                         .resident = resident_bytes(res, s, end),
