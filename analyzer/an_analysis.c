@@ -247,6 +247,15 @@ static void malloc_memory(an_analysis *a)
     double grew = a->sys_end - a->sys_start;
     a->malloc_grew = grew >= AN_KEPT_MIN && grew >= AN_SYS_GROWTH * a->sys_start &&
                      a->total.end_bytes - a->total.start_bytes < 0.5 * grew;
+    if (isnan(s0->rss_bytes) || isnan(s1->rss_bytes))
+        return;
+    a->has_rss = true;
+    a->rss_start = s0->rss_bytes;
+    a->rss_end = s1->rss_bytes;
+    double rss_grew = a->rss_end - a->rss_start;
+    a->rss_kept = rss_grew >= AN_KEPT_MIN && rss_grew >= AN_SYS_GROWTH * a->rss_start &&
+                  a->total.end_bytes - a->total.start_bytes < 0.5 * rss_grew &&
+                  a->free_end >= 0.5 * rss_grew;
 }
 
 int an_analyze(an_analysis *a, const an_input *in, const an_series *series, hs_err *err)

@@ -32,6 +32,7 @@
  * AN_KEPT_MIN and a tenth more from the system while the heap in use grew by
  * less than half of that. */
 #define AN_SYS_GROWTH 0.1
+/* (the same two thresholds decide that RSS grew without the program's data) */
 
 /* Which objects of a function a verdict is about (an_analysis.c,
  * classify_parts). */
@@ -91,6 +92,13 @@ typedef struct an_analysis {
     double sys_start, sys_end, free_start, free_end;
     bool malloc_keeps; /* most of it is free (AN_KEPT_SHARE) */
     bool malloc_grew;  /* it grew, the heap in use did not (AN_SYS_GROWTH) */
+    /* the process's RSS at the first and last snapshot (their comments) */
+    bool has_rss;
+    double rss_start, rss_end;
+    /* RSS grew by AN_KEPT_MIN and AN_SYS_GROWTH while the heap in use grew by
+     * less than half as much, and malloc's free memory at the end covers at
+     * least half of that growth: memory malloc keeps, not the program's */
+    bool rss_kept;
 } an_analysis;
 
 int an_analyze(an_analysis *a, const an_input *in, const an_series *series, hs_err *err);

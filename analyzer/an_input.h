@@ -19,6 +19,8 @@ typedef struct an_snapshot {
     /* malloc's own figures from a heapsnap profile's comments: bytes its
      * arenas took from the system, and free inside them; NAN when absent */
     double sys_bytes, free_bytes;
+    /* the process's resident set size from the same comment; NAN when absent */
+    double rss_bytes;
 } an_snapshot;
 
 #define AN_INPUT_MAX_NOTES 4

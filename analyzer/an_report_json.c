@@ -186,8 +186,16 @@ void an_report_json(an_buf *out, const an_analysis *a)
         num(out, a->free_start);
         an_buf_puts(out, ", \"free_end\": ");
         num(out, a->free_end);
-        an_buf_printf(out, ", \"keeps_free\": %s, \"grew_without_data\": %s}",
+        an_buf_printf(out, ", \"keeps_free\": %s, \"grew_without_data\": %s",
                       a->malloc_keeps ? "true" : "false", a->malloc_grew ? "true" : "false");
+        if (a->has_rss) {
+            an_buf_puts(out, ", \"rss_start\": ");
+            num(out, a->rss_start);
+            an_buf_puts(out, ", \"rss_end\": ");
+            num(out, a->rss_end);
+            an_buf_printf(out, ", \"rss_grew_as_free_memory\": %s", a->rss_kept ? "true" : "false");
+        }
+        an_buf_puts(out, "}");
     }
     an_buf_puts(out, ",\n  \"suspects\": [");
     for (size_t i = 0; i < a->nsuspects; i++) {

@@ -404,6 +404,8 @@ static void malloc_lines(an_buf *out, const an_analysis *a)
 {
     if (!a->malloc_keeps && !a->malloc_grew)
         return;
+    if (a->rss_kept && a->nsuspects == 0)
+        return; /* said instead of "no suspects" (rss_line) */
     char s0[32], s1[32], f1[32], u1[32];
     an_buf_fmt_bytes(s0, sizeof(s0), a->sys_start);
     an_buf_fmt_bytes(s1, sizeof(s1), a->sys_end);
@@ -422,6 +424,27 @@ static void malloc_lines(an_buf *out, const an_analysis *a)
     an_buf_puts(out, "    advice    heapsnap -p PID --stats shows where it is (per arena, by bin); "
                      "malloc_trim(0) or a lower MALLOC_TRIM_THRESHOLD_ returns free pages, "
                      "MALLOC_ARENA_MAX bounds the arenas of many threads\n");
+}
+
+/* RSS grew, the heap in use did not, and malloc's free memory accounts for
+ * the growth: said instead of "no suspects". */
+static void rss_line(an_buf *out, const an_analysis *a)
+{
+    char r0[32], r1[32], u0[32], u1[32], f1[32];
+    an_buf_fmt_bytes(r0, sizeof(r0), a->rss_start);
+    an_buf_fmt_bytes(r1, sizeof(r1), a->rss_end);
+    an_buf_fmt_bytes(u0, sizeof(u0), a->total.start_bytes);
+    an_buf_fmt_bytes(u1, sizeof(u1), a->total.end_bytes);
+    an_buf_fmt_bytes(f1, sizeof(f1), a->free_end);
+    an_buf_printf(out,
+                  "\nnot a leak in the program's data: free memory kept by malloc. RSS grew from "
+                  "%s to %s while the heap in use went from %s to %s; malloc keeps %s free\n",
+                  r0, r1, u0, u1, f1);
+    an_buf_puts(out, "    advice    heapsnap -p PID --stats prints the RSS ledger (where each "
+                     "resident byte is, what malloc_trim(0) would give back, which knob fits); "
+                     "malloc_trim(0) or a lower MALLOC_TRIM_THRESHOLD_ returns free pages, "
+                     "MALLOC_ARENA_MAX bounds the arenas of many threads, MALLOC_MMAP_THRESHOLD_ "
+                     "keeps large blocks out of the arenas\n");
 }
 
 static void others(an_buf *out, const an_analysis *a)
@@ -476,6 +499,8 @@ void an_report_text(an_buf *out, const an_analysis *a)
         an_buf_puts(out, "\nno suspect with a call site: the heap grew in chunks that no sample "
                          "names (below); with the hook preloaded (LD_PRELOAD=libheapsnap.so), or "
                          "a lower HEAPSNAP_RATE, the snapshots name the code\n");
+    } else if (a->nsuspects == 0 && a->rss_kept) {
+        rss_line(out, a);
     } else if (a->nsuspects == 0 && a->total_grew) {
         an_buf_puts(out, "\nno suspects: the heap grew, but no function grew steadily above its "
                          "sampling noise\n");

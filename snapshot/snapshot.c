@@ -24,6 +24,7 @@
 #include "ptrace.h"
 #include "quiesce.h"
 #include "registry.h"
+#include "resident.h"
 #include "symbolize.h"
 #include "thread_stacks.h"
 
@@ -131,6 +132,15 @@ static void snap_resume(ptstop **stop, snap_result *res, quiesce_result *qr)
     quiesce_end(qr);
 }
 
+/* smaps_rollup's Rss for the profile's comment, once, as soon as the process
+ * runs again (stop == NULL): reading it costs no pause then. */
+static void snap_read_rss(pid_t pid, const ptstop *stop, snap_result *res)
+{
+    hs_err ignored = {0};
+    if (stop == NULL && res->rss_bytes == 0 && resident_rollup(pid, &res->rss_bytes, &ignored) != 0)
+        res->rss_bytes = 0;
+}
+
 /* The wait ran out of budget: the arenas the busy threads were modifying are
  * approximate; their uncertain bytes are the chunks an allocator call moves
  * between lists in bulk (malloc_consolidate empties the fast bins, a malloc
@@ -200,12 +210,12 @@ static void snap_comments(pprof_builder *b, pid_t pid, const char *exe, const sn
         " chunks (mmapped %" PRIu64 " in %" PRIu64 "); free %" PRIu64 " (tcache %" PRIu64
         ", fastbin %" PRIu64 ", unsorted %" PRIu64 ", smallbin %" PRIu64 ", largebin %" PRIu64
         ", top %" PRIu64 "); mallinfo2 uordblks %" PRIu64 " fordblks %" PRIu64 " hblkhd %" PRIu64
-        "%s",
+        "; rss %" PRIu64 "%s",
         rep->narenas, rep->total.arena, rep->inuse_bytes, r->inuse_chunks,
         rep->bytes[GHEAP_MMAPPED], rep->chunks[GHEAP_MMAPPED], free_bytes, rep->bytes[GHEAP_TCACHE],
         rep->bytes[GHEAP_FASTBIN], rep->bytes[GHEAP_UNSORTED], rep->bytes[GHEAP_SMALLBIN],
         rep->bytes[GHEAP_LARGEBIN], rep->bytes[GHEAP_TOP], rep->total.uordblks, rep->total.fordblks,
-        rep->total.hblkhd, approx);
+        rep->total.hblkhd, r->rss_bytes, approx);
     char walk[320] = "";
     if (rep->ndiags > 0)
         snprintf(walk, sizeof(walk), "; walk: %s%s", rep->diags[0],
@@ -390,8 +400,10 @@ static snap_status snap_take_once(pid_t pid, const char *out_path, const char *t
         goto fail;
     if (gheap_capture_complete(cap))
         snap_resume(&stop, res, &qr);
+    snap_read_rss(pid, stop, res);
     int classified = gheap_classify(cap, snap_collect, &chunks, &rep, err);
     snap_resume(&stop, res, &qr);
+    snap_read_rss(pid, stop, res);
     if (classified != 0)
         goto fail;
     if (qr.budget_out)

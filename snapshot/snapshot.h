@@ -46,6 +46,9 @@ typedef struct snap_result {
     /* The pause's parts: stopping every thread, waiting for the threads
      * inside malloc, and the rest (copying the heap and the hook's tables). */
     uint64_t stop_us, wait_us, copy_us;
+    /* smaps_rollup's Rss read as the process resumed (0: unknown), for the
+     * profile's comment: the analyzer compares it with the heap in use */
+    uint64_t rss_bytes;
     /* The wait's budget ran out with threads inside malloc: the heap was
      * walked as it was, and the arenas they were modifying are approximate.
      * uncertain_bytes: their chunks that an allocator call in progress may be

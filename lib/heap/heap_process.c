@@ -340,6 +340,29 @@ int hproc_exclude(hproc *h, uint64_t start, uint64_t end)
     return 0;
 }
 
+int hproc_thread_stack(hproc *h, const gheap_thread *t, const procmaps *pm, uint64_t *start,
+                       uint64_t *end)
+{
+    uint64_t sp = t->regs ? t->regs->rsp : 0;
+    uint64_t blk = 0, sz = 0;
+    memsrc_read_u64(h->m, t->fs_base + HP_PTHREAD_STACKBLOCK, &blk);
+    memsrc_read_u64(h->m, t->fs_base + HP_PTHREAD_STACKBLOCK_SIZE, &sz);
+    if (blk && sz && t->fs_base >= blk && t->fs_base < blk + sz &&
+        (sp == 0 || (sp >= blk && sp < blk + sz))) {
+        *start = blk;
+        *end = blk + sz;
+        return 0;
+    }
+    /* main thread ([stack], not anonymous) or an unknown layout: the mapping
+     * that holds the stack pointer */
+    const procmaps_entry *e = sp ? procmaps_find(pm, sp) : NULL;
+    if (e == NULL)
+        return -1;
+    *start = e->start;
+    *end = e->end;
+    return 0;
+}
+
 /* Anonymous rw mappings minus every thread's stack block and the ranges
  * hproc_exclude named. */
 static gheap_range *hp_mmap_ranges(hproc *h, const gheap_thread *threads, size_t n, size_t *out_n,
@@ -359,22 +382,9 @@ static gheap_range *hp_mmap_ranges(hproc *h, const gheap_thread *threads, size_t
         return NULL;
     }
     size_t ns = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint64_t sp = threads[i].regs ? threads[i].regs->rsp : 0;
-        uint64_t blk = 0, sz = 0;
-        memsrc_read_u64(h->m, threads[i].fs_base + HP_PTHREAD_STACKBLOCK, &blk);
-        memsrc_read_u64(h->m, threads[i].fs_base + HP_PTHREAD_STACKBLOCK_SIZE, &sz);
-        if (blk && sz && threads[i].fs_base >= blk && threads[i].fs_base < blk + sz &&
-            (sp == 0 || (sp >= blk && sp < blk + sz))) {
-            stacks[ns++] = (gheap_range){blk, blk + sz};
-        } else if (sp) {
-            /* main thread ([stack], not anonymous) or an unknown layout: the
-             * mapping that holds the stack pointer */
-            const procmaps_entry *e = procmaps_find(pm, sp);
-            if (e)
-                stacks[ns++] = (gheap_range){e->start, e->end};
-        }
-    }
+    for (size_t i = 0; i < n; i++)
+        if (hproc_thread_stack(h, &threads[i], pm, &stacks[ns].start, &stacks[ns].end) == 0)
+            ns++;
     for (size_t i = 0; i < h->nexcluded; i++)
         stacks[ns++] = h->excluded[i];
     qsort(stacks, ns, sizeof(*stacks), hp_cmp_range);

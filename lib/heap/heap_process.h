@@ -87,6 +87,13 @@ int hproc_thread_in_malloc(hproc *h, const gheap_thread *t, char *why, size_t wh
  * saw, -1 + err when it has called execve since (everything read before the
  * stop -- libc's base, the layout -- no longer applies). */
 int hproc_same_image(hproc *h, hs_err *err);
+/* While stopped: thread t's stack block (struct pthread's stackblock: guard,
+ * stack, static TLS and the struct itself), or, for the main thread or an
+ * unknown layout, the mapping of pm that holds its stack pointer. 0, or -1
+ * when neither is known. */
+struct procmaps;
+int hproc_thread_stack(hproc *h, const gheap_thread *t, const struct procmaps *pm, uint64_t *start,
+                       uint64_t *end);
 void hproc_close(hproc *h);
 
 #endif

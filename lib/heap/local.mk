@@ -51,3 +51,4 @@ EXTRA_DIST += tests/integration/stats_mallinfo.sh tests/integration/tcache_tls.s
 	tests/integration/stats_errors.sh tests/integration/busy_heap.sh tests/integration/exec_race.sh
 # the fuzz target (tests/fuzz/targets.mk) and its seeds
 EXTRA_DIST += tests/fuzz/fuzz_glibc_heap.c
+include lib/heap/ledger.mk
