@@ -252,6 +252,30 @@ static void test_counts_classes(void **state)
     free(c);
 }
 
+/* The fast path's class above the exact ones is heapsnap_size_class, which
+ * the heap walk uses, at every power-of-two boundary, with and without each
+ * flag. */
+static void test_counts_large_class(void **state)
+{
+    (void)state;
+    unsigned checked = 0;
+    for (unsigned bit = 10; bit < 62; bit++)
+        for (int64_t d = -16; d <= 16; d += 16) {
+            uint64_t size = ((uint64_t)1 << bit) + (uint64_t)d;
+            if (size <= HEAPSNAP_CLASS_EXACT_MAX)
+                continue;
+            for (uint64_t flags = 0; flags < 8; flags++) {
+                uint64_t w = size | flags;
+                assert_int_equal(hook_counts_large_class(w),
+                                 heapsnap_size_class(size, (w & 2) != 0));
+                checked++;
+            }
+        }
+    assert_int_equal(checked, (52 * 3 - 2) * 8); /* 1024 - 16 and 1024 are exact classes */
+    assert_int_equal(hook_counts_large_class(1040 | 1), 65 + 11);
+    assert_int_equal(hook_counts_large_class(2048 | 2), 129 + 11);
+}
+
 /* Slots: taken lowest first, a given-back slot is reused before a new one,
  * the last slot is never owned (shared, atomic); a thread freeing another's
  * blocks goes negative in its own slot and only the sum is the total. */
@@ -309,6 +333,7 @@ int main(void)
         cmocka_unit_test(test_torn_entries_skipped),
         cmocka_unit_test(test_filter_saturates),
         cmocka_unit_test(test_counts_classes),
+        cmocka_unit_test(test_counts_large_class),
         cmocka_unit_test(test_counts_slots_and_sum),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
