@@ -62,7 +62,7 @@ extern uint8_t hook_filter[1u << HOOK_FILTER_BITS];
 /* False when p is certainly neither a sampled live block nor NULL. */
 static inline bool hook_maybe_live(const void *p)
 {
-    uint64_t h = hook_addr_hash((uint64_t)(uintptr_t)p) >> (64 - HOOK_FILTER_BITS);
+    uint32_t h = hook_addr_hash((uint64_t)(uintptr_t)p) >> (HOOK_ADDR_HASH_BITS - HOOK_FILTER_BITS);
     return __atomic_load_n(&hook_filter[h], __ATOMIC_RELAXED) != 0;
 }
 extern struct hook_counts_table hook_counts;

@@ -60,7 +60,8 @@ static void *boot_alloc(size_t n, size_t align)
             memcpy(p - 8, &n, sizeof(n));
             /* Make free() take its slow path for this address, where it is
              * recognised and ignored instead of reaching glibc. */
-            hook_filter[hook_addr_hash((uint64_t)(uintptr_t)p) >> (64 - HOOK_FILTER_BITS)] = 255;
+            hook_filter[hook_addr_hash((uint64_t)(uintptr_t)p) >>
+                        (HOOK_ADDR_HASH_BITS - HOOK_FILTER_BITS)] = 255;
             return p;
         }
     }

@@ -83,6 +83,8 @@ uint32_t hook_stack_capture(uint64_t *frames)
 {
     void *buf[HEAPSNAP_MAX_FRAMES + CAPTURE_SLACK];
     int n = unw_backtrace(buf, HEAPSNAP_MAX_FRAMES + CAPTURE_SLACK);
+    if (n < 0)
+        n = 0;
     int first = 0;
     /* Frames of the hook, then of operator new, sit on top of the caller. The
      * first frame is our own pc even before hook_stack_init ran. */
@@ -90,8 +92,8 @@ uint32_t hook_stack_capture(uint64_t *frames)
         first = 1;
     while (first < n && skipped((uint64_t)(uintptr_t)buf[first]))
         first++;
-    uint32_t out = 0;
-    for (int i = first; i < n && out < HEAPSNAP_MAX_FRAMES; i++)
-        frames[out++] = (uint64_t)(uintptr_t)buf[i];
+    uint32_t out = n - first < HEAPSNAP_MAX_FRAMES ? (uint32_t)(n - first) : HEAPSNAP_MAX_FRAMES;
+    _Static_assert(sizeof(void *) == sizeof(uint64_t), "frames are copied as they are");
+    memcpy(frames, buf + first, out * sizeof(uint64_t)); /* a call: a loop cost 8 per frame */
     return out;
 }

@@ -45,7 +45,7 @@ void hook_tables_init(struct hook_tables *t, struct heapsnap_registry *reg, void
     t->live = (struct heapsnap_live *)((char *)mem + stacks_bytes(nstacks));
     t->live_mask = lcap - 1;
     t->filter = filter;
-    t->filter_shift = 64 - filter_bits;
+    t->filter_shift = HOOK_ADDR_HASH_BITS - filter_bits;
 
     reg->version = HEAPSNAP_REGISTRY_VERSION;
     reg->header_size = sizeof(*reg);

@@ -200,7 +200,7 @@ static void test_filter_saturates(void **state)
     uint64_t addrs[300], fr = 1;
     size_t n = 0;
     for (uint64_t a = 0x10000; n < 300; a += 16)
-        if ((hook_addr_hash(a) >> 63) == 0)
+        if ((hook_addr_hash(a) >> (HOOK_ADDR_HASH_BITS - 1)) == 0)
             addrs[n++] = a;
     assert_false(hook_tables_maybe_live(&f->t, addrs[0]));
     assert_true(hook_record_alloc(&f->t, addrs[0], 1, &fr, 1));
