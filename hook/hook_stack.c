@@ -23,6 +23,9 @@ struct range {
 
 static struct range skip[MAX_SKIP_RANGES];
 static int nskip;
+/* Bounds of skip[1..nskip): the caller's frame, tested against every range,
+ * is rejected with two comparisons. */
+static struct range skip_bounds;
 
 /* Executable segments of the object containing self_addr. */
 static int find_self(struct dl_phdr_info *info, size_t size, void *arg)
@@ -57,6 +60,7 @@ static const char *const new_symbols[] = {
 void hook_stack_init(void)
 {
     nskip = 0;
+    skip_bounds = (struct range){0, 0};
     if (dl_iterate_phdr(find_self, (void *)(uintptr_t)&hook_stack_capture) > 0)
         nskip = 1;
     for (size_t i = 0; i < sizeof(new_symbols) / sizeof(new_symbols[0]); i++) {
@@ -66,14 +70,23 @@ void hook_stack_init(void)
         if (!sym || !dladdr1(sym, &info, (void **)&es, RTLD_DL_SYMENT) || !es || !es->st_size)
             continue;
         uint64_t lo = (uint64_t)(uintptr_t)sym;
-        if (nskip < MAX_SKIP_RANGES)
+        if (nskip < MAX_SKIP_RANGES) {
             skip[nskip++] = (struct range){lo, lo + es->st_size};
+            if (skip_bounds.lo == 0 || lo < skip_bounds.lo)
+                skip_bounds.lo = lo;
+            if (lo + es->st_size > skip_bounds.hi)
+                skip_bounds.hi = lo + es->st_size;
+        }
     }
 }
 
 static bool skipped(uint64_t pc)
 {
-    for (int i = 0; i < nskip; i++)
+    if (nskip > 0 && pc >= skip[0].lo && pc < skip[0].hi)
+        return true;
+    if (pc < skip_bounds.lo || pc >= skip_bounds.hi)
+        return false;
+    for (int i = 1; i < nskip; i++)
         if (pc >= skip[i].lo && pc < skip[i].hi)
             return true;
     return false;
