@@ -45,7 +45,11 @@ struct __attribute__((aligned(64))) hook_thread {
     int resolving;                        /* this thread is inside dlsym during start-up */
     int forking; /* this thread holds the fork lock exclusive (hook_forklock.c) */
     int stripe;  /* 1 + its stripe of the fork lock; 0 until first used */
+    /* 16 bytes of the line are free: the place for any other word every
+     * entry point touches (the safepoint's), which then costs no second TLS
+     * base and no second line. */
 };
+_Static_assert(sizeof(struct hook_thread) == 64, "hook_thread is one cache line");
 extern __thread struct hook_thread hook_thread __attribute__((tls_model("initial-exec")));
 
 extern struct hook_tables hook_tables;

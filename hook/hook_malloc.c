@@ -347,8 +347,11 @@ static void table_unlock(bool locked)
 }
 
 /* The slow path of every allocation whose byte count crossed the thread's
- * threshold: decide, and record p with the caller's stack if sampled. */
-static __attribute__((noinline)) void maybe_sample(void *p, size_t n)
+ * threshold: decide, and record p with the caller's stack if sampled. Inlined
+ * into malloc_sampled, so that a sampled malloc puts one frame of the hook
+ * between the capture and its caller; maybe_sample for the other entry
+ * points. */
+static inline __attribute__((always_inline)) void sample(void *p, size_t n)
 {
     struct hook_thread *t = &hook_thread;
     if (t->guard) {
@@ -376,6 +379,11 @@ static __attribute__((noinline)) void maybe_sample(void *p, size_t n)
     hook_guard_exit(saved);
 }
 
+static __attribute__((noinline)) void maybe_sample(void *p, size_t n)
+{
+    sample(p, n);
+}
+
 /* Forgets p if it is a sampled block; true if it was (entry in *out). */
 static bool forget(void *p, struct heapsnap_live *out)
 {
@@ -393,7 +401,7 @@ static __attribute__((noinline)) void *malloc_sampled(size_t n)
 {
     void *p = hook_real.malloc(n);
     count_block(p, 1);
-    maybe_sample(p, n);
+    sample(p, n);
     return p;
 }
 

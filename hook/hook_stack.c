@@ -1,20 +1,17 @@
-/* hook/hook_stack.c: unw_backtrace (DWARF CFI, cached per thread by
- * libunwind, no frame pointers needed) plus trimming of the hook's own frames.
+/* hook/hook_stack.c: what hook_stack_capture's unw_backtrace (DWARF CFI,
+ * cached per thread by libunwind, no frame pointers needed) needs around it:
+ * the ranges of the hook's own frames and operator new's, and the trimming.
  * Runs inside malloc with the re-entry guard set: it must not assume anything
  * about the allocator. */
-#define UNW_LOCAL_ONLY
 #include "hook_stack.h"
 
 #include <dlfcn.h>
 #include <link.h>
-#include <libunwind.h>
 #include <stdbool.h>
 #include <string.h>
 
 #include "heapsnap_registry.h"
 
-/* Extra frames captured so that trimming still leaves a full 64. */
-#define CAPTURE_SLACK 8
 #define MAX_SKIP_RANGES 12
 
 struct range {
@@ -61,7 +58,7 @@ void hook_stack_init(void)
 {
     nskip = 0;
     skip_bounds = (struct range){0, 0};
-    if (dl_iterate_phdr(find_self, (void *)(uintptr_t)&hook_stack_capture) > 0)
+    if (dl_iterate_phdr(find_self, (void *)(uintptr_t)&hook_stack_trim) > 0)
         nskip = 1;
     for (size_t i = 0; i < sizeof(new_symbols) / sizeof(new_symbols[0]); i++) {
         void *sym = dlsym(RTLD_DEFAULT, new_symbols[i]);
@@ -92,10 +89,8 @@ static bool skipped(uint64_t pc)
     return false;
 }
 
-uint32_t hook_stack_capture(uint64_t *frames)
+uint32_t hook_stack_trim(void *const *buf, int n, uint64_t *frames)
 {
-    void *buf[HEAPSNAP_MAX_FRAMES + CAPTURE_SLACK];
-    int n = unw_backtrace(buf, HEAPSNAP_MAX_FRAMES + CAPTURE_SLACK);
     if (n < 0)
         n = 0;
     int first = 0;
