@@ -55,10 +55,11 @@ extern __thread struct hook_thread hook_thread __attribute__((tls_model("initial
 extern struct hook_tables hook_tables;
 /* The free-path filter of hook_tables (64 KiB: mostly cache-resident, few
  * false positives with many live samples), known at compile time so that an
- * unsampled free loads one byte and nothing else of the hook's state. Its cell
- * of NULL (cell 0: the hash is multiplicative) is saturated from the start, so that free(NULL) and
- * realloc(NULL, n) take the slow path without a test of their own on the
- * fast one; an address that shares the cell costs a table probe. */
+ * unsampled free loads one byte and nothing else of the hook's state. The
+ * cell of NULL (cell 0: the hash is multiplicative) is saturated from the
+ * start, so that free(NULL) and realloc(NULL, n) take the slow path without a
+ * test of their own on the fast one; an address that shares the cell costs a
+ * table probe. */
 #define HOOK_FILTER_BITS 16
 #define HOOK_FILTER_NULL_CELL 0
 extern uint8_t hook_filter[1u << HOOK_FILTER_BITS];
