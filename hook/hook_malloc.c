@@ -367,7 +367,9 @@ static inline __attribute__((always_inline)) void sample(void *p, size_t n)
             t->sampler.countdown = HOOK_SAMPLE_NEVER;
         return;
     }
-    uint64_t seed = (uint64_t)(uintptr_t)t ^ __builtin_ia32_rdtsc();
+    /* The seed only matters to a thread's first decision; rdtsc costs 10-20 ns
+     * here (a glibc operation is about 100), so not on every sample. */
+    uint64_t seed = t->sampler.rng == 0 ? (uint64_t)(uintptr_t)t ^ __builtin_ia32_rdtsc() : 0;
     if (!hook_sampler_decide(&t->sampler, hook_rate, n, seed))
         return;
     int64_t saved = hook_guard_enter();
