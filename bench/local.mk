@@ -23,7 +23,7 @@ bench_rawcopy_CFLAGS = -O2 $(HS_WARN_CFLAGS) -pthread
 bench_rawcopy_LDFLAGS = -pthread
 bench_rawcopy_LDADD = lib/libhs_nosan.la
 
-EXTRA_DIST += bench/run bench/bias bench/hookcost bench/README.md bench/results.md bench/results-raw.tsv
+EXTRA_DIST += bench/run bench/bias bench/hookcost bench/hookinsns bench/README.md bench/results.md bench/results-raw.tsv
 EXTRA_DIST += bench/pausebench
 
 # Behaviour of the programs above (no timing asserted).

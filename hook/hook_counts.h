@@ -27,6 +27,17 @@ static inline uint64_t hook_chunk_word(const void *p)
     return ((const uint64_t *)p)[-1];
 }
 
+/* heapsnap_size_class of a chunk above the exact classes (size word w >
+ * HEAPSNAP_CLASS_EXACT_MAX + 7), in fewer instructions: 65 + ceil(log2 size),
+ * plus 64 when IS_MMAPPED (bit 1). No clamp is needed: a chunk is smaller
+ * than 2^63 bytes. */
+static inline unsigned hook_counts_large_class(uint64_t w)
+{
+    uint64_t size = w & ~(uint64_t)7;
+    return HEAPSNAP_NEXACT + 1u + (63u ^ (unsigned)__builtin_clzll(size - 1)) +
+           (unsigned)((w & 2) << 5);
+}
+
 /* A chunk of size word w was allocated (sign 1) or freed (sign -1) by the
  * thread that owns c. Chunks up to 1024 bytes are never mmapped (an mmapped
  * chunk is at least a page), so the common case is one add. */
@@ -37,10 +48,8 @@ static inline void hook_counts_update(struct heapsnap_counts *c, uint64_t w, uin
         c->count[w >> 4] += sign;
         return;
     }
-    uint64_t size = w & ~(uint64_t)7;
-    unsigned k = heapsnap_size_class(size, (w & 2) != 0);
-    c->count[k] += sign;
-    c->bytes[k] += sign * size;
+    c->count[hook_counts_large_class(w)] += sign;
+    c->bytes[hook_counts_large_class(w)] += sign * (w & ~(uint64_t)7);
 }
 
 /* The same for the shared slot, which several threads write. */

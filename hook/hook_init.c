@@ -21,10 +21,11 @@
 #define DEFAULT_LIVE_DENSE (1u << 22) /* for rates below 4096: many more samples */
 #define MAX_TABLE_ENTRIES (1u << 26)
 
-uint8_t hook_filter[1u << HOOK_FILTER_BITS];
+uint8_t hook_filter[1u << HOOK_FILTER_BITS] = {[HOOK_FILTER_NULL_CELL] = 255};
 
 HOOK_EXPORT struct heapsnap_registry heapsnap_registry;
-struct hook_tables hook_tables = {.filter = hook_filter, .filter_shift = 64 - HOOK_FILTER_BITS};
+struct hook_tables hook_tables = {.filter = hook_filter,
+                                  .filter_shift = HOOK_ADDR_HASH_BITS - HOOK_FILTER_BITS};
 uint64_t hook_rate = HOOK_RATE_DEFAULT;
 int hook_ready;
 int hook_started;

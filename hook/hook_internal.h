@@ -31,8 +31,11 @@ struct hook_real {
 extern struct hook_real hook_real;
 
 /* Per-thread state; initial-exec TLS so that reaching it never allocates
- * (a dynamic TLS access may call malloc). All-zero is the valid start state. */
-struct hook_thread {
+ * (a dynamic TLS access may call malloc). All-zero is the valid start state.
+ * One cache line that only its thread writes: the unsampled path reads and
+ * writes nothing else of the hook's but the free filter and the thread's
+ * counter slot. Fields the entry points touch on every call come first. */
+struct __attribute__((aligned(64))) hook_thread {
     struct hook_sampler sampler;
     /* This thread's counter slot; NULL until its first counted allocation,
      * and while the hook itself runs (so that its own blocks are not counted). */
@@ -42,19 +45,29 @@ struct hook_thread {
     int resolving;                        /* this thread is inside dlsym during start-up */
     int forking; /* this thread holds the fork lock exclusive (hook_forklock.c) */
     int stripe;  /* 1 + its stripe of the fork lock; 0 until first used */
+    /* 16 bytes of the line are free: the place for any other word every
+     * entry point touches (the safepoint's), which then costs no second TLS
+     * base and no second line. */
 };
+_Static_assert(sizeof(struct hook_thread) == 64, "hook_thread is one cache line");
 extern __thread struct hook_thread hook_thread __attribute__((tls_model("initial-exec")));
 
 extern struct hook_tables hook_tables;
 /* The free-path filter of hook_tables (64 KiB: mostly cache-resident, few
  * false positives with many live samples), known at compile time so that an
- * unsampled free loads one byte and nothing else of the hook's state. */
+ * unsampled free loads one byte and nothing else of the hook's state. The
+ * cell of NULL (cell 0: the hash is multiplicative) is saturated from the
+ * start, so that free(NULL) and realloc(NULL, n) take the slow path without a
+ * test of their own on the fast one; an address that shares the cell costs a
+ * table probe. */
 #define HOOK_FILTER_BITS 16
+#define HOOK_FILTER_NULL_CELL 0
 extern uint8_t hook_filter[1u << HOOK_FILTER_BITS];
 
+/* False when p is certainly neither a sampled live block nor NULL. */
 static inline bool hook_maybe_live(const void *p)
 {
-    uint64_t h = hook_addr_hash((uint64_t)(uintptr_t)p) >> (64 - HOOK_FILTER_BITS);
+    uint32_t h = hook_addr_hash((uint64_t)(uintptr_t)p) >> (HOOK_ADDR_HASH_BITS - HOOK_FILTER_BITS);
     return __atomic_load_n(&hook_filter[h], __ATOMIC_RELAXED) != 0;
 }
 extern struct hook_counts_table hook_counts;

@@ -60,7 +60,8 @@ static void *boot_alloc(size_t n, size_t align)
             memcpy(p - 8, &n, sizeof(n));
             /* Make free() take its slow path for this address, where it is
              * recognised and ignored instead of reaching glibc. */
-            hook_filter[hook_addr_hash((uint64_t)(uintptr_t)p) >> (64 - HOOK_FILTER_BITS)] = 255;
+            hook_filter[hook_addr_hash((uint64_t)(uintptr_t)p) >>
+                        (HOOK_ADDR_HASH_BITS - HOOK_FILTER_BITS)] = 255;
             return p;
         }
     }
@@ -315,6 +316,24 @@ static inline void count_block(const void *p, uint64_t sign)
         count_slow(hook_chunk_word(p), sign);
 }
 
+/* count_block(p, 1) out of line, returning p: the fast paths tail-call it
+ * when there is no slot or no block, and so keep no frame of their own. */
+static __attribute__((noinline)) void *count_block_cold(void *p)
+{
+    count_block(p, 1);
+    return p;
+}
+
+/* Counts the allocation of p on the fast paths, and returns p. */
+static inline void *count_new(void *p)
+{
+    struct heapsnap_counts *c = hook_thread.counts;
+    if (UNLIKELY(c == NULL || p == NULL))
+        return count_block_cold(p);
+    hook_counts_update(c, hook_chunk_word(p), 1);
+    return p;
+}
+
 /* ---- recording ---- */
 
 static bool table_lock(void)
@@ -328,8 +347,11 @@ static void table_unlock(bool locked)
 }
 
 /* The slow path of every allocation whose byte count crossed the thread's
- * threshold: decide, and record p with the caller's stack if sampled. */
-static __attribute__((noinline)) void maybe_sample(void *p, size_t n)
+ * threshold: decide, and record p with the caller's stack if sampled. Inlined
+ * into malloc_sampled, so that a sampled malloc puts one frame of the hook
+ * between the capture and its caller; maybe_sample for the other entry
+ * points. */
+static inline __attribute__((always_inline)) void sample(void *p, size_t n)
 {
     struct hook_thread *t = &hook_thread;
     if (t->guard) {
@@ -345,7 +367,9 @@ static __attribute__((noinline)) void maybe_sample(void *p, size_t n)
             t->sampler.countdown = HOOK_SAMPLE_NEVER;
         return;
     }
-    uint64_t seed = (uint64_t)(uintptr_t)t ^ __builtin_ia32_rdtsc();
+    /* The seed only matters to a thread's first decision; rdtsc costs 10-20 ns
+     * here (a glibc operation is about 100), so not on every sample. */
+    uint64_t seed = t->sampler.rng == 0 ? (uint64_t)(uintptr_t)t ^ __builtin_ia32_rdtsc() : 0;
     if (!hook_sampler_decide(&t->sampler, hook_rate, n, seed))
         return;
     int64_t saved = hook_guard_enter();
@@ -355,6 +379,11 @@ static __attribute__((noinline)) void maybe_sample(void *p, size_t n)
     hook_record_alloc(&hook_tables, (uint64_t)(uintptr_t)p, n, frames, nframes);
     table_unlock(locked);
     hook_guard_exit(saved);
+}
+
+static __attribute__((noinline)) void maybe_sample(void *p, size_t n)
+{
+    sample(p, n);
 }
 
 /* Forgets p if it is a sampled block; true if it was (entry in *out). */
@@ -374,7 +403,7 @@ static __attribute__((noinline)) void *malloc_sampled(size_t n)
 {
     void *p = hook_real.malloc(n);
     count_block(p, 1);
-    maybe_sample(p, n);
+    sample(p, n);
     return p;
 }
 
@@ -383,14 +412,13 @@ HOOK_EXPORT void *malloc(size_t n)
 {
     if (UNLIKELY(hook_sampler_tick(&hook_thread.sampler, n)))
         return malloc_sampled(n);
-    void *p = hook_real.malloc(n);
-    count_block(p, 1);
-    return p;
+    return count_new(hook_real.malloc(n));
 }
 
+/* free(NULL), a block that may be sampled, or a thread without a slot. */
 static __attribute__((noinline)) void free_slow(void *p)
 {
-    if (boot_owns(p))
+    if (p == NULL || boot_owns(p))
         return;
     /* Out of the table before glibc may hand the address to another thread. */
     forget(p, NULL);
@@ -398,14 +426,17 @@ static __attribute__((noinline)) void free_slow(void *p)
     hook_real.free(p);
 }
 
+/* The unsampled free: one filter byte (NULL's cell is always set), the
+ * chunk's size word (glibc's free reads it next) and one subtraction. */
 HOOK_EXPORT void free(void *p)
 {
-    if (LIKELY(!hook_maybe_live(p))) {
-        count_block(p, (uint64_t)-1);
-        hook_real.free(p);
+    struct heapsnap_counts *c = hook_thread.counts;
+    if (UNLIKELY(hook_maybe_live(p) || c == NULL)) {
+        free_slow(p);
         return;
     }
-    free_slow(p);
+    hook_counts_update(c, hook_chunk_word(p), (uint64_t)-1);
+    hook_real.free(p);
 }
 
 HOOK_EXPORT void *calloc(size_t a, size_t b)
@@ -414,10 +445,12 @@ HOOK_EXPORT void *calloc(size_t a, size_t b)
     if (UNLIKELY(__builtin_mul_overflow(a, b, &n)))
         return hook_real.calloc(a, b); /* glibc sets ENOMEM */
     void *p = hook_real.calloc(a, b);
-    count_block(p, 1);
-    if (UNLIKELY(hook_sampler_tick(&hook_thread.sampler, n)))
+    if (UNLIKELY(hook_sampler_tick(&hook_thread.sampler, n))) {
+        count_block(p, 1);
         maybe_sample(p, n);
-    return p;
+        return p;
+    }
+    return count_new(p);
 }
 
 /* realloc is a free of the old block and an allocation of the new one, as the
@@ -428,6 +461,13 @@ static __attribute__((noinline)) void *realloc_slow(void *p, size_t n, bool tick
         void *q = malloc(n);
         if (q)
             memcpy(q, p, boot_size(p) < n ? boot_size(p) : n);
+        return q;
+    }
+    if (p == NULL) { /* an allocation: nothing to forget or to count as freed */
+        void *q = hook_real.realloc(p, n);
+        count_block(q, 1);
+        if (tick)
+            maybe_sample(q, n);
         return q;
     }
     struct heapsnap_live old;
@@ -450,10 +490,12 @@ static __attribute__((noinline)) void *realloc_slow(void *p, size_t n, bool tick
     return q;
 }
 
-/* The unsampled realloc: the old block's size before glibc may free it. */
+/* The unsampled realloc of a block p (not NULL: the filter sent that to
+ * realloc_slow) by a thread with a slot: the old block's size word before
+ * glibc may free it. */
 static inline void *realloc_fast(void *p, size_t n)
 {
-    uint64_t w = chunk_word(p);
+    uint64_t w = hook_chunk_word(p);
     void *q = hook_real.realloc(p, n);
     if (q || n == 0) {
         count_word(w, (uint64_t)-1);
@@ -465,7 +507,7 @@ static inline void *realloc_fast(void *p, size_t n)
 HOOK_EXPORT void *realloc(void *p, size_t n)
 {
     bool tick = hook_sampler_tick(&hook_thread.sampler, n);
-    if (LIKELY(!tick && !hook_maybe_live(p)))
+    if (LIKELY(!tick && !hook_maybe_live(p) && hook_thread.counts != NULL))
         return realloc_fast(p, n);
     return realloc_slow(p, n, tick);
 }
@@ -478,7 +520,7 @@ HOOK_EXPORT void *reallocarray(void *p, size_t a, size_t b)
         return NULL;
     }
     bool tick = hook_sampler_tick(&hook_thread.sampler, n);
-    if (LIKELY(!tick && !hook_maybe_live(p)))
+    if (LIKELY(!tick && !hook_maybe_live(p) && hook_thread.counts != NULL))
         return realloc_fast(p, n);
     return realloc_slow(p, n, tick);
 }

@@ -1,20 +1,17 @@
-/* hook/hook_stack.c: unw_backtrace (DWARF CFI, cached per thread by
- * libunwind, no frame pointers needed) plus trimming of the hook's own frames.
+/* hook/hook_stack.c: what hook_stack_capture's unw_backtrace (DWARF CFI,
+ * cached per thread by libunwind, no frame pointers needed) needs around it:
+ * the ranges of the hook's own frames and operator new's, and the trimming.
  * Runs inside malloc with the re-entry guard set: it must not assume anything
  * about the allocator. */
-#define UNW_LOCAL_ONLY
 #include "hook_stack.h"
 
 #include <dlfcn.h>
 #include <link.h>
-#include <libunwind.h>
 #include <stdbool.h>
 #include <string.h>
 
 #include "heapsnap_registry.h"
 
-/* Extra frames captured so that trimming still leaves a full 64. */
-#define CAPTURE_SLACK 8
 #define MAX_SKIP_RANGES 12
 
 struct range {
@@ -23,6 +20,9 @@ struct range {
 
 static struct range skip[MAX_SKIP_RANGES];
 static int nskip;
+/* Bounds of skip[1..nskip): the caller's frame, tested against every range,
+ * is rejected with two comparisons. */
+static struct range skip_bounds;
 
 /* Executable segments of the object containing self_addr. */
 static int find_self(struct dl_phdr_info *info, size_t size, void *arg)
@@ -57,7 +57,8 @@ static const char *const new_symbols[] = {
 void hook_stack_init(void)
 {
     nskip = 0;
-    if (dl_iterate_phdr(find_self, (void *)(uintptr_t)&hook_stack_capture) > 0)
+    skip_bounds = (struct range){0, 0};
+    if (dl_iterate_phdr(find_self, (void *)(uintptr_t)&hook_stack_trim) > 0)
         nskip = 1;
     for (size_t i = 0; i < sizeof(new_symbols) / sizeof(new_symbols[0]); i++) {
         void *sym = dlsym(RTLD_DEFAULT, new_symbols[i]);
@@ -66,23 +67,32 @@ void hook_stack_init(void)
         if (!sym || !dladdr1(sym, &info, (void **)&es, RTLD_DL_SYMENT) || !es || !es->st_size)
             continue;
         uint64_t lo = (uint64_t)(uintptr_t)sym;
-        if (nskip < MAX_SKIP_RANGES)
+        if (nskip < MAX_SKIP_RANGES) {
             skip[nskip++] = (struct range){lo, lo + es->st_size};
+            if (skip_bounds.lo == 0 || lo < skip_bounds.lo)
+                skip_bounds.lo = lo;
+            if (lo + es->st_size > skip_bounds.hi)
+                skip_bounds.hi = lo + es->st_size;
+        }
     }
 }
 
 static bool skipped(uint64_t pc)
 {
-    for (int i = 0; i < nskip; i++)
+    if (nskip > 0 && pc >= skip[0].lo && pc < skip[0].hi)
+        return true;
+    if (pc < skip_bounds.lo || pc >= skip_bounds.hi)
+        return false;
+    for (int i = 1; i < nskip; i++)
         if (pc >= skip[i].lo && pc < skip[i].hi)
             return true;
     return false;
 }
 
-uint32_t hook_stack_capture(uint64_t *frames)
+uint32_t hook_stack_trim(void *const *buf, int n, uint64_t *frames)
 {
-    void *buf[HEAPSNAP_MAX_FRAMES + CAPTURE_SLACK];
-    int n = unw_backtrace(buf, HEAPSNAP_MAX_FRAMES + CAPTURE_SLACK);
+    if (n < 0)
+        n = 0;
     int first = 0;
     /* Frames of the hook, then of operator new, sit on top of the caller. The
      * first frame is our own pc even before hook_stack_init ran. */
@@ -90,8 +100,8 @@ uint32_t hook_stack_capture(uint64_t *frames)
         first = 1;
     while (first < n && skipped((uint64_t)(uintptr_t)buf[first]))
         first++;
-    uint32_t out = 0;
-    for (int i = first; i < n && out < HEAPSNAP_MAX_FRAMES; i++)
-        frames[out++] = (uint64_t)(uintptr_t)buf[i];
+    uint32_t out = n - first < HEAPSNAP_MAX_FRAMES ? (uint32_t)(n - first) : HEAPSNAP_MAX_FRAMES;
+    _Static_assert(sizeof(void *) == sizeof(uint64_t), "frames are copied as they are");
+    memcpy(frames, buf + first, out * sizeof(uint64_t)); /* a call: a loop cost 8 per frame */
     return out;
 }

@@ -45,7 +45,7 @@ void hook_tables_init(struct hook_tables *t, struct heapsnap_registry *reg, void
     t->live = (struct heapsnap_live *)((char *)mem + stacks_bytes(nstacks));
     t->live_mask = lcap - 1;
     t->filter = filter;
-    t->filter_shift = 64 - filter_bits;
+    t->filter_shift = HOOK_ADDR_HASH_BITS - filter_bits;
 
     reg->version = HEAPSNAP_REGISTRY_VERSION;
     reg->header_size = sizeof(*reg);
@@ -60,15 +60,17 @@ void hook_tables_init(struct hook_tables *t, struct heapsnap_registry *reg, void
     STORE(&reg->magic, HEAPSNAP_REGISTRY_MAGIC);
 }
 
+/* Two instructions a frame (a sample's stack is hashed on every sampled
+ * allocation); the final mix brings the high bits down to the low ones that
+ * pick the slot. */
 uint64_t hook_frames_hash(const uint64_t *frames, uint32_t n)
 {
     uint64_t h = 0xcbf29ce484222325ULL ^ n;
-    for (uint32_t i = 0; i < n; i++) {
-        h ^= frames[i];
-        h *= 0x100000001b3ULL;
-        h ^= h >> 29;
-    }
-    return h;
+    for (uint32_t i = 0; i < n; i++)
+        h = (h ^ frames[i]) * 0x9E3779B97F4A7C15ULL;
+    h ^= h >> 29;
+    h *= 0xBF58476D1CE4E5B9ULL;
+    return h ^ (h >> 32);
 }
 
 static bool stack_equal(const struct heapsnap_stack *s, uint64_t hash, const uint64_t *frames,

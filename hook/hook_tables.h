@@ -26,7 +26,7 @@ struct hook_tables {
      * not in the live table, so an unsampled free costs one byte load. Counts
      * saturate at 255 and then stay (false positives only). */
     uint8_t *filter;
-    unsigned filter_shift; /* 64 - log2(filter size) */
+    unsigned filter_shift; /* HOOK_ADDR_HASH_BITS - log2(filter size) */
 };
 
 /* Bytes of memory hook_tables_init needs for the two tables (both capacities
@@ -39,9 +39,13 @@ void hook_tables_init(struct hook_tables *t, struct heapsnap_registry *reg, void
                       uint64_t nstacks, uint64_t nlive, uint8_t *filter, unsigned filter_bits,
                       uint64_t rate);
 
-static inline uint64_t hook_addr_hash(uint64_t addr)
+/* The filter's hash: the address's low 32 bits times a 32-bit odd constant
+ * (one imul on the free path); a filter of 2^b cells takes the top b bits.
+ * Addresses 4 GiB apart share a cell, which costs a false positive only. */
+#define HOOK_ADDR_HASH_BITS 32
+static inline uint32_t hook_addr_hash(uint64_t addr)
 {
-    return addr * 0x9E3779B97F4A7C15ULL;
+    return (uint32_t)addr * 0x9E3779B1u;
 }
 
 /* False when addr is certainly not a sampled live allocation. */

@@ -21,6 +21,8 @@ tap_is "grow_buffer: realloc frees the old block, counts the new one" \
 tap_is "posix_memalign, memalign, aligned_alloc, valloc, reallocarray" \
     "$(hook_record leak_aligned | LC_ALL=C sort | tr '\n' ';')" \
     "10: 81920 [10: 81920];1: 77 [1: 77];3: 15000 [3: 15000];5: 1280 [5: 1280];5: 500 [5: 500];"
+tap_is "realloc(NULL, 24) allocates, free(NULL) does nothing" "$(hook_record realloc_null)" \
+    "1: 24 [1: 24]"
 tap_ok "leaf frames carry file:line" sh -c "printf '%s\n' \"\$1\" | grep -q '	leak_malloc	.*hook_leak.c:[0-9]'" _ "$text"
 tap_ok "no frame of the hook itself" sh -c "! printf '%s\n' \"\$1\" | grep -E '	(malloc|hook_[a-z_]*|maybe_sample)(\+0x[0-9a-f]+)?	'" _ "$text"
 

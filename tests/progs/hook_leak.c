@@ -82,6 +82,15 @@ NOINLINE void leak_aligned(void)
     keep[nkeep++] = reallocarray(NULL, 7, 11);
 }
 
+/* The NULL pointer's way through the hook (its filter cell is always set, so
+ * it takes the slow path): realloc(NULL, n) allocates, free(NULL) does nothing. */
+NOINLINE void realloc_null(void)
+{
+    void *volatile none = NULL;
+    free(none);
+    keep[nkeep++] = realloc(none, 24);
+}
+
 int main(int argc, char **argv)
 {
     signal(SIGUSR1, on_usr1);
@@ -90,6 +99,7 @@ int main(int argc, char **argv)
     leak_calloc();
     grow_buffer();
     leak_aligned();
+    realloc_null();
     /* malloc_usable_size still answers for hooked blocks. */
     if (malloc_usable_size(keep[0]) < 4096)
         return 1;

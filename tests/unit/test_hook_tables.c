@@ -200,7 +200,7 @@ static void test_filter_saturates(void **state)
     uint64_t addrs[300], fr = 1;
     size_t n = 0;
     for (uint64_t a = 0x10000; n < 300; a += 16)
-        if ((hook_addr_hash(a) >> 63) == 0)
+        if ((hook_addr_hash(a) >> (HOOK_ADDR_HASH_BITS - 1)) == 0)
             addrs[n++] = a;
     assert_false(hook_tables_maybe_live(&f->t, addrs[0]));
     assert_true(hook_record_alloc(&f->t, addrs[0], 1, &fr, 1));
@@ -250,6 +250,30 @@ static void test_counts_classes(void **state)
     assert_int_equal(c->bytes[129 + 18], 135168);
     assert_int_equal(c->count[65 + 18], 0); /* the same size not mmapped */
     free(c);
+}
+
+/* The fast path's class above the exact ones is heapsnap_size_class, which
+ * the heap walk uses, at every power-of-two boundary, with and without each
+ * flag. */
+static void test_counts_large_class(void **state)
+{
+    (void)state;
+    unsigned checked = 0;
+    for (unsigned bit = 10; bit < 62; bit++)
+        for (int64_t d = -16; d <= 16; d += 16) {
+            uint64_t size = ((uint64_t)1 << bit) + (uint64_t)d;
+            if (size <= HEAPSNAP_CLASS_EXACT_MAX)
+                continue;
+            for (uint64_t flags = 0; flags < 8; flags++) {
+                uint64_t w = size | flags;
+                assert_int_equal(hook_counts_large_class(w),
+                                 heapsnap_size_class(size, (w & 2) != 0));
+                checked++;
+            }
+        }
+    assert_int_equal(checked, (52 * 3 - 2) * 8); /* 1024 - 16 and 1024 are exact classes */
+    assert_int_equal(hook_counts_large_class(1040 | 1), 65 + 11);
+    assert_int_equal(hook_counts_large_class(2048 | 2), 129 + 11);
 }
 
 /* Slots: taken lowest first, a given-back slot is reused before a new one,
@@ -309,6 +333,7 @@ int main(void)
         cmocka_unit_test(test_torn_entries_skipped),
         cmocka_unit_test(test_filter_saturates),
         cmocka_unit_test(test_counts_classes),
+        cmocka_unit_test(test_counts_large_class),
         cmocka_unit_test(test_counts_slots_and_sum),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
