@@ -27,7 +27,7 @@ for try in 1 2 3 4 5; do
     redis_pid=$!
     snap_pids="$snap_pids $redis_pid"
     i=0
-    while [ $i -lt 100 ] && kill -0 "$redis_pid" 2>/dev/null; do
+    while [ $i -lt 3000 ] && kill -0 "$redis_pid" 2>/dev/null; do
         [ "$(redis-cli -p "$port" ping 2>/dev/null)" = PONG ] && { started=1; break; }
         sleep 0.1
         i=$((i + 1))

@@ -21,7 +21,7 @@ pull() {
     "$srv" -mode "$1" -duration 40s > "$d/url" 2> "$d/err" &
     pid=$!
     i=0
-    until [ -s "$d/url" ] || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
+    until [ -s "$d/url" ] || [ $i -ge 3000 ]; do sleep 0.1; i=$((i + 1)); done
     url=$(head -1 "$d/url")
     sleep 2
     for n in 0 1 2; do

@@ -19,7 +19,7 @@ snap() {
     env ${RATE:+HEAPSNAP_RATE=$RATE} "$V" --scenario "$1" --duration 120s --max-mb 512 > "$work/$1.out" 2>&1 &
     vpid=$!
     i=0
-    until grep -qi "pid [0-9]" "$work/$1.out" 2>/dev/null || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
+    until grep -qi "pid [0-9]" "$work/$1.out" 2>/dev/null || [ $i -ge 3000 ]; do sleep 0.1; i=$((i + 1)); done
     sleep 0.5
     "$S" -p "$vpid" -i "${INTERVAL:-1s}" -n "$2" -o "$work/$1-%02d.pb.gz" > "$work/$1.snap" 2>&1
     src=$?

@@ -23,7 +23,7 @@ trap cleanup EXIT INT TERM
 
 wait_line() {
     i=0
-    while [ ! -s "$1" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+    while [ ! -s "$1" ] && [ $i -lt 3000 ]; do sleep 0.1; i=$((i + 1)); done
 }
 
 "$stuck" >"$work/stuck.out" &

@@ -31,12 +31,12 @@ run_probe() {
     pids="$pids $ppid"
     exec 7> "$work/cont"
     i=0
-    while [ "$i" -lt 100 ] && ! grep -q opened "$work/$1.out"; do sleep 0.1; i=$((i + 1)); done
+    while [ "$i" -lt 3000 ] && ! grep -q opened "$work/$1.out"; do sleep 0.1; i=$((i + 1)); done
     echo > "$work/go"
     # Wait until the target has exec'd sleep (EXEC=1) or has started its own
     # sleep child (EXEC=0), so the probe's stop comes after.
     i=0
-    while [ "$i" -lt 100 ]; do
+    while [ "$i" -lt 3000 ]; do
         if [ "$2" = 1 ]; then
             case $(readlink "/proc/$tpid/exe") in *sleep) break ;; esac
         elif [ "$2" = 2 ]; then

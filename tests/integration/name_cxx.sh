@@ -26,7 +26,7 @@ snap() {
     env -u HEAPSNAP_RATE LD_PRELOAD="$HOOK" "$P" "$mode" "$work/$1.status" &
     pid=$!
     i=0
-    until [ "$(cat "$work/$1.status" 2>/dev/null)" = ready ] || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
+    until [ "$(cat "$work/$1.status" 2>/dev/null)" = ready ] || [ $i -ge 3000 ]; do sleep 0.1; i=$((i + 1)); done
     sleep 0.5
     "$S" -p "$pid" -i 1s -n 5 -o "$work/$1-%02d.pb.gz" > "$work/$1.snap" 2>&1
     src=$?

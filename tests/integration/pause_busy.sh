@@ -22,7 +22,7 @@ busy_start() {
     i=0
     until grep -q '"ready"' "$busy_out" 2>/dev/null; do
         i=$((i + 1))
-        [ $i -gt 400 ] && tap_bail "pause_busy -t $1 did not start"
+        [ $i -gt 6000 ] && tap_bail "pause_busy -t $1 did not start"
         sleep 0.05
     done
 }
@@ -106,9 +106,9 @@ qok=0
 for seq in 1 2 3 4 5; do
     kill -USR1 "$pid64"
     i=0
-    until grep -q "\"seq\":$seq," "$out64"; do
+    until grep -q "\"seq\":$seq," "$out64"; do # a hang guard (5 min), not a clock
         i=$((i + 1))
-        [ $i -gt 400 ] && break
+        [ $i -gt 6000 ] && break
         sleep 0.05
     done
     j=$snap_tmp/q$seq.json

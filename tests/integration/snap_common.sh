@@ -20,7 +20,7 @@ snap_wait_file() {
     i=0
     while [ "$(cat "$1" 2>/dev/null)" != "$2" ]; do
         i=$((i + 1))
-        [ $i -gt 400 ] && return 1
+        [ $i -gt 6000 ] && return 1
         sleep 0.05
     done
     return 0

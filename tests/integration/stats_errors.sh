@@ -24,7 +24,7 @@ tap_is "no such process: nothing on stdout" "$(wc -c <"$work/out")" 0
 pid=$!
 pids="$pids $pid"
 i=0
-while [ ! -s "$work/t.out" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+while [ ! -s "$work/t.out" ] && [ $i -lt 3000 ]; do sleep 0.1; i=$((i + 1)); done
 
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1; then
     setpriv --reuid=65534 --regid=65534 --clear-groups "$heapsnap" -p "$pid" --stats \
@@ -41,7 +41,7 @@ if command -v gdb >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     gdbpid=$!
     pids="$pids $gdbpid"
     i=0
-    while [ "$(sed -n 's/^TracerPid:[[:space:]]*//p' "/proc/$pid/status")" = 0 ] && [ $i -lt 100 ]; do
+    while [ "$(sed -n 's/^TracerPid:[[:space:]]*//p' "/proc/$pid/status")" = 0 ] && [ $i -lt 3000 ]; do
         sleep 0.05
         i=$((i + 1))
     done

@@ -35,7 +35,7 @@ norm() {
 # waits (bounded) for the target's first output line
 first_line() {
     i=0
-    while [ ! -s "$1" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+    while [ ! -s "$1" ] && [ $i -lt 3000 ]; do sleep 0.1; i=$((i + 1)); done
     head -1 "$1"
 }
 

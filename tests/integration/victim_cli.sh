@@ -76,7 +76,7 @@ tap_is "--duration 30 (plain seconds)" "$(banner_duration 30)" "for 30 s"
 "$V" --scenario steady --rate 10 > "$tmp/dur.out" 2>&1 &
 dpid=$!
 i=0
-while [ "$i" -lt 300 ] && ! grep -q "Profile it" "$tmp/dur.out"; do
+while [ "$i" -lt 3000 ] && ! grep -q "Profile it" "$tmp/dur.out"; do
     sleep 0.1
     i=$((i + 1))
 done

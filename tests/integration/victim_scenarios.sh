@@ -13,7 +13,7 @@ trap 'for p in $pids; do kill -9 "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
 # wait_for FILE PATTERN: until PATTERN appears in FILE (at most 30 s).
 wait_for() {
     i=0
-    while [ "$i" -lt 300 ]; do
+    while [ "$i" -lt 3000 ]; do
         grep -q -- "$2" "$1" 2>/dev/null && return 0
         sleep 0.1
         i=$((i + 1))

@@ -19,5 +19,5 @@ start_varied() {
     "$target" "$1" "$2" >"$work/out" &
     pid=$!
     i=0
-    while [ ! -s "$work/out" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+    while [ ! -s "$work/out" ] && [ $i -lt 3000 ]; do sleep 0.1; i=$((i + 1)); done
 }
