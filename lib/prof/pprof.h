@@ -92,7 +92,7 @@ int pprof_write_file(pprof_builder *b, const char *path, hs_err *err);
 
 typedef struct pprof_profile {
     pprof_pb_profile *pb; /* the decoded message; every index and id checked */
-    /* id -> array index lookups (private to pprof.c; use the functions below) */
+    /* id -> array index lookups (private to pprof_read.c; use the functions below) */
     size_t *loc_index, *fn_index, *map_index;
     uint64_t *loc_ids, *fn_ids, *map_ids;
     bool loc_dense, fn_dense, map_dense;
