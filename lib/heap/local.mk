@@ -2,7 +2,8 @@
 # classification, the heap of a live process, and the wait for a quiet heap;
 # with the tests of lib/heap and lib/proc.
 lib_libhs_la_SOURCES += lib/heap/glibc_layout.c lib/heap/glibc_layout.h
-lib_libhs_la_SOURCES += lib/heap/glibc_heap.c lib/heap/glibc_heap.h
+lib_libhs_la_SOURCES += lib/heap/glibc_heap.c lib/heap/glibc_heap.h lib/heap/gheap_internal.h \
+	lib/heap/gheap_capture.c lib/heap/gheap_lists.c lib/heap/gheap_chunks.c
 lib_libhs_la_SOURCES += lib/heap/heap_process.c lib/heap/heap_process.h
 lib_libhs_la_SOURCES += lib/heap/quiesce.c lib/heap/quiesce.h
 
