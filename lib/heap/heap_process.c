@@ -65,7 +65,7 @@ static uint64_t hp_mem_available(void)
     return (uint64_t)kib * 1024;
 }
 
-/* The walk copies every heap while the process is stopped (lib/heap/glibc_heap.c),
+/* The walk copies every heap while the process is stopped (lib/heap/gheap_capture.c),
  * which holds as much memory as the heaps themselves. The limit is half of
  * MemAvailable, so the copy never pushes the machine (and the target) into
  * reclaim; a bigger heap is walked through the small window as before, only
