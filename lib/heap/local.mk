@@ -4,7 +4,8 @@
 lib_libhs_la_SOURCES += lib/heap/glibc_layout.c lib/heap/glibc_layout.h
 lib_libhs_la_SOURCES += lib/heap/glibc_heap.c lib/heap/glibc_heap.h lib/heap/gheap_internal.h \
 	lib/heap/gheap_capture.c lib/heap/gheap_lists.c lib/heap/gheap_chunks.c
-lib_libhs_la_SOURCES += lib/heap/heap_process.c lib/heap/heap_process.h
+lib_libhs_la_SOURCES += lib/heap/heap_process.c lib/heap/heap_process.h lib/heap/hproc_internal.h \
+	lib/heap/heap_busy.c
 lib_libhs_la_SOURCES += lib/heap/quiesce.c lib/heap/quiesce.h
 
 # The busy check's unwinder against libunwind-ptrace's own, on a blocked child.

@@ -3,7 +3,8 @@
 # remote unwinding, and libheapsnap's registry read from its memory.
 lib_libhs_la_SOURCES += lib/proc/procmaps.c lib/proc/procmaps.h
 lib_libhs_la_SOURCES += lib/proc/pagemap.c lib/proc/pagemap.h
-lib_libhs_la_SOURCES += lib/proc/memsrc.c lib/proc/memsrc.h
+lib_libhs_la_SOURCES += lib/proc/memsrc.c lib/proc/memsrc.h lib/proc/memsrc_internal.h \
+	lib/proc/memsrc_copy.c
 lib_libhs_la_SOURCES += lib/proc/elf_mem.c lib/proc/elf_mem.h
 lib_libhs_la_SOURCES += lib/proc/unwind_remote.c lib/proc/unwind_remote.h
 lib_libhs_la_SOURCES += lib/proc/ptrace.c lib/proc/ptrace.h
