@@ -11,8 +11,7 @@ heapsnap=$top_builddir/heapsnap
 an=$top_builddir/heapsnap-analyze
 prog=$top_builddir/tests/progs/ledger_prog
 [ -x "$heapsnap" ] && [ -x "$an" ] && [ -x "$prog" ] || tap_skip_all "heapsnap, heapsnap-analyze or ledger_prog is not built"
-[ "$(id -u)" = 0 ] || [ "$(cat /proc/sys/kernel/yama/ptrace_scope 2>/dev/null || echo 0)" = 0 ] ||
-    tap_skip_all "ptrace of a non-child needs root or kernel.yama.ptrace_scope=0"
+tap_need_ptrace
 
 work=$(mktemp -d)
 pid=""

@@ -12,8 +12,7 @@
 heapsnap=$top_builddir/heapsnap
 prog=$top_builddir/tests/progs/ledger_prog
 [ -x "$heapsnap" ] && [ -x "$prog" ] || tap_skip_all "heapsnap or ledger_prog is not built"
-[ "$(id -u)" = 0 ] || [ "$(cat /proc/sys/kernel/yama/ptrace_scope 2>/dev/null || echo 0)" = 0 ] ||
-    tap_skip_all "ptrace of a non-child needs root or kernel.yama.ptrace_scope=0"
+tap_need_ptrace
 
 work=$(mktemp -d)
 pid=""

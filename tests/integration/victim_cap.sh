@@ -6,19 +6,8 @@
 . "$top_srcdir/tests/tap.sh"
 
 V="$top_builddir/heapsnap-victim"
-tmp=$(mktemp -d)
-pids=""
-trap 'for p in $pids; do kill -9 "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
+tap_workdir tmp
 
-wait_for() {
-    i=0
-    while [ "$i" -lt 3000 ]; do
-        grep -q -- "$2" "$1" 2>/dev/null && return 0
-        sleep 0.1
-        i=$((i + 1))
-    done
-    return 1
-}
 rss_kib() {
     sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB$/\1/p' "/proc/$1/status"
 }
@@ -29,8 +18,8 @@ alive() {
 # slice with a 64 MiB cap, as fast as it goes: the cap is reached in seconds.
 "$V" --scenario slice --max-mb 64 --rate 0 > "$tmp/slice.out" 2> "$tmp/slice.err" &
 pid=$!
-pids="$pids $pid"
-wait_for "$tmp/slice.err" "reached the --max-mb cap of 64 MiB"
+tap_pids="$tap_pids $pid"
+tap_wait_for "$tmp/slice.err" "reached the --max-mb cap of 64 MiB"
 tap_is "slice --max-mb 64 reaches the cap" "$?" 0
 max=0
 for i in 1 2 3 4 5 6; do
@@ -56,8 +45,8 @@ tap_is "the closing line says it stopped at the cap" \
 # maps, a cap far above it. malloc/realloc fail; the victim says so and runs on.
 "$V" --scenario steady --rate 10 > "$tmp/idle.out" &
 pid=$!
-pids="$pids $pid"
-wait_for "$tmp/idle.out" "Profile it"
+tap_pids="$tap_pids $pid"
+tap_wait_for "$tmp/idle.out" "Profile it"
 base=$(sed -n 's/^VmSize:[[:space:]]*\([0-9]*\) kB$/\1/p' "/proc/$pid/status")
 kill -TERM "$pid"
 wait "$pid"
@@ -68,8 +57,8 @@ for s in slice map; do
         exec "$V" --scenario "$s" --rate 0 --max-mb 4096
     ) > "$tmp/$s.out" 2> "$tmp/$s.err" &
     pid=$!
-    pids="$pids $pid"
-    wait_for "$tmp/$s.err" "could not allocate"
+    tap_pids="$tap_pids $pid"
+    tap_wait_for "$tmp/$s.err" "could not allocate"
     tap_is "$s under ulimit -v $limit: reports the failed allocation" "$?" 0
     sleep 0.5
     tap_ok "$s keeps running after the failure" alive "$pid"

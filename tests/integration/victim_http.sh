@@ -7,19 +7,7 @@
 
 V="$top_builddir/heapsnap-victim"
 command -v curl > /dev/null 2>&1 || tap_skip_all "curl not installed"
-tmp=$(mktemp -d)
-pids=""
-trap 'for p in $pids; do kill -9 "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
-
-wait_for() {
-    i=0
-    while [ "$i" -lt 3000 ]; do
-        grep -q -- "$2" "$1" 2>/dev/null && return 0
-        sleep 0.1
-        i=$((i + 1))
-    done
-    return 1
-}
+tap_workdir tmp
 
 # start_victim NAME ARGS...: runs the victim with --http on a free port (it
 # retries the next port when one is taken); sets $pid and $port.
@@ -30,8 +18,8 @@ start_victim() {
     for try in 1 2 3 4 5 6 7 8; do
         HEAPSNAP_RATE=1 "$V" "$@" --http "127.0.0.1:$port" > "$tmp/$name.out" 2> "$tmp/$name.err" &
         pid=$!
-        pids="$pids $pid"
-        wait_for "$tmp/$name.out" "Profile it" && return 0
+        tap_pids="$tap_pids $pid"
+        tap_wait_for "$tmp/$name.out" "Profile it" && return 0
         wait "$pid"
         port=$((port + 1))
     done
@@ -49,7 +37,7 @@ for s in slice map; do
     tap_is "$s --http: starts" "$?" 0
     tap_is "$s --http: the banner gives the go tool pprof command for the endpoint" \
         "$(grep -c "^  go tool pprof -top http://127.0.0.1:$port/debug/pprof/heap\$" "$tmp/$s.out")" 1
-    wait_for "$tmp/$s.err" "reached the --max-mb cap"
+    tap_wait_for "$tmp/$s.err" "reached the --max-mb cap"
     tap_is "$s --http: grows to the cap" "$?" 0
     curl -sS --max-time 30 -o "$tmp/$s.pb.gz" "http://127.0.0.1:$port/debug/pprof/heap"
     tap_is "$s --http: GET /debug/pprof/heap succeeds" "$?" 0

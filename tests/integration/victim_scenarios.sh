@@ -6,20 +6,7 @@
 . "$top_srcdir/tests/tap.sh"
 
 V="$top_builddir/heapsnap-victim"
-tmp=$(mktemp -d)
-pids=""
-trap 'for p in $pids; do kill -9 "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
-
-# wait_for FILE PATTERN: until PATTERN appears in FILE (at most 30 s).
-wait_for() {
-    i=0
-    while [ "$i" -lt 3000 ]; do
-        grep -q -- "$2" "$1" 2>/dev/null && return 0
-        sleep 0.1
-        i=$((i + 1))
-    done
-    return 1
-}
+tap_workdir tmp
 
 # The number in the closing line: "... holding N bytes (...".
 held() {
@@ -32,7 +19,7 @@ CONTROLS="steady plateau fragment"
 for s in $LEAKS $CONTROLS; do
     "$V" --scenario "$s" --duration 500ms --max-mb 16 > "$tmp/$s.out" 2> "$tmp/$s.err" &
     pid=$!
-    pids="$pids $pid"
+    tap_pids="$tap_pids $pid"
     wait "$pid"
     tap_is "$s: runs for --duration 500ms and exits 0" "$?" 0
     tap_is "$s: the first line names its pid and scenario" \
@@ -53,8 +40,8 @@ done
 for s in $LEAKS; do
     "$V" --scenario "$s" --rate 0 --max-mb 12 > "$tmp/$s.out" 2> "$tmp/$s.err" &
     pid=$!
-    pids="$pids $pid"
-    wait_for "$tmp/$s.err" "reached the --max-mb cap of 12 MiB"
+    tap_pids="$tap_pids $pid"
+    tap_wait_for "$tmp/$s.err" "reached the --max-mb cap of 12 MiB"
     tap_is "$s: leaks until it reaches the cap" "$?" 0
     kill -TERM "$pid"
     wait "$pid"
@@ -100,8 +87,8 @@ tap_is "plateau never reaches the default cap" "$(cat "$tmp/plateau.err")" ""
 # --threads 4: four workers beside main, each allocating.
 "$V" --scenario map --threads 4 --rate 0 --max-mb 16 > "$tmp/t.out" 2> "$tmp/t.err" &
 pid=$!
-pids="$pids $pid"
-wait_for "$tmp/t.err" "reached the --max-mb cap"
+tap_pids="$tap_pids $pid"
+tap_wait_for "$tmp/t.err" "reached the --max-mb cap"
 tap_is "map --threads 4 reaches the cap" "$?" 0
 tap_is "map --threads 4 runs 4 workers and main" "$(ls "/proc/$pid/task" | wc -l)" 5
 kill -INT "$pid"
