@@ -272,8 +272,17 @@ static void *server_main(void *arg)
     for (;;) {
         int c = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (c < 0) {
-            if (errno == EBADF || errno == EINVAL)
-                return NULL; /* the socket was closed */
+            if (errno == EBADF || errno == EINVAL) {
+                /* shut down (hook_http_stop): free the address for a later start */
+                pthread_mutex_lock(&start_lock);
+                if (listen_fd == fd) {
+                    close(fd);
+                    listen_fd = -1;
+                    running = 0;
+                }
+                pthread_mutex_unlock(&start_lock);
+                return NULL;
+            }
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
                 poll(NULL, 0, 100); /* the host is short of something: back off */
             continue;
@@ -349,6 +358,14 @@ static int http_start(const char *addr)
     running = 1;
     pthread_mutex_unlock(&start_lock);
     return 0;
+}
+
+void hook_http_stop(void)
+{
+    pthread_mutex_lock(&start_lock);
+    if (running && listen_fd >= 0)
+        shutdown(listen_fd, SHUT_RDWR); /* accept4 fails with EINVAL: the thread ends */
+    pthread_mutex_unlock(&start_lock);
 }
 
 /* The server thread does not exist in a forked child; the child serves

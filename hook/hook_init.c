@@ -2,6 +2,7 @@
  * environment, maps the registry tables, publishes the registry, and keeps the
  * tables consistent across fork(). Sampling starts when the constructor has
  * run, so allocations of other constructors (and main's) are recorded. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -85,6 +86,9 @@ static void fork_child(void)
     hook_http_atfork_child();
 }
 
+static void *tables_mem; /* the tables' mapping, kept for a re-attach */
+static size_t tables_len;
+
 static void map_tables(void)
 {
     uint64_t nstacks = env_u64("HEAPSNAP_MAX_STACKS", DEFAULT_STACKS, MAX_TABLE_ENTRIES);
@@ -109,12 +113,61 @@ static void map_tables(void)
     clock_gettime(CLOCK_REALTIME, &ts);
     heapsnap_registry.start_time_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
     heapsnap_registry.hook_pid = (uint64_t)getpid();
+    tables_mem = mem;
+    tables_len = bytes;
     hook_tables_init(&hook_tables, &heapsnap_registry, mem, nstacks, nlive, hook_filter,
                      HOOK_FILTER_BITS, hook_rate);
 }
 
+/* True when this library's malloc is the one the process calls: preloaded or
+ * linked in. Loaded later with dlopen (heapsnap --attach) it is not, and
+ * waits for heapsnap_attach (hook_attach.c). */
+static bool interposing(void)
+{
+    Dl_info self, global;
+    void *g = dlsym(RTLD_DEFAULT, "malloc");
+    return g != NULL && dladdr((void *)hook_http_atfork_child, &self) != 0 &&
+           dladdr(g, &global) != 0 && self.dli_fbase == global.dli_fbase;
+}
+
+int hook_start_attached(uint64_t rate)
+{
+    if (!__atomic_load_n(&hook_started, __ATOMIC_ACQUIRE)) {
+        hook_rate = rate;
+        map_tables();
+        hook_stack_init();
+        pthread_atfork(fork_prepare, fork_parent, fork_child);
+    } else if (tables_mem != NULL) {
+        /* Detached since: the live entries are stale (their frees went
+         * straight to glibc). Start again from empty tables. */
+        __atomic_store_n(&hook_ready, 0, __ATOMIC_RELEASE);
+        hook_rate = rate;
+        madvise(tables_mem, tables_len, MADV_DONTNEED);
+        memset(hook_filter, 0, sizeof(hook_filter));
+        struct heapsnap_registry fresh = {0};
+        fresh.counts_addr = heapsnap_registry.counts_addr;
+        heapsnap_registry = fresh;
+        uint64_t nstacks = (hook_tables.stack_mask + 1), nlive = (hook_tables.live_mask + 1);
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        heapsnap_registry.start_time_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+        heapsnap_registry.hook_pid = (uint64_t)getpid();
+        hook_tables_init(&hook_tables, &heapsnap_registry, tables_mem, nstacks, nlive, hook_filter,
+                         HOOK_FILTER_BITS, hook_rate);
+    }
+    if (hook_rate != 0 && tables_mem != NULL)
+        __atomic_store_n(&hook_ready, 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&hook_started, 1, __ATOMIC_RELEASE);
+    return tables_mem != NULL ? 0 : -1;
+}
+
 __attribute__((constructor)) static void hook_start(void)
 {
+    if (!interposing()) {
+        hook_attach_mode = 1; /* nothing calls us until heapsnap_attach */
+        return;
+    }
+    heapsnap_attach_state = 2;
     hook_rate = env_u64("HEAPSNAP_RATE", HOOK_RATE_DEFAULT, (uint64_t)1 << 40);
     hook_counts_start(); /* before map_tables publishes the header */
     map_tables();

@@ -108,5 +108,25 @@ void hook_counts_atfork_child(void);
 
 /* HTTP endpoint hooks for start-up and fork (hook_http.c). */
 void hook_http_atfork_child(void);
+/* Stops serving: the listening socket is shut down, the server thread exits
+ * when it next runs (hook_http.c; for heapsnap --detach). */
+void hook_http_stop(void);
+
+/* Set when the library was loaded by heapsnap --attach rather than preloaded:
+ * the allocator's entries are reached only through rewritten GOT entries
+ * (hook_attach.c), and the size-class counters stay off (chunks allocated
+ * before the attach are freed through the hook too). */
+extern int hook_attach_mode;
+extern int heapsnap_attach_state; /* 2 once the constructor finds itself interposing */
+/* Starts sampling at rate for heapsnap_attach: maps the tables the first time,
+ * empties them on a later attach (hook_init.c). 0, or -1 when the tables
+ * could not be mapped. */
+int hook_start_attached(uint64_t rate);
+/* Finds the next allocator's functions now (hook_malloc.c). */
+void hook_resolve_real(void);
+/* This library's own entry points, whatever the process's symbol lookup
+ * would find (hook_malloc.c). */
+extern const struct hook_real hook_self;
+void *hook_self_reallocarray(void *p, size_t a, size_t b);
 
 #endif

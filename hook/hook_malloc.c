@@ -578,6 +578,32 @@ HOOK_EXPORT size_t malloc_usable_size(void *p)
     return hook_real.malloc_usable_size(p);
 }
 
+void hook_resolve_real(void)
+{
+    resolve();
+}
+
+/* Hidden aliases: their addresses are this library's functions even when
+ * the process's own lookup of "malloc" finds glibc's (after a dlopen). */
+#define SELF(name, self)                                                                           \
+    extern __typeof(name) self __attribute__((copy(name), alias(#name), visibility("hidden")))
+SELF(malloc, self_malloc);
+SELF(free, self_free);
+SELF(calloc, self_calloc);
+SELF(realloc, self_realloc);
+SELF(memalign, self_memalign);
+SELF(posix_memalign, self_posix_memalign);
+SELF(aligned_alloc, self_aligned_alloc);
+SELF(valloc, self_valloc);
+SELF(pvalloc, self_pvalloc);
+SELF(malloc_usable_size, self_malloc_usable_size);
+SELF(reallocarray, hook_self_reallocarray);
+
+const struct hook_real hook_self = {
+    self_malloc,         self_free,          self_calloc, self_realloc, self_memalign,
+    self_posix_memalign, self_aligned_alloc, self_valloc, self_pvalloc, self_malloc_usable_size,
+};
+
 void hook_thread_mark_own(void)
 {
     hook_thread.guard = 1;

@@ -43,3 +43,4 @@ EXTRA_DIST += tests/integration/snap_common.sh tests/integration/snap_leak.sh \
 	tests/integration/snap_census.sh tests/integration/snap_periodic.sh \
 	tests/integration/snap_kill.sh tests/integration/snap_errors.sh \
 	tests/integration/snap_busy.sh
+include snapshot/attach.mk

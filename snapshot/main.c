@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "atomic_file.h"
+#include "attach.h"
 #include "duration.h"
 #include "hs_error.h"
 #include "outpattern.h"
@@ -25,13 +26,24 @@
 #define HS_VERSION "unknown"
 #endif
 
-enum { OPT_STATS = 256, OPT_JSON, OPT_THREADS, OPT_MAX_PAUSE };
+enum {
+    OPT_STATS = 256,
+    OPT_JSON,
+    OPT_THREADS,
+    OPT_MAX_PAUSE,
+    OPT_ATTACH,
+    OPT_DETACH,
+    OPT_RATE,
+    OPT_HTTP
+};
 
 static const char usage_text[] =
     "usage: heapsnap -p PID [-o FILE] [--threads FILE] [--max-pause DURATION] [--json]\n"
     "       heapsnap -p PID -i DURATION [-n COUNT] [-o PATTERN] [--threads PATTERN]\n"
     "                [--max-pause DURATION] [--json]\n"
-    "       heapsnap -p PID --stats [--json]\n";
+    "       heapsnap -p PID --stats [--json]\n"
+    "       heapsnap -p PID --attach [--rate BYTES] [--http ADDR]\n"
+    "       heapsnap -p PID --detach\n";
 
 static void print_help(void)
 {
@@ -56,6 +68,11 @@ static void print_help(void)
            "                         approximate (default 50ms)\n"
            "      --stats            print the arena census (in use, free by bin, top, mmapped)\n"
            "                         instead of writing a profile\n"
+           "      --attach           load libheapsnap.so into the running process and start\n"
+           "                         recording (no restart); $HEAPSNAP_LIB names the library\n"
+           "      --rate BYTES       with --attach: the sampling rate (default 524288)\n"
+           "      --http ADDR        with --attach: also serve /debug/pprof on ADDR\n"
+           "      --detach           put the process's allocator back as before --attach\n"
            "      --json             machine-readable output on stdout: the census with --stats,\n"
            "                         one JSON object per snapshot otherwise\n"
            "  -h, --help             show this help and exit\n"
@@ -136,6 +153,58 @@ static int run_once(pid_t pid, const char *out, const char *threads, bool json)
     return 0;
 }
 
+static int run_attach(pid_t pid, uint64_t rate, const char *http)
+{
+    hs_err err = {{0}};
+    attach_report rep;
+    if (attach_run(pid, rate, http, &rep, &err) != 0)
+        return fail(&err);
+    if (rep.already == ATTACH_ALREADY_ATTACHED) {
+        fprintf(stderr,
+                "heapsnap: libheapsnap.so is already attached to process %d; nothing "
+                "to do.\n",
+                (int)pid);
+        return 0;
+    }
+    if (rep.already == ATTACH_ALREADY_PRELOADED) {
+        fprintf(stderr,
+                "heapsnap: process %d was started with libheapsnap.so and records "
+                "already; nothing to do.\n",
+                (int)pid);
+        return 0;
+    }
+    fprintf(stderr,
+            "heapsnap: attached to process %d (%s): %d GOT entries rewritten, sampling every "
+            "%llu bytes; paused %.1f ms.\n",
+            (int)pid, rep.reused ? "library reused" : "library loaded", rep.entries,
+            (unsigned long long)rate, rep.pause_us / 1000.0);
+    if (rep.http_errno != 0)
+        fprintf(stderr,
+                "heapsnap: recording runs, but the endpoint on %s did not start: %s; pick "
+                "another address.\n",
+                http, strerror(rep.http_errno));
+    return 0;
+}
+
+static int run_detach(pid_t pid)
+{
+    hs_err err = {{0}};
+    attach_report rep;
+    if (detach_run(pid, &rep, &err) != 0)
+        return fail(&err);
+    if (rep.already == ATTACH_NOT_ATTACHED) {
+        fprintf(stderr,
+                "heapsnap: libheapsnap.so is not attached to process %d; nothing to "
+                "do.\n",
+                (int)pid);
+        return 0;
+    }
+    fprintf(stderr,
+            "heapsnap: detached from process %d: %d GOT entries put back; paused %.1f ms.\n",
+            (int)pid, rep.entries, rep.pause_us / 1000.0);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -147,6 +216,10 @@ int main(int argc, char **argv)
         {"json", no_argument, NULL, OPT_JSON},
         {"threads", required_argument, NULL, OPT_THREADS},
         {"max-pause", required_argument, NULL, OPT_MAX_PAUSE},
+        {"attach", no_argument, NULL, OPT_ATTACH},
+        {"detach", no_argument, NULL, OPT_DETACH},
+        {"rate", required_argument, NULL, OPT_RATE},
+        {"http", required_argument, NULL, OPT_HTTP},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -157,6 +230,9 @@ int main(int argc, char **argv)
     uint64_t interval_ns = 0;
     unsigned long count = 0;
     bool have_count = false, stats = false, json = false, have_max_pause = false;
+    bool attach = false, detach = false, have_rate = false;
+    unsigned long rate = 524288;
+    const char *http = NULL;
     hs_err err = {{0}};
 
     opterr = 0;
@@ -201,6 +277,21 @@ int main(int argc, char **argv)
             have_max_pause = true;
             break;
         }
+        case OPT_ATTACH:
+            attach = true;
+            break;
+        case OPT_DETACH:
+            detach = true;
+            break;
+        case OPT_RATE:
+            if (!parse_count(optarg, &rate))
+                return usage_error("--rate '%s' is not a byte count; give e.g. 524288 (0: off).",
+                                   optarg);
+            have_rate = true;
+            break;
+        case OPT_HTTP:
+            http = optarg;
+            break;
         case 'h':
             print_help();
             return fflush(stdout) == 0 ? 0 : 1;
@@ -218,6 +309,21 @@ int main(int argc, char **argv)
                            argv[optind]);
     if (pid == 0)
         return usage_error("%s", "no process given; use -p PID.");
+
+    if (attach || detach || have_rate || http != NULL) {
+        if (!attach && !detach)
+            return usage_error("%s", "--rate and --http go with --attach.");
+        if (attach && detach)
+            return usage_error("%s", "give --attach or --detach, not both.");
+        if (detach && (have_rate || http != NULL))
+            return usage_error("%s", "--detach takes no --rate or --http.");
+        if (out != NULL || threads != NULL || interval_text != NULL || have_count ||
+            have_max_pause || stats || json)
+            return usage_error("%s", "--attach and --detach take no -o, -i, -n, --threads, "
+                                     "--max-pause, --stats or --json.");
+        ptstop_install_signal_guard();
+        return attach ? run_attach(pid, rate, http) : run_detach(pid);
+    }
 
     if (stats) {
         if (out != NULL || threads != NULL || interval_text != NULL || have_count || have_max_pause)

@@ -23,6 +23,7 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -410,8 +411,15 @@ inj_status inj_wait(inj_thread *c, uint64_t timeout_us, uint64_t *ret, hs_err *e
 {
     if (!c->running)
         return hs_err_set(err, "no injected call is running in thread %d", (int)c->tid);
+    /* Every stop of a tracee sends its tracer SIGCHLD: wait for that (blocked
+     * meanwhile) rather than nap, so that each of the call's many stops costs
+     * a wake-up, not a timer tick. */
+    sigset_t chld, old;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    pthread_sigmask(SIG_BLOCK, &chld, &old);
     uint64_t t0 = inj_now_ns();
-    long nap_ns = 2000;
+    inj_status result = INJ_FAILED;
     for (;;) {
         int st;
         pid_t r = waitpid(c->tid, &st, __WALL | WNOHANG);
@@ -419,19 +427,24 @@ inj_status inj_wait(inj_thread *c, uint64_t timeout_us, uint64_t *ret, hs_err *e
             continue;
         if (r < 0) {
             c->running = false;
-            return hs_err_set(err, "lost thread %d during an injected call: %s", (int)c->tid,
-                              strerror(errno));
+            hs_err_set(err, "lost thread %d during an injected call: %s", (int)c->tid,
+                       strerror(errno));
+            break;
         }
         if (r == 0) {
-            if (timeout_us != 0 && inj_now_ns() - t0 > timeout_us * 1000)
-                return INJ_RUNNING;
-            struct timespec nap = {0, nap_ns};
-            nanosleep(&nap, NULL);
-            if (nap_ns < 200000)
-                nap_ns *= 2;
+            uint64_t now = inj_now_ns(), left = 5000000; /* re-check at least every 5 ms */
+            if (timeout_us != 0) {
+                if (now - t0 >= timeout_us * 1000) {
+                    result = INJ_RUNNING;
+                    break;
+                }
+                if (timeout_us * 1000 - (now - t0) < left)
+                    left = timeout_us * 1000 - (now - t0);
+            }
+            struct timespec ts = {(time_t)(left / 1000000000u), (long)(left % 1000000000u)};
+            sigtimedwait(&chld, NULL, &ts);
             continue;
         }
-        nap_ns = 2000;
         int k = inj_on_stop(c, st, err);
         if (k < 0) {
             if (!(WIFEXITED(st) || WIFSIGNALED(st))) {
@@ -439,17 +452,21 @@ inj_status inj_wait(inj_thread *c, uint64_t timeout_us, uint64_t *ret, hs_err *e
                 inj_restore(c, err);
                 *err = keep;
             }
-            return inj_fail_call(c, err);
+            result = inj_fail_call(c, err);
+            break;
         }
         if (k == 1) {
             c->running = false;
             if (c->result_nr < 0 && inj_read(c, c->frame, &c->result, 8, err) != 0)
-                return INJ_FAILED;
+                break;
             if (ret != NULL)
                 *ret = c->result;
-            return INJ_DONE;
+            result = INJ_DONE;
+            break;
         }
     }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return result;
 }
 
 inj_status inj_call(inj_thread *c, uint64_t fn, const uint64_t *args, size_t nargs,

@@ -4,6 +4,9 @@
  * region copies); the entries are read out of that copy after the resume. */
 #include "registry.h"
 
+#include "dynsym.h"
+#include "memsrc.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -157,6 +160,21 @@ static int registry_check_header(const registry *r, hs_err *err)
     return 0;
 }
 
+/* The registry's address in a library mapped at base, from its dynamic
+ * symbols in memory: 1, 0 when it has none, -1 + err. */
+static int registry_find_in_memory(pid_t pid, uint64_t base, uint64_t *addr, hs_err *err)
+{
+    memsrc *mem = memsrc_open_pid(pid, 0, err);
+    if (mem == NULL)
+        return -1;
+    int r = dynsym_lookup(mem, base, REGISTRY_SYMBOL, addr, NULL);
+    memsrc_close(mem);
+    if (r < 0)
+        return hs_err_set(err, "cannot read the dynamic symbols of libheapsnap.so in process %d",
+                          (int)pid);
+    return r;
+}
+
 int registry_locate(pid_t pid, const procmaps *m, registry *r, hs_err *err)
 {
     memset(r, 0, sizeof(*r));
@@ -168,7 +186,14 @@ int registry_locate(pid_t pid, const procmaps *m, registry *r, hs_err *err)
     procmaps_open_path(m, e, path, sizeof(path));
     snprintf(r->path, sizeof(r->path), "%s", e->path);
     uint64_t value = 0, first_load = 0;
-    int found = registry_find_symbol(path, &value, &first_load, err);
+    int found;
+    if (access(path, R_OK) != 0) {
+        /* A memfd (heapsnap --attach): its symbols from the process's memory. */
+        found = registry_find_in_memory(pid, procmaps_file_base(m, e), &value, err);
+        first_load = procmaps_file_base(m, e);
+    } else {
+        found = registry_find_symbol(path, &value, &first_load, err);
+    }
     if (found < 0)
         return -1;
     if (found == 0)
