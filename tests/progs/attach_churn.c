@@ -6,7 +6,8 @@
  * call that disturbs a thread shows up in this program's own output. Runs until
  * its standard input reaches end of file, then prints "thread I ok" for each
  * worker and "done" and exits 0; on any mismatch prints "CORRUPT ..." and
- * exits 3. Usage: attach_churn [THREADS] */
+ * exits 3. A line "r" on its input prints "ops N", the operations made so far
+ * (bench/attachbench). Usage: attach_churn [THREADS] */
 #include <dlfcn.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -21,6 +22,7 @@
 #define AC_MAX_THREADS 16
 
 static atomic_int ac_stop;
+static atomic_ulong ac_ops; /* all threads' operations, added every 1024 */
 
 struct ac_block {
     unsigned char *p;
@@ -107,7 +109,8 @@ static void *ac_worker(void *arg)
         b->n = n;
         b->fill = (unsigned char)(r >> 56);
         memset(b->p, b->fill, n);
-        ops++;
+        if (++ops % 1024 == 0)
+            atomic_fetch_add_explicit(&ac_ops, 1024, memory_order_relaxed);
     }
     for (int i = 0; i < AC_SLOTS; i++) {
         ac_check(t, &slot[i]);
@@ -141,6 +144,10 @@ int main(int argc, char **argv)
         int r = select(1, &in, NULL, NULL, &tv);
         if (r > 0 && read(0, &c, 1) <= 0)
             break;
+        if (r > 0 && c == 'r') { /* bench/attachbench reads the throughput */
+            printf("ops %lu\n", atomic_load(&ac_ops));
+            fflush(stdout);
+        }
         void *h = dlopen("libm.so.6", RTLD_NOW);
         double (*cosf_)(double) = h ? (double (*)(double))dlsym(h, "cos") : NULL;
         if (cosf_ == NULL || cosf_(0.0) != 1.0)
