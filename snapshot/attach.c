@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dynsym.h"
@@ -25,6 +26,7 @@
 #include "ptrace.h"
 #include "quiesce.h"
 #include "slurp.h"
+#include "unwind_remote.h"
 
 #ifndef HS_LIBDIR
 #define HS_LIBDIR "/usr/local/lib"
@@ -34,6 +36,9 @@
 #define ATTACH_SLICE_US 100000u /* an injected call waits this long before others run */
 #define ATTACH_RUN_US 2000u     /* then the other threads run this long */
 #define ATTACH_MAX_ROUNDS 100   /* about 10 s in all */
+#define ATTACH_STOP_TRIES 50    /* stops until one thread is fit to run the calls */
+#define ATTACH_MAX_FRAMES 128
+#define ATTACH_MAX_RANGES 32
 
 /* The library's state word (hook/hook_attach.c). */
 enum { ATTACH_LOADED = 0, ATTACH_ON = 1, ATTACH_PRELOADED = 2 };
@@ -113,6 +118,50 @@ static int attach_hook_symbol(pid_t pid, uint64_t base, const char *name, uint64
     return 0;
 }
 
+/* Code a thread that runs the calls must not be in (anywhere on its stack):
+ * the dynamic loader and libc's functions that take its locks (a dlopen
+ * re-entered on the same thread would find its lock already held: recursive,
+ * so it would go on with the loader's lists half-updated), and the hook's
+ * own code (it may hold the hook's lock, or be recording into the tables an
+ * attach empties). Other threads holding those locks only make a call wait,
+ * and they are let run then. */
+typedef struct attach_ranges {
+    uint64_t lo[ATTACH_MAX_RANGES], hi[ATTACH_MAX_RANGES];
+    size_t n;
+} attach_ranges;
+
+static void attach_range_add(attach_ranges *r, uint64_t lo, uint64_t hi)
+{
+    if (r->n < ATTACH_MAX_RANGES && lo < hi) {
+        r->lo[r->n] = lo;
+        r->hi[r->n] = hi;
+        r->n++;
+    }
+}
+
+static void attach_find_ranges(const procmaps *m, memsrc *mem, attach_ranges *r)
+{
+    memset(r, 0, sizeof(*r));
+    for (size_t i = 0; i < m->n; i++) {
+        const procmaps_entry *e = &m->v[i];
+        const char *base = strrchr(e->path, '/');
+        base = base ? base + 1 : e->path;
+        if (e->x && (strncmp(base, "ld-linux", 8) == 0 || strncmp(base, "libheapsnap.so", 14) == 0))
+            attach_range_add(r, e->start, e->end);
+    }
+    const procmaps_entry *libc = procmaps_find_file(m, "libc.so.6");
+    if (libc == NULL)
+        return;
+    static const char *const fns[] = {"dl_iterate_phdr", "dladdr", "dladdr1", "dlopen", "dlclose",
+                                      "dlsym",           "dlvsym", "dlmopen", "dlinfo"};
+    uint64_t lbase = procmaps_file_base(m, libc);
+    for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
+        uint64_t addr, size;
+        if (dynsym_lookup_size(mem, lbase, fns[i], &addr, &size) == 1)
+            attach_range_add(r, addr, addr + size);
+    }
+}
+
 /* The stopped process and the thread that runs the calls. */
 typedef struct attach_ctx {
     pid_t pid;
@@ -123,6 +172,10 @@ typedef struct attach_ctx {
     inj_thread *c;
     pid_t tid;
     uint64_t pause_us;
+    procmaps *pm; /* read before the stop: for the unwinder and the ranges */
+    memsrc *mem;
+    uwr *u;
+    attach_ranges ranges;
 } attach_ctx;
 
 /* Calls fn in the process; while it waits (for a lock one of the stopped
@@ -152,24 +205,66 @@ static int attach_call(attach_ctx *a, uint64_t fn, const uint64_t *args, size_t 
     return st == INJ_DONE ? 0 : hs_err_prefix(err, "%s in process %d", what, (int)a->pid);
 }
 
+/* Whether thread t may run the calls: nothing on its stack in a->ranges. */
+static bool attach_fit(attach_ctx *a, const ptstop_thread *t)
+{
+    uint64_t pcs[ATTACH_MAX_FRAMES];
+    int n = a->u != NULL ? uwr_frames(a->u, &t->regs, pcs, ATTACH_MAX_FRAMES) : -1;
+    if (n < 1) {
+        pcs[0] = t->regs.rip; /* no unwinding: the pc at least */
+        n = 1;
+    }
+    for (int i = 0; i < n; i++)
+        for (size_t k = 0; k < a->ranges.n; k++)
+            if (pcs[i] >= a->ranges.lo[k] && pcs[i] < a->ranges.hi[k])
+                return false;
+    return true;
+}
+
+/* Stops the process with its heap quiet and picks the thread for the calls:
+ * the main thread when it is fit (its stack grows on demand), else any fit
+ * one; when none is, lets the process run a moment and stops it again. */
 static int attach_stop(attach_ctx *a, hs_err *err)
 {
+    a->pm = procmaps_read(a->pid, err);
+    if (a->pm == NULL)
+        return -1;
+    a->mem = memsrc_open_pid(a->pid, 0, err);
+    if (a->mem == NULL)
+        return -1;
+    attach_find_ranges(a->pm, a->mem, &a->ranges);
+    a->u = uwr_open(a->pid, a->pm, a->mem);
     a->h = hproc_open(a->pid, err);
     if (a->h == NULL)
         return -1;
-    gheap_thread *threads = NULL;
-    size_t n = 0;
-    a->s = quiesce_stop_within(a->pid, a->h, 0, &threads, &n, &a->qr, err);
-    free(threads);
-    if (a->s == NULL)
-        return -1;
-    /* The main thread when it is there: its stack grows on demand. */
-    a->tid = ptstop_thread_at(a->s, 0)->tid;
-    for (size_t i = 0; i < ptstop_nthreads(a->s); i++)
-        if (ptstop_thread_at(a->s, i)->tid == a->pid)
-            a->tid = a->pid;
-    a->c = inj_begin(a->t, a->tid, err);
-    return a->c != NULL ? 0 : -1;
+    for (int tries = 0; tries < ATTACH_STOP_TRIES; tries++) {
+        gheap_thread *threads = NULL;
+        size_t n = 0;
+        a->s = quiesce_stop_within(a->pid, a->h, 0, &threads, &n, &a->qr, err);
+        free(threads);
+        if (a->s == NULL)
+            return -1;
+        memsrc_invalidate(a->mem);
+        a->tid = 0;
+        for (size_t i = 0; i < ptstop_nthreads(a->s); i++) {
+            const ptstop_thread *t = ptstop_thread_at(a->s, i);
+            if ((a->tid == 0 || t->tid == a->pid) && attach_fit(a, t))
+                a->tid = t->tid;
+        }
+        if (a->tid != 0) {
+            a->c = inj_begin(a->t, a->tid, err);
+            return a->c != NULL ? 0 : -1;
+        }
+        ptstop_detach_all(a->s);
+        quiesce_end(&a->qr);
+        a->s = NULL;
+        struct timespec nap = {0, 1000000};
+        nanosleep(&nap, NULL);
+    }
+    return hs_err_set(err,
+                      "every thread of process %d was inside the dynamic loader or the hook at "
+                      "each of %d stops; try again",
+                      (int)a->pid, ATTACH_STOP_TRIES);
 }
 
 /* Puts the thread back and lets the process run. A call that never returned
@@ -194,6 +289,9 @@ static int attach_resume(attach_ctx *a, int rc, hs_err *err)
     a->s = NULL;
     hproc_close(a->h);
     inj_close(a->t);
+    uwr_close(a->u);
+    memsrc_close(a->mem);
+    procmaps_free(a->pm);
     return rc;
 }
 

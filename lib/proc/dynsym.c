@@ -127,18 +127,34 @@ static uint32_t dynsym_elf_hash(const char *s)
 
 /* Remembers a match: the first of the default version wins over hidden ones. */
 static void dynsym_keep(const dynsym_obj *o, const Elf64_Sym *sym, int hidden, int *found,
-                        int *found_hidden, uint64_t *addr, int *is_func)
+                        int *found_hidden, uint64_t *addr, int *is_func, uint64_t *size)
 {
     if (*found && !(*found_hidden && !hidden))
         return;
     *found = 1;
     *found_hidden = hidden;
     *addr = o->bias + sym->st_value;
+    *size = sym->st_size;
     if (is_func != NULL)
         *is_func = ELF64_ST_TYPE(sym->st_info) == STT_FUNC;
 }
 
+static int dynsym_find(memsrc *m, uint64_t base, const char *name, uint64_t *addr, int *is_func,
+                       uint64_t *size);
+
 int dynsym_lookup(memsrc *m, uint64_t base, const char *name, uint64_t *addr, int *is_func)
+{
+    uint64_t size;
+    return dynsym_find(m, base, name, addr, is_func, &size);
+}
+
+int dynsym_lookup_size(memsrc *m, uint64_t base, const char *name, uint64_t *addr, uint64_t *size)
+{
+    return dynsym_find(m, base, name, addr, NULL, size);
+}
+
+static int dynsym_find(memsrc *m, uint64_t base, const char *name, uint64_t *addr, int *is_func,
+                       uint64_t *size)
 {
     dynsym_obj o;
     if (dynsym_open(m, base, &o) != 0)
@@ -162,7 +178,7 @@ int dynsym_lookup(memsrc *m, uint64_t base, const char *name, uint64_t *addr, in
             if (memsrc_read(m, chains + (uint64_t)(idx - hdr[1]) * 4, 4, &ch) != 0)
                 return -1;
             if ((ch | 1) == (h | 1) && dynsym_match(&o, idx, name, &sym, &hidden) == 1)
-                dynsym_keep(&o, &sym, hidden, &found, &found_hidden, addr, is_func);
+                dynsym_keep(&o, &sym, hidden, &found, &found_hidden, addr, is_func, size);
             if (ch & 1)
                 break;
         }
@@ -176,7 +192,7 @@ int dynsym_lookup(memsrc *m, uint64_t base, const char *name, uint64_t *addr, in
         return -1;
     for (int guard = 0; idx != 0 && idx < hdr[1] && guard < DYNSYM_MAX_CHAIN; guard++) {
         if (dynsym_match(&o, idx, name, &sym, &hidden) == 1)
-            dynsym_keep(&o, &sym, hidden, &found, &found_hidden, addr, is_func);
+            dynsym_keep(&o, &sym, hidden, &found, &found_hidden, addr, is_func, size);
         if (memsrc_read(m, o.hash + 8 + (uint64_t)hdr[0] * 4 + (uint64_t)idx * 4, 4, &idx) != 0)
             return -1;
     }

@@ -15,5 +15,7 @@
  * object with a dynamic symbol table. *is_func (may be NULL) says whether the
  * symbol is a plain function (STT_FUNC; an IFUNC is not). */
 int dynsym_lookup(memsrc *m, uint64_t base, const char *name, uint64_t *addr, int *is_func);
+/* dynsym_lookup that also gives the symbol's size (st_size) in *size. */
+int dynsym_lookup_size(memsrc *m, uint64_t base, const char *name, uint64_t *addr, uint64_t *size);
 
 #endif
