@@ -483,3 +483,48 @@ int detach_run(pid_t pid, attach_report *rep, hs_err *err)
     rep->pause_us = a.pause_us;
     return rc;
 }
+
+/* ---- a session for other injected calls (--trim) ---- */
+
+attach_ctx *attach_session_open(pid_t pid, hs_err *err)
+{
+    attach_ctx *a = calloc(1, sizeof(*a));
+    if (a == NULL) {
+        hs_err_set(err, "out of memory");
+        return NULL;
+    }
+    a->pid = pid;
+    if (attach_check_seccomp(pid, err) != 0) {
+        free(a);
+        return NULL;
+    }
+    a->t = inj_open(pid, err);
+    if (a->t == NULL) {
+        free(a);
+        return NULL;
+    }
+    if (attach_stop(a, err) != 0) {
+        attach_resume(a, -1, err);
+        free(a);
+        return NULL;
+    }
+    return a;
+}
+
+int attach_session_call(attach_ctx *a, const char *libc_fn, const uint64_t *args, size_t nargs,
+                        uint64_t *ret, hs_err *err)
+{
+    uint64_t fn;
+    if (inj_libc_symbol(a->t, libc_fn, &fn, err) != 0)
+        return -1;
+    return attach_call(a, fn, args, nargs, ret, libc_fn, err);
+}
+
+int attach_session_close(attach_ctx *a, int rc, uint64_t *pause_us, hs_err *err)
+{
+    rc = attach_resume(a, rc, err);
+    if (pause_us != NULL)
+        *pause_us = a->pause_us;
+    free(a);
+    return rc;
+}

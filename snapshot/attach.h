@@ -32,4 +32,16 @@ int attach_run(pid_t pid, uint64_t rate, const char *http, attach_report *rep, h
 /* Puts back every GOT entry an attach rewrote and stops the endpoint. */
 int detach_run(pid_t pid, attach_report *rep, hs_err *err);
 
+/* The process stopped with its heap quiet and one thread fit to run injected
+ * calls, as --attach has it (for --trim). */
+typedef struct attach_ctx attach_ctx;
+/* NULL + err (seccomp, not glibc, cannot be stopped...), the process running. */
+attach_ctx *attach_session_open(pid_t pid, hs_err *err);
+/* Calls libc's libc_fn(args...) in the process; *ret gets its return value. */
+int attach_session_call(attach_ctx *a, const char *libc_fn, const uint64_t *args, size_t nargs,
+                        uint64_t *ret, hs_err *err);
+/* Puts the thread back and lets the process run; returns rc, or -1 when that
+ * failed; *pause_us (may be NULL) gets how long it was stopped. Frees a. */
+int attach_session_close(attach_ctx *a, int rc, uint64_t *pause_us, hs_err *err);
+
 #endif

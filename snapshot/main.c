@@ -13,6 +13,7 @@
 
 #include "atomic_file.h"
 #include "attach.h"
+#include "trim.h"
 #include "duration.h"
 #include "hs_error.h"
 #include "outpattern.h"
@@ -34,7 +35,8 @@ enum {
     OPT_ATTACH,
     OPT_DETACH,
     OPT_RATE,
-    OPT_HTTP
+    OPT_HTTP,
+    OPT_TRIM
 };
 
 static const char usage_text[] =
@@ -43,7 +45,8 @@ static const char usage_text[] =
     "                [--max-pause DURATION] [--json]\n"
     "       heapsnap -p PID --stats [--json]\n"
     "       heapsnap -p PID --attach [--rate BYTES] [--http ADDR]\n"
-    "       heapsnap -p PID --detach\n";
+    "       heapsnap -p PID --detach\n"
+    "       heapsnap -p PID --trim\n";
 
 static void print_help(void)
 {
@@ -73,6 +76,8 @@ static void print_help(void)
            "      --rate BYTES       with --attach: the sampling rate (default 524288)\n"
            "      --http ADDR        with --attach: also serve /debug/pprof on ADDR\n"
            "      --detach           put the process's allocator back as before --attach\n"
+           "      --trim             run malloc_trim(0) inside the process; print its RSS\n"
+           "                         before and after\n"
            "      --json             machine-readable output on stdout: the census with --stats,\n"
            "                         one JSON object per snapshot otherwise\n"
            "  -h, --help             show this help and exit\n"
@@ -205,6 +210,23 @@ static int run_detach(pid_t pid)
     return 0;
 }
 
+static int run_trim(pid_t pid)
+{
+    hs_err err = {{0}};
+    trim_report rep;
+    if (trim_run(pid, &rep, &err) != 0)
+        return fail(&err);
+    double mib = 1024.0 * 1024.0;
+    double diff = ((double)rep.rss_before - (double)rep.rss_after) / mib;
+    fprintf(stderr,
+            "heapsnap: malloc_trim(0) in process %d %s: RSS %.1f MiB -> %.1f MiB (%s%.1f MiB); "
+            "paused %.1f ms.\n",
+            (int)pid, rep.released ? "gave memory back" : "found nothing to give back",
+            rep.rss_before / mib, rep.rss_after / mib, diff >= 0 ? "-" : "+",
+            diff >= 0 ? diff : -diff, rep.pause_us / 1000.0);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -220,6 +242,7 @@ int main(int argc, char **argv)
         {"detach", no_argument, NULL, OPT_DETACH},
         {"rate", required_argument, NULL, OPT_RATE},
         {"http", required_argument, NULL, OPT_HTTP},
+        {"trim", no_argument, NULL, OPT_TRIM},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -230,7 +253,7 @@ int main(int argc, char **argv)
     uint64_t interval_ns = 0;
     unsigned long count = 0;
     bool have_count = false, stats = false, json = false, have_max_pause = false;
-    bool attach = false, detach = false, have_rate = false;
+    bool attach = false, detach = false, have_rate = false, trim = false;
     unsigned long rate = 524288;
     const char *http = NULL;
     hs_err err = {{0}};
@@ -292,6 +315,9 @@ int main(int argc, char **argv)
         case OPT_HTTP:
             http = optarg;
             break;
+        case OPT_TRIM:
+            trim = true;
+            break;
         case 'h':
             print_help();
             return fflush(stdout) == 0 ? 0 : 1;
@@ -309,6 +335,14 @@ int main(int argc, char **argv)
                            argv[optind]);
     if (pid == 0)
         return usage_error("%s", "no process given; use -p PID.");
+
+    if (trim) {
+        if (attach || detach || have_rate || http != NULL || out != NULL || threads != NULL ||
+            interval_text != NULL || have_count || have_max_pause || stats || json)
+            return usage_error("%s", "--trim takes no other option than -p.");
+        ptstop_install_signal_guard();
+        return run_trim(pid);
+    }
 
     if (attach || detach || have_rate || http != NULL) {
         if (!attach && !detach)

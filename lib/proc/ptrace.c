@@ -322,8 +322,15 @@ static int pt_stop_new(ptstop *s, hs_err *err)
         return pt_explain(s->pid, ESRCH, err);
     for (size_t i = 0; i < s->n;) {
         if (ptrace(PTRACE_GETREGS, s->t[i].tid, NULL, &s->t[i].regs) != 0) {
-            if (errno == ESRCH) { /* killed while stopped */
+            if (errno == ESRCH && pt_thread_dead(s->pid, s->t[i].tid)) { /* killed while stopped */
                 pt_remove(s, i);
+                continue;
+            }
+            if (errno == ESRCH) {
+                /* Alive but not in a stop: it runs an injected call that the
+                 * caller left out of ptstop_resume_some (lib/proc/inject.h).
+                 * Kept, with the registers last read. */
+                i++;
                 continue;
             }
             return hs_err_set(err, "cannot read the registers of thread %d: %s", (int)s->t[i].tid,

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <spawn.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -278,6 +279,47 @@ static void test_killed_mid_call(void **state)
     expect_all_ok(all);
 }
 
+/* A call that takes long while the other threads are let run a while (as
+ * heapsnap does when a call waits for a lock one of them holds): the thread
+ * running it stays in ptstop's list, and the call completes. */
+static void test_others_run_meanwhile(void **state)
+{
+    (void)state;
+    child c;
+    assert_true(child_start(&c));
+    child_wait_blocked(&c);
+    hs_err err = {{0}};
+    inj_target *t = inj_open(c.pid, &err);
+    assert_non_null(t);
+    uint64_t fn_usleep;
+    assert_int_equal(inj_libc_symbol(t, "usleep", &fn_usleep, &err), 0);
+    ptstop *s = ptstop_stop_all(c.pid, &err);
+    assert_non_null(s);
+    assert_int_equal(ptstop_nthreads(s), NTHREADS);
+    inj_thread *it = inj_begin(t, c.tid[0], &err);
+    assert_non_null(it);
+    uint64_t args[1] = {100000};
+    inj_status st = inj_call(it, fn_usleep, args, 1, 1000, NULL, &err);
+    assert_int_equal(st, INJ_RUNNING);
+    for (int round = 0; round < 2; round++) {
+        bool run[NTHREADS];
+        for (size_t i = 0; i < ptstop_nthreads(s); i++)
+            run[i] = ptstop_thread_at(s, i)->tid != c.tid[0];
+        if (ptstop_resume_some(s, run, 2000, &err) != 0)
+            fail_msg("round %d: %s", round, err.msg);
+        assert_int_equal(ptstop_nthreads(s), NTHREADS);
+    }
+    uint64_t ret = 1;
+    assert_int_equal(inj_wait(it, 0, &ret, &err), INJ_DONE);
+    assert_int_equal(ret, 0);
+    assert_int_equal(inj_end(it, &err), 0);
+    ptstop_detach_all(s);
+    inj_close(t);
+    char all[4096];
+    child_finish(&c, all, sizeof(all));
+    expect_all_ok(all);
+}
+
 static void test_restart_regs(void **state)
 {
     (void)state;
@@ -330,9 +372,8 @@ static void test_not_glibc(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_restart_regs),
-        cmocka_unit_test(test_calls_in_blocked_threads),
-        cmocka_unit_test(test_killed_mid_call),
+        cmocka_unit_test(test_restart_regs),    cmocka_unit_test(test_calls_in_blocked_threads),
+        cmocka_unit_test(test_killed_mid_call), cmocka_unit_test(test_others_run_meanwhile),
         cmocka_unit_test(test_not_glibc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,47 @@
+/* snapshot/trim.c: heapsnap --trim (see trim.h). malloc_trim takes every
+ * arena's lock in turn, so it runs only with the heap quiet and on a thread
+ * fit for injected calls, as --attach does; the process's RSS is read from
+ * smaps_rollup before the stop and after the resume. */
+#include "trim.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "attach.h"
+
+int trim_read_rss(pid_t pid, uint64_t *bytes, hs_err *err)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (f == NULL)
+        return hs_err_set(err, "cannot read %s: %s%s", path, strerror(errno),
+                          errno == ENOENT ? " (no such process, or a kernel before 4.14)" : "");
+    unsigned long long kb = 0;
+    int found = 0;
+    while (!found && fgets(line, sizeof(line), f))
+        found = sscanf(line, "Rss: %llu kB", &kb) == 1;
+    fclose(f);
+    if (!found)
+        return hs_err_set(err, "%s has no Rss line", path);
+    *bytes = (uint64_t)kb * 1024;
+    return 0;
+}
+
+int trim_run(pid_t pid, trim_report *rep, hs_err *err)
+{
+    memset(rep, 0, sizeof(*rep));
+    if (trim_read_rss(pid, &rep->rss_before, err) != 0)
+        return -1;
+    attach_ctx *a = attach_session_open(pid, err);
+    if (a == NULL)
+        return -1;
+    uint64_t args[1] = {0}, ret = 0;
+    int rc = attach_session_call(a, "malloc_trim", args, 1, &ret, err);
+    rc = attach_session_close(a, rc, &rep->pause_us, err);
+    if (rc != 0)
+        return -1;
+    rep->released = (int)(int32_t)ret;
+    return trim_read_rss(pid, &rep->rss_after, err);
+}
