@@ -124,15 +124,28 @@ static int attach_func_of(const char *name)
     return -1;
 }
 
+/* The RELRO page made writable for the writes in progress (0: none): the
+ * GOT entries of one object sit in a page or two, so a page is made writable
+ * once for all its entries (each mprotect is a stop of the traced thread). */
+static uint64_t open_page;
+
+static void attach_close_page(void)
+{
+    if (open_page != 0)
+        mprotect((void *)open_page, 4096, PROT_READ);
+    open_page = 0;
+}
+
 static void attach_write(uint64_t addr, uint64_t value, uint64_t relro_lo, uint64_t relro_hi)
 {
     uint64_t page = addr & ~(uint64_t)4095;
-    bool ro = addr >= relro_lo && addr < relro_hi;
-    if (ro && mprotect((void *)page, 4096, PROT_READ | PROT_WRITE) != 0)
-        return;
+    if (addr >= relro_lo && addr < relro_hi && page != open_page) {
+        attach_close_page();
+        if (mprotect((void *)page, 4096, PROT_READ | PROT_WRITE) != 0)
+            return;
+        open_page = page;
+    }
     __atomic_store_n((uint64_t *)(uintptr_t)addr, value, __ATOMIC_RELEASE);
-    if (ro)
-        mprotect((void *)page, 4096, PROT_READ);
 }
 
 static bool attach_known(uint64_t addr)
@@ -239,6 +252,7 @@ static int attach_patch_obj(struct dl_phdr_info *info, size_t size, void *arg)
         attach_relocs(&o, jmprel, pltrelsz / sizeof(ElfW(Rela)), symtab, strtab);
     if (rela != NULL)
         attach_relocs(&o, rela, relasz / sizeof(ElfW(Rela)), symtab, strtab);
+    attach_close_page();
     return 0;
 }
 
@@ -269,6 +283,7 @@ static int attach_restore_obj(struct dl_phdr_info *info, size_t size, void *arg)
             attach_write(s->addr, s->old, o.relro_lo, o.relro_hi);
         s->addr = 0; /* done */
     }
+    attach_close_page();
     return 0;
 }
 
