@@ -21,3 +21,4 @@ check-attach-stress: all tests/progs/attach_churn tests/progs/snap_leaker
 	@$(AM_TESTS_ENVIRONMENT) ATTACH_CYCLES=200 $(SHELL) $(top_srcdir)/tests/integration/attach_cycles.sh
 	@$(AM_TESTS_ENVIRONMENT) ATTACH_KILLS=100 $(SHELL) $(top_srcdir)/tests/integration/attach_kill.sh
 .PHONY: check-attach-stress
+EXTRA_DIST += bench/attachbench
