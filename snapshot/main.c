@@ -218,12 +218,16 @@ static int run_trim(pid_t pid)
         return fail(&err);
     double mib = 1024.0 * 1024.0;
     double diff = ((double)rep.rss_before - (double)rep.rss_after) / mib;
+    char predicted[64] = "";
+    if (rep.have_prediction)
+        snprintf(predicted, sizeof(predicted), ", the ledger predicted -%.1f MiB",
+                 rep.predicted / mib);
     fprintf(stderr,
-            "heapsnap: malloc_trim(0) in process %d %s: RSS %.1f MiB -> %.1f MiB (%s%.1f MiB); "
+            "heapsnap: malloc_trim(0) in process %d %s: RSS %.1f MiB -> %.1f MiB (%s%.1f MiB%s); "
             "paused %.1f ms.\n",
             (int)pid, rep.released ? "gave memory back" : "found nothing to give back",
             rep.rss_before / mib, rep.rss_after / mib, diff >= 0 ? "-" : "+",
-            diff >= 0 ? diff : -diff, rep.pause_us / 1000.0);
+            diff >= 0 ? diff : -diff, predicted, rep.pause_us / 1000.0);
     return 0;
 }
 

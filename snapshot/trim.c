@@ -6,9 +6,11 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "attach.h"
+#include "stats.h"
 
 int trim_read_rss(pid_t pid, uint64_t *bytes, hs_err *err)
 {
@@ -29,9 +31,31 @@ int trim_read_rss(pid_t pid, uint64_t *bytes, hs_err *err)
     return 0;
 }
 
+/* The RSS ledger's prediction of what malloc_trim(0) gives back (heapsnap
+ * --stats, its own stop just before the trim's): 0, or -1 when the census
+ * could not be taken (no layout for this libc...), and then none is shown. */
+static int trim_predict(pid_t pid, uint64_t *bytes)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (f == NULL)
+        return -1;
+    hs_err e;
+    int rc = stats_run(pid, false, f, &e);
+    fclose(f);
+    const char *p = rc == 0 && buf != NULL ? strstr(buf, "reclaimable by malloc_trim(0): ") : NULL;
+    unsigned long long v = 0;
+    int ok = p != NULL && sscanf(p, "reclaimable by malloc_trim(0): %llu bytes", &v) == 1;
+    free(buf);
+    *bytes = v;
+    return ok ? 0 : -1;
+}
+
 int trim_run(pid_t pid, trim_report *rep, hs_err *err)
 {
     memset(rep, 0, sizeof(*rep));
+    rep->have_prediction = trim_predict(pid, &rep->predicted) == 0;
     if (trim_read_rss(pid, &rep->rss_before, err) != 0)
         return -1;
     attach_ctx *a = attach_session_open(pid, err);

@@ -11,6 +11,8 @@
 typedef struct trim_report {
     uint64_t rss_before, rss_after; /* bytes, /proc/PID/smaps_rollup's Rss */
     int released;                   /* malloc_trim's result: 1 if memory went back */
+    int have_prediction;            /* the RSS ledger's (--stats) prediction, just before */
+    uint64_t predicted;             /* its reclaimable bytes */
     uint64_t pause_us;
 } trim_report;
 
