@@ -39,5 +39,5 @@ tap_is "malformed address: a warning" "$(cat "$hook_tmp/stderr")" \
 
 tap_is "exports: the malloc family, the registry and heapsnap.h only" \
     "$(nm -D --defined-only "$HOOK_SO" | awk '{print $3}' | sort | tr '\n' ' ')" \
-    "aligned_alloc calloc free heapsnap_http_start heapsnap_rate heapsnap_registry heapsnap_version malloc malloc_usable_size memalign posix_memalign pvalloc realloc reallocarray valloc "
+    "aligned_alloc calloc free heapsnap_attach heapsnap_attach_state heapsnap_detach heapsnap_http_start heapsnap_rate heapsnap_registry heapsnap_version malloc malloc_usable_size memalign posix_memalign pvalloc realloc reallocarray valloc "
 tap_done
