@@ -4,32 +4,13 @@
  * smaps_rollup before the stop and after the resume. */
 #include "trim.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "attach.h"
+#include "resident.h"
 #include "stats.h"
-
-int trim_read_rss(pid_t pid, uint64_t *bytes, hs_err *err)
-{
-    char path[64], line[256];
-    snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)pid);
-    FILE *f = fopen(path, "re");
-    if (f == NULL)
-        return hs_err_set(err, "cannot read %s: %s%s", path, strerror(errno),
-                          errno == ENOENT ? " (no such process, or a kernel before 4.14)" : "");
-    unsigned long long kb = 0;
-    int found = 0;
-    while (!found && fgets(line, sizeof(line), f))
-        found = sscanf(line, "Rss: %llu kB", &kb) == 1;
-    fclose(f);
-    if (!found)
-        return hs_err_set(err, "%s has no Rss line", path);
-    *bytes = (uint64_t)kb * 1024;
-    return 0;
-}
 
 /* The RSS ledger's prediction of what malloc_trim(0) gives back (heapsnap
  * --stats, its own stop just before the trim's): 0, or -1 when the census
@@ -56,7 +37,7 @@ int trim_run(pid_t pid, trim_report *rep, hs_err *err)
 {
     memset(rep, 0, sizeof(*rep));
     rep->have_prediction = trim_predict(pid, &rep->predicted) == 0;
-    if (trim_read_rss(pid, &rep->rss_before, err) != 0)
+    if (resident_rollup(pid, &rep->rss_before, err) != 0)
         return -1;
     attach_ctx *a = attach_session_open(pid, err);
     if (a == NULL)
@@ -67,5 +48,5 @@ int trim_run(pid_t pid, trim_report *rep, hs_err *err)
     if (rc != 0)
         return -1;
     rep->released = (int)(int32_t)ret;
-    return trim_read_rss(pid, &rep->rss_after, err);
+    return resident_rollup(pid, &rep->rss_after, err);
 }

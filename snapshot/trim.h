@@ -16,8 +16,6 @@ typedef struct trim_report {
     uint64_t pause_us;
 } trim_report;
 
-/* The Rss line of /proc/PID/smaps_rollup, in bytes: 0, or -1 + err. */
-int trim_read_rss(pid_t pid, uint64_t *bytes, hs_err *err);
 /* Runs malloc_trim(0) in pid with every other thread stopped. */
 int trim_run(pid_t pid, trim_report *rep, hs_err *err);
 
