@@ -93,7 +93,6 @@ struct inj_thread {
     long result_nr;   /* >= 0: its result is this system call's return value */
     long last_nr;     /* the last syscall entered during the call */
     uint64_t result;
-    uint64_t start_ns;
     bool at_entry; /* held at a syscall-entry stop (else at the first stop or a signal's) */
 };
 
@@ -319,13 +318,6 @@ static int inj_write_frame(inj_thread *c, hs_err *err)
 
 /* ---- running a call ---- */
 
-static inj_status inj_fail_call(inj_thread *c, hs_err *err)
-{
-    c->running = false;
-    (void)err;
-    return INJ_FAILED;
-}
-
 static inj_status inj_start(inj_thread *c, uint64_t fn, const uint64_t *args, size_t nargs,
                             uint64_t ret_to, uint64_t ret_rip, long result_nr, hs_err *err)
 {
@@ -351,7 +343,6 @@ static inj_status inj_start(inj_thread *c, uint64_t fn, const uint64_t *args, si
     c->result_nr = result_nr;
     c->last_nr = -1;
     c->result = 0;
-    c->start_ns = inj_now_ns();
     c->at_entry = false;
     if (ptrace(PTRACE_SYSCALL, c->tid, NULL, NULL) != 0)
         return hs_err_set(err, "cannot resume thread %d: %s", (int)c->tid, strerror(errno));
@@ -452,7 +443,7 @@ inj_status inj_wait(inj_thread *c, uint64_t timeout_us, uint64_t *ret, hs_err *e
                 inj_restore(c, err);
                 *err = keep;
             }
-            result = inj_fail_call(c, err);
+            c->running = false;
             break;
         }
         if (k == 1) {
