@@ -63,9 +63,29 @@
 /* glibc's __restore_rt: mov $15,%rax; syscall. */
 static const unsigned char inj_restore_rt_code[] = {0x48, 0xc7, 0xc0, 0x0f, 0x00,
                                                     0x00, 0x00, 0x0f, 0x05};
-/* The page's code: mov %rax,-8(%rsp) (the frame's return slot); mov $15,%eax; syscall. */
-static const unsigned char inj_tramp_code[] = {0x48, 0x89, 0x44, 0x24, 0xf8, 0xb8,
-                                               0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05};
+/* The page's code: mov %rax,-8(%rsp) (the frame's return slot), then
+ * tgkill(getpid(), gettid(), SIGURG), then mov $15,%eax; syscall
+ * (rt_sigreturn). Traced, the SIGURG stops the thread right after the
+ * tgkill: one stop per call, however many system calls the call made.
+ * Untraced (heapsnap gone), SIGURG's default action is to ignore it. */
+static const unsigned char inj_tramp_code[] = {
+    0x48, 0x89, 0x44, 0x24, 0xf8, /* mov %rax,-0x8(%rsp) */
+    0xb8, 0x27, 0x00, 0x00, 0x00, /* mov $SYS_getpid,%eax */
+    0x0f, 0x05,                   /* syscall */
+    0x89, 0xc7,                   /* mov %eax,%edi */
+    0xb8, 0xba, 0x00, 0x00, 0x00, /* mov $SYS_gettid,%eax */
+    0x0f, 0x05,                   /* syscall */
+    0x89, 0xc6,                   /* mov %eax,%esi */
+    0xba, 0x17, 0x00, 0x00, 0x00, /* mov $SIGURG,%edx */
+    0xb8, 0xea, 0x00, 0x00, 0x00, /* mov $SYS_tgkill,%eax */
+    0x0f, 0x05,                   /* syscall */
+    0xb8, 0x0f, 0x00, 0x00, 0x00, /* mov $SYS_rt_sigreturn,%eax */
+    0x0f, 0x05,                   /* syscall */
+};
+#define INJ_TRAMP_SIGNALLED 35 /* the offset of the rip at the SIGURG stop */
+#define INJ_TRAMP_SIG SIGURG
+_Static_assert(SYS_getpid == 39 && SYS_gettid == 186 && SYS_tgkill == 234 && SIGURG == 23,
+               "the code page's numbers are x86-64 Linux's");
 
 struct inj_target {
     pid_t pid;
@@ -344,7 +364,7 @@ static inj_status inj_start(inj_thread *c, uint64_t fn, const uint64_t *args, si
     c->last_nr = -1;
     c->result = 0;
     c->at_entry = false;
-    if (ptrace(PTRACE_SYSCALL, c->tid, NULL, NULL) != 0)
+    if (ptrace(result_nr < 0 ? PTRACE_CONT : PTRACE_SYSCALL, c->tid, NULL, NULL) != 0)
         return hs_err_set(err, "cannot resume thread %d: %s", (int)c->tid, strerror(errno));
     c->running = true;
     return INJ_DONE;
@@ -384,6 +404,12 @@ static int inj_on_stop(inj_thread *c, int st, hs_err *err)
         bool fault =
             (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE || sig == SIGTRAP) &&
             info.si_code > 0;
+        if (sig == INJ_TRAMP_SIG && c->result_nr < 0 && info.si_code == SI_TKILL &&
+            info.si_pid == c->t->pid) {
+            struct user_regs_struct r;
+            if (ptrace(PTRACE_GETREGS, c->tid, NULL, &r) == 0 && r.rip == c->ret_rip)
+                return 1; /* returned; held at this signal's stop, the signal never delivered */
+        }
         if (fault)
             return hs_err_set(err,
                               "the injected call faulted in thread %d (signal %d at 0x%llx); the "
@@ -391,7 +417,8 @@ static int inj_on_stop(inj_thread *c, int st, hs_err *err)
                               (int)c->tid, sig, (unsigned long long)(uintptr_t)info.si_addr);
         resume_sig = sig; /* someone else's signal: the program's handler runs as usual */
     }
-    if (ptrace(PTRACE_SYSCALL, c->tid, NULL, (void *)(uintptr_t)resume_sig) != 0)
+    if (ptrace(c->result_nr < 0 ? PTRACE_CONT : PTRACE_SYSCALL, c->tid, NULL,
+               (void *)(uintptr_t)resume_sig) != 0)
         return hs_err_set(err, "cannot resume thread %d: %s", (int)c->tid, strerror(errno));
     return 0;
 }
@@ -465,7 +492,7 @@ inj_status inj_call(inj_thread *c, uint64_t fn, const uint64_t *args, size_t nar
 {
     if (c->tramp == 0)
         return hs_err_set(err, "thread %d is not prepared for calls", (int)c->tid);
-    if (inj_start(c, fn, args, nargs, c->tramp, c->tramp + sizeof(inj_tramp_code), -1, err) !=
+    if (inj_start(c, fn, args, nargs, c->tramp, c->tramp + INJ_TRAMP_SIGNALLED, -1, err) !=
         INJ_DONE)
         return INJ_FAILED;
     return inj_wait(c, timeout_us, ret, err);
@@ -510,6 +537,7 @@ static int inj_restore(inj_thread *c, hs_err *err)
     struct user_regs_struct r = c->saved;
     if (c->at_entry)
         r.orig_rax = (unsigned long long)inj_resume_nr(r.rax, (int64_t)r.orig_rax);
+    ptrace(PTRACE_SETSIGMASK, c->tid, (void *)sizeof(c->sigmask), &c->sigmask);
     if (ptrace(PTRACE_SETREGS, c->tid, NULL, &r) != 0)
         return hs_err_set(err, "cannot restore the registers of thread %d: %s", (int)c->tid,
                           strerror(errno));
@@ -571,6 +599,14 @@ inj_thread *inj_begin(inj_target *t, pid_t tid, hs_err *err)
     }
     if (ptrace(PTRACE_GETSIGMASK, tid, (void *)sizeof(c->sigmask), &c->sigmask) != 0) {
         hs_err_set(err, "cannot read the signal mask of thread %d: %s", (int)tid, strerror(errno));
+        inj_free(c);
+        return NULL;
+    }
+    /* The code page's signal must reach the thread during the calls; the
+     * frame and the end put the saved mask back. */
+    uint64_t mask = c->sigmask & ~(1ull << (INJ_TRAMP_SIG - 1));
+    if (mask != c->sigmask && ptrace(PTRACE_SETSIGMASK, tid, (void *)sizeof(mask), &mask) != 0) {
+        hs_err_set(err, "cannot set the signal mask of thread %d: %s", (int)tid, strerror(errno));
         inj_free(c);
         return NULL;
     }
