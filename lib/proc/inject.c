@@ -2,13 +2,15 @@
  *
  * A call runs on the thread's own stack, below its red zone, under a signal
  * frame that holds the thread's saved state: the function returns to a code
- * page mapped for the purpose, which stores rax beside the frame and calls
- * rt_sigreturn. Traced (always, normally) the thread is held at that
- * rt_sigreturn's syscall-entry stop and its registers are put back from here;
- * untraced (heapsnap killed mid-call) rt_sigreturn itself restores the saved
- * state, its interrupted system call rewound to run again. The first call
- * (mmap of that page) and the last (munmap) return through libc's own
- * __restore_rt instead and read their result at their syscall's exit stop.
+ * page mapped for the purpose, which stores rax beside the frame, sends the
+ * thread SIGURG and calls rt_sigreturn. Traced (always, normally) the call
+ * runs under PTRACE_CONT and the thread is held at that signal's stop (the
+ * signal never delivered), one stop per call; its registers are put back from
+ * there. Untraced (heapsnap killed mid-call) SIGURG is ignored by default and
+ * rt_sigreturn restores the saved state, its interrupted system call rewound
+ * to run again. The first call (mmap of that page) and the last (munmap)
+ * return through libc's own __restore_rt instead, under PTRACE_SYSCALL, and
+ * read their result at their syscall's exit stop.
  *
  * An interrupted system call, as gdb (amd64_linux_write_pc clears orig_rax)
  * and CRIU (compel's parasite restores through sigreturn, its frame's

@@ -4,7 +4,8 @@
  * registers -- general, FP/vector state, signal mask -- are saved first and
  * restored exactly afterwards, including a system call it was blocked in
  * (futex, nanosleep, read, accept, epoll_wait...), which resumes as if nothing
- * had happened: no EINTR, no abort. Each call returns through a signal frame
+ * had happened: no EINTR, no abort. SIGURG is unblocked in the thread while
+ * it runs calls (it marks their end). Each call returns through a signal frame
  * of the thread's original state, so if the caller dies mid-call (SIGKILL) the
  * thread goes back to where it was on its own. Used by heapsnap --attach,
  * --detach and --trim. */
