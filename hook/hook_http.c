@@ -1,6 +1,9 @@
-/* hook/hook_http.c: the /debug/pprof endpoint: one thread, one connection at a
- * time, every wait bounded by a poll timeout, so a bad client costs at most a
- * few seconds of this thread and nothing of the host's. The thread's own
+/* hook/hook_http.c: the /debug/pprof endpoint: one thread, one poll loop over
+ * the listening socket and up to HTTP_MAX_CONNS connections, each a small
+ * state machine (read the request head, wait for a ?seconds=N delta, write the
+ * response, linger) with its own deadline, so slow or idle clients cost a slot
+ * each and never delay the others; when every slot is taken the oldest
+ * connection still sending its request is dropped. The thread's own
  * allocations are never recorded (hook_thread_mark_own). */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +28,9 @@
  * other; then the connection is closed. */
 #define READ_TIMEOUT_MS 5000
 #define WRITE_TIMEOUT_MS 10000
+#define LINGER_MS 1000
+/* Connections served at once; a scraper needs one, a browser a few. */
+#define HTTP_MAX_CONNS 64
 
 static int listen_fd = -1;
 static int running; /* a server thread exists in this process */
@@ -35,29 +41,6 @@ static int64_t now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Writes all of buf before the deadline; -1 on timeout or a closed peer. */
-static int send_all(int fd, const void *buf, size_t len, int64_t deadline)
-{
-    const char *p = buf;
-    while (len > 0) {
-        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-        if (n > 0) {
-            p += n;
-            len -= (size_t)n;
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
-            return -1;
-        int64_t left = deadline - now_ms();
-        struct pollfd pfd = {.fd = fd, .events = POLLOUT};
-        if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
-            return -1;
-    }
-    return 0;
 }
 
 static const char *reason(int status)
@@ -84,110 +67,141 @@ static const char *reason(int status)
     }
 }
 
-static void respond(int fd, int status, const char *type, const char *extra, const void *body,
-                    size_t len, bool head)
+/* One connection's state. */
+enum conn_state { C_FREE, C_READ, C_WAIT, C_WRITE, C_LINGER };
+
+struct conn {
+    enum conn_state state;
+    int fd;
+    int64_t opened;   /* when accepted: the oldest reading one goes first */
+    int64_t deadline; /* of the current state */
+    char head[HOOK_HTTP_MAX_HEAD];
+    size_t len;
+    struct hook_http_request req;
+    struct hook_profile_snap base; /* C_WAIT: the delta's start */
+    char *out;                     /* C_WRITE: the response, head and body */
+    size_t outlen, outoff;
+};
+
+static int64_t conn_now(void)
+{
+    return now_ms();
+}
+
+static void conn_close(struct conn *c)
+{
+    close(c->fd);
+    hook_profile_snap_free(&c->base);
+    free(c->out);
+    memset(c, 0, sizeof(*c));
+    c->fd = -1;
+    c->state = C_FREE;
+}
+
+/* Queues the response and moves to C_WRITE (or closes when out of memory). */
+static void respond(struct conn *c, int status, const char *type, const char *extra,
+                    const void *body, size_t len, bool head)
 {
     char hdr[512];
     int n = snprintf(hdr, sizeof(hdr),
                      "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
                      "X-Content-Type-Options: nosniff\r\n%sConnection: close\r\n\r\n",
                      status, reason(status), type, len, extra ? extra : "");
-    int64_t deadline = now_ms() + WRITE_TIMEOUT_MS;
-    if (send_all(fd, hdr, (size_t)n, deadline) == 0 && !head && len)
-        send_all(fd, body, len, deadline);
+    size_t blen = head ? 0 : len;
+    char *out = malloc((size_t)n + blen + 1);
+    if (out == NULL) {
+        conn_close(c);
+        return;
+    }
+    memcpy(out, hdr, (size_t)n);
+    if (blen)
+        memcpy(out + n, body, blen);
+    free(c->out);
+    c->out = out;
+    c->outlen = (size_t)n + blen;
+    c->outoff = 0;
+    c->state = C_WRITE;
+    c->deadline = conn_now() + WRITE_TIMEOUT_MS;
 }
 
-static void respond_error(int fd, int status, const char *msg)
+static void respond_error(struct conn *c, int status, const char *msg)
 {
     char body[256];
     int n = snprintf(body, sizeof(body), "%s\n", msg);
-    respond(fd, status, "text/plain; charset=utf-8", status == 405 ? "Allow: GET, HEAD\r\n" : NULL,
+    respond(c, status, "text/plain; charset=utf-8", status == 405 ? "Allow: GET, HEAD\r\n" : NULL,
             body, (size_t)n, false);
 }
 
-/* Waits ms milliseconds for a ?seconds=N profile; false if the client went
- * away meanwhile (nothing to answer then). */
-static bool wait_or_hangup(int fd, int64_t ms)
+/* The counters, when the hook keeps them (glibc underneath, sampling on). */
+static const struct hook_counts_table *heap_counts(void)
 {
-    int64_t deadline = now_ms() + ms;
-    for (;;) {
-        int64_t left = deadline - now_ms();
-        if (left <= 0)
-            return true;
-        struct pollfd pfd = {.fd = fd, .events = POLLRDHUP};
-        int r = poll(&pfd, 1, (int)left);
-        if (r > 0 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)))
-            return false;
-        if (r > 0) {
-            /* Pipelined bytes: ignore them (the connection closes after). */
-            char junk[256];
-            if (recv(fd, junk, sizeof(junk), 0) <= 0)
-                return false;
-        }
-    }
+    return __atomic_load_n(&hook_counting, __ATOMIC_RELAXED) && heapsnap_registry.rate != 0
+               ? &hook_counts
+               : NULL;
 }
 
-static void serve_heap(int fd, const struct hook_http_request *req)
+/* The heap or allocs profile, a delta from c->base when it was asked for. */
+static void finish_heap(struct conn *c)
 {
     hs_err err;
-    struct hook_profile_snap base = {0}, snap = {0};
-    /* The counters, when the hook keeps them (glibc underneath, sampling on). */
-    const struct hook_counts_table *counts =
-        __atomic_load_n(&hook_counting, __ATOMIC_RELAXED) && heapsnap_registry.rate != 0
-            ? &hook_counts
-            : NULL;
-    if (req->seconds > 0) {
-        if (hook_profile_snap(&hook_tables, counts, heapsnap_registry.rate, &base, &err) != 0) {
-            respond_error(fd, 500, err.msg);
-            return;
-        }
-        if (!wait_or_hangup(fd, (int64_t)req->seconds * 1000)) {
-            hook_profile_snap_free(&base);
-            return;
-        }
-    }
-    if (hook_profile_snap(&hook_tables, counts, heapsnap_registry.rate, &snap, &err) != 0) {
-        hook_profile_snap_free(&base);
-        respond_error(fd, 500, err.msg);
+    const struct hook_http_request *req = &c->req;
+    struct hook_profile_snap snap = {0};
+    if (hook_profile_snap(&hook_tables, heap_counts(), heapsnap_registry.rate, &snap, &err) != 0) {
+        respond_error(c, 500, err.msg);
         return;
     }
     if (req->debug > 0) {
         char *text = NULL;
         size_t len = 0;
         if (hook_profile_text(&snap, &heapsnap_registry, &text, &len, &err) != 0)
-            respond_error(fd, 500, err.msg);
+            respond_error(c, 500, err.msg);
         else
-            respond(fd, 200, "text/plain; charset=utf-8", NULL, text, len, req->head);
+            respond(c, 200, "text/plain; charset=utf-8", NULL, text, len, req->head);
         free(text);
     } else {
         uint8_t *pb = NULL;
         size_t len = 0;
         bool allocs = req->route == HOOK_HTTP_ROUTE_ALLOCS;
-        if (hook_profile_pprof(&snap, req->seconds > 0 ? &base : NULL, heapsnap_registry.rate,
+        if (hook_profile_pprof(&snap, req->seconds > 0 ? &c->base : NULL, heapsnap_registry.rate,
                                allocs, &pb, &len, &err) != 0)
-            respond_error(fd, 500, err.msg);
+            respond_error(c, 500, err.msg);
         else
-            respond(fd, 200, "application/octet-stream",
+            respond(c, 200, "application/octet-stream",
                     allocs ? "Content-Disposition: attachment; filename=\"allocs\"\r\n"
                            : "Content-Disposition: attachment; filename=\"heap\"\r\n",
                     pb, len, req->head);
         free(pb);
     }
     hook_profile_snap_free(&snap);
-    hook_profile_snap_free(&base);
 }
 
-static void serve_metrics(int fd, const struct hook_http_request *req)
+static void serve_heap(struct conn *c)
+{
+    if (c->req.seconds <= 0) {
+        finish_heap(c);
+        return;
+    }
+    hs_err err;
+    if (hook_profile_snap(&hook_tables, heap_counts(), heapsnap_registry.rate, &c->base, &err) !=
+        0) {
+        respond_error(c, 500, err.msg);
+        return;
+    }
+    c->state = C_WAIT; /* finish_heap when the seconds have passed */
+    c->deadline = conn_now() + (int64_t)c->req.seconds * 1000;
+}
+
+static void serve_metrics(struct conn *c)
 {
     char body[8192];
     size_t n = hook_metrics_text(body, sizeof(body));
     if (n == 0)
-        respond_error(fd, 500, "the metrics did not fit the page");
+        respond_error(c, 500, "the metrics did not fit the page");
     else
-        respond(fd, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, body, n, req->head);
+        respond(c, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, body, n, c->req.head);
 }
 
-static void serve_index(int fd, const struct hook_http_request *req)
+static void serve_index(struct conn *c)
 {
     size_t nstacks =
         hook_tables.stacks ? hook_tables_read_sites(&hook_tables, NULL, SIZE_MAX, NULL) : 0;
@@ -206,89 +220,217 @@ static void serve_index(int fd, const struct hook_http_request *req)
         "%llu bytes on average). You can specify the gc GET parameter (accepted, no effect) and "
         "seconds=N for a delta profile.</li>\n</ul>\n</p>\n</body>\n</html>\n",
         nstacks, nstacks, HS_VERSION, (unsigned long long)heapsnap_registry.rate);
-    respond(fd, 200, "text/html; charset=utf-8", NULL, body, (size_t)n, req->head);
+    respond(c, 200, "text/html; charset=utf-8", NULL, body, (size_t)n, c->req.head);
 }
 
-static void serve_conn(int fd)
+/* C_READ, readable or timed out: more of the head, and the request once whole. */
+static void conn_read(struct conn *c, bool readable)
 {
-    char buf[HOOK_HTTP_MAX_HEAD];
-    size_t len = 0;
-    struct hook_http_request req;
-    int64_t deadline = now_ms() + READ_TIMEOUT_MS;
-    for (;;) {
-        if (hook_http_parse(buf, len, &req) > 0)
-            break;
-        int64_t left = deadline - now_ms();
-        struct pollfd pfd = {.fd = fd, .events = POLLIN};
-        if (left <= 0 || poll(&pfd, 1, (int)left) == 0) {
-            respond_error(fd, 408, "request not received in time");
+    if (readable) {
+        ssize_t n = recv(c->fd, c->head + c->len, sizeof(c->head) - c->len, 0);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
             return;
-        }
-        ssize_t n = recv(fd, buf + len, sizeof(buf) - len, 0);
-        if (n < 0 && (errno == EINTR || errno == EAGAIN))
-            continue;
         if (n <= 0) {
-            if (len > 0)
-                respond_error(fd, 400, "incomplete request");
+            if (c->len > 0)
+                respond_error(c, 400, "incomplete request");
+            else
+                conn_close(c);
             return;
         }
-        len += (size_t)n;
-    }
-    if (req.status != 200) {
-        respond_error(fd, req.status, req.error);
+        c->len += (size_t)n;
+        if (hook_http_parse(c->head, c->len, &c->req) <= 0)
+            return; /* more to come (a full buffer is an error status) */
+    } else {
+        respond_error(c, 408, "request not received in time");
         return;
     }
-    if (req.route == HOOK_HTTP_ROUTE_HEAP || req.route == HOOK_HTTP_ROUTE_ALLOCS)
-        serve_heap(fd, &req);
-    else if (req.route == HOOK_HTTP_ROUTE_METRICS)
-        serve_metrics(fd, &req);
+    if (c->req.status != 200)
+        respond_error(c, c->req.status, c->req.error);
+    else if (c->req.route == HOOK_HTTP_ROUTE_HEAP || c->req.route == HOOK_HTTP_ROUTE_ALLOCS)
+        serve_heap(c);
+    else if (c->req.route == HOOK_HTTP_ROUTE_METRICS)
+        serve_metrics(c);
     else
-        serve_index(fd, &req);
+        serve_index(c);
+}
+
+/* C_WAIT: the client went away (nothing to answer then), sent more bytes
+ * (pipelined: dropped, the connection closes after), or the time is up. */
+static void conn_wait(struct conn *c, short revents)
+{
+    if (revents & (POLLRDHUP | POLLHUP | POLLERR)) {
+        conn_close(c);
+        return;
+    }
+    if (revents & POLLIN) {
+        char junk[256];
+        ssize_t n = recv(c->fd, junk, sizeof(junk), 0);
+        if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
+            conn_close(c);
+        return;
+    }
+    if (conn_now() >= c->deadline)
+        finish_heap(c);
 }
 
 /* Closing a socket with unread input makes the kernel send a reset, which can
  * destroy the response before the client reads it (an oversized request, say).
- * So: end our side, then read and drop what is left, for a bounded time. */
-static void linger_close(int fd)
+ * So once the response is out: end our side, then read and drop what is
+ * left, for a bounded time (C_LINGER). */
+static void conn_write(struct conn *c, bool writable)
 {
-    shutdown(fd, SHUT_WR);
-    int64_t deadline = now_ms() + 1000;
-    char junk[4096];
-    for (int64_t left; (left = deadline - now_ms()) > 0;) {
-        struct pollfd pfd = {.fd = fd, .events = POLLIN};
-        if (poll(&pfd, 1, (int)left) <= 0)
-            break;
-        ssize_t n = recv(fd, junk, sizeof(junk), 0);
-        if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
-            break;
+    if (!writable) {
+        conn_close(c); /* the deadline passed */
+        return;
     }
-    close(fd);
+    while (c->outoff < c->outlen) {
+        ssize_t n = send(c->fd, c->out + c->outoff, c->outlen - c->outoff, MSG_NOSIGNAL);
+        if (n > 0) {
+            c->outoff += (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return; /* poll again */
+        conn_close(c);
+        return;
+    }
+    free(c->out);
+    c->out = NULL;
+    shutdown(c->fd, SHUT_WR);
+    c->state = C_LINGER;
+    c->deadline = conn_now() + LINGER_MS;
+}
+
+static void conn_linger(struct conn *c, bool readable)
+{
+    char junk[4096];
+    if (!readable) {
+        conn_close(c);
+        return;
+    }
+    ssize_t n = recv(c->fd, junk, sizeof(junk), 0);
+    if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
+        conn_close(c);
+}
+
+/* A free slot for a new connection: a free one, else the oldest one still
+ * reading its request (closed), else none. */
+static struct conn *conn_slot(struct conn *v)
+{
+    struct conn *oldest = NULL;
+    for (int i = 0; i < HTTP_MAX_CONNS; i++) {
+        if (v[i].state == C_FREE)
+            return &v[i];
+        if (v[i].state == C_READ && (oldest == NULL || v[i].opened < oldest->opened))
+            oldest = &v[i];
+    }
+    if (oldest != NULL)
+        conn_close(oldest);
+    return oldest;
+}
+
+/* Accepts what is pending. 1 when the listening socket was shut down
+ * (hook_http_stop). */
+static int accept_all(int fd, struct conn *v)
+{
+    for (;;) {
+        int a = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (a < 0) {
+            if (errno == EBADF || errno == EINVAL)
+                return 1;
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+                poll(NULL, 0, 100); /* the host is short of something: back off */
+            return 0;               /* EAGAIN: all taken; others: try at the next wake */
+        }
+        struct conn *c = conn_slot(v);
+        if (c == NULL) {
+            close(a); /* every slot is writing or waiting: turn it away */
+            continue;
+        }
+        c->fd = a;
+        c->state = C_READ;
+        c->opened = conn_now();
+        c->deadline = c->opened + READ_TIMEOUT_MS;
+    }
+}
+
+/* Shut down (hook_http_stop): free the address for a later start. */
+static void *server_end(int fd, struct conn *v)
+{
+    for (int i = 0; i < HTTP_MAX_CONNS; i++)
+        if (v[i].state != C_FREE)
+            conn_close(&v[i]);
+    free(v);
+    pthread_mutex_lock(&start_lock);
+    if (listen_fd == fd) {
+        close(fd);
+        listen_fd = -1;
+        running = 0;
+    }
+    pthread_mutex_unlock(&start_lock);
+    return NULL;
 }
 
 static void *server_main(void *arg)
 {
     int fd = (int)(intptr_t)arg;
     hook_thread_mark_own();
+    struct conn *v = calloc(HTTP_MAX_CONNS, sizeof(*v));
+    if (v == NULL)
+        return server_end(fd, v);
+    for (int i = 0; i < HTTP_MAX_CONNS; i++)
+        v[i].fd = -1;
+    struct pollfd pfd[HTTP_MAX_CONNS + 1];
+    int who[HTTP_MAX_CONNS + 1];
     for (;;) {
-        int c = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (c < 0) {
-            if (errno == EBADF || errno == EINVAL) {
-                /* shut down (hook_http_stop): free the address for a later start */
-                pthread_mutex_lock(&start_lock);
-                if (listen_fd == fd) {
-                    close(fd);
-                    listen_fd = -1;
-                    running = 0;
-                }
-                pthread_mutex_unlock(&start_lock);
-                return NULL;
-            }
-            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
-                poll(NULL, 0, 100); /* the host is short of something: back off */
-            continue;
+        int64_t now = conn_now(), wake = now + 60000;
+        int n = 0;
+        pfd[n] = (struct pollfd){.fd = fd, .events = POLLIN};
+        who[n++] = -1;
+        for (int i = 0; i < HTTP_MAX_CONNS; i++) {
+            static const short ev[] = {[C_READ] = POLLIN,
+                                       [C_WAIT] = POLLIN | POLLRDHUP,
+                                       [C_WRITE] = POLLOUT,
+                                       [C_LINGER] = POLLIN};
+            if (v[i].state == C_FREE)
+                continue;
+            pfd[n] = (struct pollfd){.fd = v[i].fd, .events = ev[v[i].state]};
+            who[n++] = i;
+            if (v[i].deadline < wake)
+                wake = v[i].deadline;
         }
-        serve_conn(c);
-        linger_close(c);
+        int r = poll(pfd, (nfds_t)n, wake > now ? (int)(wake - now) : 0);
+        if (r < 0 && errno != EINTR)
+            poll(NULL, 0, 10);
+        now = conn_now();
+        for (int k = 1; k < n; k++) {
+            struct conn *c = &v[who[k]];
+            short re = r > 0 ? pfd[k].revents : 0;
+            bool due = now >= c->deadline;
+            if (re == 0 && !due)
+                continue;
+            bool ready = re != 0;
+            switch (c->state) {
+            case C_READ:
+                conn_read(c, ready);
+                break;
+            case C_WAIT:
+                conn_wait(c, re);
+                break;
+            case C_WRITE:
+                conn_write(c, ready);
+                break;
+            case C_LINGER:
+                conn_linger(c, ready);
+                break;
+            case C_FREE:
+                break;
+            }
+        }
+        if (r > 0 && pfd[0].revents != 0 && accept_all(fd, v))
+            return server_end(fd, v);
     }
 }
 
@@ -325,10 +467,10 @@ static int http_start(const char *addr)
         errno = EALREADY;
         return -1;
     }
-    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     int one = 1;
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-        bind(fd, (struct sockaddr *)&ss, sslen) != 0 || listen(fd, 16) != 0) {
+        bind(fd, (struct sockaddr *)&ss, sslen) != 0 || listen(fd, 128) != 0) {
         int e = errno;
         if (fd >= 0)
             close(fd);

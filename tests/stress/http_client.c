@@ -10,11 +10,16 @@
  *                    the server gives up on it
  *   trickle          one byte every 200 ms, forever, until the server closes
  *   many N PATH      N connections at once, each a full request; prints the
- *                    number answered with 200 */
+ *                    number answered with 200
+ *   hold N PATH [OUT] N connections that send half a request and wait, then
+ *                    a normal request for PATH while they are held: prints
+ *                    "STATUS BODYBYTES" as get does, then "held K": how many
+ *                    of the N the server still kept open once it answered */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,6 +243,38 @@ static int hc_many(int port, int n, const char *path)
     return 0;
 }
 
+/* Open (not closed by the server, no answer sent): a poll that returns at
+ * once, with nothing to read. */
+static bool hc_still_open(int fd)
+{
+    struct pollfd pfd = {.fd = fd, .events = POLLIN | POLLRDHUP};
+    return poll(&pfd, 1, 0) == 0;
+}
+
+static int hc_hold(int port, int n, const char *path, const char *outfile)
+{
+    int *fds = calloc((size_t)n, sizeof(int));
+    if (fds == NULL)
+        return 1;
+    static const char part[] = "GET /debug/pprof/heap HTTP/1.1\r\nHo";
+    for (int i = 0; i < n; i++) {
+        fds[i] = hc_connect(port);
+        if (fds[i] >= 0)
+            hc_send(fds[i], part, sizeof(part) - 1);
+    }
+    int rc = hc_get(port, path, outfile);
+    int held = 0;
+    for (int i = 0; i < n; i++) {
+        if (fds[i] >= 0 && hc_still_open(fds[i]))
+            held++;
+        if (fds[i] >= 0)
+            close(fds[i]);
+    }
+    free(fds);
+    printf("held %d\n", held);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
@@ -260,6 +297,8 @@ int main(int argc, char **argv)
         return hc_slow(port, 1);
     if (strcmp(mode, "many") == 0 && arg != NULL && argc > 4)
         return hc_many(port, atoi(arg), argv[4]);
+    if (strcmp(mode, "hold") == 0 && arg != NULL && argc > 4)
+        return hc_hold(port, atoi(arg), argv[4], argc > 5 ? argv[5] : NULL);
     fprintf(stderr, "http_client: unknown mode %s\n", mode);
     return 2;
 }

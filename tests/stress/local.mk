@@ -20,7 +20,8 @@ EXTRA_DIST += tests/stress/stress.sh tests/stress/stress_lib.sh
 RELIABILITY_TESTS = tests/integration/stress_short.sh tests/integration/faults_kill.sh \
 	tests/integration/faults_exit.sh tests/integration/faults_output.sh \
 	tests/integration/faults_threads.sh tests/integration/hostile_cli.sh \
-	tests/integration/endpoint_abuse.sh tests/integration/hook_memcheck.sh
+	tests/integration/endpoint_abuse.sh tests/integration/endpoint_many.sh \
+	tests/integration/hook_memcheck.sh
 TESTS += $(RELIABILITY_TESTS)
 EXTRA_DIST += $(RELIABILITY_TESTS)
 
