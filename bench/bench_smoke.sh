@@ -41,6 +41,7 @@ fi
 
 # Starts heapbuild with the given options and waits for its ready line.
 start_hb() {
+    rm -f "$T/hb.out" # never the last run's ready line, read before this run truncates it
     "$B/heapbuild" "$@" >"$T/hb.out" 2>&1 &
     HB_PID=$!
     n=0

@@ -111,7 +111,7 @@ static __attribute__((noinline)) void *attach_dlopen(const char *file, int mode)
 
 /* ---- walking the GOTs ---- */
 
-static ElfW(Addr) attach_ptr(ElfW(Addr) base, ElfW(Addr) v)
+static Elf64_Addr attach_ptr(Elf64_Addr base, Elf64_Addr v)
 {
     return v < base ? v + base : v; /* ld.so relocated d_ptr in place, but not the vdso's */
 }

@@ -359,7 +359,7 @@ static int accept_all(int fd, struct conn *v)
 /* Shut down (hook_http_stop): free the address for a later start. */
 static void *server_end(int fd, struct conn *v)
 {
-    for (int i = 0; i < HTTP_MAX_CONNS; i++)
+    for (int i = 0; v != NULL && i < HTTP_MAX_CONNS; i++)
         if (v[i].state != C_FREE)
             conn_close(&v[i]);
     free(v);

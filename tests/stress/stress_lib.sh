@@ -31,6 +31,7 @@ sl_start() {
     _envs=""
     while [ $# -gt 0 ] && [ "$1" != "--" ]; do _envs="$_envs $1"; shift; done
     [ "${1:-}" = "--" ] && shift
+    rm -f "$_out" # never a ready line of an earlier run into the same file
     # shellcheck disable=SC2086
     nice -n "${STRESS_NICE:-10}" env $_envs "$STRESS_PROG" "$@" > "$_out" 2>> "$_out.err" &
     sl_pid=$!
