@@ -10,3 +10,4 @@ lib_libhs_la_SOURCES += lib/proc/unwind_remote.c lib/proc/unwind_remote.h
 lib_libhs_la_SOURCES += lib/proc/ptrace.c lib/proc/ptrace.h
 lib_libhs_la_SOURCES += lib/proc/registry.c lib/proc/registry.h
 include lib/proc/resident.mk
+include lib/proc/safepoint.mk
