@@ -36,6 +36,8 @@ typedef struct quiesce_result {
     /* heapsnap's own priority, raised for the pause (quiesce_end lowers it) */
     bool raised;
     int old_nice;
+    bool rt; /* and its scheduling policy, made real-time */
+    int old_policy, old_rt_priority;
 } quiesce_result;
 
 /* Stops pid and lets only the threads inside malloc run until the heap is

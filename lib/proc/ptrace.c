@@ -13,6 +13,7 @@
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -72,8 +73,27 @@ static void pt_guard_clear(const ptstop *s)
         pt_guard_n = 0;
 }
 
+/* A 32-bit word the guard zeroes in a process before it detaches (the
+ * hook's park request, posted by quiesce.c), so that threads parked on it go
+ * on at once. */
+static volatile pid_t pt_guard_word_pid;
+static volatile uint64_t pt_guard_word_addr;
+
+void ptstop_guard_word(pid_t pid, uint64_t addr)
+{
+    pt_guard_word_addr = 0;
+    pt_guard_word_pid = pid;
+    pt_guard_word_addr = addr;
+}
+
 static void pt_guard_handler(int sig)
 {
+    if (pt_guard_word_addr != 0) {
+        uint32_t zero = 0;
+        struct iovec local = {&zero, sizeof(zero)};
+        struct iovec remote = {(void *)(uintptr_t)pt_guard_word_addr, sizeof(zero)};
+        process_vm_writev(pt_guard_word_pid, &local, 1, &remote, 1, 0);
+    }
     for (sig_atomic_t i = 0; i < pt_guard_n; i++)
         if (pt_guard_tids[i] > 0)
             ptrace(PTRACE_DETACH, pt_guard_tids[i], NULL, NULL);

@@ -49,5 +49,8 @@ uint64_t ptstop_pause_us(const ptstop *s);
 /* Installs SIGINT/SIGTERM/SIGHUP/SIGPIPE handlers that detach every thread
  * currently stopped before the process dies (async-signal-safe). */
 void ptstop_install_signal_guard(void);
+/* Before those handlers detach: zero the 32-bit word at addr in pid (addr 0:
+ * none). Set while a word must not outlive heapsnap (the hook's park request). */
+void ptstop_guard_word(pid_t pid, uint64_t addr);
 
 #endif
