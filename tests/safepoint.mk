@@ -12,8 +12,7 @@ tests_unit_test_safepoint_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_safepoint_LDADD = lib/libhs.la $(CMOCKA_LIBS)
 
 check_PROGRAMS += tests/progs/sp_poster
-tests_progs_sp_poster_SOURCES = tests/progs/sp_poster.c snapshot/ptrace.c snapshot/registry.c
-tests_progs_sp_poster_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/snapshot
+tests_progs_sp_poster_SOURCES = tests/progs/sp_poster.c
 tests_progs_sp_poster_LDADD = lib/libhs.la
 TESTS += tests/integration/safepoint.sh
 EXTRA_DIST += tests/integration/safepoint.sh
