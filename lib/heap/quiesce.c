@@ -46,7 +46,8 @@
  * slices each time: 64 threads took 20-35 ms to stop at nice 0 and 12-14 ms
  * at -20, and rounds of the wait 30-200 ms against 10-25 ms. */
 #define QUIESCE_NICE (-20)
-/* Better still, when allowed: a real-time policy for the pause. At any nice
+/* Better still, when allowed: a real-time policy for the end of the pause,
+ * once the heap is quiet (quiesce_realtime). At any nice
  * value, every thread that heapsnap lets go (a PTRACE_DETACH, a round's
  * PTRACE_CONT) wakes with a sleeper's credit and preempts heapsnap, which then
  * waits out its slice: detaching 64 busy threads at nice -20 took 35-75 ms
@@ -268,6 +269,25 @@ static void quiesce_hook_verdicts(const safepoint *sp, const gheap_thread *t, si
     free(st);
 }
 
+/* Once the heap is quiet, for the capture and the resume (not before: a
+ * real-time heapsnap that wakes from a nap between its checks preempts a
+ * target thread running on its CPU, which then waits a whole turn of the run
+ * queue to reach its stop or its safepoint; at load 60-120 one busy thread
+ * took 12 ms to stop, and 12 ms to park, that way, against 2-4 ms at nice
+ * -20). Without CAP_SYS_NICE this fails, and the nice value stays. */
+static void quiesce_realtime(quiesce_result *qr)
+{
+    struct sched_param cur;
+    int policy = sched_getscheduler(0);
+    if (policy == SCHED_OTHER && sched_getparam(0, &cur) == 0 &&
+        sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK,
+                           &(struct sched_param){QUIESCE_RT_PRIORITY}) == 0) {
+        qr->rt = true;
+        qr->old_policy = policy;
+        qr->old_rt_priority = cur.sched_priority;
+    }
+}
+
 void quiesce_end(quiesce_result *qr)
 {
     if (qr->rt)
@@ -300,16 +320,6 @@ ptstop *quiesce_stop_within(pid_t pid, hproc *h, safepoint *sp, uint64_t budget_
         if (errno == 0 && old > QUIESCE_NICE && setpriority(PRIO_PROCESS, 0, QUIESCE_NICE) == 0) {
             qr->raised = true;
             qr->old_nice = old;
-        }
-        /* Without CAP_SYS_NICE this fails too, and the nice value stays. */
-        struct sched_param cur;
-        int policy = sched_getscheduler(0);
-        if (policy == SCHED_OTHER && sched_getparam(0, &cur) == 0 &&
-            sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK,
-                               &(struct sched_param){QUIESCE_RT_PRIORITY}) == 0) {
-            qr->rt = true;
-            qr->old_policy = policy;
-            qr->old_rt_priority = cur.sched_priority;
         }
     }
     ptstop *s = ptstop_stop_all(pid, err);
@@ -387,6 +397,8 @@ ptstop *quiesce_stop_within(pid_t pid, hproc *h, safepoint *sp, uint64_t budget_
             }
             quiesce_seen_free(&prev);
             quiesce_seen_free(&cur);
+            if (qr->raised)
+                quiesce_realtime(qr); /* for the capture and the resume */
             return s;
         }
         if (busy < 0)
