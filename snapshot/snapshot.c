@@ -384,8 +384,8 @@ static snap_status snap_take_once(pid_t pid, const char *out_path, const char *t
      * capture holds everything the classification reads, classify. */
     safepoint sp;
     bool have_sp = hook && safepoint_open(&sp, pid, reg.addr, &reg.hdr) == 1;
-    stop = quiesce_stop_within(pid, h, have_sp ? &sp : NULL, snap_max_pause_us, &threads,
-                               &nthreads, &qr, err);
+    stop = quiesce_stop_within(pid, h, have_sp ? &sp : NULL, snap_max_pause_us, &threads, &nthreads,
+                               &qr, err);
     res->busy_retries = qr.retries;
     res->stop_us = qr.stop_us;
     res->safepoint_us = qr.safepoint_us;
