@@ -37,12 +37,14 @@ prog_mi() {
 }
 # The program's next quiescent point: every thread has left the allocator
 # and reached its loop's check (so none is parked for good); sets seq.
+# SIGUSR1 is sent again every 2 s: when the previous SIGUSR2 is still pending
+# the kernel delivers SIGUSR1 first, and pause_busy, still paused, ignores it.
 seq=0
 quiescent() {
     seq=$((seq + 1))
-    kill -USR1 "$pid"
     i=0
     until grep -q "\"seq\":$seq," "$out"; do
+        [ $((i % 40)) = 0 ] && kill -USR1 "$pid"
         i=$((i + 1))
         [ $i -gt 600 ] && return 1
         sleep 0.05
