@@ -19,14 +19,24 @@
  * Version 2 adds the exact size-class counters (struct heapsnap_counts) in
  * four words that were reserved in version 1; the header's size and every
  * other offset are unchanged, so a version-1 header reads as one without
- * counters. */
+ * counters.
+ *
+ * Version 3 adds the safepoint in the last four reserved words, again with
+ * every size and offset unchanged: where each thread's struct
+ * heapsnap_safepoint_thread lies (an offset from its thread pointer, the same
+ * for every thread: initial-exec TLS) and the park request heapsnap posts while
+ * the process is stopped. A thread inside a hooked allocator function whose
+ * call ends while a request is posted parks: it waits on the `park` futex word
+ * until the word changes, for at most park_timeout_ms, and clears a request
+ * whose requester is gone or which is meant for another process (a fork).
+ * A version-2 header reads as one without the safepoint (safepoint_tls 0). */
 #ifndef HEAPSNAP_REGISTRY_H
 #define HEAPSNAP_REGISTRY_H
 
 #include <stdint.h>
 
 #define HEAPSNAP_REGISTRY_MAGIC 0x50414e5350414548ULL /* "HEAPSNAP" in memory */
-#define HEAPSNAP_REGISTRY_VERSION 2u
+#define HEAPSNAP_REGISTRY_VERSION 3u
 #define HEAPSNAP_MAX_FRAMES 64
 
 /* Stack table entry states. */
@@ -107,6 +117,19 @@ struct heapsnap_counts {
     uint64_t pad[6]; /* to a whole number of cache lines */
 };
 
+/* ---- the safepoint (version 3) ----
+ *
+ * One per thread, in its static TLS at thread pointer (fs_base) +
+ * heapsnap_registry.safepoint_tls. inside counts the hooked allocator calls
+ * in progress on the thread (more than one when a signal handler allocates
+ * inside malloc); parked is 1 while the thread waits on a park request, and
+ * then inside is 0. Written only by the thread itself, with plain stores;
+ * malloc_usable_size, which changes nothing, is not counted. */
+struct heapsnap_safepoint_thread {
+    uint32_t inside;
+    uint32_t parked;
+};
+
 struct heapsnap_registry {
     uint64_t magic;         /* HEAPSNAP_REGISTRY_MAGIC */
     uint32_t version;       /* HEAPSNAP_REGISTRY_VERSION */
@@ -131,7 +154,13 @@ struct heapsnap_registry {
     uint64_t counts_slots;
     uint64_t counts_slot_size; /* sizeof(struct heapsnap_counts) */
     uint64_t counts_nclasses;  /* HEAPSNAP_NCLASSES */
-    uint64_t reserved[4];
+    /* Version 3: the safepoint. */
+    int64_t safepoint_tls; /* a thread's heapsnap_safepoint_thread at its fs_base + this; 0: none */
+    uint32_t park;         /* futex word: 0, or the id of the posted park request */
+    uint32_t park_timeout_ms; /* a thread parks at most this long for one request */
+    uint32_t park_requester;  /* the poster's pid as the process sees it, 0 if unknown */
+    uint32_t park_target;     /* the process the request is for (its hook_pid) */
+    uint64_t parks;           /* times a thread has parked (relaxed atomic; a diagnostic) */
 };
 
 /* The layout libheapsnap(3) documents; a change here is a new version. */
@@ -153,6 +182,21 @@ _Static_assert(__builtin_offsetof(struct heapsnap_registry, hook_pid) == 104,
 _Static_assert(__builtin_offsetof(struct heapsnap_registry, counts_addr) == 112,
                "heapsnap_registry layout");
 _Static_assert(__builtin_offsetof(struct heapsnap_registry, counts_nclasses) == 136,
+               "heapsnap_registry layout");
+_Static_assert(sizeof(struct heapsnap_safepoint_thread) == 8, "heapsnap_safepoint_thread layout");
+_Static_assert(__builtin_offsetof(struct heapsnap_safepoint_thread, parked) == 4,
+               "heapsnap_safepoint_thread layout");
+_Static_assert(__builtin_offsetof(struct heapsnap_registry, safepoint_tls) == 144,
+               "heapsnap_registry layout");
+_Static_assert(__builtin_offsetof(struct heapsnap_registry, park) == 152,
+               "heapsnap_registry layout");
+_Static_assert(__builtin_offsetof(struct heapsnap_registry, park_timeout_ms) == 156,
+               "heapsnap_registry layout");
+_Static_assert(__builtin_offsetof(struct heapsnap_registry, park_requester) == 160,
+               "heapsnap_registry layout");
+_Static_assert(__builtin_offsetof(struct heapsnap_registry, park_target) == 164,
+               "heapsnap_registry layout");
+_Static_assert(__builtin_offsetof(struct heapsnap_registry, parks) == 168,
                "heapsnap_registry layout");
 #endif
 

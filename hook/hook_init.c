@@ -15,6 +15,7 @@
 #include "heapsnap.h"
 #include "hook_forklock.h"
 #include "hook_internal.h"
+#include "hook_safepoint.h"
 #include "hook_stack.h"
 
 #define DEFAULT_STACKS (1u << 15)
@@ -25,6 +26,7 @@
 uint8_t hook_filter[1u << HOOK_FILTER_BITS] = {[HOOK_FILTER_NULL_CELL] = 255};
 
 HOOK_EXPORT struct heapsnap_registry heapsnap_registry;
+extern struct heapsnap_registry hook_registry __attribute__((alias("heapsnap_registry")));
 struct hook_tables hook_tables = {.filter = hook_filter,
                                   .filter_shift = HOOK_ADDR_HASH_BITS - HOOK_FILTER_BITS};
 uint64_t hook_rate = HOOK_RATE_DEFAULT;
@@ -83,6 +85,7 @@ static void fork_child(void)
     heapsnap_registry.hook_pid = (uint64_t)getpid();
     hook_thread.sampler.rng = 0; /* reseed: do not replay the parent's draws */
     hook_counts_atfork_child();
+    hook_safepoint_atfork_child(&heapsnap_registry);
     hook_http_atfork_child();
 }
 
@@ -170,6 +173,7 @@ __attribute__((constructor)) static void hook_start(void)
     heapsnap_attach_state = 2;
     hook_rate = env_u64("HEAPSNAP_RATE", HOOK_RATE_DEFAULT, (uint64_t)1 << 40);
     hook_counts_start(); /* before map_tables publishes the header */
+    hook_safepoint_start(&heapsnap_registry);
     map_tables();
     hook_stack_init();
     pthread_atfork(fork_prepare, fork_parent, fork_child);

@@ -15,6 +15,7 @@
 
 #include "hook_forklock.h"
 #include "hook_internal.h"
+#include "hook_safepoint.h"
 #include "hook_stack.h"
 
 #define LIKELY(x) __builtin_expect(!!(x), 1)
@@ -408,7 +409,7 @@ static __attribute__((noinline)) void *malloc_sampled(size_t n)
 }
 
 /* The tick first, so that nothing but the result lives across the call. */
-HOOK_EXPORT void *malloc(size_t n)
+static inline void *malloc_body(size_t n)
 {
     if (UNLIKELY(hook_sampler_tick(&hook_thread.sampler, n)))
         return malloc_sampled(n);
@@ -428,7 +429,7 @@ static __attribute__((noinline)) void free_slow(void *p)
 
 /* The unsampled free: one filter byte (NULL's cell is always set), the
  * chunk's size word (glibc's free reads it next) and one subtraction. */
-HOOK_EXPORT void free(void *p)
+static inline void free_body(void *p)
 {
     struct heapsnap_counts *c = hook_thread.counts;
     if (UNLIKELY(hook_maybe_live(p) || c == NULL)) {
@@ -439,7 +440,7 @@ HOOK_EXPORT void free(void *p)
     hook_real.free(p);
 }
 
-HOOK_EXPORT void *calloc(size_t a, size_t b)
+static inline void *calloc_body(size_t a, size_t b)
 {
     size_t n;
     if (UNLIKELY(__builtin_mul_overflow(a, b, &n)))
@@ -504,7 +505,7 @@ static inline void *realloc_fast(void *p, size_t n)
     return q;
 }
 
-HOOK_EXPORT void *realloc(void *p, size_t n)
+static inline void *realloc_body(void *p, size_t n)
 {
     bool tick = hook_sampler_tick(&hook_thread.sampler, n);
     if (LIKELY(!tick && !hook_maybe_live(p) && hook_thread.counts != NULL))
@@ -512,7 +513,7 @@ HOOK_EXPORT void *realloc(void *p, size_t n)
     return realloc_slow(p, n, tick);
 }
 
-HOOK_EXPORT void *reallocarray(void *p, size_t a, size_t b)
+static inline void *reallocarray_body(void *p, size_t a, size_t b)
 {
     size_t n;
     if (__builtin_mul_overflow(a, b, &n)) {
@@ -525,7 +526,7 @@ HOOK_EXPORT void *reallocarray(void *p, size_t a, size_t b)
     return realloc_slow(p, n, tick);
 }
 
-HOOK_EXPORT void *memalign(size_t al, size_t n)
+static inline void *memalign_body(size_t al, size_t n)
 {
     void *p = hook_real.memalign(al, n);
     count_block(p, 1);
@@ -534,7 +535,7 @@ HOOK_EXPORT void *memalign(size_t al, size_t n)
     return p;
 }
 
-HOOK_EXPORT int posix_memalign(void **out, size_t al, size_t n)
+static inline int posix_memalign_body(void **out, size_t al, size_t n)
 {
     int rc = hook_real.posix_memalign(out, al, n);
     if (rc == 0)
@@ -544,7 +545,7 @@ HOOK_EXPORT int posix_memalign(void **out, size_t al, size_t n)
     return rc;
 }
 
-HOOK_EXPORT void *aligned_alloc(size_t al, size_t n)
+static inline void *aligned_alloc_body(size_t al, size_t n)
 {
     void *p = hook_real.aligned_alloc(al, n);
     count_block(p, 1);
@@ -553,7 +554,7 @@ HOOK_EXPORT void *aligned_alloc(size_t al, size_t n)
     return p;
 }
 
-HOOK_EXPORT void *valloc(size_t n)
+static inline void *valloc_body(size_t n)
 {
     void *p = hook_real.valloc(n);
     count_block(p, 1);
@@ -562,13 +563,94 @@ HOOK_EXPORT void *valloc(size_t n)
     return p;
 }
 
-HOOK_EXPORT void *pvalloc(size_t n)
+static inline void *pvalloc_body(size_t n)
 {
     void *p = hook_real.pvalloc(n);
     count_block(p, 1);
     if (UNLIKELY(hook_sampler_tick(&hook_thread.sampler, n)))
         maybe_sample(p, n);
     return p;
+}
+
+/* ---- the exported entry points: each call inside the safepoint's bracket ---- */
+
+HOOK_EXPORT void *malloc(size_t n)
+{
+    hook_safepoint_enter();
+    void *r = malloc_body(n);
+    hook_safepoint_exit();
+    return r;
+}
+
+HOOK_EXPORT void free(void *p)
+{
+    hook_safepoint_enter();
+    free_body(p);
+    hook_safepoint_exit();
+}
+
+HOOK_EXPORT void *calloc(size_t a, size_t b)
+{
+    hook_safepoint_enter();
+    void *r = calloc_body(a, b);
+    hook_safepoint_exit();
+    return r;
+}
+
+HOOK_EXPORT void *realloc(void *p, size_t n)
+{
+    hook_safepoint_enter();
+    void *r = realloc_body(p, n);
+    hook_safepoint_exit();
+    return r;
+}
+
+HOOK_EXPORT void *reallocarray(void *p, size_t a, size_t b)
+{
+    hook_safepoint_enter();
+    void *r = reallocarray_body(p, a, b);
+    hook_safepoint_exit();
+    return r;
+}
+
+HOOK_EXPORT void *memalign(size_t al, size_t n)
+{
+    hook_safepoint_enter();
+    void *r = memalign_body(al, n);
+    hook_safepoint_exit();
+    return r;
+}
+
+HOOK_EXPORT int posix_memalign(void **out, size_t al, size_t n)
+{
+    hook_safepoint_enter();
+    int r = posix_memalign_body(out, al, n);
+    hook_safepoint_exit();
+    return r;
+}
+
+HOOK_EXPORT void *aligned_alloc(size_t al, size_t n)
+{
+    hook_safepoint_enter();
+    void *r = aligned_alloc_body(al, n);
+    hook_safepoint_exit();
+    return r;
+}
+
+HOOK_EXPORT void *valloc(size_t n)
+{
+    hook_safepoint_enter();
+    void *r = valloc_body(n);
+    hook_safepoint_exit();
+    return r;
+}
+
+HOOK_EXPORT void *pvalloc(size_t n)
+{
+    hook_safepoint_enter();
+    void *r = pvalloc_body(n);
+    hook_safepoint_exit();
+    return r;
 }
 
 HOOK_EXPORT size_t malloc_usable_size(void *p)

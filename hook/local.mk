@@ -9,7 +9,8 @@ libheapsnap_la_SOURCES = hook/heapsnap.h hook/heapsnap_registry.h hook/hook_inte
 	hook/hook_stack.c hook/hook_stack.h \
 	hook/hook_profile.c hook/hook_profile.h \
 	hook/hook_http.c hook/http_parse.c hook/http_parse.h \
-	hook/hook_metrics.c hook/hook_metrics.h
+	hook/hook_metrics.c hook/hook_metrics.h \
+	hook/hook_safepoint.c hook/hook_safepoint.h
 libheapsnap_la_SOURCES += hook/hook_attach.c
 libheapsnap_la_CFLAGS = $(HS_WARN_CFLAGS) $(HS_DEP_CFLAGS) -fvisibility=hidden
 # The version script keeps everything but the interface local; -z nodelete

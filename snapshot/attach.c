@@ -240,7 +240,7 @@ static int attach_stop(attach_ctx *a, hs_err *err)
     for (int tries = 0; tries < ATTACH_STOP_TRIES; tries++) {
         gheap_thread *threads = NULL;
         size_t n = 0;
-        a->s = quiesce_stop_within(a->pid, a->h, 0, &threads, &n, &a->qr, err);
+        a->s = quiesce_stop_within(a->pid, a->h, NULL, 0, &threads, &n, &a->qr, err);
         free(threads);
         if (a->s == NULL)
             return -1;

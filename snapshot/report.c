@@ -77,11 +77,12 @@ void report_json(FILE *f, unsigned long index, const char *path, const char *thr
     fprintf(f, ",\"source\":\"%s\"", r->from_live_table ? "live_table" : "heap_walk");
     /* the pause's parts, and what a budget that ran out left approximate */
     fprintf(f,
-            ",\"stop_us\":%" PRIu64 ",\"wait_us\":%" PRIu64 ",\"copy_us\":%" PRIu64
+            ",\"stop_us\":%" PRIu64 ",\"safepoint_us\":%" PRIu64 ",\"parked_threads\":%zu"
+            ",\"wait_us\":%" PRIu64 ",\"copy_us\":%" PRIu64
             ",\"approximate\":%s,\"busy_threads\":%zu,\"uncertain_bytes\":%" PRIu64
             ",\"approximate_arenas\":[",
-            r->stop_us, r->wait_us, r->copy_us, r->approximate ? "true" : "false", r->busy_threads,
-            r->uncertain_bytes);
+            r->stop_us, r->safepoint_us, r->parked_threads, r->wait_us, r->copy_us,
+            r->approximate ? "true" : "false", r->busy_threads, r->uncertain_bytes);
     size_t shown = sizeof(r->approx_arenas) / sizeof(r->approx_arenas[0]);
     for (size_t i = 0; i < r->approx_narenas && i < shown; i++)
         fprintf(f, "%s\"0x%" PRIx64 "\"", i ? "," : "", r->approx_arenas[i]);

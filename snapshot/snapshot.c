@@ -23,6 +23,7 @@
 #include "procmaps.h"
 #include "ptrace.h"
 #include "quiesce.h"
+#include "safepoint.h"
 #include "registry.h"
 #include "resident.h"
 #include "symbolize.h"
@@ -127,7 +128,7 @@ static void snap_resume(ptstop **stop, snap_result *res, quiesce_result *qr)
     ptstop_detach_all(*stop);
     *stop = NULL;
     res->pause_us += (uint64_t)(snap_now_ns(CLOCK_MONOTONIC) - t0) / 1000;
-    uint64_t before = res->stop_us + res->wait_us;
+    uint64_t before = res->stop_us + res->safepoint_us + res->wait_us;
     res->copy_us = res->pause_us > before ? res->pause_us - before : 0;
     quiesce_end(qr);
 }
@@ -182,11 +183,12 @@ static void snap_comments(pprof_builder *b, pid_t pid, const char *exe, const sn
         strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
     pprof_add_comment(b,
                       "heapsnap %s: heap of process %d (%s) at %s; pause %.3f ms (stop %.3f, "
-                      "wait for threads inside malloc %.3f, copy %.3f), %zu threads stopped (%u "
-                      "busy retries); glibc layout: %s",
+                      "safepoint %.3f with %zu threads parked, wait for threads inside malloc "
+                      "%.3f, copy %.3f), %zu threads stopped (%u busy retries); glibc layout: %s",
                       HS_VERSION, (int)pid, exe, when, (double)r->pause_us / 1000.0,
-                      (double)r->stop_us / 1000.0, (double)r->wait_us / 1000.0,
-                      (double)r->copy_us / 1000.0, r->nthreads, r->busy_retries, layout);
+                      (double)r->stop_us / 1000.0, (double)r->safepoint_us / 1000.0,
+                      r->parked_threads, (double)r->wait_us / 1000.0, (double)r->copy_us / 1000.0,
+                      r->nthreads, r->busy_retries, layout);
     uint64_t free_bytes = 0;
     for (int k = GHEAP_TCACHE; k <= GHEAP_TOP; k++)
         free_bytes += rep->bytes[k];
@@ -380,9 +382,14 @@ static snap_status snap_take_once(pid_t pid, const char *out_path, const char *t
     /* The stop: wait for a quiet heap, capture the heap, the hook's tables
      * and the thread stacks (all of the same moment), resume as soon as the
      * capture holds everything the classification reads, classify. */
-    stop = quiesce_stop_within(pid, h, snap_max_pause_us, &threads, &nthreads, &qr, err);
+    safepoint sp;
+    bool have_sp = hook && safepoint_open(&sp, pid, reg.addr, &reg.hdr) == 1;
+    stop = quiesce_stop_within(pid, h, have_sp ? &sp : NULL, snap_max_pause_us, &threads, &nthreads,
+                               &qr, err);
     res->busy_retries = qr.retries;
     res->stop_us = qr.stop_us;
+    res->safepoint_us = qr.safepoint_us;
+    res->parked_threads = qr.parked;
     res->wait_us = qr.wait_us;
     if (stop == NULL) {
         /* A process killed during the stop is not taken for an exec

@@ -43,9 +43,12 @@ typedef struct snap_result {
     char notice_hook[512];   /* no hook loaded: what the profile holds instead */
     char notice_layout[512]; /* libc debug info missing: the fallback used */
     char notice_alloc[512];  /* malloc is not glibc's: what the profile holds instead */
-    /* The pause's parts: stopping every thread, waiting for the threads
-     * inside malloc, and the rest (copying the heap and the hook's tables). */
-    uint64_t stop_us, wait_us, copy_us;
+    /* The pause's parts: stopping every thread, the hook's safepoint (the
+     * threads inside its allocator calls let run until they parked; 0
+     * without the hook), waiting for the threads still inside malloc, and
+     * the rest (copying the heap and the hook's tables). */
+    uint64_t stop_us, safepoint_us, wait_us, copy_us;
+    size_t parked_threads; /* threads parked at the safepoint */
     /* smaps_rollup's Rss read as the process resumed (0: unknown), for the
      * profile's comment: the analyzer compares it with the heap in use */
     uint64_t rss_bytes;

@@ -138,6 +138,7 @@ tests_progs_pause_busy_CFLAGS = -O2 -g $(HS_WARN_CFLAGS) -pthread
 tests_progs_pause_busy_LDFLAGS = -pthread
 TESTS += tests/integration/pause_busy.sh
 EXTRA_DIST += tests/integration/pause_busy.sh
+include tests/safepoint.mk
 check_PROGRAMS += tests/progs/exact_threads
 tests_progs_exact_threads_SOURCES = tests/progs/exact_threads.c
 tests_progs_exact_threads_CFLAGS = -O2 -g

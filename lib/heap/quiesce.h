@@ -14,6 +14,7 @@
 #include "heap_process.h"
 #include "hs_error.h"
 #include "ptrace.h"
+#include "safepoint.h"
 
 /* The default budget for the wait (heapsnap --max-pause). */
 #define QUIESCE_DEFAULT_BUDGET_US 50000u
@@ -24,6 +25,8 @@
 typedef struct quiesce_result {
     unsigned retries;                    /* rounds in which some threads were let run */
     uint64_t stop_us;                    /* first stop until every thread was stopped */
+    uint64_t safepoint_us;               /* then the hook's safepoint: until those inside parked */
+    size_t parked;                       /* threads parked at the safepoint */
     uint64_t wait_us;                    /* then until the heap was quiet or the budget ran out */
     bool budget_out;                     /* the budget ran out with the heap still busy */
     size_t busy;                         /* then: threads still inside malloc */
@@ -33,19 +36,25 @@ typedef struct quiesce_result {
     /* heapsnap's own priority, raised for the pause (quiesce_end lowers it) */
     bool raised;
     int old_nice;
+    bool rt; /* and its scheduling policy, made real-time */
+    int old_policy, old_rt_priority;
 } quiesce_result;
 
 /* Stops pid and lets only the threads inside malloc run until the heap is
  * quiet, for at most budget_us after the stop (0: no budget, a bounded
- * number of tries and then an error). On success the process is stopped,
- * *threads (caller frees) describes its threads and qr the stop; when the
- * budget ran out, qr->budget_out and the arenas are set and the heap is
- * walked as it is. NULL with one sentence in err when it could not be
- * stopped, or stayed busy without a budget (nothing left stopped). Raises
- * heapsnap's scheduling priority when allowed: call quiesce_end once the
- * process runs again. */
-ptstop *quiesce_stop_within(pid_t pid, hproc *h, uint64_t budget_us, gheap_thread **threads,
-                            size_t *nthreads, quiesce_result *qr, hs_err *err);
+ * number of tries and then an error). With sp (the hook's safepoint, or
+ * NULL), the threads inside the hook's allocator calls are first let run
+ * until each has parked on the way out, in one round, and the request stays
+ * posted through the rounds after it; it is withdrawn before this returns.
+ * On success the process is stopped, *threads (caller frees) describes its
+ * threads and qr the stop; when the budget ran out, qr->budget_out and the
+ * arenas are set and the heap is walked as it is. NULL with one sentence in
+ * err when it could not be stopped, or stayed busy without a budget (nothing
+ * left stopped). Raises heapsnap's scheduling priority when allowed: call
+ * quiesce_end once the process runs again. */
+ptstop *quiesce_stop_within(pid_t pid, hproc *h, safepoint *sp, uint64_t budget_us,
+                            gheap_thread **threads, size_t *nthreads, quiesce_result *qr,
+                            hs_err *err);
 /* Gives heapsnap its own priority back. */
 void quiesce_end(quiesce_result *qr);
 

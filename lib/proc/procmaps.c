@@ -84,6 +84,9 @@ procmaps *procmaps_parse(const char *text, size_t len, pid_t pid, hs_err *err)
     return m;
 }
 
+/* Reads of a map that changed while it was read, before giving up. */
+#define PROCMAPS_TRIES 8
+
 procmaps *procmaps_read(pid_t pid, hs_err *err)
 {
     char path[64];
@@ -95,18 +98,24 @@ procmaps *procmaps_read(pid_t pid, hs_err *err)
         hs_err_set(err, "no such process %d: check the PID (ps -p %d)", (int)pid, (int)pid);
         return NULL;
     }
-    uint8_t *text;
-    size_t len;
-    hs_err why;
-    if (slurp_file(path, (size_t)1 << 30, &text, &len, &why) != 0) {
-        hs_err_set(err,
-                   "%s: the process may have exited, or run heapsnap as its owner or as "
-                   "root",
-                   why.msg);
-        return NULL;
+    /* The kernel prints the map a page at a time, going on from the last
+     * address it printed: a running process that maps or unmaps meanwhile can
+     * make two reads overlap, out of order. Such a map is read again. */
+    procmaps *m = NULL;
+    for (int tries = 0; m == NULL && tries < PROCMAPS_TRIES; tries++) {
+        uint8_t *text;
+        size_t len;
+        hs_err why;
+        if (slurp_file(path, (size_t)1 << 30, &text, &len, &why) != 0) {
+            hs_err_set(err,
+                       "%s: the process may have exited, or run heapsnap as its owner or as "
+                       "root",
+                       why.msg);
+            return NULL;
+        }
+        m = procmaps_parse((const char *)text, len, pid, err);
+        free(text);
     }
-    procmaps *m = procmaps_parse((const char *)text, len, pid, err);
-    free(text);
     return m;
 }
 

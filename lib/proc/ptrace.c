@@ -13,6 +13,7 @@
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,6 +29,8 @@ struct ptstop {
                     * interrupt stop does not inject a signal */
     size_t n, cap;
     struct timespec t0;
+    pid_t *running; /* let run by ptstop_run until ptstop_restop */
+    size_t nrunning;
 };
 
 /* Threads the signal guard must detach; written only while signals that the
@@ -70,8 +73,27 @@ static void pt_guard_clear(const ptstop *s)
         pt_guard_n = 0;
 }
 
+/* A 32-bit word the guard zeroes in a process before it detaches (the
+ * hook's park request, posted by quiesce.c), so that threads parked on it go
+ * on at once. */
+static volatile pid_t pt_guard_word_pid;
+static volatile uint64_t pt_guard_word_addr;
+
+void ptstop_guard_word(pid_t pid, uint64_t addr)
+{
+    pt_guard_word_addr = 0;
+    pt_guard_word_pid = pid;
+    pt_guard_word_addr = addr;
+}
+
 static void pt_guard_handler(int sig)
 {
+    if (pt_guard_word_addr != 0) {
+        uint32_t zero = 0;
+        struct iovec local = {&zero, sizeof(zero)};
+        struct iovec remote = {(void *)(uintptr_t)pt_guard_word_addr, sizeof(zero)};
+        process_vm_writev(pt_guard_word_pid, &local, 1, &remote, 1, 0);
+    }
     for (sig_atomic_t i = 0; i < pt_guard_n; i++)
         if (pt_guard_tids[i] > 0)
             ptrace(PTRACE_DETACH, pt_guard_tids[i], NULL, NULL);
@@ -398,22 +420,27 @@ static ssize_t pt_index(const ptstop *s, pid_t tid)
     return -1;
 }
 
-int ptstop_resume_some(ptstop *s, const bool *run, unsigned usec, hs_err *err)
+int ptstop_run(ptstop *s, const bool *run, hs_err *err)
 {
     /* Remember the tids: removing a thread that exited reorders s->t. */
-    pid_t *tids = malloc((s->n ? s->n : 1) * sizeof(*tids));
-    if (tids == NULL)
+    free(s->running);
+    s->running = malloc((s->n ? s->n : 1) * sizeof(*s->running));
+    s->nrunning = 0;
+    if (s->running == NULL)
         return hs_err_set(err, "out of memory while resuming process %d", (int)s->pid);
-    size_t k = 0;
     for (size_t i = 0; i < s->n; i++)
         if (run == NULL || run[i])
-            tids[k++] = s->t[i].tid;
+            s->running[s->nrunning++] = s->t[i].tid;
     /* Caught signals stay in s->sig for the detach: this restart would drop them. */
-    for (size_t j = 0; j < k; j++)
-        ptrace(PTRACE_CONT, tids[j], NULL, NULL);
-    struct timespec ts = {.tv_sec = usec / 1000000, .tv_nsec = (long)(usec % 1000000) * 1000};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
+    for (size_t j = 0; j < s->nrunning; j++)
+        ptrace(PTRACE_CONT, s->running[j], NULL, NULL);
+    return 0;
+}
+
+int ptstop_restop(ptstop *s, hs_err *err)
+{
+    pid_t *tids = s->running;
+    size_t k = s->nrunning;
     for (size_t j = 0; j < k; j++)
         if (ptrace(PTRACE_INTERRUPT, tids[j], NULL, NULL) != 0)
             continue; /* gone: its wait below reports the exit */
@@ -427,9 +454,21 @@ int ptstop_resume_some(ptstop *s, const bool *run, unsigned usec, hs_err *err)
         }
     }
     free(tids);
+    s->running = NULL;
+    s->nrunning = 0;
     if (pt_stop_new(s, err))
         return hs_err_prefix(err, "stopping process %d again", (int)s->pid);
     return 0;
+}
+
+int ptstop_resume_some(ptstop *s, const bool *run, unsigned usec, hs_err *err)
+{
+    if (ptstop_run(s, run, err) != 0)
+        return -1;
+    struct timespec ts = {.tv_sec = usec / 1000000, .tv_nsec = (long)(usec % 1000000) * 1000};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+    return ptstop_restop(s, err);
 }
 
 int ptstop_resume_briefly(ptstop *s, unsigned usec, hs_err *err)
@@ -451,6 +490,7 @@ void ptstop_detach_all(ptstop *s)
                 syscall(SYS_tgkill, (int)s->pid, (int)s->t[i].tid, sig);
     free(s->t);
     free(s->sig);
+    free(s->running);
     free(s);
 }
 

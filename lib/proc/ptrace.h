@@ -36,6 +36,12 @@ int ptstop_resume_briefly(ptstop *s, unsigned usec, hs_err *err);
  * dropped and new ones appended, so indices change: find threads by tid
  * afterwards. -1 + err if the process died. */
 int ptstop_resume_some(ptstop *s, const bool *run, unsigned usec, hs_err *err);
+/* ptstop_resume_some in two halves, for a caller that waits on a condition
+ * instead of a time: ptstop_run lets the threads with run[i] set (NULL: all)
+ * go; ptstop_restop stops them again and re-scans for new threads (indices
+ * change as in ptstop_resume_some). Call restop once after each run. */
+int ptstop_run(ptstop *s, const bool *run, hs_err *err);
+int ptstop_restop(ptstop *s, hs_err *err);
 /* Detaches every thread (the process runs again) and frees s. Safe on NULL. */
 void ptstop_detach_all(ptstop *s);
 /* Microseconds from the first stop to now (or to the detach, once detached). */
@@ -43,5 +49,8 @@ uint64_t ptstop_pause_us(const ptstop *s);
 /* Installs SIGINT/SIGTERM/SIGHUP/SIGPIPE handlers that detach every thread
  * currently stopped before the process dies (async-signal-safe). */
 void ptstop_install_signal_guard(void);
+/* Before those handlers detach: zero the 32-bit word at addr in pid (addr 0:
+ * none). Set while a word must not outlive heapsnap (the hook's park request). */
+void ptstop_guard_word(pid_t pid, uint64_t addr);
 
 #endif

@@ -133,7 +133,7 @@ static int registry_check_header(const registry *r, hs_err *err)
                           "hook is damaged or from another project, restart the program with a "
                           "libheapsnap.so from this heapsnap.",
                           r->path, (int)r->pid);
-    if (h->version != 1 && h->version != HEAPSNAP_REGISTRY_VERSION)
+    if (h->version < 1 || h->version > HEAPSNAP_REGISTRY_VERSION)
         return hs_err_set(err,
                           "%s in process %d uses registry version %u but this heapsnap reads "
                           "versions 1 to %u; use the heapsnap built together with that "

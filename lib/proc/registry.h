@@ -4,7 +4,7 @@
  * live-allocation and stack tables and the size-class counters while the
  * process is stopped, and reads the entries out of that copy after it runs
  * again, skipping (and counting) torn entries. Reads registry versions 1 (no
- * counters) and 2. */
+ * counters), 2 and 3 (the safepoint, lib/proc/safepoint.h). */
 #ifndef HS_SNAPSHOT_REGISTRY_H
 #define HS_SNAPSHOT_REGISTRY_H
 

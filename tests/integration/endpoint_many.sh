@@ -2,9 +2,11 @@
 # tests/integration/endpoint_many.sh: scrapers must not wedge the hook's
 # endpoint. 200 connections that each send half a request and wait are held
 # open while a scraper asks for /metrics and then for a heap profile: both are
-# answered (with a valid profile) while the server still holds slow
-# connections open -- a server that took one connection at a time could only
-# answer after closing every earlier one -- and the host runs on.
+# answered (with a valid profile), and the host runs on. A server that took one
+# connection at a time could answer only after timing out every earlier one
+# (200 x 5 s, far past the client's 120 s guard). How many slow connections
+# were still held when the answer came is printed, not asserted: on a loaded
+# machine their 5 s may run out first.
 . "$top_srcdir/tests/tap.sh"
 . "$top_srcdir/tests/stress/stress_lib.sh"
 
@@ -40,9 +42,6 @@ for path in /metrics /debug/pprof/heap; do
         "$(sed -n 2p "$tmp/$name.out"), $(((t1 - t0) / 1000000)) ms"
     tap_is "$path is answered behind 200 slow connections" \
         "$(head -n 1 "$tmp/$name.out" | cut -d' ' -f1)" 200
-    held=$(sed -n 's/^held //p' "$tmp/$name.out")
-    tap_ok "$path: answered while slow connections were still held open ($held)" \
-        [ "${held:-0}" -gt 0 ]
 done
 tap_ok "the profile passes pprofcheck -heap" "$PPROFCHECK" -heap "$tmp/heap.body"
 tap_ok "/metrics is Prometheus text" grep -q '^process_resident_memory_bytes ' "$tmp/metrics.body"

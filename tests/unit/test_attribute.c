@@ -581,10 +581,10 @@ static void test_registry_recheck(void **state)
     registry r;
     img_registry(&r, &m);
     hs_err err = {{0}};
-    img_hdr(&m)->version = 3;
+    img_hdr(&m)->version = 4;
     assert_int_equal(registry_copy(&r, &err), -1);
-    assert_string_equal(err.msg, "libheapsnap.so in process 0 uses registry version 3 but this "
-                                 "heapsnap reads versions 1 to 2; use the heapsnap built together "
+    assert_string_equal(err.msg, "libheapsnap.so in process 0 uses registry version 4 but this "
+                                 "heapsnap reads versions 1 to 3; use the heapsnap built together "
                                  "with that libheapsnap.so.");
     assert_int_equal(registry_parse(&r, &err), -1);
     img_registry_free(&r);

@@ -1,0 +1,43 @@
+/* hook/hook_safepoint.h: the safepoint (registry version 3). Every hooked
+ * allocator function brackets its work with hook_safepoint_enter/exit, which
+ * keep the thread's `inside` word, so heapsnap sees from outside who is inside
+ * the allocator; a call that ends while heapsnap's park request is posted
+ * parks the thread until heapsnap withdraws it (hook_safepoint.c). */
+#ifndef HOOK_SAFEPOINT_H
+#define HOOK_SAFEPOINT_H
+
+#include <stdint.h>
+
+#include "heapsnap_registry.h"
+
+/* This thread's words, read by heapsnap at fs_base + safepoint_tls;
+ * initial-exec so that reaching them never allocates. */
+extern __thread struct heapsnap_safepoint_thread hook_sp_thread
+    __attribute__((tls_model("initial-exec")));
+/* heapsnap_registry under a hidden name: the exit's load of the park word is
+ * one instruction, not a GOT load and a load (hook_init.c defines it). */
+extern struct heapsnap_registry hook_registry __attribute__((visibility("hidden")));
+
+/* The slow path of hook_safepoint_exit: parks when the outermost call ends
+ * and a request for this process is posted. Keeps errno. */
+void hook_safepoint_park(void);
+/* Publishes where a thread's words lie (before the registry's magic). */
+void hook_safepoint_start(struct heapsnap_registry *reg);
+/* In a fork child: a request posted for the parent is not for it. */
+void hook_safepoint_atfork_child(struct heapsnap_registry *reg);
+
+static inline void hook_safepoint_enter(void)
+{
+    hook_sp_thread.inside++;
+}
+
+/* Decrement first: stopped after it, the thread is outside and is not let
+ * run; stopped before it, it is let run and sees the request on the load. */
+static inline void hook_safepoint_exit(void)
+{
+    hook_sp_thread.inside--;
+    if (__builtin_expect(__atomic_load_n(&hook_registry.park, __ATOMIC_RELAXED) != 0, 0))
+        hook_safepoint_park();
+}
+
+#endif

@@ -1,0 +1,152 @@
+#!/bin/sh
+# tests/integration/safepoint.sh: snapshots of 64 threads that only malloc and
+# free, under the hook (issue 22): the threads inside its allocator calls park
+# on the way out, so every snapshot is exact and no thread is waited for
+# twice; at the program's own quiescent points the walk equals its mallinfo2;
+# a heapsnap killed while threads are parked (a stand-in that never withdraws
+# its request, and heapsnap itself at arbitrary moments) leaves a program that
+# goes on allocating; and the program's own checks pass to the end.
+. "$top_srcdir/tests/tap.sh"
+. "$top_srcdir/tests/integration/snap_common.sh"
+BUSY=$top_builddir/tests/progs/pause_busy
+POSTER=$top_builddir/tests/progs/sp_poster
+[ -x "$BUSY" ] && [ -x "$POSTER" ] || tap_skip_all "tests/progs/pause_busy or sp_poster is not built"
+[ -e "$HOOK" ] || tap_skip_all "libheapsnap.so is not built"
+
+# Waits until FILE has a line matching PATTERN (20 s at most).
+wait_line() {
+    i=0
+    until grep -q "$2" "$1" 2>/dev/null; do
+        i=$((i + 1))
+        [ $i -gt 400 ] && return 1
+        sleep 0.05
+    done
+}
+jval() {
+    sed -n "s/.*\"$2\":\([0-9a-z][0-9a-z]*\).*/\1/p" "$1" | head -n 1
+}
+comment_mi() {
+    (cd "$snap_tmp" && HOME=$snap_tmp "$GO" tool pprof -comments "$1" 2>/dev/null) |
+        sed -n 's/.*mallinfo2 uordblks \([0-9]*\) fordblks \([0-9]*\) hblkhd \([0-9]*\).*/uordblks=\1 fordblks=\2 hblkhd=\3/p'
+}
+prog_mi() {
+    line=$(grep "\"seq\":$1," "$out")
+    echo "uordblks=$(echo "$line" | sed 's/.*"uordblks":\([0-9]*\).*/\1/')" \
+        "fordblks=$(echo "$line" | sed 's/.*"fordblks":\([0-9]*\).*/\1/')" \
+        "hblkhd=$(echo "$line" | sed 's/.*"hblkhd":\([0-9]*\).*/\1/')"
+}
+# The program's next quiescent point: every thread has left the allocator
+# and reached its loop's check (so none is parked for good); sets seq.
+# SIGUSR1 is sent again every 2 s: when the previous SIGUSR2 is still pending
+# the kernel delivers SIGUSR1 first, and pause_busy, still paused, ignores it.
+seq=0
+quiescent() {
+    seq=$((seq + 1))
+    i=0
+    until grep -q "\"seq\":$seq," "$out"; do
+        [ $((i % 40)) = 0 ] && kill -USR1 "$pid"
+        i=$((i + 1))
+        [ $i -gt 600 ] && return 1
+        sleep 0.05
+    done
+}
+
+out=$snap_tmp/busy.out
+mkfifo "$snap_tmp/in"
+LD_PRELOAD=$HOOK "$BUSY" -t 64 -q <"$snap_tmp/in" >"$out" &
+pid=$!
+snap_pids="$snap_pids $pid"
+exec 7>"$snap_tmp/in"
+wait_line "$out" '"ready"' || tap_bail "pause_busy -t 64 did not start"
+
+# With a budget that never runs out here, exactness is what the safepoint
+# gives, not luck: every snapshot is exact and none needed a second round.
+ok=0 exact=0 oneround=0 parked=0 said=0
+for k in $(seq 12); do
+    j=$snap_tmp/s$k.json
+    if "$HEAPSNAP" -p "$pid" --max-pause 20s -o "$snap_tmp/s$k.pb.gz" --json >"$j" \
+        2>"$snap_tmp/s$k.err" && snap_valid -heap "$snap_tmp/s$k.pb.gz"; then
+        ok=$((ok + 1))
+    else
+        echo "# snapshot $k: $(cat "$snap_tmp/s$k.err")"
+    fi
+    [ "$(jval "$j" approximate)" = false ] && [ "$(jval "$j" busy_threads)" = 0 ] &&
+        exact=$((exact + 1))
+    [ "$(jval "$j" busy_retries)" = 0 ] && oneround=$((oneround + 1))
+    parked=$((parked + ${p:=$(jval "$j" parked_threads)}))
+    (cd "$snap_tmp" && HOME=$snap_tmp "$GO" tool pprof -comments "$snap_tmp/s$k.pb.gz" 2>/dev/null) |
+        grep -q "safepoint [0-9.]* with $(jval "$j" parked_threads) threads parked" && said=$((said + 1))
+    echo "# snapshot $k: pause $(jval "$j" pause_us) us (stop $(jval "$j" stop_us)," \
+        "safepoint $(jval "$j" safepoint_us) with $(jval "$j" parked_threads) parked," \
+        "wait $(jval "$j" wait_us), copy $(jval "$j" copy_us)), retries $(jval "$j" busy_retries)"
+    unset p
+done
+tap_is "12 snapshots of 64 busy threads under the hook complete, valid heap profiles" "$ok" 12
+tap_is "every one exact (none approximate, no thread left inside malloc)" "$exact" 12
+tap_is "every one quiet after the safepoint's round (no busy retries)" "$oneround" 12
+tap_ok "threads parked at the safepoint ($parked over 12 snapshots)" [ "$parked" -gt 0 ]
+tap_is "the profile's comment names the safepoint and its parked threads" "$said" 12
+
+# The default budget: every snapshot completes.
+ok=0
+for k in 1 2 3 4 5 6; do
+    "$HEAPSNAP" -p "$pid" -o "$snap_tmp/d$k.pb.gz" --json >"$snap_tmp/d$k.json" 2>/dev/null &&
+        ok=$((ok + 1))
+done
+tap_is "6 snapshots with the default budget complete" "$ok" 6
+
+# At quiescent points nobody is inside the hook: no safepoint round, and the
+# walk equals the program's mallinfo2.
+qok=0
+for k in 1 2 3; do
+    quiescent || tap_bail "no quiescent point $seq"
+    j=$snap_tmp/q$k.json
+    "$HEAPSNAP" -p "$pid" -o "$snap_tmp/q$k.pb.gz" --json >"$j" 2>/dev/null
+    want=$(prog_mi "$seq") got=$(comment_mi "$snap_tmp/q$k.pb.gz")
+    if [ "$(jval "$j" approximate)" = false ] && [ "$(jval "$j" parked_threads)" = 0 ] &&
+        [ "$(jval "$j" safepoint_us)" = 0 ] && [ "$want" = "$got" ]; then
+        qok=$((qok + 1))
+    else
+        echo "# quiescent point $seq: program $want, profile $got, $(cat "$j")"
+    fi
+    kill -USR2 "$pid"
+done
+tap_is "3 quiescent points: no thread parked, mallinfo2 equal to the program's" "$qok" 3
+
+# A heapsnap killed with threads parked: sp_poster posts the request, lets
+# every thread run until all 64 workers have parked, stops them again and is
+# killed without withdrawing it. The threads notice that their poster is gone
+# and go on; the program reaches its next quiescent point.
+"$POSTER" "$pid" 64 >"$snap_tmp/poster.out" 2>"$snap_tmp/poster.err" &
+ppid=$!
+if wait_line "$snap_tmp/poster.out" '"parked"'; then
+    tap_ok "the stand-in parked the workers ($(cat "$snap_tmp/poster.out"))" true
+else
+    tap_ok "the stand-in parked the workers: $(cat "$snap_tmp/poster.err")" false
+fi
+kill -9 "$ppid"
+wait "$ppid" 2>/dev/null
+tap_ok "killed with the request posted: the program goes on allocating" quiescent
+kill -USR2 "$pid"
+tap_ok "no thread left stopped or traced" snap_running "$pid"
+
+# heapsnap itself killed at moments spread over its run (before, during and
+# after the stop and the safepoint).
+for k in 1 2 3 4 5 6 7 8 9 10; do
+    "$HEAPSNAP" -p "$pid" -o "$snap_tmp/k.pb.gz" >/dev/null 2>&1 &
+    hp=$!
+    sleep "0.$((k * 9))"
+    kill -9 "$hp" 2>/dev/null
+    wait "$hp" 2>/dev/null
+done
+tap_ok "10 heapsnaps killed: the program goes on allocating" quiescent
+kill -USR2 "$pid"
+"$HEAPSNAP" -p "$pid" --max-pause 20s -o "$snap_tmp/after.pb.gz" --json >"$snap_tmp/after.json" \
+    2>"$snap_tmp/after.err"
+tap_is "then a snapshot completes, exact" "$?:$(jval "$snap_tmp/after.json" approximate)" "0:false"
+
+# The program's own checks passed: closing its input ends it with 0.
+exec 7>&-
+wait "$pid"
+tap_is "the 64-thread program exits 0 (its blocks intact)" "$?" 0
+tap_done
