@@ -15,7 +15,7 @@
 #include "an_input.h"
 #include "an_report.h"
 #include "an_series.h"
-#include "atomic_file.h"
+#include "afile.h"
 
 #define EXIT_USAGE 2
 #define EXIT_LEAK 3

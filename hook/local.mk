@@ -7,9 +7,9 @@ libheapsnap_la_SOURCES = hook/heapsnap.h hook/heapsnap_registry.h hook/hook_inte
 	hook/hook_sampler.c hook/hook_sampler.h hook/hook_counts.c hook/hook_counts.h \
 	hook/hook_tables.c hook/hook_tables.h \
 	hook/hook_stack.c hook/hook_stack.h \
-	hook/hook_profile.c hook/hook_profile.h \
-	hook/hook_http.c hook/http_parse.c hook/http_parse.h \
-	hook/hook_metrics.c hook/hook_metrics.h \
+	hook/endpoint/hook_profile.c hook/endpoint/hook_profile.h \
+	hook/endpoint/hook_http.c hook/endpoint/http_parse.c hook/endpoint/http_parse.h \
+	hook/endpoint/hook_metrics.c hook/endpoint/hook_metrics.h \
 	hook/hook_safepoint.c hook/hook_safepoint.h
 libheapsnap_la_SOURCES += hook/hook_attach.c
 libheapsnap_la_CFLAGS = $(HS_WARN_CFLAGS) $(HS_DEP_CFLAGS) -fvisibility=hidden
@@ -39,7 +39,7 @@ tests_unit_test_hook_tables_SOURCES = tests/unit/test_hook_tables.c hook/hook_ta
 	hook/hook_counts.c hook/hook_counts.h
 tests_unit_test_hook_tables_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_hook_tables_LDADD = $(CMOCKA_LIBS)
-tests_unit_test_http_parse_SOURCES = tests/unit/test_http_parse.c hook/http_parse.c hook/http_parse.h
+tests_unit_test_http_parse_SOURCES = tests/unit/test_http_parse.c hook/endpoint/http_parse.c hook/endpoint/http_parse.h
 tests_unit_test_http_parse_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_http_parse_LDADD = $(CMOCKA_LIBS)
 

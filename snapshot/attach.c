@@ -23,10 +23,10 @@
 #include "inject.h"
 #include "memsrc.h"
 #include "procmaps.h"
-#include "ptrace.h"
+#include "ptstop.h"
 #include "quiesce.h"
 #include "slurp.h"
-#include "unwind_remote.h"
+#include "uwr.h"
 
 #ifndef HS_LIBDIR
 #define HS_LIBDIR "/usr/local/lib"

@@ -11,14 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "atomic_file.h"
+#include "afile.h"
 #include "attach.h"
 #include "trim.h"
 #include "duration.h"
 #include "hs_error.h"
 #include "outpattern.h"
 #include "periodic.h"
-#include "ptrace.h"
+#include "ptstop.h"
 #include "report.h"
 #include "snapshot.h"
 #include "stats.h"

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "outpattern.h"
-#include "ptrace.h"
+#include "ptstop.h"
 #include "report.h"
 #include "snapshot.h"
 

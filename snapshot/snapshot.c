@@ -21,7 +21,7 @@
 #include "live_profile.h"
 #include "pprof.h"
 #include "procmaps.h"
-#include "ptrace.h"
+#include "ptstop.h"
 #include "quiesce.h"
 #include "safepoint.h"
 #include "registry.h"

@@ -15,7 +15,7 @@
 #include "hs_json.h"
 #include "ledger.h"
 #include "ledger_advice.h"
-#include "ptrace.h"
+#include "ptstop.h"
 #include "procmaps.h"
 #include "quiesce.h"
 #include "registry.h"

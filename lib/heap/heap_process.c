@@ -21,7 +21,7 @@
 #include "memsrc.h"
 #include "pagemap.h"
 #include "procmaps.h"
-#include "unwind_remote.h"
+#include "uwr.h"
 
 #include "hproc_internal.h"
 

@@ -12,7 +12,7 @@
 #include "glibc_layout.h"
 #include "heap_process.h"
 #include "memsrc.h"
-#include "unwind_remote.h"
+#include "uwr.h"
 
 /* struct pthread's stackblock/stackblock_size in the verified build; used only
  * after checking that the thread's stack pointer lies inside. */

@@ -13,7 +13,7 @@
 
 #include "heap_process.h"
 #include "hs_error.h"
-#include "ptrace.h"
+#include "ptstop.h"
 #include "safepoint.h"
 
 /* The default budget for the wait (heapsnap --max-pause). */

@@ -6,8 +6,8 @@ lib_libhs_la_SOURCES += lib/proc/pagemap.c lib/proc/pagemap.h
 lib_libhs_la_SOURCES += lib/proc/memsrc.c lib/proc/memsrc.h lib/proc/memsrc_internal.h \
 	lib/proc/memsrc_copy.c
 lib_libhs_la_SOURCES += lib/proc/elf_mem.c lib/proc/elf_mem.h
-lib_libhs_la_SOURCES += lib/proc/unwind_remote.c lib/proc/unwind_remote.h
-lib_libhs_la_SOURCES += lib/proc/ptrace.c lib/proc/ptrace.h
+lib_libhs_la_SOURCES += lib/proc/uwr.c lib/proc/uwr.h
+lib_libhs_la_SOURCES += lib/proc/ptstop.c lib/proc/ptstop.h
 lib_libhs_la_SOURCES += lib/proc/registry.c lib/proc/registry.h
 include lib/proc/resident.mk
 include lib/proc/inject.mk

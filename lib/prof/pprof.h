@@ -82,7 +82,7 @@ size_t pprof_builder_nsamples(const pprof_builder *b);
 
 /* Serialises the profile; gzip or raw. *out is malloc'd (caller frees). */
 int pprof_encode(pprof_builder *b, bool gzip, uint8_t **out, size_t *outlen, hs_err *err);
-/* Gzip-encodes and writes atomically (see atomic_file.h). */
+/* Gzip-encodes and writes atomically (see afile.h). */
 int pprof_write_file(pprof_builder *b, const char *path, hs_err *err);
 
 /* ---- reader ---- */

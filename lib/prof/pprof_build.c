@@ -11,7 +11,7 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "atomic_file.h"
+#include "afile.h"
 #include "hs_array.h"
 #include "hs_intern.h"
 

@@ -1,6 +1,6 @@
 # lib/util/: errors, atomic file writes, whole-file reads, durations.
 lib_libhs_la_SOURCES += lib/util/hs_error.c lib/util/hs_error.h
-lib_libhs_la_SOURCES += lib/util/atomic_file.c lib/util/atomic_file.h
+lib_libhs_la_SOURCES += lib/util/afile.c lib/util/afile.h
 lib_libhs_la_SOURCES += lib/util/slurp.c lib/util/slurp.h
 lib_libhs_la_SOURCES += lib/util/duration.c lib/util/duration.h
 lib_libhs_la_SOURCES += lib/util/hs_intern.c lib/util/hs_intern.h

@@ -1,4 +1,4 @@
-/* tests/fuzz/fuzz_http.c: libFuzzer target for hook/http_parse.c, the
+/* tests/fuzz/fuzz_http.c: libFuzzer target for hook/endpoint/http_parse.c, the
  * endpoint's request parser and listen-address parser (bytes from any local
  * client, and from the HEAPSNAP_HTTP variable). Checks the parser's contract:
  * the consumed length never exceeds the input, a status is always set. */

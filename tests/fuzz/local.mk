@@ -8,7 +8,7 @@
 FUZZ_TARGETS =
 FUZZ_SECONDS = 60
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	-D_GNU_SOURCE -DHS_FUZZING $(HS_LIB_INCLUDES) -I$(top_builddir)/proto -I$(top_srcdir)/hook \
+	-D_GNU_SOURCE -DHS_FUZZING $(HS_LIB_INCLUDES) -I$(top_builddir)/proto -I$(top_srcdir)/hook -I$(top_srcdir)/hook/endpoint \
 	-DHS_VERSION='"$(PACKAGE_VERSION)"' $(HS_DEP_CFLAGS)
 FUZZ_LIBSRC = $(filter %.c,$(lib_libhs_la_SOURCES))
 # lib/ is compiled once (one object per source, so make -j works) into an

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "procmaps.h"
-#include "ptrace.h"
+#include "ptstop.h"
 #include "registry.h"
 #include "safepoint.h"
 

@@ -17,7 +17,7 @@
 
 #include "heap_process.h"
 #include "procmaps.h"
-#include "ptrace.h"
+#include "ptstop.h"
 #include "stats.h"
 
 static double now_ms(void)

@@ -1,4 +1,4 @@
-/* tests/unit/test_atomic_file.c: lib/atomic_file in a scratch directory: the
+/* tests/unit/test_atomic_file.c: lib/util/afile in a scratch directory: the
  * bytes and mode of a new and a replaced file, no temp file left behind, and
  * the exact sentence for each refusal (directory, symbolic link, empty path,
  * missing directory, path too long), with the old file intact. */
@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "atomic_file.h"
+#include "afile.h"
 
 static char dir[256]; /* short, so every path built in it fits in PATH_MAX */
 

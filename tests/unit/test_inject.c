@@ -28,7 +28,7 @@
 #include <cmocka.h>
 
 #include "inject.h"
-#include "ptrace.h"
+#include "ptstop.h"
 
 extern char **environ;
 

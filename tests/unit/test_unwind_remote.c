@@ -1,4 +1,4 @@
-/* tests/unit/test_unwind_remote.c: lib/unwind_remote on a child blocked in a
+/* tests/unit/test_unwind_remote.c: lib/proc/uwr on a child blocked in a
  * known function (tests/progs/symtest's symtest_block). Its stack must come
  * out exactly as libunwind-ptrace's own unwinder (lib/thread_stacks) sees it,
  * with every procedure found through the search tables located up front. */
@@ -21,7 +21,7 @@
 #include "symbolize.h"
 #include "symtest_child.h"
 #include "thread_stacks.h"
-#include "unwind_remote.h"
+#include "uwr.h"
 
 typedef struct fixture {
     symtest_child c;

@@ -1,8 +1,8 @@
-/* lib/proc/ptrace.c: stop and resume every thread of a process (see ptrace.h).
+/* lib/proc/ptstop.c: stop and resume every thread of a process (see ptstop.h).
  * PTRACE_SEIZE + PTRACE_INTERRUPT never sends a signal, so if heapsnap dies the
  * kernel detaches and the process runs on; the thread list is re-scanned until
  * a scan finds no thread that is not yet stopped. */
-#include "ptrace.h"
+#include "ptstop.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* hook/http_parse.c: a strict, bounded parser for the few requests the
+/* hook/endpoint/http_parse.c: a strict, bounded parser for the few requests the
  * /debug/pprof endpoint understands. Anything it does not understand gets a
  * definite status (400, 404, 405, 414, 431, 505) rather than a guess. */
 #include "http_parse.h"

@@ -1,4 +1,4 @@
-/* lib/proc/ptrace.h: stop every thread of a process without side effects
+/* lib/proc/ptstop.h: stop every thread of a process without side effects
  * (PTRACE_SEIZE + PTRACE_INTERRUPT, never SIGSTOP, re-scanning /proc/PID/task
  * until the set is stable), read their registers, resume briefly when the heap
  * is busy (all threads, or only some), and always detach -- on every error path and on

@@ -1,6 +1,6 @@
-/* lib/util/atomic_file.c: whole-file writes that are atomic under the final name
+/* lib/util/afile.c: whole-file writes that are atomic under the final name
  * (temp file in the same directory, fsync, rename, fsync of the directory). */
-#include "atomic_file.h"
+#include "afile.h"
 
 #include <errno.h>
 #include <fcntl.h>

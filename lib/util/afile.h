@@ -1,4 +1,4 @@
-/* lib/util/atomic_file.h: write a whole output file atomically (temp file in the
+/* lib/util/afile.h: write a whole output file atomically (temp file in the
  * same directory, fsync, rename), so a reader or a crash never sees a partial
  * file under the final name, and a failed write leaves the old file intact. */
 #ifndef HS_ATOMIC_FILE_H

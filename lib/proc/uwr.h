@@ -1,4 +1,4 @@
-/* lib/proc/unwind_remote.h: call stacks of another process's stopped threads,
+/* lib/proc/uwr.h: call stacks of another process's stopped threads,
  * unwound by libunwind from DWARF CFI with everything slow done before the
  * stop: each loaded object's .eh_frame_hdr search table is located up front,
  * stack and unwind tables are read through a memory source, and the first

@@ -1,4 +1,4 @@
-/* hook/hook_metrics.c: /metrics for fleets (hook_metrics.h). Runs on the
+/* hook/endpoint/hook_metrics.c: /metrics for fleets (hook_metrics.h). Runs on the
  * endpoint's thread: mallinfo2() takes each arena's lock in turn and
  * allocates nothing, the hook's counters are summed as heapsnap sums them,
  * and resident memory comes from /proc/self/statm. */

@@ -1,4 +1,4 @@
-/* hook/hook_http.c: the /debug/pprof endpoint: one thread, one poll loop over
+/* hook/endpoint/hook_http.c: the /debug/pprof endpoint: one thread, one poll loop over
  * the listening socket and up to HTTP_MAX_CONNS connections, each a small
  * state machine (read the request head, wait for a ?seconds=N delta, write the
  * response, linger) with its own deadline, so slow or idle clients cost a slot

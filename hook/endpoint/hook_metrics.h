@@ -1,4 +1,4 @@
-/* hook/hook_metrics.h: the endpoint's /metrics page, in the Prometheus text
+/* hook/endpoint/hook_metrics.h: the endpoint's /metrics page, in the Prometheus text
  * exposition format: glibc's heap by class (mallinfo2), the hook's exact live
  * totals and sampling counters, and the process's resident memory -- computed
  * in the process, without stopping it. */

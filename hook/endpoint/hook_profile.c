@@ -1,4 +1,4 @@
-/* hook/hook_profile.c: turns the stack table into pprof (lib/heapprof scaling,
+/* hook/endpoint/hook_profile.c: turns the stack table into pprof (lib/heapprof scaling,
  * lib/symbolize names and lines, mappings marked as symbolized) or into Go's
  * text format. Symbolizes the process it runs in (sym_open(0)). With the
  * size-class counters, each class's exact count of live chunks is shared by

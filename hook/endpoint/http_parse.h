@@ -1,4 +1,4 @@
-/* hook/http_parse.h: the endpoint's input parsers, pure functions over bytes
+/* hook/endpoint/http_parse.h: the endpoint's input parsers, pure functions over bytes
  * (no I/O, no allocation) so that they can be fuzzed: the HTTP request head
  * and the HEAPSNAP_HTTP listen address. */
 #ifndef HOOK_HTTP_PARSE_H

@@ -1,4 +1,4 @@
-/* hook/hook_profile.h: heap profiles of the calling process built from the
+/* hook/endpoint/hook_profile.h: heap profiles of the calling process built from the
  * hook's tables, in Go's conventions: gzipped pprof (absolute or delta) and
  * Go's debug=1 text format. With the size-class counters, in-use values are
  * scaled to the hook's exact totals per class (as heapsnap does against the

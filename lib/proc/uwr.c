@@ -1,11 +1,11 @@
-/* lib/proc/unwind_remote.c: remote unwinding with the lookups prepared before the
- * stop (see unwind_remote.h). libunwind-ptrace's own procedure lookup reads
+/* lib/proc/uwr.c: remote unwinding with the lookups prepared before the
+ * stop (see uwr.h). libunwind-ptrace's own procedure lookup reads
  * /proc/PID/maps and maps the object's file whenever the pc moves to another
  * object -- several times per stack, a few milliseconds for 9 threads, all
  * inside the stop. Here each object's .eh_frame_hdr binary-search table is
  * found once, up front, and handed to libunwind's table search, the way perf
  * unwinds sampled user stacks. */
-#include "unwind_remote.h"
+#include "uwr.h"
 
 #include <assert.h>
 #include <dlfcn.h>
