@@ -667,8 +667,10 @@ void hook_resolve_real(void)
 
 /* Hidden aliases: their addresses are this library's functions even when
  * the process's own lookup of "malloc" finds glibc's (after a dlopen). */
+/* NOLINTBEGIN(bugprone-macro-parentheses): self is a declarator, name a symbol */
 #define SELF(name, self)                                                                           \
     extern __typeof(name) self __attribute__((copy(name), alias(#name), visibility("hidden")))
+/* NOLINTEND(bugprone-macro-parentheses) */
 SELF(malloc, self_malloc);
 SELF(free, self_free);
 SELF(calloc, self_calloc);

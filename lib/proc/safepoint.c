@@ -76,6 +76,8 @@ static int safepoint_read_batch(const safepoint *sp, const uint64_t *tp, size_t 
                               "process %d exited while its threads' safepoint words were read.",
                               (int)sp->pid);
         size_t whole = got > 0 ? (size_t)got / sizeof(w[0]) : 0;
+        if (whole > m - done)
+            whole = m - done; /* never more than asked; stated for the analyzer */
         for (size_t j = 0; j < whole; j++)
             state[map[done + j]] = (unsigned char)safepoint_state_of(&w[done + j]);
         done += whole + 1; /* the iovec that failed stays unknown */
