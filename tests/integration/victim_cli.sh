@@ -73,6 +73,7 @@ tap_is "--duration 10s" "$(banner_duration 10s)" "for 10 s"
 tap_is "--duration 5m" "$(banner_duration 5m)" "for 300 s"
 tap_is "--duration 1h" "$(banner_duration 1h)" "for 3600 s"
 tap_is "--duration 30 (plain seconds)" "$(banner_duration 30)" "for 30 s"
+rm -f "$tmp/dur.out" # not the last run's banner (its handler would not be in place yet)
 "$V" --scenario steady --rate 10 > "$tmp/dur.out" 2>&1 &
 dpid=$!
 i=0
