@@ -15,7 +15,9 @@ BUSY=$top_builddir/tests/progs/pause_busy
 busy_start() {
     busy_out=$snap_tmp/busy$1.out
     mkfifo "$snap_tmp/in$1"
-    "$BUSY" -t "$1" -q <"$snap_tmp/in$1" >"$busy_out" &
+# niced (BUSY_NICE, 10), as stress_lib does: its spinning threads must not starve
+# the tests that make check runs beside this one
+    nice -n "${BUSY_NICE:-10}" "$BUSY" -t "$1" -q <"$snap_tmp/in$1" >"$busy_out" &
     busy_pid=$!
     snap_pids="$snap_pids $busy_pid"
     eval "exec $2>\"$snap_tmp/in$1\""
