@@ -17,20 +17,7 @@ sl_pid=""; bg=""
 trap 'for p in $bg; do kill -KILL "$p" 2>/dev/null; done; [ -n "$sl_pid" ] && sl_stop "$sl_pid"; rm -rf "$tmp"' EXIT
 
 # Start the host on a free loopback port (a few random tries).
-port=""
-for try in 1 2 3 4 5; do
-    p=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 30000))
-    sl_start "$tmp/prog.out" LD_PRELOAD="$HOOK_SO" HEAPSNAP_RATE=1 HEAPSNAP_HTTP="127.0.0.1:$p" \
-        -- -t 4 || continue
-    r=""
-    for k in 1 2 3 4 5 6 7 8 9 10; do
-        r=$("$HC" "$p" get /debug/pprof/ 2>/dev/null)
-        case $r in 200\ *) break ;; esac
-        sleep 0.2
-    done
-    case $r in 200\ *) port=$p; break ;; esac
-    sl_stop "$sl_pid"; sl_pid=""
-done
+sl_start_endpoint "$tmp/prog.out" LD_PRELOAD="$HOOK_SO" HEAPSNAP_RATE=1 -- -t 4
 [ -n "$port" ] || tap_bail "the hook's endpoint did not come up on 127.0.0.1"
 pid=$sl_pid
 echo "# endpoint on 127.0.0.1:$port, host pid $pid"

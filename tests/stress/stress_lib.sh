@@ -93,3 +93,24 @@ sl_stop() {
     wait "$1" 2>/dev/null
     return 0
 }
+
+# sl_start_endpoint OUT ENV... -- ARGS...: sl_start with the hook's endpoint
+# on a free loopback port (a few random tries, each until the index answers
+# through http_client $HC); sets port (empty when none came up) and sl_pid.
+sl_start_endpoint() {
+    _eout=$1; shift
+    port=""
+    for _try in 1 2 3 4 5; do
+        _p=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 30000))
+        sl_start "$_eout" HEAPSNAP_HTTP="127.0.0.1:$_p" "$@" || continue
+        _r=""
+        for _k in 1 2 3 4 5 6 7 8 9 10; do
+            _r=$("$HC" "$_p" get /debug/pprof/ 2>/dev/null)
+            case $_r in 200\ *) break ;; esac
+            sleep 0.2
+        done
+        case $_r in 200\ *) port=$_p; return 0 ;; esac
+        sl_stop "$sl_pid"; sl_pid=""
+    done
+    return 1
+}
