@@ -39,7 +39,7 @@ tests_progs_snap_tracer_CFLAGS = -O2
 TESTS += tests/integration/snap_leak.sh tests/integration/snap_census.sh \
 	tests/integration/snap_periodic.sh tests/integration/snap_kill.sh \
 	tests/integration/snap_errors.sh tests/integration/snap_busy.sh
-EXTRA_DIST += tests/integration/snap_common.sh tests/integration/snap_leak.sh \
+EXTRA_DIST += tests/integration/snap_common.sh tests/integration/busy_lib.sh tests/integration/snap_leak.sh \
 	tests/integration/snap_census.sh tests/integration/snap_periodic.sh \
 	tests/integration/snap_kill.sh tests/integration/snap_errors.sh \
 	tests/integration/snap_busy.sh

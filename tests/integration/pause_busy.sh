@@ -7,48 +7,10 @@
 # program runs on with its own checks passing.
 . "$top_srcdir/tests/tap.sh"
 . "$top_srcdir/tests/integration/snap_common.sh"
-BUSY=$top_builddir/tests/progs/pause_busy
-[ -x "$BUSY" ] || tap_skip_all "tests/progs/pause_busy is not built"
-
-# Starts pause_busy with THREADS threads, its stdin a fifo held open on fd
-# FD (closing it ends the program with status 0); sets busy_pid, busy_out.
-busy_start() {
-    busy_out=$snap_tmp/busy$1.out
-    mkfifo "$snap_tmp/in$1"
-# niced (BUSY_NICE, 10), as stress_lib does: its spinning threads must not starve
-# the tests that make check runs beside this one
-    nice -n "${BUSY_NICE:-10}" "$BUSY" -t "$1" -q <"$snap_tmp/in$1" >"$busy_out" &
-    busy_pid=$!
-    snap_pids="$snap_pids $busy_pid"
-    eval "exec $2>\"$snap_tmp/in$1\""
-    i=0
-    until grep -q '"ready"' "$busy_out" 2>/dev/null; do
-        i=$((i + 1))
-        [ $i -gt 6000 ] && tap_bail "pause_busy -t $1 did not start"
-        sleep 0.05
-    done
-}
-
-# The value of a key in a one-line JSON object (numbers and true/false).
-jval() {
-    sed -n "s/.*\"$2\":\([0-9a-z][0-9a-z]*\).*/\1/p" "$1" | head -n 1
-}
-
-# The mallinfo2 fields the profile's comment states, as the program prints
-# them: "uordblks=N fordblks=N hblkhd=N".
-comment_mi() {
-    (cd "$snap_tmp" && HOME=$snap_tmp "$GO" tool pprof -comments "$1" 2>/dev/null) |
-        sed -n 's/.*mallinfo2 uordblks \([0-9]*\) fordblks \([0-9]*\) hblkhd \([0-9]*\).*/uordblks=\1 fordblks=\2 hblkhd=\3/p'
-}
-prog_mi() {
-    line=$(grep "\"seq\":$1," "$busy_out")
-    echo "uordblks=$(echo "$line" | sed 's/.*"uordblks":\([0-9]*\).*/\1/')" \
-        "fordblks=$(echo "$line" | sed 's/.*"fordblks":\([0-9]*\).*/\1/')" \
-        "hblkhd=$(echo "$line" | sed 's/.*"hblkhd":\([0-9]*\).*/\1/')"
-}
+. "$top_srcdir/tests/integration/busy_lib.sh"
 
 busy_start 64 7
-pid64=$busy_pid out64=$busy_out
+pid64=$busy_pid
 
 # A wait cannot end inside a round: the threads let run must be stopped
 # again, and on a machine shared with other work each waits for a CPU first.
@@ -108,23 +70,17 @@ echo "# --max-pause 1us: wait $(jval "$snap_tmp/tiny.json" wait_us) us, approxim
 # At quiescent points (every thread parked outside malloc) the heap is quiet
 # at once: the snapshot is exact and its walk equals the program's mallinfo2.
 qok=0
-for seq in 1 2 3 4 5; do
-    kill -USR1 "$pid64"
-    i=0
-    until grep -q "\"seq\":$seq," "$out64"; do # a hang guard (5 min), not a clock
-        i=$((i + 1))
-        [ $i -gt 6000 ] && break
-        sleep 0.05
-    done
-    j=$snap_tmp/q$seq.json
-    "$HEAPSNAP" -p "$pid64" -o "$snap_tmp/q$seq.pb.gz" --json >"$j" 2>/dev/null
-    want=$(prog_mi "$seq") got=$(comment_mi "$snap_tmp/q$seq.pb.gz")
+for k in 1 2 3 4 5; do
+    busy_quiescent || tap_bail "no quiescent point $busy_seq"
+    j=$snap_tmp/q$k.json
+    "$HEAPSNAP" -p "$pid64" -o "$snap_tmp/q$k.pb.gz" --json >"$j" 2>/dev/null
+    want=$(busy_prog_mi) got=$(busy_comment_mi "$snap_tmp/q$k.pb.gz")
     if [ "$(jval "$j" approximate)" = false ] && [ "$want" = "$got" ]; then
         qok=$((qok + 1))
     else
-        echo "# quiescent point $seq: program $want, profile $got, approximate $(jval "$j" approximate)"
+        echo "# quiescent point $busy_seq: program $want, profile $got, approximate $(jval "$j" approximate)"
     fi
-    kill -USR2 "$pid64"
+    busy_resume || tap_bail "pause_busy did not resume from quiescent point $busy_seq"
 done
 tap_is "5 quiescent points: exact, mallinfo2 equal to the program's" "$qok" 5
 

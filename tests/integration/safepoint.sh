@@ -8,58 +8,13 @@
 # goes on allocating; and the program's own checks pass to the end.
 . "$top_srcdir/tests/tap.sh"
 . "$top_srcdir/tests/integration/snap_common.sh"
-BUSY=$top_builddir/tests/progs/pause_busy
+. "$top_srcdir/tests/integration/busy_lib.sh"
 POSTER=$top_builddir/tests/progs/sp_poster
-[ -x "$BUSY" ] && [ -x "$POSTER" ] || tap_skip_all "tests/progs/pause_busy or sp_poster is not built"
+[ -x "$POSTER" ] || tap_skip_all "tests/progs/sp_poster is not built"
 [ -e "$HOOK" ] || tap_skip_all "libheapsnap.so is not built"
 
-# Waits until FILE has a line matching PATTERN (20 s at most).
-wait_line() {
-    i=0
-    until grep -q "$2" "$1" 2>/dev/null; do
-        i=$((i + 1))
-        [ $i -gt 6000 ] && return 1 # a hang guard (5 min), not a clock
-        sleep 0.05
-    done
-}
-jval() {
-    sed -n "s/.*\"$2\":\([0-9a-z][0-9a-z]*\).*/\1/p" "$1" | head -n 1
-}
-comment_mi() {
-    (cd "$snap_tmp" && HOME=$snap_tmp "$GO" tool pprof -comments "$1" 2>/dev/null) |
-        sed -n 's/.*mallinfo2 uordblks \([0-9]*\) fordblks \([0-9]*\) hblkhd \([0-9]*\).*/uordblks=\1 fordblks=\2 hblkhd=\3/p'
-}
-prog_mi() {
-    line=$(grep "\"seq\":$1," "$out")
-    echo "uordblks=$(echo "$line" | sed 's/.*"uordblks":\([0-9]*\).*/\1/')" \
-        "fordblks=$(echo "$line" | sed 's/.*"fordblks":\([0-9]*\).*/\1/')" \
-        "hblkhd=$(echo "$line" | sed 's/.*"hblkhd":\([0-9]*\).*/\1/')"
-}
-# The program's next quiescent point: every thread has left the allocator
-# and reached its loop's check (so none is parked for good); sets seq.
-# SIGUSR1 is sent again every 2 s: when the previous SIGUSR2 is still pending
-# the kernel delivers SIGUSR1 first, and pause_busy, still paused, ignores it.
-seq=0
-quiescent() {
-    seq=$((seq + 1))
-    i=0
-    until grep -q "\"seq\":$seq," "$out"; do
-        [ $((i % 40)) = 0 ] && kill -USR1 "$pid"
-        i=$((i + 1))
-        [ $i -gt 600 ] && return 1
-        sleep 0.05
-    done
-}
-
-out=$snap_tmp/busy.out
-mkfifo "$snap_tmp/in"
-# niced (BUSY_NICE, 10), as stress_lib does: its spinning threads must not starve
-# the tests that make check runs beside this one
-LD_PRELOAD=$HOOK nice -n "${BUSY_NICE:-10}" "$BUSY" -t 64 -q <"$snap_tmp/in" >"$out" &
-pid=$!
-snap_pids="$snap_pids $pid"
-exec 7>"$snap_tmp/in"
-wait_line "$out" '"ready"' || tap_bail "pause_busy -t 64 did not start"
+busy_start 64 7 "$HOOK"
+pid=$busy_pid
 
 # With a budget that never runs out here, exactness is what the safepoint
 # gives, not luck: every snapshot is exact and none needed a second round.
@@ -101,17 +56,17 @@ tap_is "6 snapshots with the default budget complete" "$ok" 6
 # walk equals the program's mallinfo2.
 qok=0
 for k in 1 2 3; do
-    quiescent || tap_bail "no quiescent point $seq"
+    busy_quiescent || tap_bail "no quiescent point $busy_seq"
     j=$snap_tmp/q$k.json
     "$HEAPSNAP" -p "$pid" -o "$snap_tmp/q$k.pb.gz" --json >"$j" 2>/dev/null
-    want=$(prog_mi "$seq") got=$(comment_mi "$snap_tmp/q$k.pb.gz")
+    want=$(busy_prog_mi) got=$(busy_comment_mi "$snap_tmp/q$k.pb.gz")
     if [ "$(jval "$j" approximate)" = false ] && [ "$(jval "$j" parked_threads)" = 0 ] &&
         [ "$(jval "$j" safepoint_us)" = 0 ] && [ "$want" = "$got" ]; then
         qok=$((qok + 1))
     else
-        echo "# quiescent point $seq: program $want, profile $got, $(cat "$j")"
+        echo "# quiescent point $busy_seq: program $want, profile $got, $(cat "$j")"
     fi
-    kill -USR2 "$pid"
+    busy_resume || tap_bail "pause_busy did not resume from quiescent point $busy_seq"
 done
 tap_is "3 quiescent points: no thread parked, mallinfo2 equal to the program's" "$qok" 3
 
@@ -121,15 +76,18 @@ tap_is "3 quiescent points: no thread parked, mallinfo2 equal to the program's" 
 # and go on; the program reaches its next quiescent point.
 "$POSTER" "$pid" 64 >"$snap_tmp/poster.out" 2>"$snap_tmp/poster.err" &
 ppid=$!
-if wait_line "$snap_tmp/poster.out" '"parked"'; then
+until grep -q '"parked"' "$snap_tmp/poster.out" || ! kill -0 "$ppid" 2>/dev/null; do
+    sleep 0.05
+done
+if grep -q '"parked"' "$snap_tmp/poster.out"; then
     tap_ok "the stand-in parked the workers ($(cat "$snap_tmp/poster.out"))" true
 else
     tap_ok "the stand-in parked the workers: $(cat "$snap_tmp/poster.err")" false
 fi
 kill -9 "$ppid"
 wait "$ppid" 2>/dev/null
-tap_ok "killed with the request posted: the program goes on allocating" quiescent
-kill -USR2 "$pid"
+tap_ok "killed with the request posted: the program goes on allocating" busy_quiescent
+busy_resume || tap_bail "pause_busy did not resume from quiescent point $busy_seq"
 tap_ok "no thread left stopped or traced" snap_running "$pid"
 
 # heapsnap itself killed at moments spread over its run (before, during and
@@ -141,8 +99,8 @@ for k in 1 2 3 4 5 6 7 8 9 10; do
     kill -9 "$hp" 2>/dev/null
     wait "$hp" 2>/dev/null
 done
-tap_ok "10 heapsnaps killed: the program goes on allocating" quiescent
-kill -USR2 "$pid"
+tap_ok "10 heapsnaps killed: the program goes on allocating" busy_quiescent
+busy_resume || tap_bail "pause_busy did not resume from quiescent point $busy_seq"
 "$HEAPSNAP" -p "$pid" --max-pause 20s -o "$snap_tmp/after.pb.gz" --json >"$snap_tmp/after.json" \
     2>"$snap_tmp/after.err"
 tap_is "then a snapshot completes, exact" "$?:$(jval "$snap_tmp/after.json" approximate)" "0:false"

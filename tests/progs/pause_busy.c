@@ -3,7 +3,8 @@
  * thread checks the bytes it wrote before freeing a block, so a snapshot that
  * harmed the heap shows as exit status 3. SIGUSR1 parks every thread at a
  * quiescent point and prints the process's mallinfo2() as one JSON line;
- * SIGUSR2 resumes them. Prints {"ready":PID} once every thread runs.
+ * SIGUSR2 resumes them and prints {"resumed":SEQ}. Prints {"ready":PID} once
+ * every thread runs.
  * Usage: pause_busy [-t THREADS] [-q]   (-q: exit 0 at end of standard input) */
 #include <errno.h>
 #include <malloc.h>
@@ -202,6 +203,9 @@ int main(int argc, char **argv)
         } else if (cmd == 'r' && paused) {
             paused = 0;
             pb_resume();
+            n = snprintf(line, sizeof(line), "{\"resumed\":%lu}\n", seq);
+            if (pb_write_all(line, (size_t)n) != 0)
+                return 1;
         }
     }
 }
