@@ -260,19 +260,30 @@ size_t hook_tables_read_sites(const struct hook_tables *t, struct hook_site *out
     return n;
 }
 
+/* A consistent copy of live entry e: 1 when it is in use (copied to *copy),
+ * 0 when empty, -1 when a thread is changing it (torn). */
+static int live_copy(const struct hook_tables *t, const struct heapsnap_live *e,
+                     struct heapsnap_live *copy)
+{
+    uint32_t st = LOAD(&e->state);
+    if (st == HEAPSNAP_LIVE_BUSY)
+        return -1;
+    if (st != HEAPSNAP_LIVE_USED)
+        return 0;
+    *copy = *e;
+    if (LOAD(&e->state) != HEAPSNAP_LIVE_USED || copy->stack_id > t->stack_mask)
+        return -1;
+    copy->state = HEAPSNAP_LIVE_USED;
+    return 1;
+}
+
 void hook_tables_each_live(const struct hook_tables *t,
                            void (*fn)(void *arg, const struct heapsnap_live *e), void *arg)
 {
-    for (uint64_t i = 0; i <= t->live_mask; i++) {
-        const struct heapsnap_live *e = &t->live[i];
-        if (LOAD(&e->state) != HEAPSNAP_LIVE_USED)
-            continue;
-        struct heapsnap_live copy = *e;
-        if (LOAD(&e->state) != HEAPSNAP_LIVE_USED || copy.stack_id > t->stack_mask)
-            continue;
-        copy.state = HEAPSNAP_LIVE_USED;
-        fn(arg, &copy);
-    }
+    struct heapsnap_live copy;
+    for (uint64_t i = 0; i <= t->live_mask; i++)
+        if (live_copy(t, &t->live[i], &copy) == 1)
+            fn(arg, &copy);
 }
 
 size_t hook_tables_read_live(const struct hook_tables *t, struct heapsnap_live *out, size_t max,
@@ -280,21 +291,11 @@ size_t hook_tables_read_live(const struct hook_tables *t, struct heapsnap_live *
 {
     size_t n = 0, busy = 0;
     for (uint64_t i = 0; i <= t->live_mask && n < max; i++) {
-        const struct heapsnap_live *e = &t->live[i];
-        uint32_t st = LOAD(&e->state);
-        if (st == HEAPSNAP_LIVE_BUSY) {
+        int r = live_copy(t, &t->live[i], &out[n]);
+        if (r < 0)
             busy++;
-            continue;
-        }
-        if (st != HEAPSNAP_LIVE_USED)
-            continue;
-        struct heapsnap_live copy = *e;
-        if (LOAD(&e->state) != HEAPSNAP_LIVE_USED || copy.stack_id > t->stack_mask) {
-            busy++;
-            continue;
-        }
-        copy.state = HEAPSNAP_LIVE_USED;
-        out[n++] = copy;
+        else if (r > 0)
+            n++;
     }
     if (torn)
         *torn = busy;

@@ -33,14 +33,11 @@ tests_unit_test_hook_forklock_SOURCES = tests/unit/test_hook_forklock.c hook/hoo
 tests_unit_test_hook_forklock_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -pthread
 tests_unit_test_hook_forklock_LDADD = $(CMOCKA_LIBS) -lpthread
 tests_unit_test_hook_sampler_SOURCES = tests/unit/test_hook_sampler.c hook/hook_sampler.c hook/hook_sampler.h
-tests_unit_test_hook_sampler_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_hook_sampler_LDADD = $(CMOCKA_LIBS) -lm
 tests_unit_test_hook_tables_SOURCES = tests/unit/test_hook_tables.c hook/hook_tables.c hook/hook_tables.h \
 	hook/hook_counts.c hook/hook_counts.h
-tests_unit_test_hook_tables_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_hook_tables_LDADD = $(CMOCKA_LIBS)
 tests_unit_test_http_parse_SOURCES = tests/unit/test_http_parse.c hook/endpoint/http_parse.c hook/endpoint/http_parse.h
-tests_unit_test_http_parse_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_http_parse_LDADD = $(CMOCKA_LIBS)
 
 # Integration: the hook preloaded into small programs (not sanitized: ASan
@@ -49,17 +46,13 @@ tests_unit_test_http_parse_LDADD = $(CMOCKA_LIBS)
 HOOK_PROG_CFLAGS = -Wall -Wextra -g -O2
 check_PROGRAMS += tests/progs/hook_leak tests/progs/hook_threads tests/progs/hook_ctor \
 	tests/progs/hook_fork tests/progs/hook_cxx
-tests_progs_hook_leak_SOURCES = tests/progs/hook_leak.c
 tests_progs_hook_leak_CFLAGS = $(HOOK_PROG_CFLAGS)
 tests_progs_hook_leak_LDFLAGS =
-tests_progs_hook_threads_SOURCES = tests/progs/hook_threads.c
 tests_progs_hook_threads_CFLAGS = $(HOOK_PROG_CFLAGS)
 tests_progs_hook_threads_LDFLAGS =
 tests_progs_hook_threads_LDADD = -lpthread
-tests_progs_hook_ctor_SOURCES = tests/progs/hook_ctor.c
 tests_progs_hook_ctor_CFLAGS = $(HOOK_PROG_CFLAGS)
 tests_progs_hook_ctor_LDFLAGS =
-tests_progs_hook_fork_SOURCES = tests/progs/hook_fork.c
 tests_progs_hook_fork_CFLAGS = $(HOOK_PROG_CFLAGS)
 tests_progs_hook_fork_LDFLAGS =
 tests_progs_hook_fork_LDADD = -lpthread -ldl

@@ -20,13 +20,11 @@ TESTS += tests/unit/test_attribute tests/unit/test_snapcli
 tests_unit_test_attribute_SOURCES = tests/unit/test_attribute.c snapshot/attribute.c \
 	snapshot/attribute.h
 tests_unit_test_attribute_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/snapshot
-tests_unit_test_attribute_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
-tests_unit_test_attribute_LDADD = lib/libhs.la $(CMOCKA_LIBS)
+tests_unit_test_attribute_LDADD = $(UNIT_LDADD)
 tests_unit_test_snapcli_SOURCES = tests/unit/test_snapcli.c \
 	snapshot/outpattern.c snapshot/outpattern.h
 tests_unit_test_snapcli_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/snapshot
-tests_unit_test_snapcli_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
-tests_unit_test_snapcli_LDADD = lib/libhs.la $(CMOCKA_LIBS)
+tests_unit_test_snapcli_LDADD = $(UNIT_LDADD)
 tests_progs_snap_leaker_SOURCES = tests/progs/snap_leaker.c
 tests_progs_snap_leaker_CFLAGS = -O2 -g -pthread
 tests_progs_snap_leaker_LDFLAGS = -pthread

@@ -34,12 +34,8 @@ clean-gocache:
 # Unit tests of lib/pprof and lib/heapprof.
 check_PROGRAMS += tests/unit/test_pprof tests/unit/test_heapprof
 TESTS += tests/unit/test_pprof tests/unit/test_heapprof
-tests_unit_test_pprof_SOURCES = tests/unit/test_pprof.c
-tests_unit_test_pprof_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
-tests_unit_test_pprof_LDADD = lib/libhs.la $(CMOCKA_LIBS)
-tests_unit_test_heapprof_SOURCES = tests/unit/test_heapprof.c
-tests_unit_test_heapprof_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
-tests_unit_test_heapprof_LDADD = lib/libhs.la $(CMOCKA_LIBS)
+tests_unit_test_pprof_LDADD = $(UNIT_LDADD)
+tests_unit_test_heapprof_LDADD = $(UNIT_LDADD)
 
 # Profiles written by lib/pprof, read by google's validator and go tool pprof.
 check_PROGRAMS += tests/progs/write_profile
@@ -76,7 +72,6 @@ tests_unit_test_live_profile_SOURCES = tests/unit/test_live_profile.c \
 	snapshot/live_profile.c snapshot/live_profile.h snapshot/allocator.c snapshot/allocator.h \
 	snapshot/attribute.c snapshot/attribute.h
 tests_unit_test_live_profile_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/snapshot
-tests_unit_test_live_profile_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_live_profile_LDADD = lib/libhs.la $(CMOCKA_LIBS) $(LIBELF_LIBS)
 
 # `make check` ends with the summary line, whatever the outcome: errors of
@@ -107,20 +102,10 @@ LIB_UNIT_TESTS = tests/unit/test_procmaps tests/unit/test_atomic_file tests/unit
 	tests/unit/test_pagemap tests/unit/test_heap_process
 check_PROGRAMS += $(LIB_UNIT_TESTS)
 TESTS += $(LIB_UNIT_TESTS)
-tests_unit_test_procmaps_SOURCES = tests/unit/test_procmaps.c
-tests_unit_test_procmaps_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
-tests_unit_test_procmaps_LDADD = lib/libhs.la $(CMOCKA_LIBS)
-tests_unit_test_atomic_file_SOURCES = tests/unit/test_atomic_file.c
-tests_unit_test_atomic_file_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
-tests_unit_test_atomic_file_LDADD = lib/libhs.la $(CMOCKA_LIBS)
-tests_unit_test_buildid_SOURCES = tests/unit/test_buildid.c
-tests_unit_test_buildid_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_procmaps_LDADD = $(UNIT_LDADD)
+tests_unit_test_atomic_file_LDADD = $(UNIT_LDADD)
 tests_unit_test_buildid_LDADD = lib/libhs.la $(CMOCKA_LIBS) $(LIBELF_LIBS)
-tests_unit_test_pagemap_SOURCES = tests/unit/test_pagemap.c
-tests_unit_test_pagemap_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
-tests_unit_test_pagemap_LDADD = lib/libhs.la $(CMOCKA_LIBS)
-tests_unit_test_heap_process_SOURCES = tests/unit/test_heap_process.c
-tests_unit_test_heap_process_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_pagemap_LDADD = $(UNIT_LDADD)
 tests_unit_test_heap_process_LDADD = lib/libhs_tstacks.la lib/libhs.la $(CMOCKA_LIBS)
 EXTRA_tests_unit_test_heap_process_DEPENDENCIES = tests/progs/varied_heap tests/progs/snap_static
 

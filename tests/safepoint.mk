@@ -7,9 +7,7 @@ tests_unit_test_hook_safepoint_SOURCES = tests/unit/test_hook_safepoint.c hook/h
 	hook/hook_safepoint.h
 tests_unit_test_hook_safepoint_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -pthread
 tests_unit_test_hook_safepoint_LDADD = $(CMOCKA_LIBS) -lpthread
-tests_unit_test_safepoint_SOURCES = tests/unit/test_safepoint.c
-tests_unit_test_safepoint_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
-tests_unit_test_safepoint_LDADD = lib/libhs.la $(CMOCKA_LIBS)
+tests_unit_test_safepoint_LDADD = $(UNIT_LDADD)
 
 check_PROGRAMS += tests/progs/sp_poster
 tests_progs_sp_poster_SOURCES = tests/progs/sp_poster.c

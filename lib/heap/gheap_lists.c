@@ -28,6 +28,63 @@ int gh_add(gh_ctx *c, uint64_t addr, uint64_t size, gheap_class cls, int arena, 
 
 /* ---- reading the lists ---- */
 
+/* One free list as its diagnostics name it: "fastbin 2", "bin 68", "tcache
+ * 0x... bin 2"; a tcache's length is bounded by its count, other lists' by
+ * what the heap could hold. */
+typedef struct gh_list {
+    const char *kind; /* "fastbin", "bin" or "tcache" */
+    uint64_t tc;      /* the tcache_perthread_struct, for "tcache" */
+    uint64_t bin;
+    uint64_t max; /* entries it may hold */
+    int arena;
+} gh_list;
+
+static void gh_list_name(const gh_list *l, char *buf, size_t len)
+{
+    if (l->tc != 0)
+        snprintf(buf, len, "%s 0x%llx bin %llu", l->kind, (unsigned long long)l->tc,
+                 (unsigned long long)l->bin);
+    else
+        snprintf(buf, len, "%s %llu", l->kind, (unsigned long long)l->bin);
+}
+
+/* The checks every entry p of list l passes before its header is trusted:
+ * the walk has not come round to an entry it passed (br), the list holds no
+ * more than l->max entries (n before this one), p is aligned and the hlen
+ * header bytes at hdr are readable into h. 0, or -1 after a diagnostic. */
+static int gh_list_entry(gh_ctx *c, const gh_list *l, gh_brent *br, uint64_t n, uint64_t p,
+                         uint64_t hdr, uint8_t *h, size_t hlen)
+{
+    char name[64];
+    const char *unit = l->tc != 0 ? "entry" : "chunk";
+    if (gh_brent_step(br, p)) {
+        gh_list_name(l, name, sizeof(name));
+        gh_diag(c, l->arena, "%s has a cycle through %s 0x%llx", name, unit, (unsigned long long)p);
+        return -1;
+    }
+    if (n >= l->max) {
+        gh_list_name(l, name, sizeof(name));
+        if (l->tc != 0)
+            gh_diag(c, l->arena, "%s holds more entries than its count %llu (cycle?)", name,
+                    (unsigned long long)l->max);
+        else
+            gh_diag(c, l->arena, "%s is longer than the heap could hold", name);
+        return -1;
+    }
+    if (p & 15) {
+        gh_list_name(l, name, sizeof(name));
+        gh_diag(c, l->arena, "%s entry 0x%llx is misaligned", name, (unsigned long long)p);
+        return -1;
+    }
+    if (memsrc_read(c->m, hdr, hlen, h)) {
+        gh_list_name(l, name, sizeof(name));
+        gh_diag(c, l->arena, "%s entry 0x%llx is out of range (unreadable)", name,
+                (unsigned long long)p);
+        return -1;
+    }
+    return 0;
+}
+
 void gh_read_fastbins(gh_ctx *c, int ai)
 {
     gh_arena *a = &c->ar[ai];
@@ -37,27 +94,12 @@ void gh_read_fastbins(gh_ctx *c, int ai)
         uint64_t p = ld64(a->state + L->ms_fastbins + 8 * i);
         size_t first = c->ne;
         gh_brent br = {0};
+        gh_list list = {.kind = "fastbin", .bin = i, .max = c->list_cap, .arena = ai};
         uint64_t n = 0;
         while (p != 0) {
             uint8_t h[24];
-            if (n >= c->list_cap) {
-                gh_diag(c, ai, "fastbin %u is longer than the heap could hold", i);
+            if (gh_list_entry(c, &list, &br, n, p, p, h, sizeof(h)))
                 goto bad;
-            }
-            if (gh_brent_step(&br, p)) {
-                gh_diag(c, ai, "fastbin %u has a cycle through chunk 0x%llx", i,
-                        (unsigned long long)p);
-                goto bad;
-            }
-            if (p & 15) {
-                gh_diag(c, ai, "fastbin %u entry 0x%llx is misaligned", i, (unsigned long long)p);
-                goto bad;
-            }
-            if (memsrc_read(c->m, p, sizeof(h), h)) {
-                gh_diag(c, ai, "fastbin %u entry 0x%llx is out of range (unreadable)", i,
-                        (unsigned long long)p);
-                goto bad;
-            }
             uint64_t sz = ld64(h + 8) & ~(uint64_t)GH_FLAGS;
             if (sz < GH_MINSIZE || (sz >> 4) - 2 != i) {
                 gh_diag(c, ai, "fastbin %u entry 0x%llx has size 0x%llx, which belongs elsewhere",
@@ -96,25 +138,11 @@ void gh_read_bins(gh_ctx *c, int ai)
         uint64_t bytes = 0, n = 0;
         gh_brent br = {0};
         gheap_class cls = i == 1 ? GHEAP_UNSORTED : i < 64 ? GHEAP_SMALLBIN : GHEAP_LARGEBIN;
+        gh_list list = {.kind = "bin", .bin = i, .max = c->list_cap, .arena = ai};
         while (p != b) {
             uint8_t h[32];
-            if (n >= c->list_cap) {
-                gh_diag(c, ai, "bin %u is longer than the heap could hold", i);
+            if (gh_list_entry(c, &list, &br, n, p, p, h, sizeof(h)))
                 goto bad;
-            }
-            if (gh_brent_step(&br, p)) {
-                gh_diag(c, ai, "bin %u has a cycle through chunk 0x%llx", i, (unsigned long long)p);
-                goto bad;
-            }
-            if (p & 15) {
-                gh_diag(c, ai, "bin %u entry 0x%llx is misaligned", i, (unsigned long long)p);
-                goto bad;
-            }
-            if (memsrc_read(c->m, p, sizeof(h), h)) {
-                gh_diag(c, ai, "bin %u entry 0x%llx is out of range (unreadable)", i,
-                        (unsigned long long)p);
-                goto bad;
-            }
             uint64_t sz = ld64(h + 8) & ~(uint64_t)GH_FLAGS;
             if (sz < GH_MINSIZE || (i > 1 && gheap_bin_index(sz) != i)) {
                 gh_diag(c, ai, "bin %u entry 0x%llx has size 0x%llx, which belongs elsewhere", i,
@@ -160,30 +188,11 @@ void gh_read_tcache(gh_ctx *c, uint64_t tc, uint64_t tcache_bins)
         size_t first = c->ne;
         uint64_t n = 0;
         gh_brent br = {0};
+        gh_list list = {.kind = "tcache", .tc = tc, .bin = i, .max = count, .arena = -1};
         while (e != 0) {
             uint8_t h[32]; /* prev_size, size, next, key */
-            if (gh_brent_step(&br, e)) {
-                gh_diag(c, -1, "tcache 0x%llx bin %llu has a cycle through entry 0x%llx",
-                        (unsigned long long)tc, (unsigned long long)i, (unsigned long long)e);
+            if (gh_list_entry(c, &list, &br, n, e, e - GH_HDR, h, sizeof(h)))
                 goto bad;
-            }
-            if (n >= count) {
-                gh_diag(c, -1,
-                        "tcache 0x%llx bin %llu holds more entries than its count %llu "
-                        "(cycle?)",
-                        (unsigned long long)tc, (unsigned long long)i, (unsigned long long)count);
-                goto bad;
-            }
-            if (e & 15) {
-                gh_diag(c, -1, "tcache 0x%llx bin %llu entry 0x%llx is misaligned",
-                        (unsigned long long)tc, (unsigned long long)i, (unsigned long long)e);
-                goto bad;
-            }
-            if (memsrc_read(c->m, e - GH_HDR, sizeof(h), h)) {
-                gh_diag(c, -1, "tcache 0x%llx bin %llu entry 0x%llx is out of range (unreadable)",
-                        (unsigned long long)tc, (unsigned long long)i, (unsigned long long)e);
-                goto bad;
-            }
             uint64_t sz = ld64(h + 8) & ~(uint64_t)GH_FLAGS;
             if (sz < GH_MINSIZE || (sz - 17) / 16 != i) {
                 gh_diag(c, -1, "tcache 0x%llx bin %llu entry 0x%llx has size 0x%llx",

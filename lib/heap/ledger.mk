@@ -6,9 +6,7 @@ lib_libhs_la_SOURCES += lib/heap/ledger_advice.c lib/heap/ledger_advice.h
 
 check_PROGRAMS += tests/unit/test_ledger
 TESTS += tests/unit/test_ledger
-tests_unit_test_ledger_SOURCES = tests/unit/test_ledger.c
-tests_unit_test_ledger_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
-tests_unit_test_ledger_LDADD = lib/libhs.la $(CMOCKA_LIBS)
+tests_unit_test_ledger_LDADD = $(UNIT_LDADD)
 
 # A program with a known ledger, built without sanitizers (ASan replaces
 # glibc's malloc), and the integration test over it.

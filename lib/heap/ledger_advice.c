@@ -36,6 +36,15 @@ static int la_applies(uint64_t bytes, uint64_t total, double share)
     return bytes >= LADVICE_MIN_BYTES && (double)bytes >= share * (double)total;
 }
 
+/* The next piece of advice in out: its kind and the bytes it concerns. */
+static ladvice *la_add(ladvice *out, size_t *n, ladvice_kind kind, uint64_t bytes)
+{
+    ladvice *a = &out[(*n)++];
+    a->kind = kind;
+    a->bytes = bytes;
+    return a;
+}
+
 size_t ladvice_compute(const ledger_result *r, const ladvice_ctx *ctx, ladvice *out)
 {
     size_t n = 0;
@@ -45,9 +54,7 @@ size_t ladvice_compute(const ledger_result *r, const ladvice_ctx *ctx, ladvice *
                     r->parts[LEDGER_FREE_SMALLBIN] + r->parts[LEDGER_FREE_LARGEBIN] +
                     r->parts[LEDGER_TOP];
     if (la_applies(kept, rss, LADVICE_FREE_SHARE)) {
-        ladvice *a = &out[n++];
-        a->kind = LADVICE_TRIM;
-        a->bytes = kept;
+        ladvice *a = la_add(out, &n, LADVICE_TRIM, kept);
         /* free() trims a top above the threshold, in every arena; malloc_trim
          * leaves the thread arenas' tops alone (mtrim calls systrim for the
          * main arena only) */
@@ -84,9 +91,7 @@ size_t ladvice_compute(const ledger_result *r, const ladvice_ctx *ctx, ladvice *
     if (need == 0)
         need = 1;
     if (r->narenas > need && la_applies(arena_free, rss, LADVICE_PART_SHARE)) {
-        ladvice *a = &out[n++];
-        a->kind = LADVICE_ARENAS;
-        a->bytes = arena_free;
+        ladvice *a = la_add(out, &n, LADVICE_ARENAS, arena_free);
         size_t idle = r->narenas > ctx->arenas_used ? r->narenas - ctx->arenas_used : 0;
         char idles[64] = "";
         if (idle)
@@ -103,9 +108,7 @@ size_t ladvice_compute(const ledger_result *r, const ladvice_ctx *ctx, ladvice *
      * blocks freed side by side (the trim rule covers it) */
     uint64_t large = r->large_inuse_bytes;
     if (la_applies(large, rss, LADVICE_PART_SHARE)) {
-        ladvice *a = &out[n++];
-        a->kind = LADVICE_MMAP;
-        a->bytes = large;
+        ladvice *a = la_add(out, &n, LADVICE_MMAP, large);
         snprintf(a->text, sizeof(a->text),
                  "%llu blocks of 128 KiB or more in use (%.1f MiB resident, %.0f%% of RSS) live "
                  "in the arenas, so freeing them returns nothing: glibc raises its mmap "
@@ -115,9 +118,7 @@ size_t ladvice_compute(const ledger_result *r, const ladvice_ctx *ctx, ladvice *
     }
     uint64_t tc = r->parts[LEDGER_FREE_TCACHE];
     if (la_applies(tc, rss, LADVICE_PART_SHARE)) {
-        ladvice *a = &out[n++];
-        a->kind = LADVICE_TCACHE;
-        a->bytes = tc;
+        ladvice *a = la_add(out, &n, LADVICE_TCACHE, tc);
         snprintf(a->text, sizeof(a->text),
                  "the threads' tcaches hold %.1f MiB (%.0f%% of RSS) of free chunks that no "
                  "trim returns; GLIBC_TUNABLES=glibc.malloc.tcache_count=N with a smaller N "

@@ -13,7 +13,6 @@ check_PROGRAMS += tests/unit/test_unwind_remote
 TESTS += tests/unit/test_unwind_remote
 tests_unit_test_unwind_remote_SOURCES = tests/unit/test_unwind_remote.c \
 	tests/unit/symtest_child.c tests/unit/symtest_child.h
-tests_unit_test_unwind_remote_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_unwind_remote_LDADD = lib/libhs_tstacks.la lib/libhs.la $(CMOCKA_LIBS)
 EXTRA_tests_unit_test_unwind_remote_DEPENDENCIES = tests/progs/symtest
 
@@ -22,14 +21,9 @@ check_PROGRAMS += tests/unit/test_glibc_heap tests/unit/test_memsrc tests/unit/t
 TESTS += tests/unit/test_glibc_heap tests/unit/test_memsrc tests/unit/test_glibc_layout
 tests_unit_test_glibc_heap_SOURCES = tests/unit/test_glibc_heap.c tests/unit/synth_heap.c \
 	tests/unit/synth_heap.h
-tests_unit_test_glibc_heap_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
-tests_unit_test_glibc_heap_LDADD = lib/libhs.la $(CMOCKA_LIBS)
-tests_unit_test_memsrc_SOURCES = tests/unit/test_memsrc.c
-tests_unit_test_memsrc_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
-tests_unit_test_memsrc_LDADD = lib/libhs.la $(CMOCKA_LIBS)
-tests_unit_test_glibc_layout_SOURCES = tests/unit/test_glibc_layout.c
-tests_unit_test_glibc_layout_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
-tests_unit_test_glibc_layout_LDADD = lib/libhs.la $(CMOCKA_LIBS)
+tests_unit_test_glibc_heap_LDADD = $(UNIT_LDADD)
+tests_unit_test_memsrc_LDADD = $(UNIT_LDADD)
+tests_unit_test_glibc_layout_LDADD = $(UNIT_LDADD)
 
 # Target programs: built WITHOUT sanitizers, since ASan replaces glibc malloc.
 check_PROGRAMS += tests/progs/varied_heap tests/progs/stuck_malloc

@@ -5,9 +5,7 @@ lib_libhs_la_SOURCES += lib/proc/inject.c lib/proc/inject.h
 
 check_PROGRAMS += tests/unit/test_inject tests/progs/inj_blocker
 TESTS += tests/unit/test_inject
-tests_unit_test_inject_SOURCES = tests/unit/test_inject.c
-tests_unit_test_inject_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
-tests_unit_test_inject_LDADD = lib/libhs.la $(CMOCKA_LIBS)
+tests_unit_test_inject_LDADD = $(UNIT_LDADD)
 EXTRA_tests_unit_test_inject_DEPENDENCIES = tests/progs/inj_blocker tests/progs/snap_static
 # Not sanitized: a target program, as any other.
 tests_progs_inj_blocker_SOURCES = tests/progs/inj_blocker.c

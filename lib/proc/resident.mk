@@ -4,6 +4,4 @@ lib_libhs_la_SOURCES += lib/proc/resident.c lib/proc/resident.h
 
 check_PROGRAMS += tests/unit/test_resident
 TESTS += tests/unit/test_resident
-tests_unit_test_resident_SOURCES = tests/unit/test_resident.c
-tests_unit_test_resident_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
-tests_unit_test_resident_LDADD = lib/libhs.la $(CMOCKA_LIBS)
+tests_unit_test_resident_LDADD = $(UNIT_LDADD)

@@ -38,7 +38,6 @@ tests_unit_test_symbolize_CXXFLAGS = $(AM_CXXFLAGS) -g -O2
 tests_unit_test_symbolize_LDADD = lib/libhs.la $(CMOCKA_LIBS) -ldl
 tests_unit_test_thread_stacks_SOURCES = tests/unit/test_thread_stacks.c \
 	tests/unit/symtest_child.c tests/unit/symtest_child.h
-tests_unit_test_thread_stacks_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_thread_stacks_LDADD = lib/libhs_tstacks.la lib/libhs.la $(CMOCKA_LIBS)
 # The symtest child must exist before these tests run.
 EXTRA_tests_unit_test_symbolize_DEPENDENCIES = tests/progs/symtest

@@ -10,6 +10,4 @@ lib_libhs_la_SOURCES += lib/util/hs_json.c lib/util/hs_json.h
 # The toolbox's unit tests.
 check_PROGRAMS += tests/unit/test_util
 TESTS += tests/unit/test_util
-tests_unit_test_util_SOURCES = tests/unit/test_util.c
-tests_unit_test_util_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
-tests_unit_test_util_LDADD = lib/libhs.la $(CMOCKA_LIBS)
+tests_unit_test_util_LDADD = $(UNIT_LDADD)
