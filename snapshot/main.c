@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "afile.h"
 #include "attach.h"
@@ -98,6 +99,20 @@ __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ..
 }
 
 /* Failures: "heapsnap: <one sentence>." on stderr (lib/ messages may lack the period). */
+/* heapsnap runs at nice -20 when it may (root, CAP_SYS_NICE): the work
+ * before the stop (libc's DWARF, the symbolizer's map) and after it competes
+ * with every runnable thread of the target, and against 256 threads that
+ * only allocate, on 2 CPUs, a snapshot at nice 0 took 24 s from start to end
+ * where at -20 it took 2.8 s (the pause itself is bounded by --max-pause
+ * either way). Without the permission the nice value stays as it was. */
+static void raise_priority(void)
+{
+    errno = 0;
+    int cur = getpriority(PRIO_PROCESS, 0);
+    if (errno == 0 && cur > -20)
+        (void)setpriority(PRIO_PROCESS, 0, -20);
+}
+
 static int fail(const hs_err *err)
 {
     size_t n = strlen(err->msg);
@@ -339,6 +354,7 @@ int main(int argc, char **argv)
                            argv[optind]);
     if (pid == 0)
         return usage_error("%s", "no process given; use -p PID.");
+    raise_priority();
 
     if (trim) {
         if (attach || detach || have_rate || http != NULL || out != NULL || threads != NULL ||
