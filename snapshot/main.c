@@ -16,6 +16,7 @@
 #include "attach.h"
 #include "trim.h"
 #include "duration.h"
+#include "histo.h"
 #include "hs_error.h"
 #include "outpattern.h"
 #include "periodic.h"
@@ -37,7 +38,8 @@ enum {
     OPT_DETACH,
     OPT_RATE,
     OPT_HTTP,
-    OPT_TRIM
+    OPT_TRIM,
+    OPT_HISTO
 };
 
 static const char usage_text[] =
@@ -45,6 +47,7 @@ static const char usage_text[] =
     "       heapsnap -p PID -i DURATION [-n COUNT] [-o PATTERN] [--threads PATTERN]\n"
     "                [--max-pause DURATION] [--json]\n"
     "       heapsnap -p PID --stats [--json]\n"
+    "       heapsnap -p PID --histo [--json]\n"
     "       heapsnap -p PID --attach [--rate BYTES] [--http ADDR]\n"
     "       heapsnap -p PID --detach\n"
     "       heapsnap -p PID --trim\n";
@@ -72,6 +75,8 @@ static void print_help(void)
            "                         approximate (default 50ms)\n"
            "      --stats            print the arena census (in use, free by bin, top, mmapped)\n"
            "                         instead of writing a profile\n"
+           "      --histo            print the live heap by type, largest first: C++ objects\n"
+           "                         by their class (from their vtables), other chunks by size\n"
            "      --attach           load libheapsnap.so into the running process and start\n"
            "                         recording (no restart); $HEAPSNAP_LIB names the library\n"
            "      --rate BYTES       with --attach: the sampling rate (default 524288)\n"
@@ -80,6 +85,7 @@ static void print_help(void)
            "      --trim             run malloc_trim(0) inside the process; print its RSS\n"
            "                         before and after\n"
            "      --json             machine-readable output on stdout: the census with --stats,\n"
+           "                         the histogram with --histo,\n"
            "                         one JSON object per snapshot otherwise\n"
            "  -h, --help             show this help and exit\n"
            "  -V, --version          show the version and exit\n"
@@ -254,6 +260,7 @@ int main(int argc, char **argv)
         {"interval", required_argument, NULL, 'i'},
         {"count", required_argument, NULL, 'n'},
         {"stats", no_argument, NULL, OPT_STATS},
+        {"histo", no_argument, NULL, OPT_HISTO},
         {"json", no_argument, NULL, OPT_JSON},
         {"threads", required_argument, NULL, OPT_THREADS},
         {"max-pause", required_argument, NULL, OPT_MAX_PAUSE},
@@ -271,7 +278,7 @@ int main(int argc, char **argv)
     const char *interval_text = NULL;
     uint64_t interval_ns = 0;
     unsigned long count = 0;
-    bool have_count = false, stats = false, json = false, have_max_pause = false;
+    bool have_count = false, stats = false, histo = false, json = false, have_max_pause = false;
     bool attach = false, detach = false, have_rate = false, trim = false;
     unsigned long rate = 524288;
     const char *http = NULL;
@@ -301,6 +308,9 @@ int main(int argc, char **argv)
             break;
         case OPT_STATS:
             stats = true;
+            break;
+        case OPT_HISTO:
+            histo = true;
             break;
         case OPT_JSON:
             json = true;
@@ -358,7 +368,7 @@ int main(int argc, char **argv)
 
     if (trim) {
         if (attach || detach || have_rate || http != NULL || out != NULL || threads != NULL ||
-            interval_text != NULL || have_count || have_max_pause || stats || json)
+            interval_text != NULL || have_count || have_max_pause || stats || histo || json)
             return usage_error("%s", "--trim takes no other option than -p.");
         ptstop_install_signal_guard();
         return run_trim(pid);
@@ -372,11 +382,22 @@ int main(int argc, char **argv)
         if (detach && (have_rate || http != NULL))
             return usage_error("%s", "--detach takes no --rate or --http.");
         if (out != NULL || threads != NULL || interval_text != NULL || have_count ||
-            have_max_pause || stats || json)
+            have_max_pause || stats || histo || json)
             return usage_error("%s", "--attach and --detach take no -o, -i, -n, --threads, "
-                                     "--max-pause, --stats or --json.");
+                                     "--max-pause, --stats, --histo or --json.");
         ptstop_install_signal_guard();
         return attach ? run_attach(pid, rate, http) : run_detach(pid);
+    }
+
+    if (histo) {
+        if (stats || out != NULL || threads != NULL || interval_text != NULL || have_count ||
+            have_max_pause)
+            return usage_error("%s", "--histo prints a histogram and takes no --stats, -o, -i, "
+                                     "-n, --threads or --max-pause.");
+        ptstop_install_signal_guard();
+        if (histo_run(pid, json, stdout, &err) != 0)
+            return fail(&err);
+        return 0;
     }
 
     if (stats) {

@@ -370,3 +370,8 @@ bool gheap_capture_complete(const gheap_capture *c)
 {
     return c->complete != 0;
 }
+
+memsrc *gheap_capture_memsrc(const gheap_capture *c)
+{
+    return c->m;
+}

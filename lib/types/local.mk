@@ -1,0 +1,12 @@
+# lib/types/: what a heap object is -- for now its dynamic C++ class from its
+# vtable pointer -- and its tests.
+lib_libhs_la_SOURCES += lib/types/tvtable.c lib/types/tvtable.h
+TESTS += tests/unit/test_tvtable tests/integration/histo.sh
+EXTRA_DIST += tests/integration/histo.sh
+check_PROGRAMS += tests/unit/test_tvtable tests/progs/types_prog
+tests_unit_test_tvtable_LDADD = $(UNIT_LDADD)
+# A C++ heap of known classes for heapsnap --histo (no sanitizers: ASan
+# replaces glibc's malloc), run as built and stripped.
+tests_progs_types_prog_SOURCES = tests/progs/types_prog.cc
+tests_progs_types_prog_CXXFLAGS = -Wall -Wextra -g -O2
+tests_progs_types_prog_LDFLAGS =

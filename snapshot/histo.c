@@ -1,0 +1,244 @@
+/* snapshot/histo.c: the live heap by type (see histo.h), as the command's
+ * steps: stop, capture, resume, classify (keeping each in-use chunk's first
+ * word), name the classes, count, print. */
+#include "histo.h"
+
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "glibc_heap.h"
+#include "heap_process.h"
+#include "hs_intern.h"
+#include "hs_json.h"
+#include "memsrc.h"
+#include "procmaps.h"
+#include "ptstop.h"
+#include "quiesce.h"
+#include "tvtable.h"
+
+/* An in-use chunk as the histogram needs it. */
+typedef struct histo_chunk {
+    uint64_t addr, size, word; /* word: the first 8 bytes of its user data */
+    bool have_word;
+} histo_chunk;
+
+typedef struct histo_chunks {
+    histo_chunk *v;
+    size_t n, cap;
+    memsrc *m;
+    bool oom;
+} histo_chunks;
+
+/* One row: a class (name != NULL) or the untyped chunks of one size. */
+typedef struct histo_row {
+    const char *name;
+    uint64_t chunk_size; /* for untyped rows */
+    uint64_t objects, bytes;
+} histo_row;
+
+static int histo_keep(const gheap_chunk *c, void *arg)
+{
+    histo_chunks *hc = arg;
+    if (c->cls != GHEAP_INUSE && c->cls != GHEAP_MMAPPED)
+        return 0;
+    if (hc->n == hc->cap) {
+        size_t ncap = hc->cap ? hc->cap * 2 : 4096;
+        histo_chunk *v = realloc(hc->v, ncap * sizeof(*v));
+        if (v == NULL) {
+            hc->oom = true;
+            return 1;
+        }
+        hc->v = v;
+        hc->cap = ncap;
+    }
+    histo_chunk *k = &hc->v[hc->n++];
+    k->addr = c->addr;
+    k->size = c->size;
+    k->have_word = c->size >= 24 && memsrc_read(hc->m, c->addr + 16, 8, &k->word) == 0;
+    return 0;
+}
+
+/* Stops, captures, resumes and classifies; fills hc with the in-use chunks. */
+static int histo_collect(pid_t pid, hproc *h, histo_chunks *hc, uint64_t *pause_us, hs_err *err)
+{
+    gheap_thread *threads = NULL;
+    size_t n = 0;
+    unsigned retries = 0;
+    ptstop *s = quiesce_stop(pid, h, &threads, &n, &retries, err);
+    if (s == NULL)
+        return -1;
+    gheap_capture *cap = NULL;
+    int rc = hproc_capture(h, threads, n, &cap, err);
+    if (rc == 0 && gheap_capture_complete(cap)) {
+        *pause_us = ptstop_pause_us(s);
+        ptstop_detach_all(s);
+        s = NULL;
+    }
+    if (rc == 0) {
+        gheap_report rep;
+        memset(&rep, 0, sizeof(rep));
+        hc->m = gheap_capture_memsrc(cap);
+        rc = gheap_classify(cap, histo_keep, hc, &rep, err);
+        gheap_report_free(&rep);
+        if (rc == 0 && hc->oom)
+            rc = hs_err_set(err, "out of memory while listing the heap's chunks");
+    }
+    if (s != NULL) {
+        *pause_us = ptstop_pause_us(s);
+        ptstop_detach_all(s);
+    }
+    gheap_capture_free(cap);
+    free(threads);
+    return rc;
+}
+
+static int histo_row_cmp(const void *a, const void *b)
+{
+    const histo_row *x = a, *y = b;
+    if (x->bytes != y->bytes)
+        return x->bytes < y->bytes ? 1 : -1;
+    if ((x->name == NULL) != (y->name == NULL))
+        return x->name == NULL ? 1 : -1;
+    if (x->name != NULL)
+        return strcmp(x->name, y->name);
+    return x->chunk_size < y->chunk_size ? -1 : x->chunk_size > y->chunk_size;
+}
+
+/* Rows per class and per untyped chunk size, largest first. The words of
+ * chunks not in the capture's copies (mmapped ones) are read from the
+ * running process through live. */
+static histo_row *histo_rows(histo_chunks *hc, tvt *t, memsrc *live, size_t *nrows, size_t *ntyped)
+{
+    hs_intern keys = {0};
+    histo_row *rows = NULL;
+    size_t n = 0, cap = 0;
+    *ntyped = 0;
+    for (size_t i = 0; i < hc->n; i++) {
+        histo_chunk *c = &hc->v[i];
+        if (!c->have_word && c->size >= 24)
+            c->have_word = memsrc_read(live, c->addr + 16, 8, &c->word) == 0;
+        const char *name = c->have_word ? tvt_class_of(t, c->word) : NULL;
+        uint64_t key[2] = {(uint64_t)(uintptr_t)name, name ? 0 : c->size};
+        int added = 0;
+        uint32_t id = hs_intern_get_or_put(&keys, key, sizeof(key), (uint32_t)n + 1, &added);
+        if (id == 0)
+            goto oom;
+        if (added) {
+            if (n == cap) {
+                size_t ncap = cap ? cap * 2 : 256;
+                histo_row *v = realloc(rows, ncap * sizeof(*v));
+                if (v == NULL)
+                    goto oom;
+                rows = v;
+                cap = ncap;
+            }
+            rows[n++] = (histo_row){name, name ? 0 : c->size, 0, 0};
+        }
+        rows[id - 1].objects++;
+        rows[id - 1].bytes += c->size;
+        if (name != NULL)
+            (*ntyped)++;
+    }
+    hs_intern_free(&keys);
+    qsort(rows, n, sizeof(*rows), histo_row_cmp);
+    *nrows = n;
+    return rows;
+oom:
+    hs_intern_free(&keys);
+    free(rows);
+    return NULL;
+}
+
+/* Text rows beyond this are summed up in one line (--json has them all). */
+#define HISTO_TEXT_ROWS 40
+
+static void histo_print_text(FILE *out, pid_t pid, const histo_row *rows, size_t nrows,
+                             uint64_t objects, uint64_t bytes, size_t ntyped)
+{
+    fprintf(out,
+            "heapsnap: process %d, %" PRIu64 " chunks in use, %" PRIu64 " bytes; %zu C++ objects "
+            "named by their vtables, the other chunks by size\n",
+            (int)pid, objects, bytes, ntyped);
+    fprintf(out, "%5s %12s %14s %10s  %s\n", "num", "#objects", "#bytes", "avg", "type");
+    size_t shown = nrows < HISTO_TEXT_ROWS ? nrows : HISTO_TEXT_ROWS;
+    uint64_t rest_o = 0, rest_b = 0;
+    for (size_t i = 0; i < nrows; i++) {
+        const histo_row *r = &rows[i];
+        if (i >= shown) {
+            rest_o += r->objects;
+            rest_b += r->bytes;
+            continue;
+        }
+        char untyped[64];
+        snprintf(untyped, sizeof(untyped), "[unknown %" PRIu64 "-byte chunks]", r->chunk_size);
+        fprintf(out, "%5zu %12" PRIu64 " %14" PRIu64 " %10" PRIu64 "  %s\n", i + 1, r->objects,
+                r->bytes, r->bytes / r->objects, r->name ? r->name : untyped);
+    }
+    if (shown < nrows)
+        fprintf(out, "%5s %12" PRIu64 " %14" PRIu64 " %10s  (%zu more rows; --json lists all)\n",
+                "...", rest_o, rest_b, "", nrows - shown);
+    fprintf(out, "%5s %12" PRIu64 " %14" PRIu64 "\n", "Total", objects, bytes);
+}
+
+static void histo_print_json(FILE *out, pid_t pid, const histo_row *rows, size_t nrows,
+                             uint64_t objects, uint64_t bytes, uint64_t pause_us)
+{
+    fprintf(out,
+            "{\"pid\":%d,\"objects\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"pause_us\":%" PRIu64
+            ",\"types\":[",
+            (int)pid, objects, bytes, pause_us);
+    for (size_t i = 0; i < nrows; i++) {
+        const histo_row *r = &rows[i];
+        fputs(i ? ",{" : "{", out);
+        if (r->name != NULL) {
+            fputs("\"type\":", out);
+            hs_json_fput_str(out, r->name);
+            fputs(",\"from\":\"vtable\"", out);
+        } else {
+            fprintf(out, "\"type\":null,\"chunk_size\":%" PRIu64, r->chunk_size);
+        }
+        fprintf(out, ",\"objects\":%" PRIu64 ",\"bytes\":%" PRIu64 "}", r->objects, r->bytes);
+    }
+    fputs("]}\n", out);
+}
+
+int histo_run(pid_t pid, bool json, FILE *out, hs_err *err)
+{
+    hproc *h = hproc_open(pid, err);
+    if (h == NULL)
+        return -1;
+    histo_chunks hc = {0};
+    uint64_t pause_us = 0;
+    int rc = histo_collect(pid, h, &hc, &pause_us, err);
+    hproc_close(h);
+    procmaps *pm = NULL;
+    memsrc *live = NULL;
+    tvt *t = NULL;
+    histo_row *rows = NULL;
+    size_t nrows = 0, ntyped = 0;
+    if (rc == 0 &&
+        ((pm = procmaps_read(pid, err)) == NULL || (live = memsrc_open_pid(pid, 0, err)) == NULL ||
+         (t = tvt_open(live, pm, err)) == NULL))
+        rc = -1;
+    if (rc == 0 && (rows = histo_rows(&hc, t, live, &nrows, &ntyped)) == NULL && hc.n > 0)
+        rc = hs_err_set(err, "out of memory while counting the heap's types");
+    if (rc == 0) {
+        uint64_t objects = hc.n, bytes = 0;
+        for (size_t i = 0; i < hc.n; i++)
+            bytes += hc.v[i].size;
+        if (json)
+            histo_print_json(out, pid, rows, nrows, objects, bytes, pause_us);
+        else
+            histo_print_text(out, pid, rows, nrows, objects, bytes, ntyped);
+        if (fflush(out) != 0)
+            rc = hs_err_set(err, "cannot write the histogram to the output");
+    }
+    free(rows);
+    tvt_close(t);
+    memsrc_close(live);
+    procmaps_free(pm);
+    free(hc.v);
+    return rc;
+}
