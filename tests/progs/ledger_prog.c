@@ -167,8 +167,9 @@ int main(int argc, char **argv)
         start_threads(8, 0, arena_thread);
     } else if (strcmp(sc, "exited") == 0) {
         start_threads_from(8, 0, arena_thread, 101, 1);
-        /* joined threads may linger in /proc/self/task for a moment */
-        for (int i = 0; i < 100000 && tasks() > 1; i++)
+        /* joined threads may linger in /proc/self/task for a moment, longer
+         * on a loaded machine: wait for them (a 5-minute hang guard) */
+        for (int i = 0; i < 3000000 && tasks() > 1; i++)
             usleep(100);
     } else if (strcmp(sc, "top") == 0) {
         mallopt(M_TRIM_THRESHOLD, 1 << 30);
