@@ -32,6 +32,7 @@ enum {
     OPT_JSON,
     OPT_THREADS,
     OPT_MAX_PAUSE,
+    OPT_NO_HOLDERS,
     OPT_ATTACH,
     OPT_DETACH,
     OPT_RATE,
@@ -69,6 +70,9 @@ static void print_help(void)
            "      --max-pause DURATION  how long to wait for threads inside malloc before\n"
            "                         walking the heap anyway, its busy arenas marked\n"
            "                         approximate (default 50ms)\n"
+           "      --no-holders       leave out who holds each chunk (the held_by label: lost,\n"
+           "                         global NAME, stack TID FUNCTION...), which copies the\n"
+           "                         process's globals and stacks while it is stopped\n"
            "      --stats            print the arena census (in use, free by bin, top, mmapped)\n"
            "                         instead of writing a profile\n"
            "      --attach           load libheapsnap.so into the running process and start\n"
@@ -242,6 +246,7 @@ int main(int argc, char **argv)
         {"json", no_argument, NULL, OPT_JSON},
         {"threads", required_argument, NULL, OPT_THREADS},
         {"max-pause", required_argument, NULL, OPT_MAX_PAUSE},
+        {"no-holders", no_argument, NULL, OPT_NO_HOLDERS},
         {"attach", no_argument, NULL, OPT_ATTACH},
         {"detach", no_argument, NULL, OPT_DETACH},
         {"rate", required_argument, NULL, OPT_RATE},
@@ -304,6 +309,9 @@ int main(int argc, char **argv)
             have_max_pause = true;
             break;
         }
+        case OPT_NO_HOLDERS:
+            snap_set_holders(false);
+            break;
         case OPT_ATTACH:
             attach = true;
             break;

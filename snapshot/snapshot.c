@@ -18,6 +18,7 @@
 #include "attribute.h"
 #include "heap_process.h"
 #include "heapprof.h"
+#include "holders.h"
 #include "live_profile.h"
 #include "pprof.h"
 #include "procmaps.h"
@@ -34,6 +35,12 @@
 #endif
 
 static uint64_t snap_max_pause_us = QUIESCE_DEFAULT_BUDGET_US;
+static bool snap_holders = true;
+
+void snap_set_holders(bool on)
+{
+    snap_holders = on;
+}
 
 void snap_set_max_pause_us(uint64_t us)
 {
@@ -87,7 +94,7 @@ static int snap_collect(const gheap_chunk *c, void *arg)
         cs->v = nv;
         cs->cap = ncap;
     }
-    cs->v[cs->n++] = (attr_chunk){c->addr, c->size, c->cls == GHEAP_MMAPPED};
+    cs->v[cs->n++] = (attr_chunk){c->addr, c->size, c->cls == GHEAP_MMAPPED, 0};
     return 0;
 }
 
@@ -325,6 +332,8 @@ static snap_status snap_take_once(pid_t pid, const char *out_path, const char *t
     quiesce_result qr;
     memset(&qr, 0, sizeof(qr));
     gheap_capture *cap = NULL;
+    holders *held = NULL;
+    hs_err held_err = {0};
 
     /* Before the stop: everything that only needs the process's map. */
     h = hproc_open(pid, err);
@@ -405,6 +414,8 @@ static snap_status snap_take_once(pid_t pid, const char *out_path, const char *t
         goto fail;
     if (threads_path != NULL && snap_capture_stacks(pid, threads, nthreads, &stacks, err) != 0)
         goto fail;
+    if (snap_holders) /* without its roots the profile just has no held_by labels */
+        held = holders_capture(pid, h, threads, nthreads, cap, hook ? &reg : NULL, &held_err);
     if (gheap_capture_complete(cap))
         snap_resume(&stop, res, &qr);
     snap_read_rss(pid, stop, res);
@@ -430,8 +441,13 @@ static snap_status snap_take_once(pid_t pid, const char *out_path, const char *t
         hs_err_set(err, "out of memory while building the profile.");
         goto fail;
     }
+    if (held != NULL && holders_assign(held, cap, chunks.v, chunks.n, sym, err) != 0)
+        goto fail_keep;
+    size_t nlabels = 0;
+    const char *const *labels = held != NULL ? holders_labels(held, &nlabels) : NULL;
     attr_totals tot;
-    if (attr_build(b, chunks.v, chunks.n, hook ? &reg : NULL, snap_loc, sym, &tot, err) != 0)
+    if (attr_build_labelled(b, chunks.v, chunks.n, hook ? &reg : NULL, labels, nlabels, snap_loc,
+                            sym, &tot, err) != 0)
         goto fail;
     if (hook && reg.hdr.rate > 0 &&
         (alloc_walk_says_foreign(tot.attributed_chunks, tot.stale_entries, nthreads) ||
@@ -452,6 +468,10 @@ static snap_status snap_take_once(pid_t pid, const char *out_path, const char *t
     res->torn_entries = hook ? reg.torn_live + reg.torn_stacks : 0;
     res->nsamples = pprof_builder_nsamples(b);
     snap_comments(b, pid, exe, res, &rep, layout, hook ? &reg : NULL, &tot);
+    if (held != NULL)
+        holders_comment(held, b);
+    else if (snap_holders)
+        pprof_add_comment(b, "held_by: not computed: %s", held_err.msg);
 write:
     if (pprof_write_file(b, out_path, err) != 0)
         goto fail_keep;
@@ -472,6 +492,7 @@ out:
     free(threads);
     tstacks_free(stacks);
     free(chunks.v);
+    holders_free(held);
     gheap_capture_free(cap);
     gheap_report_free(&rep);
     registry_free(&reg);

@@ -2,12 +2,14 @@
  * sorted by address, so a word is tested against the heap's bounds and then
  * found by binary search; edges are one array in node order (CSR). The
  * dominators are computed per pass (strong groups, then weak ones over what
- * is left) on the reached subgraph, by Cooper, Harvey and Kennedy's
+ * is left, tier by tier) on the reached subgraph, by Cooper, Harvey and Kennedy's
  * iteration over reverse postorder. */
 #include "hgraph.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "hs_array.h"
 
 struct hgraph {
     uint64_t *lo, *hi; /* node bounds, sorted */
@@ -57,14 +59,8 @@ void hgraph_free(hgraph *g)
 
 static int hg_push(hgraph *g, size_t *cap, uint32_t v)
 {
-    if (g->nedges == *cap) {
-        size_t ncap = *cap ? *cap * 2 : 4096;
-        uint32_t *nt = realloc(g->to, ncap * sizeof(*nt));
-        if (nt == NULL)
-            return -1;
-        g->to = nt;
-        *cap = ncap;
-    }
+    if (hs_array_grow((void **)&g->to, cap, g->nedges + 1, sizeof(*g->to), 4096) != 0)
+        return -1;
     g->to[g->nedges++] = v;
     return 0;
 }
@@ -294,7 +290,7 @@ static void hg_assign(const hg_pass *p, int32_t *holder)
 }
 
 int hgraph_holders(const hgraph *g, const hgraph_root *roots, size_t nroots, size_t ngroups,
-                   const bool *weak, int32_t *holder, bool *lost_direct, hs_err *err)
+                   const uint8_t *tier, int32_t *holder, bool *lost_direct, hs_err *err)
 {
     size_t n = g->n, nv = n + ngroups + 1;
     int rc = -1;
@@ -325,10 +321,10 @@ int hgraph_holders(const hgraph *g, const hgraph_root *roots, size_t nroots, siz
         rto[fill[roots[r].group]++] = roots[r].node;
     for (size_t i = 0; i < n; i++)
         holder[i] = HGRAPH_LOST;
-    for (int pass = 0; pass < 2; pass++) {
+    for (unsigned pass = 0; pass < HGRAPH_TIERS; pass++) {
         p.ntop = 0;
         for (size_t k = 0; k < ngroups; k++)
-            if ((weak != NULL && weak[k]) == (pass == 1) && roff[k + 1] > roff[k])
+            if ((tier != NULL ? tier[k] : 0) == pass && roff[k + 1] > roff[k])
                 top[p.ntop++] = (uint32_t)(n + k);
         if (p.ntop == 0)
             continue;

@@ -6,7 +6,8 @@
  * when no chunk points at them, "indirect" when only lost ones do, as
  * Valgrind says) and, from a dominator tree (Cooper, Harvey and Kennedy)
  * under one virtual root above the groups, the group that holds each chunk.
- * Weak groups (stacks, registers) hold only what no strong group reaches.
+ * Groups come in tiers: a weaker tier (stacks, then registers) holds only
+ * what no stronger one reaches.
  * Pure: it reads memory only through the caller's function. */
 #ifndef HS_HGRAPH_H
 #define HS_HGRAPH_H
@@ -47,11 +48,14 @@ typedef struct hgraph_root {
 #define HGRAPH_LOST (-1)
 #define HGRAPH_SHARED (-2)
 
-/* holder[i] for every node: the group that dominates it, HGRAPH_SHARED when
- * several groups reach it and none dominates, HGRAPH_LOST when none reaches
- * it; lost_direct[i]: lost and no other node points at it. weak[g] marks
- * the weak groups. 0, or -1 + err (out of memory). */
+/* holder[i] for every node: the group that dominates it among the groups of
+ * the strongest tier that reaches it, HGRAPH_SHARED when several groups of
+ * that tier reach it and none dominates, HGRAPH_LOST when no group reaches
+ * it; lost_direct[i]: lost and no other node points at it. tier[g] (0 the
+ * strongest, below HGRAPH_TIERS; NULL: all 0) is group g's tier. 0, or -1 +
+ * err (out of memory). */
+#define HGRAPH_TIERS 3
 int hgraph_holders(const hgraph *g, const hgraph_root *roots, size_t nroots, size_t ngroups,
-                   const bool *weak, int32_t *holder, bool *lost_direct, hs_err *err);
+                   const uint8_t *tier, int32_t *holder, bool *lost_direct, hs_err *err);
 
 #endif

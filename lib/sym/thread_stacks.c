@@ -29,8 +29,8 @@ static void read_comm(pid_t pid, pid_t tid, char *out, size_t len)
     snprintf(out, len, "%d", (int)tid);
 }
 
-static int unwind_in(unw_addr_space_t as, pid_t tid, uint64_t *pcs, size_t max, uint64_t *exact,
-                     hs_err *err)
+static int unwind_in(unw_addr_space_t as, pid_t tid, uint64_t *pcs, uint64_t *sps, size_t max,
+                     uint64_t *exact, hs_err *err)
 {
     *exact = 0;
     if (max == 0)
@@ -61,6 +61,8 @@ static int unwind_in(unw_addr_space_t as, pid_t tid, uint64_t *pcs, size_t max, 
             break;
         if (next_exact && n < 64)
             *exact |= 1ULL << n;
+        if (sps != NULL)
+            sps[n] = sp;
         pcs[n++] = ip;
         prev_sp = sp;
         /* The frame below a signal frame was interrupted, not calling. */
@@ -79,7 +81,18 @@ int tstacks_unwind(pid_t tid, uint64_t *pcs, size_t max, uint64_t *exact, hs_err
     unw_addr_space_t as = unw_create_addr_space(&_UPT_accessors, 0);
     if (as == NULL)
         return hs_err_set(err, "libunwind cannot create an address space (out of memory)");
-    int r = unwind_in(as, tid, pcs, max, exact, err);
+    int r = unwind_in(as, tid, pcs, NULL, max, exact, err);
+    unw_destroy_addr_space(as);
+    return r;
+}
+
+int tstacks_unwind_sp(pid_t tid, uint64_t *pcs, uint64_t *sps, size_t max, uint64_t *exact,
+                      hs_err *err)
+{
+    unw_addr_space_t as = unw_create_addr_space(&_UPT_accessors, 0);
+    if (as == NULL)
+        return hs_err_set(err, "libunwind cannot create an address space (out of memory)");
+    int r = unwind_in(as, tid, pcs, sps, max, exact, err);
     unw_destroy_addr_space(as);
     return r;
 }
@@ -111,7 +124,7 @@ tstacks *tstacks_capture(pid_t pid, const pid_t *tids, size_t ntids, hs_err *err
         th->tid = tids[i];
         read_comm(pid, tids[i], th->name, sizeof(th->name));
         hs_err e;
-        int r = unwind_in(as, tids[i], th->pc, TSTACKS_MAX_FRAMES, &th->exact, &e);
+        int r = unwind_in(as, tids[i], th->pc, NULL, TSTACKS_MAX_FRAMES, &th->exact, &e);
         if (r < 0) {
             size_t l = strnlen(e.msg, sizeof(th->error) - 1);
             memcpy(th->error, e.msg, l);

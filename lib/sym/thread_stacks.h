@@ -41,6 +41,10 @@ typedef struct tstacks {
  * first, into pcs; *exact as in tstacks_thread. Returns the count (>= 1), or
  * -1 + err when not even the thread's PC can be read. */
 int tstacks_unwind(pid_t tid, uint64_t *pcs, size_t max, uint64_t *exact, hs_err *err);
+/* tstacks_unwind that also gives each frame's stack pointer (sps[i]: the
+ * lowest address of frame i; frame i's slots lie in [sps[i], sps[i + 1])). */
+int tstacks_unwind_sp(pid_t tid, uint64_t *pcs, uint64_t *sps, size_t max, uint64_t *exact,
+                      hs_err *err);
 
 /* Captures the stacks of the given stopped threads of pid: the only part that
  * needs them stopped. A thread whose stack cannot be read is kept with n = 0

@@ -128,23 +128,24 @@ static void test_dominators(void **state)
     hgraph_free(g);
 }
 
-/* Group 0 is strong, 1 and 2 are weak (a stack slot, a register): 0 -> 0,
- * 1 -> 0 and 1 -> 1; 1 -> 2 and 2 -> 2 (two weak ones share it); 1 -> 3
- * -> 4 and 0 -> 4: 4 is the strong group's, 3 the weak one's. */
+/* Group 0 is strong, 1 and 2 are weak (stack slots), 3 weaker (a
+ * register): 0 -> 0, 1 -> 0 and 1 -> 1; 1 -> 2 and 2 -> 2 (two weak ones
+ * share it); 1 -> 3 -> 4 and 0 -> 4: 4 is the strong group's, 3 the weak
+ * one's; 3 -> 1 (the stack's) and 3 -> 5 (the register's alone). */
 static void test_weak(void **state)
 {
     (void)state;
     setup_clear();
     point(3, 0, 4, 0);
-    hgraph *g = build(5);
-    hgraph_root roots[] = {{0, 0}, {1, 0}, {1, 1}, {1, 2}, {2, 2}, {1, 3}, {0, 4}};
-    bool weak[3] = {false, true, true};
-    int32_t holder[5];
-    bool direct[5];
+    hgraph *g = build(6);
+    hgraph_root roots[] = {{0, 0}, {1, 0}, {1, 1}, {1, 2}, {2, 2}, {1, 3}, {0, 4}, {3, 1}, {3, 5}};
+    uint8_t tier[4] = {0, 1, 1, 2};
+    int32_t holder[6];
+    bool direct[6];
     hs_err err = {0};
-    assert_int_equal(hgraph_holders(g, roots, 7, 3, weak, holder, direct, &err), 0);
-    int32_t want[5] = {0, 1, HGRAPH_SHARED, 1, 0};
-    for (int i = 0; i < 5; i++)
+    assert_int_equal(hgraph_holders(g, roots, 9, 4, tier, holder, direct, &err), 0);
+    int32_t want[6] = {0, 1, HGRAPH_SHARED, 1, 0, 3};
+    for (int i = 0; i < 6; i++)
         assert_int_equal(holder[i], want[i]);
     hgraph_free(g);
 }
