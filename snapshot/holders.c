@@ -242,10 +242,10 @@ const char *const *holders_labels(const holders *hs, size_t *n)
     return (const char *const *)hs->labels;
 }
 
-void holders_comment(const holders *hs, pprof_builder *b)
+void holders_summary(const holders *hs, char *out, size_t outlen)
 {
     if (!hs->done) {
-        pprof_add_comment(b, "held_by: %s", hs->why[0] ? hs->why : "not computed");
+        snprintf(out, outlen, "held_by: %s", hs->why[0] ? hs->why : "not computed");
         return;
     }
     char top[512] = "";
@@ -267,16 +267,16 @@ void holders_comment(const holders *hs, pprof_builder *b)
         len += (size_t)w;
     }
     free(used);
-    pprof_add_comment(
-        b,
-        "held_by: lost %" PRIu64 " bytes in %" PRIu64 " chunks (direct %" PRIu64 " in %" PRIu64
-        ", indirect %" PRIu64 " in %" PRIu64 "); retained: %s; graph: %zu "
-        "chunks, %zu edges, %zu root words in %zu groups (roots %" PRIu64
-        " bytes, mmapped chunks %" PRIu64 " bytes copied), %.3f ms",
-        hs->direct_bytes + hs->indirect_bytes, hs->direct_chunks + hs->indirect_chunks,
-        hs->direct_bytes, hs->direct_chunks, hs->indirect_bytes, hs->indirect_chunks,
-        top[0] ? top : "nothing", hs->nnodes, hs->nedges, hs->nroots, hs->nlabels - HOLDERS_FIRST,
-        hs->r->root_bytes, hs->r->chunk_bytes, (double)hs->graph_us / 1000.0);
+    snprintf(out, outlen,
+             "held_by: lost %" PRIu64 " bytes in %" PRIu64 " chunks (direct %" PRIu64 " in %" PRIu64
+             ", indirect %" PRIu64 " in %" PRIu64 "); retained: %s; graph: %zu "
+             "chunks, %zu edges, %zu root words in %zu groups (roots %" PRIu64
+             " bytes, mmapped chunks %" PRIu64 " bytes copied), %.3f ms",
+             hs->direct_bytes + hs->indirect_bytes, hs->direct_chunks + hs->indirect_chunks,
+             hs->direct_bytes, hs->direct_chunks, hs->indirect_bytes, hs->indirect_chunks,
+             top[0] ? top : "nothing", hs->nnodes, hs->nedges, hs->nroots,
+             hs->nlabels - HOLDERS_FIRST, hs->r->root_bytes, hs->r->chunk_bytes,
+             (double)hs->graph_us / 1000.0);
 }
 
 void holders_free(holders *hs)

@@ -33,9 +33,9 @@ int holders_assign(holders *hs, const gheap_capture *cap, attr_chunk *chunks, si
                    sym_ctx *sym, hs_err *err);
 /* The labels chunks point at: labels[0] is NULL (no label). */
 const char *const *holders_labels(const holders *hs, size_t *n);
-/* One comment line: lost (direct, indirect) and retained totals, the graph's
- * size and cost. */
-void holders_comment(const holders *hs, pprof_builder *b);
+/* For the profile's comments: lost (direct, indirect) and retained totals,
+ * the graph's size and cost, in one sentence ("held_by: lost ..."). */
+void holders_summary(const holders *hs, char *out, size_t outlen);
 void holders_free(holders *hs);
 
 #endif

@@ -181,7 +181,7 @@ static void snap_approximate(const quiesce_result *qr, const gheap_report *rep, 
  * listing): what and when, the heap's figures, the hook's and the walk's. */
 static void snap_comments(pprof_builder *b, pid_t pid, const char *exe, const snap_result *r,
                           const gheap_report *rep, const char *layout, const registry *reg,
-                          const attr_totals *t)
+                          const attr_totals *t, const char *held)
 {
     char when[64] = "";
     time_t secs = (time_t)(r->time_nanos / 1000000000);
@@ -235,17 +235,17 @@ static void snap_comments(pprof_builder *b, pid_t pid, const char *exe, const sn
             "hook: %s, rate %" PRIu64 ", %zu live entries (stale %" PRIu64 ", duplicate %" PRIu64
             ", torn %" PRIu64 ", unknown stack %" PRIu64 "), %zu stacks (torn %" PRIu64
             "), dropped %" PRIu64 "; inuse_space %" PRId64 " = attributed %" PRId64
-            " + unsampled %" PRIu64 " + unattributed %" PRIu64 "%s",
+            " + unsampled %" PRIu64 " + unattributed %" PRIu64 "%s%s",
             reg->path, reg->hdr.rate, reg->nlive, t->stale_entries, t->duplicate_entries,
             reg->torn_live, t->unknown_stack, reg->nstacks, reg->torn_stacks,
             reg->hdr.dropped_stacks + reg->hdr.dropped_live,
             t->estimated_bytes + (int64_t)t->unsampled_bytes + (int64_t)t->unattributed_bytes,
-            t->estimated_bytes, t->unsampled_bytes, t->unattributed_bytes, walk);
+            t->estimated_bytes, t->unsampled_bytes, t->unattributed_bytes, walk, held);
     else
         pprof_add_comment(b,
                           "hook: not loaded, every chunk is under an [unattributed ...] size class "
-                          "(LD_PRELOAD=libheapsnap.so adds call sites)%s",
-                          walk);
+                          "(LD_PRELOAD=libheapsnap.so adds call sites)%s%s",
+                          walk, held);
 }
 
 /* The walk found the hook's allocations outside glibc's heap: malloc is
@@ -467,11 +467,15 @@ static snap_status snap_take_once(pid_t pid, const char *out_path, const char *t
     res->stale_entries = tot.stale_entries;
     res->torn_entries = hook ? reg.torn_live + reg.torn_stacks : 0;
     res->nsamples = pprof_builder_nsamples(b);
-    snap_comments(b, pid, exe, res, &rep, layout, hook ? &reg : NULL, &tot);
+    /* The holders' totals end the third comment line (three at most). */
+    char held_text[1024] = "";
     if (held != NULL)
-        holders_comment(held, b);
+        holders_summary(held, held_text + 2, sizeof(held_text) - 2);
     else if (snap_holders)
-        pprof_add_comment(b, "held_by: not computed: %s", held_err.msg);
+        snprintf(held_text + 2, sizeof(held_text) - 2, "held_by: not computed: %s", held_err.msg);
+    if (held_text[2] != '\0')
+        memcpy(held_text, "; ", 2);
+    snap_comments(b, pid, exe, res, &rep, layout, hook ? &reg : NULL, &tot, held_text);
 write:
     if (pprof_write_file(b, out_path, err) != 0)
         goto fail_keep;

@@ -56,7 +56,7 @@ EOF
 tap_is "every allocation has the holder it should" "$(holders_of "$out")" "$want"
 
 comments=$(cd "$snap_tmp" && HOME=$snap_tmp "$GO" tool pprof -comments "$out" 2>/dev/null)
-lost=$(printf '%s\n' "$comments" | sed -n 's/^held_by: lost [0-9]* bytes in \([0-9]*\) chunks (direct [0-9]* in \([0-9]*\), indirect [0-9]* in \([0-9]*\)).*/\1 \2 \3/p')
+lost=$(printf '%s\n' "$comments" | sed -n 's/.*held_by: lost [0-9]* bytes in \([0-9]*\) chunks (direct [0-9]* in \([0-9]*\), indirect [0-9]* in \([0-9]*\)).*/\1 \2 \3/p')
 # The list's head is lost directly, its 4 other nodes and the cycle's 2 only
 # through lost chunks.
 tap_is "the comment counts 7 lost chunks, 1 direct, 6 indirect" "$lost" "7 1 6"
