@@ -28,7 +28,7 @@ struct holders {
     uint64_t *label_bytes, *label_chunks;
     uint64_t direct_chunks, direct_bytes, indirect_chunks, indirect_bytes;
     size_t nnodes, nedges, nroots;
-    uint64_t graph_us;
+    uint64_t graph_us, edges_us, dom_us; /* all of it; the edges; the dominators */
 };
 
 enum { HOLDERS_NONE, HOLDERS_LOST, HOLDERS_SHARED, HOLDERS_FIRST };
@@ -173,10 +173,17 @@ static int holders_totals(holders *hs, attr_chunk *chunks, size_t n, const int32
     return 0;
 }
 
+static uint64_t holders_since(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (uint64_t)((t1.tv_sec - t0->tv_sec) * 1000000 + (t1.tv_nsec - t0->tv_nsec) / 1000);
+}
+
 int holders_assign(holders *hs, const gheap_capture *cap, attr_chunk *chunks, size_t n,
                    sym_ctx *sym, hs_err *err)
 {
-    struct timespec t0, t1;
+    struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     hs_intern in = {0};
     hgraph *g = NULL;
@@ -199,24 +206,31 @@ int holders_assign(holders *hs, const gheap_capture *cap, attr_chunk *chunks, si
         goto out;
     }
     hs->m = gheap_capture_memsrc(cap);
-    qsort(chunks, n, sizeof(*chunks), holders_cmp_chunk);
+    size_t unsorted = 0; /* the walk gives them by region, regions in any order */
+    for (size_t i = 1; i < n && unsorted == 0; i++)
+        unsorted = chunks[i - 1].addr > chunks[i].addr;
+    if (unsorted)
+        qsort(chunks, n, sizeof(*chunks), holders_cmp_chunk);
     nodes = malloc((n ? n : 1) * sizeof(*nodes));
     holder = malloc((n ? n : 1) * sizeof(*holder));
     direct = malloc((n ? n : 1) * sizeof(*direct));
     if (nodes == NULL || holder == NULL || direct == NULL)
         goto out;
-    /* A chunk in use owns the next chunk's prev_size field too; a mmapped
-     * one ends at its mapping's end. */
+    /* A chunk in use owns the next chunk's prev_size field too (read, not
+     * pointed into); a mmapped one ends at its mapping's end. */
     for (size_t i = 0; i < n; i++)
-        nodes[i] = (hgraph_node){chunks[i].addr + 16,
-                                 chunks[i].addr + chunks[i].size + (chunks[i].mmapped ? 0 : 8)};
+        nodes[i] = (hgraph_node){chunks[i].addr + 16, chunks[i].addr + chunks[i].size,
+                                 chunks[i].mmapped ? 0 : 8};
     g = hgraph_build(nodes, n, holders_read, hs, err);
+    hs->edges_us = holders_since(&t0);
     if (g == NULL || holders_roots(hs, g, sym, &in, &e) != 0)
         goto out;
+    uint64_t before_dom = holders_since(&t0);
     if (hgraph_holders(g, e.v, e.n, hs->nlabels - HOLDERS_FIRST, hs->tier + HOLDERS_FIRST, holder,
                        direct, err) != 0 ||
         holders_totals(hs, chunks, n, holder, direct) != 0)
         goto out;
+    hs->dom_us = holders_since(&t0) - before_dom;
     hs->nnodes = n;
     hs->nedges = hgraph_edges(g);
     hs->nroots = e.n;
@@ -225,8 +239,7 @@ int holders_assign(holders *hs, const gheap_capture *cap, attr_chunk *chunks, si
 out:
     if (rc != 0 && g != NULL)
         hs_err_set(err, "out of memory while finding who holds %zu chunks.", n);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    hs->graph_us = (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000);
+    hs->graph_us = holders_since(&t0);
     hgraph_free(g);
     hs_intern_free(&in);
     free(nodes);
@@ -271,12 +284,14 @@ void holders_summary(const holders *hs, char *out, size_t outlen)
              "held_by: lost %" PRIu64 " bytes in %" PRIu64 " chunks (direct %" PRIu64 " in %" PRIu64
              ", indirect %" PRIu64 " in %" PRIu64 "); retained: %s; graph: %zu "
              "chunks, %zu edges, %zu root words in %zu groups (roots %" PRIu64
-             " bytes, mmapped chunks %" PRIu64 " bytes copied), %.3f ms",
+             " bytes, mmapped chunks %" PRIu64 " bytes copied), %.3f ms (edges %.3f, "
+             "dominators %.3f)",
              hs->direct_bytes + hs->indirect_bytes, hs->direct_chunks + hs->indirect_chunks,
              hs->direct_bytes, hs->direct_chunks, hs->indirect_bytes, hs->indirect_chunks,
              top[0] ? top : "nothing", hs->nnodes, hs->nedges, hs->nroots,
              hs->nlabels - HOLDERS_FIRST, hs->r->root_bytes, hs->r->chunk_bytes,
-             (double)hs->graph_us / 1000.0);
+             (double)hs->graph_us / 1000.0, (double)hs->edges_us / 1000.0,
+             (double)hs->dom_us / 1000.0);
 }
 
 void holders_free(holders *hs)

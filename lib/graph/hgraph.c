@@ -13,6 +13,7 @@
 
 struct hgraph {
     uint64_t *lo, *hi; /* node bounds, sorted */
+    uint32_t *tail;    /* bytes past hi that are read too */
     size_t n;
     uint64_t *off; /* edges of node i: to[off[i] .. off[i + 1]) */
     uint32_t *to;  /* node ids */
@@ -51,6 +52,7 @@ void hgraph_free(hgraph *g)
         return;
     free(g->lo);
     free(g->hi);
+    free(g->tail);
     free(g->off);
     free(g->to);
     free(g->pointed);
@@ -74,18 +76,20 @@ hgraph *hgraph_build(const hgraph_node *nodes, size_t n, hgraph_read_fn read, vo
     g->n = n;
     g->lo = malloc((n ? n : 1) * sizeof(*g->lo));
     g->hi = malloc((n ? n : 1) * sizeof(*g->hi));
+    g->tail = malloc((n ? n : 1) * sizeof(*g->tail));
     g->off = malloc((n + 1) * sizeof(*g->off));
     g->pointed = calloc(n ? n : 1, sizeof(*g->pointed));
-    if (g->lo == NULL || g->hi == NULL || g->off == NULL || g->pointed == NULL)
+    if (g->lo == NULL || g->hi == NULL || g->tail == NULL || g->off == NULL || g->pointed == NULL)
         goto oom;
     for (size_t i = 0; i < n; i++) {
         g->lo[i] = nodes[i].lo;
         g->hi[i] = nodes[i].hi;
+        g->tail[i] = nodes[i].tail;
     }
     size_t cap = 0;
     for (size_t i = 0; i < n; i++) {
         g->off[i] = g->nedges;
-        uint64_t lo = (g->lo[i] + 7) & ~7ull, hi = g->hi[i] & ~7ull;
+        uint64_t lo = (g->lo[i] + 7) & ~7ull, hi = (g->hi[i] + g->tail[i]) & ~7ull;
         const uint64_t *w;
         if (hi <= lo || read(arg, lo, hi, &w) != 0)
             continue;

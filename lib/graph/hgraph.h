@@ -18,9 +18,13 @@
 
 #include "hs_error.h"
 
-/* A node: the user bytes [lo, hi) of an in-use chunk. */
+/* A node: the user bytes [lo, hi) of an in-use chunk, which pointers point
+ * into; its words are read up to hi + tail (a chunk in use also owns the
+ * next chunk's prev_size field, but a pointer there is the next chunk's
+ * header, as malloc's own lists hold: not a pointer into this one). */
 typedef struct hgraph_node {
     uint64_t lo, hi;
+    uint32_t tail;
 } hgraph_node;
 
 /* The words of [lo, hi) (8-aligned, a multiple of 8 long) as len / 8
