@@ -15,22 +15,8 @@ S="$top_builddir/heapsnap"
 vpid=""
 trap '[ -n "$vpid" ] && kill -9 "$vpid" 2>/dev/null; chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
 
-# snap SCENARIO: three snapshots of the running scenario into $work/SCENARIO-NN.pb.gz.
-snap() {
-    rm -f "$work/$1.out" "$work/$1"-*.pb.gz
-    HEAPSNAP_RATE=1 "$V" --scenario "$1" --duration 300s --max-mb 512 > "$work/$1.out" 2>&1 &
-    vpid=$!
-    tap_wait_for "$work/$1.out" "[Pp][Ii][Dd] [0-9]" || tap_bail "heapsnap-victim $1 did not start within 5 minutes"
-    sleep 0.5
-    "$S" -p "$vpid" -i 1s -n 3 -o "$work/$1-%02d.pb.gz" > "$work/$1.snap" 2>&1
-    src=$?
-    kill "$vpid" 2>/dev/null
-    wait "$vpid" 2>/dev/null
-    vpid=""
-    return $src
-}
-
-tap_ok "errpath: three snapshots" snap errpath
+RATE=1
+tap_ok "errpath: three snapshots" snap errpath 3
 json "$work/errpath.flat" "$work"/errpath-*.pb.gz
 tap_is "errpath: suspect #1" "$(jf "$work/errpath.flat" suspects.0.function)" errpath_read_request
 tap_is "errpath: held_by is lost, all of it" \
@@ -42,7 +28,7 @@ text=$("$AN" "$work"/errpath-*.pb.gz 2>&1)
 tap_ok "errpath: the report says a free() is missing" sh -c \
     "printf '%s\n' \"\$1\" | grep -q 'lost      100 %: no pointer to it remains -- a free() is missing on some path of errpath_read_request'" _ "$text"
 
-tap_ok "map: three snapshots" snap map
+tap_ok "map: three snapshots" snap map 3
 json "$work/map.flat" "$work"/map-*.pb.gz
 tap_is "map: suspect #1" "$(jf "$work/map.flat" suspects.0.function)" map_remember_session
 holder=$(jf "$work/map.flat" suspects.0.held_by.0.holder)
