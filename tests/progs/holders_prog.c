@@ -11,8 +11,10 @@
  *   make_object    a struct known only by its middle member      global g_member
  *   make_cfg       in g_cfg and in a stale slot of main's frame  global g_cfg
  *   make_pair      in two globals                                shared
- * Usage: holders_prog STATUSFILE; writes "ready TID" (the worker's thread
- * id) when all is in place, then waits to be killed. Nothing is allocated
+ * Usage: holders_prog STATUSFILE [exit]; writes "ready TID" (the worker's
+ * thread id) when all is in place, then waits to be killed -- or, with
+ * "exit", exits right there, for valgrind --leak-check=full to count the
+ * lost blocks at the same point (tests/integration/holders_valgrind.sh). Nothing is allocated
  * with stdio, so no stale pointer sits in a chunk. */
 #include <fcntl.h>
 #include <pthread.h>
@@ -207,6 +209,8 @@ int main(int argc, char **argv)
     if (fd < 0 || write(fd, line, (size_t)len) != len)
         return 1;
     close(fd);
+    if (argc > 2 && strcmp(argv[2], "exit") == 0)
+        exit(0);
     for (;;)
         pause();
     (void)stale;
