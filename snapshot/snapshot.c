@@ -414,7 +414,9 @@ static snap_status snap_take_once(pid_t pid, const char *out_path, const char *t
         goto fail;
     if (threads_path != NULL && snap_capture_stacks(pid, threads, nthreads, &stacks, err) != 0)
         goto fail;
-    if (snap_holders) /* without its roots the profile just has no held_by labels */
+    /* Without its roots the profile just has no held_by labels; another
+     * allocator's heap is not walked, so there is no graph to build. */
+    if (snap_holders && !foreign)
         held = holders_capture(pid, h, threads, nthreads, cap, hook ? &reg : NULL, &held_err);
     if (gheap_capture_complete(cap))
         snap_resume(&stop, res, &qr);
@@ -471,7 +473,7 @@ static snap_status snap_take_once(pid_t pid, const char *out_path, const char *t
     char held_text[1024] = "";
     if (held != NULL)
         holders_summary(held, held_text + 2, sizeof(held_text) - 2);
-    else if (snap_holders)
+    else if (snap_holders && !foreign)
         snprintf(held_text + 2, sizeof(held_text) - 2, "held_by: not computed: %s", held_err.msg);
     if (held_text[2] != '\0')
         memcpy(held_text, "; ", 2);

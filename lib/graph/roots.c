@@ -191,9 +191,7 @@ static int roots_threads(roots *r, roots_list *l, pid_t pid, hproc *h, const pro
         for (size_t k = 0; k < ROOTS_NREGS; k++)
             if (regs[k] != rip)
                 t->regs[t->nregs++] = regs[k];
-        hs_err ignored;
-        int nf = tstacks_unwind_sp(t->tid, t->pcs, t->sps, TSTACKS_MAX_FRAMES, &t->exact, &ignored);
-        t->nframes = nf > 0 ? (size_t)nf : 0;
+        t->all_regs = *threads[i].regs;
         uint64_t lo, hi, sp = threads[i].regs->rsp;
         if (hproc_thread_stack(h, &threads[i], pm, &lo, &hi) != 0 || sp < lo || sp >= hi)
             continue;
@@ -387,6 +385,18 @@ static bool roots_exe_tls(roots *r, uint64_t addr, char *out, size_t len)
     return false;
 }
 
+/* Thread t's frames, from its registers and its stack's copy (blk). */
+static void roots_unwind(roots_thread *t, const roots_block *blk)
+{
+    if (t->unwound)
+        return;
+    t->unwound = true;
+    tstacks_copy c = {t->tid, t->all_regs, blk->lo, blk->words, (size_t)((blk->hi - blk->lo) / 8)};
+    hs_err ignored;
+    int nf = tstacks_unwind_copy(&c, t->pcs, t->sps, TSTACKS_MAX_FRAMES, &t->exact, &ignored);
+    t->nframes = nf > 0 ? (size_t)nf : 0;
+}
+
 static void roots_frame(roots *r, const roots_thread *t, uint64_t addr, sym_ctx *sym, char *out,
                         size_t len)
 {
@@ -429,7 +439,8 @@ void roots_group(roots *r, size_t b, uint64_t addr, sym_ctx *sym, char *out, siz
         snprintf(out, len, "mapping %s", blk->name);
         return;
     }
-    const roots_thread *t = &r->threads[blk->owner];
+    roots_thread *t = &r->threads[blk->owner];
+    roots_unwind(t, blk);
     /* Above the outermost frame of a thread whose stack block holds its
      * thread pointer: its static TLS and struct pthread. */
     if (t->fs_base >= blk->lo && t->fs_base < blk->hi && t->nframes > 0 &&

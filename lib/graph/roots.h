@@ -51,6 +51,10 @@ typedef struct roots_thread {
     uint64_t fs_base;
     uint64_t regs[ROOTS_NREGS]; /* every general register but rip */
     size_t nregs;               /* 0 when the registers are unknown */
+    struct user_regs_struct all_regs;
+    /* its frames, unwound from the copy when first named (after the resume,
+     * so that the pause holds only the copy) */
+    bool unwound;
     uint64_t pcs[TSTACKS_MAX_FRAMES], sps[TSTACKS_MAX_FRAMES], exact;
     size_t nframes;
 } roots_thread;
