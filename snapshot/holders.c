@@ -27,6 +27,7 @@ struct holders {
     uint8_t *tier; /* per label: its group's tier (roots.h) */
     uint64_t *label_bytes, *label_chunks;
     uint64_t direct_chunks, direct_bytes, indirect_chunks, indirect_bytes;
+    bool *shares; /* per label: a group that reaches a shared chunk directly */
     size_t nnodes, nedges, nroots;
     uint64_t graph_us, edges_us, dom_us; /* all of it; the edges; the dominators */
 };
@@ -147,6 +148,29 @@ static int holders_cmp_chunk(const void *a, const void *b)
     return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
+/* Which groups share the shared chunks: those with a root or a chunk of
+ * theirs pointing at one (the report names them). */
+static int holders_sharers(holders *hs, const hgraph *g, const holders_edges *e,
+                           const int32_t *holder)
+{
+    hs->shares = calloc(hs->nlabels, sizeof(*hs->shares));
+    if (hs->shares == NULL)
+        return -1;
+    for (size_t k = 0; k < e->n; k++)
+        if (holder[e->v[k].node] == HGRAPH_SHARED)
+            hs->shares[e->v[k].group + HOLDERS_FIRST] = true;
+    for (size_t i = 0, n = hgraph_nodes(g); i < n; i++) {
+        if (holder[i] < 0)
+            continue;
+        const uint32_t *to;
+        size_t nt = hgraph_succ(g, i, &to);
+        for (size_t k = 0; k < nt; k++)
+            if (holder[to[k]] == HGRAPH_SHARED)
+                hs->shares[(size_t)holder[i] + HOLDERS_FIRST] = true;
+    }
+    return 0;
+}
+
 /* Labels and totals from the holders of chunks (sorted, as the nodes). */
 static int holders_totals(holders *hs, attr_chunk *chunks, size_t n, const int32_t *holder,
                           const bool *direct)
@@ -228,7 +252,8 @@ int holders_assign(holders *hs, const gheap_capture *cap, attr_chunk *chunks, si
     uint64_t before_dom = holders_since(&t0);
     if (hgraph_holders(g, e.v, e.n, hs->nlabels - HOLDERS_FIRST, hs->tier + HOLDERS_FIRST, holder,
                        direct, err) != 0 ||
-        holders_totals(hs, chunks, n, holder, direct) != 0)
+        holders_totals(hs, chunks, n, holder, direct) != 0 ||
+        holders_sharers(hs, g, &e, holder) != 0)
         goto out;
     hs->dom_us = holders_since(&t0) - before_dom;
     hs->nnodes = n;
@@ -255,6 +280,29 @@ const char *const *holders_labels(const holders *hs, size_t *n)
     return (const char *const *)hs->labels;
 }
 
+/* " (by A, B, C ...)": the groups that share the shared chunks; the length
+ * written. */
+static size_t holders_sharers_text(const holders *hs, char *out, size_t outlen)
+{
+    size_t len = 0, named = 0;
+    for (size_t l = HOLDERS_FIRST; hs->shares != NULL && l < hs->nlabels; l++) {
+        if (!hs->shares[l])
+            continue;
+        const char *sep = named == 0 ? " (by " : ", ";
+        int w = named < 4 ? snprintf(out + len, outlen - len, "%s%s", sep, hs->labels[l])
+                          : snprintf(out + len, outlen - len, " ...");
+        if (w < 0 || (size_t)w >= outlen - len)
+            return len;
+        len += (size_t)w;
+        if (named++ == 4)
+            break;
+    }
+    int w = named > 0 ? snprintf(out + len, outlen - len, ")") : 0;
+    if (w > 0 && (size_t)w < outlen - len)
+        len += (size_t)w;
+    return len;
+}
+
 void holders_summary(const holders *hs, char *out, size_t outlen)
 {
     if (!hs->done) {
@@ -278,6 +326,8 @@ void holders_summary(const holders *hs, char *out, size_t outlen)
         if (w < 0 || (size_t)w >= sizeof(top) - len)
             break;
         len += (size_t)w;
+        if (best == HOLDERS_SHARED)
+            len += holders_sharers_text(hs, top + len, sizeof(top) - len);
     }
     free(used);
     snprintf(out, outlen,
@@ -305,5 +355,6 @@ void holders_free(holders *hs)
     free(hs->tier);
     free(hs->label_bytes);
     free(hs->label_chunks);
+    free(hs->shares);
     free(hs);
 }

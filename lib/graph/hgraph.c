@@ -31,6 +31,12 @@ size_t hgraph_edges(const hgraph *g)
     return g->nedges;
 }
 
+size_t hgraph_succ(const hgraph *g, size_t i, const uint32_t **to)
+{
+    *to = g->to + g->off[i];
+    return (size_t)(g->off[i + 1] - g->off[i]);
+}
+
 long hgraph_find(const hgraph *g, uint64_t p)
 {
     if (g->n == 0 || p < g->lo[0] || p >= g->hi[g->n - 1])

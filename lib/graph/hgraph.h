@@ -41,6 +41,8 @@ hgraph *hgraph_build(const hgraph_node *nodes, size_t n, hgraph_read_fn read, vo
 void hgraph_free(hgraph *g);
 size_t hgraph_nodes(const hgraph *g);
 size_t hgraph_edges(const hgraph *g);
+/* The nodes node i points at, as *to[0 .. return value). */
+size_t hgraph_succ(const hgraph *g, size_t i, const uint32_t **to);
 /* The node whose bytes hold address p, or -1. */
 long hgraph_find(const hgraph *g, uint64_t p);
 

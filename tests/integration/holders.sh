@@ -7,7 +7,8 @@
 # thread-local buffer, a batch held only by a blocked worker's local variable,
 # a struct known only by an interior pointer, a chunk held by a global and a
 # stale slot of main's frame (the global's), a chunk two globals share. The
-# comment gives the lost totals, Valgrind's way (direct, indirect); the
+# comment gives the lost totals, Valgrind's way (direct, indirect), and names
+# the globals that share a chunk; the
 # profile passes google's validator; --no-holders leaves the label out.
 . "$top_srcdir/tests/tap.sh"
 . "$top_srcdir/tests/integration/snap_common.sh"
@@ -60,6 +61,10 @@ lost=$(printf '%s\n' "$comments" | sed -n 's/.*held_by: lost [0-9]* bytes in \([
 # The list's head is lost directly, its 4 other nodes and the cycle's 2 only
 # through lost chunks.
 tap_is "the comment counts 7 lost chunks, 1 direct, 6 indirect" "$lost" "7 1 6"
+
+sharers=$(printf '%s\n' "$comments" | sed -n 's/.*retained: shared [0-9]* (by \([^)]*\)).*/\1/p' |
+    tr ',' '\n' | sed 's/^ *//' | grep '^global g_pair' | sort | tr '\n' ' ')
+tap_is "the comment names the globals that share make_pair's chunk" "$sharers" "global g_pair_a global g_pair_b "
 
 tags=$(cd "$snap_tmp" && HOME=$snap_tmp GO111MODULE=off "$GO" tool pprof -tags "$out" 2>/dev/null)
 tap_ok "go tool pprof -tags lists held_by with lost and global g_table" sh -c \
