@@ -6,6 +6,9 @@ check_PROGRAMS += tests/progs/holders_prog
 tests_progs_holders_prog_SOURCES = tests/progs/holders_prog.c
 tests_progs_holders_prog_CFLAGS = $(HS_WARN_CFLAGS) -pthread -g
 tests_progs_holders_prog_LDFLAGS = -pthread
+check_PROGRAMS += tests/progs/holders_cxx
+tests_progs_holders_cxx_SOURCES = tests/progs/holders_cxx.cc
+tests_progs_holders_cxx_CXXFLAGS = -Wall -Wextra -g -O2
 TESTS += tests/integration/holders.sh tests/integration/holders_analyze.sh \
 	tests/integration/holders_valgrind.sh
 EXTRA_DIST += tests/integration/holders.sh tests/integration/holders_analyze.sh \

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "hs_array.h"
+#include "symbolize.h"
 
 #define SYMVARS_MAX (1u << 22)
 
@@ -41,7 +42,10 @@ static int symvars_add(symvar_set *s, uint64_t lo, uint64_t size, const char *na
 {
     if (hs_array_grow((void **)&s->v, &s->cap, s->n + 1, sizeof(*s->v), 256) != 0)
         return -1;
-    char *copy = strdup(name);
+    /* C++ variables by their demangled names (store::g_registry) */
+    char *copy = strncmp(name, "_Z", 2) == 0 ? sym_demangle_full(name) : NULL;
+    if (copy == NULL)
+        copy = strdup(name);
     if (copy == NULL)
         return -1;
     s->v[s->n++] = (symvar){lo, size, copy};

@@ -8,7 +8,8 @@
 # a struct known only by an interior pointer, a chunk held by a global and a
 # stale slot of main's frame (the global's), a chunk two globals share. The
 # comment gives the lost totals, Valgrind's way (direct, indirect), and names
-# the globals that share a chunk; the
+# the globals that share a chunk; a C++ registry holds a std::vector of
+# pointers and, through std::unique_ptr members, their buffers; the
 # profile passes google's validator; --no-holders leaves the label out.
 . "$top_srcdir/tests/tap.sh"
 . "$top_srcdir/tests/integration/snap_common.sh"
@@ -72,6 +73,36 @@ tap_ok "go tool pprof -tags lists held_by with lost and global g_table" sh -c \
 focus=$(cd "$snap_tmp" && HOME=$snap_tmp GO111MODULE=off "$GO" tool pprof -top -sample_index=inuse_objects \
     -tagfocus 'held_by=lost' "$out" 2>/dev/null | awk '$NF ~ /^make_/ { print $NF ":" $1 }' | sort | tr '\n' ' ')
 tap_is "-tagfocus held_by=lost keeps the list and the cycle" "$focus" "make_cycle:2 make_list:5 "
+
+# C++: a std::vector of pointers in a namespace's global, each session owning
+# its buffer through a std::unique_ptr member; one session dropped undeleted.
+cstatus=$snap_tmp/cxx.status
+rm -f "$cstatus"
+LD_PRELOAD=$HOOK HEAPSNAP_RATE=1 "$top_builddir/tests/progs/holders_cxx" "$cstatus" &
+cxx_pid=$!
+snap_pids="$snap_pids $cxx_pid"
+tap_wait_for "$cstatus" "^ready" || tap_bail "holders_cxx did not get ready within 5 minutes"
+cout=$snap_tmp/cxx.pb.gz
+rm -f "$cout"
+tap_ok "heapsnap writes the C++ program's profile" "$HEAPSNAP" -p "$cxx_pid" -o "$cout"
+cxx=$( (cd "$snap_tmp" && HOME=$snap_tmp GO111MODULE=off "$GO" tool pprof -traces \
+    -sample_index=inuse_objects "$cout" 2>/dev/null) |
+    awk 'function flush() { if (fn != "") n[fn via " | " h] += v; fn = ""; via = "" }
+         /^-----/ { flush(); h = "" }
+         /held_by:/ { h = $0; sub(/.*held_by: */, "", h) }
+         /^ +[0-9]+ +[^ ]/ { v = $1 }
+         /store::drop_session/ { via = " via drop_session" }
+         fn == "" { for (i = 1; i <= NF; i++) if ($i ~ /^(store::make_|std::vector::reserve)/) fn = $i }
+         END { flush(); for (k in n) print k " | " n[k] }' | sort)
+want=$(sort <<EOF
+std::vector::reserve | global store::g_registry | 1
+store::make_buffer | global store::g_registry | 6
+store::make_buffer via drop_session | lost | 1
+store::make_session | global store::g_registry | 6
+store::make_session via drop_session | lost | 1
+EOF
+)
+tap_is "C++: the vector, the sessions and their unique_ptr buffers are store::g_registry's" "$cxx" "$want"
 
 plain=$snap_tmp/plain.pb.gz
 rm -f "$plain"
