@@ -12,4 +12,4 @@ tests_progs_holders_cxx_CXXFLAGS = -Wall -Wextra -g -O2
 TESTS += tests/integration/holders.sh tests/integration/holders_analyze.sh \
 	tests/integration/holders_valgrind.sh
 EXTRA_DIST += tests/integration/holders.sh tests/integration/holders_analyze.sh \
-	tests/integration/holders_valgrind.sh
+	tests/integration/holders_valgrind.sh tests/integration/holders_common.sh

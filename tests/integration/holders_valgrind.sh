@@ -10,22 +10,12 @@
 # cycle's blocks are each pointed at).
 . "$top_srcdir/tests/tap.sh"
 . "$top_srcdir/tests/integration/snap_common.sh"
-tap_need_ptrace
 command -v valgrind >/dev/null 2>&1 || tap_skip_all "valgrind is not installed"
-command -v "${GO:-go}" >/dev/null 2>&1 || tap_skip_all "go is needed (install golang-go)"
-GO=${GO:-go}
+. "$top_srcdir/tests/integration/holders_common.sh"
 PROG=$top_builddir/tests/progs/holders_prog
 
-status=$snap_tmp/native.status
-rm -f "$status"
-"$PROG" "$status" &
-prog_pid=$!
-snap_pids="$snap_pids $prog_pid"
-tap_wait_for "$status" "^ready [0-9]" || tap_bail "holders_prog did not get ready within 5 minutes"
-out=$snap_tmp/native.pb.gz
-rm -f "$out"
-tap_ok "heapsnap writes the profile" "$HEAPSNAP" -p "$prog_pid" -o "$out"
-ours=$( (cd "$snap_tmp" && HOME=$snap_tmp "$GO" tool pprof -comments "$out" 2>/dev/null) |
+holders_snap native "$PROG"
+ours=$(holders_pprof -comments "$snap_tmp/native.pb.gz" |
     sed -n 's/.*held_by: lost [0-9]* bytes in \([0-9]*\) chunks.*/\1/p')
 
 vstatus=$snap_tmp/valgrind.status
