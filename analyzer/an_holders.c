@@ -20,8 +20,8 @@ void an_holders_of(const an_analysis *a, const an_verdict *v, an_holders *h)
         return;
     uint32_t last = a->in->snaps[a->in->n - 1].pos;
     /* Few holders per suspect: a short list, merged by string id. */
-    uint32_t ids[AN_HOLDERS_MAX * 4];
-    double bytes[AN_HOLDERS_MAX * 4];
+    uint32_t ids[AN_HOLDERS_MAX * 4] = {0};
+    double bytes[AN_HOLDERS_MAX * 4] = {0};
     size_t n = 0;
     double other = 0, total = 0;
     for (size_t i = 0; i < nheld; i++) {
@@ -43,7 +43,7 @@ void an_holders_of(const an_analysis *a, const an_verdict *v, an_holders *h)
         }
         bytes[k] += (double)e->bytes;
     }
-    an_holding all[AN_HOLDERS_MAX * 4];
+    an_holding all[AN_HOLDERS_MAX * 4] = {{NULL, 0, 0}};
     for (size_t k = 0; k < n; k++) {
         all[k] = (an_holding){an_series_str(a->series, ids[k]), bytes[k],
                               total > 0 ? bytes[k] / total : 0};

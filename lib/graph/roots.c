@@ -219,7 +219,8 @@ static int roots_chunks(roots *r, pid_t pid, const gheap_capture *cap)
         rc = roots_add(&l, pid, (roots_block){.lo = mm[i].start + 16, .hi = mm[i].end},
                        &r->chunk_bytes);
     free(mm);
-    qsort(l.v, l.n, sizeof(*l.v), roots_cmp_block);
+    if (l.n > 0)
+        qsort(l.v, l.n, sizeof(*l.v), roots_cmp_block);
     r->chunks = l.v;
     r->nchunks = l.n;
     return rc;
@@ -269,7 +270,8 @@ int roots_capture(pid_t pid, hproc *h, const gheap_thread *threads, size_t n,
     if (holes == NULL || roots_mappings(r, &l, pm, holes, nholes, exe) != 0 ||
         roots_threads(r, &l, pid, h, pm, threads, n) != 0 || roots_chunks(r, pid, cap) != 0)
         goto out;
-    qsort(l.v, l.n, sizeof(*l.v), roots_cmp_block);
+    if (l.n > 0)
+        qsort(l.v, l.n, sizeof(*l.v), roots_cmp_block);
     rc = 0;
 out:
     if (r != NULL) {

@@ -100,8 +100,10 @@ static int symvars_read(symvars *v, Elf *elf)
             symvars_section(v, elf, scn, &sh) != 0)
             return -1;
     }
-    qsort(v->data.v, v->data.n, sizeof(symvar), symvars_cmp);
-    qsort(v->tls.v, v->tls.n, sizeof(symvar), symvars_cmp);
+    if (v->data.n > 0)
+        qsort(v->data.v, v->data.n, sizeof(symvar), symvars_cmp);
+    if (v->tls.n > 0)
+        qsort(v->tls.v, v->tls.n, sizeof(symvar), symvars_cmp);
     return 0;
 }
 

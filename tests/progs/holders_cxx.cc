@@ -10,7 +10,8 @@
 #include <unistd.h>
 #include <vector>
 
-namespace store {
+namespace store
+{
 
 struct Buffer {
     char bytes[200];
