@@ -5,8 +5,9 @@
 # is lost ("a free() is missing on some path of errpath_read_request", JSON
 # held_by [{"holder": "lost", share 1}] and lost_bytes = its bytes); the map
 # scenario's sessions stay in a table its worker thread holds, so its suspect
-# is held, not lost (lost_bytes 0). Every allocation is recorded
-# (HEAPSNAP_RATE=1), three snapshots 1 s apart, as analyze_victim.sh takes them.
+# is held, not lost (lost_bytes 0); the HTML report has a held-by row. Every
+# allocation is recorded (HEAPSNAP_RATE=1), three snapshots 1 s apart, as
+# analyze_victim.sh takes them.
 . "$top_srcdir/tests/integration/analyze_common.sh"
 tap_need_ptrace
 V="$top_builddir/heapsnap-victim"
@@ -27,6 +28,12 @@ tap_is "errpath: lost_bytes are the suspect's bytes" \
 text=$("$AN" "$work"/errpath-*.pb.gz 2>&1)
 tap_ok "errpath: the report says a free() is missing" sh -c \
     "printf '%s\n' \"\$1\" | grep -q 'lost      100 %: no pointer to it remains -- a free() is missing on some path of errpath_read_request'" _ "$text"
+
+rm -f "$work/errpath.html"
+"$AN" --html "$work/errpath.html" "$work"/errpath-*.pb.gz >/dev/null 2>&1
+tap_ok "errpath: the HTML report has the held-by row" \
+    grep -qF '<tr><th>held by</th><td>lost (no pointer to it remains: a free() is missing), 100 %</td>' \
+    "$work/errpath.html"
 
 tap_ok "map: three snapshots" snap map 3
 json "$work/map.flat" "$work"/map-*.pb.gz
