@@ -1,7 +1,7 @@
 /* lib/graph/roots.c: the heap graph's roots (see roots.h): which ranges to
  * copy while the process is stopped -- every private writable mapping of a
  * file plus the anonymous one right after it (its .bss), the other anonymous
- * rw mappings, each thread's stack from its stack pointer (less a red zone)
+ * rw mappings, each thread's stack from its stack pointer
  * to the end of its stack block -- minus what malloc owns, and the names of
  * the groups afterwards from the files' symbols and the unwound frames. */
 #include "roots.h"
@@ -13,11 +13,14 @@
 #include <unistd.h>
 
 #include "hs_array.h"
+#include "pagemap.h"
 #include "symvars.h"
 
 #define ROOTS_PAGE 4096ull
-#define ROOTS_RED_ZONE 128ull /* below the stack pointer, the x86-64 ABI's red zone */
 #define ROOTS_READ (4ull << 20)
+/* At most this much is copied (touched pages only): the rest of a process
+ * this big is left unlabelled rather than heapsnap running out of memory. */
+#define ROOTS_MAX_COPY (4ull << 30)
 
 struct roots_vars {
     symvars **v; /* per object; NULL until read */
@@ -68,26 +71,71 @@ typedef struct roots_list {
     size_t n, cap;
 } roots_list;
 
-static int roots_add(roots_list *l, pid_t pid, roots_block b, uint64_t *bytes)
+/* Where copies come from and how much they took; over: ROOTS_MAX_COPY was
+ * reached. */
+typedef struct roots_src {
+    pid_t pid;
+    pagemap *touched; /* NULL: every page is copied */
+    uint64_t *bytes;
+    bool over;
+} roots_src;
+
+static int roots_add(roots_list *l, roots_src *src, roots_block b)
 {
     b.lo = (b.lo + 7) & ~7ull;
     b.hi &= ~7ull;
     if (b.hi <= b.lo)
         return 0;
+    if (*src->bytes + (b.hi - b.lo) > ROOTS_MAX_COPY) {
+        src->over = true;
+        return -1;
+    }
     if (hs_array_grow((void **)&l->v, &l->cap, l->n + 1, sizeof(*l->v), 64) != 0)
         return -1;
     b.words = malloc(b.hi - b.lo);
     if (b.words == NULL)
         return -1;
-    roots_read(pid, b.lo, b.hi, b.words);
-    *bytes += b.hi - b.lo;
+    roots_read(src->pid, b.lo, b.hi, b.words);
+    *src->bytes += b.hi - b.lo;
     l->v[l->n++] = b;
     return 0;
 }
 
+/* Adds the runs of b's pages that were ever touched (the others read as
+ * zeros: no pointer there), so that a large mapping reserved and barely
+ * used costs what it uses. */
+static int roots_add_touched(roots_list *l, roots_src *src, roots_block b)
+{
+    uint64_t plo = b.lo & ~(ROOTS_PAGE - 1), phi = (b.hi + ROOTS_PAGE - 1) & ~(ROOTS_PAGE - 1);
+    size_t npages = (size_t)((phi - plo) / ROOTS_PAGE);
+    unsigned char *t = src->touched != NULL && npages > 0 ? malloc(npages) : NULL;
+    hs_err ignored;
+    if (t == NULL || pagemap_touched(src->touched, plo, phi, t, &ignored) != 0) {
+        free(t);
+        return roots_add(l, src, b);
+    }
+    int rc = 0;
+    for (size_t i = 0; i < npages && rc == 0;) {
+        if (!t[i]) {
+            i++;
+            continue;
+        }
+        size_t j = i;
+        while (j < npages && t[j])
+            j++;
+        roots_block run = b;
+        run.lo = plo + i * ROOTS_PAGE > b.lo ? plo + i * ROOTS_PAGE : b.lo;
+        run.hi = plo + j * ROOTS_PAGE < b.hi ? plo + j * ROOTS_PAGE : b.hi;
+        rc = roots_add(l, src, run);
+        i = j;
+    }
+    free(t);
+    return rc;
+}
+
 /* Adds b less the sorted holes (which may overlap). */
-static int roots_add_outside(roots_list *l, pid_t pid, roots_block b, const gheap_range *holes,
-                             size_t nholes, uint64_t *bytes)
+static int roots_add_outside(roots_list *l, roots_src *src, roots_block b, const gheap_range *holes,
+                             size_t nholes)
 {
     uint64_t s = b.lo, end = b.hi;
     for (size_t k = 0; k < nholes && s < end; k++) {
@@ -97,7 +145,7 @@ static int roots_add_outside(roots_list *l, pid_t pid, roots_block b, const ghea
             roots_block piece = b;
             piece.lo = s;
             piece.hi = holes[k].start;
-            if (roots_add(l, pid, piece, bytes) != 0)
+            if (roots_add_touched(l, src, piece) != 0)
                 return -1;
         }
         if (holes[k].end > s)
@@ -105,7 +153,7 @@ static int roots_add_outside(roots_list *l, pid_t pid, roots_block b, const ghea
     }
     b.lo = s;
     b.hi = end;
-    return s < end ? roots_add(l, pid, b, bytes) : 0;
+    return s < end ? roots_add_touched(l, src, b) : 0;
 }
 
 /* The object that maps path, added when new: its index, or nobjs on OOM. */
@@ -139,8 +187,8 @@ static bool roots_anon(const procmaps_entry *e)
 }
 
 /* The objects' writable segments and the other anonymous mappings. */
-static int roots_mappings(roots *r, roots_list *l, const procmaps *pm, const gheap_range *holes,
-                          size_t nholes, const char *exe)
+static int roots_mappings(roots *r, roots_list *l, roots_src *src, const procmaps *pm,
+                          const gheap_range *holes, size_t nholes, const char *exe)
 {
     for (size_t i = 0; i < pm->n; i++) {
         const procmaps_entry *e = &pm->v[i];
@@ -166,14 +214,14 @@ static int roots_mappings(roots *r, roots_list *l, const procmaps *pm, const ghe
         }
         if (b.kind == ROOTS_GLOBAL && b.owner == r->nobjs)
             return -1;
-        if (roots_add_outside(l, pm->pid, b, holes, nholes, &r->root_bytes) != 0)
+        if (roots_add_outside(l, src, b, holes, nholes) != 0)
             return -1;
     }
     return 0;
 }
 
 /* Each thread's registers, frames and stack from its stack pointer. */
-static int roots_threads(roots *r, roots_list *l, pid_t pid, hproc *h, const procmaps *pm,
+static int roots_threads(roots *r, roots_list *l, roots_src *src, hproc *h, const procmaps *pm,
                          const gheap_thread *threads, size_t n)
 {
     r->threads = calloc(n ? n : 1, sizeof(*r->threads));
@@ -195,18 +243,19 @@ static int roots_threads(roots *r, roots_list *l, pid_t pid, hproc *h, const pro
         uint64_t lo, hi, sp = threads[i].regs->rsp;
         if (hproc_thread_stack(h, &threads[i], pm, &lo, &hi) != 0 || sp < lo || sp >= hi)
             continue;
-        roots_block b = {.kind = ROOTS_THREAD, .lo = sp - ROOTS_RED_ZONE, .hi = hi, .owner = i};
-        if (b.lo < lo)
-            b.lo = lo;
-        if (roots_add(l, pid, b, &r->root_bytes) != 0)
+        /* From the stack pointer up: below it (the ABI's red zone included)
+         * lie the dead frames of earlier calls, whose stale pointers would
+         * keep lost chunks alive; a thread stopped in a leaf function that
+         * keeps a pointer only in its red zone is a blind spot. */
+        roots_block b = {.kind = ROOTS_THREAD, .lo = sp, .hi = hi, .owner = i};
+        if (roots_add(l, src, b) != 0)
             return -1;
     }
-    (void)pid;
     return 0;
 }
 
 /* The mmapped chunks' user bytes: the graph reads them after the resume. */
-static int roots_chunks(roots *r, pid_t pid, const gheap_capture *cap)
+static int roots_chunks(roots *r, roots_src *src, const gheap_capture *cap)
 {
     size_t n = gheap_capture_mmapped(cap, NULL, 0);
     gheap_range *mm = calloc(n ? n : 1, sizeof(*mm));
@@ -216,8 +265,7 @@ static int roots_chunks(roots *r, pid_t pid, const gheap_capture *cap)
     roots_list l = {0};
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++)
-        rc = roots_add(&l, pid, (roots_block){.lo = mm[i].start + 16, .hi = mm[i].end},
-                       &r->chunk_bytes);
+        rc = roots_add(&l, src, (roots_block){.lo = mm[i].start + 16, .hi = mm[i].end});
     free(mm);
     if (l.n > 0)
         qsort(l.v, l.n, sizeof(*l.v), roots_cmp_block);
@@ -264,11 +312,20 @@ int roots_capture(pid_t pid, hproc *h, const gheap_thread *threads, size_t n,
     size_t nholes = 0;
     gheap_range *holes = NULL;
     int rc = -1;
+    bool too_big = false;
     if (r == NULL)
         goto out;
+    hs_err ignored;
+    pagemap *touched = pagemap_open(pid, &ignored); /* without it, every page is copied */
+    roots_src src = {pid, touched, &r->root_bytes, false};
+    roots_src chunk_src = {pid, NULL, &r->chunk_bytes, false};
     holes = roots_holes(h, pm, threads, n, cap, skip, nskip, &nholes);
-    if (holes == NULL || roots_mappings(r, &l, pm, holes, nholes, exe) != 0 ||
-        roots_threads(r, &l, pid, h, pm, threads, n) != 0 || roots_chunks(r, pid, cap) != 0)
+    int got = holes != NULL && roots_mappings(r, &l, &src, pm, holes, nholes, exe) == 0 &&
+              roots_threads(r, &l, &src, h, pm, threads, n) == 0 &&
+              roots_chunks(r, &chunk_src, cap) == 0;
+    pagemap_close(touched);
+    too_big = src.over || chunk_src.over;
+    if (!got)
         goto out;
     if (l.n > 0)
         qsort(l.v, l.n, sizeof(*l.v), roots_cmp_block);
@@ -284,6 +341,11 @@ out:
     procmaps_free(pm);
     if (rc != 0) {
         roots_free(r);
+        if (too_big)
+            return hs_err_set(err,
+                              "the globals, stacks and other mappings of process %d hold more "
+                              "than %llu GiB, too much to copy; use --no-holders.",
+                              (int)pid, ROOTS_MAX_COPY >> 30);
         return hs_err_set(err, "out of memory while copying the roots of process %d.", (int)pid);
     }
     *out = r;
