@@ -27,7 +27,8 @@ struct holders {
     uint8_t *tier; /* per label: its group's tier (roots.h) */
     uint64_t *label_bytes, *label_chunks;
     uint64_t direct_chunks, direct_bytes, indirect_chunks, indirect_bytes;
-    bool *shares; /* per label: a group that reaches a shared chunk directly */
+    bool *shares;   /* per label: a group that reaches a shared chunk directly */
+    uint32_t *idom; /* per chunk (sorted by address): its immediate dominator */
     size_t nnodes, nedges, nroots;
     uint64_t graph_us, edges_us, dom_us; /* all of it; the edges; the dominators */
 };
@@ -238,7 +239,8 @@ int holders_assign(holders *hs, const gheap_capture *cap, attr_chunk *chunks, si
     nodes = malloc((n ? n : 1) * sizeof(*nodes));
     holder = malloc((n ? n : 1) * sizeof(*holder));
     direct = malloc((n ? n : 1) * sizeof(*direct));
-    if (nodes == NULL || holder == NULL || direct == NULL)
+    hs->idom = malloc((n ? n : 1) * sizeof(*hs->idom));
+    if (nodes == NULL || holder == NULL || direct == NULL || hs->idom == NULL)
         goto out;
     /* A chunk in use owns the next chunk's prev_size field too (read, not
      * pointed into); a mmapped one ends at its mapping's end. */
@@ -251,7 +253,7 @@ int holders_assign(holders *hs, const gheap_capture *cap, attr_chunk *chunks, si
         goto out;
     uint64_t before_dom = holders_since(&t0);
     if (hgraph_holders(g, e.v, e.n, hs->nlabels - HOLDERS_FIRST, hs->tier + HOLDERS_FIRST, holder,
-                       direct, err) != 0 ||
+                       direct, hs->idom, err) != 0 ||
         holders_totals(hs, chunks, n, holder, direct) != 0 ||
         holders_sharers(hs, g, &e, holder) != 0)
         goto out;
@@ -272,6 +274,11 @@ out:
     free(direct);
     free(e.v);
     return rc;
+}
+
+const uint32_t *holders_idom(const holders *hs)
+{
+    return hs->done ? hs->idom : NULL;
 }
 
 const char *const *holders_labels(const holders *hs, size_t *n)
@@ -356,5 +363,6 @@ void holders_free(holders *hs)
     free(hs->label_bytes);
     free(hs->label_chunks);
     free(hs->shares);
+    free(hs->idom);
     free(hs);
 }

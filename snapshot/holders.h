@@ -31,6 +31,10 @@ holders *holders_capture(pid_t pid, hproc *h, const gheap_thread *threads, size_
  * the comment. 0, or -1 + err (out of memory). */
 int holders_assign(holders *hs, const gheap_capture *cap, attr_chunk *chunks, size_t n,
                    sym_ctx *sym, hs_err *err);
+/* After holders_assign: each chunk's immediate dominator among the chunks
+ * (an index into the chunks, which it sorted by address; HGRAPH_NONE under a
+ * root group or lost), NULL when not computed. */
+const uint32_t *holders_idom(const holders *hs);
 /* The labels chunks point at: labels[0] is NULL (no label). */
 const char *const *holders_labels(const holders *hs, size_t *n);
 /* For the profile's comments: lost (direct, indirect) and retained totals,

@@ -27,6 +27,7 @@
 #include "safepoint.h"
 #include "registry.h"
 #include "resident.h"
+#include "retained.h"
 #include "symbolize.h"
 #include "thread_stacks.h"
 
@@ -36,10 +37,16 @@
 
 static uint64_t snap_max_pause_us = QUIESCE_DEFAULT_BUDGET_US;
 static bool snap_holders = true;
+static const char *snap_retained_path;
 
 void snap_set_holders(bool on)
 {
     snap_holders = on;
+}
+
+void snap_set_retained(const char *path)
+{
+    snap_retained_path = path;
 }
 
 void snap_set_max_pause_us(uint64_t us)
@@ -281,6 +288,25 @@ static int snap_live_table(pid_t pid, const char *exe, const registry *reg, sym_
     return 0;
 }
 
+/* --retained: the ownership paths of the chunks the graph stage labelled. */
+static int snap_write_retained(const holders *held, const snap_chunks *chunks,
+                               const char *const *labels, size_t nlabels, const registry *reg,
+                               sym_ctx *sym, const snap_result *res, hs_err *err)
+{
+    const uint32_t *idom = held != NULL ? holders_idom(held) : NULL;
+    if (idom == NULL)
+        return hs_err_set(err,
+                          "no retained profile: the heap graph was not built (see the profile's "
+                          "held_by comment).");
+    sym_forget_builder(sym);
+    pprof_builder *rb = retained_build(chunks->v, chunks->n, idom, labels, nlabels, reg, snap_loc,
+                                       sym, res->time_nanos, err);
+    int rc = rb != NULL ? pprof_write_file(rb, snap_retained_path, err) : -1;
+    pprof_builder_free(rb);
+    sym_forget_builder(sym);
+    return rc;
+}
+
 static snap_status snap_fail(pid_t pid, hs_err *err)
 {
     /* A read that failed because the process is exiting may come a moment
@@ -478,6 +504,9 @@ static snap_status snap_take_once(pid_t pid, const char *out_path, const char *t
     if (held_text[2] != '\0')
         memcpy(held_text, "; ", 2);
     snap_comments(b, pid, exe, res, &rep, layout, hook ? &reg : NULL, &tot, held_text);
+    if (snap_retained_path != NULL &&
+        snap_write_retained(held, &chunks, labels, nlabels, hook ? &reg : NULL, sym, res, err) != 0)
+        goto fail_keep;
 write:
     if (pprof_write_file(b, out_path, err) != 0)
         goto fail_keep;

@@ -283,13 +283,15 @@ static int hg_dominators(hg_pass *p)
 
 /* The holder of every chunk this pass reached, in reverse postorder so that
  * a chunk's immediate dominator has its holder already. */
-static void hg_assign(const hg_pass *p, int32_t *holder)
+static void hg_assign(const hg_pass *p, int32_t *holder, uint32_t *idom)
 {
     uint32_t root = (uint32_t)(p->nv - 1);
     for (size_t i = p->nreached - 1; i-- > 0;) {
         uint32_t v = p->order[i], d = p->idom[v];
         if (v >= p->n || d == HG_NONE)
             continue;
+        if (idom != NULL)
+            idom[v] = d < p->n ? d : HGRAPH_NONE;
         if (d == root)
             holder[v] = HGRAPH_SHARED;
         else if (d >= p->n)
@@ -300,7 +302,8 @@ static void hg_assign(const hg_pass *p, int32_t *holder)
 }
 
 int hgraph_holders(const hgraph *g, const hgraph_root *roots, size_t nroots, size_t ngroups,
-                   const uint8_t *tier, int32_t *holder, bool *lost_direct, hs_err *err)
+                   const uint8_t *tier, int32_t *holder, bool *lost_direct, uint32_t *idom,
+                   hs_err *err)
 {
     size_t n = g->n, nv = n + ngroups + 1;
     int rc = -1;
@@ -329,8 +332,11 @@ int hgraph_holders(const hgraph *g, const hgraph_root *roots, size_t nroots, siz
     memcpy(fill, roff, ngroups * sizeof(*fill));
     for (size_t r = 0; r < nroots; r++)
         rto[fill[roots[r].group]++] = roots[r].node;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         holder[i] = HGRAPH_LOST;
+        if (idom != NULL)
+            idom[i] = HGRAPH_NONE;
+    }
     for (unsigned pass = 0; pass < HGRAPH_TIERS; pass++) {
         p.ntop = 0;
         for (size_t k = 0; k < ngroups; k++)
@@ -342,7 +348,7 @@ int hgraph_holders(const hgraph *g, const hgraph_root *roots, size_t nroots, siz
             p.po[v] = HG_NONE;
         if (hg_dfs(&p) != 0 || hg_dominators(&p) != 0)
             goto out;
-        hg_assign(&p, holder);
+        hg_assign(&p, holder, idom);
     }
     for (size_t i = 0; i < n; i++)
         lost_direct[i] = holder[i] == HGRAPH_LOST && !g->pointed[i];

@@ -58,10 +58,14 @@ typedef struct hgraph_root {
  * the strongest tier that reaches it, HGRAPH_SHARED when several groups of
  * that tier reach it and none dominates, HGRAPH_LOST when no group reaches
  * it; lost_direct[i]: lost and no other node points at it. tier[g] (0 the
- * strongest, below HGRAPH_TIERS; NULL: all 0) is group g's tier. 0, or -1 +
+ * strongest, below HGRAPH_TIERS; NULL: all 0) is group g's tier. idom (may
+ * be NULL) gets each node's immediate dominator among the nodes, HGRAPH_NONE
+ * when that is a group, the virtual root, or the node is lost. 0, or -1 +
  * err (out of memory). */
 #define HGRAPH_TIERS 3
+#define HGRAPH_NONE UINT32_MAX
 int hgraph_holders(const hgraph *g, const hgraph_root *roots, size_t nroots, size_t ngroups,
-                   const uint8_t *tier, int32_t *holder, bool *lost_direct, hs_err *err);
+                   const uint8_t *tier, int32_t *holder, bool *lost_direct, uint32_t *idom,
+                   hs_err *err);
 
 #endif

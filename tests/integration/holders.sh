@@ -9,7 +9,8 @@
 # stale slot of main's frame (the global's), a chunk two globals share. The
 # comment gives the lost totals, Valgrind's way (direct, indirect), and names
 # the globals that share a chunk; a C++ registry holds a std::vector of
-# pointers and, through std::unique_ptr members, their buffers; the
+# pointers and, through std::unique_ptr members, their buffers; --retained
+# writes the ownership paths (g_table -> make_table -> make_entry); the
 # profile passes google's validator; --no-holders leaves the label out.
 . "$top_srcdir/tests/tap.sh"
 . "$top_srcdir/tests/integration/snap_common.sh"
@@ -62,6 +63,29 @@ tap_ok "go tool pprof -tags lists held_by with lost and global g_table" sh -c \
     "printf '%s\n' \"\$1\" | grep -q 'held_by' && printf '%s\n' \"\$1\" | grep -q 'global g_table' && printf '%s\n' \"\$1\" | grep -q ' lost'" _ "$tags"
 focus=$(holders_pprof -top -sample_index=inuse_objects -tagfocus 'held_by=lost' "$out" | awk '$NF ~ /^make_/ { print $NF ":" $1 }' | sort | tr '\n' ' ')
 tap_is "-tagfocus held_by=lost keeps the list and the cycle" "$focus" "make_cycle:2 make_list:5 "
+
+# --retained: each chunk on its ownership path, root group outermost.
+retained=$snap_tmp/retained.pb.gz
+rm -f "$retained" "$snap_tmp/held2.pb.gz"
+tap_ok "heapsnap --retained writes the ownership profile" \
+    "$HEAPSNAP" -p "$prog_pid" -o "$snap_tmp/held2.pb.gz" --retained "$retained"
+tap_ok "google's validator accepts the ownership profile" snap_valid "$retained"
+paths=$(holders_pprof -traces -sample_index=retained_objects "$retained" |
+    awk 'function out() { if (p != "") print v " " p; p = "" }
+         /^-----/ { out() }
+         /^ +[0-9]+ +[^ ]/ { out(); v = $1; $1 = ""; p = substr($0, 2); next }
+         /^             +[^ ]/ && p != "" { sub(/^ +/, ""); p = p " < " $0 }
+         END { out() }' | grep -E '^[0-9]+ make_(entry|table|item|batch|list|cycle) ' | sort)
+want=$(sort <<EOF
+1 make_table < global g_table
+8 make_entry < make_table < global g_table
+1 make_batch < stack $worker batch_worker
+4 make_item < make_batch < stack $worker batch_worker
+5 make_list < lost
+2 make_cycle < lost
+EOF
+)
+tap_is "--retained: the entries under the table under g_table, the items under the batch" "$paths" "$want"
 
 # C++: a std::vector of pointers in a namespace's global, each session owning
 # its buffer through a std::unique_ptr member; one session dropped undeleted.

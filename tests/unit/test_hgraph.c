@@ -93,7 +93,7 @@ static void test_lost(void **state)
     int32_t holder[7];
     bool direct[7];
     hs_err err = {0};
-    assert_int_equal(hgraph_holders(g, roots, 1, 1, NULL, holder, direct, &err), 0);
+    assert_int_equal(hgraph_holders(g, roots, 1, 1, NULL, holder, direct, NULL, &err), 0);
     int32_t want[7] = {0, 0, HGRAPH_LOST, HGRAPH_LOST, HGRAPH_LOST, HGRAPH_LOST, HGRAPH_LOST};
     bool want_direct[7] = {false, false, false, false, true, true, false};
     for (int i = 0; i < 7; i++) {
@@ -121,11 +121,17 @@ static void test_dominators(void **state)
     hgraph_root roots[] = {{0, 0}, {1, 4}, {1, 5}, {2, 6}, {3, 6}, {3, 8}};
     int32_t holder[9];
     bool direct[9];
+    uint32_t idom[9];
     hs_err err = {0};
-    assert_int_equal(hgraph_holders(g, roots, 6, 4, NULL, holder, direct, &err), 0);
+    assert_int_equal(hgraph_holders(g, roots, 6, 4, NULL, holder, direct, idom, &err), 0);
     int32_t want[9] = {0, 0, 0, 0, 1, 1, HGRAPH_SHARED, HGRAPH_SHARED, 3};
-    for (int i = 0; i < 9; i++)
+    /* 3 under 0 (the diamond's top, not 1 or 2); 5 under its group, not 4 */
+    uint32_t want_idom[9] = {HGRAPH_NONE, 0,           0,           0,          HGRAPH_NONE,
+                             HGRAPH_NONE, HGRAPH_NONE, HGRAPH_NONE, HGRAPH_NONE};
+    for (int i = 0; i < 9; i++) {
         assert_int_equal(holder[i], want[i]);
+        assert_int_equal(idom[i], want_idom[i]);
+    }
     hgraph_free(g);
 }
 
@@ -144,7 +150,7 @@ static void test_weak(void **state)
     int32_t holder[6];
     bool direct[6];
     hs_err err = {0};
-    assert_int_equal(hgraph_holders(g, roots, 9, 4, tier, holder, direct, &err), 0);
+    assert_int_equal(hgraph_holders(g, roots, 9, 4, tier, holder, direct, NULL, &err), 0);
     int32_t want[6] = {0, 1, HGRAPH_SHARED, 1, 0, 3};
     for (int i = 0; i < 6; i++)
         assert_int_equal(holder[i], want[i]);
@@ -185,7 +191,7 @@ static void test_chain(void **state)
     int32_t *holder = malloc(N * sizeof(*holder));
     bool *direct = malloc(N * sizeof(*direct));
     hgraph_root root = {0, 0};
-    assert_int_equal(hgraph_holders(g, &root, 1, 1, NULL, holder, direct, &err), 0);
+    assert_int_equal(hgraph_holders(g, &root, 1, 1, NULL, holder, direct, NULL, &err), 0);
     size_t held = 0;
     for (size_t i = 0; i < N; i++)
         held += holder[i] == 0;
