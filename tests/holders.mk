@@ -9,6 +9,8 @@ tests_progs_holders_prog_LDFLAGS = -pthread
 check_PROGRAMS += tests/progs/holders_cxx
 tests_progs_holders_cxx_SOURCES = tests/progs/holders_cxx.cc
 tests_progs_holders_cxx_CXXFLAGS = -Wall -Wextra -g -O2
+# not sanitized (AM_LDFLAGS would link ASan, which replaces glibc malloc)
+tests_progs_holders_cxx_LDFLAGS =
 TESTS += tests/integration/holders.sh tests/integration/holders_analyze.sh \
 	tests/integration/holders_valgrind.sh
 EXTRA_DIST += tests/integration/holders.sh tests/integration/holders_analyze.sh \
