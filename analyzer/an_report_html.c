@@ -1,10 +1,13 @@
 /* analyzer/an_report_html.c: --html, one self-contained page (inline CSS and
  * SVG, no script, nothing fetched): summary, chart, suspects with their call
  * paths (folded as in the text report; the full signature as the name's
- * tooltip) and hints, and what does not leak. */
+ * tooltip), who holds them (heapsnap's held_by) and hints, and what does not
+ * leak. */
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
+#include "an_holders.h"
 #include "an_report.h"
 
 static void text(an_buf *out, const char *s)
@@ -26,6 +29,26 @@ static void frame_html(an_buf *out, const an_series *s, uint32_t fid)
             an_buf_printf(out, ":%lld", (long long)f->line);
         an_buf_puts(out, "</span>");
     }
+}
+
+/* "held by" with each holder's share, from heapsnap's held_by labels. */
+static void holders_row(an_buf *out, const an_analysis *a, const an_verdict *v)
+{
+    an_holders h;
+    an_holders_of(a, v, &h);
+    if (h.n == 0)
+        return;
+    an_buf_puts(out, "<tr><th>held by</th><td>");
+    for (size_t k = 0; k < h.n && k < 3; k++) {
+        if (k > 0)
+            an_buf_puts(out, "; ");
+        if (strcmp(h.v[k].holder, "lost") == 0)
+            an_buf_puts(out, "lost (no pointer to it remains: a free() is missing)");
+        else
+            text(out, h.v[k].holder);
+        an_buf_printf(out, ", %.0f %%", 100 * h.v[k].share);
+    }
+    an_buf_puts(out, "</td></tr>\n");
 }
 
 static void suspect_row(an_buf *out, const an_analysis *a, size_t rank, const an_verdict *v)
@@ -87,7 +110,9 @@ static void suspect_row(an_buf *out, const an_analysis *a, size_t rank, const an
             i = j;
         }
     }
-    an_buf_puts(out, "</ol></td></tr>\n<tr><th>hint</th><td class=\"hint\">");
+    an_buf_puts(out, "</ol></td></tr>\n");
+    holders_row(out, a, v);
+    an_buf_puts(out, "<tr><th>hint</th><td class=\"hint\">");
     text(out, v->hint);
     an_buf_puts(out, "</td></tr>\n</table></div>\n");
 }

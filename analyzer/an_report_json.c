@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdio.h>
 
+#include "an_holders.h"
 #include "an_report.h"
 
 static void num(an_buf *out, double v)
@@ -129,7 +130,21 @@ static void suspect(an_buf *out, const an_analysis *a, size_t rank, const an_ver
         num(out, v->site_rate[k]);
         an_buf_puts(out, "}");
     }
-    an_buf_puts(out, "],\n      \"hint\": ");
+    an_holders h;
+    an_holders_of(a, v, &h);
+    an_buf_puts(out, "],\n      \"held_by\": [");
+    for (size_t k = 0; k < h.n; k++) {
+        an_buf_puts(out, k ? ", {\"holder\": " : "{\"holder\": ");
+        str(out, h.v[k].holder);
+        an_buf_puts(out, ", \"bytes\": ");
+        num(out, h.v[k].bytes);
+        an_buf_puts(out, ", \"share\": ");
+        num(out, h.v[k].share);
+        an_buf_puts(out, "}");
+    }
+    an_buf_puts(out, "],\n      \"lost_bytes\": ");
+    num(out, h.n > 0 ? h.lost_bytes : NAN);
+    an_buf_puts(out, ",\n      \"hint\": ");
     str(out, v->hint);
     an_buf_puts(out, "\n    }");
 }

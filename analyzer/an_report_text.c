@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "an_debugpkg.h"
+#include "an_holders.h"
 #include "an_report.h"
 
 #define MAX_PATH_FRAMES 12
@@ -291,6 +292,27 @@ static bool first_unnamed(const an_analysis *a, size_t rank)
     return true;
 }
 
+/* Who holds it, from heapsnap's held_by labels: the lost part first when
+ * it is the largest, as the fix it asks for (a free() on some path) is not
+ * the one a holder asks for (evict from the named container). */
+static void holders_text(an_buf *out, const an_analysis *a, const an_verdict *v)
+{
+    an_holders h;
+    an_holders_of(a, v, &h);
+    for (size_t k = 0; k < h.n && k < 3; k++) {
+        if (strcmp(h.v[k].holder, "lost") == 0)
+            an_buf_printf(out,
+                          "    lost      %.0f %%: no pointer to it remains -- a free() is "
+                          "missing on some path of %s\n",
+                          100 * h.v[k].share, v->function);
+        else if (strcmp(h.v[k].holder, "shared") == 0)
+            an_buf_printf(out, "    held by   several roots at once (shared), %.0f %%\n",
+                          100 * h.v[k].share);
+        else
+            an_buf_printf(out, "    held by   %s, %.0f %%\n", h.v[k].holder, 100 * h.v[k].share);
+    }
+}
+
 static void suspect(an_buf *out, const an_analysis *a, size_t rank, const an_verdict *v)
 {
     const char *ru = an_report_rate_unit(a);
@@ -350,6 +372,7 @@ static void suspect(an_buf *out, const an_analysis *a, size_t rank, const an_ver
         }
         also_text(out, a, v);
     }
+    holders_text(out, a, v);
     an_buf_printf(out, "    hint      %s\n", v->hint);
 }
 

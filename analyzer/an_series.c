@@ -65,6 +65,8 @@ struct an_series {
     an_colpt *col;
     size_t ncol, capcol;
     an_point *pts; /* every site's points, site by site */
+    an_held *held; /* the labelled samples' holders (an_series_held) */
+    size_t nheld, capheld;
 };
 
 /* Grows a table of the series; ids are uint32_t, so no table passes
@@ -113,6 +115,7 @@ void an_series_free(an_series *s)
     hs_intern_free(&s->site_tab);
     free(s->groups);
     hs_intern_free(&s->group_tab);
+    free(s->held);
     free(s->tot_bytes);
     free(s->tot_objects);
     free(s->tot_alloc);
@@ -615,6 +618,29 @@ static double *class_shares(const pprof_profile *p, const an_series_cols *cols)
     return share;
 }
 
+/* The sample's held_by label, if it has one, into s->held. 0, or -1 (OOM). */
+static int add_held(an_series *s, const pprof_profile *p, const pprof_pb_sample *smp, uint32_t snap,
+                    uint32_t site, int64_t bytes)
+{
+    for (size_t l = 0; l < smp->n_label; l++) {
+        if (strcmp(pprof_str(p, smp->label[l]->key), "held_by") != 0)
+            continue;
+        uint32_t holder = intern_str(s, pprof_str(p, smp->label[l]->str));
+        if (holder == UINT32_MAX ||
+            hs_array_grow((void **)&s->held, &s->capheld, s->nheld + 1, sizeof(*s->held), 256) != 0)
+            return -1;
+        s->held[s->nheld++] = (an_held){snap, site, holder, bytes};
+        return 0;
+    }
+    return 0;
+}
+
+const an_held *an_series_held(const an_series *s, size_t *n)
+{
+    *n = s->nheld;
+    return s->held;
+}
+
 int an_series_add_profile(an_series *s, uint32_t snap, const pprof_profile *p,
                           const an_series_cols *cols, hs_err *err)
 {
@@ -744,7 +770,8 @@ int an_series_add_profile(an_series *s, uint32_t snap, const pprof_profile *p,
             pt.big_objects = objects;
             pt.big_alloc = alloc;
         }
-        if (site == UINT32_MAX || add_point(s, site, &pt) != 0)
+        if (site == UINT32_MAX || add_point(s, site, &pt) != 0 ||
+            add_held(s, p, smp, snap, site, bytes) != 0)
             goto oom;
     }
     free(s->prev_site);

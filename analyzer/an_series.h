@@ -90,6 +90,15 @@ size_t an_series_ngroups(const an_series *s);
 bool an_series_is_wrapper(const an_series *s, uint32_t function);
 const an_group *an_series_group(const an_series *s, size_t i);
 
+/* In-use bytes of a site in a snapshot by the profile's held_by label
+ * (heapsnap's "who holds it": "lost", "global NAME", ...), one entry per
+ * labelled sample, in input order. */
+typedef struct an_held {
+    uint32_t snap, site, holder; /* holder: a string id (an_series_str) */
+    int64_t bytes;
+} an_held;
+const an_held *an_series_held(const an_series *s, size_t *n);
+
 /* Totals of every sample per snapshot (indexed by snap). */
 const double *an_series_total_bytes(const an_series *s);
 const double *an_series_total_objects(const an_series *s);

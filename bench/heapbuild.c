@@ -24,6 +24,7 @@ struct hb_worker {
     uint64_t bytes;
     uint64_t rng;
     uint64_t chunks;
+    void **head; /* the list stays reachable, through hb_workers */
     int failed;
 };
 
@@ -31,6 +32,9 @@ static pthread_mutex_t hb_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t hb_cond = PTHREAD_COND_INITIALIZER;
 static unsigned hb_built;
 static volatile sig_atomic_t hb_stop;
+/* The workers, and through them every list: reachable from a global, as a
+ * long-lived program's data would be (heapsnap's held_by). */
+static struct hb_worker *volatile hb_workers;
 
 static uint64_t hb_rand(uint64_t *state)
 {
@@ -74,6 +78,7 @@ static void hb_build(struct hb_worker *w)
         }
         p = next;
     }
+    w->head = head;
 }
 
 static void *hb_worker_main(void *arg)
@@ -174,7 +179,7 @@ int main(int argc, char **argv)
     sigaddset(&block, SIGINT);
     pthread_sigmask(SIG_BLOCK, &block, &orig);
 
-    w = calloc(opt.threads, sizeof(*w));
+    hb_workers = w = calloc(opt.threads, sizeof(*w));
     if (w == NULL) {
         fprintf(stderr, "heapbuild: out of memory for %u workers.\n", opt.threads);
         return 1;

@@ -11,10 +11,12 @@
 #         debuginfod, build ids; thread stacks unwound and symbolized
 #   heap  glibc's malloc: layout, capture and classification of the heap, the
 #         heap of a live process, waiting for a quiet heap
+#   graph the heap graph over a capture: roots, lost chunks, holders
 #   types what a heap object is: C++ classes from vtable pointers
 include lib/util/local.mk
 include lib/prof/local.mk
 include lib/proc/local.mk
 include lib/sym/local.mk
 include lib/heap/local.mk
+include lib/graph/local.mk
 include lib/types/local.mk

@@ -37,6 +37,7 @@
 #include <string.h>
 
 #include "heapprof.h"
+#include "attr_labels.h"
 #include "hs_array.h"
 
 /* Largest count or byte value a sample may carry: far above any real heap,
@@ -48,6 +49,7 @@ typedef struct attr_claim {
     uint32_t cls;
     uint64_t chunk_size;
     uint64_t req_size;
+    uint32_t label; /* the chunk's held_by */
 } attr_claim;
 
 /* One stack's sampled chunks in one class. */
@@ -79,6 +81,11 @@ typedef struct attr_set {
     attr_class c[ATTR_NSLOTS];
     unsigned present[HEAPSNAP_NCLASSES], npresent; /* in class order */
     unsigned pooled[HEAPSNAP_NEXACT], npooled;     /* present, split by a pool */
+    attr_labels labels;                            /* the held_by split */
+    /* the unclaimed chunks' labels by class: (label, size) pairs of class i
+     * at unclaimed[ufirst[i] .. ufirst[i + 1]) */
+    uint64_t (*unclaimed)[2];
+    size_t ufirst[HEAPSNAP_NCLASSES + 1];
 } attr_set;
 
 static unsigned attr_log2_ceil(uint64_t v)
@@ -362,8 +369,10 @@ static int attr_emit_stack(pprof_builder *b, const struct heapsnap_stack *st, do
     /* Values already scaled; in a power-of-two class a stack may get bytes
      * without a whole chunk, which heapprof_add_site would drop. */
     int64_t v[4] = {vao, vab, (int64_t)io, (int64_t)ib};
-    pprof_label_desc label = {.key = "bytes", .num = vao > 0 ? vab / vao : 0};
-    if (pprof_add_sample(b, locs, nlocs, v, &label, 1) != 0)
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = groups[i].first; k < groups[i].first + groups[i].n; k++)
+            attr_labels_add(&classes->labels, claims[k].label, claims[k].chunk_size);
+    if (attr_labels_emit(&classes->labels, b, locs, (size_t)nlocs, v, vao > 0 ? vab / vao : 0) != 0)
         return -1;
     t->estimated_objects += (int64_t)io;
     t->estimated_bytes += (int64_t)ib;
@@ -382,7 +391,7 @@ static uint64_t attr_class_rep(size_t i, bool *mmapped)
 
 /* The pseudo-samples "[WHAT ...]" under the root "[WHAT]": counts[i] chunks
  * of bytes[i] bytes for every present class that has any. */
-static int attr_emit_pseudo(pprof_builder *b, const attr_set *set, const char *what,
+static int attr_emit_pseudo(pprof_builder *b, attr_set *set, const char *what,
                             const uint64_t *counts, const uint64_t *bytes, uint64_t *tot_chunks,
                             uint64_t *tot_bytes, size_t *nsamples)
 {
@@ -409,8 +418,9 @@ static int attr_emit_pseudo(pprof_builder *b, const attr_set *set, const char *w
             return -1;
         int64_t n = (int64_t)counts[i], by = (int64_t)bytes[i];
         int64_t v[4] = {n, by, n, by};
-        pprof_label_desc label = {.key = "bytes", .num = n > 0 ? by / n : 0};
-        if (pprof_add_sample(b, locs, 2, v, &label, 1) != 0)
+        for (size_t u = set->ufirst[i]; set->unclaimed != NULL && u < set->ufirst[i + 1]; u++)
+            attr_labels_add(&set->labels, (uint32_t)set->unclaimed[u][0], set->unclaimed[u][1]);
+        if (attr_labels_emit(&set->labels, b, locs, 2, v, n > 0 ? by / n : 0) != 0)
             return -1;
         *tot_chunks += counts[i];
         *tot_bytes += bytes[i];
@@ -419,7 +429,7 @@ static int attr_emit_pseudo(pprof_builder *b, const attr_set *set, const char *w
     return 0;
 }
 
-static int attr_emit_classes(pprof_builder *b, const attr_set *set, attr_totals *t)
+static int attr_emit_classes(pprof_builder *b, attr_set *set, attr_totals *t)
 {
     uint64_t sc[HEAPSNAP_NCLASSES], sb[HEAPSNAP_NCLASSES];
     uint64_t uc[HEAPSNAP_NCLASSES], ub[HEAPSNAP_NCLASSES];
@@ -465,7 +475,8 @@ static size_t attr_claims(const attr_chunk *chunks, size_t nchunks, const regist
         }
         claimed[k] = true;
         uint32_t cls = heapsnap_size_class(chunks[k].size, chunks[k].mmapped);
-        claims[nclaims++] = (attr_claim){e->stack_id, cls, chunks[k].size, e->size};
+        claims[nclaims++] =
+            (attr_claim){e->stack_id, cls, chunks[k].size, e->size, chunks[k].held_by};
         set->c[cls].mcount++;
         set->c[cls].mbytes += chunks[k].size;
         t->attributed_chunks++;
@@ -500,8 +511,42 @@ static size_t attr_groups(const attr_claim *claims, size_t nclaims, double rate,
     return ng;
 }
 
+/* The labels of the chunks no live entry claimed, grouped by class, for
+ * the pseudo-samples' split. 0, or -1 when out of memory. */
+static int attr_unclaimed(attr_set *set, const attr_chunk *chunks, size_t nchunks,
+                          const bool *claimed)
+{
+    size_t cnt[HEAPSNAP_NCLASSES] = {0};
+    for (size_t i = 0; i < nchunks; i++)
+        if (!claimed[i])
+            cnt[heapsnap_size_class(chunks[i].size, chunks[i].mmapped)]++;
+    set->ufirst[0] = 0;
+    for (unsigned c = 0; c < HEAPSNAP_NCLASSES; c++)
+        set->ufirst[c + 1] = set->ufirst[c] + cnt[c];
+    set->unclaimed = malloc((set->ufirst[HEAPSNAP_NCLASSES] + 1) * sizeof(*set->unclaimed));
+    if (set->unclaimed == NULL)
+        return -1;
+    size_t fill[HEAPSNAP_NCLASSES];
+    memcpy(fill, set->ufirst, sizeof(fill));
+    for (size_t i = 0; i < nchunks; i++) {
+        if (claimed[i])
+            continue;
+        unsigned c = heapsnap_size_class(chunks[i].size, chunks[i].mmapped);
+        set->unclaimed[fill[c]][0] = chunks[i].held_by;
+        set->unclaimed[fill[c]++][1] = chunks[i].size;
+    }
+    return 0;
+}
+
 int attr_build(pprof_builder *b, attr_chunk *chunks, size_t nchunks, const registry *reg,
                attr_loc_fn loc_fn, void *loc_arg, attr_totals *t, hs_err *err)
+{
+    return attr_build_labelled(b, chunks, nchunks, reg, NULL, 0, loc_fn, loc_arg, t, err);
+}
+
+int attr_build_labelled(pprof_builder *b, attr_chunk *chunks, size_t nchunks, const registry *reg,
+                        const char *const *held_by, size_t nheld_by, attr_loc_fn loc_fn,
+                        void *loc_arg, attr_totals *t, hs_err *err)
 {
     memset(t, 0, sizeof(*t));
     qsort(chunks, nchunks, sizeof(*chunks), hs_array_cmp_u64); /* by addr */
@@ -511,7 +556,8 @@ int attr_build(pprof_builder *b, attr_chunk *chunks, size_t nchunks, const regis
     attr_claim *claims = malloc((nlive ? nlive : 1) * sizeof(*claims));
     attr_group *groups = malloc((nlive ? nlive : 1) * sizeof(*groups));
     int rc = -1;
-    if (classes == NULL || claimed == NULL || claims == NULL || groups == NULL) {
+    if (classes == NULL || claimed == NULL || claims == NULL || groups == NULL ||
+        attr_labels_init(&classes->labels, "held_by", held_by, nheld_by) != 0) {
         hs_err_set(err, "out of memory while attributing %zu chunks.", nchunks);
         goto out;
     }
@@ -527,6 +573,10 @@ int attr_build(pprof_builder *b, attr_chunk *chunks, size_t nchunks, const regis
             classes->present[classes->npresent++] = i;
     double rate = reg ? (double)reg->hdr.rate : 1;
     size_t nclaims = attr_claims(chunks, nchunks, reg, claimed, claims, classes, t);
+    if (held_by != NULL && attr_unclaimed(classes, chunks, nchunks, claimed) != 0) {
+        hs_err_set(err, "out of memory while attributing %zu chunks.", nchunks);
+        goto out;
+    }
     size_t ngroups = attr_groups(claims, nclaims, rate, groups, classes);
     attr_targets(classes, reg);
     attr_pools(classes);
@@ -551,6 +601,10 @@ int attr_build(pprof_builder *b, attr_chunk *chunks, size_t nchunks, const regis
     }
     rc = 0;
 out:
+    if (classes != NULL) {
+        attr_labels_free(&classes->labels);
+        free(classes->unclaimed);
+    }
     free(classes);
     free(claimed);
     free(claims);

@@ -22,6 +22,7 @@ typedef struct attr_chunk {
     uint64_t addr; /* chunk header; the user pointer is addr + 16 */
     uint64_t size; /* chunksize, header included */
     bool mmapped;
+    uint32_t held_by; /* index into attr_build_labelled's values; 0: no label */
 } attr_chunk;
 
 /* Location id for a return address (symbolizer in the command, a fake in tests). */
@@ -52,6 +53,11 @@ typedef struct attr_totals {
  * memory). */
 int attr_build(pprof_builder *b, attr_chunk *chunks, size_t nchunks, const registry *reg,
                attr_loc_fn loc_fn, void *loc_arg, attr_totals *t, hs_err *err);
+/* attr_build with every sample split by its chunks' held_by label
+ * (attr_labels.h): held_by[chunk.held_by] is the value, NULL for none. */
+int attr_build_labelled(pprof_builder *b, attr_chunk *chunks, size_t nchunks, const registry *reg,
+                        const char *const *held_by, size_t nheld_by, attr_loc_fn loc_fn,
+                        void *loc_arg, attr_totals *t, hs_err *err);
 
 /* The pseudo-frame name for unattributed chunks of this size (unsampled ones
  * read "[unsampled ...]" the same way) ("[unattributed

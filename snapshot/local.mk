@@ -7,6 +7,9 @@ heapsnap_SOURCES += snapshot/main.c
 heapsnap_SOURCES += snapshot/snapshot.c snapshot/snapshot.h
 heapsnap_SOURCES += snapshot/periodic.c snapshot/periodic.h
 heapsnap_SOURCES += snapshot/attribute.c snapshot/attribute.h
+heapsnap_SOURCES += snapshot/attr_labels.c snapshot/attr_labels.h
+heapsnap_SOURCES += snapshot/holders.c snapshot/holders.h
+heapsnap_SOURCES += snapshot/retained.c snapshot/retained.h
 heapsnap_SOURCES += snapshot/report.c snapshot/report.h
 heapsnap_SOURCES += snapshot/outpattern.c snapshot/outpattern.h
 heapsnap_SOURCES += snapshot/allocator.c snapshot/allocator.h
@@ -18,7 +21,7 @@ include snapshot/walker.mk
 check_PROGRAMS += tests/unit/test_attribute tests/unit/test_snapcli tests/progs/snap_leaker
 TESTS += tests/unit/test_attribute tests/unit/test_snapcli
 tests_unit_test_attribute_SOURCES = tests/unit/test_attribute.c snapshot/attribute.c \
-	snapshot/attribute.h
+	snapshot/attribute.h snapshot/attr_labels.c snapshot/attr_labels.h
 tests_unit_test_attribute_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/snapshot
 tests_unit_test_attribute_LDADD = $(UNIT_LDADD)
 tests_unit_test_snapcli_SOURCES = tests/unit/test_snapcli.c \

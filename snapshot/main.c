@@ -34,6 +34,8 @@ enum {
     OPT_JSON,
     OPT_THREADS,
     OPT_MAX_PAUSE,
+    OPT_NO_HOLDERS,
+    OPT_RETAINED,
     OPT_ATTACH,
     OPT_DETACH,
     OPT_RATE,
@@ -44,6 +46,7 @@ enum {
 
 static const char usage_text[] =
     "usage: heapsnap -p PID [-o FILE] [--threads FILE] [--max-pause DURATION] [--json]\n"
+    "                [--retained FILE] [--no-holders]\n"
     "       heapsnap -p PID -i DURATION [-n COUNT] [-o PATTERN] [--threads PATTERN]\n"
     "                [--max-pause DURATION] [--json]\n"
     "       heapsnap -p PID --stats [--json]\n"
@@ -73,6 +76,12 @@ static void print_help(void)
            "      --max-pause DURATION  how long to wait for threads inside malloc before\n"
            "                         walking the heap anyway, its busy arenas marked\n"
            "                         approximate (default 50ms)\n"
+           "      --retained FILE    also write a profile of who holds what: each chunk on\n"
+           "                         its ownership path (root, the sites that dominate it,\n"
+           "                         its own site), retained_space/retained_objects\n"
+           "      --no-holders       leave out who holds each chunk (the held_by label: lost,\n"
+           "                         global NAME, stack TID FUNCTION...), which copies the\n"
+           "                         process's globals and stacks while it is stopped\n"
            "      --stats            print the arena census (in use, free by bin, top, mmapped)\n"
            "                         instead of writing a profile\n"
            "      --histo            print the live heap by type, largest first: C++ objects\n"
@@ -264,6 +273,8 @@ int main(int argc, char **argv)
         {"json", no_argument, NULL, OPT_JSON},
         {"threads", required_argument, NULL, OPT_THREADS},
         {"max-pause", required_argument, NULL, OPT_MAX_PAUSE},
+        {"no-holders", no_argument, NULL, OPT_NO_HOLDERS},
+        {"retained", required_argument, NULL, OPT_RETAINED},
         {"attach", no_argument, NULL, OPT_ATTACH},
         {"detach", no_argument, NULL, OPT_DETACH},
         {"rate", required_argument, NULL, OPT_RATE},
@@ -274,7 +285,8 @@ int main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     pid_t pid = 0;
-    const char *out = NULL, *threads = NULL;
+    const char *out = NULL, *threads = NULL, *retained = NULL;
+    bool no_holders = false;
     const char *interval_text = NULL;
     uint64_t interval_ns = 0;
     unsigned long count = 0;
@@ -329,6 +341,13 @@ int main(int argc, char **argv)
             have_max_pause = true;
             break;
         }
+        case OPT_NO_HOLDERS:
+            snap_set_holders(false);
+            no_holders = true;
+            break;
+        case OPT_RETAINED:
+            retained = optarg;
+            break;
         case OPT_ATTACH:
             attach = true;
             break;
@@ -414,6 +433,12 @@ int main(int argc, char **argv)
         return 0;
     }
 
+    if (retained != NULL && (interval_text != NULL || no_holders))
+        return usage_error("%s", "--retained writes the holders of one snapshot: leave out -i "
+                                 "and --no-holders.");
+    if (retained != NULL && afile_check(retained, &err) != 0)
+        return fail(&err);
+    snap_set_retained(retained);
     if (interval_text == NULL) {
         if (have_count)
             return usage_error("%s", "-n needs -i DURATION (the time between snapshots).");

@@ -18,6 +18,7 @@
 #include "attribute.h"
 #include "heap_process.h"
 #include "heapprof.h"
+#include "holders.h"
 #include "live_profile.h"
 #include "pprof.h"
 #include "procmaps.h"
@@ -26,6 +27,7 @@
 #include "safepoint.h"
 #include "registry.h"
 #include "resident.h"
+#include "retained.h"
 #include "symbolize.h"
 #include "thread_stacks.h"
 
@@ -34,6 +36,18 @@
 #endif
 
 static uint64_t snap_max_pause_us = QUIESCE_DEFAULT_BUDGET_US;
+static bool snap_holders = true;
+static const char *snap_retained_path;
+
+void snap_set_holders(bool on)
+{
+    snap_holders = on;
+}
+
+void snap_set_retained(const char *path)
+{
+    snap_retained_path = path;
+}
 
 void snap_set_max_pause_us(uint64_t us)
 {
@@ -87,7 +101,7 @@ static int snap_collect(const gheap_chunk *c, void *arg)
         cs->v = nv;
         cs->cap = ncap;
     }
-    cs->v[cs->n++] = (attr_chunk){c->addr, c->size, c->cls == GHEAP_MMAPPED};
+    cs->v[cs->n++] = (attr_chunk){c->addr, c->size, c->cls == GHEAP_MMAPPED, 0};
     return 0;
 }
 
@@ -174,7 +188,7 @@ static void snap_approximate(const quiesce_result *qr, const gheap_report *rep, 
  * listing): what and when, the heap's figures, the hook's and the walk's. */
 static void snap_comments(pprof_builder *b, pid_t pid, const char *exe, const snap_result *r,
                           const gheap_report *rep, const char *layout, const registry *reg,
-                          const attr_totals *t)
+                          const attr_totals *t, const char *held)
 {
     char when[64] = "";
     time_t secs = (time_t)(r->time_nanos / 1000000000);
@@ -228,17 +242,17 @@ static void snap_comments(pprof_builder *b, pid_t pid, const char *exe, const sn
             "hook: %s, rate %" PRIu64 ", %zu live entries (stale %" PRIu64 ", duplicate %" PRIu64
             ", torn %" PRIu64 ", unknown stack %" PRIu64 "), %zu stacks (torn %" PRIu64
             "), dropped %" PRIu64 "; inuse_space %" PRId64 " = attributed %" PRId64
-            " + unsampled %" PRIu64 " + unattributed %" PRIu64 "%s",
+            " + unsampled %" PRIu64 " + unattributed %" PRIu64 "%s%s",
             reg->path, reg->hdr.rate, reg->nlive, t->stale_entries, t->duplicate_entries,
             reg->torn_live, t->unknown_stack, reg->nstacks, reg->torn_stacks,
             reg->hdr.dropped_stacks + reg->hdr.dropped_live,
             t->estimated_bytes + (int64_t)t->unsampled_bytes + (int64_t)t->unattributed_bytes,
-            t->estimated_bytes, t->unsampled_bytes, t->unattributed_bytes, walk);
+            t->estimated_bytes, t->unsampled_bytes, t->unattributed_bytes, walk, held);
     else
         pprof_add_comment(b,
                           "hook: not loaded, every chunk is under an [unattributed ...] size class "
-                          "(LD_PRELOAD=libheapsnap.so adds call sites)%s",
-                          walk);
+                          "(LD_PRELOAD=libheapsnap.so adds call sites)%s%s",
+                          walk, held);
 }
 
 /* The walk found the hook's allocations outside glibc's heap: malloc is
@@ -272,6 +286,25 @@ static int snap_live_table(pid_t pid, const char *exe, const registry *reg, sym_
     liveprof_comments(*b, HS_VERSION, (int)pid, exe, res->time_nanos, res->pause_us, res->nthreads,
                       res->allocator, reg, &lt);
     return 0;
+}
+
+/* --retained: the ownership paths of the chunks the graph stage labelled. */
+static int snap_write_retained(const holders *held, const snap_chunks *chunks,
+                               const char *const *labels, size_t nlabels, const registry *reg,
+                               sym_ctx *sym, const snap_result *res, hs_err *err)
+{
+    const uint32_t *idom = held != NULL ? holders_idom(held) : NULL;
+    if (idom == NULL)
+        return hs_err_set(err,
+                          "no retained profile: the heap graph was not built (see the profile's "
+                          "held_by comment).");
+    sym_forget_builder(sym);
+    pprof_builder *rb = retained_build(chunks->v, chunks->n, idom, labels, nlabels, reg, snap_loc,
+                                       sym, res->time_nanos, err);
+    int rc = rb != NULL ? pprof_write_file(rb, snap_retained_path, err) : -1;
+    pprof_builder_free(rb);
+    sym_forget_builder(sym);
+    return rc;
 }
 
 static snap_status snap_fail(pid_t pid, hs_err *err)
@@ -325,6 +358,8 @@ static snap_status snap_take_once(pid_t pid, const char *out_path, const char *t
     quiesce_result qr;
     memset(&qr, 0, sizeof(qr));
     gheap_capture *cap = NULL;
+    holders *held = NULL;
+    hs_err held_err = {0};
 
     /* Before the stop: everything that only needs the process's map. */
     h = hproc_open(pid, err);
@@ -405,6 +440,10 @@ static snap_status snap_take_once(pid_t pid, const char *out_path, const char *t
         goto fail;
     if (threads_path != NULL && snap_capture_stacks(pid, threads, nthreads, &stacks, err) != 0)
         goto fail;
+    /* Without its roots the profile just has no held_by labels; another
+     * allocator's heap is not walked, so there is no graph to build. */
+    if (snap_holders && !foreign)
+        held = holders_capture(pid, h, threads, nthreads, cap, hook ? &reg : NULL, &held_err);
     if (gheap_capture_complete(cap))
         snap_resume(&stop, res, &qr);
     snap_read_rss(pid, stop, res);
@@ -430,8 +469,13 @@ static snap_status snap_take_once(pid_t pid, const char *out_path, const char *t
         hs_err_set(err, "out of memory while building the profile.");
         goto fail;
     }
+    if (held != NULL && holders_assign(held, cap, chunks.v, chunks.n, sym, err) != 0)
+        goto fail_keep;
+    size_t nlabels = 0;
+    const char *const *labels = held != NULL ? holders_labels(held, &nlabels) : NULL;
     attr_totals tot;
-    if (attr_build(b, chunks.v, chunks.n, hook ? &reg : NULL, snap_loc, sym, &tot, err) != 0)
+    if (attr_build_labelled(b, chunks.v, chunks.n, hook ? &reg : NULL, labels, nlabels, snap_loc,
+                            sym, &tot, err) != 0)
         goto fail;
     if (hook && reg.hdr.rate > 0 &&
         (alloc_walk_says_foreign(tot.attributed_chunks, tot.stale_entries, nthreads) ||
@@ -451,7 +495,18 @@ static snap_status snap_take_once(pid_t pid, const char *out_path, const char *t
     res->stale_entries = tot.stale_entries;
     res->torn_entries = hook ? reg.torn_live + reg.torn_stacks : 0;
     res->nsamples = pprof_builder_nsamples(b);
-    snap_comments(b, pid, exe, res, &rep, layout, hook ? &reg : NULL, &tot);
+    /* The holders' totals end the third comment line (three at most). */
+    char held_text[1024] = "";
+    if (held != NULL)
+        holders_summary(held, held_text + 2, sizeof(held_text) - 2);
+    else if (snap_holders && !foreign)
+        snprintf(held_text + 2, sizeof(held_text) - 2, "held_by: not computed: %s", held_err.msg);
+    if (held_text[2] != '\0')
+        memcpy(held_text, "; ", 2);
+    snap_comments(b, pid, exe, res, &rep, layout, hook ? &reg : NULL, &tot, held_text);
+    if (snap_retained_path != NULL &&
+        snap_write_retained(held, &chunks, labels, nlabels, hook ? &reg : NULL, sym, res, err) != 0)
+        goto fail_keep;
 write:
     if (pprof_write_file(b, out_path, err) != 0)
         goto fail_keep;
@@ -472,6 +527,7 @@ out:
     free(threads);
     tstacks_free(stacks);
     free(chunks.v);
+    holders_free(held);
     gheap_capture_free(cap);
     gheap_report_free(&rep);
     registry_free(&reg);

@@ -65,6 +65,12 @@ typedef struct snap_result {
 /* The budget for the wait for threads inside malloc (--max-pause), for every
  * later snap_take; 0 restores the default (quiesce.h). */
 void snap_set_max_pause_us(uint64_t us);
+/* Whether later snap_take calls find who holds each chunk (the held_by
+ * label; on by default; --no-holders turns it off). */
+void snap_set_holders(bool on);
+/* Where later snap_take calls also write the retained profile
+ * (retained.h); NULL (the default) for none. */
+void snap_set_retained(const char *path);
 
 /* Takes one snapshot of pid into out_path (and the threads profile into
  * threads_path when it is not NULL). */

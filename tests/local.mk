@@ -70,7 +70,7 @@ check_PROGRAMS += tests/unit/test_live_profile
 TESTS += tests/unit/test_live_profile
 tests_unit_test_live_profile_SOURCES = tests/unit/test_live_profile.c \
 	snapshot/live_profile.c snapshot/live_profile.h snapshot/allocator.c snapshot/allocator.h \
-	snapshot/attribute.c snapshot/attribute.h
+	snapshot/attribute.c snapshot/attribute.h snapshot/attr_labels.c snapshot/attr_labels.h
 tests_unit_test_live_profile_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/snapshot
 tests_unit_test_live_profile_LDADD = lib/libhs.la $(CMOCKA_LIBS) $(LIBELF_LIBS)
 
@@ -124,6 +124,7 @@ tests_progs_pause_busy_LDFLAGS = -pthread
 TESTS += tests/integration/pause_busy.sh
 EXTRA_DIST += tests/integration/pause_busy.sh
 include tests/safepoint.mk
+include tests/holders.mk
 check_PROGRAMS += tests/progs/exact_threads
 tests_progs_exact_threads_SOURCES = tests/progs/exact_threads.c
 tests_progs_exact_threads_CFLAGS = -O2 -g

@@ -375,3 +375,25 @@ memsrc *gheap_capture_memsrc(const gheap_capture *c)
 {
     return c->m;
 }
+
+size_t gheap_capture_owned(const gheap_capture *c, gheap_range *out, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < c->nheaps; i++, n++)
+        if (n < max)
+            out[n] = c->heaps[i];
+    for (size_t i = 0; i < c->ncopy; i++, n++)
+        if (n < max)
+            out[n] = (gheap_range){c->copy[i].start, c->copy[i].end};
+    for (size_t i = 0; i < c->nmm; i++, n++)
+        if (n < max)
+            out[n] = (gheap_range){c->mm[i].addr, c->mm[i].addr + c->mm[i].size};
+    return n;
+}
+
+size_t gheap_capture_mmapped(const gheap_capture *c, gheap_range *out, size_t max)
+{
+    for (size_t i = 0; i < c->nmm && i < max; i++)
+        out[i] = (gheap_range){c->mm[i].addr, c->mm[i].addr + c->mm[i].size};
+    return c->nmm;
+}

@@ -124,9 +124,14 @@ bool gheap_capture_complete(const gheap_capture *c);
 int gheap_classify(gheap_capture *c, gheap_chunk_fn fn, void *arg, gheap_report *rep, hs_err *err);
 void gheap_capture_free(gheap_capture *c);
 
-/* For the stages after the classification: the memory source whose copies
- * hold the heaps. */
+/* For the stages after the classification (the heap graph): the memory
+ * source whose copies hold the heaps; the ranges malloc owns -- every
+ * non-main heap's reservation, every region copied, every mmapped chunk --
+ * and the mmapped chunks alone, at most max into out, returning how many
+ * there are. */
 memsrc *gheap_capture_memsrc(const gheap_capture *c);
+size_t gheap_capture_owned(const gheap_capture *c, gheap_range *out, size_t max);
+size_t gheap_capture_mmapped(const gheap_capture *c, gheap_range *out, size_t max);
 
 /* Capture, classify and free in one call, for a target that stays stopped
  * throughout (or a memory source that is not a process). */

@@ -5,6 +5,7 @@ lib_libhs_la_SOURCES += lib/sym/symbolize.c lib/sym/symbolize.h lib/sym/sym_inte
 	lib/sym/sym_dwarf.c
 lib_libhs_la_SOURCES += lib/sym/sym_debuginfod.c lib/sym/sym_debuginfod.h
 lib_libhs_la_SOURCES += lib/sym/buildid.c lib/sym/buildid.h
+lib_libhs_la_SOURCES += lib/sym/symvars.c lib/sym/symvars.h
 # __cxa_demangle comes from libstdc++.
 lib_libhs_la_LIBADD += -lstdc++
 
@@ -49,3 +50,10 @@ EXTRA_DIST += tests/integration/symbolize.sh
 # Debug files from a local debuginfod server (Debian's debuginfod).
 TESTS += tests/integration/debuginfod_fetch.sh
 EXTRA_DIST += tests/integration/debuginfod_fetch.sh
+
+# symvars (the variables of an ELF file): on the test's own executable.
+check_PROGRAMS += tests/unit/test_symvars
+TESTS += tests/unit/test_symvars
+tests_unit_test_symvars_SOURCES = tests/unit/test_symvars.c
+tests_unit_test_symvars_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_symvars_LDADD = lib/libhs.la $(CMOCKA_LIBS)

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <time.h>
 
 static void read_comm(pid_t pid, pid_t tid, char *out, size_t len)
@@ -29,8 +30,76 @@ static void read_comm(pid_t pid, pid_t tid, char *out, size_t len)
     snprintf(out, len, "%d", (int)tid);
 }
 
-static int unwind_in(unw_addr_space_t as, pid_t tid, uint64_t *pcs, size_t max, uint64_t *exact,
-                     hs_err *err)
+/* ---- unwinding a copy of a stopped thread's stack, after it runs again ----
+ * libunwind-ptrace's accessors, but registers and stack words come from the
+ * copy (the thread has moved on): the unwind tables are read from the files
+ * and the process's text, which do not change. The accessors' own argument
+ * is libunwind-ptrace's, so the copy is reached through ts_cur. */
+static __thread const tstacks_copy *ts_cur;
+
+static int ts_copy_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, int write, void *arg)
+{
+    (void)as;
+    (void)arg;
+    const tstacks_copy *c = ts_cur;
+    if (write)
+        return -UNW_EINVAL;
+    if (addr >= c->lo && addr - c->lo + 8 <= 8 * (uint64_t)c->nwords) {
+        memcpy(val, (const char *)c->words + (addr - c->lo), 8);
+        return 0;
+    }
+    struct iovec l = {val, 8}, r = {(void *)(uintptr_t)addr, 8};
+    return process_vm_readv(c->tid, &l, 1, &r, 1, 0) == 8 ? 0 : -UNW_EINVAL;
+}
+
+static int ts_copy_reg(unw_addr_space_t as, unw_regnum_t reg, unw_word_t *val, int write, void *arg)
+{
+    (void)as;
+    (void)arg;
+    const struct user_regs_struct *r = &ts_cur->regs;
+    /* libunwind's x86-64 numbering (UNW_X86_64_RAX .. UNW_X86_64_RIP) */
+    const unsigned long long *map[] = {&r->rax, &r->rdx, &r->rcx, &r->rbx, &r->rsi, &r->rdi,
+                                       &r->rbp, &r->rsp, &r->r8,  &r->r9,  &r->r10, &r->r11,
+                                       &r->r12, &r->r13, &r->r14, &r->r15, &r->rip};
+    if (write || reg < 0 || (size_t)reg >= sizeof(map) / sizeof(map[0]))
+        return -UNW_EBADREG;
+    *val = *map[reg];
+    return 0;
+}
+
+static int ts_copy_fpreg(unw_addr_space_t as, unw_regnum_t reg, unw_fpreg_t *val, int write,
+                         void *arg)
+{
+    (void)as;
+    (void)reg;
+    (void)val;
+    (void)write;
+    (void)arg;
+    return -UNW_EBADREG;
+}
+
+static int unwind_in(unw_addr_space_t as, pid_t tid, uint64_t *pcs, uint64_t *sps, size_t max,
+                     uint64_t *exact, hs_err *err);
+
+int tstacks_unwind_copy(const tstacks_copy *c, uint64_t *pcs, uint64_t *sps, size_t max,
+                        uint64_t *exact, hs_err *err)
+{
+    unw_accessors_t acc = _UPT_accessors;
+    acc.access_mem = ts_copy_mem;
+    acc.access_reg = ts_copy_reg;
+    acc.access_fpreg = ts_copy_fpreg;
+    unw_addr_space_t as = unw_create_addr_space(&acc, 0);
+    if (as == NULL)
+        return hs_err_set(err, "libunwind cannot create an address space (out of memory)");
+    ts_cur = c;
+    int r = unwind_in(as, c->tid, pcs, sps, max, exact, err);
+    ts_cur = NULL;
+    unw_destroy_addr_space(as);
+    return r;
+}
+
+static int unwind_in(unw_addr_space_t as, pid_t tid, uint64_t *pcs, uint64_t *sps, size_t max,
+                     uint64_t *exact, hs_err *err)
 {
     *exact = 0;
     if (max == 0)
@@ -61,6 +130,8 @@ static int unwind_in(unw_addr_space_t as, pid_t tid, uint64_t *pcs, size_t max, 
             break;
         if (next_exact && n < 64)
             *exact |= 1ULL << n;
+        if (sps != NULL)
+            sps[n] = sp;
         pcs[n++] = ip;
         prev_sp = sp;
         /* The frame below a signal frame was interrupted, not calling. */
@@ -79,7 +150,18 @@ int tstacks_unwind(pid_t tid, uint64_t *pcs, size_t max, uint64_t *exact, hs_err
     unw_addr_space_t as = unw_create_addr_space(&_UPT_accessors, 0);
     if (as == NULL)
         return hs_err_set(err, "libunwind cannot create an address space (out of memory)");
-    int r = unwind_in(as, tid, pcs, max, exact, err);
+    int r = unwind_in(as, tid, pcs, NULL, max, exact, err);
+    unw_destroy_addr_space(as);
+    return r;
+}
+
+int tstacks_unwind_sp(pid_t tid, uint64_t *pcs, uint64_t *sps, size_t max, uint64_t *exact,
+                      hs_err *err)
+{
+    unw_addr_space_t as = unw_create_addr_space(&_UPT_accessors, 0);
+    if (as == NULL)
+        return hs_err_set(err, "libunwind cannot create an address space (out of memory)");
+    int r = unwind_in(as, tid, pcs, sps, max, exact, err);
     unw_destroy_addr_space(as);
     return r;
 }
@@ -111,7 +193,7 @@ tstacks *tstacks_capture(pid_t pid, const pid_t *tids, size_t ntids, hs_err *err
         th->tid = tids[i];
         read_comm(pid, tids[i], th->name, sizeof(th->name));
         hs_err e;
-        int r = unwind_in(as, tids[i], th->pc, TSTACKS_MAX_FRAMES, &th->exact, &e);
+        int r = unwind_in(as, tids[i], th->pc, NULL, TSTACKS_MAX_FRAMES, &th->exact, &e);
         if (r < 0) {
             size_t l = strnlen(e.msg, sizeof(th->error) - 1);
             memcpy(th->error, e.msg, l);

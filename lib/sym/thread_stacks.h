@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/user.h>
 
 #include "hs_error.h"
 #include "pprof.h"
@@ -41,6 +42,24 @@ typedef struct tstacks {
  * first, into pcs; *exact as in tstacks_thread. Returns the count (>= 1), or
  * -1 + err when not even the thread's PC can be read. */
 int tstacks_unwind(pid_t tid, uint64_t *pcs, size_t max, uint64_t *exact, hs_err *err);
+/* tstacks_unwind that also gives each frame's stack pointer (sps[i]: the
+ * lowest address of frame i; frame i's slots lie in [sps[i], sps[i + 1])). */
+int tstacks_unwind_sp(pid_t tid, uint64_t *pcs, uint64_t *sps, size_t max, uint64_t *exact,
+                      hs_err *err);
+/* A thread's registers and a copy of its stack from them, taken while it was
+ * stopped, to unwind once it runs again (the pause then holds only the copy). */
+typedef struct tstacks_copy {
+    pid_t tid;
+    struct user_regs_struct regs;
+    uint64_t lo;           /* address of words[0] */
+    const uint64_t *words; /* the stack from below the stack pointer up */
+    size_t nwords;
+} tstacks_copy;
+/* tstacks_unwind_sp over the copy: its registers, its stack words, and the
+ * unwind tables of the files and text the process maps (read live: they do
+ * not change). Not for a thread's copy whose process has exec'd since. */
+int tstacks_unwind_copy(const tstacks_copy *c, uint64_t *pcs, uint64_t *sps, size_t max,
+                        uint64_t *exact, hs_err *err);
 
 /* Captures the stacks of the given stopped threads of pid: the only part that
  * needs them stopped. A thread whose stack cannot be read is kept with n = 0

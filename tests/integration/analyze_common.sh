@@ -42,3 +42,20 @@ snap_running() {
     pid=""
     [ $src = 0 ] || tap_bail "heapsnap failed on $1: $(head -c 300 "$work/$1.snap")"
 }
+
+# snap SCENARIO COUNT: runs heapsnap-victim ($V) with SCENARIO (HEAPSNAP_RATE=$RATE
+# when set), takes COUNT snapshots $INTERVAL (1 s) apart with heapsnap ($S) into
+# $work/SCENARIO-NN.pb.gz, stops the victim (its pid is in $vpid meanwhile).
+snap() {
+    env ${RATE:+HEAPSNAP_RATE=$RATE} "$V" --scenario "$1" --duration 120s --max-mb 512 > "$work/$1.out" 2>&1 &
+    vpid=$!
+    i=0
+    until grep -qi "pid [0-9]" "$work/$1.out" 2>/dev/null || [ $i -ge 3000 ]; do sleep 0.1; i=$((i + 1)); done
+    sleep 0.5
+    "$S" -p "$vpid" -i "${INTERVAL:-1s}" -n "$2" -o "$work/$1-%02d.pb.gz" > "$work/$1.snap" 2>&1
+    src=$?
+    kill "$vpid" 2>/dev/null
+    wait "$vpid" 2>/dev/null
+    vpid=""
+    return $src
+}

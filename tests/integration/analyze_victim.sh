@@ -13,21 +13,6 @@ S="$top_builddir/heapsnap"
 vpid=""
 trap '[ -n "$vpid" ] && kill -9 "$vpid" 2>/dev/null; chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
 
-# snap SCENARIO COUNT: runs the scenario, takes COUNT snapshots 1 s apart into
-# $work/SCENARIO-NN.pb.gz, stops the victim.
-snap() {
-    env ${RATE:+HEAPSNAP_RATE=$RATE} "$V" --scenario "$1" --duration 120s --max-mb 512 > "$work/$1.out" 2>&1 &
-    vpid=$!
-    i=0
-    until grep -qi "pid [0-9]" "$work/$1.out" 2>/dev/null || [ $i -ge 3000 ]; do sleep 0.1; i=$((i + 1)); done
-    sleep 0.5
-    "$S" -p "$vpid" -i "${INTERVAL:-1s}" -n "$2" -o "$work/$1-%02d.pb.gz" > "$work/$1.snap" 2>&1
-    src=$?
-    kill "$vpid" 2>/dev/null
-    wait "$vpid" 2>/dev/null
-    vpid=""
-    return $src
-}
 
 # leak SCENARIO FUNCTION PATTERN
 leak() {

@@ -10,7 +10,7 @@
 
 lib=$top_srcdir/lib
 order=$(sed -n 's|^include lib/\([a-z]*\)/local.mk$|\1|p' "$lib/local.mk" | tr '\n' ' ')
-tap_is "lib/local.mk includes the folders lowest first" "$order" "util prof proc sym heap types "
+tap_is "lib/local.mk includes the folders lowest first" "$order" "util prof proc sym heap graph types "
 
 lower="" # folders allowed so far, this one added below
 for dir in $order; do

@@ -84,13 +84,13 @@ static void test_rate1_exact(void **state)
     (void)state;
     /* Given out of address order on purpose: attribution sorts. */
     attr_chunk chunks[] = {
-        {0x10490, 64, false},    /* F: unattributed */
-        {0x10000, 48, false},    /* A: stack 3 */
-        {0x10030, 48, false},    /* B: stack 3 */
-        {0x10060, 1008, false},  /* C: stack 7 */
-        {0x20000, 135168, true}, /* D: stack 7, mmapped */
-        {0x10450, 64, false},    /* E: live entry with an unknown stack -> unattributed */
-        {0x104d0, 2000, false},  /* G: unattributed */
+        {0x10490, 64, false, 0},    /* F: unattributed */
+        {0x10000, 48, false, 0},    /* A: stack 3 */
+        {0x10030, 48, false, 0},    /* B: stack 3 */
+        {0x10060, 1008, false, 0},  /* C: stack 7 */
+        {0x20000, 135168, true, 0}, /* D: stack 7, mmapped */
+        {0x10450, 64, false, 0},    /* E: live entry with an unknown stack -> unattributed */
+        {0x104d0, 2000, false, 0},  /* G: unattributed */
     };
     registry r;
     memset(&r, 0, sizeof(r));
@@ -176,7 +176,7 @@ static void test_rate1_exact(void **state)
 static void test_memalign_mmapped(void **state)
 {
     (void)state;
-    attr_chunk chunks[] = {{0x7000000, 0x5a000, true}, {0x8000000, 0x21000, true}};
+    attr_chunk chunks[] = {{0x7000000, 0x5a000, true, 0}, {0x8000000, 0x21000, true, 0}};
     registry r;
     memset(&r, 0, sizeof(r));
     r.hdr.rate = 1;
@@ -199,8 +199,10 @@ static void test_memalign_mmapped(void **state)
 static void test_no_hook_census(void **state)
 {
     (void)state;
-    attr_chunk chunks[] = {
-        {0x1000, 32, false}, {0x1020, 32, false}, {0x1040, 656, false}, {0x40000, 4096 * 40, true}};
+    attr_chunk chunks[] = {{0x1000, 32, false, 0},
+                           {0x1020, 32, false, 0},
+                           {0x1040, 656, false, 0},
+                           {0x40000, 4096 * 40, true, 0}};
     pprof_builder *b = heapprof_new(1, 1);
     attr_totals t;
     hs_err err = {{0}};
@@ -226,7 +228,7 @@ static void test_sampled_estimate(void **state)
      * the 48-byte class keeps 20-13 = 7 chunks and 960-624 = 336 bytes. */
     attr_chunk chunks[20];
     for (int i = 0; i < 20; i++)
-        chunks[i] = (attr_chunk){0x1000 + 48 * (uint64_t)i, 48, false};
+        chunks[i] = (attr_chunk){0x1000 + 48 * (uint64_t)i, 48, false, 0};
     registry r;
     memset(&r, 0, sizeof(r));
     r.hdr.rate = 512;
@@ -264,17 +266,17 @@ static void test_calibrated_split(void **state)
     attr_chunk chunks[124];
     size_t n = 0;
     for (uint64_t i = 0; i < 100; i++)
-        chunks[n++] = (attr_chunk){0x100000 + 48 * i, 48, false}; /* class 3 */
+        chunks[n++] = (attr_chunk){0x100000 + 48 * i, 48, false, 0}; /* class 3 */
     for (uint64_t i = 0; i < 12; i++)
-        chunks[n++] = (attr_chunk){0x200000 + 64 * i, 64, false}; /* class 4 */
+        chunks[n++] = (attr_chunk){0x200000 + 64 * i, 64, false, 0}; /* class 4 */
     for (uint64_t i = 0; i < 4; i++)
-        chunks[n++] = (attr_chunk){0x300000 + 80 * i, 80, false}; /* class 5 */
+        chunks[n++] = (attr_chunk){0x300000 + 80 * i, 80, false, 0}; /* class 5 */
     for (uint64_t i = 0; i < 4; i++)
-        chunks[n++] = (attr_chunk){0x400000 + 96 * i, 96, false}; /* class 6 */
-    chunks[n++] = (attr_chunk){0x600000, 3000, false};            /* class 65 + 12 */
-    chunks[n++] = (attr_chunk){0x700000, 135168, true};           /* class 129 + 18 */
-    chunks[n++] = (attr_chunk){0x500000, 2000, false};            /* class 65 + 11 */
-    chunks[n++] = (attr_chunk){0x500000 + 2000, 2000, false};
+        chunks[n++] = (attr_chunk){0x400000 + 96 * i, 96, false, 0}; /* class 6 */
+    chunks[n++] = (attr_chunk){0x600000, 3000, false, 0};            /* class 65 + 12 */
+    chunks[n++] = (attr_chunk){0x700000, 135168, true, 0};           /* class 129 + 18 */
+    chunks[n++] = (attr_chunk){0x500000, 2000, false, 0};            /* class 65 + 11 */
+    chunks[n++] = (attr_chunk){0x500000 + 2000, 2000, false, 0};
     assert_int_equal(n, 124);
     assert_int_equal(heapsnap_size_class(2000, false), 76);
 
@@ -362,7 +364,7 @@ static void test_calibrated_rounding(void **state)
     (void)state;
     attr_chunk chunks[12];
     for (uint64_t i = 0; i < 12; i++)
-        chunks[i] = (attr_chunk){0x1000 + 32 * i, 32, false};
+        chunks[i] = (attr_chunk){0x1000 + 32 * i, 32, false, 0};
     registry r;
     memset(&r, 0, sizeof(r));
     r.hdr.rate = 524288;
@@ -397,7 +399,7 @@ static void test_calibrated_rounding(void **state)
 static void test_hostile_counters(void **state)
 {
     (void)state;
-    attr_chunk chunks[] = {{0x1000, 32, false}, {0x1020, 32, false}};
+    attr_chunk chunks[] = {{0x1000, 32, false, 0}, {0x1020, 32, false, 0}};
     registry r;
     memset(&r, 0, sizeof(r));
     r.hdr.rate = (uint64_t)1 << 60;
@@ -753,6 +755,78 @@ static void test_registry_self_pagemap(void **state)
     munmap(mem, live_len + 2 * 4096);
 }
 
+/* The held_by label of sample s, or NULL. */
+static const char *held_by_of(const pprof_profile *p, const pprof_pb_sample *s)
+{
+    for (size_t i = 0; i < s->n_label; i++)
+        if (strcmp(pprof_str(p, s->label[i]->key), "held_by") == 0)
+            return pprof_str(p, s->label[i]->str);
+    return NULL;
+}
+
+/* attr_build_labelled: a stack's sample split by its chunks' held_by (two
+ * 48-byte chunks, one lost, one in a global: in use one each, the
+ * allocated totals shared out whole), the [unattributed] ones too (two
+ * 64-byte chunks lost, one 2000-byte in the global), and a chunk without a
+ * label left unlabelled. */
+static void test_labelled(void **state)
+{
+    (void)state;
+    attr_chunk chunks[] = {
+        {0x10000, 48, false, 1}, {0x10030, 48, false, 2},   {0x10450, 64, false, 1},
+        {0x10490, 64, false, 1}, {0x104d0, 2000, false, 2}, {0x10ca0, 1008, false, 0},
+    };
+    registry r;
+    memset(&r, 0, sizeof(r));
+    r.hdr.rate = 1;
+    uint64_t f3[] = {0x401000};
+    add_stack(&r, 3, 5, 200, f3, 1);
+    add_live(&r, 3, 0x10010, 40);
+    add_live(&r, 3, 0x10040, 40);
+    const char *const labels[] = {NULL, "lost", "global g_sessions"};
+    pprof_builder *b = heapprof_new(1, 1);
+    attr_totals t;
+    hs_err err = {{0}};
+    assert_int_equal(attr_build_labelled(b, chunks, 6, &r, labels, 3, fake_loc, NULL, &t, &err), 0);
+    pprof_profile *p = roundtrip(b);
+    assert_int_equal(sum_of(p, 3), 48 + 48 + 64 + 64 + 2000 + 1008);
+    int64_t alloc_objects = 0;
+    int site = 0, lost64 = 0, global2000 = 0, none1008 = 0;
+    for (size_t i = 0; i < p->pb->n_sample; i++) {
+        const pprof_pb_sample *x = p->pb->sample[i];
+        const char *h = held_by_of(p, x);
+        const pprof_pb_location *l = pprof_location(p, x->location_id[0]);
+        const char *leaf = pprof_str(p, pprof_function(p, l->line[0]->function_id)->name);
+        if (strcmp(leaf, "fn_401000") == 0) {
+            assert_non_null(h);
+            assert_true(strcmp(h, "lost") == 0 || strcmp(h, "global g_sessions") == 0);
+            assert_int_equal(x->value[2], 1);
+            assert_int_equal(x->value[3], 48);
+            assert_int_equal(x->value[1], 120); /* 240 allocated bytes, half each */
+            alloc_objects += x->value[0];
+            site++;
+        } else if (strcmp(leaf, "[unattributed 64-byte chunks]") == 0) {
+            assert_string_equal(h, "lost");
+            assert_int_equal(x->value[2], 2);
+            lost64++;
+        } else if (strcmp(leaf, "[unattributed 1-2 KiB chunks]") == 0 && x->value[3] == 2000) {
+            assert_string_equal(h, "global g_sessions");
+            global2000++;
+        } else if (x->value[3] == 1008) {
+            assert_null(h);
+            none1008++;
+        }
+    }
+    assert_int_equal(site, 2);
+    assert_int_equal(alloc_objects, 5);
+    assert_int_equal(lost64, 1);
+    assert_int_equal(global2000, 1);
+    assert_int_equal(none1008, 1);
+    pprof_profile_free(p);
+    pprof_builder_free(b);
+    registry_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -762,7 +836,7 @@ int main(void)
         cmocka_unit_test(test_registry_recheck),      cmocka_unit_test(test_registry_touched_spans),
         cmocka_unit_test(test_registry_self_pagemap), cmocka_unit_test(test_calibrated_split),
         cmocka_unit_test(test_calibrated_rounding),   cmocka_unit_test(test_hostile_counters),
-        cmocka_unit_test(test_registry_counts),
+        cmocka_unit_test(test_registry_counts),       cmocka_unit_test(test_labelled),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

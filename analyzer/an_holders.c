@@ -1,0 +1,57 @@
+/* analyzer/an_holders.c: a suspect's holders (see an_holders.h), summed over
+ * the labelled samples of its sites in the last snapshot. */
+#include "an_holders.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int an_holders_cmp(const void *x, const void *y)
+{
+    const an_holding *a = x, *b = y;
+    return a->bytes > b->bytes ? -1 : a->bytes < b->bytes;
+}
+
+void an_holders_of(const an_analysis *a, const an_verdict *v, an_holders *h)
+{
+    memset(h, 0, sizeof(*h));
+    size_t nheld;
+    const an_held *held = an_series_held(a->series, &nheld);
+    if (nheld == 0 || a->in->n == 0)
+        return;
+    uint32_t last = a->in->snaps[a->in->n - 1].pos;
+    /* Few holders per suspect: a short list, merged by string id. */
+    uint32_t ids[AN_HOLDERS_MAX * 4] = {0};
+    double bytes[AN_HOLDERS_MAX * 4] = {0};
+    size_t n = 0;
+    double other = 0, total = 0;
+    for (size_t i = 0; i < nheld; i++) {
+        const an_held *e = &held[i];
+        if (e->snap != last || an_series_site(a->series, e->site)->group != v->group ||
+            e->bytes <= 0)
+            continue;
+        total += (double)e->bytes;
+        size_t k = 0;
+        while (k < n && ids[k] != e->holder)
+            k++;
+        if (k == n && n == sizeof(ids) / sizeof(ids[0])) {
+            other += (double)e->bytes;
+            continue;
+        }
+        if (k == n) {
+            ids[n] = e->holder;
+            bytes[n++] = 0;
+        }
+        bytes[k] += (double)e->bytes;
+    }
+    an_holding all[AN_HOLDERS_MAX * 4] = {{NULL, 0, 0}};
+    for (size_t k = 0; k < n; k++) {
+        all[k] = (an_holding){an_series_str(a->series, ids[k]), bytes[k],
+                              total > 0 ? bytes[k] / total : 0};
+        if (strcmp(all[k].holder, "lost") == 0)
+            h->lost_bytes = bytes[k];
+    }
+    (void)other;
+    qsort(all, n, sizeof(all[0]), an_holders_cmp);
+    h->n = n < AN_HOLDERS_MAX ? n : AN_HOLDERS_MAX;
+    memcpy(h->v, all, h->n * sizeof(all[0]));
+}

@@ -1,0 +1,103 @@
+/* lib/graph/roots.h: where a live process keeps pointers into its heap, other
+ * than the heap itself -- the roots of the heap graph -- copied while the
+ * process is stopped, and named afterwards by what a person would call them:
+ * the writable segments of every loaded object (.data, .bss; "global NAME"
+ * by the ELF symbol that covers the address, static ones too), each
+ * thread's stack from its stack pointer ("stack TID FUNCTION", by the frame
+ * libunwind finds), its static TLS ("tls NAME" for the executable's
+ * variables), its registers ("register TID"), and the other anonymous rw
+ * mappings that are not malloc's ("mapping NAME"). Stack roots are weak (a
+ * slot may be stale) and registers weaker still (hgraph's tiers).
+ *
+ * Blind spots: pointers stored xor-ed, compressed or shifted; pointers held
+ * only in a file mapping, a shared mapping or another process; dynamic TLS
+ * (dlopen'd modules) counts as the mapping or heap chunk that holds it.
+ *
+ * Link lib/libhs_tstacks.la before lib/libhs.la (frames come from
+ * libunwind-ptrace). */
+#ifndef HS_ROOTS_H
+#define HS_ROOTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "glibc_heap.h"
+#include "heap_process.h"
+#include "hs_error.h"
+#include "procmaps.h"
+#include "symbolize.h"
+#include "thread_stacks.h"
+
+typedef enum roots_kind {
+    ROOTS_GLOBAL,  /* an object's writable segment */
+    ROOTS_MAPPING, /* another anonymous rw mapping */
+    ROOTS_THREAD,  /* a thread's stack from its stack pointer up, with its static TLS */
+} roots_kind;
+
+typedef struct roots_block {
+    roots_kind kind;
+    uint64_t lo, hi; /* [lo, hi), 8-aligned */
+    uint64_t *words; /* the copy: (hi - lo) / 8 words, unreadable ones 0 */
+    size_t owner;    /* ROOTS_GLOBAL: index in objs; ROOTS_THREAD: in threads */
+    char name[80];   /* ROOTS_MAPPING: "[anon:NAME]" or "[anon 0xSTART]" */
+} roots_block;
+
+#define ROOTS_NREGS (sizeof(struct user_regs_struct) / 8)
+
+typedef struct roots_thread {
+    pid_t tid;
+    uint64_t fs_base;
+    uint64_t regs[ROOTS_NREGS]; /* every general register but rip */
+    size_t nregs;               /* 0 when the registers are unknown */
+    struct user_regs_struct all_regs;
+    /* its frames, unwound from the copy when first named (after the resume,
+     * so that the pause holds only the copy) */
+    bool unwound;
+    uint64_t pcs[TSTACKS_MAX_FRAMES], sps[TSTACKS_MAX_FRAMES], exact;
+    size_t nframes;
+} roots_thread;
+
+typedef struct roots_object {
+    char *path;      /* as in the maps */
+    char *open_path; /* to open it from here */
+    uint64_t base;   /* its lowest mapped address */
+    bool is_exe;
+} roots_object;
+
+typedef struct roots_vars roots_vars;
+
+typedef struct roots {
+    roots_block *blocks; /* sorted by lo */
+    size_t nblocks;
+    roots_thread *threads;
+    size_t nthreads;
+    roots_object *objs;
+    size_t nobjs;
+    roots_block *chunks; /* copies of the mmapped chunks' user bytes, sorted */
+    size_t nchunks;
+    uint64_t root_bytes, chunk_bytes; /* copied */
+    roots_vars *vars;                 /* the objects' symbols, read when naming */
+} roots;
+
+/* While stopped: copies the roots of pid's threads (registers from
+ * threads[i].regs), leaving out the ranges malloc owns (cap's) and
+ * skip[0..nskip) (the hook's tables), and copies cap's mmapped chunks. 0
+ * with *out set, or -1 + err (out of memory, maps unreadable). */
+int roots_capture(pid_t pid, hproc *h, const gheap_thread *threads, size_t n,
+                  const gheap_capture *cap, const gheap_range *skip, size_t nskip, roots **out,
+                  hs_err *err);
+/* After: the copied words of the mmapped chunk bytes [lo, hi), for
+ * hgraph_read_fn; 0, or -1 when they were not copied. */
+int roots_chunk_words(const roots *r, uint64_t lo, uint64_t hi, const uint64_t **words);
+/* The tiers of hgraph_holders. */
+enum { ROOTS_TIER_STRONG, ROOTS_TIER_STACK, ROOTS_TIER_REGISTER };
+/* After: the group of the root word at addr inside blocks[b]: "global
+ * g_sessions", "tls t_buffer", "stack 1234 worker_wait", "mapping [anon
+ * 0x7f...]", and its tier. sym names the frames. */
+void roots_group(roots *r, size_t b, uint64_t addr, sym_ctx *sym, char *out, size_t len,
+                 uint8_t *tier);
+void roots_free(roots *r);
+
+#endif
