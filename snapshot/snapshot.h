@@ -60,11 +60,25 @@ typedef struct snap_result {
     size_t busy_threads, approx_narenas;
     uint64_t approx_arenas[8]; /* the first of them (malloc_state addresses) */
     uint64_t uncertain_bytes;
+    /* How the heap was read (snapshot/cowmode.h): "fork", a frozen
+     * copy-on-write child walked while the process ran (the pause's last
+     * part is fork_us), or "copy", the heap copied while it was stopped
+     * (copy_us), with copy_reason saying why it did not fork. */
+    char mode[8];
+    char copy_reason[512];
+    uint64_t fork_us;
+    uint64_t walk_us;      /* capture (fork) and classification after the resume */
+    uint64_t reap_us;      /* the second, short stop that reaped the child */
+    int64_t dirtied_pages; /* pages the process wrote while the child lived; -1 unknown */
+    uint64_t fork_est_us, copy_est_us; /* cowmode's estimates of both pauses */
 } snap_result;
 
 /* The budget for the wait for threads inside malloc (--max-pause), for every
  * later snap_take; 0 restores the default (quiesce.h). */
 void snap_set_max_pause_us(uint64_t us);
+
+/* Whether later snap_takes may fork (false for --no-cow); the default is true. */
+void snap_set_cow(bool allowed);
 
 /* Takes one snapshot of pid into out_path (and the threads profile into
  * threads_path when it is not NULL). */

@@ -17,6 +17,12 @@ typedef struct memsrc memsrc;
 
 /* A stopped process. window = bytes of the streaming window (0 = 256 KiB). */
 memsrc *memsrc_open_pid(pid_t pid, size_t window, hs_err *err);
+/* A frozen copy-on-write child of a process (lib/proc/cowfork.h), stopped and
+ * traced by the caller: reads go through /proc/PID/mem. process_vm_readv
+ * pins the pages it reads, and the kernel (5.19 and later) unshares --
+ * copies -- a shared anonymous page that is pinned, so reading the child
+ * that way would duplicate every page it reads. */
+memsrc *memsrc_open_frozen(pid_t pid, size_t window, hs_err *err);
 /* len bytes at buf appear at address base; buf is not copied and must outlive m. */
 memsrc *memsrc_open_buffer(uint64_t base, const void *buf, size_t len, hs_err *err);
 /* The calling process itself (reads through process_vm_readv, so a bad address

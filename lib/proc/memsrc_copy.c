@@ -138,6 +138,11 @@ static void ms_fill_pieces(const memsrc *m, ms_seg *s, size_t n, uint64_t *nsys)
         }
         return;
     }
+    if (m->use_memfd) { /* one read per piece: /proc/PID/mem takes no vectors */
+        for (size_t k = 0; k < n; k++)
+            s[k].got = ms_read_src(m, s[k].addr, s[k].dst, s[k].len, nsys);
+        return;
+    }
     for (size_t i = 0; i < n; i += MS_BATCH) {
         size_t nb = n - i < MS_BATCH ? n - i : MS_BATCH;
         ms_seg *v = s + i;
@@ -159,8 +164,8 @@ static void ms_fill_pieces(const memsrc *m, ms_seg *s, size_t n, uint64_t *nsys)
                 done -= v[k].len;
                 continue;
             }
-            v[k].got = done + ms_readv_pid(m->pid, v[k].addr + done, v[k].dst + done,
-                                           v[k].len - done, nsys);
+            v[k].got =
+                done + ms_read_src(m, v[k].addr + done, v[k].dst + done, v[k].len - done, nsys);
             done = 0;
         }
     }
