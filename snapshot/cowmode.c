@@ -30,12 +30,12 @@ static void cowmode_estimate_us(uint64_t heap_bytes, const memroom *room, cowmod
     est->copy_us = heap_bytes / COWMODE_COPY_BYTES_PER_US;
 }
 
-bool cowmode_decide(bool allowed, uint64_t heap_bytes, const memroom *room, cowmode_estimate *est,
-                    char *why, size_t whylen)
+bool cowmode_decide(cowmode_want want, uint64_t heap_bytes, const memroom *room,
+                    cowmode_estimate *est, char *why, size_t whylen)
 {
     cowmode_estimate_us(heap_bytes, room, est);
     why[0] = '\0';
-    if (!allowed) {
+    if (want == COWMODE_NEVER) {
         snprintf(why, whylen, "--no-cow given");
         return false;
     }
@@ -56,7 +56,7 @@ bool cowmode_decide(bool allowed, uint64_t heap_bytes, const memroom *room, cowm
                  room->commit_room, room->private_bytes);
         return false;
     }
-    if (est->fork_us >= est->copy_us) {
+    if (want == COWMODE_AUTO && est->fork_us >= est->copy_us) {
         if (room->anon_huge_bytes > 0 && room->anon_huge_bytes * 2 >= room->anon_bytes)
             snprintf(why, whylen,
                      "transparent huge pages (%" PRIu64 " of %" PRIu64

@@ -17,10 +17,14 @@ typedef struct cowmode_estimate {
     uint64_t copy_us; /* process_vm_readv of the heaps */
 } cowmode_estimate;
 
+/* What the command line asks: --no-cow, nothing, or --cow (fork even when
+ * the copy looks cheaper; the memory checks still hold). */
+typedef enum cowmode_want { COWMODE_NEVER, COWMODE_AUTO, COWMODE_ALWAYS } cowmode_want;
+
 /* true to fork; false to copy, with the reason (one clause, "" when forking)
  * in why. heap_bytes: the heaps' mappings (hproc_heap_bytes); room: the
- * process's memory (memroom_read); allowed: false for --no-cow. */
-bool cowmode_decide(bool allowed, uint64_t heap_bytes, const memroom *room, cowmode_estimate *est,
-                    char *why, size_t whylen);
+ * process's memory (memroom_read). */
+bool cowmode_decide(cowmode_want want, uint64_t heap_bytes, const memroom *room,
+                    cowmode_estimate *est, char *why, size_t whylen);
 
 #endif

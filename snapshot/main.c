@@ -37,14 +37,15 @@ enum {
     OPT_RATE,
     OPT_HTTP,
     OPT_TRIM,
-    OPT_NO_COW
+    OPT_NO_COW,
+    OPT_COW
 };
 
 static const char usage_text[] =
-    "usage: heapsnap -p PID [-o FILE] [--threads FILE] [--max-pause DURATION] [--no-cow]\n"
+    "usage: heapsnap -p PID [-o FILE] [--threads FILE] [--max-pause DURATION] [--[no-]cow]\n"
     "                [--json]\n"
     "       heapsnap -p PID -i DURATION [-n COUNT] [-o PATTERN] [--threads PATTERN]\n"
-    "                [--max-pause DURATION] [--no-cow] [--json]\n"
+    "                [--max-pause DURATION] [--[no-]cow] [--json]\n"
     "       heapsnap -p PID --stats [--json]\n"
     "       heapsnap -p PID --attach [--rate BYTES] [--http ADDR]\n"
     "       heapsnap -p PID --detach\n"
@@ -74,6 +75,8 @@ static void print_help(void)
            "      --no-cow           copy the heap while the process is stopped instead of\n"
            "                         forking a frozen copy-on-write child of it (the default\n"
            "                         for heaps big enough that the fork is the shorter pause)\n"
+           "      --cow              fork whenever the process's memory allows, even for a\n"
+           "                         small heap\n"
            "      --stats            print the arena census (in use, free by bin, top, mmapped)\n"
            "                         instead of writing a profile\n"
            "      --attach           load libheapsnap.so into the running process and start\n"
@@ -253,6 +256,7 @@ int main(int argc, char **argv)
         {"http", required_argument, NULL, OPT_HTTP},
         {"trim", no_argument, NULL, OPT_TRIM},
         {"no-cow", no_argument, NULL, OPT_NO_COW},
+        {"cow", no_argument, NULL, OPT_COW},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -263,7 +267,7 @@ int main(int argc, char **argv)
     uint64_t interval_ns = 0;
     unsigned long count = 0;
     bool have_count = false, stats = false, json = false, have_max_pause = false;
-    bool attach = false, detach = false, have_rate = false, trim = false, no_cow = false;
+    bool attach = false, detach = false, have_rate = false, trim = false, have_cow = false;
     unsigned long rate = 524288;
     const char *http = NULL;
     hs_err err = {{0}};
@@ -329,8 +333,11 @@ int main(int argc, char **argv)
             trim = true;
             break;
         case OPT_NO_COW:
-            snap_set_cow(false);
-            no_cow = true;
+        case OPT_COW:
+            if (have_cow)
+                return usage_error("%s", "give --cow or --no-cow, once.");
+            snap_set_cow(c == OPT_COW ? 1 : -1);
+            have_cow = true;
             break;
         case 'h':
             print_help();
@@ -352,7 +359,7 @@ int main(int argc, char **argv)
 
     if (trim) {
         if (attach || detach || have_rate || http != NULL || out != NULL || threads != NULL ||
-            interval_text != NULL || have_count || have_max_pause || stats || json || no_cow)
+            interval_text != NULL || have_count || have_max_pause || stats || json || have_cow)
             return usage_error("%s", "--trim takes no other option than -p.");
         ptstop_install_signal_guard();
         return run_trim(pid);
@@ -366,18 +373,18 @@ int main(int argc, char **argv)
         if (detach && (have_rate || http != NULL))
             return usage_error("%s", "--detach takes no --rate or --http.");
         if (out != NULL || threads != NULL || interval_text != NULL || have_count ||
-            have_max_pause || stats || json || no_cow)
+            have_max_pause || stats || json || have_cow)
             return usage_error("%s", "--attach and --detach take no -o, -i, -n, --threads, "
-                                     "--max-pause, --no-cow, --stats or --json.");
+                                     "--max-pause, --[no-]cow, --stats or --json.");
         ptstop_install_signal_guard();
         return attach ? run_attach(pid, rate, http) : run_detach(pid);
     }
 
     if (stats) {
         if (out != NULL || threads != NULL || interval_text != NULL || have_count ||
-            have_max_pause || no_cow)
+            have_max_pause || have_cow)
             return usage_error("%s", "--stats prints a census and takes no -o, -i, -n, "
-                                     "--threads, --max-pause or --no-cow.");
+                                     "--threads, --max-pause or --[no-]cow.");
         ptstop_install_signal_guard();
         if (stats_run(pid, json, stdout, &err) != 0)
             return fail(&err);

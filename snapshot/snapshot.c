@@ -37,11 +37,11 @@
 #endif
 
 static uint64_t snap_max_pause_us = QUIESCE_DEFAULT_BUDGET_US;
-static bool snap_cow_allowed = true;
+static cowmode_want snap_cow_want = COWMODE_AUTO;
 
-void snap_set_cow(bool allowed)
+void snap_set_cow(int cow)
 {
-    snap_cow_allowed = allowed;
+    snap_cow_want = cow < 0 ? COWMODE_NEVER : cow > 0 ? COWMODE_ALWAYS : COWMODE_AUTO;
 }
 
 void snap_set_max_pause_us(uint64_t us)
@@ -309,7 +309,7 @@ static cowfork *snap_cow_prepare(pid_t pid, const hproc *h, snap_result *res)
         return NULL;
     }
     cowmode_estimate est;
-    bool fork = cowmode_decide(snap_cow_allowed, hproc_heap_bytes(h), &room, &est, res->copy_reason,
+    bool fork = cowmode_decide(snap_cow_want, hproc_heap_bytes(h), &room, &est, res->copy_reason,
                                sizeof(res->copy_reason));
     res->fork_est_us = est.fork_us;
     res->copy_est_us = est.copy_us;

@@ -77,8 +77,9 @@ typedef struct snap_result {
  * later snap_take; 0 restores the default (quiesce.h). */
 void snap_set_max_pause_us(uint64_t us);
 
-/* Whether later snap_takes may fork (false for --no-cow); the default is true. */
-void snap_set_cow(bool allowed);
+/* Whether later snap_takes fork: -1 never (--no-cow), 0 when it looks cheaper
+ * (the default), 1 whenever the memory allows (--cow). */
+void snap_set_cow(int cow);
 
 /* Takes one snapshot of pid into out_path (and the threads profile into
  * threads_path when it is not NULL). */

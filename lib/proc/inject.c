@@ -407,7 +407,11 @@ static int inj_on_stop(inj_thread *c, int st, hs_err *err)
             return hs_err_set(err, "cannot read the system call of thread %d: %s", (int)c->tid,
                               strerror(errno));
         if (si.op == PTRACE_SYSCALL_INFO_ENTRY) {
-            if (si.entry.nr == SYS_rt_sigreturn && si.instruction_pointer == c->ret_rip) {
+            /* The stack pointer tells our return from the return of a
+             * signal handler of the program that ran during the call:
+             * both go through libc's __restore_rt. */
+            if (si.entry.nr == SYS_rt_sigreturn && si.instruction_pointer == c->ret_rip &&
+                si.stack_pointer == c->frame + 8) {
                 c->at_entry = true;
                 return 1;
             } /* returned; held here, the registers are put back from here */
