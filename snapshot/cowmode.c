@@ -11,15 +11,15 @@
 
 /* Reading the heaps with process_vm_readv into memory faulted in ahead:
  * bytes per microsecond. */
-#define COWMODE_COPY_BYTES_PER_US 11000u
+#define COWMODE_COPY_BYTES_PER_US 3000u
 /* fork()'s cost per 4 KiB anonymous page (its page table entry and the
  * page's reference), and per transparent huge page (one PMD, but the huge
  * page's refcounting and, on the first write, the split). Nanoseconds. */
-#define COWMODE_PAGE_NS 70u
-#define COWMODE_HUGE_NS 3000u
+#define COWMODE_PAGE_NS 120u
+#define COWMODE_HUGE_NS 10000u
 /* The rest of a fork's pause: the injection session (mmap and munmap of the
  * code page, the clone's ptrace stops). Microseconds. */
-#define COWMODE_FORK_BASE_US 400u
+#define COWMODE_FORK_BASE_US 300u
 
 static void cowmode_estimate_us(uint64_t heap_bytes, const memroom *room, cowmode_estimate *est)
 {

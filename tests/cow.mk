@@ -10,3 +10,11 @@ TESTS += tests/integration/snap_cow.sh tests/integration/snap_cow_kill.sh \
 	tests/integration/stress_cow.sh
 EXTRA_DIST += tests/integration/snap_cow.sh tests/integration/snap_cow_kill.sh \
 	tests/integration/stress_cow.sh
+
+# snapshot/cowmode.c's choice (pure: no process needed)
+check_PROGRAMS += tests/unit/test_cowmode
+TESTS += tests/unit/test_cowmode
+tests_unit_test_cowmode_SOURCES = tests/unit/test_cowmode.c snapshot/cowmode.c snapshot/cowmode.h
+tests_unit_test_cowmode_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/snapshot
+tests_unit_test_cowmode_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_cowmode_LDADD = lib/libhs.la $(CMOCKA_LIBS)

@@ -98,12 +98,12 @@ kill -9 "$reaper"
 
 # 3. A small heap copies by default; a process that may not clone is copied.
 rm -f "$T/small"
-"$REAPER" "$T/small" --mb 1 &
+"$REAPER" "$T/small" --mb 0 &
 small=$!
 snap_pids="$snap_pids $small"
-tap_wait_for "$T/small" ready || tap_bail "cow_reaper --mb 1 did not start"
+tap_wait_for "$T/small" ready || tap_bail "cow_reaper --mb 0 did not start"
 "$HEAPSNAP" -p "$small" --json -o "$T/s.pb.gz" >"$T/s.json" 2>/dev/null
-tap_is "the default snapshot of a 1 MB heap succeeds" "$?" 0
+tap_is "the default snapshot of a heap of a few pages succeeds" "$?" 0
 tap_is "and copies" "$(jstr "$T/s.json" mode)" copy
 tap_ok "because the copy is cheaper" grep -q '"copy_reason":"the heap ([0-9]* bytes) is small enough' "$T/s.json"
 rm -f "$T/nc"
