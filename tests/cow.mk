@@ -18,3 +18,10 @@ tests_unit_test_cowmode_SOURCES = tests/unit/test_cowmode.c snapshot/cowmode.c s
 tests_unit_test_cowmode_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/snapshot
 tests_unit_test_cowmode_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_cowmode_LDADD = lib/libhs.la $(CMOCKA_LIBS)
+
+# lib/proc/memroom.c: cgroup v1/v2 limits in a tree the test builds
+check_PROGRAMS += tests/unit/test_memroom
+TESTS += tests/unit/test_memroom
+tests_unit_test_memroom_SOURCES = tests/unit/test_memroom.c
+tests_unit_test_memroom_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_memroom_LDADD = lib/libhs.la $(CMOCKA_LIBS)

@@ -28,11 +28,12 @@ static int memroom_kb(const char *path, const char *const *keys, uint64_t *vals,
     return 0;
 }
 
-/* One number from a cgroup file; "max" is MEMROOM_UNLIMITED. 0 or -1. */
+/* One number from a cgroup file; "max" (v2) or a v1 "unlimited" of 2^62 and
+ * more is MEMROOM_UNLIMITED. 0 or -1. */
 static int memroom_cg_value(const char *dir, const char *file, uint64_t *v)
 {
-    char path[512], buf[64];
-    snprintf(path, sizeof(path), "/sys/fs/cgroup%s/%s", dir, file);
+    char path[1024], buf[64];
+    snprintf(path, sizeof(path), "%s/%s", dir, file);
     FILE *f = fopen(path, "re");
     if (f == NULL)
         return -1;
@@ -40,35 +41,26 @@ static int memroom_cg_value(const char *dir, const char *file, uint64_t *v)
     fclose(f);
     if (!ok)
         return -1;
-    if (strncmp(buf, "max", 3) == 0) {
+    *v = strncmp(buf, "max", 3) == 0 ? MEMROOM_UNLIMITED : strtoull(buf, NULL, 10);
+    if (*v >= (1ull << 62))
         *v = MEMROOM_UNLIMITED;
-        return 0;
-    }
-    *v = strtoull(buf, NULL, 10);
     return 0;
 }
 
-/* The least room below memory.max over the process's cgroup and its ancestors. */
-static void memroom_cgroup(pid_t pid, memroom *r)
+/* The least room below the limit over cgroup path and its ancestors, under
+ * mount (v2: memory.max and memory.current; v1: memory.limit_in_bytes and
+ * memory.usage_in_bytes). */
+static void memroom_walk_up(memroom *r, const char *mount, const char *path, int v1)
 {
-    r->cgroup_room = MEMROOM_UNLIMITED;
-    r->cgroup[0] = '\0';
-    char path[64], line[512];
-    snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
-    FILE *f = fopen(path, "re");
-    if (f == NULL)
-        return;
-    char dir[512] = "";
-    while (fgets(line, sizeof(line), f) != NULL)
-        if (strncmp(line, "0::", 3) == 0) { /* cgroup v2 */
-            snprintf(dir, sizeof(dir), "%s", line + 3);
-            dir[strcspn(dir, "\n")] = '\0';
-        }
-    fclose(f);
-    while (dir[0] == '/' && dir[1] != '\0') {
+    char dir[512];
+    snprintf(dir, sizeof(dir), "%s", path);
+    for (;;) {
+        char full[1024];
+        snprintf(full, sizeof(full), "%s%s", mount, strcmp(dir, "/") == 0 ? "" : dir);
         uint64_t max, cur;
-        if (memroom_cg_value(dir, "memory.max", &max) == 0 && max != MEMROOM_UNLIMITED &&
-            memroom_cg_value(dir, "memory.current", &cur) == 0) {
+        if (memroom_cg_value(full, v1 ? "memory.limit_in_bytes" : "memory.max", &max) == 0 &&
+            max != MEMROOM_UNLIMITED &&
+            memroom_cg_value(full, v1 ? "memory.usage_in_bytes" : "memory.current", &cur) == 0) {
             uint64_t room = max > cur ? max - cur : 0;
             if (room < r->cgroup_room) {
                 r->cgroup_room = room;
@@ -76,10 +68,61 @@ static void memroom_cgroup(pid_t pid, memroom *r)
             }
         }
         char *slash = strrchr(dir, '/');
-        if (slash == dir)
+        if (slash == NULL || strcmp(dir, "/") == 0)
             break;
-        *slash = '\0';
+        if (slash == dir)
+            slash[1] = '\0'; /* the root itself, last */
+        else
+            *slash = '\0';
     }
+}
+
+void memroom_cgroup_at(memroom *r, const char *cgroup_text, const char *root)
+{
+    r->cgroup_room = MEMROOM_UNLIMITED;
+    r->cgroup[0] = '\0';
+    const char *line = cgroup_text;
+    while (line != NULL && *line != '\0') {
+        const char *nl = strchr(line, '\n');
+        size_t len = nl ? (size_t)(nl - line) : strlen(line);
+        char buf[600];
+        if (len < sizeof(buf)) {
+            memcpy(buf, line, len);
+            buf[len] = '\0';
+            /* "0::/path" (v2), "N:memory:/path" or "N:a,memory,b:/path" (v1) */
+            char *c1 = strchr(buf, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+            if (c2 != NULL && c2[1] == '/') {
+                *c2 = '\0';
+                const char *ctl = c1 + 1, *path = c2 + 1;
+                char mount[600];
+                if (*ctl == '\0') { /* v2: unified at the root, or beside v1 (hybrid) */
+                    snprintf(mount, sizeof(mount), "%s", root);
+                    memroom_walk_up(r, mount, path, 0);
+                    snprintf(mount, sizeof(mount), "%s/unified", root);
+                    memroom_walk_up(r, mount, path, 0);
+                } else if (strcmp(ctl, "memory") == 0 || strstr(ctl, "memory") != NULL) {
+                    snprintf(mount, sizeof(mount), "%s/memory", root);
+                    memroom_walk_up(r, mount, path, 1);
+                }
+            }
+        }
+        line = nl ? nl + 1 : NULL;
+    }
+}
+
+/* The least room below a memory limit over the process's cgroups. */
+static void memroom_cgroup(pid_t pid, memroom *r)
+{
+    char path[64], text[4096];
+    snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+    FILE *f = fopen(path, "re");
+    size_t n = 0;
+    if (f != NULL) {
+        n = fread(text, 1, sizeof(text) - 1, f);
+        fclose(f);
+    }
+    text[n] = '\0';
+    memroom_cgroup_at(r, text, "/sys/fs/cgroup");
 }
 
 int memroom_read(pid_t pid, memroom *out, hs_err *err)
