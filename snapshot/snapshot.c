@@ -506,6 +506,7 @@ static snap_status snap_take_once(pid_t pid, const char *out_path, const char *t
         snap_resume(&stop, res, &qr);
         res->fork_us = res->copy_us;
         res->copy_us = 0;
+        hproc_release_copy(h); /* unused: back to the machine while the child lives */
         snap_read_rss(pid, stop, res);
         int64_t w0 = snap_now_ns(CLOCK_MONOTONIC);
         if (hproc_capture_frozen(h, child, threads, nthreads, &cap, err) != 0)

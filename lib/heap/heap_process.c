@@ -460,6 +460,11 @@ int hproc_capture_frozen(hproc *h, pid_t frozen, const gheap_thread *threads, si
     return 0;
 }
 
+void hproc_release_copy(hproc *h)
+{
+    memsrc_release(h->m);
+}
+
 uint64_t hproc_heap_bytes(const hproc *h)
 {
     return h->heap_bytes;

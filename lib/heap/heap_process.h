@@ -74,6 +74,10 @@ int hproc_capture(hproc *h, const gheap_thread *threads, size_t n, gheap_capture
  * child, which must live until then. 0, or -1 + err. */
 int hproc_capture_frozen(hproc *h, pid_t frozen, const gheap_thread *threads, size_t n,
                          gheap_capture **out, hs_err *err);
+/* Gives back the memory hproc_open reserved for copying the heaps (a
+ * snapshot that forked instead); a later hproc_capture still copies, taking
+ * its page faults in the stop. */
+void hproc_release_copy(hproc *h);
 /* The bytes mapped for the heaps when hproc_open looked ([heap] and the
  * non-main arenas' heaps): what a copy would read. */
 uint64_t hproc_heap_bytes(const hproc *h);

@@ -63,6 +63,9 @@ size_t memsrc_copy_limit(const memsrc *m);
  * made while the process is stopped costs the copy and no page faults. 0, or
  * -1 + err. Kept until memsrc_close. */
 int memsrc_reserve(memsrc *m, size_t bytes, hs_err *err);
+/* Gives the reserve and the copies back (a caller that will not copy after
+ * all); later copies fault their pages in as they go. */
+void memsrc_release(memsrc *m);
 /* Copies the n ranges, in order, while the total stays within the limit; a
  * range that does not fit, and any after it, is left to the ordinary path. A
  * range whose tail is unreadable keeps its readable head. From then on every

@@ -49,17 +49,23 @@ static uint8_t *ms_map(size_t len, void **map, size_t *maplen)
     return a;
 }
 
+void memsrc_release(memsrc *m)
+{
+    ms_drop_copies(m); /* copies may live in the reserve */
+    if (m->rmap)
+        munmap(m->rmap, m->rmaplen);
+    m->rmap = NULL;
+    m->reserve = NULL;
+    m->rmaplen = m->rlen = 0;
+}
+
 int memsrc_reserve(memsrc *m, size_t bytes, hs_err *err)
 {
     if (bytes > m->limit)
         bytes = m->limit;
     if (bytes == 0 || bytes <= m->rlen)
         return 0;
-    ms_drop_copies(m); /* copies may live in the old reserve */
-    if (m->rmap)
-        munmap(m->rmap, m->rmaplen);
-    m->rmap = NULL;
-    m->rmaplen = m->rlen = 0;
+    memsrc_release(m);
     size_t len = (bytes + MS_HUGE - 1) & ~(size_t)(MS_HUGE - 1);
     void *map;
     size_t maplen;
