@@ -40,8 +40,9 @@ void report_summary(FILE *f, const char *path, const snap_result *r)
     report_bytes(r->unattributed_bytes, unattr, sizeof(unattr));
     fprintf(f,
             "heapsnap: wrote %s: %s in use in %" PRIu64 " chunks (%s unattributed), %zu "
-            "threads paused %.1f ms\n",
-            path, inuse, r->inuse_chunks, unattr, r->nthreads, (double)r->pause_us / 1000.0);
+            "threads paused %.1f ms (%s)\n",
+            path, inuse, r->inuse_chunks, unattr, r->nthreads, (double)r->pause_us / 1000.0,
+            strcmp(r->mode, "fork") == 0 ? "a copy-on-write fork" : "the heap copied");
     if (r->approximate) {
         char unc[32];
         report_bytes(r->uncertain_bytes, unc, sizeof(unc));
