@@ -25,4 +25,3 @@ TESTS += tests/unit/test_memroom
 tests_unit_test_memroom_SOURCES = tests/unit/test_memroom.c
 tests_unit_test_memroom_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_memroom_LDADD = lib/libhs.la $(CMOCKA_LIBS)
-EXTRA_DIST += docs/cow-snapshot.md
