@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,19 +20,23 @@
 #include "ptstop.h"
 
 #define COWFORK_MAX_ZOMBIES 64
+/* The child's name (the injecting thread wears it for the clone): what tells
+ * heapsnap's zombies from clone children the program makes itself. */
+#define COWFORK_COMM "heapsnap-frozen"
+_Static_assert(sizeof(COWFORK_COMM) <= 16, "a task's name is at most 15 bytes");
 
 struct cowfork {
     pid_t pid;
     inj_target *t;
-    uint64_t wait4_fn;
+    uint64_t wait4_fn, prctl_fn;
     pid_t child;                      /* alive and traced by us, 0 when none */
     pid_t zombie;                     /* killed, waiting for cowfork_reap, 0 when none */
     pid_t stale[COWFORK_MAX_ZOMBIES]; /* zombies of earlier forks */
     size_t nstale;
 };
 
-/* Field 38 of /proc/PID/stat (exit_signal) and the state, or -1. */
-static int cowfork_stat(pid_t pid, char *state, int *exit_signal)
+/* The name, the state and field 38 (exit_signal) of /proc/PID/stat: 0 or -1. */
+static int cowfork_stat(pid_t pid, char comm[16], char *state, int *exit_signal)
 {
     char path[64], buf[2048];
     snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
@@ -41,9 +46,11 @@ static int cowfork_stat(pid_t pid, char *state, int *exit_signal)
     size_t n = fread(buf, 1, sizeof(buf) - 1, f);
     fclose(f);
     buf[n] = '\0';
-    const char *p = strrchr(buf, ')'); /* the name may hold spaces and parentheses */
-    if (p == NULL || p[1] != ' ')
+    const char *p = strrchr(buf, ')'), *open = strchr(buf, '('); /* names hold anything */
+    if (p == NULL || open == NULL || p < open || p[1] != ' ' || p - open - 1 > 15)
         return -1;
+    memcpy(comm, open + 1, (size_t)(p - open - 1));
+    comm[p - open - 1] = '\0';
     *state = p[2];
     /* Fields 3 (state) to 38: skip 35 spaces after the state. */
     int field = 3;
@@ -75,9 +82,10 @@ size_t cowfork_zombies(pid_t pid, pid_t *out, size_t max)
             continue;
         int c;
         while (n < max && fscanf(f, "%d", &c) == 1) {
-            char state;
+            char comm[16], state;
             int sig;
-            if (cowfork_stat((pid_t)c, &state, &sig) == 0 && state == 'Z' && sig == 0)
+            if (cowfork_stat((pid_t)c, comm, &state, &sig) == 0 && state == 'Z' && sig == 0 &&
+                strcmp(comm, COWFORK_COMM) == 0)
                 out[n++] = (pid_t)c;
         }
         fclose(f);
@@ -95,7 +103,8 @@ cowfork *cowfork_open(pid_t pid, hs_err *err)
     }
     cf->pid = pid;
     cf->t = inj_open(pid, err);
-    if (cf->t == NULL || inj_libc_symbol(cf->t, "wait4", &cf->wait4_fn, err) != 0) {
+    if (cf->t == NULL || inj_libc_symbol(cf->t, "wait4", &cf->wait4_fn, err) != 0 ||
+        inj_libc_symbol(cf->t, "prctl", &cf->prctl_fn, err) != 0) {
         cowfork_close(cf);
         return NULL;
     }
@@ -120,12 +129,41 @@ static int cowfork_wait4(cowfork *cf, inj_thread *c, pid_t z, hs_err *err)
     return 0;
 }
 
+/* prctl(PR_SET_NAME, name) on the thread: 0 or -1 + err. */
+static int cowfork_name(cowfork *cf, inj_thread *c, const char *name, hs_err *err)
+{
+    uint64_t addr, ret = 0;
+    if (inj_push(c, name, strlen(name) + 1, &addr, err) != 0)
+        return -1;
+    uint64_t args[2] = {PR_SET_NAME, addr};
+    if (inj_call(c, cf->prctl_fn, args, 2, 0, &ret, err) != INJ_DONE)
+        return -1;
+    return ret == 0 ? 0 : hs_err_set(err, "prctl(PR_SET_NAME) in process %d failed", (int)cf->pid);
+}
+
+/* The thread's name, from /proc: 0 or -1. */
+static int cowfork_thread_comm(pid_t pid, pid_t tid, char comm[16])
+{
+    char path[96];
+    snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", (int)pid, (int)tid);
+    FILE *f = fopen(path, "re");
+    if (f == NULL)
+        return -1;
+    int ok = fgets(comm, 16, f) != NULL;
+    fclose(f);
+    comm[strcspn(comm, "\n")] = '\0';
+    return ok ? 0 : -1;
+}
+
 int cowfork_fork(cowfork *cf, pid_t tid, pid_t *child, int *clone_errno, hs_err *err)
 {
     *child = 0;
     *clone_errno = 0;
     if (cf->child != 0)
         return hs_err_set(err, "a frozen child of process %d is still alive", (int)cf->pid);
+    char comm[16];
+    if (cowfork_thread_comm(cf->pid, tid, comm) != 0)
+        return hs_err_set(err, "cannot read the name of thread %d", (int)tid);
     inj_thread *c = inj_begin(cf->t, tid, err);
     if (c == NULL)
         return -1;
@@ -133,7 +171,18 @@ int cowfork_fork(cowfork *cf, pid_t tid, pid_t *child, int *clone_errno, hs_err 
     for (size_t i = 0; i < cf->nstale; i++)
         cowfork_wait4(cf, c, cf->stale[i], &ignored); /* best effort: reaped next time else */
     cf->nstale = 0;
-    int rc = inj_clone(c, child, clone_errno, err);
+    /* The child is born with the thread's name: wear ours for the clone. */
+    int rc = cowfork_name(cf, c, COWFORK_COMM, err);
+    if (rc == 0) {
+        rc = inj_clone(c, child, clone_errno, err);
+        hs_err e2 = {0};
+        if (cowfork_name(cf, c, comm, rc == 0 ? err : &e2) != 0 && rc == 0) {
+            kill(*child, SIGKILL); /* the thread's name is not as it was */
+            waitpid(*child, NULL, __WALL);
+            *child = 0;
+            rc = -1;
+        }
+    }
     hs_err keep = *err;
     if (inj_end(c, err) != 0) {
         if (rc == 0) { /* the process is not as it was: do without the child */

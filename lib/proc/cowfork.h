@@ -43,9 +43,11 @@ int cowfork_dirtied(cowfork *cf, uint64_t *pages, hs_err *err);
 /* Kills a child still alive (not reaped: that needs a stop) and frees cf. */
 void cowfork_close(cowfork *cf);
 
-/* The zombie clone children of pid: children of any of its threads
+/* The zombies of earlier forks of pid: children of any of its threads
  * (/proc/PID/task/T/children) in state Z with exit signal 0 (field 38 of
- * their stat), at most max into out. Their number. */
+ * their stat) and the name "heapsnap-frozen", which the injecting thread
+ * wears for the clone (so a clone child the program made itself is never
+ * taken), at most max into out. Their number. */
 size_t cowfork_zombies(pid_t pid, pid_t *out, size_t max);
 
 #endif

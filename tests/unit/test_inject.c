@@ -322,6 +322,18 @@ static void test_others_run_meanwhile(void **state)
     expect_all_ok(all);
 }
 
+/* /proc/PID/task/TID/comm without its newline. */
+static void read_comm(pid_t pid, pid_t tid, char *out, size_t len)
+{
+    char path[96];
+    snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", (int)pid, (int)tid);
+    FILE *f = fopen(path, "re");
+    assert_non_null(f);
+    assert_non_null(fgets(out, (int)len, f));
+    fclose(f);
+    out[strcspn(out, "\n")] = '\0';
+}
+
 /* State (field 3) and exit signal (field 38) of /proc/PID/stat. */
 static void proc_state(pid_t pid, char *state, int *exit_signal)
 {
@@ -368,6 +380,12 @@ static void test_clone_and_reap(void **state)
     proc_state(kid, &st, &sig);
     assert_int_equal(st, 't'); /* a ptrace stop: it never ran */
     assert_int_equal(sig, 0);
+    /* its name marks it as heapsnap's; the thread's own name is back */
+    char name[64];
+    read_comm(kid, kid, name, sizeof(name));
+    assert_string_equal(name, "heapsnap-frozen");
+    read_comm(c.pid, c.tid[6], name, sizeof(name));
+    assert_string_equal(name, "inj_blocker");
     /* the same memory: the main thread's stack above its stack pointer (its
      * callers' frames; the injection wrote only below it), from both */
     memsrc *mp = memsrc_open_pid(c.pid, 0, &err), *mk = memsrc_open_frozen(kid, 0, &err);
