@@ -18,8 +18,9 @@
 #define COWMODE_PAGE_NS 120u
 #define COWMODE_HUGE_NS 10000u
 /* The rest of a fork's pause: the injection session (mmap and munmap of the
- * code page, the clone's ptrace stops). Microseconds. */
-#define COWMODE_FORK_BASE_US 300u
+ * code page, the two renames of the thread, the clone, their ptrace stops).
+ * Microseconds. */
+#define COWMODE_FORK_BASE_US 450u
 
 static void cowmode_estimate_us(uint64_t heap_bytes, const memroom *room, cowmode_estimate *est)
 {
