@@ -224,7 +224,7 @@ int holders_assign(holders *hs, const gheap_capture *cap, attr_chunk *chunks, si
         goto out;
     free(hs->labels[HOLDERS_NONE]);
     hs->labels[HOLDERS_NONE] = NULL;
-    if (!gheap_capture_complete(cap)) {
+    if (!gheap_capture_stable(cap)) {
         snprintf(hs->why, sizeof(hs->why),
                  "not computed: the heaps were too big to copy during the stop");
         rc = 0;

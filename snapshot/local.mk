@@ -5,6 +5,7 @@ heapsnap_SOURCES =
 heapsnap_LDADD = lib/libhs_tstacks.la lib/libhs.la $(LIBUNWIND_PTRACE_LIBS)
 heapsnap_SOURCES += snapshot/main.c
 heapsnap_SOURCES += snapshot/snapshot.c snapshot/snapshot.h
+heapsnap_SOURCES += snapshot/cowmode.c snapshot/cowmode.h
 heapsnap_SOURCES += snapshot/periodic.c snapshot/periodic.h
 heapsnap_SOURCES += snapshot/attribute.c snapshot/attribute.h
 heapsnap_SOURCES += snapshot/attr_labels.c snapshot/attr_labels.h

@@ -41,14 +41,16 @@ enum {
     OPT_RATE,
     OPT_HTTP,
     OPT_TRIM,
-    OPT_HISTO
+    OPT_HISTO,
+    OPT_NO_COW,
+    OPT_COW
 };
 
 static const char usage_text[] =
-    "usage: heapsnap -p PID [-o FILE] [--threads FILE] [--max-pause DURATION] [--json]\n"
-    "                [--retained FILE] [--no-holders]\n"
+    "usage: heapsnap -p PID [-o FILE] [--threads FILE] [--max-pause DURATION] [--[no-]cow]\n"
+    "                [--retained FILE] [--no-holders] [--json]\n"
     "       heapsnap -p PID -i DURATION [-n COUNT] [-o PATTERN] [--threads PATTERN]\n"
-    "                [--max-pause DURATION] [--json]\n"
+    "                [--max-pause DURATION] [--[no-]cow] [--json]\n"
     "       heapsnap -p PID --stats [--json]\n"
     "       heapsnap -p PID --histo [--json]\n"
     "       heapsnap -p PID --attach [--rate BYTES] [--http ADDR]\n"
@@ -82,6 +84,11 @@ static void print_help(void)
            "      --no-holders       leave out who holds each chunk (the held_by label: lost,\n"
            "                         global NAME, stack TID FUNCTION...), which copies the\n"
            "                         process's globals and stacks while it is stopped\n"
+           "      --no-cow           copy the heap while the process is stopped instead of\n"
+           "                         forking a frozen copy-on-write child of it (the default\n"
+           "                         for heaps big enough that the fork is the shorter pause)\n"
+           "      --cow              fork whenever the process's memory allows, even for a\n"
+           "                         small heap\n"
            "      --stats            print the arena census (in use, free by bin, top, mmapped)\n"
            "                         instead of writing a profile\n"
            "      --histo            print the live heap by type, largest first: C++ objects\n"
@@ -280,6 +287,8 @@ int main(int argc, char **argv)
         {"rate", required_argument, NULL, OPT_RATE},
         {"http", required_argument, NULL, OPT_HTTP},
         {"trim", no_argument, NULL, OPT_TRIM},
+        {"no-cow", no_argument, NULL, OPT_NO_COW},
+        {"cow", no_argument, NULL, OPT_COW},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -291,7 +300,7 @@ int main(int argc, char **argv)
     uint64_t interval_ns = 0;
     unsigned long count = 0;
     bool have_count = false, stats = false, histo = false, json = false, have_max_pause = false;
-    bool attach = false, detach = false, have_rate = false, trim = false;
+    bool attach = false, detach = false, have_rate = false, trim = false, have_cow = false;
     unsigned long rate = 524288;
     const char *http = NULL;
     hs_err err = {{0}};
@@ -366,6 +375,13 @@ int main(int argc, char **argv)
         case OPT_TRIM:
             trim = true;
             break;
+        case OPT_NO_COW:
+        case OPT_COW:
+            if (have_cow)
+                return usage_error("%s", "give --cow or --no-cow, once.");
+            snap_set_cow(c == OPT_COW ? 1 : -1);
+            have_cow = true;
+            break;
         case 'h':
             print_help();
             return fflush(stdout) == 0 ? 0 : 1;
@@ -387,7 +403,8 @@ int main(int argc, char **argv)
 
     if (trim) {
         if (attach || detach || have_rate || http != NULL || out != NULL || threads != NULL ||
-            interval_text != NULL || have_count || have_max_pause || stats || histo || json)
+            interval_text != NULL || have_count || have_max_pause || stats || histo || json ||
+            have_cow)
             return usage_error("%s", "--trim takes no other option than -p.");
         ptstop_install_signal_guard();
         return run_trim(pid);
@@ -401,18 +418,18 @@ int main(int argc, char **argv)
         if (detach && (have_rate || http != NULL))
             return usage_error("%s", "--detach takes no --rate or --http.");
         if (out != NULL || threads != NULL || interval_text != NULL || have_count ||
-            have_max_pause || stats || histo || json)
+            have_max_pause || stats || histo || json || have_cow)
             return usage_error("%s", "--attach and --detach take no -o, -i, -n, --threads, "
-                                     "--max-pause, --stats, --histo or --json.");
+                                     "--max-pause, --[no-]cow, --stats, --histo or --json.");
         ptstop_install_signal_guard();
         return attach ? run_attach(pid, rate, http) : run_detach(pid);
     }
 
     if (histo) {
         if (stats || out != NULL || threads != NULL || interval_text != NULL || have_count ||
-            have_max_pause)
+            have_max_pause || have_cow)
             return usage_error("%s", "--histo prints a histogram and takes no --stats, -o, -i, "
-                                     "-n, --threads or --max-pause.");
+                                     "-n, --threads, --max-pause or --[no-]cow.");
         ptstop_install_signal_guard();
         if (histo_run(pid, json, stdout, &err) != 0)
             return fail(&err);
@@ -420,9 +437,10 @@ int main(int argc, char **argv)
     }
 
     if (stats) {
-        if (out != NULL || threads != NULL || interval_text != NULL || have_count || have_max_pause)
+        if (out != NULL || threads != NULL || interval_text != NULL || have_count ||
+            have_max_pause || have_cow)
             return usage_error("%s", "--stats prints a census and takes no -o, -i, -n, "
-                                     "--threads or --max-pause.");
+                                     "--threads, --max-pause or --[no-]cow.");
         ptstop_install_signal_guard();
         if (stats_run(pid, json, stdout, &err) != 0)
             return fail(&err);

@@ -40,8 +40,9 @@ void report_summary(FILE *f, const char *path, const snap_result *r)
     report_bytes(r->unattributed_bytes, unattr, sizeof(unattr));
     fprintf(f,
             "heapsnap: wrote %s: %s in use in %" PRIu64 " chunks (%s unattributed), %zu "
-            "threads paused %.1f ms\n",
-            path, inuse, r->inuse_chunks, unattr, r->nthreads, (double)r->pause_us / 1000.0);
+            "threads paused %.1f ms (%s)\n",
+            path, inuse, r->inuse_chunks, unattr, r->nthreads, (double)r->pause_us / 1000.0,
+            strcmp(r->mode, "fork") == 0 ? "a copy-on-write fork" : "the heap copied");
     if (r->approximate) {
         char unc[32];
         report_bytes(r->uncertain_bytes, unc, sizeof(unc));
@@ -86,7 +87,16 @@ void report_json(FILE *f, unsigned long index, const char *path, const char *thr
     size_t shown = sizeof(r->approx_arenas) / sizeof(r->approx_arenas[0]);
     for (size_t i = 0; i < r->approx_narenas && i < shown; i++)
         fprintf(f, "%s\"0x%" PRIx64 "\"", i ? "," : "", r->approx_arenas[i]);
-    fprintf(f, "],\"approximate_narenas\":%zu}\n", r->approx_narenas);
+    fprintf(f, "],\"approximate_narenas\":%zu", r->approx_narenas);
+    /* fork or copy (snapshot/cowmode.h), and why it copied */
+    fprintf(f,
+            ",\"mode\":\"%s\",\"fork_us\":%" PRIu64 ",\"walk_us\":%" PRIu64 ",\"reap_us\":%" PRIu64
+            ",\"dirtied_pages\":%" PRId64 ",\"fork_estimate_us\":%" PRIu64
+            ",\"copy_estimate_us\":%" PRIu64 ",\"copy_reason\":",
+            r->mode, r->fork_us, r->walk_us, r->reap_us, r->dirtied_pages, r->fork_est_us,
+            r->copy_est_us);
+    hs_json_fput_str(f, r->copy_reason);
+    fprintf(f, "}\n");
 }
 
 void report_notices(FILE *f, const snap_result *r)

@@ -16,10 +16,13 @@
 
 #include "allocator.h"
 #include "attribute.h"
+#include "cowfork.h"
+#include "cowmode.h"
 #include "heap_process.h"
 #include "heapprof.h"
 #include "holders.h"
 #include "live_profile.h"
+#include "memroom.h"
 #include "pprof.h"
 #include "procmaps.h"
 #include "ptstop.h"
@@ -38,6 +41,7 @@
 static uint64_t snap_max_pause_us = QUIESCE_DEFAULT_BUDGET_US;
 static bool snap_holders = true;
 static const char *snap_retained_path;
+static cowmode_want snap_cow_want = COWMODE_AUTO;
 
 void snap_set_holders(bool on)
 {
@@ -47,6 +51,11 @@ void snap_set_holders(bool on)
 void snap_set_retained(const char *path)
 {
     snap_retained_path = path;
+}
+
+void snap_set_cow(int cow)
+{
+    snap_cow_want = cow < 0 ? COWMODE_NEVER : cow > 0 ? COWMODE_ALWAYS : COWMODE_AUTO;
 }
 
 void snap_set_max_pause_us(uint64_t us)
@@ -203,6 +212,18 @@ static void snap_comments(pprof_builder *b, pid_t pid, const char *exe, const sn
                       (double)r->stop_us / 1000.0, (double)r->safepoint_us / 1000.0,
                       r->parked_threads, (double)r->wait_us / 1000.0, (double)r->copy_us / 1000.0,
                       r->nthreads, r->busy_retries, layout);
+    if (strcmp(r->mode, "fork") == 0)
+        pprof_add_comment(b,
+                          "mode fork: the pause's last part was a copy-on-write fork (%.3f ms; "
+                          "estimates fork %.3f, copy %.3f); the frozen child was walked in %.3f "
+                          "ms while the process ran and wrote %" PRId64
+                          " pages; a second stop of %.3f ms reaped the child",
+                          (double)r->fork_us / 1000.0, (double)r->fork_est_us / 1000.0,
+                          (double)r->copy_est_us / 1000.0, (double)r->walk_us / 1000.0,
+                          r->dirtied_pages, (double)r->reap_us / 1000.0);
+    else
+        pprof_add_comment(b, "mode copy: the heap was copied while stopped, walked in %.3f ms; %s",
+                          (double)r->walk_us / 1000.0, r->copy_reason);
     uint64_t free_bytes = 0;
     for (int k = GHEAP_TCACHE; k <= GHEAP_TOP; k++)
         free_bytes += rep->bytes[k];
@@ -307,6 +328,67 @@ static int snap_write_retained(const holders *held, const snap_chunks *chunks,
     return rc;
 }
 
+/* Before the stop: fork or copy (cowmode.h), and for a fork the injection's
+ * preparation. NULL when it copies, with the reason in res. */
+static cowfork *snap_cow_prepare(pid_t pid, const hproc *h, snap_result *res)
+{
+    snprintf(res->mode, sizeof(res->mode), "copy");
+    res->dirtied_pages = -1;
+    memroom room;
+    hs_err e = {0};
+    if (memroom_read(pid, &room, &e) != 0) {
+        snprintf(res->copy_reason, sizeof(res->copy_reason),
+                 "the process's memory figures are unreadable (%.300s)", e.msg);
+        return NULL;
+    }
+    cowmode_estimate est;
+    bool fork = cowmode_decide(snap_cow_want, hproc_heap_bytes(h), &room, &est, res->copy_reason,
+                               sizeof(res->copy_reason));
+    res->fork_est_us = est.fork_us;
+    res->copy_est_us = est.copy_us;
+    if (!fork)
+        return NULL;
+    cowfork *cf = cowfork_open(pid, &e);
+    if (cf == NULL)
+        snprintf(res->copy_reason, sizeof(res->copy_reason),
+                 "a fork cannot be injected into the process (%.300s)", e.msg);
+    return cf;
+}
+
+/* While stopped: the frozen child, on the first thread. 0 when it failed:
+ * the snapshot copies then, the reason in res (a fork refused by seccomp,
+ * EAGAIN or ENOMEM never fails the snapshot). */
+static pid_t snap_cow_fork(cowfork *cf, const gheap_thread *threads, snap_result *res)
+{
+    pid_t child = 0;
+    int cerr = 0;
+    hs_err e = {0};
+    if (cowfork_fork(cf, threads[0].tid, &child, &cerr, &e) == 0) {
+        snprintf(res->mode, sizeof(res->mode), "fork");
+        return child;
+    }
+    if (cerr != 0)
+        snprintf(res->copy_reason, sizeof(res->copy_reason),
+                 "the process could not fork (%s), so the heap was copied", strerror(cerr));
+    else
+        snprintf(res->copy_reason, sizeof(res->copy_reason),
+                 "the fork could not be injected (%.300s), so the heap was copied", e.msg);
+    return 0;
+}
+
+/* After the walk of the child: what the process wrote meanwhile, then the
+ * child's end -- killed, and reaped in a second short stop. A zombie this
+ * leaves (the process exited, a stop failed) is reaped by the next fork. */
+static void snap_cow_end(cowfork *cf, snap_result *res)
+{
+    hs_err e = {0};
+    uint64_t pages = 0;
+    if (cowfork_child(cf) != 0 && cowfork_dirtied(cf, &pages, &e) == 0)
+        res->dirtied_pages = (int64_t)pages;
+    if (cowfork_kill(cf, &e) == 0)
+        cowfork_reap(cf, &res->reap_us, &e);
+}
+
 static snap_status snap_fail(pid_t pid, hs_err *err)
 {
     /* A read that failed because the process is exiting may come a moment
@@ -360,6 +442,10 @@ static snap_status snap_take_once(pid_t pid, const char *out_path, const char *t
     gheap_capture *cap = NULL;
     holders *held = NULL;
     hs_err held_err = {0};
+    cowfork *cf = NULL;
+    pid_t child = 0;
+    struct user_regs_struct *regs = NULL;
+    int classified = -1;
 
     /* Before the stop: everything that only needs the process's map. */
     h = hproc_open(pid, err);
@@ -413,6 +499,7 @@ static snap_status snap_take_once(pid_t pid, const char *out_path, const char *t
     sym = sym_open(pid, err);
     if (sym == NULL)
         goto fail;
+    cf = snap_cow_prepare(pid, h, res);
 
     /* The stop: wait for a quiet heap, capture the heap, the hook's tables
      * and the thread stacks (all of the same moment), resume as soon as the
@@ -434,22 +521,61 @@ static snap_status snap_take_once(pid_t pid, const char *out_path, const char *t
     }
     res->time_nanos = snap_now_ns(CLOCK_REALTIME);
     res->nthreads = nthreads;
-    if (hproc_capture(h, threads, nthreads, &cap, err) != 0)
-        goto fail;
-    if (hook && registry_copy(&reg, err) != 0) /* parsed after the resume */
-        goto fail;
-    if (threads_path != NULL && snap_capture_stacks(pid, threads, nthreads, &stacks, err) != 0)
-        goto fail;
-    /* Without its roots the profile just has no held_by labels; another
-     * allocator's heap is not walked, so there is no graph to build. */
-    if (snap_holders && !foreign)
-        held = holders_capture(pid, h, threads, nthreads, cap, hook ? &reg : NULL, &held_err);
-    if (gheap_capture_complete(cap))
+    if (cf != NULL && nthreads > 0)
+        child = snap_cow_fork(cf, threads, res);
+    if (child != 0) {
+        /* Only the thread stacks still need the process stopped; the rest
+         * is read from the child while it runs. The registers are kept:
+         * the stop's copy of them goes with the resume. */
+        if (threads_path != NULL && snap_capture_stacks(pid, threads, nthreads, &stacks, err) != 0)
+            goto fail;
+        regs = malloc(nthreads * sizeof(*regs));
+        if (regs == NULL) {
+            hs_err_set(err, "out of memory while keeping the threads' registers.");
+            goto fail;
+        }
+        for (size_t i = 0; i < nthreads; i++) {
+            regs[i] = *threads[i].regs;
+            threads[i].regs = &regs[i];
+        }
         snap_resume(&stop, res, &qr);
-    snap_read_rss(pid, stop, res);
-    int classified = gheap_classify(cap, snap_collect, &chunks, &rep, err);
-    snap_resume(&stop, res, &qr);
-    snap_read_rss(pid, stop, res);
+        res->fork_us = res->copy_us;
+        res->copy_us = 0;
+        hproc_release_copy(h); /* unused: back to the machine while the child lives */
+        snap_read_rss(pid, stop, res);
+        int64_t w0 = snap_now_ns(CLOCK_MONOTONIC);
+        if (hproc_capture_frozen(h, child, threads, nthreads, &cap, err) != 0)
+            goto fail;
+        if (hook && registry_copy_frozen(&reg, child, err) != 0)
+            goto fail;
+        /* The roots from the child too: its memory is the process's at
+         * the fork (every thread's stack, the globals); the registers are
+         * the stop's. The child ends after the graph (holders_assign reads
+         * the chunks through the capture, from the child). */
+        if (snap_holders && !foreign)
+            held = holders_capture(child, h, threads, nthreads, cap, hook ? &reg : NULL, &held_err);
+        classified = gheap_classify(cap, snap_collect, &chunks, &rep, err);
+        res->walk_us = (uint64_t)(snap_now_ns(CLOCK_MONOTONIC) - w0) / 1000;
+    } else {
+        if (hproc_capture(h, threads, nthreads, &cap, err) != 0)
+            goto fail;
+        if (hook && registry_copy(&reg, err) != 0) /* parsed after the resume */
+            goto fail;
+        if (threads_path != NULL && snap_capture_stacks(pid, threads, nthreads, &stacks, err) != 0)
+            goto fail;
+        /* Without its roots the profile just has no held_by labels; another
+         * allocator's heap is not walked, so there is no graph to build. */
+        if (snap_holders && !foreign)
+            held = holders_capture(pid, h, threads, nthreads, cap, hook ? &reg : NULL, &held_err);
+        if (gheap_capture_complete(cap))
+            snap_resume(&stop, res, &qr);
+        snap_read_rss(pid, stop, res);
+        int64_t w0 = snap_now_ns(CLOCK_MONOTONIC);
+        classified = gheap_classify(cap, snap_collect, &chunks, &rep, err);
+        res->walk_us = (uint64_t)(snap_now_ns(CLOCK_MONOTONIC) - w0) / 1000;
+        snap_resume(&stop, res, &qr);
+        snap_read_rss(pid, stop, res);
+    }
     if (classified != 0)
         goto fail;
     if (qr.budget_out)
@@ -471,6 +597,8 @@ static snap_status snap_take_once(pid_t pid, const char *out_path, const char *t
     }
     if (held != NULL && holders_assign(held, cap, chunks.v, chunks.n, sym, err) != 0)
         goto fail_keep;
+    if (child != 0)
+        snap_cow_end(cf, res);
     size_t nlabels = 0;
     const char *const *labels = held != NULL ? holders_labels(held, &nlabels) : NULL;
     attr_totals tot;
@@ -524,6 +652,10 @@ out:
     if (stop != NULL)
         ptstop_detach_all(stop);
     quiesce_end(&qr);
+    if (cf != NULL && cowfork_child(cf) != 0)
+        snap_cow_end(cf, res);
+    cowfork_close(cf);
+    free(regs);
     free(threads);
     tstacks_free(stacks);
     free(chunks.v);

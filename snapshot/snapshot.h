@@ -60,6 +60,17 @@ typedef struct snap_result {
     size_t busy_threads, approx_narenas;
     uint64_t approx_arenas[8]; /* the first of them (malloc_state addresses) */
     uint64_t uncertain_bytes;
+    /* How the heap was read (snapshot/cowmode.h): "fork", a frozen
+     * copy-on-write child walked while the process ran (the pause's last
+     * part is fork_us), or "copy", the heap copied while it was stopped
+     * (copy_us), with copy_reason saying why it did not fork. */
+    char mode[8];
+    char copy_reason[512];
+    uint64_t fork_us;
+    uint64_t walk_us;      /* capture (fork) and classification after the resume */
+    uint64_t reap_us;      /* the second, short stop that reaped the child */
+    int64_t dirtied_pages; /* pages the process wrote while the child lived; -1 unknown */
+    uint64_t fork_est_us, copy_est_us; /* cowmode's estimates of both pauses */
 } snap_result;
 
 /* The budget for the wait for threads inside malloc (--max-pause), for every
@@ -71,6 +82,10 @@ void snap_set_holders(bool on);
 /* Where later snap_take calls also write the retained profile
  * (retained.h); NULL (the default) for none. */
 void snap_set_retained(const char *path);
+
+/* Whether later snap_takes fork: -1 never (--no-cow), 0 when it looks cheaper
+ * (the default), 1 whenever the memory allows (--cow). */
+void snap_set_cow(int cow);
 
 /* Takes one snapshot of pid into out_path (and the threads profile into
  * threads_path when it is not NULL). */

@@ -125,6 +125,7 @@ TESTS += tests/integration/pause_busy.sh
 EXTRA_DIST += tests/integration/pause_busy.sh
 include tests/safepoint.mk
 include tests/holders.mk
+include tests/cow.mk
 check_PROGRAMS += tests/progs/exact_threads
 tests_progs_exact_threads_SOURCES = tests/progs/exact_threads.c
 tests_progs_exact_threads_CFLAGS = -O2 -g

@@ -6,6 +6,7 @@
  * the groups afterwards from the files' symbols and the unwound frames. */
 #include "roots.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,16 +42,26 @@ static int roots_cmp_block(const void *a, const void *b)
     return x->lo < y->lo ? -1 : x->lo > y->lo;
 }
 
+/* One read of len bytes at a: through /proc/PID/mem when memfd is open
+ * (a frozen copy-on-write child: process_vm_readv pins what it reads, and
+ * the kernel copies a pinned shared page, which would make every page read
+ * look written by the process), else process_vm_readv. */
+static bool roots_read_one(pid_t pid, int memfd, uint8_t *out, uint64_t a, uint64_t len)
+{
+    if (memfd >= 0)
+        return pread(memfd, out, len, (off_t)a) == (ssize_t)len;
+    struct iovec l = {out, len}, r = {(void *)(uintptr_t)a, len};
+    return process_vm_readv(pid, &l, 1, &r, 1, 0) == (ssize_t)len;
+}
+
 /* Copies [lo, hi) of pid into buf, large reads first, page by page where
  * they fail; unreadable pages stay 0. */
-static void roots_read(pid_t pid, uint64_t lo, uint64_t hi, uint64_t *buf)
+static void roots_read(pid_t pid, int memfd, uint64_t lo, uint64_t hi, uint64_t *buf)
 {
     uint8_t *out = (uint8_t *)buf;
     for (uint64_t a = lo; a < hi;) {
         uint64_t len = hi - a < ROOTS_READ ? hi - a : ROOTS_READ;
-        struct iovec l = {out + (a - lo), len}, r = {(void *)(uintptr_t)a, len};
-        ssize_t got = process_vm_readv(pid, &l, 1, &r, 1, 0);
-        if (got == (ssize_t)len) {
+        if (roots_read_one(pid, memfd, out + (a - lo), a, len)) {
             a += len;
             continue;
         }
@@ -58,9 +69,7 @@ static void roots_read(pid_t pid, uint64_t lo, uint64_t hi, uint64_t *buf)
         uint64_t step = ROOTS_PAGE - (a % ROOTS_PAGE);
         if (step > hi - a)
             step = hi - a;
-        l = (struct iovec){out + (a - lo), step};
-        r = (struct iovec){(void *)(uintptr_t)a, step};
-        if (process_vm_readv(pid, &l, 1, &r, 1, 0) != (ssize_t)step)
+        if (!roots_read_one(pid, memfd, out + (a - lo), a, step))
             memset(out + (a - lo), 0, step);
         a += step;
     }
@@ -75,6 +84,7 @@ typedef struct roots_list {
  * reached. */
 typedef struct roots_src {
     pid_t pid;
+    int memfd;        /* /proc/PID/mem, or -1 */
     pagemap *touched; /* NULL: every page is copied */
     uint64_t *bytes;
     bool over;
@@ -95,7 +105,7 @@ static int roots_add(roots_list *l, roots_src *src, roots_block b)
     b.words = malloc(b.hi - b.lo);
     if (b.words == NULL)
         return -1;
-    roots_read(src->pid, b.lo, b.hi, b.words);
+    roots_read(src->pid, src->memfd, b.lo, b.hi, b.words);
     *src->bytes += b.hi - b.lo;
     l->v[l->n++] = b;
     return 0;
@@ -317,13 +327,20 @@ int roots_capture(pid_t pid, hproc *h, const gheap_thread *threads, size_t n,
         goto out;
     hs_err ignored;
     pagemap *touched = pagemap_open(pid, &ignored); /* without it, every page is copied */
-    roots_src src = {pid, touched, &r->root_bytes, false};
-    roots_src chunk_src = {pid, NULL, &r->chunk_bytes, false};
+    /* Reads through /proc/PID/mem copy no page of a frozen child (see
+     * roots_read_one); process_vm_readv when it cannot be opened. */
+    char mempath[64];
+    snprintf(mempath, sizeof(mempath), "/proc/%d/mem", (int)pid);
+    int memfd = open(mempath, O_RDONLY | O_CLOEXEC);
+    roots_src src = {pid, memfd, touched, &r->root_bytes, false};
+    roots_src chunk_src = {pid, memfd, NULL, &r->chunk_bytes, false};
     holes = roots_holes(h, pm, threads, n, cap, skip, nskip, &nholes);
     int got = holes != NULL && roots_mappings(r, &l, &src, pm, holes, nholes, exe) == 0 &&
               roots_threads(r, &l, &src, h, pm, threads, n) == 0 &&
               roots_chunks(r, &chunk_src, cap) == 0;
     pagemap_close(touched);
+    if (memfd >= 0)
+        close(memfd);
     too_big = src.over || chunk_src.over;
     if (!got)
         goto out;

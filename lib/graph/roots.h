@@ -81,7 +81,8 @@ typedef struct roots {
     roots_vars *vars;                 /* the objects' symbols, read when naming */
 } roots;
 
-/* While stopped: copies the roots of pid's threads (registers from
+/* While stopped, or from a frozen copy-on-write child of the process (pid
+ * the child's, threads the process's): copies the roots of pid's threads (registers from
  * threads[i].regs), leaving out the ranges malloc owns (cap's) and
  * skip[0..nskip) (the hook's tables), and copies cap's mmapped chunks. 0
  * with *out set, or -1 + err (out of memory, maps unreadable). */

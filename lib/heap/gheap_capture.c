@@ -371,6 +371,11 @@ bool gheap_capture_complete(const gheap_capture *c)
     return c->complete != 0;
 }
 
+bool gheap_capture_stable(const gheap_capture *c)
+{
+    return c->complete != 0 || memsrc_frozen(c->m);
+}
+
 memsrc *gheap_capture_memsrc(const gheap_capture *c)
 {
     return c->m;

@@ -121,6 +121,10 @@ typedef struct gheap_target {
 typedef struct gheap_capture gheap_capture;
 int gheap_capture_take(memsrc *m, const gheap_target *t, gheap_capture **out, hs_err *err);
 bool gheap_capture_complete(const gheap_capture *c);
+/* True when every read of the capture gives the heap as it was at the stop,
+ * however long after: it is complete, or it reads a frozen copy-on-write
+ * child of the process (memsrc_frozen) -- which must live while it is read. */
+bool gheap_capture_stable(const gheap_capture *c);
 int gheap_classify(gheap_capture *c, gheap_chunk_fn fn, void *arg, gheap_report *rep, hs_err *err);
 void gheap_capture_free(gheap_capture *c);
 

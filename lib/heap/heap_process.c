@@ -60,6 +60,7 @@ static void hp_prepare_copy(hproc *h, const procmaps *pm)
             (e->path[0] == '\0' && e->inode == 0 && e->start % HP_HEAP_ALIGN == 0))
             want += e->end - e->start;
     }
+    h->heap_bytes = want;
     want += want / 8 + (4u << 20);
     if (limit > SIZE_MAX)
         limit = SIZE_MAX;
@@ -245,6 +246,7 @@ void hproc_close(hproc *h)
         return;
     uwr_close(h->uw);
     memsrc_close(h->m);
+    memsrc_close(h->frozen);
     free(h);
 }
 
@@ -431,6 +433,41 @@ out:
     free(ranges);
     free(tcaches);
     return rc;
+}
+
+int hproc_capture_frozen(hproc *h, pid_t frozen, const gheap_thread *threads, size_t n,
+                         gheap_capture **out, hs_err *err)
+{
+    *out = NULL;
+    memsrc *m = memsrc_open_frozen(frozen, 0, err);
+    if (m == NULL)
+        return -1;
+    /* Every read of the capture -- TLS, maps, pagemap, heaps -- goes to the
+     * copy; nothing is copied into heapsnap (the limit stays 0). */
+    memsrc *live = h->m;
+    pid_t pid = h->pid;
+    h->m = m;
+    h->pid = frozen;
+    int rc = hproc_capture(h, threads, n, out, err);
+    h->m = live;
+    h->pid = pid;
+    if (rc != 0) {
+        memsrc_close(m);
+        return -1;
+    }
+    memsrc_close(h->frozen);
+    h->frozen = m;
+    return 0;
+}
+
+void hproc_release_copy(hproc *h)
+{
+    memsrc_release(h->m);
+}
+
+uint64_t hproc_heap_bytes(const hproc *h)
+{
+    return h->heap_bytes;
 }
 
 int hproc_walk(hproc *h, const gheap_thread *threads, size_t n, gheap_chunk_fn fn, void *arg,

@@ -67,6 +67,20 @@ int hproc_exclude(hproc *h, uint64_t start, uint64_t end);
  * gheap_capture_free before hproc_close), or -1 + err. */
 int hproc_capture(hproc *h, const gheap_thread *threads, size_t n, gheap_capture **out,
                   hs_err *err);
+/* hproc_capture, read from frozen instead: a copy of the process made at
+ * the stop (lib/proc/cowfork.h's child, stopped; threads are the process's,
+ * taken at the fork). The process itself may run. Nothing is copied into
+ * heapsnap, so the capture is never complete: gheap_classify reads the
+ * child, which must live until then. 0, or -1 + err. */
+int hproc_capture_frozen(hproc *h, pid_t frozen, const gheap_thread *threads, size_t n,
+                         gheap_capture **out, hs_err *err);
+/* Gives back the memory hproc_open reserved for copying the heaps (a
+ * snapshot that forked instead); a later hproc_capture still copies, taking
+ * its page faults in the stop. */
+void hproc_release_copy(hproc *h);
+/* The bytes mapped for the heaps when hproc_open looked ([heap] and the
+ * non-main arenas' heaps): what a copy would read. */
+uint64_t hproc_heap_bytes(const hproc *h);
 /* While stopped: the address of thread t's `tcache` TLS variable (libc's
  * static TLS block at fs_base - l_tls_offset, plus the variable's offset) and
  * its value (the tcache_perthread_struct, 0 when the thread has none). */

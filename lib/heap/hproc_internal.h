@@ -28,7 +28,9 @@ struct hproc {
     char buildid[2 * BUILDID_MAX + 1];
     glayout lay;
     memsrc *m;
-    uwr *uw; /* the busy check's unwinder; NULL without libunwind */
+    memsrc *frozen;      /* hproc_capture_frozen's source, kept for the classify */
+    uint64_t heap_bytes; /* the heaps' mappings at hproc_open */
+    uwr *uw;             /* the busy check's unwinder; NULL without libunwind */
     gheap_range excluded[HPROC_MAX_EXCLUDED]; /* from the mmapped-chunk search */
     size_t nexcluded;
     uint64_t single_threaded; /* &__libc_single_threaded, 0 = unknown */

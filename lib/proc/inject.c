@@ -85,6 +85,25 @@ static const unsigned char inj_tramp_code[] = {
     0x0f, 0x05,                   /* syscall */
 };
 #define INJ_TRAMP_SIGNALLED 35 /* the offset of the rip at the SIGURG stop */
+/* The page's second entry, at INJ_CLONE_OFF: clone(rdi, rsi, rdx, rcx, r8)
+ * as a raw system call. The parent returns the child's pid through the
+ * first entry; the child, whose registers are the parent's with rax 0, goes
+ * straight on to exit_group(0) should it ever run (it starts in a ptrace
+ * stop and is meant to be killed there). */
+static const unsigned char inj_clone_code[] = {
+    0xb8, 0x38, 0x00, 0x00, 0x00, /* mov $SYS_clone,%eax */
+    0x49, 0x89, 0xca,             /* mov %rcx,%r10 */
+    0x0f, 0x05,                   /* syscall */
+    0x48, 0x85, 0xc0,             /* test %rax,%rax */
+    0x75, 0x09,                   /* jne 1f (the parent) */
+    0xb8, 0xe7, 0x00, 0x00, 0x00, /* mov $SYS_exit_group,%eax */
+    0x31, 0xff,                   /* xor %edi,%edi */
+    0x0f, 0x05,                   /* syscall */
+    0xc3,                         /* 1: ret */
+};
+#define INJ_CLONE_OFF 64
+_Static_assert(sizeof(inj_tramp_code) <= INJ_CLONE_OFF, "the two entries do not overlap");
+_Static_assert(SYS_clone == 56 && SYS_exit_group == 231, "the clone entry's numbers are x86-64's");
 #define INJ_TRAMP_SIG SIGURG
 _Static_assert(SYS_getpid == 39 && SYS_gettid == 186 && SYS_tgkill == 234 && SIGURG == 23,
                "the code page's numbers are x86-64 Linux's");
@@ -388,7 +407,11 @@ static int inj_on_stop(inj_thread *c, int st, hs_err *err)
             return hs_err_set(err, "cannot read the system call of thread %d: %s", (int)c->tid,
                               strerror(errno));
         if (si.op == PTRACE_SYSCALL_INFO_ENTRY) {
-            if (si.entry.nr == SYS_rt_sigreturn && si.instruction_pointer == c->ret_rip) {
+            /* The stack pointer tells our return from the return of a
+             * signal handler of the program that ran during the call:
+             * both go through libc's __restore_rt. */
+            if (si.entry.nr == SYS_rt_sigreturn && si.instruction_pointer == c->ret_rip &&
+                si.stack_pointer == c->frame + 8) {
                 c->at_entry = true;
                 return 1;
             } /* returned; held here, the registers are put back from here */
@@ -641,7 +664,8 @@ inj_thread *inj_begin(inj_target *t, pid_t tid, hs_err *err)
         return NULL;
     }
     c->tramp = page;
-    if (inj_write(c, page, inj_tramp_code, sizeof(inj_tramp_code), err) != 0) {
+    if (inj_write(c, page, inj_tramp_code, sizeof(inj_tramp_code), err) != 0 ||
+        inj_write(c, page + INJ_CLONE_OFF, inj_clone_code, sizeof(inj_clone_code), err) != 0) {
         hs_err keep = *err;
         inj_end(c, err);
         *err = keep;
@@ -673,4 +697,56 @@ int inj_end(inj_thread *c, hs_err *err)
         rc = -1;
     inj_free(c);
     return rc;
+}
+
+/* The child's first stop: the kernel attached it to us (it inherits the
+ * thread's seize) and stops it before it runs a single instruction. */
+static int inj_child_stopped(pid_t child, hs_err *err)
+{
+    for (;;) {
+        int st;
+        pid_t r = waitpid(child, &st, __WALL);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return hs_err_set(err, "lost the clone child %d: %s", (int)child, strerror(errno));
+        if (WIFSTOPPED(st))
+            return 0;
+        return hs_err_set(err, "the clone child %d ended at its start (status 0x%x)", (int)child,
+                          st);
+    }
+}
+
+int inj_clone(inj_thread *c, pid_t *child, int *clone_errno, hs_err *err)
+{
+    *child = 0;
+    *clone_errno = 0;
+    if (c->tramp == 0)
+        return hs_err_set(err, "thread %d is not prepared for calls", (int)c->tid);
+    /* Never PTRACE_O_EXITKILL on the process's own thread: it would die
+     * with heapsnap. The child gets it at its first stop. */
+    long opts = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK;
+    if (ptrace(PTRACE_SETOPTIONS, c->tid, NULL, (void *)opts) != 0)
+        return hs_err_set(err, "cannot set ptrace options on thread %d: %s", (int)c->tid,
+                          strerror(errno));
+    uint64_t args[5] = {0, 0, 0, 0, 0}, ret = 0; /* no flags, exit signal 0: a clone child */
+    inj_status st = inj_call(c, c->tramp + INJ_CLONE_OFF, args, 5, 0, &ret, err);
+    ptrace(PTRACE_SETOPTIONS, c->tid, NULL, (void *)PTRACE_O_TRACESYSGOOD);
+    if (st != INJ_DONE)
+        return -1;
+    if ((int64_t)ret < 0) {
+        *clone_errno = (int)-(int64_t)ret;
+        return hs_err_set(err, "clone in process %d failed: %s", (int)c->t->pid,
+                          strerror(*clone_errno));
+    }
+    *child = (pid_t)ret;
+    if (inj_child_stopped(*child, err) != 0)
+        return -1;
+    if (ptrace(PTRACE_SETOPTIONS, *child, NULL, (void *)PTRACE_O_EXITKILL) != 0) {
+        hs_err_set(err, "cannot set ptrace options on the clone child %d: %s", (int)*child,
+                   strerror(errno));
+        kill(*child, SIGKILL);
+        return -1;
+    }
+    return 0;
 }

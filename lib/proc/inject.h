@@ -55,6 +55,18 @@ inj_status inj_call(inj_thread *c, uint64_t fn, const uint64_t *args, size_t nar
 /* Waits again for a call that was INJ_RUNNING. */
 inj_status inj_wait(inj_thread *c, uint64_t timeout_us, uint64_t *ret, hs_err *err);
 
+/* A frozen copy of the process: a raw clone system call on the thread (no
+ * pthread_atfork handler runs, nothing in libc is called), with no CLONE_VM
+ * and an exit signal of 0, so the child is a "clone child" that only waits
+ * with __WCLONE or __WALL see: the program's SIGCHLD handling and its
+ * waitpid(-1) never do. The kernel attaches the child to the caller and
+ * stops it before it runs; it carries PTRACE_O_EXITKILL (it dies with the
+ * caller), and its registers lead to exit_group(0) should it ever run.
+ * 0 with *child set, or -1 + err; *clone_errno is the clone's own error
+ * (EAGAIN, ENOMEM, EPERM under seccomp...), 0 when something else failed.
+ * The thread stays ready for more calls. */
+int inj_clone(inj_thread *c, pid_t *child, int *clone_errno, hs_err *err);
+
 /* Unmaps the code page and puts every register back as it was saved; the
  * thread stays in a ptrace stop (the caller detaches it), and a system call
  * it was in is resumed by that detach. Frees c. -1 + err when the thread

@@ -12,3 +12,4 @@ lib_libhs_la_SOURCES += lib/proc/registry.c lib/proc/registry.h
 include lib/proc/resident.mk
 include lib/proc/inject.mk
 include lib/proc/safepoint.mk
+include lib/proc/cowfork.mk

@@ -8,6 +8,8 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -22,7 +24,7 @@
 
 /* Reads as much as possible of [addr, addr+len): the kernel stops at the first
  * unreadable page. Returns the byte count (0 on any error). */
-size_t ms_readv_pid(pid_t pid, uint64_t addr, void *buf, size_t len, uint64_t *nsys)
+static size_t ms_readv_pid(pid_t pid, uint64_t addr, void *buf, size_t len, uint64_t *nsys)
 {
     size_t done = 0;
     while (done < len) {
@@ -37,9 +39,26 @@ size_t ms_readv_pid(pid_t pid, uint64_t addr, void *buf, size_t len, uint64_t *n
     return done;
 }
 
+size_t ms_read_src(const memsrc *m, uint64_t addr, void *buf, size_t len, uint64_t *nsys)
+{
+    if (!m->use_memfd)
+        return ms_readv_pid(m->pid, addr, buf, len, nsys);
+    size_t done = 0;
+    while (done < len) {
+        (*nsys)++;
+        ssize_t n = pread(m->memfd, (uint8_t *)buf + done, len - done, (off_t)(addr + done));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        done += (size_t)n;
+    }
+    return done;
+}
+
 static size_t ms_readv(memsrc *m, uint64_t addr, void *buf, size_t len)
 {
-    return ms_readv_pid(m->pid, addr, buf, len, &m->nsys);
+    return ms_read_src(m, addr, buf, len, &m->nsys);
 }
 
 static memsrc *ms_new(enum ms_kind kind, hs_err *err)
@@ -70,6 +89,28 @@ memsrc *memsrc_open_pid(pid_t pid, size_t window, hs_err *err)
         return NULL;
     }
     return m;
+}
+
+memsrc *memsrc_open_frozen(pid_t pid, size_t window, hs_err *err)
+{
+    memsrc *m = memsrc_open_pid(pid, window, err);
+    if (m == NULL)
+        return NULL;
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
+    m->memfd = open(path, O_RDONLY | O_CLOEXEC);
+    if (m->memfd < 0) {
+        hs_err_set(err, "cannot open %s: %s", path, strerror(errno));
+        memsrc_close(m);
+        return NULL;
+    }
+    m->use_memfd = 1;
+    return m;
+}
+
+bool memsrc_frozen(const memsrc *m)
+{
+    return m->use_memfd != 0;
 }
 
 memsrc *memsrc_open_buffer(uint64_t base, const void *buf, size_t len, hs_err *err)
@@ -119,6 +160,8 @@ void memsrc_close(memsrc *m)
     free(m->copies);
     if (m->rmap)
         munmap(m->rmap, m->rmaplen);
+    if (m->use_memfd)
+        close(m->memfd);
     free(m->win);
     free(m->lines);
     free(m);
@@ -248,7 +291,7 @@ int memsrc_read(memsrc *m, uint64_t addr, size_t len, void *buf)
 static int ms_gather_batched(memsrc *m, uint64_t addr, size_t len)
 {
     size_t have;
-    if (m->kind == MS_BUFFER || m->sealed || addr + len < addr)
+    if (m->kind == MS_BUFFER || m->sealed || m->use_memfd || addr + len < addr)
         return 0;
     return !(m->ncopies && ms_copy_find(m, addr, len, &have));
 }

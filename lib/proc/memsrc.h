@@ -7,6 +7,7 @@
 #ifndef HS_MEMSRC_H
 #define HS_MEMSRC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -17,6 +18,15 @@ typedef struct memsrc memsrc;
 
 /* A stopped process. window = bytes of the streaming window (0 = 256 KiB). */
 memsrc *memsrc_open_pid(pid_t pid, size_t window, hs_err *err);
+/* A frozen copy-on-write child of a process (lib/proc/cowfork.h), stopped and
+ * traced by the caller: reads go through /proc/PID/mem. process_vm_readv
+ * pins the pages it reads, and the kernel (5.19 and later) unshares --
+ * copies -- a shared anonymous page that is pinned, so reading the child
+ * that way would duplicate every page it reads. */
+memsrc *memsrc_open_frozen(pid_t pid, size_t window, hs_err *err);
+/* True for a source opened by memsrc_open_frozen: what it reads stays as it
+ * was at the fork, however long the reader takes. */
+bool memsrc_frozen(const memsrc *m);
 /* len bytes at buf appear at address base; buf is not copied and must outlive m. */
 memsrc *memsrc_open_buffer(uint64_t base, const void *buf, size_t len, hs_err *err);
 /* The calling process itself (reads through process_vm_readv, so a bad address
@@ -57,6 +67,9 @@ size_t memsrc_copy_limit(const memsrc *m);
  * made while the process is stopped costs the copy and no page faults. 0, or
  * -1 + err. Kept until memsrc_close. */
 int memsrc_reserve(memsrc *m, size_t bytes, hs_err *err);
+/* Gives the reserve and the copies back (a caller that will not copy after
+ * all); later copies fault their pages in as they go. */
+void memsrc_release(memsrc *m);
 /* Copies the n ranges, in order, while the total stays within the limit; a
  * range that does not fit, and any after it, is left to the ordinary path. A
  * range whose tail is unreadable keeps its readable head. From then on every

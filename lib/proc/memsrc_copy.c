@@ -49,17 +49,23 @@ static uint8_t *ms_map(size_t len, void **map, size_t *maplen)
     return a;
 }
 
+void memsrc_release(memsrc *m)
+{
+    ms_drop_copies(m); /* copies may live in the reserve */
+    if (m->rmap)
+        munmap(m->rmap, m->rmaplen);
+    m->rmap = NULL;
+    m->reserve = NULL;
+    m->rmaplen = m->rlen = 0;
+}
+
 int memsrc_reserve(memsrc *m, size_t bytes, hs_err *err)
 {
     if (bytes > m->limit)
         bytes = m->limit;
     if (bytes == 0 || bytes <= m->rlen)
         return 0;
-    ms_drop_copies(m); /* copies may live in the old reserve */
-    if (m->rmap)
-        munmap(m->rmap, m->rmaplen);
-    m->rmap = NULL;
-    m->rmaplen = m->rlen = 0;
+    memsrc_release(m);
     size_t len = (bytes + MS_HUGE - 1) & ~(size_t)(MS_HUGE - 1);
     void *map;
     size_t maplen;
@@ -138,6 +144,11 @@ static void ms_fill_pieces(const memsrc *m, ms_seg *s, size_t n, uint64_t *nsys)
         }
         return;
     }
+    if (m->use_memfd) { /* one read per piece: /proc/PID/mem takes no vectors */
+        for (size_t k = 0; k < n; k++)
+            s[k].got = ms_read_src(m, s[k].addr, s[k].dst, s[k].len, nsys);
+        return;
+    }
     for (size_t i = 0; i < n; i += MS_BATCH) {
         size_t nb = n - i < MS_BATCH ? n - i : MS_BATCH;
         ms_seg *v = s + i;
@@ -159,8 +170,8 @@ static void ms_fill_pieces(const memsrc *m, ms_seg *s, size_t n, uint64_t *nsys)
                 done -= v[k].len;
                 continue;
             }
-            v[k].got = done + ms_readv_pid(m->pid, v[k].addr + done, v[k].dst + done,
-                                           v[k].len - done, nsys);
+            v[k].got =
+                done + ms_read_src(m, v[k].addr + done, v[k].dst + done, v[k].len - done, nsys);
             done = 0;
         }
     }

@@ -65,10 +65,15 @@ struct memsrc {
     uint8_t *reserve; /* huge-page aligned start inside rmap */
     size_t rlen, rused;
     int sealed;
+    /* MS_PID opened by memsrc_open_frozen: reads go through /proc/PID/mem */
+    int memfd;
+    int use_memfd;
 };
 
 /* memsrc.c */
-size_t ms_readv_pid(pid_t pid, uint64_t addr, void *buf, size_t len, uint64_t *nsys);
+/* Reads as much as possible of [addr, addr+len) from m's process (through
+ * /proc/PID/mem for memsrc_open_frozen's); the byte count. */
+size_t ms_read_src(const memsrc *m, uint64_t addr, void *buf, size_t len, uint64_t *nsys);
 void ms_drop_copies(memsrc *m);
 /* the copies are sorted by start and disjoint (asserted where they change) */
 int ms_copies_sorted(const memsrc *m);

@@ -4,6 +4,7 @@
 #include "pagemap.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,5 +64,49 @@ int pagemap_touched(pagemap *pm, uint64_t start, uint64_t end, unsigned char *ou
             out[i + j] = (pm->ent[j] >> 62) != 0;
         i += k;
     }
+    return 0;
+}
+
+/* Entries [first, first + want) of pm into pm->ent: how many were read, or -1. */
+static ssize_t pagemap_batch(pagemap *pm, uint64_t first, uint64_t want)
+{
+    ssize_t got =
+        pread(pm->fd, pm->ent, want * sizeof(uint64_t), (off_t)(first * sizeof(uint64_t)));
+    if (got <= 0 || got % (ssize_t)sizeof(uint64_t) != 0)
+        return -1;
+    return got / (ssize_t)sizeof(uint64_t);
+}
+
+#define PAGEMAP_PRESENT (1ull << 63)
+#define PAGEMAP_PFN_MASK ((1ull << 55) - 1)
+
+int pagemap_differing(pagemap *a, pagemap *b, uint64_t start, uint64_t end, uint64_t *pages,
+                      hs_err *err)
+{
+    *pages = 0;
+    uint64_t first = start / PAGEMAP_PAGE, n = (end - start) / PAGEMAP_PAGE;
+    bool pfns = false;
+    for (uint64_t i = 0; i < n;) {
+        uint64_t want = n - i < PAGEMAP_BATCH ? n - i : PAGEMAP_BATCH;
+        ssize_t ka = pagemap_batch(a, first + i, want),
+                kb = ka > 0 ? pagemap_batch(b, first + i, (uint64_t)ka) : -1;
+        if (ka <= 0 || kb != ka)
+            return hs_err_set(err, "cannot read the pagemaps of processes %d and %d at page 0x%llx",
+                              (int)a->pid, (int)b->pid, (unsigned long long)(first + i));
+        for (ssize_t j = 0; j < ka; j++) {
+            uint64_t ea = a->ent[j], eb = b->ent[j];
+            if (!(ea & PAGEMAP_PRESENT))
+                continue;
+            pfns = pfns || (ea & PAGEMAP_PFN_MASK) != 0;
+            if (!(eb & PAGEMAP_PRESENT) || (ea & PAGEMAP_PFN_MASK) != (eb & PAGEMAP_PFN_MASK))
+                (*pages)++;
+        }
+        i += (uint64_t)ka;
+    }
+    if (*pages > 0 && !pfns)
+        return hs_err_set(err,
+                          "pagemap hides the frame numbers of process %d (it needs "
+                          "CAP_SYS_ADMIN)",
+                          (int)a->pid);
     return 0;
 }

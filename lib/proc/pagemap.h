@@ -23,4 +23,11 @@ void pagemap_close(pagemap *pm);
  * 0, or -1 + err when pagemap cannot be read. */
 int pagemap_touched(pagemap *pm, uint64_t start, uint64_t end, unsigned char *out, hs_err *err);
 
+/* How many pages of [start, end) (page-aligned) a holds in another frame
+ * than b, or holds where b has none: of a process and its copy-on-write
+ * fork, the pages one of them wrote (or first touched) since the fork. Needs
+ * the frame numbers (CAP_SYS_ADMIN). 0 with *pages set, or -1 + err. */
+int pagemap_differing(pagemap *a, pagemap *b, uint64_t start, uint64_t end, uint64_t *pages,
+                      hs_err *err);
+
 #endif

@@ -392,6 +392,22 @@ int registry_reserve(registry *r, hs_err *err)
     return 0;
 }
 
+int registry_copy_frozen(registry *r, pid_t frozen, hs_err *err)
+{
+    memsrc *m = memsrc_open_frozen(frozen, 0, err);
+    if (m == NULL)
+        return -1;
+    if (r->own_src)
+        memsrc_close(r->src);
+    r->src = m;
+    r->own_src = true;
+    pid_t pid = r->pid;
+    r->pid = frozen; /* the touched pages are the copy's */
+    int rc = registry_copy(r, err);
+    r->pid = pid;
+    return rc;
+}
+
 int registry_copy(registry *r, hs_err *err)
 {
     if (registry_source(r, err) != 0)

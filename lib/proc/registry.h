@@ -75,6 +75,12 @@ int registry_reserve(registry *r, hs_err *err);
  * (the process may have exited). */
 int registry_copy(registry *r, hs_err *err);
 
+/* registry_copy from frozen instead, a copy of the process made at the stop
+ * (lib/proc/cowfork.h's child), while the process runs: the tables as they
+ * were at the fork, as consistent as a copy made while stopped. The reserve
+ * made before the stop is dropped. 0 or -1 + err. */
+int registry_copy_frozen(registry *r, pid_t frozen, hs_err *err);
+
 /* Any time after registry_copy (the process may run): fills live (USED
  * entries, table order), stacks and stack_ids (READY entries, sorted by id)
  * from the copy, counting torn entries. 0 or -1 + err. */

@@ -7,6 +7,8 @@
 # with no thread stopped; every profile passes google's validator (-heap); every
 # STRESS_QUIESCENT_EVERY-th snapshot (default 10) the program parks all threads
 # and the walker's totals must equal its own mallinfo2 in every field.
+# STRESS_HEAPSNAP_ARGS adds options to every snapshot (--cow: each one forks
+# a frozen child, and then the test also checks that every one forked).
 . "$top_srcdir/tests/tap.sh"
 . "$top_srcdir/tests/stress/stress_lib.sh"
 
@@ -40,10 +42,12 @@ run_mode() {
     pid=$sl_pid
     t_mode=$(date +%s)
     snap_fail=0; snap_busy=0; stopped=0; quiet=0; quiet_fail=0; seq=0; first_err=""; first_mis=""
+    forked=0
     i=1
     while [ "$i" -le "$per_mode" ]; do
         f="$dir/snap-$(printf %04d "$i").pb.gz"
-        if ! "$HEAPSNAP" -p "$pid" -o "$f" > /dev/null 2> "$dir/err"; then
+        # shellcheck disable=SC2086 # the options are words
+        if ! "$HEAPSNAP" -p "$pid" ${STRESS_HEAPSNAP_ARGS:-} --json -o "$f" > "$dir/json" 2> "$dir/err"; then
             # Giving up on a heap that stays busy is a failure too (heapsnap
             # resumes only the threads inside malloc until they are out); it
             # is counted apart so that a regression shows what it is.
@@ -51,6 +55,7 @@ run_mode() {
             grep -q 'stayed busy' "$dir/err" && snap_busy=$((snap_busy + 1))
             [ -z "$first_err" ] && first_err="snapshot $i: $(head -n 3 "$dir/err")"
         fi
+        grep -q '"mode":"fork"' "$dir/json" && forked=$((forked + 1))
         if ! sl_running "$pid"; then
             stopped=$((stopped + 1))
             echo "# $mode: after snapshot $i the thread states are '$(sl_state "$pid")'"
@@ -76,6 +81,10 @@ got:  $sl_got"
     echo "# $mode: $snap_busy of $per_mode snapshots gave up on a heap that stayed busy" \
         "($(($(date +%s) - t_mode)) s for the snapshots)"
     tap_is "$mode: $per_mode snapshots exit 0" "$snap_fail failed" "0 failed"
+    echo "# $mode: $forked of $per_mode snapshots forked a frozen child"
+    case " ${STRESS_HEAPSNAP_ARGS:-} " in
+    *" --cow "*) tap_is "$mode: every snapshot forked (--cow)" "$forked forked" "$per_mode forked" ;;
+    esac
     tap_is "$mode: no snapshot gives up on a heap that stays busy" "$snap_busy gave up" "0 gave up"
     [ -n "$first_err" ] && printf '%s\n' "$first_err" | sed 's/^/# /'
     tap_is "$mode: program running, no thread stopped, after every snapshot" \

@@ -27,7 +27,9 @@
 
 #include <cmocka.h>
 
+#include "cowfork.h"
 #include "inject.h"
+#include "memsrc.h"
 #include "ptstop.h"
 
 extern char **environ;
@@ -320,6 +322,108 @@ static void test_others_run_meanwhile(void **state)
     expect_all_ok(all);
 }
 
+/* /proc/PID/task/TID/comm without its newline. */
+static void read_comm(pid_t pid, pid_t tid, char *out, size_t len)
+{
+    char path[96];
+    snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", (int)pid, (int)tid);
+    FILE *f = fopen(path, "re");
+    assert_non_null(f);
+    assert_non_null(fgets(out, (int)len, f));
+    fclose(f);
+    out[strcspn(out, "\n")] = '\0';
+}
+
+/* State (field 3) and exit signal (field 38) of /proc/PID/stat. */
+static void proc_state(pid_t pid, char *state, int *exit_signal)
+{
+    char path[64], buf[2048];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "re");
+    assert_non_null(f);
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')') + 2;
+    *state = *p;
+    for (int field = 3; field < 38; p++)
+        if (*p == ' ')
+            field++;
+    assert_int_equal(sscanf(p, "%d", exit_signal), 1);
+}
+
+/* The frozen child (inj_clone, through cowfork): forked on the main thread
+ * blocked in pthread_join, it starts in a ptrace stop, with exit signal 0
+ * and the process's memory; killed, it is a zombie of the process that
+ * cowfork_zombies finds and cowfork_reap's second stop collects; and every
+ * blocked call of the process completes as if nothing had happened. */
+static void test_clone_and_reap(void **state)
+{
+    (void)state;
+    child c;
+    assert_true(child_start(&c));
+    child_wait_blocked(&c);
+    hs_err err = {{0}};
+    cowfork *cf = cowfork_open(c.pid, &err);
+    assert_non_null(cf);
+    ptstop *s = ptstop_stop_all(c.pid, &err);
+    assert_non_null(s);
+    pid_t kid = 0;
+    int cerr = -1;
+    if (cowfork_fork(cf, c.tid[6], &kid, &cerr, &err) != 0)
+        fail_msg("cowfork_fork: %s", err.msg);
+    assert_int_equal(cerr, 0);
+    assert_true(kid > 0);
+    ptstop_detach_all(s);
+    char st;
+    int sig;
+    proc_state(kid, &st, &sig);
+    assert_int_equal(st, 't'); /* a ptrace stop: it never ran */
+    assert_int_equal(sig, 0);
+    /* its name marks it as heapsnap's; the thread's own name is back */
+    char name[64];
+    read_comm(kid, kid, name, sizeof(name));
+    assert_string_equal(name, "heapsnap-frozen");
+    read_comm(c.pid, c.tid[6], name, sizeof(name));
+    assert_string_equal(name, "inj_blocker");
+    /* the same memory: the main thread's stack above its stack pointer (its
+     * callers' frames; the injection wrote only below it), from both */
+    memsrc *mp = memsrc_open_pid(c.pid, 0, &err), *mk = memsrc_open_frozen(kid, 0, &err);
+    assert_non_null(mp);
+    assert_non_null(mk);
+    s = ptstop_stop_all(c.pid, &err);
+    assert_non_null(s);
+    uint64_t sp = 0;
+    for (size_t i = 0; i < ptstop_nthreads(s); i++)
+        if (ptstop_thread_at(s, i)->tid == c.tid[6])
+            sp = ptstop_thread_at(s, i)->regs.rsp;
+    ptstop_detach_all(s);
+    assert_true(sp != 0);
+    unsigned char a[256], b[256];
+    assert_int_equal(memsrc_read(mp, sp, sizeof(a), a), 0);
+    assert_int_equal(memsrc_read(mk, sp, sizeof(b), b), 0);
+    assert_memory_equal(a, b, sizeof(a));
+    memsrc_close(mp);
+    memsrc_close(mk);
+    uint64_t pages = 99;
+    assert_int_equal(cowfork_dirtied(cf, &pages, &err), 0);
+    assert_true(pages < 16);
+    assert_int_equal(cowfork_kill(cf, &err), 0);
+    pid_t z[4];
+    assert_int_equal(cowfork_zombies(c.pid, z, 4), 1);
+    assert_int_equal(z[0], kid);
+    uint64_t reap_us = 0;
+    if (cowfork_reap(cf, &reap_us, &err) != 0)
+        fail_msg("cowfork_reap: %s", err.msg);
+    assert_true(reap_us > 0);
+    assert_int_equal(cowfork_zombies(c.pid, z, 4), 0);
+    assert_int_equal(kill(kid, 0), -1); /* gone, not even a zombie */
+    cowfork_close(cf);
+    char all[4096];
+    child_finish(&c, all, sizeof(all));
+    expect_all_ok(all);
+}
+
 static void test_restart_regs(void **state)
 {
     (void)state;
@@ -374,7 +478,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_restart_regs),    cmocka_unit_test(test_calls_in_blocked_threads),
         cmocka_unit_test(test_killed_mid_call), cmocka_unit_test(test_others_run_meanwhile),
-        cmocka_unit_test(test_not_glibc),
+        cmocka_unit_test(test_not_glibc),       cmocka_unit_test(test_clone_and_reap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

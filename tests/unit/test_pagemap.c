@@ -1,7 +1,8 @@
 /* tests/unit/test_pagemap.c: lib/pagemap on this process's own anonymous
  * memory, where the test decides which pages are touched: single pages, a
  * page given back with MADV_DONTNEED, a range longer than one batch of reads,
- * and the error for a process that does not exist. */
+ * the error for a process that does not exist, and the pages that differ
+ * between this process and a fork of it after it wrote some. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -100,12 +102,55 @@ static void test_no_process(void **state)
     assert_string_equal(err.msg, want);
 }
 
+/* A fork shares every page until one side writes it: the pages this process
+ * writes afterwards, and a page it touches first, are the differing ones. */
+static void test_differing_after_fork(void **state)
+{
+    (void)state;
+    if (geteuid() != 0)
+        skip(); /* frame numbers need CAP_SYS_ADMIN */
+    uint8_t *p = fresh_pages(8);
+    for (int i = 0; i < 7; i++) /* page 7 stays untouched */
+        p[i * PAGEMAP_PAGE] = 1;
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        char c;
+        close(fds[1]);
+        while (read(fds[0], &c, 1) < 0) {
+        }
+        _exit(0);
+    }
+    close(fds[0]);
+    hs_err err = {0};
+    pagemap *a = pagemap_open(getpid(), &err), *b = pagemap_open(child, &err);
+    assert_non_null(a);
+    assert_non_null(b);
+    uint64_t start = (uint64_t)(uintptr_t)p, end = start + 8 * PAGEMAP_PAGE, n = 99;
+    assert_int_equal(pagemap_differing(a, b, start, end, &n, &err), 0);
+    assert_int_equal(n, 0);
+    p[1 * PAGEMAP_PAGE] = 2;
+    p[3 * PAGEMAP_PAGE] = 2;
+    p[4 * PAGEMAP_PAGE] = 2;
+    p[7 * PAGEMAP_PAGE] = 2;
+    assert_int_equal(pagemap_differing(a, b, start, end, &n, &err), 0);
+    assert_int_equal(n, 4);
+    pagemap_close(a);
+    pagemap_close(b);
+    close(fds[1]);
+    assert_int_equal(waitpid(child, NULL, 0), child);
+    munmap(p, 8 * PAGEMAP_PAGE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_touched_pages),
         cmocka_unit_test(test_across_batches),
         cmocka_unit_test(test_no_process),
+        cmocka_unit_test(test_differing_after_fork),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
