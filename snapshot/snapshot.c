@@ -204,26 +204,29 @@ static void snap_comments(pprof_builder *b, pid_t pid, const char *exe, const sn
     struct tm tm;
     if (gmtime_r(&secs, &tm) != NULL)
         strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    /* The mode ends the first line (three lines at most). */
+    char mode[640];
+    if (strcmp(r->mode, "fork") == 0)
+        snprintf(mode, sizeof(mode),
+                 "mode fork: the pause's last part was a copy-on-write fork (%.3f ms; estimates "
+                 "fork %.3f, copy %.3f); the frozen child was walked in %.3f ms while the process "
+                 "ran and wrote %" PRId64 " pages; a second stop of %.3f ms reaped the child",
+                 (double)r->fork_us / 1000.0, (double)r->fork_est_us / 1000.0,
+                 (double)r->copy_est_us / 1000.0, (double)r->walk_us / 1000.0, r->dirtied_pages,
+                 (double)r->reap_us / 1000.0);
+    else
+        snprintf(mode, sizeof(mode),
+                 "mode copy: the heap was copied while stopped, walked in %.3f ms; %s",
+                 (double)r->walk_us / 1000.0, r->copy_reason);
     pprof_add_comment(b,
                       "heapsnap %s: heap of process %d (%s) at %s; pause %.3f ms (stop %.3f, "
                       "safepoint %.3f with %zu threads parked, wait for threads inside malloc "
-                      "%.3f, copy %.3f), %zu threads stopped (%u busy retries); glibc layout: %s",
+                      "%.3f, copy %.3f), %zu threads stopped (%u busy retries); glibc layout: %s; "
+                      "%s",
                       HS_VERSION, (int)pid, exe, when, (double)r->pause_us / 1000.0,
                       (double)r->stop_us / 1000.0, (double)r->safepoint_us / 1000.0,
                       r->parked_threads, (double)r->wait_us / 1000.0, (double)r->copy_us / 1000.0,
-                      r->nthreads, r->busy_retries, layout);
-    if (strcmp(r->mode, "fork") == 0)
-        pprof_add_comment(b,
-                          "mode fork: the pause's last part was a copy-on-write fork (%.3f ms; "
-                          "estimates fork %.3f, copy %.3f); the frozen child was walked in %.3f "
-                          "ms while the process ran and wrote %" PRId64
-                          " pages; a second stop of %.3f ms reaped the child",
-                          (double)r->fork_us / 1000.0, (double)r->fork_est_us / 1000.0,
-                          (double)r->copy_est_us / 1000.0, (double)r->walk_us / 1000.0,
-                          r->dirtied_pages, (double)r->reap_us / 1000.0);
-    else
-        pprof_add_comment(b, "mode copy: the heap was copied while stopped, walked in %.3f ms; %s",
-                          (double)r->walk_us / 1000.0, r->copy_reason);
+                      r->nthreads, r->busy_retries, layout, mode);
     uint64_t free_bytes = 0;
     for (int k = GHEAP_TCACHE; k <= GHEAP_TOP; k++)
         free_bytes += rep->bytes[k];
