@@ -11,7 +11,7 @@ tap_need_ptrace
 . "$top_srcdir/tests/integration/snap_common.sh"
 [ -e "$HOOK" ] || tap_skip_all "libheapsnap.so is not built"
 T=$snap_tmp
-KILLS=50
+KILLS=${COW_KILLS:-50} # COW_KILLS lowers it where each path needs to run, not fifty times (.ci/run's sanitizer pass)
 
 # "ok" when every child of every thread of PID is a zombie with exit signal
 # 0, else the first offender as "PID state exit_signal".
