@@ -5,12 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-int attr_labels_init(attr_labels *l, const char *key, const char *const *values, size_t nvalues)
+int attr_labels_init(attr_labels *l, const char *key, const char *const *values,
+                     const char *const *types, size_t nvalues)
 {
     memset(l, 0, sizeof(*l));
     l->key = key;
     l->values = values;
-    l->nvalues = values != NULL ? nvalues : 0;
+    l->types = types;
+    l->nvalues = values != NULL || types != NULL ? nvalues : 0;
     if (l->nvalues == 0)
         return 0;
     l->count = calloc(l->nvalues, sizeof(*l->count));
@@ -71,7 +73,7 @@ static void attr_labels_share(const attr_labels *l, const uint64_t *w, int64_t t
 int attr_labels_emit(attr_labels *l, pprof_builder *b, const uint64_t *locs, size_t nlocs,
                      const int64_t v[4], int64_t bytes_num)
 {
-    pprof_label_desc lab[2] = {{.key = "bytes", .num = bytes_num}, {.key = l->key}};
+    pprof_label_desc lab[4] = {{.key = "bytes", .num = bytes_num}};
     if (l->nused == 0)
         return pprof_add_sample(b, locs, nlocs, v, lab, 1);
     int64_t *part = malloc(4 * l->nused * sizeof(*part));
@@ -86,8 +88,15 @@ int attr_labels_emit(attr_labels *l, pprof_builder *b, const uint64_t *locs, siz
             pv[j] = part[(size_t)j * l->nused + k];
         if (pv[0] == 0 && pv[1] == 0 && pv[2] == 0 && pv[3] == 0)
             continue;
-        lab[1].str = l->values[l->used[k]];
-        rc = pprof_add_sample(b, locs, nlocs, pv, lab, lab[1].str != NULL ? 2 : 1);
+        uint32_t val = l->used[k];
+        size_t nlab = 1;
+        if (l->values != NULL && l->values[val] != NULL)
+            lab[nlab++] = (pprof_label_desc){.key = l->key, .str = l->values[val]};
+        if (l->types != NULL && l->types[val] != NULL) {
+            lab[nlab++] = (pprof_label_desc){.key = "type", .str = l->types[val]};
+            lab[nlab++] = (pprof_label_desc){.key = "type_from", .str = "vtable"};
+        }
+        rc = pprof_add_sample(b, locs, nlocs, pv, lab, nlab);
     }
     for (size_t k = 0; k < l->nused; k++)
         l->count[l->used[k]] = l->bytes[l->used[k]] = 0;

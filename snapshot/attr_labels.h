@@ -1,5 +1,5 @@
-/* snapshot/attr_labels.h: one heap-profile sample split by a string label
- * of its chunks (held_by): the weights (chunks and bytes) each label value
+/* snapshot/attr_labels.h: one heap-profile sample split by the string
+ * labels of its chunks (held_by, and type): the weights (chunks and bytes) each label value
  * has in the sample are gathered, then the sample's values are shared out
  * by them -- object counts by chunks, byte values by bytes, largest
  * remainder first, so the pieces add up to the sample exactly -- as one
@@ -15,6 +15,7 @@
 typedef struct attr_labels {
     const char *key;           /* "held_by" */
     const char *const *values; /* values[0] is NULL: no label */
+    const char *const *types;  /* NULL, or each value's "type" label (NULL: none) */
     size_t nvalues;
     uint64_t *count, *bytes; /* per value, for the sample being split */
     uint32_t *used;          /* values with a weight */
@@ -22,8 +23,11 @@ typedef struct attr_labels {
 } attr_labels;
 
 /* 0, or -1 when out of memory; values may be NULL (nvalues 0): every
- * sample then goes out whole and unlabelled. */
-int attr_labels_init(attr_labels *l, const char *key, const char *const *values, size_t nvalues);
+ * sample then goes out whole and unlabelled. types, when not NULL, gives
+ * value v a second label, "type" = types[v] (with "type_from" = "vtable"),
+ * where not NULL; values[v] may then be NULL for a value with a type only. */
+int attr_labels_init(attr_labels *l, const char *key, const char *const *values,
+                     const char *const *types, size_t nvalues);
 void attr_labels_free(attr_labels *l);
 /* Adds a chunk of value `value` to the sample's weights. */
 void attr_labels_add(attr_labels *l, uint32_t value, uint64_t bytes);

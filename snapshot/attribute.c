@@ -548,6 +548,14 @@ int attr_build_labelled(pprof_builder *b, attr_chunk *chunks, size_t nchunks, co
                         const char *const *held_by, size_t nheld_by, attr_loc_fn loc_fn,
                         void *loc_arg, attr_totals *t, hs_err *err)
 {
+    return attr_build_typed(b, chunks, nchunks, reg, held_by, NULL, nheld_by, loc_fn, loc_arg, t,
+                            err);
+}
+
+int attr_build_typed(pprof_builder *b, attr_chunk *chunks, size_t nchunks, const registry *reg,
+                     const char *const *held_by, const char *const *types, size_t nheld_by,
+                     attr_loc_fn loc_fn, void *loc_arg, attr_totals *t, hs_err *err)
+{
     memset(t, 0, sizeof(*t));
     qsort(chunks, nchunks, sizeof(*chunks), hs_array_cmp_u64); /* by addr */
     attr_set *classes = calloc(1, sizeof(*classes));
@@ -557,7 +565,7 @@ int attr_build_labelled(pprof_builder *b, attr_chunk *chunks, size_t nchunks, co
     attr_group *groups = malloc((nlive ? nlive : 1) * sizeof(*groups));
     int rc = -1;
     if (classes == NULL || claimed == NULL || claims == NULL || groups == NULL ||
-        attr_labels_init(&classes->labels, "held_by", held_by, nheld_by) != 0) {
+        attr_labels_init(&classes->labels, "held_by", held_by, types, nheld_by) != 0) {
         hs_err_set(err, "out of memory while attributing %zu chunks.", nchunks);
         goto out;
     }
@@ -573,7 +581,8 @@ int attr_build_labelled(pprof_builder *b, attr_chunk *chunks, size_t nchunks, co
             classes->present[classes->npresent++] = i;
     double rate = reg ? (double)reg->hdr.rate : 1;
     size_t nclaims = attr_claims(chunks, nchunks, reg, claimed, claims, classes, t);
-    if (held_by != NULL && attr_unclaimed(classes, chunks, nchunks, claimed) != 0) {
+    if ((held_by != NULL || types != NULL) &&
+        attr_unclaimed(classes, chunks, nchunks, claimed) != 0) {
         hs_err_set(err, "out of memory while attributing %zu chunks.", nchunks);
         goto out;
     }

@@ -10,6 +10,7 @@ heapsnap_SOURCES += snapshot/periodic.c snapshot/periodic.h
 heapsnap_SOURCES += snapshot/attribute.c snapshot/attribute.h
 heapsnap_SOURCES += snapshot/attr_labels.c snapshot/attr_labels.h
 heapsnap_SOURCES += snapshot/holders.c snapshot/holders.h
+heapsnap_SOURCES += snapshot/typelabels.c snapshot/typelabels.h
 heapsnap_SOURCES += snapshot/retained.c snapshot/retained.h
 heapsnap_SOURCES += snapshot/report.c snapshot/report.h
 heapsnap_SOURCES += snapshot/outpattern.c snapshot/outpattern.h

@@ -33,6 +33,8 @@
 #include "retained.h"
 #include "symbolize.h"
 #include "thread_stacks.h"
+#include "tvtable.h"
+#include "typelabels.h"
 
 #ifndef HS_VERSION
 #define HS_VERSION "unknown"
@@ -445,6 +447,9 @@ static snap_status snap_take_once(pid_t pid, const char *out_path, const char *t
     gheap_capture *cap = NULL;
     holders *held = NULL;
     hs_err held_err = {0};
+    memsrc *live = NULL;
+    tvt *tv = NULL;
+    tlab *tl = NULL;
     cowfork *cf = NULL;
     pid_t child = 0;
     struct user_regs_struct *regs = NULL;
@@ -600,13 +605,29 @@ static snap_status snap_take_once(pid_t pid, const char *out_path, const char *t
     }
     if (held != NULL && holders_assign(held, cap, chunks.v, chunks.n, sym, err) != 0)
         goto fail_keep;
-    if (child != 0)
-        snap_cow_end(cf, res);
     size_t nlabels = 0;
     const char *const *labels = held != NULL ? holders_labels(held, &nlabels) : NULL;
+    /* The type stage: the chunks' C++ classes joined to their holders, the
+     * words read from the capture (so before a frozen child ends), the
+     * vtables from the process's read-only data. */
+    const char *const *types = NULL;
+    if (!foreign && (live = memsrc_open_pid(pid, 0, err)) != NULL &&
+        (tv = tvt_open(live, maps, err)) != NULL &&
+        (tl = tlab_assign(chunks.v, chunks.n, gheap_capture_memsrc(cap), tv, labels, nlabels,
+                          err)) != NULL) {
+        labels = tlab_held(tl);
+        types = tlab_types(tl);
+        nlabels = tlab_count(tl);
+        res->typed_chunks = tlab_typed_chunks(tl);
+        res->typed_bytes = tlab_typed_bytes(tl);
+    } else if (!foreign) {
+        goto fail;
+    }
+    if (child != 0)
+        snap_cow_end(cf, res);
     attr_totals tot;
-    if (attr_build_labelled(b, chunks.v, chunks.n, hook ? &reg : NULL, labels, nlabels, snap_loc,
-                            sym, &tot, err) != 0)
+    if (attr_build_typed(b, chunks.v, chunks.n, hook ? &reg : NULL, labels, types, nlabels,
+                         snap_loc, sym, &tot, err) != 0)
         goto fail;
     if (hook && reg.hdr.rate > 0 &&
         (alloc_walk_says_foreign(tot.attributed_chunks, tot.stale_entries, nthreads) ||
@@ -663,6 +684,9 @@ out:
     tstacks_free(stacks);
     free(chunks.v);
     holders_free(held);
+    tlab_free(tl);
+    tvt_close(tv);
+    memsrc_close(live);
     gheap_capture_free(cap);
     gheap_report_free(&rep);
     registry_free(&reg);

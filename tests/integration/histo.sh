@@ -68,6 +68,31 @@ sed 's/^/# /' "$snap_tmp/text" | head -12
 exec 7>&-
 wait "$pid"
 
+# The same classes as the profile's "type" label (HEAPSNAP_RATE=1: exact
+# counts): go tool pprof -tagfocus type=CLASS selects every object of it.
+mkfifo "$snap_tmp/p.in"
+rm -f "$snap_tmp/p.out"
+LD_PRELOAD=$HOOK HEAPSNAP_RATE=1 "$PROG" <"$snap_tmp/p.in" >"$snap_tmp/p.out" &
+pid=$!
+snap_pids="$snap_pids $pid"
+exec 7>"$snap_tmp/p.in"
+tap_wait_for "$snap_tmp/p.out" '"ready"' || tap_bail "types_prog did not start"
+"$HEAPSNAP" -p "$pid" -o "$snap_tmp/p.pb.gz" --json >"$snap_tmp/p.json" 2>"$snap_tmp/p.err"
+tap_ok "profile: 2100 chunks typed" grep -q '"typed_chunks":2100,' "$snap_tmp/p.json"
+got=""
+for c in Circle Square 'shop::Session' Both; do
+    n=$( (cd "$snap_tmp" && HOME=$snap_tmp "$GO" tool pprof -sample_index=inuse_objects -top \
+        -tagfocus="type=$c" p.pb.gz 2>/dev/null) |
+        sed -n 's/.*accounting for \([0-9]*\), .*/\1/p')
+    got="$got $c=$n"
+done
+tap_is "profile: -tagfocus type=CLASS selects each class's objects" "$got" \
+    " Circle=1000 Square=500 shop::Session=300 Both=200"
+tap_ok "profile: the type's evidence is the type_from label" sh -c \
+    "cd '$snap_tmp' && HOME='$snap_tmp' '$GO' tool pprof -tags p.pb.gz 2>/dev/null | grep -q 'vtable'"
+exec 7>&-
+wait "$pid"
+
 "$HEAPSNAP" -p "$pid" --histo --stats >/dev/null 2>"$snap_tmp/usage"
 tap_is "--histo --stats is a usage error" "$?" 2
 tap_done

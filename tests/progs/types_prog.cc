@@ -9,37 +9,55 @@
 #include <vector>
 
 struct Shape {
-    virtual ~Shape() {}
+    virtual ~Shape()
+    {
+    }
     virtual double area() const = 0;
 };
 struct Circle : Shape {
     double r = 1;
-    double area() const override { return 3.14159 * r * r; }
+    double area() const override
+    {
+        return 3.14159 * r * r;
+    }
 };
 struct Square : Shape {
     double s = 2, pad[5] = {0};
-    double area() const override { return s * s; }
+    double area() const override
+    {
+        return s * s;
+    }
 };
-namespace shop {
+namespace shop
+{
 struct Session {
-    virtual ~Session() {}
+    virtual ~Session()
+    {
+    }
     char user[40] = "guest";
 };
 } // namespace shop
 struct A {
-    virtual ~A() {}
+    virtual ~A()
+    {
+    }
     long x = 1;
 };
 struct B {
-    virtual ~B() {}
+    virtual ~B()
+    {
+    }
     long y = 2;
 };
 struct Both : A, B {
     long z = 3;
 };
-namespace {
+namespace
+{
 struct Local {
-    virtual ~Local() {}
+    virtual ~Local()
+    {
+    }
     int v = 4;
 };
 } // namespace
