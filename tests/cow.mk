@@ -6,6 +6,7 @@ check_PROGRAMS += tests/progs/cow_reaper
 # Not sanitized: a target program, as any other.
 tests_progs_cow_reaper_SOURCES = tests/progs/cow_reaper.c
 tests_progs_cow_reaper_CFLAGS = $(HS_WARN_CFLAGS)
+tests_progs_cow_reaper_LDFLAGS =
 TESTS += tests/integration/snap_cow.sh tests/integration/snap_cow_kill.sh \
 	tests/integration/stress_cow.sh
 EXTRA_DIST += tests/integration/snap_cow.sh tests/integration/snap_cow_kill.sh \

@@ -17,6 +17,7 @@
 #include "inject.h"
 #include "pagemap.h"
 #include "procmaps.h"
+#include "resident.h"
 #include "ptstop.h"
 
 #define COWFORK_MAX_ZOMBIES 64
@@ -260,19 +261,33 @@ int cowfork_dirtied(cowfork *cf, uint64_t *pages, hs_err *err)
     procmaps *m = procmaps_read(cf->child, err);
     if (m == NULL)
         return -1;
-    pagemap *a = pagemap_open(cf->pid, err), *b = a ? pagemap_open(cf->child, err) : NULL;
-    int rc = b != NULL ? 0 : -1;
-    for (size_t i = 0; i < m->n && rc == 0; i++) {
-        const procmaps_entry *e = &m->v[i];
-        if (!e->w || !e->p)
-            continue;
+    /* Only the process's resident pages are compared: a writable mapping
+     * may reserve terabytes (a sanitizer's shadow) of which a few pages are
+     * there, and PAGEMAP_SCAN finds those without reading an entry per page. */
+    procmaps w = {cf->pid, calloc(m->n ? m->n : 1, sizeof(procmaps_entry)), 0};
+    resident_set res;
+    memset(&res, 0, sizeof(res));
+    int rc = w.v != NULL ? 0 : hs_err_set(err, "out of memory");
+    for (size_t i = 0; rc == 0 && i < m->n; i++)
+        if (m->v[i].w && m->v[i].p)
+            w.v[w.n++] = m->v[i];
+    if (rc == 0)
+        rc = resident_read(cf->pid, &w, true, &res, err);
+    pagemap *a = NULL, *b = NULL;
+    if (rc == 0) {
+        a = pagemap_open(cf->pid, err);
+        b = a != NULL ? pagemap_open(cf->child, err) : NULL;
+        rc = b != NULL ? 0 : -1;
+    }
+    for (size_t i = 0; rc == 0 && i < res.n; i++) {
         uint64_t n = 0;
-        /* A mapping the process unmapped since reads as absent: not counted. */
-        rc = pagemap_differing(a, b, e->start, e->end, &n, err);
+        rc = pagemap_differing(a, b, res.v[i].start, res.v[i].end, &n, err);
         *pages += n;
     }
     pagemap_close(a);
     pagemap_close(b);
+    resident_free(&res);
+    free(w.v);
     procmaps_free(m);
     return rc;
 }

@@ -35,8 +35,9 @@ int cowfork_kill(cowfork *cf, hs_err *err);
  * it; *pause_us gets that stop's length. 0, or -1 + err (the zombie is then
  * left for the next fork to reap). */
 int cowfork_reap(cowfork *cf, uint64_t *pause_us, hs_err *err);
-/* While the child lives: the pages of the child's writable private mappings
- * that the process holds in another frame by now -- the pages it wrote (or
+/* While the child lives: the resident pages of the process, in the child's
+ * writable private mappings, that it holds in another frame than the child
+ * by now -- the pages it wrote (or
  * first touched) since the fork, each one a copy the kernel made. 0, or -1 +
  * err (no frame numbers without CAP_SYS_ADMIN). */
 int cowfork_dirtied(cowfork *cf, uint64_t *pages, hs_err *err);

@@ -296,9 +296,38 @@ static int ms_gather_batched(memsrc *m, uint64_t addr, size_t len)
     return !(m->ncopies && ms_copy_find(m, addr, len, &have));
 }
 
+/* memsrc_read_gather for a frozen source: /proc/PID/mem takes no vectors,
+ * so addresses close together (a scan's, one per page) share one read of the
+ * window instead of a read each. */
+static size_t ms_gather_memfd(memsrc *m, const uint64_t *addr, size_t n, size_t len, uint8_t *o,
+                              unsigned char *ok)
+{
+    size_t good = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t have;
+        int windowed = len <= m->win_cap && addr[i] + len >= addr[i] &&
+                       !(m->ncopies && ms_copy_find(m, addr[i], len, &have) != NULL);
+        if (windowed && !(m->win_len && ms_inside(addr[i], len, m->win_addr, m->win_len))) {
+            m->win_addr = addr[i];
+            m->win_len = ms_readv(m, addr[i], m->win, m->win_cap);
+            m->last_stream = 0;
+        }
+        if (windowed && m->win_len && ms_inside(addr[i], len, m->win_addr, m->win_len)) {
+            memcpy(o + i * len, m->win + (addr[i] - m->win_addr), len);
+            ok[i] = 1;
+        } else {
+            ok[i] = memsrc_read(m, addr[i], len, o + i * len) == 0;
+        }
+        good += ok[i];
+    }
+    return good;
+}
+
 size_t memsrc_read_gather(memsrc *m, const uint64_t *addr, size_t n, size_t len, void *out,
                           unsigned char *ok)
 {
+    if (m->use_memfd && !m->sealed)
+        return ms_gather_memfd(m, addr, n, len, out, ok);
     uint8_t *o = out;
     size_t good = 0, i = 0;
     while (i < n) {
