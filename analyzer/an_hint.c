@@ -11,16 +11,23 @@ static bool is_go(const char *file)
     return n > 3 && strcmp(file + n - 3, ".go") == 0;
 }
 
+/* "function (file:line)", as much of it as is known. */
+static void hint_where(char *where, size_t len, const char *function, const char *file,
+                       int64_t line)
+{
+    if (file[0] && line > 0)
+        snprintf(where, len, "%s (%s:%lld)", function, file, (long long)line);
+    else if (file[0])
+        snprintf(where, len, "%s (%s)", function, file);
+    else
+        snprintf(where, len, "%s", function);
+}
+
 void an_hint_write(char *buf, size_t len, an_pattern pattern, const char *function,
                    const char *file, int64_t line)
 {
     char where[512];
-    if (file[0] && line > 0)
-        snprintf(where, sizeof(where), "%s (%s:%lld)", function, file, (long long)line);
-    else if (file[0])
-        snprintf(where, sizeof(where), "%s (%s)", function, file);
-    else
-        snprintf(where, sizeof(where), "%s", function);
+    hint_where(where, sizeof(where), function, file, line);
 
     if (pattern == AN_PATTERN_BUFFER && is_go(file))
         snprintf(buf, len,
@@ -49,4 +56,38 @@ void an_hint_write(char *buf, size_t len, an_pattern pattern, const char *functi
                  where);
     else
         snprintf(buf, len, "%s does not grow", where);
+}
+
+void an_hint_write_held(char *buf, size_t len, an_pattern pattern, const char *function,
+                        const char *file, int64_t line, const char *holder, double share)
+{
+    char where[512];
+    hint_where(where, sizeof(where), function, file, line);
+    double pct = 100 * share;
+    if (strcmp(holder, "lost") == 0)
+        snprintf(buf, len,
+                 "%.0f %% of what %s allocates is lost -- no pointer to it remains -- so a free() "
+                 "is missing on some path: an error path, an early return or an overwritten "
+                 "pointer drops it; free it there",
+                 pct, where);
+    else if (strcmp(holder, "shared") == 0)
+        return;
+    else if (strncmp(holder, "stack ", 6) == 0)
+        snprintf(buf, len,
+                 "what %s allocates is held (%.0f %%) only by a local variable of a thread that "
+                 "does not return (%s): release it inside that thread's loop, or bound what "
+                 "the loop keeps",
+                 where, pct, holder + 6);
+    else if (pattern == AN_PATTERN_BUFFER)
+        snprintf(buf, len,
+                 "the buffer that %s reallocates is held by %s (%.0f %%) and keeps growing: "
+                 "bound its size, reset its length after each use and shrink or free it when "
+                 "it is drained",
+                 where, holder, pct);
+    else
+        snprintf(buf, len,
+                 "entries allocated in %s stay reachable from %s (%.0f %%): remove and free() "
+                 "each one from that container when it is done, or bound the container (size "
+                 "cap, LRU or TTL eviction)",
+                 where, holder, pct);
 }

@@ -11,4 +11,11 @@
 void an_hint_write(char *buf, size_t len, an_pattern pattern, const char *function,
                    const char *file, int64_t line);
 
+/* The hint once heapsnap's held_by labels say who holds most (share, 0..1)
+ * of the suspect's memory: "lost" asks for a free() on some path, a root
+ * ("global NAME", "tls NAME", "stack TID FUNCTION", ...) for the container
+ * or variable it names to let go. Leaves buf as it is for "shared". */
+void an_hint_write_held(char *buf, size_t len, an_pattern pattern, const char *function,
+                        const char *file, int64_t line, const char *holder, double share);
+
 #endif

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "an_hint.h"
+
 static int an_holders_cmp(const void *x, const void *y)
 {
     const an_holding *a = x, *b = y;
@@ -54,4 +56,16 @@ void an_holders_of(const an_analysis *a, const an_verdict *v, an_holders *h)
     qsort(all, n, sizeof(all[0]), an_holders_cmp);
     h->n = n < AN_HOLDERS_MAX ? n : AN_HOLDERS_MAX;
     memcpy(h->v, all, h->n * sizeof(all[0]));
+}
+
+void an_holders_hints(an_analysis *a)
+{
+    for (size_t i = 0; i < a->nsuspects; i++) {
+        an_verdict *v = &a->verdicts[a->suspects[i]];
+        an_holders h;
+        an_holders_of(a, v, &h);
+        if (h.n > 0 && h.v[0].share >= 0.5)
+            an_hint_write_held(v->hint, sizeof(v->hint), v->pattern, v->function, v->file, v->line,
+                               h.v[0].holder, h.v[0].share);
+    }
 }

@@ -25,4 +25,8 @@ typedef struct an_holders {
 /* Fills h for verdict v from the last snapshot of the analysis. */
 void an_holders_of(const an_analysis *a, const an_verdict *v, an_holders *h);
 
+/* Rewrites each suspect's hint from its holders (an_hint_write_held) when
+ * one holder has at least half of its labelled bytes. */
+void an_holders_hints(an_analysis *a);
+
 #endif

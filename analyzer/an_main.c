@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "an_analysis.h"
+#include "an_holders.h"
 #include "an_frames.h"
 #include "an_input.h"
 #include "an_report.h"
@@ -199,6 +200,7 @@ int main(int argc, char **argv)
         rc = 1;
         goto out;
     }
+    an_holders_hints(&a); /* the fix follows from who holds the memory */
 
     if (getenv("HEAPSNAP_ANALYZE_DEBUG") != NULL) {
         for (size_t g = 0; g < a.nverdicts; g++) {

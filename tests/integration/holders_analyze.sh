@@ -28,6 +28,8 @@ tap_is "errpath: lost_bytes are the suspect's bytes" \
 text=$("$AN" "$work"/errpath-*.pb.gz 2>&1)
 tap_ok "errpath: the report says a free() is missing" sh -c \
     "printf '%s\n' \"\$1\" | grep -q 'lost      100 %: no pointer to it remains -- a free() is missing on some path of errpath_read_request'" _ "$text"
+tap_ok "errpath: the fix hint asks for the missing free()" sh -c \
+    "printf '%s\n' \"\$1\" | grep -q '^    hint      100 % of what errpath_read_request (.*) allocates is lost -- no pointer to it remains -- so a free() is missing on some path'" _ "$text"
 
 rm -f "$work/errpath.html"
 "$AN" --html "$work/errpath.html" "$work"/errpath-*.pb.gz >/dev/null 2>&1
@@ -44,4 +46,6 @@ tap_is "map: no lost bytes" "$(jf "$work/map.flat" suspects.0.lost_bytes)" 0
 text=$("$AN" "$work"/map-*.pb.gz 2>&1)
 tap_ok "map: the report names the holder" sh -c \
     "printf '%s\n' \"\$1\" | grep -qF \"    held by   \$2, 100 %\"" _ "$text" "$holder"
+tap_ok "map: the fix hint names the container's holder" sh -c \
+    "printf '%s\n' \"\$1\" | grep -qF \"stay reachable from \$2 (100 %): remove and free()\"" _ "$text" "$holder"
 tap_done
