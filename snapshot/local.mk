@@ -3,19 +3,19 @@
 bin_PROGRAMS += heapsnap
 heapsnap_SOURCES =
 heapsnap_LDADD = lib/libhs_tstacks.la lib/libhs.la $(LIBUNWIND_PTRACE_LIBS)
-heapsnap_SOURCES += snapshot/main.c
-heapsnap_SOURCES += snapshot/snapshot.c snapshot/snapshot.h
-heapsnap_SOURCES += snapshot/cowmode.c snapshot/cowmode.h
-heapsnap_SOURCES += snapshot/periodic.c snapshot/periodic.h
-heapsnap_SOURCES += snapshot/attribute.c snapshot/attribute.h
-heapsnap_SOURCES += snapshot/attr_labels.c snapshot/attr_labels.h
-heapsnap_SOURCES += snapshot/holders.c snapshot/holders.h
-heapsnap_SOURCES += snapshot/typelabels.c snapshot/typelabels.h
-heapsnap_SOURCES += snapshot/retained.c snapshot/retained.h
-heapsnap_SOURCES += snapshot/report.c snapshot/report.h
-heapsnap_SOURCES += snapshot/outpattern.c snapshot/outpattern.h
-heapsnap_SOURCES += snapshot/allocator.c snapshot/allocator.h
-heapsnap_SOURCES += snapshot/live_profile.c snapshot/live_profile.h
+heapsnap_SOURCES += snapshot/main.c \
+	snapshot/snapshot.c snapshot/snapshot.h \
+	snapshot/cowmode.c snapshot/cowmode.h \
+	snapshot/periodic.c snapshot/periodic.h \
+	snapshot/attribute.c snapshot/attribute.h \
+	snapshot/attr_labels.c snapshot/attr_labels.h \
+	snapshot/holders.c snapshot/holders.h \
+	snapshot/typelabels.c snapshot/typelabels.h \
+	snapshot/retained.c snapshot/retained.h \
+	snapshot/report.c snapshot/report.h \
+	snapshot/outpattern.c snapshot/outpattern.h \
+	snapshot/allocator.c snapshot/allocator.h \
+	snapshot/live_profile.c snapshot/live_profile.h
 include snapshot/walker.mk
 
 # Tests of the snapshot command (unit: attribution, durations, patterns;

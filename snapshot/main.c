@@ -479,14 +479,12 @@ int main(int argc, char **argv)
     if (threads != NULL && (outpattern_format(threads, 1, first, sizeof(first), &err) != 0 ||
                             afile_check(first, &err) != 0))
         return fail(&err);
-    periodic_opts po = {
-        .pid = pid,
-        .interval_ns = interval_ns,
-        .count = count,
-        .out_pattern = out,
-        .threads_pattern = threads,
-        .json = json,
-    };
+    periodic_opts po = {.pid = pid,
+                        .interval_ns = interval_ns,
+                        .count = count,
+                        .out_pattern = out,
+                        .threads_pattern = threads,
+                        .json = json};
     long n = periodic_run(&po, &err);
     if (fflush(stdout) != 0) {
         fprintf(stderr, "heapsnap: cannot write to standard output: %s.\n", strerror(errno));

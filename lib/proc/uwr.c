@@ -258,6 +258,16 @@ static const size_t uwr_reg_offset[] = {
     [UNW_X86_64_RIP] = offsetof(struct user_regs_struct, rip),
 };
 
+int uwr_reg(const struct user_regs_struct *r, int reg, uint64_t *val)
+{
+    if (reg < 0 || (size_t)reg >= sizeof(uwr_reg_offset) / sizeof(uwr_reg_offset[0]))
+        return -1;
+    unsigned long long v; /* every field of user_regs_struct is one */
+    memcpy(&v, (const char *)r + uwr_reg_offset[reg], sizeof(v));
+    *val = v;
+    return 0;
+}
+
 static int uwr_access_reg(unw_addr_space_t as, unw_regnum_t reg, unw_word_t *val, int write,
                           void *arg)
 {
@@ -266,10 +276,9 @@ static int uwr_access_reg(unw_addr_space_t as, unw_regnum_t reg, unw_word_t *val
     const struct user_regs_struct *r = uwr_current ? uwr_current->regs : NULL;
     if (write || r == NULL)
         return -UNW_EREADONLYREG;
-    if (reg < 0 || (size_t)reg >= sizeof(uwr_reg_offset) / sizeof(uwr_reg_offset[0]))
+    uint64_t v;
+    if (uwr_reg(r, reg, &v) != 0)
         return -UNW_EBADREG;
-    unsigned long long v; /* every field of user_regs_struct is one */
-    memcpy(&v, (const char *)r + uwr_reg_offset[reg], sizeof(v));
     *val = v;
     return 0;
 }
@@ -277,11 +286,7 @@ static int uwr_access_reg(unw_addr_space_t as, unw_regnum_t reg, unw_word_t *val
 static int uwr_access_fpreg(unw_addr_space_t as, unw_regnum_t reg, unw_fpreg_t *val, int write,
                             void *arg)
 {
-    (void)as;
-    (void)reg;
-    (void)val;
-    (void)write;
-    (void)arg;
+    (void)as, (void)reg, (void)val, (void)write, (void)arg;
     return -UNW_EBADREG;
 }
 

@@ -24,6 +24,9 @@ typedef struct uwr uwr;
  * be loaded. */
 uwr *uwr_open(pid_t pid, const procmaps *pm, memsrc *m);
 void uwr_close(uwr *u);
+/* The value of the register libunwind numbers reg (x86-64: UNW_X86_64_RAX
+ * .. UNW_X86_64_RIP) in r: 0, or -1 when it numbers none of them. */
+int uwr_reg(const struct user_regs_struct *r, int reg, uint64_t *val);
 
 /* The return addresses of the stopped thread whose registers are regs,
  * innermost first (pcs[0] is regs->rip itself), at most max. Returns how

@@ -12,6 +12,8 @@
 #include <sys/uio.h>
 #include <time.h>
 
+#include "uwr.h"
+
 static void read_comm(pid_t pid, pid_t tid, char *out, size_t len)
 {
     char path[64];
@@ -54,27 +56,18 @@ static int ts_copy_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, in
 
 static int ts_copy_reg(unw_addr_space_t as, unw_regnum_t reg, unw_word_t *val, int write, void *arg)
 {
-    (void)as;
-    (void)arg;
-    const struct user_regs_struct *r = &ts_cur->regs;
-    /* libunwind's x86-64 numbering (UNW_X86_64_RAX .. UNW_X86_64_RIP) */
-    const unsigned long long *map[] = {&r->rax, &r->rdx, &r->rcx, &r->rbx, &r->rsi, &r->rdi,
-                                       &r->rbp, &r->rsp, &r->r8,  &r->r9,  &r->r10, &r->r11,
-                                       &r->r12, &r->r13, &r->r14, &r->r15, &r->rip};
-    if (write || reg < 0 || (size_t)reg >= sizeof(map) / sizeof(map[0]))
+    (void)as, (void)arg;
+    uint64_t v;
+    if (write || uwr_reg(&ts_cur->regs, reg, &v) != 0)
         return -UNW_EBADREG;
-    *val = *map[reg];
+    *val = v;
     return 0;
 }
 
 static int ts_copy_fpreg(unw_addr_space_t as, unw_regnum_t reg, unw_fpreg_t *val, int write,
                          void *arg)
 {
-    (void)as;
-    (void)reg;
-    (void)val;
-    (void)write;
-    (void)arg;
+    (void)as, (void)reg, (void)val, (void)write, (void)arg;
     return -UNW_EBADREG;
 }
 
