@@ -287,15 +287,15 @@ const char *const *holders_labels(const holders *hs, size_t *n)
     return (const char *const *)hs->labels;
 }
 
-/* " (by A, B, C ...)": the groups that share the shared chunks; the length
- * written. */
+/* " [by A, B, C ...]": the groups that share the shared chunks (brackets:
+ * a global's name carries its "(file:line)"); the length written. */
 static size_t holders_sharers_text(const holders *hs, char *out, size_t outlen)
 {
     size_t len = 0, named = 0;
     for (size_t l = HOLDERS_FIRST; hs->shares != NULL && l < hs->nlabels; l++) {
         if (!hs->shares[l])
             continue;
-        const char *sep = named == 0 ? " (by " : ", ";
+        const char *sep = named == 0 ? " [by " : ", ";
         int w = named < 4 ? snprintf(out + len, outlen - len, "%s%s", sep, hs->labels[l])
                           : snprintf(out + len, outlen - len, " ...");
         if (w < 0 || (size_t)w >= outlen - len)
@@ -304,7 +304,7 @@ static size_t holders_sharers_text(const holders *hs, char *out, size_t outlen)
         if (named++ == 4)
             break;
     }
-    int w = named > 0 ? snprintf(out + len, outlen - len, ")") : 0;
+    int w = named > 0 ? snprintf(out + len, outlen - len, "]") : 0;
     if (w > 0 && (size_t)w < outlen - len)
         len += (size_t)w;
     return len;

@@ -509,7 +509,14 @@ void roots_group(roots *r, size_t b, uint64_t addr, sym_ctx *sym, char *out, siz
         symvars *v = roots_obj_vars(r, blk->owner);
         uint64_t vaddr = addr - o->base + (v ? symvars_load_vaddr(v) : 0);
         const char *name = v ? symvars_lookup(v, vaddr, 0) : NULL;
-        if (name != NULL)
+        const char *file = NULL;
+        int64_t line = 0;
+        if (name != NULL && sym != NULL &&
+            sym_var_decl(sym, o->path, symvars_start(v, vaddr, 0), &file, &line)) {
+            const char *base = strrchr(file, '/');
+            snprintf(out, len, "global %s (%s:%lld)", name, base ? base + 1 : file,
+                     (long long)line);
+        } else if (name != NULL)
             snprintf(out, len, "global %s", name);
         else
             snprintf(out, len, "global %s+0x%llx", roots_base_name(o->path),

@@ -96,6 +96,9 @@ struct sym_dwarf {
     sym_u64map origin_by_off; /* DIE offset -> index into ov */
     rvec scratch;
     bool any_lines;
+    struct dvar *vars; /* variables at fixed addresses, sorted by addr */
+    size_t nvars, capvars;
+    bool vars_done;
 };
 
 static void drop_err(Dwarf_Debug dbg, Dwarf_Error *e)
@@ -393,6 +396,7 @@ void sym_dwarf_close(sym_dwarf *d)
     free(d->ranges);
     free(d->ov);
     free(d->scratch.v);
+    free(d->vars);
     sym_u64map_free(&d->origin_by_off);
     if (d->dbg != NULL) {
         Dwarf_Error e = NULL;
@@ -582,6 +586,15 @@ static bool attr_udata(sym_dwarf *d, Dwarf_Die die, Dwarf_Half at, Dwarf_Unsigne
     }
     bool ok = dwarf_formudata(a, v, &e) == DW_DLV_OK;
     drop_err(d->dbg, &e);
+    if (!ok) {
+        /* DW_FORM_implicit_const (DWARF 5's shared decl_file of a run of
+         * DIEs) is a signed constant this libdwarf gives only as sdata. */
+        Dwarf_Signed sv = 0;
+        ok = dwarf_formsdata(a, &sv, &e) == DW_DLV_OK && sv >= 0;
+        drop_err(d->dbg, &e);
+        if (ok)
+            *v = (Dwarf_Unsigned)sv;
+    }
     dwarf_dealloc_attribute(a);
     return ok;
 }
@@ -964,4 +977,129 @@ size_t sym_dwarf_lookup(sym_dwarf *d, uint64_t pc, sym_dwarf_frame *frames, size
         }
     }
     return n;
+}
+
+/* ---- variables: where each one at a fixed address is declared ---- */
+
+typedef struct dvar {
+    uint64_t addr;
+    const char *file;
+    int64_t line;
+} dvar;
+
+/* The address of a location that is a single DW_OP_addr, as globals and
+ * static variables have. */
+static bool var_addr(sym_dwarf *d, Dwarf_Die die, uint64_t *addr)
+{
+    Dwarf_Error e = NULL;
+    Dwarf_Attribute a = NULL;
+    if (dwarf_attr(die, DW_AT_location, &a, &e) != DW_DLV_OK) {
+        drop_err(d->dbg, &e);
+        return false;
+    }
+    Dwarf_Unsigned len = 0;
+    Dwarf_Ptr p = NULL;
+    bool ok = dwarf_formexprloc(a, &len, &p, &e) == DW_DLV_OK && len == 9 && p != NULL &&
+              ((const unsigned char *)p)[0] == DW_OP_addr;
+    if (ok)
+        memcpy(addr, (const unsigned char *)p + 1, 8);
+    drop_err(d->dbg, &e);
+    dwarf_dealloc_attribute(a);
+    return ok;
+}
+
+/* Records where the variable die (at addr) is declared: on the DIE, or for
+ * a C++ namespace member or static data member defined outside its
+ * declaration, on the declaration its DW_AT_specification names. */
+static void vars_add(sym_dwarf *d, dcu *cu, Dwarf_Die die, uint64_t addr)
+{
+    Dwarf_Unsigned fnum = 0, line = 0;
+    Dwarf_Die spec = NULL;
+    Dwarf_Off off = 0;
+    Dwarf_Error e = NULL;
+    if (!attr_udata(d, die, DW_AT_decl_file, &fnum) &&
+        attr_ref(d, die, DW_AT_specification, &off)) {
+        if (dwarf_offdie_b(d->dbg, off, 1, &spec, &e) == DW_DLV_OK)
+            die = spec;
+        else
+            drop_err(d->dbg, &e);
+    }
+    if (attr_udata(d, die, DW_AT_decl_file, &fnum) && attr_udata(d, die, DW_AT_decl_line, &line) &&
+        hs_array_grow((void **)&d->vars, &d->capvars, d->nvars + 1, sizeof(dvar), 256) == 0)
+        d->vars[d->nvars++] = (dvar){addr, file_name(d, cu, fnum), (int64_t)line};
+    if (spec != NULL)
+        dwarf_dealloc_die(spec);
+}
+
+static void vars_walk(sym_dwarf *d, dcu *cu, Dwarf_Die parent, int level, size_t *dies)
+{
+    if (level >= MAX_DIE_DEPTH)
+        return;
+    Dwarf_Error e = NULL;
+    Dwarf_Die child = NULL;
+    if (dwarf_child(parent, &child, &e) != DW_DLV_OK) {
+        drop_err(d->dbg, &e);
+        return;
+    }
+    while (child != NULL && (*dies)++ < MAX_DIES_PER_CU) {
+        Dwarf_Half tag = 0;
+        if (dwarf_tag(child, &tag, &e) != DW_DLV_OK) {
+            drop_err(d->dbg, &e);
+            tag = 0;
+        }
+        uint64_t addr = 0;
+        if (tag == DW_TAG_variable && var_addr(d, child, &addr))
+            vars_add(d, cu, child, addr);
+        else if (tag == DW_TAG_namespace || tag == DW_TAG_subprogram ||
+                 tag == DW_TAG_lexical_block || tag == DW_TAG_module)
+            vars_walk(d, cu, child, level + 1, dies); /* namespaces, function statics */
+        Dwarf_Die sib = NULL;
+        int r = dwarf_siblingof_b(d->dbg, child, 1, &sib, &e);
+        dwarf_dealloc_die(child);
+        child = NULL;
+        if (r == DW_DLV_OK)
+            child = sib;
+        else
+            drop_err(d->dbg, &e);
+    }
+    if (child != NULL)
+        dwarf_dealloc_die(child);
+}
+
+static int dvar_cmp(const void *pa, const void *pb)
+{
+    const dvar *a = pa, *b = pb;
+    return a->addr < b->addr ? -1 : a->addr > b->addr;
+}
+
+bool sym_dwarf_var_decl(sym_dwarf *d, uint64_t vaddr, const char **file, int64_t *line)
+{
+    if (d == NULL)
+        return false;
+    if (!d->vars_done) {
+        d->vars_done = true;
+        for (size_t i = 0; i < d->ncus; i++) {
+            Dwarf_Die die = cu_die_of(d, &d->cus[i]);
+            if (die == NULL)
+                continue;
+            size_t dies = 0;
+            vars_walk(d, &d->cus[i], die, 0, &dies);
+            dwarf_dealloc_die(die);
+        }
+        if (d->nvars > 0)
+            qsort(d->vars, d->nvars, sizeof(dvar), dvar_cmp);
+    }
+    size_t a = 0, b = d->nvars; /* first addr >= vaddr */
+    while (a < b) {
+        size_t m = a + (b - a) / 2;
+        if (d->vars[m].addr < vaddr)
+            a = m + 1;
+        else
+            b = m;
+    }
+    if (a == d->nvars || d->vars[a].addr != vaddr || d->vars[a].file[0] == '\0')
+        return false;
+    *file = d->vars[a].file;
+    *line = d->vars[a].line;
+    return true;
 }

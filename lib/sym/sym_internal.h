@@ -102,5 +102,9 @@ bool sym_dwarf_has_functions(sym_dwarf *d);
 /* Frames at link-time address pc, innermost first; returns how many (0 when
  * the DWARF does not cover pc). */
 size_t sym_dwarf_lookup(sym_dwarf *d, uint64_t pc, sym_dwarf_frame *frames, size_t max);
+/* Where the variable at link-time address vaddr (a global or a static, its
+ * DW_AT_location a single DW_OP_addr) is declared: true with *file and
+ * *line. The variables are indexed on the first call. */
+bool sym_dwarf_var_decl(sym_dwarf *d, uint64_t vaddr, const char **file, int64_t *line);
 
 #endif

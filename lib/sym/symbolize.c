@@ -342,6 +342,17 @@ size_t sym_lookup(sym_ctx *s, uint64_t addr, bool is_return_address, sym_frame *
     return n;
 }
 
+bool sym_var_decl(sym_ctx *s, const char *path, uint64_t vaddr, const char **file, int64_t *line)
+{
+    for (size_t i = 0; i < s->maps->n; i++) {
+        if (strcmp(s->maps->v[i].path, path) != 0)
+            continue;
+        sym_file *f = file_of(s, i);
+        return f != NULL && sym_dwarf_var_decl(f->dwarf, vaddr, file, line);
+    }
+    return false;
+}
+
 /* ---- pprof ---- */
 
 void sym_forget_builder(sym_ctx *s)

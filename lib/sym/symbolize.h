@@ -60,5 +60,9 @@ uint64_t sym_location(sym_ctx *s, pprof_builder *b, uint64_t addr, bool is_retur
  * freed builder's address. A return address is recorded as addr - 1, the
  * address that was symbolized (inside the call instruction). */
 void sym_forget_builder(sym_ctx *s);
+/* Where the variable at link-time address vaddr of the mapped file path is
+ * declared (its DWARF, from the file or its debug file): true with *file and
+ * *line, false when that is not known. */
+bool sym_var_decl(sym_ctx *s, const char *path, uint64_t vaddr, const char **file, int64_t *line);
 
 #endif

@@ -158,7 +158,8 @@ void symvars_tls(const symvars *v, uint64_t *memsz, uint64_t *align)
     *align = v->tls_align;
 }
 
-const char *symvars_lookup(const symvars *v, uint64_t vaddr, int tls)
+/* The symbol covering vaddr, or NULL. */
+static const symvar *symvars_find(const symvars *v, uint64_t vaddr, int tls)
 {
     const symvar_set *s = tls ? &v->tls : &v->data;
     size_t a = 0, b = s->n; /* first lo > vaddr */
@@ -173,7 +174,19 @@ const char *symvars_lookup(const symvars *v, uint64_t vaddr, int tls)
     for (size_t k = a; k > 0 && a - k < 8; k--) {
         const symvar *x = &s->v[k - 1];
         if (vaddr < x->lo + (x->size ? x->size : 1))
-            return x->name;
+            return x;
     }
     return NULL;
+}
+
+const char *symvars_lookup(const symvars *v, uint64_t vaddr, int tls)
+{
+    const symvar *x = symvars_find(v, vaddr, tls);
+    return x != NULL ? x->name : NULL;
+}
+
+uint64_t symvars_start(const symvars *v, uint64_t vaddr, int tls)
+{
+    const symvar *x = symvars_find(v, vaddr, tls);
+    return x != NULL ? x->lo : UINT64_MAX;
 }

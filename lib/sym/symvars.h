@@ -24,5 +24,7 @@ void symvars_tls(const symvars *v, uint64_t *memsz, uint64_t *align);
 /* The data symbol covering link-time address vaddr (NULL when none); with
  * tls set, the TLS symbol covering offset vaddr of the TLS block. */
 const char *symvars_lookup(const symvars *v, uint64_t vaddr, int tls);
+/* That symbol's own address (UINT64_MAX when none covers vaddr). */
+uint64_t symvars_start(const symvars *v, uint64_t vaddr, int tls);
 
 #endif

@@ -32,17 +32,28 @@ holders_of() {
              /^ +[0-9]+ +make_/ { n[$2 " | " h] += $1 }
              END { for (k in n) print k " | " n[k] }' | sort
 }
+# a global's label carries the line that declares it
+decl() {
+    echo "$2 ($(basename "$1"):$(grep -n "$3" "$1" | head -n 1 | cut -d: -f1))"
+}
+src=$top_srcdir/tests/progs/holders_prog.c
+g_table=$(decl "$src" "global g_table" '^struct entry \*\*g_table;')
+g_cfg=$(decl "$src" "global g_cfg" '^void \*g_cfg;')
+s_config=$(decl "$src" "global s_config" 's_config;$')
+g_member=$(decl "$src" "global g_member" '^long \*g_member;')
+g_pair_a=$(decl "$src" "global g_pair_a" '^void \*g_pair_a, \*g_pair_b;')
+g_pair_b=$(decl "$src" "global g_pair_b" '^void \*g_pair_a, \*g_pair_b;')
 want=$(sort <<EOF
 make_batch | stack $worker batch_worker | 1
-make_cfg | global g_cfg | 1
-make_config | global s_config | 1
+make_cfg | $g_cfg | 1
+make_config | $s_config | 1
 make_cycle | lost | 2
-make_entry | global g_table | 8
+make_entry | $g_table | 8
 make_item | stack $worker batch_worker | 4
 make_list | lost | 5
-make_object | global g_member | 1
+make_object | $g_member | 1
 make_pair | shared | 1
-make_table | global g_table | 1
+make_table | $g_table | 1
 make_tls | tls t_buf | 1
 EOF
 )
@@ -54,9 +65,9 @@ lost=$(printf '%s\n' "$comments" | sed -n 's/.*held_by: lost [0-9]* bytes in \([
 # through lost chunks.
 tap_is "the comment counts 7 lost chunks, 1 direct, 6 indirect" "$lost" "7 1 6"
 
-sharers=$(printf '%s\n' "$comments" | sed -n 's/.*retained: shared [0-9]* (by \([^)]*\)).*/\1/p' |
+sharers=$(printf '%s\n' "$comments" | sed -n 's/.*retained: shared [0-9]* \[by \([^]]*\)\].*/\1/p' |
     tr ',' '\n' | sed 's/^ *//' | grep '^global g_pair' | sort | tr '\n' ' ')
-tap_is "the comment names the globals that share make_pair's chunk" "$sharers" "global g_pair_a global g_pair_b "
+tap_is "the comment names the globals that share make_pair's chunk" "$sharers" "$g_pair_a $g_pair_b "
 
 tags=$(holders_pprof -tags "$out")
 tap_ok "go tool pprof -tags lists held_by with lost and global g_table" sh -c \
@@ -77,8 +88,8 @@ paths=$(holders_pprof -traces -sample_index=retained_objects "$retained" |
          /^             +[^ ]/ && p != "" { sub(/^ +/, ""); p = p " < " $0 }
          END { out() }' | grep -E '^[0-9]+ make_(entry|table|item|batch|list|cycle) ' | sort)
 want=$(sort <<EOF
-1 make_table < global g_table
-8 make_entry < make_table < global g_table
+1 make_table < $g_table
+8 make_entry < make_table < $g_table
 1 make_batch < stack $worker batch_worker
 4 make_item < make_batch < stack $worker batch_worker
 5 make_list < lost
@@ -90,6 +101,7 @@ tap_is "--retained: the entries under the table under g_table, the items under t
 # C++: a std::vector of pointers in a namespace's global, each session owning
 # its buffer through a std::unique_ptr member; one session dropped undeleted.
 holders_snap cxx "$top_builddir/tests/progs/holders_cxx"
+g_registry=$(decl "$top_srcdir/tests/progs/holders_cxx.cc" "global store::g_registry" '^Registry g_registry;')
 cxx=$(holders_pprof -traces -sample_index=inuse_objects "$snap_tmp/cxx.pb.gz" |
     awk 'function flush() { if (fn != "") n[fn via " | " h] += v; fn = ""; via = "" }
          /^-----/ { flush(); h = "" }
@@ -99,10 +111,10 @@ cxx=$(holders_pprof -traces -sample_index=inuse_objects "$snap_tmp/cxx.pb.gz" |
          fn == "" { for (i = 1; i <= NF; i++) if ($i ~ /^(store::make_|std::vector::reserve)/) fn = $i }
          END { flush(); for (k in n) print k " | " n[k] }' | sort)
 want=$(sort <<EOF
-std::vector::reserve | global store::g_registry | 1
-store::make_buffer | global store::g_registry | 6
+std::vector::reserve | $g_registry | 1
+store::make_buffer | $g_registry | 6
 store::make_buffer via drop_session | lost | 1
-store::make_session | global store::g_registry | 6
+store::make_session | $g_registry | 6
 store::make_session via drop_session | lost | 1
 EOF
 )
