@@ -136,13 +136,16 @@ static histo_row *histo_rows(histo_chunks *hc, tvt *t, memsrc *live, size_t *nro
             }
             rows[n++] = (histo_row){name, name ? 0 : c->size, 0, 0};
         }
+        if (id > n || rows == NULL)
+            goto oom; /* cannot happen: every id was given a row above */
         rows[id - 1].objects++;
         rows[id - 1].bytes += c->size;
         if (name != NULL)
             (*ntyped)++;
     }
     hs_intern_free(&keys);
-    qsort(rows, n, sizeof(*rows), histo_row_cmp);
+    if (rows != NULL)
+        qsort(rows, n, sizeof(*rows), histo_row_cmp);
     *nrows = n;
     return rows;
 oom:

@@ -268,7 +268,7 @@ int cowfork_dirtied(cowfork *cf, uint64_t *pages, hs_err *err)
     resident_set res;
     memset(&res, 0, sizeof(res));
     int rc = w.v != NULL ? 0 : hs_err_set(err, "out of memory");
-    for (size_t i = 0; rc == 0 && i < m->n; i++)
+    for (size_t i = 0; w.v != NULL && i < m->n; i++)
         if (m->v[i].w && m->v[i].p)
             w.v[w.n++] = m->v[i];
     if (rc == 0)

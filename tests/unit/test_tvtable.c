@@ -51,7 +51,9 @@ static int setup(void **state)
     put_class(BASE + 0x0c0, 0, BASE + 0x860, BASE + 0xcc0, "*N12_GLOBAL__N_13FooE");
     put_class(BASE + 0x100, 0, BASE + 0x880, BASE + 0xd00, "Circle!"); /* not a type name */
     put_class(BASE + 0x140, 0, BASE + 0x8a0, BASE + 0x1ff8, "");
-    memcpy(img + 0x1ff8, "9TooLong", 8); /* no NUL before the mapping ends */
+    static const char unterminated[8] = {'9', 'T', 'o', 'o', 'L', 'o', 'n', 'g'};
+    for (size_t i = 0; i < sizeof(unterminated); i++) /* no NUL before the mapping ends */
+        img[0x1ff8 + i] = (uint8_t)unterminated[i];
     static const char maps[] = "10000-12000 r--p 00000000 08:01 5 /usr/lib/libfake.so\n"
                                "12000-13000 rw-p 00002000 08:01 5 /usr/lib/libfake.so\n";
     hs_err err = {{0}};
