@@ -20,21 +20,24 @@ RATE=1
 tap_ok "errpath: three snapshots" snap errpath 3
 json "$work/errpath.flat" "$work"/errpath-*.pb.gz
 tap_is "errpath: suspect #1" "$(jf "$work/errpath.flat" suspects.0.function)" errpath_read_request
-tap_is "errpath: held_by is lost, all of it" \
-    "$(jf "$work/errpath.flat" suspects.0.held_by.0.holder) $(jf "$work/errpath.flat" suspects.0.held_by.0.share) $(jf "$work/errpath.flat" suspects.0.held_by.length)" \
-    "lost 1 1"
+# Lost, nearly all of it: a snapshot may catch the victim inside
+# errpath_read_request, its newest block still in a local variable.
+share=$(jf "$work/errpath.flat" suspects.0.held_by.0.share)
+tap_ok "errpath: held_by is lost, 95 % of it or more ($(jf "$work/errpath.flat" suspects.0.held_by.0.holder) $share)" \
+    sh -c '[ "$1" = lost ] && awk -v s="$2" "BEGIN { exit !(s >= 0.95) }"' _ \
+    "$(jf "$work/errpath.flat" suspects.0.held_by.0.holder)" "$share"
 tap_is "errpath: lost_bytes are the suspect's bytes" \
     "$(jf "$work/errpath.flat" suspects.0.lost_bytes)" "$(jf "$work/errpath.flat" suspects.0.held_by.0.bytes)"
 text=$("$AN" "$work"/errpath-*.pb.gz 2>&1)
 tap_ok "errpath: the report says a free() is missing" sh -c \
-    "printf '%s\n' \"\$1\" | grep -q 'lost      100 %: no pointer to it remains -- a free() is missing on some path of errpath_read_request'" _ "$text"
+    "printf '%s\n' \"\$1\" | grep -qE 'lost      (9[5-9]|100) %: no pointer to it remains -- a free\\(\\) is missing on some path of errpath_read_request'" _ "$text"
 tap_ok "errpath: the fix hint asks for the missing free()" sh -c \
-    "printf '%s\n' \"\$1\" | grep -q '^    hint      100 % of what errpath_read_request (.*) allocates is lost -- no pointer to it remains -- so a free() is missing on some path'" _ "$text"
+    "printf '%s\n' \"\$1\" | grep -qE '^    hint      (9[5-9]|100) % of what errpath_read_request \\(.*\\) allocates is lost -- no pointer to it remains -- so a free\\(\\) is missing on some path'" _ "$text"
 
 rm -f "$work/errpath.html"
 "$AN" --html "$work/errpath.html" "$work"/errpath-*.pb.gz >/dev/null 2>&1
 tap_ok "errpath: the HTML report has the held-by row" \
-    grep -qF '<tr><th>held by</th><td>lost (no pointer to it remains: a free() is missing), 100 %</td>' \
+    grep -qE '<tr><th>held by</th><td>lost \(no pointer to it remains: a free\(\) is missing\), (9[5-9]|100) %' \
     "$work/errpath.html"
 
 tap_ok "map: three snapshots" snap map 3
