@@ -230,6 +230,12 @@ int cowfork_reap(cowfork *cf, uint64_t *pause_us, hs_err *err)
     ptstop *s = ptstop_stop_all(cf->pid, err);
     if (s == NULL)
         return -1;
+    if (ptstop_nthreads(s) == 0) { /* the process died: the kernel reaps what was its */
+        ptstop_detach_all(s);
+        cf->zombie = 0;
+        return hs_err_set(err, "process %d exited before its frozen child was reaped",
+                          (int)cf->pid);
+    }
     /* Any thread can reap a child of any other: the main thread if it is
      * still there. */
     pid_t tid = ptstop_thread_at(s, 0)->tid;

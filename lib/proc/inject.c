@@ -450,6 +450,23 @@ static int inj_on_stop(inj_thread *c, int st, hs_err *err)
 
 static int inj_restore(inj_thread *c, hs_err *err);
 
+/* True when thread tid is gone or a zombie (its process killed). */
+static bool inj_thread_dead(pid_t tid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)tid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT || errno == ESRCH;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return true;
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')'); /* the state follows the name */
+    return p != NULL && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
+}
+
 inj_status inj_wait(inj_thread *c, uint64_t timeout_us, uint64_t *ret, hs_err *err)
 {
     if (!c->running)
@@ -472,6 +489,13 @@ inj_status inj_wait(inj_thread *c, uint64_t timeout_us, uint64_t *ret, hs_err *e
             c->running = false;
             hs_err_set(err, "lost thread %d during an injected call: %s", (int)c->tid,
                        strerror(errno));
+            break;
+        }
+        if (r == 0 && inj_thread_dead(c->tid)) {
+            /* Killed with its process: a zombie leader is reported only once
+             * every other thread is reaped, so waiting for it never ends. */
+            c->running = false;
+            hs_err_set(err, "thread %d exited during an injected call", (int)c->tid);
             break;
         }
         if (r == 0) {
