@@ -15,7 +15,11 @@ AN=$top_builddir/heapsnap-analyze
 # jem_start [RATE] [alloc_jemalloc options]: sets jem_pid, jem_status; waits for "ready 0".
 jem_start() {
     rate=$1; shift
-    jem_status=$snap_tmp/jem.$RANDOM
+    # A fresh file per start ($RANDOM is empty in dash): a stale "ready 0"
+    # let jem_step signal a program that had no SIGUSR1 handler yet.
+    jem_n=$((${jem_n:-0} + 1))
+    jem_status=$snap_tmp/jem.$jem_n
+    rm -f "$jem_status"
     if [ "$rate" = none ]; then
         "$JEM" "$jem_status" "$@" &
     elif [ "$rate" = default ]; then

@@ -10,7 +10,9 @@ CHURN=$top_builddir/tests/progs/attach_churn
 # churn_start [THREADS]: starts attach_churn; sets churn_pid, churn_out. The
 # fifo's write end stays open on fd 7 until churn_finish.
 churn_start() {
-    churn_out=$snap_tmp/churn.$$.$RANDOM
+    churn_n=$((${churn_n:-0} + 1)) # a fresh name per start ($RANDOM is empty in dash)
+    churn_out=$snap_tmp/churn.$$.$churn_n
+    rm -f "$churn_out" "$churn_out.in"
     mkfifo "$churn_out.in" || tap_bail "cannot make a fifo"
     "$CHURN" "${1:-4}" < "$churn_out.in" > "$churn_out" 2>&1 &
     churn_pid=$!
@@ -19,7 +21,7 @@ churn_start() {
     i=0
     until grep -q "^ready " "$churn_out" 2>/dev/null; do
         i=$((i + 1))
-        [ $i -gt 400 ] && tap_bail "attach_churn did not start"
+        [ $i -gt 6000 ] && tap_bail "attach_churn did not start" # a hang guard (5 min)
         sleep 0.05
     done
 }

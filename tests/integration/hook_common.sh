@@ -25,7 +25,9 @@ hook_port() {
 # given environment, waits (bounded) until it wrote its ready file.
 hook_start() {
     prog=$1; shift
-    ready="$hook_tmp/ready.$#.$RANDOM"
+    hook_n=$((${hook_n:-0} + 1)) # a fresh name per start ($RANDOM is empty in dash)
+    ready="$hook_tmp/ready.$hook_n"
+    rm -f "$ready"
     env LD_PRELOAD="$HOOK_SO" "$@" "$prog" "$ready" 2>"$hook_tmp/stderr" &
     hook_pid=$!
     disown $hook_pid # no job notice when the trap kills it
@@ -36,7 +38,7 @@ hook_start() {
 hook_wait_file() {
     i=0
     while [ ! -s "$1" ]; do
-        i=$((i + 1)); [ $i -gt 300 ] && return 1
+        i=$((i + 1)); [ $i -gt 3000 ] && return 1 # a hang guard (5 min), not a clock
         sleep 0.1
     done
 }

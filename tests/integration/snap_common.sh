@@ -29,7 +29,9 @@ snap_wait_file() {
 # Starts snap_leaker with a status file; HOOKED=1 preloads the hook at rate 1.
 # Sets leaker_pid and leaker_status; waits for "ready 0".
 snap_start_leaker() {
-    leaker_status=$snap_tmp/status.$$.$RANDOM
+    leaker_n=$((${leaker_n:-0} + 1)) # a fresh name per start ($RANDOM is empty in dash)
+    leaker_status=$snap_tmp/status.$$.$leaker_n
+    rm -f "$leaker_status"
     if [ "${HOOKED:-0}" = 1 ]; then
         LD_PRELOAD=$HOOK HEAPSNAP_RATE=1 "$LEAKER" "$leaker_status" "$@" &
     else
