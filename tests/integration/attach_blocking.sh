@@ -29,7 +29,7 @@ run() {
         done
         [ $n -eq 7 ] && grep -q "^tid main" "$d/out" && break
         i=$((i + 1))
-        [ $i -gt 1200 ] && tap_bail "inj_blocker's threads never all blocked"
+        [ $i -gt 6000 ] && tap_bail "inj_blocker's threads never all blocked"
         sleep 0.05
     done
     "$HEAPSNAP" -p $bpid --attach 2> "$d/err"

@@ -16,7 +16,7 @@ untraced() {
     j=0
     while ! snap_running "$1"; do
         j=$((j + 1))
-        [ $j -gt 400 ] && return 1
+        [ $j -gt 6000 ] && return 1 # 5 minutes
         sleep 0.05
     done
 }

@@ -16,7 +16,7 @@ snap_pids="$snap_pids $vpid"
 i=0
 until [ "$(sed -n 's/^Rss: *\([0-9]*\) kB/\1/p' /proc/$vpid/smaps_rollup 2>/dev/null || echo 0)" -gt 32768 ]; do
     i=$((i + 1))
-    [ $i -gt 1200 ] && tap_bail "the victim's burst never came"
+    [ $i -gt 6000 ] && tap_bail "the victim's burst never came"
     sleep 0.05
 done
 "$HEAPSNAP" -p $vpid --trim 2> "$snap_tmp/t.err"

@@ -9,13 +9,13 @@ HOOK_SO="$top_builddir/.libs/libheapsnap.so"
 # Every mallinfo2 field the walker must reproduce (usmblks is always 0 in glibc).
 MI_FIELDS="arena ordblks smblks hblks hblkhd fsmblks uordblks fordblks keepcost"
 
-# sl_wait_line FILE REGEX: waits (up to 60 s, a hang guard, not a timing claim)
+# sl_wait_line FILE REGEX: waits (up to 5 min, a hang guard, not a timing claim)
 # until a line of FILE matches REGEX.
 sl_wait_line() {
     _n=0
     while ! grep -q -- "$2" "$1" 2>/dev/null; do
         _n=$((_n + 1))
-        [ "$_n" -gt 1200 ] && return 1
+        [ "$_n" -gt 6000 ] && return 1
         sleep 0.05
     done
     return 0
