@@ -756,6 +756,20 @@ static int add_inline(walk *w, Dwarf_Die die, uint32_t depth)
     return 0;
 }
 
+/* The DIE after die among its siblings (NULL at the end, or on an error),
+ * die itself deallocated: the step of every walk over a DIE's children. */
+static Dwarf_Die next_sibling(sym_dwarf *d, Dwarf_Die die)
+{
+    Dwarf_Error e = NULL;
+    Dwarf_Die sib = NULL;
+    int r = dwarf_siblingof_b(d->dbg, die, 1, &sib, &e);
+    dwarf_dealloc_die(die);
+    if (r == DW_DLV_OK)
+        return sib;
+    drop_err(d->dbg, &e);
+    return NULL;
+}
+
 /* Visits the children of parent. func is the enclosing concrete function
  * (UINT32_MAX outside any), depth the inline nesting below it. */
 static void walk_children(walk *w, Dwarf_Die parent, int level, uint32_t func, uint32_t depth)
@@ -821,14 +835,7 @@ static void walk_children(walk *w, Dwarf_Die parent, int level, uint32_t func, u
         default:
             break; /* types, variables, parameters: nothing with code */
         }
-        Dwarf_Die sib = NULL;
-        r = dwarf_siblingof_b(d->dbg, child, 1, &sib, &e);
-        dwarf_dealloc_die(child);
-        child = NULL;
-        if (r == DW_DLV_OK)
-            child = sib;
-        else
-            drop_err(d->dbg, &e);
+        child = next_sibling(d, child);
     }
     if (child != NULL)
         dwarf_dealloc_die(child);
@@ -1053,14 +1060,7 @@ static void vars_walk(sym_dwarf *d, dcu *cu, Dwarf_Die parent, int level, size_t
         else if (tag == DW_TAG_namespace || tag == DW_TAG_subprogram ||
                  tag == DW_TAG_lexical_block || tag == DW_TAG_module)
             vars_walk(d, cu, child, level + 1, dies); /* namespaces, function statics */
-        Dwarf_Die sib = NULL;
-        int r = dwarf_siblingof_b(d->dbg, child, 1, &sib, &e);
-        dwarf_dealloc_die(child);
-        child = NULL;
-        if (r == DW_DLV_OK)
-            child = sib;
-        else
-            drop_err(d->dbg, &e);
+        child = next_sibling(d, child);
     }
     if (child != NULL)
         dwarf_dealloc_die(child);
