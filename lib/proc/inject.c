@@ -19,7 +19,10 @@
  * sits at a syscall-entry stop with every saved register back and orig_rax
  * set to the call to run on resumption -- the interrupted one again for the
  * ERESTARTSYS family, restart_syscall (its restart_block intact) for
- * ERESTART_RESTARTBLOCK, none otherwise, which leaves rax as saved. */
+ * ERESTART_RESTARTBLOCK, none otherwise, which leaves rax as saved. The
+ * program's signals that reach the thread during the calls are held back and
+ * sent to it again at the end, so that they find it as it was: a restart is
+ * right only if no handler ran meanwhile. */
 #include "inject.h"
 
 #include <elf.h>
@@ -135,6 +138,8 @@ struct inj_thread {
     long last_nr;     /* the last syscall entered during the call */
     uint64_t result;
     bool at_entry; /* held at a syscall-entry stop (else at the first stop or a signal's) */
+    uint64_t deferred; /* the program's signals taken during the calls (bit N-1 =
+                        * signal N), sent again once the thread is as it was */
 };
 
 static uint64_t inj_now_ns(void)
@@ -399,7 +404,6 @@ static int inj_on_stop(inj_thread *c, int st, hs_err *err)
     if (!WIFSTOPPED(st))
         return 0;
     int sig = WSTOPSIG(st), event = st >> 16;
-    int resume_sig = 0;
     if (sig == (SIGTRAP | 0x80)) {
         struct __ptrace_syscall_info si;
         memset(&si, 0, sizeof(si));
@@ -440,10 +444,15 @@ static int inj_on_stop(inj_thread *c, int st, hs_err *err)
                               "the injected call faulted in thread %d (signal %d at 0x%llx); the "
                               "thread was put back as it was",
                               (int)c->tid, sig, (unsigned long long)(uintptr_t)info.si_addr);
-        resume_sig = sig; /* someone else's signal: the program's handler runs as usual */
+        /* The program's own signal: held back until the thread is as it
+         * was. Its handler run now would leave the interrupted system call
+         * to be restarted rather than fail with EINTR, so a thread waiting
+         * in sigsuspend (or pselect, ppoll, epoll_pwait) for this very
+         * signal would wait on after its handler had run. */
+        if (sig >= 1 && sig <= 64)
+            c->deferred |= 1ull << (sig - 1);
     }
-    if (ptrace(c->result_nr < 0 ? PTRACE_CONT : PTRACE_SYSCALL, c->tid, NULL,
-               (void *)(uintptr_t)resume_sig) != 0)
+    if (ptrace(c->result_nr < 0 ? PTRACE_CONT : PTRACE_SYSCALL, c->tid, NULL, NULL) != 0)
         return hs_err_set(err, "cannot resume thread %d: %s", (int)c->tid, strerror(errno));
     return 0;
 }
@@ -596,6 +605,12 @@ static int inj_restore(inj_thread *c, hs_err *err)
 
 static void inj_free(inj_thread *c)
 {
+    /* Sent to the thread again: traced still, its next stop reports them to
+     * whoever resumes it (ptstop keeps them for its detach); untraced, its
+     * handlers run as if the signals had just arrived. */
+    for (int sig = 1; sig <= 64; sig++)
+        if (c->deferred & (1ull << (sig - 1)))
+            syscall(SYS_tgkill, (int)c->t->pid, (int)c->tid, sig);
     if (c->memfd >= 0)
         close(c->memfd);
     free(c->xstate);

@@ -1,12 +1,15 @@
 /* tests/progs/inj_blocker.c: threads blocked in the system calls an injected
  * call must leave undisturbed -- read (stdin), accept (unix socket argv[1]),
  * epoll_wait (fd 3), a condition variable with and without a timeout,
- * clock_nanosleep -- while the main thread sits in pthread_join. Prints each
+ * clock_nanosleep, sigsuspend (SIGUSR1 blocked outside it, as a program that
+ * waits for a signal writes it) -- while the main thread sits in
+ * pthread_join. Prints each
  * thread's id, then, as each call completes, what it returned; exits 0 only if
  * every call completed as if never interrupted. */
 #include <errno.h>
 #include <stdarg.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,6 +154,32 @@ static void *t_sleep(void *arg)
     return NULL;
 }
 
+static volatile sig_atomic_t usr1_handled;
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+    usr1_handled = usr1_handled + 1;
+}
+
+/* Waits in sigsuspend until SIGUSR1's handler has run, then says how many
+ * times it ran and whether SIGUSR1 is blocked again: one signal must wake it
+ * exactly once, and the mask outside sigsuspend must be the program's. */
+static void *t_sigsuspend(void *arg)
+{
+    (void)arg;
+    sigset_t open, now;
+    pthread_sigmask(SIG_BLOCK, NULL, &open);
+    sigdelset(&open, SIGUSR1);
+    report_tid("sigsuspend");
+    while (usr1_handled == 0)
+        sigsuspend(&open);
+    pthread_sigmask(SIG_BLOCK, NULL, &now);
+    say("sigsuspend ok handled=%d mask=%s\n", (int)usr1_handled,
+        sigismember(&now, SIGUSR1) ? "blocked" : "open");
+    return NULL;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -158,18 +187,26 @@ int main(int argc, char **argv)
         return 2;
     }
     sock_path = argv[1];
-    pthread_t t[6];
-    void *(*fn[6])(void *) = {t_read, t_accept, t_epoll, t_cond, t_cond, t_sleep};
-    void *args[6] = {NULL, NULL, NULL, NULL, (void *)1, NULL};
-    for (int i = 0; i < 6; i++)
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_usr1;
+    sigaction(SIGUSR1, &sa, NULL);
+    sigset_t usr1;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &usr1, NULL); /* every thread inherits it */
+    pthread_t t[7];
+    void *(*fn[7])(void *) = {t_read, t_accept, t_epoll, t_cond, t_cond, t_sleep, t_sigsuspend};
+    void *args[7] = {NULL, NULL, NULL, NULL, (void *)1, NULL, NULL};
+    for (int i = 0; i < 7; i++)
         if (pthread_create(&t[i], NULL, fn[i], args[i]) != 0) {
             fprintf(stderr, "inj_blocker: pthread_create failed\n");
             return 1;
         }
-    while (__atomic_load_n(&started, __ATOMIC_SEQ_CST) < 6)
+    while (__atomic_load_n(&started, __ATOMIC_SEQ_CST) < 7)
         usleep(1000);
     say("tid main %d\n", (int)getpid());
-    for (int i = 0; i < 6; i++)
+    for (int i = 0; i < 7; i++)
         pthread_join(t[i], NULL);
     say("done failures=%d\n", failures);
     unlink(sock_path);
