@@ -137,7 +137,7 @@ struct inj_thread {
     long result_nr;   /* >= 0: its result is this system call's return value */
     long last_nr;     /* the last syscall entered during the call */
     uint64_t result;
-    bool at_entry; /* held at a syscall-entry stop (else at the first stop or a signal's) */
+    bool at_entry;     /* held at a syscall-entry stop (else at the first stop or a signal's) */
     uint64_t deferred; /* the program's signals taken during the calls (bit N-1 =
                         * signal N), sent again once the thread is as it was */
 };

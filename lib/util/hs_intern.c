@@ -16,7 +16,8 @@ uint64_t hs_hash_bytes(const void *p, size_t n, uint64_t h)
 
 static int hs_intern_grow(hs_intern *t)
 {
-    size_t ncap = t->cap ? t->cap * 2 : 256;
+    size_t ncap =
+        t->cap ? t->cap * 2 : 16; /* most tables stay small: builders per test, per series */
     uint64_t *nh = calloc(ncap, sizeof(*nh));
     uint32_t *nv = calloc(ncap, sizeof(*nv));
     unsigned char **nk = calloc(ncap, sizeof(*nk));

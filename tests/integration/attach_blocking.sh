@@ -2,8 +2,8 @@
 # tests/integration/attach_blocking.sh: --attach and --detach while every
 # thread of tests/progs/inj_blocker sits in a blocking call (read, accept,
 # epoll_wait, condition waits with and without a timeout, clock_nanosleep,
-# pthread_join): afterwards each call completes as if nothing had happened --
-# the program's own output says so -- and it exits 0.
+# sigsuspend, pthread_join): afterwards each call completes as if nothing had
+# happened -- the program's own output says so -- and it exits 0.
 . "$top_srcdir/tests/tap.sh"
 . "$top_srcdir/tests/integration/snap_common.sh"
 . "$top_srcdir/tests/integration/attach_common.sh"
@@ -20,14 +20,14 @@ run() {
     bpid=$!
     snap_pids="$snap_pids $bpid"
     exec 8> "$d/in" 9> "$d/ep"
-    # every thread blocked in its call: seven threads, each in a system call
+    # every thread blocked in its call: eight threads, each in a system call
     i=0
     while :; do
         n=0
         for t in /proc/$bpid/task/*/syscall; do
             case $(cut -d' ' -f1 "$t" 2>/dev/null) in [0-9]*) n=$((n + 1)) ;; esac
         done
-        [ $n -eq 7 ] && grep -q "^tid main" "$d/out" && break
+        [ $n -eq 8 ] && grep -q "^tid main" "$d/out" && break
         i=$((i + 1))
         [ $i -gt 6000 ] && tap_bail "inj_blocker's threads never all blocked"
         sleep 0.05
@@ -44,11 +44,13 @@ run() {
     fi
     printf x >&8
     printf e >&9
+    kill -USR1 $bpid
     python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.close()' "$d/sock"
     exec 8>&- 9>&-
     wait $bpid
     tap_is "$1: the program exits 0" "$?" 0
-    for w in "read ok x" "accept ok" "epoll ok" "cond ok" "timedcond ok" "sleep ok" "done failures=0"; do
+    for w in "read ok x" "accept ok" "epoll ok" "cond ok" "timedcond ok" "sleep ok" \
+        "sigsuspend ok handled=1 mask=blocked" "done failures=0"; do
         tap_ok "$1: $w" grep -q "^$w\$" "$d/out"
     done
     grep -q "FAIL" "$d/out" && sed 's/^/# /' "$d/out"

@@ -64,6 +64,7 @@ static void touch(char *p, size_t n)
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static int built, quit;
+static pthread_barrier_t exited_built;
 
 static void wait_quit(void)
 {
@@ -88,8 +89,11 @@ static void *arena_thread(void *arg)
     for (int i = 0; i < N; i++)
         if (i % 4 != 3)
             free(v[i]);
-    if (id < 100) /* "exited" threads (101...) end here */
+    if (id < 100)
         wait_quit();
+    else /* "exited" threads (101...) end once all have built: a thread that
+          * ended sooner would hand its arena to the next one to start */
+        pthread_barrier_wait(&exited_built);
     return NULL;
 }
 
@@ -166,6 +170,7 @@ int main(int argc, char **argv)
     } else if (strcmp(sc, "threads") == 0) {
         start_threads(8, 0, arena_thread);
     } else if (strcmp(sc, "exited") == 0) {
+        pthread_barrier_init(&exited_built, NULL, 8);
         start_threads_from(8, 0, arena_thread, 101, 1);
         /* joined threads may linger in /proc/self/task for a moment, longer
          * on a loaded machine: wait for them (a 5-minute hang guard) */

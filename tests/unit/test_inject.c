@@ -166,9 +166,14 @@ static void child_finish(child *c, char *all, size_t len)
 
 static void expect_all_ok(const char *all)
 {
-    static const char *want[] = {"read ok x\n",    "accept ok\n", "epoll ok\n",       "cond ok\n",
-                                 "timedcond ok\n", "sleep ok\n",
-                                 "sigsuspend ok handled=1 mask=blocked\n", "done failures=0\n"};
+    static const char *want[] = {"read ok x\n",
+                                 "accept ok\n",
+                                 "epoll ok\n",
+                                 "cond ok\n",
+                                 "timedcond ok\n",
+                                 "sleep ok\n",
+                                 "sigsuspend ok handled=1 mask=blocked\n",
+                                 "done failures=0\n"};
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
         if (strstr(all, want[i]) == NULL)
             fail_msg("missing '%.*s' in the child's output:\n%s", (int)strlen(want[i]) - 1, want[i],
