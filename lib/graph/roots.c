@@ -497,6 +497,33 @@ static void roots_frame(roots *r, const roots_thread *t, uint64_t addr, sym_ctx 
     (void)r;
 }
 
+/* glibc's thread descriptor (struct pthread, at the thread pointer) keeps
+ * the start routine and, in the next word, its argument: a slot above the
+ * thread pointer whose word before is the address of a function on the
+ * thread's own frames is that argument. The function's name goes to fn. */
+static bool roots_start_arg(const roots_thread *t, const roots_block *blk, uint64_t addr,
+                            sym_ctx *sym, char *fn, size_t len)
+{
+    if (sym == NULL || addr < t->fs_base + 8 || addr - 8 < blk->lo)
+        return false;
+    uint64_t routine = blk->words[(addr - 8 - blk->lo) / 8];
+    sym_frame fr[8];
+    size_t nf = sym_lookup(sym, routine, false, fr, 8);
+    if (nf == 0 || strncmp(fr[nf - 1].function, "0x", 2) == 0)
+        return false;
+    const char *name = fr[nf - 1].function;
+    for (size_t f = 0; f < t->nframes; f++) {
+        bool ret = f > 0 && (t->exact & (1ull << f)) == 0;
+        sym_frame ff[8];
+        size_t n = sym_lookup(sym, t->pcs[f], ret, ff, 8);
+        if (n > 0 && strcmp(ff[n - 1].function, name) == 0) {
+            sym_short_name(name, fn, len);
+            return true;
+        }
+    }
+    return false;
+}
+
 void roots_group(roots *r, size_t b, uint64_t addr, sym_ctx *sym, char *out, size_t len,
                  uint8_t *tier)
 {
@@ -533,7 +560,11 @@ void roots_group(roots *r, size_t b, uint64_t addr, sym_ctx *sym, char *out, siz
      * thread pointer: its static TLS and struct pthread. */
     if (t->fs_base >= blk->lo && t->fs_base < blk->hi && t->nframes > 0 &&
         addr >= t->sps[t->nframes - 1]) {
-        snprintf(out, len, "tls [thread %d]", (int)t->tid);
+        char fn[128];
+        if (roots_start_arg(t, blk, addr, sym, fn, sizeof(fn)))
+            snprintf(out, len, "thread %d start argument (%s)", (int)t->tid, fn);
+        else
+            snprintf(out, len, "tls [thread %d]", (int)t->tid);
         return;
     }
     *tier = ROOTS_TIER_STACK;

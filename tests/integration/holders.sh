@@ -4,7 +4,8 @@
 # its snapshot, under the hook at rate 1, must carry the exact held_by label
 # on each function's chunks: a list dropped on an error path and an
 # unreferenced cycle lost, a hash table under its global, a static global, a
-# thread-local buffer, a batch held only by a blocked worker's local variable,
+# thread-local buffer, a worker's start argument (in glibc's thread
+# descriptor), a batch held only by a blocked worker's local variable,
 # a struct known only by an interior pointer, a chunk held by a global and a
 # stale slot of main's frame (the global's), a chunk two globals share. The
 # comment gives the lost totals, Valgrind's way (direct, indirect), and names
@@ -44,6 +45,7 @@ g_member=$(decl "$src" "global g_member" '^long \*g_member;')
 g_pair_a=$(decl "$src" "global g_pair_a" '^void \*g_pair_a, \*g_pair_b;')
 g_pair_b=$(decl "$src" "global g_pair_b" '^void \*g_pair_a, \*g_pair_b;')
 want=$(sort <<EOF
+make_arg | thread $worker start argument (batch_worker) | 1
 make_batch | stack $worker batch_worker | 1
 make_cfg | $g_cfg | 1
 make_config | $s_config | 1

@@ -8,7 +8,8 @@
  *   make_tls       a thread-local buffer of the main thread      tls t_buf
  *   make_batch     a worker's array and 4 items, held only by a  stack TID batch_worker
  *   make_item      local variable of the blocked worker
- *   make_object    a struct known only by its middle member      global g_member
+ *   make_arg       the worker's start argument (pthread_create)  thread TID start argument
+ * (batch_worker) make_object    a struct known only by its middle member      global g_member
  *   make_cfg       in g_cfg and in a stale slot of main's frame  global g_cfg
  *   make_pair      in two globals                                shared
  * Usage: holders_prog STATUSFILE [exit]; writes "ready TID" (the worker's
@@ -161,6 +162,15 @@ NOINLINE static void *make_item(void)
     return p;
 }
 
+/* What the worker is started with: glibc keeps it in the thread's
+ * descriptor, which is all that holds it once the worker has ignored it. */
+NOINLINE static void *make_arg(void)
+{
+    void *p = calloc(1, 88);
+    g_made++;
+    return p;
+}
+
 /* Holds its batch in a local variable only, and blocks. */
 NOINLINE static void *batch_worker(void *arg)
 {
@@ -199,7 +209,7 @@ int main(int argc, char **argv)
     volatile void *stale = g_cfg; /* NOLINT(clang-analyzer-deadcode.DeadStores) */
     g_pair_a = g_pair_b = make_pair();
     pthread_t th;
-    if (pthread_create(&th, NULL, batch_worker, NULL) != 0)
+    if (pthread_create(&th, NULL, batch_worker, make_arg()) != 0)
         return 1;
     while (g_worker_tid == 0)
         usleep(1000);
