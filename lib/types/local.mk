@@ -16,3 +16,14 @@ tests_unit_test_tspread_LDADD = $(UNIT_LDADD)
 tests_progs_types_prog_SOURCES = tests/progs/types_prog.cc
 tests_progs_types_prog_CXXFLAGS = -Wall -Wextra -g -O2
 tests_progs_types_prog_LDFLAGS =
+# C structures behind typed globals for the DWARF types (dwtypes.sh), built
+# at -O0 and -O2 (and stripped of debug info by the test). Not sanitized.
+check_PROGRAMS += tests/progs/dwtypes_O0 tests/progs/dwtypes_O2
+tests_progs_dwtypes_O0_SOURCES = tests/progs/dwtypes_prog.c
+tests_progs_dwtypes_O0_CFLAGS = $(HS_WARN_CFLAGS) -g -O0
+tests_progs_dwtypes_O0_LDFLAGS =
+tests_progs_dwtypes_O2_SOURCES = tests/progs/dwtypes_prog.c
+tests_progs_dwtypes_O2_CFLAGS = $(HS_WARN_CFLAGS) -g -O2
+tests_progs_dwtypes_O2_LDFLAGS =
+TESTS += tests/integration/dwtypes.sh
+EXTRA_DIST += tests/integration/dwtypes.sh
