@@ -25,5 +25,5 @@ tests_progs_dwtypes_O0_LDFLAGS =
 tests_progs_dwtypes_O2_SOURCES = tests/progs/dwtypes_prog.c
 tests_progs_dwtypes_O2_CFLAGS = $(HS_WARN_CFLAGS) -g -O2
 tests_progs_dwtypes_O2_LDFLAGS =
-TESTS += tests/integration/dwtypes.sh
-EXTRA_DIST += tests/integration/dwtypes.sh
+TESTS += tests/integration/dwtypes.sh tests/integration/dwtypes_analyze.sh
+EXTRA_DIST += tests/integration/dwtypes.sh tests/integration/dwtypes_analyze.sh

@@ -9,8 +9,11 @@
  * Built with -g -O0, with -g -O2 and without debug info. Usage:
  * dwtypes_prog STATUSFILE; writes one JSON line with its pid and each
  * case's chunk bytes (malloc_usable_size + 8, the chunk's size) when all is
- * in place, then waits to be killed. */
+ * in place, then waits to be killed. Each SIGUSR1 adds 1000 sessions to the
+ * table (a leak for heapsnap-analyze to find) and rewrites the line with
+ * "grown" counting them. */
 #include <fcntl.h>
+#include <signal.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,16 +60,21 @@ static unsigned long long chunk_bytes(void *p)
     return (unsigned long long)malloc_usable_size(p) + 8;
 }
 
-int main(int argc, char **argv)
+static unsigned long long buckets, sessions, users, nodes, xs, items, config, names;
+static volatile sig_atomic_t grow_asked;
+static int grown;
+
+static void on_usr1(int sig)
 {
-    if (argc < 2)
-        return 2;
-    unsigned long long buckets, sessions = 0, users = 0, nodes = 0, xs = 0, items = 0, config,
-                                names;
-    g_sessions.nbuckets = 1024;
-    g_sessions.buckets = calloc(g_sessions.nbuckets, sizeof(struct session *));
-    buckets = chunk_bytes(g_sessions.buckets);
-    for (int i = 0; i < 3000; i++) {
+    (void)sig;
+    grow_asked = 1;
+}
+
+/* Sessions first..first+n-1 into the table (not inlined: the profile's
+ * call site of the sessions and their names). */
+__attribute__((noipa)) static void add_sessions(int first, int n)
+{
+    for (int i = first; i < first + n; i++) {
         struct session *s = calloc(1, sizeof(*s));
         char name[64];
         snprintf(name, sizeof(name), "user-%d-%.*s", i, i % 40,
@@ -80,6 +88,42 @@ int main(int argc, char **argv)
         sessions += chunk_bytes(s);
         users += chunk_bytes(s->user);
     }
+}
+
+static int write_status(const char *path)
+{
+    char line[512];
+    int len =
+        snprintf(line, sizeof(line),
+                 "{\"ready\":%d,\"buckets\":%llu,\"sessions\":%llu,\"users\":%llu,"
+                 "\"nodes\":%llu,\"xs\":%llu,\"items\":%llu,\"config\":%llu,"
+                 "\"names\":%llu,\"grown\":%d}\n",
+                 (int)getpid(), buckets, sessions, users, nodes, xs, items, config, names, grown);
+    /* a new file renamed over the old: the test never reads half a line */
+    char tmp[4096];
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0 || write(fd, line, (size_t)len) != len)
+        return -1;
+    close(fd);
+    return rename(tmp, path);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return 2;
+    /* SIGUSR1 blocked but in sigsuspend: none is lost between two checks */
+    sigset_t usr1, waitmask;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &usr1, &waitmask);
+    sigdelset(&waitmask, SIGUSR1);
+    signal(SIGUSR1, on_usr1);
+    g_sessions.nbuckets = 1024;
+    g_sessions.buckets = calloc(g_sessions.nbuckets, sizeof(struct session *));
+    buckets = chunk_bytes(g_sessions.buckets);
+    add_sessions(0, 3000);
     for (int i = 0; i < 1000; i++) {
         struct node *n = calloc(1, sizeof(*n));
         n->n = 16 + i % 17;
@@ -101,17 +145,16 @@ int main(int argc, char **argv)
     names = chunk_bytes(g_config->name) + chunk_bytes(g_config->path);
     g_opaque = malloc(4000);
     memset(g_opaque, 0, 4000);
-
-    char line[512];
-    int len = snprintf(line, sizeof(line),
-                       "{\"ready\":%d,\"buckets\":%llu,\"sessions\":%llu,\"users\":%llu,"
-                       "\"nodes\":%llu,\"xs\":%llu,\"items\":%llu,\"config\":%llu,"
-                       "\"names\":%llu}\n",
-                       (int)getpid(), buckets, sessions, users, nodes, xs, items, config, names);
-    int fd = open(argv[1], O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0 || write(fd, line, (size_t)len) != len)
+    if (write_status(argv[1]) != 0)
         return 1;
-    close(fd);
-    for (;;)
-        pause();
+    for (;;) {
+        sigsuspend(&waitmask);
+        if (grow_asked) {
+            grow_asked = 0;
+            add_sessions(3000 + 1000 * grown, 1000);
+            grown++;
+            if (write_status(argv[1]) != 0)
+                return 1;
+        }
+    }
 }
