@@ -1303,3 +1303,34 @@ size_t sym_dwarf_tmembers(sym_dwarf *d, uint64_t off, sym_tmember *out, size_t m
     dwarf_dealloc_die(die);
     return n;
 }
+
+size_t sym_dwarf_tparams(sym_dwarf *d, uint64_t off, uint64_t *out, size_t max)
+{
+    Dwarf_Error e = NULL;
+    Dwarf_Die die = NULL, child = NULL;
+    if (d == NULL || dwarf_offdie_b(d->dbg, off, 1, &die, &e) != DW_DLV_OK) {
+        if (d != NULL)
+            drop_err(d->dbg, &e);
+        return 0;
+    }
+    size_t n = 0;
+    if (dwarf_child(die, &child, &e) != DW_DLV_OK) {
+        drop_err(d->dbg, &e);
+        child = NULL;
+    }
+    for (size_t guard = 0; child != NULL && n < max && guard < MAX_DIES_PER_CU; guard++) {
+        Dwarf_Half tag = 0;
+        Dwarf_Off type = 0;
+        if (dwarf_tag(child, &tag, &e) != DW_DLV_OK) {
+            drop_err(d->dbg, &e);
+            tag = 0;
+        }
+        if (tag == DW_TAG_template_type_parameter && attr_ref(d, child, DW_AT_type, &type))
+            out[n++] = type;
+        child = next_sibling(d, child);
+    }
+    if (child != NULL)
+        dwarf_dealloc_die(child);
+    dwarf_dealloc_die(die);
+    return n;
+}

@@ -59,5 +59,10 @@ bool sym_dwarf_tdie(sym_dwarf *d, uint64_t off, sym_tdie *out);
 /* The data members of the struct or union DIE at off with a constant
  * location (bases included, named by their type), up to max into out;
  * returns how many. */
-size_t sym_dwarf_tmembers(sym_dwarf *d, uint64_t off, sym_tmember *out, size_t max);
+size_t sym_dwarf_tmembers(
+    sym_dwarf *d, uint64_t off, sym_tmember *out,
+    size_t max); /* The type DIEs of the template type parameters of the struct DIE at off
+                  * (std::list<T>'s T), up to max into out; returns how many. */
+size_t sym_dwarf_tparams(sym_dwarf *d, uint64_t off, uint64_t *out, size_t max);
+
 #endif

@@ -27,3 +27,8 @@ tests_progs_dwtypes_O2_CFLAGS = $(HS_WARN_CFLAGS) -g -O2
 tests_progs_dwtypes_O2_LDFLAGS =
 TESTS += tests/integration/dwtypes.sh tests/integration/dwtypes_analyze.sh
 EXTRA_DIST += tests/integration/dwtypes.sh tests/integration/dwtypes_analyze.sh
+# libstdc++ containers behind typed globals (dwtypes.sh). Not sanitized.
+check_PROGRAMS += tests/progs/dwtypes_cxx
+tests_progs_dwtypes_cxx_SOURCES = tests/progs/dwtypes_cxx.cc
+tests_progs_dwtypes_cxx_CXXFLAGS = -Wall -Wextra -g -O2
+tests_progs_dwtypes_cxx_LDFLAGS =

@@ -194,6 +194,15 @@ static uint32_t tdw_resolve(tdw *t, sym_dwarf *d, uint64_t off, int depth)
         t->types[id].tag = tag;
         if (!die.declaration && tdw_struct_members(t, d, off, id, depth) != 0)
             return UINT32_MAX;
+        /* a libstdc++ container's value type, for its nodes (tspread.c) */
+        uint64_t tp[2];
+        size_t ntp = strchr(bare, '<') != NULL ? sym_dwarf_tparams(d, off, tp, 2) : 0;
+        for (size_t k = 0; k < ntp; k++) {
+            uint32_t p = tdw_resolve(t, d, tp[k], depth + 1);
+            if (p == UINT32_MAX)
+                return UINT32_MAX;
+            t->types[id].tparam[k] = p;
+        }
         return id;
     }
     case SYM_T_POINTER:

@@ -32,6 +32,7 @@ typedef struct tdw_type {
     uint32_t target; /* pointer: the pointee; array: the element; else 0 */
     uint64_t count;  /* array: elements, 0 when unknown */
     uint32_t first, nmembers; /* struct/union: its members in tdw_member(t, first + k) */
+    uint32_t tparam[2];       /* a template's first two type parameters (0: none) */
 } tdw_type;
 
 typedef struct tdw_member {

@@ -20,6 +20,7 @@ typedef struct owner {
 typedef struct edge {
     uint64_t value;
     uint32_t pointee;
+    uint32_t ctx; /* the enclosing container's value type, 0 outside one */
     owner o;
 } edge;
 
@@ -59,8 +60,26 @@ static long tspread_find(const spread *sp, uint64_t p)
 }
 
 /* Gathers the pointers that type, laid at byte off of w[0..nw), holds. */
+/* The value type of the libstdc++ container implementation ty (its nodes'
+ * payload), 0 when ty is none. */
+static uint32_t tspread_container_value(const tdw_type *ty)
+{
+    if (strncmp(ty->tag, "_Rb_tree<", 9) == 0 || strncmp(ty->tag, "_Hashtable<", 11) == 0)
+        return ty->tparam[1];
+    if (strncmp(ty->tag, "_List_base<", 11) == 0 || strncmp(ty->tag, "_Fwd_list_base<", 15) == 0)
+        return ty->tparam[0];
+    return 0;
+}
+
+static bool tspread_is_node_base(const tdw_type *ty)
+{
+    return ty->kind == TDW_STRUCT &&
+           (strcmp(ty->tag, "_List_node_base") == 0 || strcmp(ty->tag, "_Rb_tree_node_base") == 0 ||
+            strcmp(ty->tag, "_Hash_node_base") == 0 || strcmp(ty->tag, "_Fwd_list_node_base") == 0);
+}
+
 static void tspread_walk(spread *sp, uint32_t type, uint64_t off, const uint64_t *w, size_t nw,
-                         owner o, int depth)
+                         owner o, uint32_t ctx, int depth)
 {
     const tdw_type *ty = tdw_type_at(sp->t, type);
     if (depth > TSPREAD_MAX_DEPTH || sp->oom || ++sp->steps > TSPREAD_MAX_STEPS)
@@ -77,24 +96,31 @@ static void tspread_walk(spread *sp, uint32_t type, uint64_t off, const uint64_t
             sp->oom = true;
             return;
         }
-        sp->edges[sp->nedges++] = (edge){w[off / 8], ty->target, o};
+        sp->edges[sp->nedges++] = (edge){w[off / 8], ty->target, ctx, o};
         return;
     }
-    case TDW_STRUCT:
+    case TDW_STRUCT: {
+        uint32_t inner = tspread_container_value(ty);
+        if (inner != 0)
+            ctx = inner;
         for (uint32_t k = 0; k < ty->nmembers; k++) {
             const tdw_member *m = tdw_member_at(sp->t, ty->first + k);
-            tspread_walk(sp, m->type, off + m->offset, w, nw, (owner){type, ty->first + k, NULL},
-                         depth + 1);
-            ty = tdw_type_at(sp->t, type);
+            /* a base or a libstdc++ member: the owner is whoever holds it */
+            bool internal = m->name[0] == '\0' || strncmp(m->name, "_M_", 3) == 0;
+            owner mo = internal && (o.st != 0 || o.global != NULL)
+                           ? o
+                           : (owner){type, ty->first + k, NULL};
+            tspread_walk(sp, m->type, off + m->offset, w, nw, mo, ctx, depth + 1);
         }
         return;
+    }
     case TDW_ARRAY: {
         const tdw_type *el = tdw_type_at(sp->t, ty->target);
         if (el->size == 0 ||
             (el->kind != TDW_POINTER && el->kind != TDW_STRUCT && el->kind != TDW_ARRAY))
             return;
         for (uint64_t i = 0; i < ty->count && off + i * el->size < nw * 8; i++)
-            tspread_walk(sp, ty->target, off + i * el->size, w, nw, o, depth + 1);
+            tspread_walk(sp, ty->target, off + i * el->size, w, nw, o, ctx, depth + 1);
         return;
     }
     default:
@@ -107,7 +133,8 @@ static bool tspread_same_owner(const tspread_type *r, owner o)
     return r->owner_struct == o.st && r->owner_member == o.member && r->owner_global == o.global;
 }
 
-/* The chunk at e->value is of e->pointee (or an array of it). */
+/* The chunk at e->value is of e->pointee (or an array of it), or a node of
+ * the container e->ctx names the value of. */
 static void tspread_reach(spread *sp, const edge *e)
 {
     long c = tspread_find(sp, e->value);
@@ -115,17 +142,25 @@ static void tspread_reach(spread *sp, const edge *e)
         return;
     const tdw_type *p = tdw_type_at(sp->t, e->pointee);
     uint64_t room = sp->chunks[c].hi - sp->chunks[c].lo;
-    bool array = false;
-    if (p->kind == TDW_SCALAR && p->size == 1)
-        array = true; /* char *: a string */
-    else if (p->size > 0)
-        array = room > tspread_usable_for(p->size);
+    tspread_type want = {e->pointee,        false,   0,           0,
+                         TSPREAD_OWNER_ONE, e->o.st, e->o.member, e->o.global};
+    if (e->ctx != 0 && tspread_is_node_base(p)) {
+        want.type = e->ctx;
+        want.node = e->pointee;
+        want.value = e->ctx;
+    } else {
+        if (p->kind == TDW_SCALAR && p->size == 1)
+            want.array = true; /* char *: a string */
+        else if (p->size > 0)
+            want.array = room > tspread_usable_for(p->size);
+        if (e->ctx != 0 && p->kind == TDW_POINTER) /* a bucket array */
+            want.value = e->ctx;
+    }
     tspread_type *r = &sp->out[c];
     if (r->type == 0) {
-        *r =
-            (tspread_type){e->pointee, array, TSPREAD_OWNER_ONE, e->o.st, e->o.member, e->o.global};
+        *r = want;
         sp->queue[sp->qtail++] = (uint32_t)c;
-    } else if (r->type == e->pointee && r->owner == TSPREAD_OWNER_ONE &&
+    } else if (r->type == want.type && r->node == want.node && r->owner == TSPREAD_OWNER_ONE &&
                !tspread_same_owner(r, e->o)) {
         r->owner = TSPREAD_OWNER_MANY;
     }
@@ -138,9 +173,10 @@ static void tspread_follow(spread *sp)
     sp->nedges = 0;
 }
 
-/* Reads [addr, addr + size) and walks type over it. */
+/* Reads [addr, addr + size) and walks r's type over it: one object, an
+ * array of them, or a container node (its base, then its value). */
 static void tspread_scan(spread *sp, tspread_read_fn read, void *arg, uint64_t addr, uint64_t size,
-                         uint32_t type, bool array, owner o)
+                         const tspread_type *r, owner o)
 {
     uint64_t lo = addr & ~(uint64_t)7, hi = (addr + size + 7) & ~(uint64_t)7;
     const uint64_t *w = NULL;
@@ -148,13 +184,18 @@ static void tspread_scan(spread *sp, tspread_read_fn read, void *arg, uint64_t a
         return;
     size_t nw = (size_t)((hi - lo) / 8);
     sp->steps = 0;
-    const tdw_type *ty = tdw_type_at(sp->t, type);
-    if (!array) {
-        tspread_walk(sp, type, addr - lo, w, nw, o, 0);
+    uint64_t at = addr - lo;
+    const tdw_type *ty = tdw_type_at(sp->t, r->type);
+    if (r->node != 0) {
+        uint64_t base = tdw_type_at(sp->t, r->node)->size;
+        tspread_walk(sp, r->node, at, w, nw, o, r->value, 0);
+        tspread_walk(sp, r->type, at + ((base + 7) & ~(uint64_t)7), w, nw, o, 0, 0);
+    } else if (!r->array) {
+        tspread_walk(sp, r->type, at, w, nw, o, r->value, 0);
     } else if (ty->size > 0 &&
                (ty->kind == TDW_POINTER || ty->kind == TDW_STRUCT || ty->kind == TDW_ARRAY)) {
         for (uint64_t i = 0; i < size / ty->size; i++)
-            tspread_walk(sp, type, addr - lo + i * ty->size, w, nw, o, 0);
+            tspread_walk(sp, r->type, at + i * ty->size, w, nw, o, r->value, 0);
     }
     tspread_follow(sp);
 }
@@ -173,20 +214,20 @@ int tspread_run(tdw *t, const tspread_chunk *chunks, size_t n, const bool *skip,
     size_t ng = tdw_globals(t, &g);
     for (size_t i = 0; i < ng && !sp.oom; i++) {
         const tdw_type *ty = tdw_type_at(t, g[i].type);
+        tspread_type as = {.type = g[i].type};
         if (ty->size > 0 && ty->size < (1u << 26) &&
             (ty->kind == TDW_POINTER || ty->kind == TDW_STRUCT || ty->kind == TDW_ARRAY))
-            tspread_scan(&sp, read, arg, g[i].addr, ty->size, g[i].type, false,
-                         (owner){0, 0, g[i].name});
+            tspread_scan(&sp, read, arg, g[i].addr, ty->size, &as, (owner){0, 0, g[i].name});
     }
     while (sp.qhead < sp.qtail && !sp.oom) {
         uint32_t c = sp.queue[sp.qhead++];
         const tspread_type *r = &out[c];
-        /* an array of pointers passes its owner on to what it points at */
+        /* an array or a node passes its owner on to what it points at */
         owner o = {0, 0, NULL};
-        if (r->array && r->owner == TSPREAD_OWNER_ONE)
+        if ((r->array || r->node != 0) && r->owner == TSPREAD_OWNER_ONE)
             o = (owner){r->owner_struct, r->owner_member, r->owner_global};
-        tspread_scan(&sp, read, arg, chunks[c].lo, chunks[c].hi - chunks[c].lo, r->type, r->array,
-                     o);
+        tspread_type copy = *r;
+        tspread_scan(&sp, read, arg, chunks[c].lo, chunks[c].hi - chunks[c].lo, &copy, o);
     }
     free(sp.edges);
     free(sp.queue);
@@ -201,14 +242,15 @@ char *tspread_label(const tdw *t, const tspread_type *r, char *out, size_t len)
 {
     const tdw_type *ty = tdw_type_at(t, r->type);
     const char *name = ty->name;
-    bool named_owner = r->owner == TSPREAD_OWNER_ONE &&
-                       (r->array || (ty->kind != TDW_STRUCT && ty->kind != TDW_UNION));
+    bool named_owner =
+        r->owner == TSPREAD_OWNER_ONE &&
+        (r->array || r->node != 0 || (ty->kind != TDW_STRUCT && ty->kind != TDW_UNION));
     char own[256] = "";
     if (named_owner && r->owner_struct != 0)
         snprintf(own, sizeof(own), " in %s::%s", tdw_type_at(t, r->owner_struct)->tag,
                  tdw_member_at(t, r->owner_member)->name);
     else if (named_owner && r->owner_global != NULL)
         snprintf(own, sizeof(own), " in %s", r->owner_global);
-    snprintf(out, len, "%s%s%s", name, r->array ? "[]" : "", own);
+    snprintf(out, len, "%s%s%s", name, r->array ? "[]" : r->node != 0 ? " node" : "", own);
     return out;
 }

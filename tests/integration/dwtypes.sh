@@ -3,8 +3,10 @@
 # (tests/progs/dwtypes_prog.c) in heapsnap's "type" label: a hash table's
 # bucket array and chains, a list and its double arrays, an array of
 # pointers to structs, a struct's strings -- at -O0 and -O2, each case's
-# bytes at least 90 % under its exact type and none beyond them -- and the
-# same program without debug info: no DWARF type, and it runs on.
+# bytes at least 90 % under its exact type and none beyond them; the same
+# for libstdc++'s containers (tests/progs/dwtypes_cxx.cc: vector and string
+# buffers, map, unordered_map and list nodes, deque blocks); and the C
+# program without debug info: no DWARF type, and it runs on.
 . "$top_srcdir/tests/tap.sh"
 . "$top_srcdir/tests/integration/snap_common.sh"
 tap_need_ptrace
@@ -13,7 +15,9 @@ command -v objcopy >/dev/null || tap_skip_all "objcopy (binutils) is not install
 GO=${GO:-go}
 O0=$top_builddir/tests/progs/dwtypes_O0
 O2=$top_builddir/tests/progs/dwtypes_O2
-[ -x "$O0" ] && [ -x "$O2" ] || tap_skip_all "tests/progs/dwtypes_O0/_O2 are not built"
+CXX=$top_builddir/tests/progs/dwtypes_cxx
+[ -x "$O0" ] && [ -x "$O2" ] && [ -x "$CXX" ] ||
+    tap_skip_all "tests/progs/dwtypes_O0/_O2/_cxx are not built"
 cp "$O0" "$snap_tmp/dwtypes_nodebug" && objcopy --strip-debug "$snap_tmp/dwtypes_nodebug" ||
     tap_bail "cannot strip a copy of dwtypes_O0"
 
@@ -75,6 +79,20 @@ pprof -tags $1.pb.gz 2>/dev/null | grep -q ': dwarf$'"
 
 check O0 "$O0"
 check O2 "$O2"
+
+run cxx "$CXX"
+st=$snap_tmp/cxx.status
+expect cxx "Session[] in g_vec" "$(field "$st" vec)"
+expect cxx "char[] in Session::user" "$(field "$st" users)"
+expect cxx "double[] in g_xs" "$(field "$st" xs)"
+expect cxx "char[] in g_str" "$(field "$st" str)"
+expect cxx "pair<int const, Session> node in g_map" "$(field "$st" map)"
+expect cxx "pair<long int const, Session> node in g_umap" "$(field "$st" umap)"
+expect cxx "Session node in g_list" "$(field "$st" list)"
+deque=$(type_bytes cxx.pb.gz "Session[] in g_deque")
+tap_ok "cxx: the deque's blocks hold its 1000 48-byte Sessions ($deque bytes)" \
+    test "$deque" -ge 48000 -a "$deque" -le 60000
+tap_ok "cxx: the process runs on" snap_running "$pid"
 
 # Without debug info: no DWARF type at all, and nothing else goes wrong.
 run nodebug "$snap_tmp/dwtypes_nodebug"
