@@ -127,6 +127,16 @@ tdstage *tdstage_run(roots *r, const gheap_capture *cap, sym_ctx *sym, const att
             tdw_add_object(t, sym, r->objs[o].path, bias, err) < 0)
             ok = false;
     }
+    /* The executable's thread-local variables, in each thread's block. */
+    uint64_t *blocks = malloc((r->nthreads ? r->nthreads : 1) * sizeof(*blocks));
+    size_t nblocks = 0, exe = 0;
+    ok = ok && blocks != NULL;
+    for (size_t k = 0; ok && k < r->nthreads; k++)
+        if (roots_exe_tls_block(r, k, &exe, &blocks[nblocks]))
+            nblocks++;
+    if (ok && nblocks > 0 && tdw_add_tls(t, sym, r->objs[exe].path, blocks, nblocks, err) < 0)
+        ok = false;
+    free(blocks);
     tds_src src = {gheap_capture_memsrc(cap), r, NULL, 0};
     if (ok && tspread_run(t, ch, n, skip, tds_read, &src, out, err) != 0)
         ok = false;

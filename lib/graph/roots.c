@@ -487,6 +487,16 @@ static bool roots_exe_tls(roots *r, uint64_t addr, char *out, size_t len)
     return false;
 }
 
+bool roots_exe_tls_block(roots *r, size_t thread, size_t *obj, uint64_t *lo)
+{
+    roots_vars *v = roots_vars_get(r);
+    if (v == NULL || v->exe_tls_memsz == 0 || thread >= r->nthreads)
+        return false;
+    *obj = v->exe;
+    *lo = r->threads[thread].fs_base - v->exe_tls_off;
+    return true;
+}
+
 /* Thread t's frames, from its registers and its stack's copy (blk). */
 static void roots_unwind(roots_thread *t, const roots_block *blk)
 {

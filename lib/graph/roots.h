@@ -98,6 +98,10 @@ int roots_block_words(const roots *r, uint64_t lo, uint64_t hi, const uint64_t *
 /* After: objs[obj]'s load bias (runtime minus link-time address); false
  * when its file cannot be read. */
 bool roots_obj_bias(roots *r, size_t obj, uint64_t *bias);
+/* After: where threads[thread]'s copy of the executable's static TLS block
+ * starts (*lo) and the executable's index in objs (*obj); false when the
+ * executable has no TLS. */
+bool roots_exe_tls_block(roots *r, size_t thread, size_t *obj, uint64_t *lo);
 /* The tiers of hgraph_holders. */
 enum { ROOTS_TIER_STRONG, ROOTS_TIER_STACK, ROOTS_TIER_REGISTER };
 /* After: the group of the root word at addr inside blocks[b]: "global

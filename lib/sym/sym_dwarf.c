@@ -101,6 +101,8 @@ struct sym_dwarf {
     size_t nvars, capvars;
     bool vars_done;
     sym_tvar *tvars; /* the same, with their names and types, for symtypes.h */
+    sym_tvar *tls;   /* thread-local variables: vaddr is the offset in the TLS block */
+    size_t ntls, captls;
 };
 
 static void drop_err(Dwarf_Debug dbg, Dwarf_Error *e)
@@ -400,6 +402,7 @@ void sym_dwarf_close(sym_dwarf *d)
     free(d->scratch.v);
     free(d->vars);
     free(d->tvars);
+    free(d->tls);
     sym_u64map_free(&d->origin_by_off);
     if (d->dbg != NULL) {
         Dwarf_Error e = NULL;
@@ -1057,6 +1060,52 @@ static void vars_add(sym_dwarf *d, dcu *cu, Dwarf_Die die, uint64_t addr)
         dwarf_dealloc_die(spec);
 }
 
+/* The offset in its module's TLS block of a thread-local variable: its
+ * location DW_OP_const4u/const8u OFF, DW_OP_GNU_push_tls_address (or
+ * DW_OP_form_tls_address), as GCC writes it. */
+static bool var_tls_offset(sym_dwarf *d, Dwarf_Die die, uint64_t *off)
+{
+    Dwarf_Error e = NULL;
+    Dwarf_Attribute a = NULL;
+    if (dwarf_attr(die, DW_AT_location, &a, &e) != DW_DLV_OK) {
+        drop_err(d->dbg, &e);
+        return false;
+    }
+    Dwarf_Unsigned len = 0;
+    Dwarf_Ptr p = NULL;
+    bool ok = false;
+    if (dwarf_formexprloc(a, &len, &p, &e) == DW_DLV_OK && p != NULL) {
+        const unsigned char *x = p;
+        unsigned char last = len > 0 ? x[len - 1] : 0;
+        bool tls_op = last == DW_OP_GNU_push_tls_address || last == DW_OP_form_tls_address;
+        if (tls_op && len == 10 && x[0] == DW_OP_const8u) {
+            memcpy(off, x + 1, 8);
+            ok = true;
+        } else if (tls_op && len == 6 && x[0] == DW_OP_const4u) {
+            uint32_t v;
+            memcpy(&v, x + 1, 4);
+            *off = v;
+            ok = true;
+        }
+    }
+    drop_err(d->dbg, &e);
+    dwarf_dealloc_attribute(a);
+    return ok;
+}
+
+/* Records the thread-local variable die at offset off of the TLS block. */
+static void vars_add_tls(sym_dwarf *d, Dwarf_Die die, uint64_t off)
+{
+    const char *name = attr_string(d, die, DW_AT_name);
+    Dwarf_Off type = 0;
+    if (name == NULL || !attr_ref(d, die, DW_AT_type, &type))
+        return;
+    const char *pname = sym_pool_str(d->pool, name);
+    if (pname != NULL &&
+        hs_array_grow((void **)&d->tls, &d->captls, d->ntls + 1, sizeof(sym_tvar), 16) == 0)
+        d->tls[d->ntls++] = (sym_tvar){off, pname, type};
+}
+
 static void vars_walk(sym_dwarf *d, dcu *cu, Dwarf_Die parent, int level, size_t *dies)
 {
     if (level >= MAX_DIE_DEPTH)
@@ -1076,6 +1125,8 @@ static void vars_walk(sym_dwarf *d, dcu *cu, Dwarf_Die parent, int level, size_t
         uint64_t addr = 0;
         if (tag == DW_TAG_variable && var_addr(d, child, &addr))
             vars_add(d, cu, child, addr);
+        else if (tag == DW_TAG_variable && var_tls_offset(d, child, &addr))
+            vars_add_tls(d, child, addr);
         else if (tag == DW_TAG_namespace || tag == DW_TAG_subprogram ||
                  tag == DW_TAG_lexical_block || tag == DW_TAG_module)
             vars_walk(d, cu, child, level + 1, dies); /* namespaces, function statics */
@@ -1333,4 +1384,14 @@ size_t sym_dwarf_tparams(sym_dwarf *d, uint64_t off, uint64_t *out, size_t max)
         dwarf_dealloc_die(child);
     dwarf_dealloc_die(die);
     return n;
+}
+
+size_t sym_dwarf_tls_globals(sym_dwarf *d, const sym_tvar **out)
+{
+    *out = NULL;
+    if (d == NULL)
+        return 0;
+    vars_load(d);
+    *out = d->tls;
+    return d->ntls;
 }

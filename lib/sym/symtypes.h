@@ -54,6 +54,8 @@ typedef struct sym_tmember {
 sym_dwarf *sym_dwarf_of(sym_ctx *s, const char *path);
 /* Its variables at fixed addresses, sorted by vaddr (read on first call). */
 size_t sym_dwarf_globals(sym_dwarf *d, const sym_tvar **out);
+/* Its thread-local variables, vaddr their offset in its TLS block. */
+size_t sym_dwarf_tls_globals(sym_dwarf *d, const sym_tvar **out);
 /* The type DIE at off, one step; false when off is not a readable DIE. */
 bool sym_dwarf_tdie(sym_dwarf *d, uint64_t off, sym_tdie *out);
 /* The data members of the struct or union DIE at off with a constant

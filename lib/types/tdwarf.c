@@ -28,7 +28,7 @@ struct tdw {
     hs_intern names;  /* interned strings, kept in strs */
     char **strs;
     size_t nstrs, capstrs;
-    uint32_t object; /* the file being added */
+    uint64_t object; /* the file being added: its DWARF handle, as a key */
     sym_tmember *scratch;
 };
 
@@ -233,12 +233,10 @@ static uint32_t tdw_resolve(tdw *t, sym_dwarf *d, uint64_t off, int depth)
     return id;
 }
 
-long tdw_add_object(tdw *t, sym_ctx *s, const char *path, uint64_t bias, hs_err *err)
+/* Adds vars[0..n) of d at base + their vaddr. */
+static long tdw_add_vars(tdw *t, sym_dwarf *d, const sym_tvar *vars, size_t n, uint64_t base,
+                         const char *path, hs_err *err)
 {
-    sym_dwarf *d = sym_dwarf_of(s, path);
-    const sym_tvar *vars = NULL;
-    size_t n = sym_dwarf_globals(d, &vars);
-    t->object++;
     long added = 0;
     for (size_t i = 0; i < n; i++) {
         if (vars[i].type == 0 || vars[i].name[0] == '\0')
@@ -250,9 +248,35 @@ long tdw_add_object(tdw *t, sym_ctx *s, const char *path, uint64_t bias, hs_err 
             hs_err_set(err, "out of memory while reading the types of the globals of %s.", path);
             return -1;
         }
-        t->globals[t->nglobals++] = (tdw_global){vars[i].vaddr + bias, name, type};
+        t->globals[t->nglobals++] = (tdw_global){vars[i].vaddr + base, name, type};
         t->sorted = false;
         added++;
+    }
+    return added;
+}
+
+long tdw_add_object(tdw *t, sym_ctx *s, const char *path, uint64_t bias, hs_err *err)
+{
+    sym_dwarf *d = sym_dwarf_of(s, path);
+    const sym_tvar *vars = NULL;
+    size_t n = sym_dwarf_globals(d, &vars);
+    t->object = (uint64_t)(uintptr_t)d;
+    return tdw_add_vars(t, d, vars, n, bias, path, err);
+}
+
+long tdw_add_tls(tdw *t, sym_ctx *s, const char *path, const uint64_t *blocks, size_t nblocks,
+                 hs_err *err)
+{
+    sym_dwarf *d = sym_dwarf_of(s, path);
+    const sym_tvar *vars = NULL;
+    size_t n = sym_dwarf_tls_globals(d, &vars);
+    t->object = (uint64_t)(uintptr_t)d;
+    long added = 0;
+    for (size_t k = 0; k < nblocks; k++) {
+        long got = tdw_add_vars(t, d, vars, n, blocks[k], path, err);
+        if (got < 0)
+            return -1;
+        added += got;
     }
     return added;
 }

@@ -55,6 +55,12 @@ tdw *tdw_new(hs_err *err);
  * Returns how many globals it added (0 when the file has no DWARF), -1 +
  * err when out of memory. */
 long tdw_add_object(tdw *t, sym_ctx *s, const char *path, uint64_t bias, hs_err *err);
+/* Adds the thread-local variables of the file mapped at path, one global
+ * per thread: at blocks[k] + their offset for each of the threads' copies
+ * of its TLS block, named "NAME" as the others. Returns how many globals
+ * it added, -1 + err when out of memory. */
+long tdw_add_tls(tdw *t, sym_ctx *s, const char *path, const uint64_t *blocks, size_t nblocks,
+                 hs_err *err);
 size_t tdw_ntypes(const tdw *t);
 const tdw_type *tdw_type_at(const tdw *t, uint32_t id);
 const tdw_member *tdw_member_at(const tdw *t, uint32_t idx);

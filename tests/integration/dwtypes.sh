@@ -2,7 +2,8 @@
 # tests/integration/dwtypes.sh: the DWARF types of a C program's heap
 # (tests/progs/dwtypes_prog.c) in heapsnap's "type" label: a hash table's
 # bucket array and chains, a list and its double arrays, an array of
-# pointers to structs, a struct's strings -- at -O0 and -O2, each case's
+# pointers to structs, a struct's strings, a thread-local pointer's struct
+# and its buffer -- at -O0 and -O2, each case's
 # bytes at least 90 % under its exact type and none beyond them; the same
 # for libstdc++'s containers (tests/progs/dwtypes_cxx.cc: vector and string
 # buffers, map, unordered_map and list nodes, deque blocks); and the C
@@ -69,6 +70,8 @@ check() {
     names=$(($(type_bytes "$1.pb.gz" "char[] in config::name") +
         $(type_bytes "$1.pb.gz" "char[] in config::path")))
     tap_is "$1: config's two strings under their members" "$names" "$(field "$st" names)"
+    expect "$1" "struct tls_buf" "$(field "$st" tls)"
+    expect "$1" "char[] in tls_buf::data" "$(field "$st" tlsdata)"
     tap_ok "$1: the evidence is dwarf" sh -c "cd '$snap_tmp' && HOME='$snap_tmp' '$GO' tool \
 pprof -tags $1.pb.gz 2>/dev/null | grep -q ': dwarf$'"
     us=$(sed -n 's/.*"types_us":\([0-9]*\).*/\1/p' "$snap_tmp/$1.json")

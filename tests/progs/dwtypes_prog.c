@@ -6,6 +6,7 @@
  *   g_items     a global array of 500 pointers to structs
  *   g_config    a struct whose char * members point at malloc'd strings
  *   g_opaque    a void * to a buffer: no type
+ *   t_buf       a thread-local pointer to a struct with a malloc'd buffer
  * Built with -g -O0, with -g -O2 and without debug info. Usage:
  * dwtypes_prog STATUSFILE; writes one JSON line with its pid and each
  * case's chunk bytes (malloc_usable_size + 8, the chunk's size) when all is
@@ -49,7 +50,13 @@ struct config {
     int flags;
 };
 
+struct tls_buf {
+    char *data;
+    size_t len;
+};
+
 struct table g_sessions;
+__thread struct tls_buf *t_buf;
 struct node *g_list;
 struct item *g_items[500];
 struct config *g_config;
@@ -60,7 +67,7 @@ static unsigned long long chunk_bytes(void *p)
     return (unsigned long long)malloc_usable_size(p) + 8;
 }
 
-static unsigned long long buckets, sessions, users, nodes, xs, items, config, names;
+static unsigned long long buckets, sessions, users, nodes, xs, items, config, names, tls, tlsdata;
 static volatile sig_atomic_t grow_asked;
 static int grown;
 
@@ -93,12 +100,12 @@ __attribute__((noipa)) static void add_sessions(int first, int n)
 static int write_status(const char *path)
 {
     char line[512];
-    int len =
-        snprintf(line, sizeof(line),
-                 "{\"ready\":%d,\"buckets\":%llu,\"sessions\":%llu,\"users\":%llu,"
-                 "\"nodes\":%llu,\"xs\":%llu,\"items\":%llu,\"config\":%llu,"
-                 "\"names\":%llu,\"grown\":%d}\n",
-                 (int)getpid(), buckets, sessions, users, nodes, xs, items, config, names, grown);
+    int len = snprintf(line, sizeof(line),
+                       "{\"ready\":%d,\"buckets\":%llu,\"sessions\":%llu,\"users\":%llu,"
+                       "\"nodes\":%llu,\"xs\":%llu,\"items\":%llu,\"config\":%llu,"
+                       "\"names\":%llu,\"tls\":%llu,\"tlsdata\":%llu,\"grown\":%d}\n",
+                       (int)getpid(), buckets, sessions, users, nodes, xs, items, config, names,
+                       tls, tlsdata, grown);
     /* a new file renamed over the old: the test never reads half a line */
     char tmp[4096];
     snprintf(tmp, sizeof(tmp), "%s.tmp", path);
@@ -143,6 +150,11 @@ int main(int argc, char **argv)
     g_config->path = strdup("/etc/dwtypes/a/path/long/enough.conf");
     config = chunk_bytes(g_config);
     names = chunk_bytes(g_config->name) + chunk_bytes(g_config->path);
+    t_buf = calloc(1, sizeof(*t_buf));
+    t_buf->len = 2000;
+    t_buf->data = calloc(1, t_buf->len);
+    tls = chunk_bytes(t_buf);
+    tlsdata = chunk_bytes(t_buf->data);
     g_opaque = malloc(4000);
     memset(g_opaque, 0, 4000);
     if (write_status(argv[1]) != 0)
