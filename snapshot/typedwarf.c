@@ -55,24 +55,22 @@ static int tds_read(void *arg, uint64_t lo, uint64_t hi, const uint64_t **words)
     return any ? 0 : -1;
 }
 
-/* The index in s->strs of label, added on first sight; -1 when out of
- * memory. */
-static long tds_intern(tdstage *s, hs_intern *in, const char *label)
+static const char *tds_intern(tdstage *s, hs_intern *in, const char *label)
 {
     int added = 0;
     uint32_t id = hs_intern_get_or_put(in, label, strlen(label), (uint32_t)s->nstrs + 1, &added);
     if (id == 0)
-        return -1;
-    if (!added)
-        return (long)id - 1;
+        return NULL;
+    if (!added) /* an id the table holds was added to strs with it */
+        return s->strs != NULL && id - 1 < s->nstrs ? s->strs[id - 1] : NULL;
     char *copy = strdup(label);
     if (copy == NULL ||
         hs_array_grow((void **)&s->strs, &s->capstrs, s->nstrs + 1, sizeof(char *), 64) != 0) {
         free(copy);
-        return -1;
+        return NULL;
     }
     s->strs[s->nstrs++] = copy;
-    return (long)id - 1;
+    return copy;
 }
 
 static bool tds_is_chunk_start(const tspread_chunk *ch, size_t n, uint64_t p)
@@ -140,34 +138,16 @@ tdstage *tdstage_run(roots *r, const gheap_capture *cap, sym_ctx *sym, const att
     tds_src src = {gheap_capture_memsrc(cap), r, NULL, 0};
     if (ok && tspread_run(t, ch, n, skip, tds_read, &src, out, err) != 0)
         ok = false;
-    /* Few distinct labels among many chunks: each one formatted once, found
-     * again by what it is made of. */
-    hs_intern seen = {0};
     for (size_t i = 0; ok && i < n; i++) {
         if (out[i].type == 0)
             continue;
-        const tspread_type *o = &out[i];
-        uint64_t key[5] = {o->type | (uint64_t)o->node << 32, o->array | (uint64_t)o->owner << 8,
-                           o->owner_struct | (uint64_t)o->owner_member << 32,
-                           (uint64_t)(uintptr_t)o->owner_global, 0};
-        uint32_t got = hs_intern_get(&seen, key, sizeof(key));
-        if (got != 0) {
-            s->labels[i] = s->strs[got - 1];
-        } else {
-            char label[512];
-            tspread_label(t, o, label, sizeof(label));
-            int added = 0;
-            long k = tds_intern(s, &in, label);
-            if (k < 0 ||
-                hs_intern_get_or_put(&seen, key, sizeof(key), (uint32_t)k + 1, &added) == 0)
-                ok = false;
-            else
-                s->labels[i] = s->strs[k];
-        }
+        char label[512];
+        tspread_label(t, &out[i], label, sizeof(label));
+        if ((s->labels[i] = tds_intern(s, &in, label)) == NULL)
+            ok = false;
         s->chunks++;
         s->bytes += chunks[i].size;
     }
-    hs_intern_free(&seen);
     hs_intern_free(&in);
     free(src.scratch);
     tdw_free(t);
