@@ -83,6 +83,17 @@ pprof -tags $1.pb.gz 2>/dev/null | grep -q ': dwarf$'"
 check O0 "$O0"
 check O2 "$O2"
 
+# --histo counts the same types: a row per DWARF type.
+"$HEAPSNAP" -p "$pid" --histo --json >"$snap_tmp/histo.json" 2>"$snap_tmp/histo.err"
+tap_is "histo: --histo --json exits 0" "$?" 0
+tap_ok "histo: 3000 struct session, all the sessions' bytes" grep -qF \
+    "{\"type\":\"struct session\",\"from\":\"dwarf\",\"objects\":3000,\"bytes\":$(field "$snap_tmp/O2.status" sessions)}" \
+    "$snap_tmp/histo.json"
+"$HEAPSNAP" -p "$pid" --histo >"$snap_tmp/histo.txt" 2>&1
+tap_ok "histo: a text row of 3000 'char[] in session::user'" \
+    grep -qE '^ +[0-9]+ +3000 +[0-9]+ +[0-9]+  char\[\] in session::user$' "$snap_tmp/histo.txt"
+sed 's/^/# /' "$snap_tmp/histo.txt" | head -8
+
 run cxx "$CXX"
 st=$snap_tmp/cxx.status
 expect cxx "Session[] in g_vec" "$(field "$st" vec)"
