@@ -10,6 +10,7 @@
 
 #include <libdwarf/dwarf.h>
 #include <libdwarf/libdwarf.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,7 +58,7 @@ typedef struct dcu {
     Dwarf_Off die_off; /* global offset of the unit's DIE */
     Dwarf_Half version;
     uint64_t base; /* DW_AT_low_pc, the base of its range lists */
-    bool files_done, lines_done, funcs_done;
+    bool files_done, lines_done, funcs_done, scopes_done;
     const char **files;
     size_t nfiles;
     unsigned file_base; /* DWARF < 5 numbers files from 1, DWARF 5 from 0 */
@@ -100,8 +101,9 @@ struct sym_dwarf {
     struct dvar *vars; /* variables at fixed addresses, sorted by addr */
     size_t nvars, capvars;
     bool vars_done;
-    sym_tvar *tvars; /* the same, with their names and types, for symtypes.h */
-    sym_tvar *tls;   /* thread-local variables: vaddr is the offset in the TLS block */
+    sym_tvar *tvars;         /* the same, with their names and types, for symtypes.h */
+    sym_tvar *tls;           /* thread-local variables: vaddr is the offset in the TLS block */
+    sym_u64map scope_by_off; /* a C++ type DIE -> its pooled scope ("std::") */
     size_t ntls, captls;
 };
 
@@ -404,6 +406,7 @@ void sym_dwarf_close(sym_dwarf *d)
     free(d->tvars);
     free(d->tls);
     sym_u64map_free(&d->origin_by_off);
+    sym_u64map_free(&d->scope_by_off);
     if (d->dbg != NULL) {
         Dwarf_Error e = NULL;
         if (dwarf_finish(d->dbg, &e) == DW_DLV_ERROR)
@@ -1199,9 +1202,9 @@ size_t sym_dwarf_globals(sym_dwarf *d, const sym_tvar **out)
     return d->tvars != NULL ? d->nvars : 0;
 }
 
-/* Whether the unit holding the DIE at off is C++ (units are in offset
- * order: the last one starting at or before off). */
-static bool unit_is_cplus(sym_dwarf *d, uint64_t off)
+/* The unit holding the DIE at off (units are in offset order: the last one
+ * starting at or before off), or NULL. */
+static dcu *unit_of(sym_dwarf *d, uint64_t off)
 {
     size_t a = 0, b = d->ncus; /* first die_off > off */
     while (a < b) {
@@ -1211,9 +1214,79 @@ static bool unit_is_cplus(sym_dwarf *d, uint64_t off)
         else
             b = m;
     }
-    if (a == 0)
+    return a > 0 ? &d->cus[a - 1] : NULL;
+}
+
+/* Records the scope of the types among parent's children (prefix: the
+ * enclosing namespaces and classes, "" at the top) and goes down into
+ * namespaces and classes, not into functions. */
+static void scopes_walk(sym_dwarf *d, Dwarf_Die parent, const char *prefix, int level, size_t *dies)
+{
+    if (level >= MAX_DIE_DEPTH)
+        return;
+    Dwarf_Error e = NULL;
+    Dwarf_Die child = NULL;
+    if (dwarf_child(parent, &child, &e) != DW_DLV_OK) {
+        drop_err(d->dbg, &e);
+        return;
+    }
+    while (child != NULL && (*dies)++ < MAX_DIES_PER_CU) {
+        Dwarf_Half tag = 0;
+        Dwarf_Off off = 0;
+        if (dwarf_tag(child, &tag, &e) != DW_DLV_OK ||
+            dwarf_dieoffset(child, &off, &e) != DW_DLV_OK) {
+            drop_err(d->dbg, &e);
+            tag = 0;
+        }
+        bool type = tag == DW_TAG_structure_type || tag == DW_TAG_class_type ||
+                    tag == DW_TAG_union_type || tag == DW_TAG_enumeration_type;
+        if (type && prefix[0] != '\0')
+            (void)sym_u64map_put(&d->scope_by_off, off, (uint64_t)(uintptr_t)prefix);
+        if (type || tag == DW_TAG_namespace) {
+            const char *name = attr_string(d, child, DW_AT_name);
+            char buf[1024];
+            snprintf(buf, sizeof(buf), "%s%s::", prefix,
+                     name != NULL              ? name
+                     : tag == DW_TAG_namespace ? "(anonymous namespace)"
+                                               : "");
+            const char *inner =
+                name != NULL || tag == DW_TAG_namespace ? sym_pool_str(d->pool, buf) : NULL;
+            if (inner != NULL)
+                scopes_walk(d, child, inner, level + 1, dies);
+        }
+        child = next_sibling(d, child);
+    }
+    if (child != NULL)
+        dwarf_dealloc_die(child);
+}
+
+/* The scope of the C++ type DIE at off ("std::", "" at the top level); the
+ * unit's scopes are indexed on first use. */
+static const char *type_scope(sym_dwarf *d, uint64_t off)
+{
+    dcu *cu = unit_of(d, off);
+    if (cu == NULL)
+        return "";
+    if (!cu->scopes_done) {
+        cu->scopes_done = true;
+        Dwarf_Die die = cu_die_of(d, cu);
+        size_t dies = 0;
+        if (die != NULL) {
+            scopes_walk(d, die, "", 0, &dies);
+            dwarf_dealloc_die(die);
+        }
+    }
+    uint64_t v;
+    return sym_u64map_get(&d->scope_by_off, off, &v) ? (const char *)(uintptr_t)v : "";
+}
+
+/* Whether the unit holding the DIE at off is C++. */
+static bool unit_is_cplus(sym_dwarf *d, uint64_t off)
+{
+    dcu *cu = unit_of(d, off);
+    if (cu == NULL)
         return false;
-    Dwarf_Die die = cu_die_of(d, &d->cus[a - 1]);
+    Dwarf_Die die = cu_die_of(d, cu);
     if (die == NULL)
         return false;
     Dwarf_Unsigned lang = 0;
@@ -1310,6 +1383,16 @@ bool sym_dwarf_tdie(sym_dwarf *d, uint64_t off, sym_tdie *out)
     drop_err(d->dbg, &e);
     if (out->kind == SYM_T_STRUCT || out->kind == SYM_T_UNION || out->kind == SYM_T_ENUM)
         out->cplus = unit_is_cplus(d, off);
+    /* C++ names are written qualified, as the vtables' names are
+     * ("shop::Session", "std::pair<int const, Session>") */
+    const char *scope = out->cplus && name != NULL ? type_scope(d, off) : "";
+    if (scope[0] != '\0') {
+        char buf[1024];
+        snprintf(buf, sizeof(buf), "%s%s", scope, name);
+        const char *q = sym_pool_str(d->pool, buf);
+        if (q != NULL)
+            out->name = q;
+    }
     dwarf_dealloc_die(die);
     return true;
 }

@@ -35,7 +35,7 @@ typedef enum sym_tkind {
 
 typedef struct sym_tdie {
     sym_tkind kind;
-    const char *name; /* "" when anonymous */
+    const char *name; /* "" when anonymous; a C++ type's qualified ("std::pair<...>") */
     uint64_t size;    /* DW_AT_byte_size, 0 when absent */
     uint64_t ref;     /* DW_AT_type (pointee, element, aliased); 0: void */
     uint64_t count;   /* SYM_T_ARRAY: elements of its first dimension, 0 unknown */

@@ -60,22 +60,35 @@ static long tspread_find(const spread *sp, uint64_t p)
 }
 
 /* Gathers the pointers that type, laid at byte off of w[0..nw), holds. */
+/* A C++ name without its scope: "_Rb_tree<...>" for "std::_Rb_tree<...>"
+ * (the last "::" before the template arguments). */
+static const char *tspread_unscoped(const char *name)
+{
+    const char *end = strchr(name, '<'), *last = name;
+    for (const char *p = name; *p != '\0' && (end == NULL || p < end); p++)
+        if (p[0] == ':' && p[1] == ':')
+            last = p + 2;
+    return last;
+}
+
 /* The value type of the libstdc++ container implementation ty (its nodes'
  * payload), 0 when ty is none. */
 static uint32_t tspread_container_value(const tdw_type *ty)
 {
-    if (strncmp(ty->tag, "_Rb_tree<", 9) == 0 || strncmp(ty->tag, "_Hashtable<", 11) == 0)
+    const char *n = tspread_unscoped(ty->tag);
+    if (strncmp(n, "_Rb_tree<", 9) == 0 || strncmp(n, "_Hashtable<", 11) == 0)
         return ty->tparam[1];
-    if (strncmp(ty->tag, "_List_base<", 11) == 0 || strncmp(ty->tag, "_Fwd_list_base<", 15) == 0)
+    if (strncmp(n, "_List_base<", 11) == 0 || strncmp(n, "_Fwd_list_base<", 15) == 0)
         return ty->tparam[0];
     return 0;
 }
 
 static bool tspread_is_node_base(const tdw_type *ty)
 {
+    const char *n = tspread_unscoped(ty->tag);
     return ty->kind == TDW_STRUCT &&
-           (strcmp(ty->tag, "_List_node_base") == 0 || strcmp(ty->tag, "_Rb_tree_node_base") == 0 ||
-            strcmp(ty->tag, "_Hash_node_base") == 0 || strcmp(ty->tag, "_Fwd_list_node_base") == 0);
+           (strcmp(n, "_List_node_base") == 0 || strcmp(n, "_Rb_tree_node_base") == 0 ||
+            strcmp(n, "_Hash_node_base") == 0 || strcmp(n, "_Fwd_list_node_base") == 0);
 }
 
 static void tspread_walk(spread *sp, uint32_t type, uint64_t off, const uint64_t *w, size_t nw,

@@ -53,7 +53,7 @@ int tspread_run(tdw *t, const tspread_chunk *chunks, size_t n, const bool *skip,
 /* The label of a typed chunk: "struct session", "struct session *[]",
  * "char[] in session::user", "double[] in Polygon::xs", "char[] in g_name".
  * The owner is named for arrays and scalars (what a struct is is its
- * name); a container node reads "pair<int const, Session> node in g_map".
+ * name); a container node reads "std::pair<int const, Session> node in g_map".
  * Returns out. */
 char *tspread_label(const tdw *t, const tspread_type *r, char *out, size_t len);
 

@@ -6,7 +6,8 @@
 # and its buffer -- at -O0 and -O2, each case's
 # bytes at least 90 % under its exact type and none beyond them; the same
 # for libstdc++'s containers (tests/progs/dwtypes_cxx.cc: vector and string
-# buffers, map, unordered_map and list nodes, deque blocks); and the C
+# buffers, map, unordered_map and list nodes, deque blocks, a class in a
+# namespace, its name qualified as its vtable would give it); and the C
 # program without debug info: no DWARF type, and it runs on.
 . "$top_srcdir/tests/tap.sh"
 . "$top_srcdir/tests/integration/snap_common.sh"
@@ -100,8 +101,10 @@ expect cxx "Session[] in g_vec" "$(field "$st" vec)"
 expect cxx "char[] in Session::user" "$(field "$st" users)"
 expect cxx "double[] in g_xs" "$(field "$st" xs)"
 expect cxx "char[] in g_str" "$(field "$st" str)"
-expect cxx "pair<int const, Session> node in g_map" "$(field "$st" map)"
-expect cxx "pair<long int const, Session> node in g_umap" "$(field "$st" umap)"
+expect cxx "std::pair<int const, Session> node in g_map" "$(field "$st" map)"
+expect cxx "std::pair<long int const, Session> node in g_umap" "$(field "$st" umap)"
+expect cxx "shop::Cart" "$(field "$st" cart)"
+expect cxx "long int[] in shop::Cart::items" "$(field "$st" items)"
 expect cxx "Session node in g_list" "$(field "$st" list)"
 deque=$(type_bytes cxx.pb.gz "Session[] in g_deque")
 tap_ok "cxx: the deque's blocks hold its 1000 48-byte Sessions ($deque bytes)" \

@@ -2,10 +2,9 @@
 // the DWARF types of their buffers and nodes (tests/integration/dwtypes.sh):
 // a vector of structs with std::string members, a vector<double>, a string,
 // a map, an unordered_map, a list and a deque, each of a non-trivial value
-// type. Usage: dwtypes_cxx STATUSFILE; writes one JSON line with its pid and
-// each case's chunk bytes (malloc_usable_size + 8, found from the elements'
-// addresses and libstdc++'s node layouts) when all is in place, then waits
-// to be killed.
+// type, and a class in a namespace with a vector member. Usage: dwtypes_cxx STATUSFILE; writes one
+// JSON line with its pid and each case's chunk bytes (malloc_usable_size + 8, found from the
+// elements' addresses and libstdc++'s node layouts) when all is in place, then waits to be killed.
 #include <cstdio>
 #include <cstring>
 #include <deque>
@@ -24,7 +23,16 @@ struct Session {
     double score;
 };
 
+namespace shop
+{
+struct Cart {
+    std::vector<long> items;
+    int owner;
+};
+} // namespace shop
+
 std::vector<Session> g_vec;
+shop::Cart *g_cart;
 std::vector<double> g_xs;
 std::string g_str;
 std::map<int, Session> g_map;
@@ -57,6 +65,8 @@ int main(int argc, char **argv)
         g_list.push_back({"l", i, 2});
         g_deque.push_back({"d", i, 4});
     }
+    g_cart = new shop::Cart;
+    g_cart->items.resize(500);
     unsigned long long vec = chunk(g_vec.data()), users = 0, map = 0, umap = 0, list = 0;
     for (const Session &s : g_vec)
         users += chunk(s.user.data());
@@ -71,9 +81,9 @@ int main(int argc, char **argv)
     char line[512];
     int len = snprintf(line, sizeof(line),
                        "{\"ready\":%d,\"vec\":%llu,\"users\":%llu,\"xs\":%llu,\"str\":%llu,"
-                       "\"map\":%llu,\"umap\":%llu,\"list\":%llu}\n",
+                       "\"map\":%llu,\"umap\":%llu,\"list\":%llu,\"cart\":%llu,\"items\":%llu}\n",
                        (int)getpid(), vec, users, chunk(g_xs.data()), chunk(g_str.data()), map,
-                       umap, list);
+                       umap, list, chunk(g_cart), chunk(g_cart->items.data()));
     int fd = open(argv[1], O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0 || write(fd, line, (size_t)len) != len)
         return 1;
