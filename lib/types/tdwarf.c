@@ -136,6 +136,52 @@ static int tdw_struct_members(tdw *t, sym_dwarf *d, uint64_t off, uint32_t id, i
     return rc;
 }
 
+/* Replaces every from in buf (of size len) by to. */
+static void tdw_replace_all(char *buf, size_t len, const char *from, const char *to)
+{
+    size_t nf = strlen(from), nt = strlen(to);
+    char *p = buf;
+    while ((p = strstr(p, from)) != NULL) {
+        size_t tail = strlen(p + nf);
+        if ((size_t)(p - buf) + nt + tail + 1 > len)
+            return;
+        memmove(p + nt, p + nf, tail + 1);
+        memcpy(p, to, nt);
+        p += nt;
+    }
+}
+
+/* A libstdc++ name as a person writes it: std::string for basic_string<char,
+ * ...>, no default arguments (allocators, traits, comparators, hashes), no
+ * __cxx11 ABI namespace -- "std::pair<const std::string, Session>", not two
+ * lines of template arguments. */
+static void tdw_cxx_simplify(char *buf, size_t len)
+{
+    tdw_replace_all(buf, len,
+                    "std::__cxx11::basic_string<char, std::char_traits<char>, "
+                    "std::allocator<char> >",
+                    "std::string");
+    static const char *const defaults[] = {", std::allocator<", ", std::char_traits<",
+                                           ", std::less<",      ", std::hash<",
+                                           ", std::equal_to<",  ", std::default_delete<"};
+    for (size_t k = 0; k < sizeof(defaults) / sizeof(defaults[0]); k++) {
+        char *p;
+        while ((p = strstr(buf, defaults[k])) != NULL) {
+            char *q = p + strlen(defaults[k]);
+            int depth = 1; /* inside the argument's own <...> */
+            while (*q != '\0' && depth > 0) {
+                depth += *q == '<' ? 1 : *q == '>' ? -1 : 0;
+                q++;
+            }
+            if (depth != 0)
+                break;
+            memmove(p, q, strlen(q) + 1);
+        }
+    }
+    tdw_replace_all(buf, len, "std::__cxx11::", "std::");
+    tdw_replace_all(buf, len, " >", ">");
+}
+
 /* The type id of the DIE at off (0 for void or an unreadable DIE),
  * UINT32_MAX when out of memory. */
 static uint32_t tdw_resolve(tdw *t, sym_dwarf *d, uint64_t off, int depth)
@@ -181,7 +227,10 @@ static uint32_t tdw_resolve(tdw *t, sym_dwarf *d, uint64_t off, int depth)
     case SYM_T_UNION: {
         bool is_struct = die.kind == SYM_T_STRUCT;
         ty->kind = is_struct ? TDW_STRUCT : TDW_UNION;
-        const char *bare = die.name[0] != '\0' ? die.name : "(anonymous)";
+        char bare[400];
+        snprintf(bare, sizeof(bare), "%s", die.name[0] != '\0' ? die.name : "(anonymous)");
+        if (die.cplus)
+            tdw_cxx_simplify(bare, sizeof(bare));
         if (die.cplus)
             snprintf(buf, sizeof(buf), "%s", bare);
         else
