@@ -15,9 +15,15 @@ static int an_holders_cmp(const void *x, const void *y)
 
 void an_holders_of(const an_analysis *a, const an_verdict *v, an_holders *h)
 {
-    memset(h, 0, sizeof(*h));
     size_t nheld;
     const an_held *held = an_series_held(a->series, &nheld);
+    an_holders_sum(a, v, held, nheld, h);
+}
+
+void an_holders_sum(const an_analysis *a, const an_verdict *v, const an_held *held, size_t nheld,
+                    an_holders *h)
+{
+    memset(h, 0, sizeof(*h));
     if (nheld == 0 || a->in->n == 0)
         return;
     uint32_t last = a->in->snaps[a->in->n - 1].pos;
@@ -46,12 +52,16 @@ void an_holders_of(const an_analysis *a, const an_verdict *v, an_holders *h)
         bytes[k] += (double)e->bytes;
     }
     an_holding all[AN_HOLDERS_MAX * 4] = {{NULL, 0, 0}};
+    size_t listed = 0;
     for (size_t k = 0; k < n; k++) {
-        all[k] = (an_holding){an_series_str(a->series, ids[k]), bytes[k],
-                              total > 0 ? bytes[k] / total : 0};
-        if (strcmp(all[k].holder, "lost") == 0)
+        const char *name = an_series_str(a->series, ids[k]);
+        if (name[0] == '\0')
+            continue; /* no label: in the total, not in the list */
+        all[listed++] = (an_holding){name, bytes[k], total > 0 ? bytes[k] / total : 0};
+        if (strcmp(name, "lost") == 0)
             h->lost_bytes = bytes[k];
     }
+    n = listed;
     (void)other;
     qsort(all, n, sizeof(all[0]), an_holders_cmp);
     h->n = n < AN_HOLDERS_MAX ? n : AN_HOLDERS_MAX;

@@ -24,6 +24,10 @@ typedef struct an_holders {
 
 /* Fills h for verdict v from the last snapshot of the analysis. */
 void an_holders_of(const an_analysis *a, const an_verdict *v, an_holders *h);
+/* The same sum over other labelled entries (an_series_typed): shares of all
+ * their bytes, entries labelled "" counted but not listed. */
+void an_holders_sum(const an_analysis *a, const an_verdict *v, const an_held *held, size_t nheld,
+                    an_holders *h);
 
 /* Rewrites each suspect's hint from its holders (an_hint_write_held) when
  * one holder has at least half of its labelled bytes. */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "an_holders.h"
+#include "an_types.h"
 #include "an_report.h"
 
 static void text(an_buf *out, const char *s)
@@ -48,6 +49,19 @@ static void holders_row(an_buf *out, const an_analysis *a, const an_verdict *v)
             text(out, h.v[k].holder);
         an_buf_printf(out, ", %.0f %%", 100 * h.v[k].share);
     }
+    an_buf_puts(out, "</td></tr>\n");
+}
+
+/* "holds" with each type's share, from heapsnap's type labels. */
+static void types_row(an_buf *out, const an_analysis *a, const an_verdict *v)
+{
+    an_holders t;
+    an_types_of(a, v, &t);
+    char phrase[512];
+    if (t.n == 0 || an_types_phrase(&t, 3, phrase, sizeof(phrase))[0] == '\0')
+        return;
+    an_buf_puts(out, "<tr><th>holds</th><td>");
+    text(out, phrase);
     an_buf_puts(out, "</td></tr>\n");
 }
 
@@ -112,6 +126,7 @@ static void suspect_row(an_buf *out, const an_analysis *a, size_t rank, const an
     }
     an_buf_puts(out, "</ol></td></tr>\n");
     holders_row(out, a, v);
+    types_row(out, a, v);
     an_buf_puts(out, "<tr><th>hint</th><td class=\"hint\">");
     text(out, v->hint);
     an_buf_puts(out, "</td></tr>\n</table></div>\n");

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "an_holders.h"
+#include "an_types.h"
 #include "an_report.h"
 
 static void num(an_buf *out, double v)
@@ -140,6 +141,18 @@ static void suspect(an_buf *out, const an_analysis *a, size_t rank, const an_ver
         num(out, h.v[k].bytes);
         an_buf_puts(out, ", \"share\": ");
         num(out, h.v[k].share);
+        an_buf_puts(out, "}");
+    }
+    an_holders t;
+    an_types_of(a, v, &t);
+    an_buf_puts(out, "],\n      \"types\": [");
+    for (size_t k = 0; k < t.n; k++) {
+        an_buf_puts(out, k ? ", {\"type\": " : "{\"type\": ");
+        str(out, t.v[k].holder);
+        an_buf_puts(out, ", \"bytes\": ");
+        num(out, t.v[k].bytes);
+        an_buf_puts(out, ", \"share\": ");
+        num(out, t.v[k].share);
         an_buf_puts(out, "}");
     }
     an_buf_puts(out, "],\n      \"lost_bytes\": ");

@@ -67,6 +67,9 @@ struct an_series {
     an_point *pts; /* every site's points, site by site */
     an_held *held; /* the labelled samples' holders (an_series_held) */
     size_t nheld, capheld;
+    an_held *typed; /* every sample's type label, "" for none (an_series_typed) */
+    size_t ntyped, captyped;
+    bool any_type;
 };
 
 /* Grows a table of the series; ids are uint32_t, so no table passes
@@ -116,6 +119,7 @@ void an_series_free(an_series *s)
     free(s->groups);
     hs_intern_free(&s->group_tab);
     free(s->held);
+    free(s->typed);
     free(s->tot_bytes);
     free(s->tot_objects);
     free(s->tot_alloc);
@@ -635,6 +639,30 @@ static int add_held(an_series *s, const pprof_profile *p, const pprof_pb_sample 
     return 0;
 }
 
+/* The sample's type label ("" when it has none) into s->typed, so that
+ * shares are of all the site's bytes. 0, or -1 (OOM). */
+static int add_typed(an_series *s, const pprof_profile *p, const pprof_pb_sample *smp,
+                     uint32_t snap, uint32_t site, int64_t bytes)
+{
+    const char *type = "";
+    for (size_t l = 0; l < smp->n_label; l++)
+        if (strcmp(pprof_str(p, smp->label[l]->key), "type") == 0)
+            type = pprof_str(p, smp->label[l]->str);
+    uint32_t id = intern_str(s, type);
+    if (id == UINT32_MAX ||
+        hs_array_grow((void **)&s->typed, &s->captyped, s->ntyped + 1, sizeof(*s->typed), 256) != 0)
+        return -1;
+    s->any_type |= type[0] != '\0';
+    s->typed[s->ntyped++] = (an_held){snap, site, id, bytes};
+    return 0;
+}
+
+const an_held *an_series_typed(const an_series *s, size_t *n)
+{
+    *n = s->any_type ? s->ntyped : 0;
+    return s->typed;
+}
+
 const an_held *an_series_held(const an_series *s, size_t *n)
 {
     *n = s->nheld;
@@ -771,7 +799,8 @@ int an_series_add_profile(an_series *s, uint32_t snap, const pprof_profile *p,
             pt.big_alloc = alloc;
         }
         if (site == UINT32_MAX || add_point(s, site, &pt) != 0 ||
-            add_held(s, p, smp, snap, site, bytes) != 0)
+            add_held(s, p, smp, snap, site, bytes) != 0 ||
+            add_typed(s, p, smp, snap, site, bytes) != 0)
             goto oom;
     }
     free(s->prev_site);

@@ -98,6 +98,10 @@ typedef struct an_held {
     int64_t bytes;
 } an_held;
 const an_held *an_series_held(const an_series *s, size_t *n);
+/* The same for the "type" label (heapsnap's "what it is"), one entry per
+ * sample, holder "" for a sample without one; none (*n = 0) when no
+ * profile has a type label. */
+const an_held *an_series_typed(const an_series *s, size_t *n);
 
 /* Totals of every sample per snapshot (indexed by snap). */
 const double *an_series_total_bytes(const an_series *s);

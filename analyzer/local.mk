@@ -12,6 +12,7 @@ AN_CORE_SOURCES = \
 	analyzer/an_hint.c analyzer/an_hint.h \
 	analyzer/an_analysis.c analyzer/an_analysis.h \
 	analyzer/an_holders.c analyzer/an_holders.h \
+	analyzer/an_types.c analyzer/an_types.h \
 	analyzer/an_buf.c analyzer/an_buf.h \
 	analyzer/an_debugpkg.c analyzer/an_debugpkg.h \
 	analyzer/an_report.h analyzer/an_report_text.c analyzer/an_report_json.c \

@@ -6,12 +6,13 @@
 #include <string.h>
 
 int attr_labels_init(attr_labels *l, const char *key, const char *const *values,
-                     const char *const *types, size_t nvalues)
+                     const char *const *types, const char *const *froms, size_t nvalues)
 {
     memset(l, 0, sizeof(*l));
     l->key = key;
     l->values = values;
     l->types = types;
+    l->froms = froms;
     l->nvalues = values != NULL || types != NULL ? nvalues : 0;
     if (l->nvalues == 0)
         return 0;
@@ -94,7 +95,8 @@ int attr_labels_emit(attr_labels *l, pprof_builder *b, const uint64_t *locs, siz
             lab[nlab++] = (pprof_label_desc){.key = l->key, .str = l->values[val]};
         if (l->types != NULL && l->types[val] != NULL) {
             lab[nlab++] = (pprof_label_desc){.key = "type", .str = l->types[val]};
-            lab[nlab++] = (pprof_label_desc){.key = "type_from", .str = "vtable"};
+            const char *from = l->froms != NULL && l->froms[val] != NULL ? l->froms[val] : "vtable";
+            lab[nlab++] = (pprof_label_desc){.key = "type_from", .str = from};
         }
         rc = pprof_add_sample(b, locs, nlocs, pv, lab, nlab);
     }

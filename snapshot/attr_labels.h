@@ -16,6 +16,7 @@ typedef struct attr_labels {
     const char *key;           /* "held_by" */
     const char *const *values; /* values[0] is NULL: no label */
     const char *const *types;  /* NULL, or each value's "type" label (NULL: none) */
+    const char *const *froms;  /* NULL ("vtable"), or each value's "type_from" label */
     size_t nvalues;
     uint64_t *count, *bytes; /* per value, for the sample being split */
     uint32_t *used;          /* values with a weight */
@@ -24,10 +25,11 @@ typedef struct attr_labels {
 
 /* 0, or -1 when out of memory; values may be NULL (nvalues 0): every
  * sample then goes out whole and unlabelled. types, when not NULL, gives
- * value v a second label, "type" = types[v] (with "type_from" = "vtable"),
- * where not NULL; values[v] may then be NULL for a value with a type only. */
+ * value v a second label, "type" = types[v] (with "type_from" = froms[v],
+ * "vtable" when froms is NULL), where not NULL; values[v] may then be NULL
+ * for a value with a type only. */
 int attr_labels_init(attr_labels *l, const char *key, const char *const *values,
-                     const char *const *types, size_t nvalues);
+                     const char *const *types, const char *const *froms, size_t nvalues);
 void attr_labels_free(attr_labels *l);
 /* Adds a chunk of value `value` to the sample's weights. */
 void attr_labels_add(attr_labels *l, uint32_t value, uint64_t bytes);

@@ -548,13 +548,14 @@ int attr_build_labelled(pprof_builder *b, attr_chunk *chunks, size_t nchunks, co
                         const char *const *held_by, size_t nheld_by, attr_loc_fn loc_fn,
                         void *loc_arg, attr_totals *t, hs_err *err)
 {
-    return attr_build_typed(b, chunks, nchunks, reg, held_by, NULL, nheld_by, loc_fn, loc_arg, t,
-                            err);
+    return attr_build_typed(b, chunks, nchunks, reg, held_by, NULL, NULL, nheld_by, loc_fn, loc_arg,
+                            t, err);
 }
 
 int attr_build_typed(pprof_builder *b, attr_chunk *chunks, size_t nchunks, const registry *reg,
-                     const char *const *held_by, const char *const *types, size_t nheld_by,
-                     attr_loc_fn loc_fn, void *loc_arg, attr_totals *t, hs_err *err)
+                     const char *const *held_by, const char *const *types, const char *const *froms,
+                     size_t nheld_by, attr_loc_fn loc_fn, void *loc_arg, attr_totals *t,
+                     hs_err *err)
 {
     memset(t, 0, sizeof(*t));
     qsort(chunks, nchunks, sizeof(*chunks), hs_array_cmp_u64); /* by addr */
@@ -565,7 +566,7 @@ int attr_build_typed(pprof_builder *b, attr_chunk *chunks, size_t nchunks, const
     attr_group *groups = malloc((nlive ? nlive : 1) * sizeof(*groups));
     int rc = -1;
     if (classes == NULL || claimed == NULL || claims == NULL || groups == NULL ||
-        attr_labels_init(&classes->labels, "held_by", held_by, types, nheld_by) != 0) {
+        attr_labels_init(&classes->labels, "held_by", held_by, types, froms, nheld_by) != 0) {
         hs_err_set(err, "out of memory while attributing %zu chunks.", nchunks);
         goto out;
     }

@@ -59,10 +59,12 @@ int attr_build_labelled(pprof_builder *b, attr_chunk *chunks, size_t nchunks, co
                         const char *const *held_by, size_t nheld_by, attr_loc_fn loc_fn,
                         void *loc_arg, attr_totals *t, hs_err *err);
 /* attr_build_labelled with a second label per value: "type" = types[v]
- * (NULL: none) beside "held_by" = held_by[v]; either array may be NULL. */
+ * (NULL: none) beside "held_by" = held_by[v], and its evidence "type_from"
+ * = froms[v] ("vtable" when froms is NULL); any array may be NULL. */
 int attr_build_typed(pprof_builder *b, attr_chunk *chunks, size_t nchunks, const registry *reg,
-                     const char *const *held_by, const char *const *types, size_t nvalues,
-                     attr_loc_fn loc_fn, void *loc_arg, attr_totals *t, hs_err *err);
+                     const char *const *held_by, const char *const *types, const char *const *froms,
+                     size_t nvalues, attr_loc_fn loc_fn, void *loc_arg, attr_totals *t,
+                     hs_err *err);
 
 /* The pseudo-frame name for unattributed chunks of this size (unsampled ones
  * read "[unsampled ...]" the same way) ("[unattributed

@@ -1,6 +1,7 @@
 /* snapshot/histo.c: the live heap by type (see histo.h), as the command's
- * steps: stop, capture, resume, classify (keeping each in-use chunk's first
- * word), name the classes, count, print. */
+ * steps: stop, capture (the heap and the roots), resume, classify (keeping
+ * each in-use chunk's first word), name the classes, spread the DWARF types,
+ * count, print. */
 #include "histo.h"
 
 #include <inttypes.h>
@@ -16,12 +17,16 @@
 #include "procmaps.h"
 #include "ptstop.h"
 #include "quiesce.h"
+#include "roots.h"
+#include "symbolize.h"
 #include "tvtable.h"
+#include "typedwarf.h"
 
 /* An in-use chunk as the histogram needs it. */
 typedef struct histo_chunk {
     uint64_t addr, size, word; /* word: the first 8 bytes of its user data */
-    bool have_word;
+    bool have_word, mmapped;
+    const char *name, *from; /* its type and the evidence, NULL: untyped */
 } histo_chunk;
 
 typedef struct histo_chunks {
@@ -33,7 +38,7 @@ typedef struct histo_chunks {
 
 /* One row: a class (name != NULL) or the untyped chunks of one size. */
 typedef struct histo_row {
-    const char *name;
+    const char *name, *from;
     uint64_t chunk_size; /* for untyped rows */
     uint64_t objects, bytes;
 } histo_row;
@@ -56,22 +61,31 @@ static int histo_keep(const gheap_chunk *c, void *arg)
     histo_chunk *k = &hc->v[hc->n++];
     k->addr = c->addr;
     k->size = c->size;
+    k->mmapped = c->cls == GHEAP_MMAPPED;
+    k->name = k->from = NULL;
     k->have_word = c->size >= 24 && memsrc_read(hc->m, c->addr + 16, 8, &k->word) == 0;
     return 0;
 }
 
-/* Stops, captures, resumes and classifies; fills hc with the in-use chunks. */
-static int histo_collect(pid_t pid, hproc *h, histo_chunks *hc, uint64_t *pause_us, hs_err *err)
+/* Stops, captures (the heap, and the roots for the DWARF types: *r, NULL
+ * when they could not be copied), resumes and classifies; fills hc with the
+ * in-use chunks and keeps the capture in *capp for the types. */
+static int histo_collect(pid_t pid, hproc *h, histo_chunks *hc, uint64_t *pause_us, roots **r,
+                         gheap_capture **capp, hs_err *err)
 {
     gheap_thread *threads = NULL;
     size_t n = 0;
     unsigned retries = 0;
+    *r = NULL;
     ptstop *s = quiesce_stop(pid, h, &threads, &n, &retries, err);
     if (s == NULL)
         return -1;
     gheap_capture *cap = NULL;
     int rc = hproc_capture(h, threads, n, &cap, err);
     if (rc == 0 && gheap_capture_complete(cap)) {
+        hs_err ignored; /* without the roots, only the DWARF types are missing */
+        if (roots_capture(pid, h, threads, n, cap, NULL, 0, r, &ignored) != 0)
+            *r = NULL;
         *pause_us = ptstop_pause_us(s);
         ptstop_detach_all(s);
         s = NULL;
@@ -89,8 +103,63 @@ static int histo_collect(pid_t pid, hproc *h, histo_chunks *hc, uint64_t *pause_
         *pause_us = ptstop_pause_us(s);
         ptstop_detach_all(s);
     }
-    gheap_capture_free(cap);
+    *capp = cap;
     free(threads);
+    return rc;
+}
+
+static int histo_addr_cmp(const void *a, const void *b)
+{
+    const histo_chunk *x = a, *y = b;
+    return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/* Each chunk's type: its C++ class from its vtable, else its DWARF type
+ * spread from the typed globals over the heap (when the roots were copied).
+ * The words of chunks not in the capture's copies (mmapped ones) are read
+ * from the running process through live. *td keeps the DWARF labels. 0, or
+ * -1 + err (out of memory). */
+static int histo_name(pid_t pid, histo_chunks *hc, tvt *t, memsrc *live, roots *r,
+                      const gheap_capture *cap, tdstage **td, hs_err *err)
+{
+    qsort(hc->v, hc->n, sizeof(*hc->v), histo_addr_cmp);
+    for (size_t i = 0; i < hc->n; i++) {
+        histo_chunk *c = &hc->v[i];
+        if (!c->have_word && c->size >= 24)
+            c->have_word = memsrc_read(live, c->addr + 16, 8, &c->word) == 0;
+        c->name = c->have_word ? tvt_class_of(t, c->word) : NULL;
+        c->from = c->name != NULL ? "vtable" : NULL;
+    }
+    if (r == NULL)
+        return 0;
+    attr_chunk *ac = malloc((hc->n ? hc->n : 1) * sizeof(*ac));
+    bool *skip = malloc((hc->n ? hc->n : 1) * sizeof(*skip));
+    hs_err ignored;
+    sym_ctx *sym = sym_open(pid, &ignored);
+    int rc = -1;
+    if (ac == NULL || skip == NULL) {
+        hs_err_set(err, "out of memory while naming the types of %zu chunks.", hc->n);
+    } else if (sym == NULL) {
+        rc = 0; /* no symbolizer: no DWARF types */
+    } else {
+        for (size_t i = 0; i < hc->n; i++) {
+            ac[i] = (attr_chunk){hc->v[i].addr, hc->v[i].size, hc->v[i].mmapped, 0};
+            skip[i] = hc->v[i].name != NULL;
+        }
+        *td = tdstage_run(r, cap, sym, ac, hc->n, skip, err);
+        if (*td != NULL) {
+            const char *const *labels = tdstage_labels(*td);
+            for (size_t i = 0; i < hc->n; i++)
+                if (hc->v[i].name == NULL && labels[i] != NULL) {
+                    hc->v[i].name = labels[i];
+                    hc->v[i].from = "dwarf";
+                }
+            rc = 0;
+        }
+    }
+    sym_close(sym);
+    free(ac);
+    free(skip);
     return rc;
 }
 
@@ -106,10 +175,8 @@ static int histo_row_cmp(const void *a, const void *b)
     return x->chunk_size < y->chunk_size ? -1 : x->chunk_size > y->chunk_size;
 }
 
-/* Rows per class and per untyped chunk size, largest first. The words of
- * chunks not in the capture's copies (mmapped ones) are read from the
- * running process through live. */
-static histo_row *histo_rows(histo_chunks *hc, tvt *t, memsrc *live, size_t *nrows, size_t *ntyped)
+/* Rows per type and per untyped chunk size, largest first. */
+static histo_row *histo_rows(histo_chunks *hc, size_t *nrows, size_t *ntyped)
 {
     hs_intern keys = {0};
     histo_row *rows = NULL;
@@ -117,9 +184,7 @@ static histo_row *histo_rows(histo_chunks *hc, tvt *t, memsrc *live, size_t *nro
     *ntyped = 0;
     for (size_t i = 0; i < hc->n; i++) {
         histo_chunk *c = &hc->v[i];
-        if (!c->have_word && c->size >= 24)
-            c->have_word = memsrc_read(live, c->addr + 16, 8, &c->word) == 0;
-        const char *name = c->have_word ? tvt_class_of(t, c->word) : NULL;
+        const char *name = c->name;
         uint64_t key[2] = {(uint64_t)(uintptr_t)name, name ? 0 : c->size};
         int added = 0;
         uint32_t id = hs_intern_get_or_put(&keys, key, sizeof(key), (uint32_t)n + 1, &added);
@@ -134,7 +199,7 @@ static histo_row *histo_rows(histo_chunks *hc, tvt *t, memsrc *live, size_t *nro
                 rows = v;
                 cap = ncap;
             }
-            rows[n++] = (histo_row){name, name ? 0 : c->size, 0, 0};
+            rows[n++] = (histo_row){name, c->from, name ? 0 : c->size, 0, 0};
         }
         if (id > n || rows == NULL)
             goto oom; /* cannot happen: every id was given a row above */
@@ -161,8 +226,8 @@ static void histo_print_text(FILE *out, pid_t pid, const histo_row *rows, size_t
                              uint64_t objects, uint64_t bytes, size_t ntyped)
 {
     fprintf(out,
-            "heapsnap: process %d, %" PRIu64 " chunks in use, %" PRIu64 " bytes; %zu C++ objects "
-            "named by their vtables, the other chunks by size\n",
+            "heapsnap: process %d, %" PRIu64 " chunks in use, %" PRIu64 " bytes; %zu typed (C++ "
+            "classes by their vtables, the rest by DWARF), the other chunks by size\n",
             (int)pid, objects, bytes, ntyped);
     fprintf(out, "%5s %12s %14s %10s  %s\n", "num", "#objects", "#bytes", "avg", "type");
     size_t shown = nrows < HISTO_TEXT_ROWS ? nrows : HISTO_TEXT_ROWS;
@@ -198,7 +263,7 @@ static void histo_print_json(FILE *out, pid_t pid, const histo_row *rows, size_t
         if (r->name != NULL) {
             fputs("\"type\":", out);
             hs_json_fput_str(out, r->name);
-            fputs(",\"from\":\"vtable\"", out);
+            fprintf(out, ",\"from\":\"%s\"", r->from);
         } else {
             fprintf(out, "\"type\":null,\"chunk_size\":%" PRIu64, r->chunk_size);
         }
@@ -214,18 +279,23 @@ int histo_run(pid_t pid, bool json, FILE *out, hs_err *err)
         return -1;
     histo_chunks hc = {0};
     uint64_t pause_us = 0;
-    int rc = histo_collect(pid, h, &hc, &pause_us, err);
-    hproc_close(h);
+    roots *r = NULL;
+    gheap_capture *cap = NULL;
+    /* h stays open: the capture reads through its memory source */
+    int rc = histo_collect(pid, h, &hc, &pause_us, &r, &cap, err);
     procmaps *pm = NULL;
     memsrc *live = NULL;
     tvt *t = NULL;
+    tdstage *td = NULL;
     histo_row *rows = NULL;
     size_t nrows = 0, ntyped = 0;
     if (rc == 0 &&
         ((pm = procmaps_read(pid, err)) == NULL || (live = memsrc_open_pid(pid, 0, err)) == NULL ||
          (t = tvt_open(live, pm, err)) == NULL))
         rc = -1;
-    if (rc == 0 && (rows = histo_rows(&hc, t, live, &nrows, &ntyped)) == NULL && hc.n > 0)
+    if (rc == 0)
+        rc = histo_name(pid, &hc, t, live, r, cap, &td, err);
+    if (rc == 0 && (rows = histo_rows(&hc, &nrows, &ntyped)) == NULL && hc.n > 0)
         rc = hs_err_set(err, "out of memory while counting the heap's types");
     if (rc == 0) {
         uint64_t objects = hc.n, bytes = 0;
@@ -239,9 +309,13 @@ int histo_run(pid_t pid, bool json, FILE *out, hs_err *err)
             rc = hs_err_set(err, "cannot write the histogram to the output");
     }
     free(rows);
+    tdstage_free(td);
     tvt_close(t);
     memsrc_close(live);
     procmaps_free(pm);
+    roots_free(r);
+    gheap_capture_free(cap);
+    hproc_close(h);
     free(hc.v);
     return rc;
 }

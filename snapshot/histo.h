@@ -1,7 +1,8 @@
 /* snapshot/histo.h: `heapsnap -p PID --histo [--json]`: stop the process,
  * capture its heap, resume it, and print the live heap by type, largest
  * first, as `jmap -histo` does for a JVM: C++ objects by their dynamic class
- * (lib/types/tvtable.h), every other chunk by its size. */
+ * (lib/types/tvtable.h), other chunks by their DWARF type (typedwarf.h),
+ * every other chunk by its size. */
 #ifndef HS_SNAPSHOT_HISTO_H
 #define HS_SNAPSHOT_HISTO_H
 

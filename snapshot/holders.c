@@ -281,6 +281,11 @@ const uint32_t *holders_idom(const holders *hs)
     return hs->done ? hs->idom : NULL;
 }
 
+roots *holders_root_copies(const holders *hs)
+{
+    return hs->done ? hs->r : NULL;
+}
+
 const char *const *holders_labels(const holders *hs, size_t *n)
 {
     *n = hs->done ? hs->nlabels : 0;

@@ -15,6 +15,7 @@
 #include "glibc_heap.h"
 #include "heap_process.h"
 #include "hs_error.h"
+#include "roots.h"
 #include "pprof.h"
 #include "registry.h"
 #include "symbolize.h"
@@ -40,6 +41,9 @@ const char *const *holders_labels(const holders *hs, size_t *n);
 /* For the profile's comments: lost (direct, indirect) and retained totals,
  * the graph's size and cost, in one sentence ("held_by: lost ..."). */
 void holders_summary(const holders *hs, char *out, size_t outlen);
+/* The roots the graph was built from (the type stage reads the globals'
+ * copies), NULL when the graph was not built. */
+roots *holders_root_copies(const holders *hs);
 void holders_free(holders *hs);
 
 #endif

@@ -11,6 +11,7 @@ heapsnap_SOURCES += snapshot/main.c \
 	snapshot/attr_labels.c snapshot/attr_labels.h \
 	snapshot/holders.c snapshot/holders.h \
 	snapshot/typelabels.c snapshot/typelabels.h \
+	snapshot/typedwarf.c snapshot/typedwarf.h \
 	snapshot/retained.c snapshot/retained.h \
 	snapshot/report.c snapshot/report.h \
 	snapshot/outpattern.c snapshot/outpattern.h \

@@ -96,8 +96,11 @@ void report_json(FILE *f, unsigned long index, const char *path, const char *thr
             r->mode, r->fork_us, r->walk_us, r->reap_us, r->dirtied_pages, r->fork_est_us,
             r->copy_est_us);
     hs_json_fput_str(f, r->copy_reason);
-    fprintf(f, ",\"typed_chunks\":%" PRIu64 ",\"typed_bytes\":%" PRIu64 "}\n", r->typed_chunks,
-            r->typed_bytes);
+    fprintf(f,
+            ",\"typed_chunks\":%" PRIu64 ",\"typed_bytes\":%" PRIu64
+            ",\"dwarf_typed_chunks\":%" PRIu64 ",\"dwarf_typed_bytes\":%" PRIu64
+            ",\"types_us\":%" PRIu64 "}\n",
+            r->typed_chunks, r->typed_bytes, r->dwarf_chunks, r->dwarf_bytes, r->types_us);
 }
 
 void report_notices(FILE *f, const snap_result *r)

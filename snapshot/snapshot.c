@@ -34,6 +34,7 @@
 #include "symbolize.h"
 #include "thread_stacks.h"
 #include "tvtable.h"
+#include "typedwarf.h"
 #include "typelabels.h"
 
 #ifndef HS_VERSION
@@ -450,6 +451,9 @@ static snap_status snap_take_once(pid_t pid, const char *out_path, const char *t
     memsrc *live = NULL;
     tvt *tv = NULL;
     tlab *tl = NULL;
+    tdstage *td = NULL;
+    const char **classes = NULL;
+    bool *vtyped = NULL;
     cowfork *cf = NULL;
     pid_t child = 0;
     struct user_regs_struct *regs = NULL;
@@ -607,26 +611,44 @@ static snap_status snap_take_once(pid_t pid, const char *out_path, const char *t
         goto fail_keep;
     size_t nlabels = 0;
     const char *const *labels = held != NULL ? holders_labels(held, &nlabels) : NULL;
-    /* The type stage: the chunks' C++ classes joined to their holders, the
-     * words read from the capture (so before a frozen child ends), the
-     * vtables from the process's read-only data. */
-    const char *const *types = NULL;
-    if (!foreign && (live = memsrc_open_pid(pid, 0, err)) != NULL &&
-        (tv = tvt_open(live, maps, err)) != NULL &&
-        (tl = tlab_assign(chunks.v, chunks.n, gheap_capture_memsrc(cap), tv, labels, nlabels,
-                          err)) != NULL) {
+    /* The type stage: the chunks' C++ classes from their vtables, else
+     * their DWARF types spread from the typed globals over the graph's
+     * roots and chunks, joined to their holders; words from the capture (so
+     * before a frozen child ends), vtables from the process's read-only
+     * data. */
+    const char *const *types = NULL, *const *froms = NULL;
+    if (!foreign) {
+        classes = malloc((chunks.n ? chunks.n : 1) * sizeof(*classes));
+        vtyped = malloc((chunks.n ? chunks.n : 1) * sizeof(*vtyped));
+        if (classes == NULL || vtyped == NULL) {
+            hs_err_set(err, "out of memory while naming the types of %zu chunks.", chunks.n);
+            goto fail;
+        }
+        if ((live = memsrc_open_pid(pid, 0, err)) == NULL ||
+            (tv = tvt_open(live, maps, err)) == NULL)
+            goto fail;
+        tlab_vtables(chunks.v, chunks.n, gheap_capture_memsrc(cap), tv, classes);
+        for (size_t i = 0; i < chunks.n; i++)
+            vtyped[i] = classes[i] != NULL;
+        roots *rt = held != NULL ? holders_root_copies(held) : NULL;
+        if (rt != NULL && (td = tdstage_run(rt, cap, sym, chunks.v, chunks.n, vtyped, err)) == NULL)
+            goto fail_keep;
+        if ((tl = tlab_assign(chunks.v, chunks.n, classes, td ? tdstage_labels(td) : NULL, labels,
+                              nlabels, err)) == NULL)
+            goto fail_keep;
         labels = tlab_held(tl);
         types = tlab_types(tl);
+        froms = tlab_froms(tl);
         nlabels = tlab_count(tl);
         res->typed_chunks = tlab_typed_chunks(tl);
         res->typed_bytes = tlab_typed_bytes(tl);
-    } else if (!foreign) {
-        goto fail;
+        if (td != NULL)
+            tdstage_totals(td, &res->dwarf_chunks, &res->dwarf_bytes, &res->types_us);
     }
     if (child != 0)
         snap_cow_end(cf, res);
     attr_totals tot;
-    if (attr_build_typed(b, chunks.v, chunks.n, hook ? &reg : NULL, labels, types, nlabels,
+    if (attr_build_typed(b, chunks.v, chunks.n, hook ? &reg : NULL, labels, types, froms, nlabels,
                          snap_loc, sym, &tot, err) != 0)
         goto fail;
     if (hook && reg.hdr.rate > 0 &&
@@ -685,6 +707,9 @@ out:
     free(chunks.v);
     holders_free(held);
     tlab_free(tl);
+    tdstage_free(td);
+    free(classes);
+    free(vtyped);
     tvt_close(tv);
     memsrc_close(live);
     gheap_capture_free(cap);

@@ -7,7 +7,7 @@
 #include "hs_intern.h"
 
 struct tlab {
-    const char **held, **types; /* the joint table; index 0: no label */
+    const char **held, **types, **froms; /* the joint table; index 0: no label */
     size_t n, cap;
     size_t typed_chunks;
     uint64_t typed_bytes;
@@ -26,32 +26,49 @@ static int tlab_grow(tlab *l)
     if (t == NULL)
         return -1;
     l->types = t;
+    const char **f = realloc(l->froms, ncap * sizeof(*f));
+    if (f == NULL)
+        return -1;
+    l->froms = f;
     l->cap = ncap;
     return 0;
 }
 
-tlab *tlab_assign(attr_chunk *chunks, size_t n, memsrc *m, tvt *t, const char *const *held,
-                  size_t nheld, hs_err *err)
+void tlab_vtables(const attr_chunk *chunks, size_t n, memsrc *m, tvt *t, const char **classes)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint64_t word = 0;
+        classes[i] = NULL;
+        if (chunks[i].size >= 24 && memsrc_read(m, chunks[i].addr + 16, 8, &word) == 0)
+            classes[i] = tvt_class_of(t, word);
+    }
+}
+
+tlab *tlab_assign(attr_chunk *chunks, size_t n, const char *const *classes,
+                  const char *const *dwarf, const char *const *held, size_t nheld, hs_err *err)
 {
     tlab *l = calloc(1, sizeof(*l));
     hs_intern pairs = {0};
     uint32_t *joint = malloc((n ? n : 1) * sizeof(*joint));
     if (l == NULL || joint == NULL || tlab_grow(l) != 0)
         goto oom;
-    l->held[0] = l->types[0] = NULL;
+    l->held[0] = l->types[0] = l->froms[0] = NULL;
     l->n = 1;
     for (size_t i = 0; i < n; i++) {
         attr_chunk *c = &chunks[i];
-        uint64_t word = 0;
-        const char *type = NULL;
-        if (c->size >= 24 && memsrc_read(m, c->addr + 16, 8, &word) == 0)
-            type = tvt_class_of(t, word);
+        /* vtable evidence is stronger than DWARF's */
+        const char *type = classes != NULL ? classes[i] : NULL;
+        const char *from = "vtable";
+        if (type == NULL && dwarf != NULL) {
+            type = dwarf[i];
+            from = "dwarf";
+        }
         uint32_t h = held != NULL && c->held_by < nheld ? c->held_by : 0;
         if (type != NULL) {
             l->typed_chunks++;
             l->typed_bytes += c->size;
         }
-        uint64_t key[2] = {h, (uint64_t)(uintptr_t)type};
+        uint64_t key[2] = {h, (uint64_t)(uintptr_t)type}; /* type strings are unique */
         if (h == 0 && type == NULL) {
             joint[i] = 0;
             continue;
@@ -63,6 +80,7 @@ tlab *tlab_assign(attr_chunk *chunks, size_t n, memsrc *m, tvt *t, const char *c
         if (added) {
             l->held[l->n] = h != 0 ? held[h] : NULL;
             l->types[l->n] = type;
+            l->froms[l->n] = type != NULL ? from : NULL;
             l->n++;
         }
         joint[i] = id - 1;
@@ -90,6 +108,11 @@ const char *const *tlab_types(const tlab *l)
     return l->types;
 }
 
+const char *const *tlab_froms(const tlab *l)
+{
+    return l->froms;
+}
+
 size_t tlab_count(const tlab *l)
 {
     return l->n;
@@ -111,5 +134,6 @@ void tlab_free(tlab *l)
         return;
     free(l->held);
     free(l->types);
+    free(l->froms);
     free(l);
 }

@@ -73,6 +73,13 @@ tests_unit_test_live_profile_SOURCES = tests/unit/test_live_profile.c \
 	snapshot/attribute.c snapshot/attribute.h snapshot/attr_labels.c snapshot/attr_labels.h
 tests_unit_test_live_profile_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/snapshot
 tests_unit_test_live_profile_LDADD = lib/libhs.la $(CMOCKA_LIBS) $(LIBELF_LIBS)
+# The type stage's join of types to holders (snapshot/typelabels.c).
+check_PROGRAMS += tests/unit/test_typelabels
+TESTS += tests/unit/test_typelabels
+tests_unit_test_typelabels_SOURCES = tests/unit/test_typelabels.c \
+	snapshot/typelabels.c snapshot/typelabels.h
+tests_unit_test_typelabels_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/snapshot
+tests_unit_test_typelabels_LDADD = lib/libhs.la $(CMOCKA_LIBS)
 
 # `make check` ends with the summary line, whatever the outcome: errors of
 # automake's check-TESTS are ignored so that check-local, which runs after it,

@@ -369,23 +369,35 @@ out:
     return 0;
 }
 
-int roots_chunk_words(const roots *r, uint64_t lo, uint64_t hi, const uint64_t **words)
+/* The copied words of [lo, hi) inside one of blocks[0..n) (sorted by lo). */
+static int roots_words_in(const roots_block *blocks, size_t n, uint64_t lo, uint64_t hi,
+                          const uint64_t **words)
 {
-    size_t a = 0, b = r->nchunks; /* the last chunk copy with lo <= lo */
+    size_t a = 0, b = n; /* the last copy with lo <= lo */
     while (a < b) {
         size_t m = a + (b - a) / 2;
-        if (r->chunks[m].lo <= lo)
+        if (blocks[m].lo <= lo)
             a = m + 1;
         else
             b = m;
     }
     if (a == 0)
         return -1;
-    const roots_block *c = &r->chunks[a - 1];
+    const roots_block *c = &blocks[a - 1];
     if (hi > c->hi)
         return -1;
     *words = c->words + (lo - c->lo) / 8;
     return 0;
+}
+
+int roots_chunk_words(const roots *r, uint64_t lo, uint64_t hi, const uint64_t **words)
+{
+    return roots_words_in(r->chunks, r->nchunks, lo, hi, words);
+}
+
+int roots_block_words(const roots *r, uint64_t lo, uint64_t hi, const uint64_t **words)
+{
+    return roots_words_in(r->blocks, r->nblocks, lo, hi, words);
 }
 
 /* The objects' symbols, read on first use; the executable's TLS block. */
@@ -439,6 +451,15 @@ static symvars *roots_obj_vars(roots *r, size_t obj)
     return v->v[obj];
 }
 
+bool roots_obj_bias(roots *r, size_t obj, uint64_t *bias)
+{
+    symvars *v = roots_obj_vars(r, obj);
+    if (v == NULL)
+        return false;
+    *bias = r->objs[obj].base - symvars_load_vaddr(v);
+    return true;
+}
+
 static const char *roots_base_name(const char *path)
 {
     const char *s = strrchr(path, '/');
@@ -464,6 +485,16 @@ static bool roots_exe_tls(roots *r, uint64_t addr, char *out, size_t len)
         return true;
     }
     return false;
+}
+
+bool roots_exe_tls_block(roots *r, size_t thread, size_t *obj, uint64_t *lo)
+{
+    roots_vars *v = roots_vars_get(r);
+    if (v == NULL || v->exe_tls_memsz == 0 || thread >= r->nthreads)
+        return false;
+    *obj = v->exe;
+    *lo = r->threads[thread].fs_base - v->exe_tls_off;
+    return true;
 }
 
 /* Thread t's frames, from its registers and its stack's copy (blk). */

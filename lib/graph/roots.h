@@ -92,6 +92,16 @@ int roots_capture(pid_t pid, hproc *h, const gheap_thread *threads, size_t n,
 /* After: the copied words of the mmapped chunk bytes [lo, hi), for
  * hgraph_read_fn; 0, or -1 when they were not copied. */
 int roots_chunk_words(const roots *r, uint64_t lo, uint64_t hi, const uint64_t **words);
+/* After: the copied words of root bytes [lo, hi) (globals, TLS, stacks,
+ * mappings), as roots_chunk_words; 0, or -1 when they were not copied. */
+int roots_block_words(const roots *r, uint64_t lo, uint64_t hi, const uint64_t **words);
+/* After: objs[obj]'s load bias (runtime minus link-time address); false
+ * when its file cannot be read. */
+bool roots_obj_bias(roots *r, size_t obj, uint64_t *bias);
+/* After: where threads[thread]'s copy of the executable's static TLS block
+ * starts (*lo) and the executable's index in objs (*obj); false when the
+ * executable has no TLS. */
+bool roots_exe_tls_block(roots *r, size_t thread, size_t *obj, uint64_t *lo);
 /* The tiers of hgraph_holders. */
 enum { ROOTS_TIER_STRONG, ROOTS_TIER_STACK, ROOTS_TIER_REGISTER };
 /* After: the group of the root word at addr inside blocks[b]: "global

@@ -5,7 +5,7 @@ lib_libhs_la_SOURCES += lib/sym/symbolize.c lib/sym/symbolize.h lib/sym/sym_inte
 	lib/sym/sym_dwarf.c
 lib_libhs_la_SOURCES += lib/sym/sym_debuginfod.c lib/sym/sym_debuginfod.h
 lib_libhs_la_SOURCES += lib/sym/buildid.c lib/sym/buildid.h
-lib_libhs_la_SOURCES += lib/sym/symvars.c lib/sym/symvars.h
+lib_libhs_la_SOURCES += lib/sym/symvars.c lib/sym/symvars.h lib/sym/symtypes.h
 # __cxa_demangle comes from libstdc++.
 lib_libhs_la_LIBADD += -lstdc++
 

@@ -6,9 +6,11 @@
  * Every libdwarf result is checked and every walk is bounded: the input may
  * be any file a host process happens to have mapped. */
 #include "sym_internal.h"
+#include "symtypes.h"
 
 #include <libdwarf/dwarf.h>
 #include <libdwarf/libdwarf.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,7 +58,7 @@ typedef struct dcu {
     Dwarf_Off die_off; /* global offset of the unit's DIE */
     Dwarf_Half version;
     uint64_t base; /* DW_AT_low_pc, the base of its range lists */
-    bool files_done, lines_done, funcs_done;
+    bool files_done, lines_done, funcs_done, scopes_done;
     const char **files;
     size_t nfiles;
     unsigned file_base; /* DWARF < 5 numbers files from 1, DWARF 5 from 0 */
@@ -99,6 +101,10 @@ struct sym_dwarf {
     struct dvar *vars; /* variables at fixed addresses, sorted by addr */
     size_t nvars, capvars;
     bool vars_done;
+    sym_tvar *tvars;         /* the same, with their names and types, for symtypes.h */
+    sym_tvar *tls;           /* thread-local variables: vaddr is the offset in the TLS block */
+    sym_u64map scope_by_off; /* a C++ type DIE -> its pooled scope ("std::") */
+    size_t ntls, captls;
 };
 
 static void drop_err(Dwarf_Debug dbg, Dwarf_Error *e)
@@ -397,7 +403,10 @@ void sym_dwarf_close(sym_dwarf *d)
     free(d->ov);
     free(d->scratch.v);
     free(d->vars);
+    free(d->tvars);
+    free(d->tls);
     sym_u64map_free(&d->origin_by_off);
+    sym_u64map_free(&d->scope_by_off);
     if (d->dbg != NULL) {
         Dwarf_Error e = NULL;
         if (dwarf_finish(d->dbg, &e) == DW_DLV_ERROR)
@@ -990,8 +999,10 @@ size_t sym_dwarf_lookup(sym_dwarf *d, uint64_t pc, sym_dwarf_frame *frames, size
 
 typedef struct dvar {
     uint64_t addr;
-    const char *file;
+    const char *file; /* "" when the DWARF does not say */
     int64_t line;
+    const char *name;
+    uint64_t type;
 } dvar;
 
 /* The address of a location that is a single DW_OP_addr, as globals and
@@ -1015,27 +1026,87 @@ static bool var_addr(sym_dwarf *d, Dwarf_Die die, uint64_t *addr)
     return ok;
 }
 
-/* Records where the variable die (at addr) is declared: on the DIE, or for
- * a C++ namespace member or static data member defined outside its
- * declaration, on the declaration its DW_AT_specification names. */
+/* Records the variable die (at addr): where it is declared, its name and
+ * its type, on the DIE or, for a C++ namespace member or static data member
+ * defined outside its declaration, on the declaration its
+ * DW_AT_specification names. */
 static void vars_add(sym_dwarf *d, dcu *cu, Dwarf_Die die, uint64_t addr)
 {
     Dwarf_Unsigned fnum = 0, line = 0;
     Dwarf_Die spec = NULL;
-    Dwarf_Off off = 0;
+    Dwarf_Off off = 0, type = 0;
     Dwarf_Error e = NULL;
-    if (!attr_udata(d, die, DW_AT_decl_file, &fnum) &&
-        attr_ref(d, die, DW_AT_specification, &off)) {
-        if (dwarf_offdie_b(d->dbg, off, 1, &spec, &e) == DW_DLV_OK)
-            die = spec;
-        else
+    const char *name = attr_string(d, die, DW_AT_name);
+    bool typed = attr_ref(d, die, DW_AT_type, &type);
+    if (attr_ref(d, die, DW_AT_specification, &off)) {
+        if (dwarf_offdie_b(d->dbg, off, 1, &spec, &e) == DW_DLV_OK) {
+            if (!attr_udata(d, die, DW_AT_decl_file, &fnum))
+                die = spec;
+            if (name == NULL)
+                name = attr_string(d, spec, DW_AT_name);
+            if (!typed)
+                typed = attr_ref(d, spec, DW_AT_type, &type);
+        } else {
             drop_err(d->dbg, &e);
+        }
     }
-    if (attr_udata(d, die, DW_AT_decl_file, &fnum) && attr_udata(d, die, DW_AT_decl_line, &line) &&
+    const char *file = "";
+    if (attr_udata(d, die, DW_AT_decl_file, &fnum) && attr_udata(d, die, DW_AT_decl_line, &line))
+        file = file_name(d, cu, fnum);
+    else
+        line = 0;
+    const char *pname = sym_pool_str(d->pool, name != NULL ? name : "");
+    if (pname != NULL &&
         hs_array_grow((void **)&d->vars, &d->capvars, d->nvars + 1, sizeof(dvar), 256) == 0)
-        d->vars[d->nvars++] = (dvar){addr, file_name(d, cu, fnum), (int64_t)line};
+        d->vars[d->nvars++] = (dvar){addr, file, (int64_t)line, pname, typed ? type : 0};
     if (spec != NULL)
         dwarf_dealloc_die(spec);
+}
+
+/* The offset in its module's TLS block of a thread-local variable: its
+ * location DW_OP_const4u/const8u OFF, DW_OP_GNU_push_tls_address (or
+ * DW_OP_form_tls_address), as GCC writes it. */
+static bool var_tls_offset(sym_dwarf *d, Dwarf_Die die, uint64_t *off)
+{
+    Dwarf_Error e = NULL;
+    Dwarf_Attribute a = NULL;
+    if (dwarf_attr(die, DW_AT_location, &a, &e) != DW_DLV_OK) {
+        drop_err(d->dbg, &e);
+        return false;
+    }
+    Dwarf_Unsigned len = 0;
+    Dwarf_Ptr p = NULL;
+    bool ok = false;
+    if (dwarf_formexprloc(a, &len, &p, &e) == DW_DLV_OK && p != NULL) {
+        const unsigned char *x = p;
+        unsigned char last = len > 0 ? x[len - 1] : 0;
+        bool tls_op = last == DW_OP_GNU_push_tls_address || last == DW_OP_form_tls_address;
+        if (tls_op && len == 10 && x[0] == DW_OP_const8u) {
+            memcpy(off, x + 1, 8);
+            ok = true;
+        } else if (tls_op && len == 6 && x[0] == DW_OP_const4u) {
+            uint32_t v;
+            memcpy(&v, x + 1, 4);
+            *off = v;
+            ok = true;
+        }
+    }
+    drop_err(d->dbg, &e);
+    dwarf_dealloc_attribute(a);
+    return ok;
+}
+
+/* Records the thread-local variable die at offset off of the TLS block. */
+static void vars_add_tls(sym_dwarf *d, Dwarf_Die die, uint64_t off)
+{
+    const char *name = attr_string(d, die, DW_AT_name);
+    Dwarf_Off type = 0;
+    if (name == NULL || !attr_ref(d, die, DW_AT_type, &type))
+        return;
+    const char *pname = sym_pool_str(d->pool, name);
+    if (pname != NULL &&
+        hs_array_grow((void **)&d->tls, &d->captls, d->ntls + 1, sizeof(sym_tvar), 16) == 0)
+        d->tls[d->ntls++] = (sym_tvar){off, pname, type};
 }
 
 static void vars_walk(sym_dwarf *d, dcu *cu, Dwarf_Die parent, int level, size_t *dies)
@@ -1057,6 +1128,8 @@ static void vars_walk(sym_dwarf *d, dcu *cu, Dwarf_Die parent, int level, size_t
         uint64_t addr = 0;
         if (tag == DW_TAG_variable && var_addr(d, child, &addr))
             vars_add(d, cu, child, addr);
+        else if (tag == DW_TAG_variable && var_tls_offset(d, child, &addr))
+            vars_add_tls(d, child, addr);
         else if (tag == DW_TAG_namespace || tag == DW_TAG_subprogram ||
                  tag == DW_TAG_lexical_block || tag == DW_TAG_module)
             vars_walk(d, cu, child, level + 1, dies); /* namespaces, function statics */
@@ -1072,23 +1145,29 @@ static int dvar_cmp(const void *pa, const void *pb)
     return a->addr < b->addr ? -1 : a->addr > b->addr;
 }
 
+/* Indexes the variables at fixed addresses on first use. */
+static void vars_load(sym_dwarf *d)
+{
+    if (d->vars_done)
+        return;
+    d->vars_done = true;
+    for (size_t i = 0; i < d->ncus; i++) {
+        Dwarf_Die die = cu_die_of(d, &d->cus[i]);
+        if (die == NULL)
+            continue;
+        size_t dies = 0;
+        vars_walk(d, &d->cus[i], die, 0, &dies);
+        dwarf_dealloc_die(die);
+    }
+    if (d->nvars > 0)
+        qsort(d->vars, d->nvars, sizeof(dvar), dvar_cmp);
+}
+
 bool sym_dwarf_var_decl(sym_dwarf *d, uint64_t vaddr, const char **file, int64_t *line)
 {
     if (d == NULL)
         return false;
-    if (!d->vars_done) {
-        d->vars_done = true;
-        for (size_t i = 0; i < d->ncus; i++) {
-            Dwarf_Die die = cu_die_of(d, &d->cus[i]);
-            if (die == NULL)
-                continue;
-            size_t dies = 0;
-            vars_walk(d, &d->cus[i], die, 0, &dies);
-            dwarf_dealloc_die(die);
-        }
-        if (d->nvars > 0)
-            qsort(d->vars, d->nvars, sizeof(dvar), dvar_cmp);
-    }
+    vars_load(d);
     size_t a = 0, b = d->nvars; /* first addr >= vaddr */
     while (a < b) {
         size_t m = a + (b - a) / 2;
@@ -1102,4 +1181,300 @@ bool sym_dwarf_var_decl(sym_dwarf *d, uint64_t vaddr, const char **file, int64_t
     *file = d->vars[a].file;
     *line = d->vars[a].line;
     return true;
+}
+
+/* ---- types, one DIE at a time (symtypes.h) ---- */
+
+size_t sym_dwarf_globals(sym_dwarf *d, const sym_tvar **out)
+{
+    *out = NULL;
+    if (d == NULL)
+        return 0;
+    vars_load(d);
+    if (d->tvars == NULL && d->nvars > 0) {
+        d->tvars = malloc(d->nvars * sizeof(*d->tvars));
+        if (d->tvars == NULL)
+            return 0;
+        for (size_t i = 0; i < d->nvars; i++)
+            d->tvars[i] = (sym_tvar){d->vars[i].addr, d->vars[i].name, d->vars[i].type};
+    }
+    *out = d->tvars;
+    return d->tvars != NULL ? d->nvars : 0;
+}
+
+/* The unit holding the DIE at off (units are in offset order: the last one
+ * starting at or before off), or NULL. */
+static dcu *unit_of(sym_dwarf *d, uint64_t off)
+{
+    size_t a = 0, b = d->ncus; /* first die_off > off */
+    while (a < b) {
+        size_t m = a + (b - a) / 2;
+        if (d->cus[m].die_off <= off)
+            a = m + 1;
+        else
+            b = m;
+    }
+    return a > 0 ? &d->cus[a - 1] : NULL;
+}
+
+/* Records the scope of the types among parent's children (prefix: the
+ * enclosing namespaces and classes, "" at the top) and goes down into
+ * namespaces and classes, not into functions. */
+static void scopes_walk(sym_dwarf *d, Dwarf_Die parent, const char *prefix, int level, size_t *dies)
+{
+    if (level >= MAX_DIE_DEPTH)
+        return;
+    Dwarf_Error e = NULL;
+    Dwarf_Die child = NULL;
+    if (dwarf_child(parent, &child, &e) != DW_DLV_OK) {
+        drop_err(d->dbg, &e);
+        return;
+    }
+    while (child != NULL && (*dies)++ < MAX_DIES_PER_CU) {
+        Dwarf_Half tag = 0;
+        Dwarf_Off off = 0;
+        if (dwarf_tag(child, &tag, &e) != DW_DLV_OK ||
+            dwarf_dieoffset(child, &off, &e) != DW_DLV_OK) {
+            drop_err(d->dbg, &e);
+            tag = 0;
+        }
+        bool type = tag == DW_TAG_structure_type || tag == DW_TAG_class_type ||
+                    tag == DW_TAG_union_type || tag == DW_TAG_enumeration_type;
+        if (type && prefix[0] != '\0')
+            (void)sym_u64map_put(&d->scope_by_off, off, (uint64_t)(uintptr_t)prefix);
+        if (type || tag == DW_TAG_namespace) {
+            const char *name = attr_string(d, child, DW_AT_name);
+            char buf[1024];
+            snprintf(buf, sizeof(buf), "%s%s::", prefix,
+                     name != NULL              ? name
+                     : tag == DW_TAG_namespace ? "(anonymous namespace)"
+                                               : "");
+            const char *inner =
+                name != NULL || tag == DW_TAG_namespace ? sym_pool_str(d->pool, buf) : NULL;
+            if (inner != NULL)
+                scopes_walk(d, child, inner, level + 1, dies);
+        }
+        child = next_sibling(d, child);
+    }
+    if (child != NULL)
+        dwarf_dealloc_die(child);
+}
+
+/* The scope of the C++ type DIE at off ("std::", "" at the top level); the
+ * unit's scopes are indexed on first use. */
+static const char *type_scope(sym_dwarf *d, uint64_t off)
+{
+    dcu *cu = unit_of(d, off);
+    if (cu == NULL)
+        return "";
+    if (!cu->scopes_done) {
+        cu->scopes_done = true;
+        Dwarf_Die die = cu_die_of(d, cu);
+        size_t dies = 0;
+        if (die != NULL) {
+            scopes_walk(d, die, "", 0, &dies);
+            dwarf_dealloc_die(die);
+        }
+    }
+    uint64_t v;
+    return sym_u64map_get(&d->scope_by_off, off, &v) ? (const char *)(uintptr_t)v : "";
+}
+
+/* Whether the unit holding the DIE at off is C++. */
+static bool unit_is_cplus(sym_dwarf *d, uint64_t off)
+{
+    dcu *cu = unit_of(d, off);
+    if (cu == NULL)
+        return false;
+    Dwarf_Die die = cu_die_of(d, cu);
+    if (die == NULL)
+        return false;
+    Dwarf_Unsigned lang = 0;
+    bool cplus = attr_udata(d, die, DW_AT_language, &lang) &&
+                 (lang == DW_LANG_C_plus_plus || lang == DW_LANG_C_plus_plus_03 ||
+                  lang == DW_LANG_C_plus_plus_11 || lang == DW_LANG_C_plus_plus_14);
+    dwarf_dealloc_die(die);
+    return cplus;
+}
+
+/* The element count of an array DIE's first subrange (0 when unknown). */
+static uint64_t array_count(sym_dwarf *d, Dwarf_Die arr)
+{
+    Dwarf_Error e = NULL;
+    Dwarf_Die sub = NULL;
+    if (dwarf_child(arr, &sub, &e) != DW_DLV_OK) {
+        drop_err(d->dbg, &e);
+        return 0;
+    }
+    Dwarf_Unsigned v = 0;
+    uint64_t n = 0;
+    if (attr_udata(d, sub, DW_AT_count, &v))
+        n = v;
+    else if (attr_udata(d, sub, DW_AT_upper_bound, &v) && v < UINT64_MAX)
+        n = v + 1;
+    dwarf_dealloc_die(sub);
+    return n;
+}
+
+bool sym_dwarf_tdie(sym_dwarf *d, uint64_t off, sym_tdie *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->name = "";
+    Dwarf_Error e = NULL;
+    Dwarf_Die die = NULL;
+    if (d == NULL || off == 0 || dwarf_offdie_b(d->dbg, off, 1, &die, &e) != DW_DLV_OK) {
+        if (d != NULL)
+            drop_err(d->dbg, &e);
+        return false;
+    }
+    Dwarf_Half tag = 0;
+    if (dwarf_tag(die, &tag, &e) != DW_DLV_OK) {
+        drop_err(d->dbg, &e);
+        dwarf_dealloc_die(die);
+        return false;
+    }
+    switch (tag) {
+    case DW_TAG_base_type:
+        out->kind = SYM_T_BASE;
+        break;
+    case DW_TAG_structure_type:
+    case DW_TAG_class_type:
+        out->kind = SYM_T_STRUCT;
+        break;
+    case DW_TAG_union_type:
+        out->kind = SYM_T_UNION;
+        break;
+    case DW_TAG_enumeration_type:
+        out->kind = SYM_T_ENUM;
+        break;
+    case DW_TAG_pointer_type:
+    case DW_TAG_reference_type:
+    case DW_TAG_rvalue_reference_type:
+        out->kind = SYM_T_POINTER;
+        break;
+    case DW_TAG_array_type:
+        out->kind = SYM_T_ARRAY;
+        break;
+    case DW_TAG_typedef:
+    case DW_TAG_const_type:
+    case DW_TAG_volatile_type:
+    case DW_TAG_restrict_type:
+    case DW_TAG_atomic_type:
+        out->kind = SYM_T_ALIAS;
+        break;
+    default:
+        out->kind = SYM_T_OTHER;
+        break;
+    }
+    const char *name = attr_string(d, die, DW_AT_name);
+    if (name != NULL)
+        out->name = name;
+    Dwarf_Unsigned v = 0;
+    if (attr_udata(d, die, DW_AT_byte_size, &v))
+        out->size = v;
+    Dwarf_Off ref = 0;
+    if (attr_ref(d, die, DW_AT_type, &ref))
+        out->ref = ref;
+    if (out->kind == SYM_T_ARRAY)
+        out->count = array_count(d, die);
+    Dwarf_Bool decl = 0;
+    if (dwarf_hasattr(die, DW_AT_declaration, &decl, &e) == DW_DLV_OK)
+        out->declaration = decl != 0;
+    drop_err(d->dbg, &e);
+    if (out->kind == SYM_T_STRUCT || out->kind == SYM_T_UNION || out->kind == SYM_T_ENUM)
+        out->cplus = unit_is_cplus(d, off);
+    /* C++ names are written qualified, as the vtables' names are
+     * ("shop::Session", "std::pair<int const, Session>") */
+    const char *scope = out->cplus && name != NULL ? type_scope(d, off) : "";
+    if (scope[0] != '\0') {
+        char buf[1024];
+        snprintf(buf, sizeof(buf), "%s%s", scope, name);
+        const char *q = sym_pool_str(d->pool, buf);
+        if (q != NULL)
+            out->name = q;
+    }
+    dwarf_dealloc_die(die);
+    return true;
+}
+
+size_t sym_dwarf_tmembers(sym_dwarf *d, uint64_t off, sym_tmember *out, size_t max)
+{
+    Dwarf_Error e = NULL;
+    Dwarf_Die die = NULL, child = NULL;
+    if (d == NULL || dwarf_offdie_b(d->dbg, off, 1, &die, &e) != DW_DLV_OK) {
+        if (d != NULL)
+            drop_err(d->dbg, &e);
+        return 0;
+    }
+    size_t n = 0;
+    if (dwarf_child(die, &child, &e) != DW_DLV_OK) {
+        drop_err(d->dbg, &e);
+        child = NULL;
+    }
+    for (size_t guard = 0; child != NULL && n < max && guard < MAX_DIES_PER_CU; guard++) {
+        Dwarf_Half tag = 0;
+        if (dwarf_tag(child, &tag, &e) != DW_DLV_OK) {
+            drop_err(d->dbg, &e);
+            tag = 0;
+        }
+        Dwarf_Unsigned loc = 0;
+        Dwarf_Off type = 0;
+        Dwarf_Bool ext = 0;
+        bool is_static = dwarf_hasattr(child, DW_AT_external, &ext, &e) == DW_DLV_OK && ext;
+        drop_err(d->dbg, &e);
+        if ((tag == DW_TAG_member || tag == DW_TAG_inheritance) && !is_static &&
+            attr_ref(d, child, DW_AT_type, &type)) {
+            /* a union's members and a first member may have no location: 0 */
+            if (!attr_udata(d, child, DW_AT_data_member_location, &loc))
+                loc = 0;
+            const char *name = attr_string(d, child, DW_AT_name);
+            out[n++] = (sym_tmember){name != NULL ? name : "", loc, type};
+        }
+        child = next_sibling(d, child);
+    }
+    if (child != NULL)
+        dwarf_dealloc_die(child);
+    dwarf_dealloc_die(die);
+    return n;
+}
+
+size_t sym_dwarf_tparams(sym_dwarf *d, uint64_t off, uint64_t *out, size_t max)
+{
+    Dwarf_Error e = NULL;
+    Dwarf_Die die = NULL, child = NULL;
+    if (d == NULL || dwarf_offdie_b(d->dbg, off, 1, &die, &e) != DW_DLV_OK) {
+        if (d != NULL)
+            drop_err(d->dbg, &e);
+        return 0;
+    }
+    size_t n = 0;
+    if (dwarf_child(die, &child, &e) != DW_DLV_OK) {
+        drop_err(d->dbg, &e);
+        child = NULL;
+    }
+    for (size_t guard = 0; child != NULL && n < max && guard < MAX_DIES_PER_CU; guard++) {
+        Dwarf_Half tag = 0;
+        Dwarf_Off type = 0;
+        if (dwarf_tag(child, &tag, &e) != DW_DLV_OK) {
+            drop_err(d->dbg, &e);
+            tag = 0;
+        }
+        if (tag == DW_TAG_template_type_parameter && attr_ref(d, child, DW_AT_type, &type))
+            out[n++] = type;
+        child = next_sibling(d, child);
+    }
+    if (child != NULL)
+        dwarf_dealloc_die(child);
+    dwarf_dealloc_die(die);
+    return n;
+}
+
+size_t sym_dwarf_tls_globals(sym_dwarf *d, const sym_tvar **out)
+{
+    *out = NULL;
+    if (d == NULL)
+        return 0;
+    vars_load(d);
+    *out = d->tls;
+    return d->ntls;
 }

@@ -18,6 +18,7 @@
 #include "hs_array.h"
 #include "procmaps.h"
 #include "sym_internal.h"
+#include "symtypes.h"
 
 #define SYM_MAX_FRAMES 64 /* inline frames per address, plus the function */
 
@@ -351,6 +352,17 @@ bool sym_var_decl(sym_ctx *s, const char *path, uint64_t vaddr, const char **fil
         return f != NULL && sym_dwarf_var_decl(f->dwarf, vaddr, file, line);
     }
     return false;
+}
+
+sym_dwarf *sym_dwarf_of(sym_ctx *s, const char *path)
+{
+    for (size_t i = 0; i < s->maps->n; i++) {
+        if (strcmp(s->maps->v[i].path, path) != 0)
+            continue;
+        sym_file *f = file_of(s, i);
+        return f != NULL ? f->dwarf : NULL;
+    }
+    return NULL;
 }
 
 /* ---- pprof ---- */

@@ -1,12 +1,34 @@
-# lib/types/: what a heap object is -- for now its dynamic C++ class from its
-# vtable pointer -- and its tests.
-lib_libhs_la_SOURCES += lib/types/tvtable.c lib/types/tvtable.h
-TESTS += tests/unit/test_tvtable tests/integration/histo.sh
+# lib/types/: what a heap object is -- its dynamic C++ class from its vtable
+# pointer, the DWARF types of the globals -- and their tests.
+lib_libhs_la_SOURCES += lib/types/tvtable.c lib/types/tvtable.h \
+	lib/types/tdwarf.c lib/types/tdwarf.h lib/types/tspread.c lib/types/tspread.h
+TESTS += tests/unit/test_tvtable tests/unit/test_tdwarf tests/unit/test_tspread tests/integration/histo.sh
 EXTRA_DIST += tests/integration/histo.sh
-check_PROGRAMS += tests/unit/test_tvtable tests/progs/types_prog
+check_PROGRAMS += tests/unit/test_tvtable tests/unit/test_tdwarf tests/unit/test_tspread tests/progs/types_prog
 tests_unit_test_tvtable_LDADD = $(UNIT_LDADD)
+# Their own DWARF is the fixture: -g -O0 whatever CFLAGS says.
+tests_unit_test_tdwarf_CFLAGS = $(AM_CFLAGS) -g -O0
+tests_unit_test_tdwarf_LDADD = $(UNIT_LDADD)
+tests_unit_test_tspread_CFLAGS = $(AM_CFLAGS) -g -O0
+tests_unit_test_tspread_LDADD = $(UNIT_LDADD)
 # A C++ heap of known classes for heapsnap --histo (no sanitizers: ASan
 # replaces glibc's malloc), run as built and stripped.
 tests_progs_types_prog_SOURCES = tests/progs/types_prog.cc
 tests_progs_types_prog_CXXFLAGS = -Wall -Wextra -g -O2
 tests_progs_types_prog_LDFLAGS =
+# C structures behind typed globals for the DWARF types (dwtypes.sh), built
+# at -O0 and -O2 (and stripped of debug info by the test). Not sanitized.
+check_PROGRAMS += tests/progs/dwtypes_O0 tests/progs/dwtypes_O2
+tests_progs_dwtypes_O0_SOURCES = tests/progs/dwtypes_prog.c
+tests_progs_dwtypes_O0_CFLAGS = $(HS_WARN_CFLAGS) -g -O0
+tests_progs_dwtypes_O0_LDFLAGS =
+tests_progs_dwtypes_O2_SOURCES = tests/progs/dwtypes_prog.c
+tests_progs_dwtypes_O2_CFLAGS = $(HS_WARN_CFLAGS) -g -O2
+tests_progs_dwtypes_O2_LDFLAGS =
+TESTS += tests/integration/dwtypes.sh tests/integration/dwtypes_analyze.sh
+EXTRA_DIST += tests/integration/dwtypes.sh tests/integration/dwtypes_analyze.sh
+# libstdc++ containers behind typed globals (dwtypes.sh). Not sanitized.
+check_PROGRAMS += tests/progs/dwtypes_cxx
+tests_progs_dwtypes_cxx_SOURCES = tests/progs/dwtypes_cxx.cc
+tests_progs_dwtypes_cxx_CXXFLAGS = -Wall -Wextra -g -O2
+tests_progs_dwtypes_cxx_LDFLAGS =

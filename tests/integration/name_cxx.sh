@@ -3,7 +3,9 @@
 # g++ -O2 -g) leaking through std::vector and std::unordered_map inside class
 # methods, run with the hook at the default rate (HEAPSNAP_RATE unset), five
 # snapshots: the two methods are the suspects with their patterns and short
-# names (text, HTML, --json with the full signature, go tool pprof -top), every
+# names (text, HTML, --json with the full signature, go tool pprof -top), what
+# the map's suspect holds named as declared (std::pair<const std::string,
+# Session>, no default template arguments), every
 # C++ name in the profiles is the one pprof itself would show, and the control
 # mode (the same work, bounded) has no suspect.
 . "$top_srcdir/tests/integration/analyze_common.sh"
@@ -61,6 +63,8 @@ tap_ok "text: each call path starts at the method and folds libstdc++ into one l
            grep -Eq '^    call path SessionCache::remember cxx_leak\\.cc:[0-9]+ -> [0-9]+ frames in libstdc\\+\\+\$' '$work/l.txt'"
 tap_ok "text: no template arguments or parameter lists anywhere" \
     sh -c "! grep -Eq 'std::allocator<|\\(char const\\*|\\(unsigned long' '$work/l.txt'"
+tap_ok "text: SessionCache::remember holds its map's nodes, named as declared" \
+    grep -Eq '^    holds     [0-9]+ % std::pair<const std::string, Session> node in SessionCache::map_' "$work/l.txt"
 tap_ok "text: no 'also' line twice" sh -c "[ -z \"\$(grep '^    also' '$work/l.txt' | sort | uniq -d)\" ]"
 
 "$AN" --html "$work/l.html" "$work"/leak-*.pb.gz > /dev/null 2>&1

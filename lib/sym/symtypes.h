@@ -1,0 +1,70 @@
+/* lib/sym/symtypes.h: the types in a loaded file's DWARF, as the symbolizer
+ * reads it (the file's own DWARF or its separate debug file): its global and
+ * static variables with the DIE of their type, and each type DIE decoded one
+ * step (its kind, name, size, what it refers to, its members). lib/types
+ * builds the type model from these steps; no second DWARF reader. */
+#ifndef HS_SYMTYPES_H
+#define HS_SYMTYPES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "symbolize.h"
+
+typedef struct sym_dwarf sym_dwarf;
+
+/* A variable at a fixed link-time address; type is its type DIE's offset (0
+ * when it has none). */
+typedef struct sym_tvar {
+    uint64_t vaddr;
+    const char *name; /* "" when unnamed */
+    uint64_t type;
+} sym_tvar;
+
+typedef enum sym_tkind {
+    SYM_T_OTHER, /* functions, pointers to members, anything else */
+    SYM_T_BASE,
+    SYM_T_STRUCT, /* struct and class */
+    SYM_T_UNION,
+    SYM_T_ENUM,
+    SYM_T_POINTER, /* pointers and references */
+    SYM_T_ARRAY,
+    SYM_T_ALIAS, /* typedef, const, volatile, restrict, atomic: ref is what they name */
+} sym_tkind;
+
+typedef struct sym_tdie {
+    sym_tkind kind;
+    const char *name; /* "" when anonymous; a C++ type's qualified ("std::pair<...>") */
+    uint64_t size;    /* DW_AT_byte_size, 0 when absent */
+    uint64_t ref;     /* DW_AT_type (pointee, element, aliased); 0: void */
+    uint64_t count;   /* SYM_T_ARRAY: elements of its first dimension, 0 unknown */
+    bool declaration; /* a struct declared here and defined elsewhere */
+    bool cplus;       /* its unit is C++ (a struct is named without "struct ") */
+} sym_tdie;
+
+typedef struct sym_tmember {
+    const char *name; /* "" for an anonymous member */
+    uint64_t offset;  /* DW_AT_data_member_location as a constant */
+    uint64_t type;
+} sym_tmember;
+
+/* The DWARF of the file mapped at path in the symbolizer's process (NULL
+ * when it has none); owned by s. */
+sym_dwarf *sym_dwarf_of(sym_ctx *s, const char *path);
+/* Its variables at fixed addresses, sorted by vaddr (read on first call). */
+size_t sym_dwarf_globals(sym_dwarf *d, const sym_tvar **out);
+/* Its thread-local variables, vaddr their offset in its TLS block. */
+size_t sym_dwarf_tls_globals(sym_dwarf *d, const sym_tvar **out);
+/* The type DIE at off, one step; false when off is not a readable DIE. */
+bool sym_dwarf_tdie(sym_dwarf *d, uint64_t off, sym_tdie *out);
+/* The data members of the struct or union DIE at off with a constant
+ * location (bases included, named by their type), up to max into out;
+ * returns how many. */
+size_t sym_dwarf_tmembers(
+    sym_dwarf *d, uint64_t off, sym_tmember *out,
+    size_t max); /* The type DIEs of the template type parameters of the struct DIE at off
+                  * (std::list<T>'s T), up to max into out; returns how many. */
+size_t sym_dwarf_tparams(sym_dwarf *d, uint64_t off, uint64_t *out, size_t max);
+
+#endif
