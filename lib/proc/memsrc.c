@@ -390,8 +390,11 @@ const uint8_t *memsrc_stream(memsrc *m, uint64_t addr, size_t len, size_t *avail
     }
     /* Refill anchored at addr; the read stops early at the end of a mapping.
      * A syscall costs about as much as copying 16 KiB, so when requests are
-     * further apart than that (big chunks) fetch one page, not the window. */
-    uint64_t gap = m->last_stream && addr > m->last_stream ? addr - m->last_stream : 0;
+     * further apart than that (big chunks, or a walk that jumps back) fetch
+     * one page, not the window. */
+    uint64_t gap = m->last_stream == 0     ? 0
+                   : addr > m->last_stream ? addr - m->last_stream
+                                           : m->last_stream - addr;
     m->last_stream = addr;
     size_t want = gap > 4 * MS_PAGE ? MS_PAGE : m->win_cap;
     if (want < len)

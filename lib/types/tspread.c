@@ -213,6 +213,12 @@ static void tspread_scan(spread *sp, tspread_read_fn read, void *arg, uint64_t a
     tspread_follow(sp);
 }
 
+static int tspread_cmp_index(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
 int tspread_run(tdw *t, const tspread_chunk *chunks, size_t n, const bool *skip,
                 tspread_read_fn read, void *arg, tspread_type *out, hs_err *err)
 {
@@ -232,15 +238,23 @@ int tspread_run(tdw *t, const tspread_chunk *chunks, size_t n, const bool *skip,
             (ty->kind == TDW_POINTER || ty->kind == TDW_STRUCT || ty->kind == TDW_ARRAY))
             tspread_scan(&sp, read, arg, g[i].addr, ty->size, &as, (owner){0, 0, g[i].name});
     }
+    /* Breadth first, a level at a time, each level in address order (the
+     * chunks are sorted): read from a process -- a frozen child -- a level
+     * streams through the heap instead of seeking a page per chunk (a
+     * million map nodes: 22 s in discovery order). */
     while (sp.qhead < sp.qtail && !sp.oom) {
-        uint32_t c = sp.queue[sp.qhead++];
-        const tspread_type *r = &out[c];
-        /* an array or a node passes its owner on to what it points at */
-        owner o = {0, 0, NULL};
-        if ((r->array || r->node != 0) && r->owner == TSPREAD_OWNER_ONE)
-            o = (owner){r->owner_struct, r->owner_member, r->owner_global};
-        tspread_type copy = *r;
-        tspread_scan(&sp, read, arg, chunks[c].lo, chunks[c].hi - chunks[c].lo, &copy, o);
+        size_t level_end = sp.qtail;
+        qsort(sp.queue + sp.qhead, level_end - sp.qhead, sizeof(*sp.queue), tspread_cmp_index);
+        while (sp.qhead < level_end && !sp.oom) {
+            uint32_t c = sp.queue[sp.qhead++];
+            const tspread_type *r = &out[c];
+            /* an array or a node passes its owner on to what it points at */
+            owner o = {0, 0, NULL};
+            if ((r->array || r->node != 0) && r->owner == TSPREAD_OWNER_ONE)
+                o = (owner){r->owner_struct, r->owner_member, r->owner_global};
+            tspread_type copy = *r;
+            tspread_scan(&sp, read, arg, chunks[c].lo, chunks[c].hi - chunks[c].lo, &copy, o);
+        }
     }
     free(sp.edges);
     free(sp.queue);
