@@ -155,6 +155,7 @@ static void snap_resume(ptstop **stop, snap_result *res, quiesce_result *qr)
     res->pause_us += (uint64_t)(snap_now_ns(CLOCK_MONOTONIC) - t0) / 1000;
     uint64_t before = res->stop_us + res->safepoint_us + res->wait_us;
     res->copy_us = res->pause_us > before ? res->pause_us - before : 0;
+    res->realtime = qr->rt;
     quiesce_end(qr);
 }
 
