@@ -79,11 +79,12 @@ void report_json(FILE *f, unsigned long index, const char *path, const char *thr
     /* the pause's parts, and what a budget that ran out left approximate */
     fprintf(f,
             ",\"stop_us\":%" PRIu64 ",\"safepoint_us\":%" PRIu64 ",\"parked_threads\":%zu"
-            ",\"wait_us\":%" PRIu64 ",\"copy_us\":%" PRIu64
+            ",\"wait_us\":%" PRIu64 ",\"copy_us\":%" PRIu64 ",\"realtime\":%s"
             ",\"approximate\":%s,\"busy_threads\":%zu,\"uncertain_bytes\":%" PRIu64
             ",\"approximate_arenas\":[",
             r->stop_us, r->safepoint_us, r->parked_threads, r->wait_us, r->copy_us,
-            r->approximate ? "true" : "false", r->busy_threads, r->uncertain_bytes);
+            r->realtime ? "true" : "false", r->approximate ? "true" : "false", r->busy_threads,
+            r->uncertain_bytes);
     size_t shown = sizeof(r->approx_arenas) / sizeof(r->approx_arenas[0]);
     for (size_t i = 0; i < r->approx_narenas && i < shown; i++)
         fprintf(f, "%s\"0x%" PRIx64 "\"", i ? "," : "", r->approx_arenas[i]);

@@ -156,6 +156,7 @@ static void snap_resume(ptstop **stop, snap_result *res, quiesce_result *qr)
     res->pause_us += (uint64_t)(snap_now_ns(CLOCK_MONOTONIC) - t0) / 1000;
     uint64_t before = res->stop_us + res->safepoint_us + res->wait_us;
     res->copy_us = res->pause_us > before ? res->pause_us - before : 0;
+    res->realtime = qr->rt;
     quiesce_end(qr);
 }
 
@@ -336,7 +337,7 @@ static int snap_write_retained(const holders *held, const snap_chunks *chunks,
 
 /* Before the stop: fork or copy (cowmode.h), and for a fork the injection's
  * preparation. NULL when it copies, with the reason in res. */
-static cowfork *snap_cow_prepare(pid_t pid, const hproc *h, snap_result *res)
+static cowfork *snap_cow_prepare(pid_t pid, const hproc *h, bool roots, snap_result *res)
 {
     snprintf(res->mode, sizeof(res->mode), "copy");
     res->dirtied_pages = -1;
@@ -348,8 +349,8 @@ static cowfork *snap_cow_prepare(pid_t pid, const hproc *h, snap_result *res)
         return NULL;
     }
     cowmode_estimate est;
-    bool fork = cowmode_decide(snap_cow_want, hproc_heap_bytes(h), &room, &est, res->copy_reason,
-                               sizeof(res->copy_reason));
+    bool fork = cowmode_decide(snap_cow_want, hproc_heap_bytes(h), roots, &room, &est,
+                               res->copy_reason, sizeof(res->copy_reason));
     res->fork_est_us = est.fork_us;
     res->copy_est_us = est.copy_us;
     if (!fork)
@@ -511,7 +512,7 @@ static snap_status snap_take_once(pid_t pid, const char *out_path, const char *t
     sym = sym_open(pid, err);
     if (sym == NULL)
         goto fail;
-    cf = snap_cow_prepare(pid, h, res);
+    cf = snap_cow_prepare(pid, h, snap_holders && !foreign, res);
 
     /* The stop: wait for a quiet heap, capture the heap, the hook's tables
      * and the thread stacks (all of the same moment), resume as soon as the

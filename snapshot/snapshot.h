@@ -52,6 +52,9 @@ typedef struct snap_result {
      * the rest (copying the heap and the hook's tables). */
     uint64_t stop_us, safepoint_us, wait_us, copy_us;
     size_t parked_threads; /* threads parked at the safepoint */
+    /* heapsnap ran the end of the pause (the capture and the resume) as
+     * SCHED_FIFO: without it every thread it lets go preempts it */
+    bool realtime;
     /* smaps_rollup's Rss read as the process resumed (0: unknown), for the
      * profile's comment: the analyzer compares it with the heap in use */
     uint64_t rss_bytes;

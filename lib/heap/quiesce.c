@@ -397,8 +397,12 @@ ptstop *quiesce_stop_within(pid_t pid, hproc *h, safepoint *sp, uint64_t budget_
             }
             quiesce_seen_free(&prev);
             quiesce_seen_free(&cur);
-            if (qr->raised)
-                quiesce_realtime(qr); /* for the capture and the resume */
+            /* For the capture and the resume, whether or not the nice value
+             * was raised here: heapsnap's main raises it for the whole run
+             * (a2ba2b2), and tying this to that raise lost the real-time
+             * policy, so detaching 64 busy threads took 2-116 ms again. */
+            if (budget_us > 0)
+                quiesce_realtime(qr);
             return s;
         }
         if (busy < 0)
