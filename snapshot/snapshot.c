@@ -337,7 +337,7 @@ static int snap_write_retained(const holders *held, const snap_chunks *chunks,
 
 /* Before the stop: fork or copy (cowmode.h), and for a fork the injection's
  * preparation. NULL when it copies, with the reason in res. */
-static cowfork *snap_cow_prepare(pid_t pid, const hproc *h, bool roots, snap_result *res)
+static cowfork *snap_cow_prepare(pid_t pid, const hproc *h, bool with_roots, snap_result *res)
 {
     snprintf(res->mode, sizeof(res->mode), "copy");
     res->dirtied_pages = -1;
@@ -349,7 +349,7 @@ static cowfork *snap_cow_prepare(pid_t pid, const hproc *h, bool roots, snap_res
         return NULL;
     }
     cowmode_estimate est;
-    bool fork = cowmode_decide(snap_cow_want, hproc_heap_bytes(h), roots, &room, &est,
+    bool fork = cowmode_decide(snap_cow_want, hproc_heap_bytes(h), with_roots, &room, &est,
                                res->copy_reason, sizeof(res->copy_reason));
     res->fork_est_us = est.fork_us;
     res->copy_est_us = est.copy_us;
