@@ -145,8 +145,8 @@ static void tdw_replace_all(char *buf, size_t len, const char *from, const char 
         size_t tail = strlen(p + nf);
         if ((size_t)(p - buf) + nt + tail + 1 > len)
             return;
-        memmove(p + nt, p + nf, tail + 1);
-        memcpy(p, to, nt);
+        memmove(p + nt, p + nf, tail + 1); /* the tail and its terminator */
+        memcpy(p, to, nt); /* NOLINT(bugprone-not-null-terminated-result): inside the string */
         p += nt;
     }
 }
