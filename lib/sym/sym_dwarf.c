@@ -1397,26 +1397,55 @@ bool sym_dwarf_tdie(sym_dwarf *d, uint64_t off, sym_tdie *out)
     return true;
 }
 
+/* The DIE at off and its first child (NULL when it has none); false, with
+ * nothing to free, when off names no DIE. die_children_end frees both. */
+static bool die_children(sym_dwarf *d, uint64_t off, Dwarf_Die *die, Dwarf_Die *child)
+{
+    Dwarf_Error e = NULL;
+    *die = NULL;
+    *child = NULL;
+    if (d == NULL)
+        return false;
+    if (dwarf_offdie_b(d->dbg, off, 1, die, &e) != DW_DLV_OK) {
+        drop_err(d->dbg, &e);
+        return false;
+    }
+    if (dwarf_child(*die, child, &e) != DW_DLV_OK) {
+        drop_err(d->dbg, &e);
+        *child = NULL;
+    }
+    return true;
+}
+
+/* Frees die_children's DIE and the child a walk stopped at, if any. */
+static void die_children_end(Dwarf_Die die, Dwarf_Die child)
+{
+    if (child != NULL)
+        dwarf_dealloc_die(child);
+    dwarf_dealloc_die(die);
+}
+
+/* The DIE's tag, 0 when unreadable. */
+static Dwarf_Half die_tag(sym_dwarf *d, Dwarf_Die die)
+{
+    Dwarf_Error e = NULL;
+    Dwarf_Half tag = 0;
+    if (dwarf_tag(die, &tag, &e) != DW_DLV_OK) {
+        drop_err(d->dbg, &e);
+        tag = 0;
+    }
+    return tag;
+}
+
 size_t sym_dwarf_tmembers(sym_dwarf *d, uint64_t off, sym_tmember *out, size_t max)
 {
     Dwarf_Error e = NULL;
-    Dwarf_Die die = NULL, child = NULL;
-    if (d == NULL || dwarf_offdie_b(d->dbg, off, 1, &die, &e) != DW_DLV_OK) {
-        if (d != NULL)
-            drop_err(d->dbg, &e);
+    Dwarf_Die die, child;
+    if (!die_children(d, off, &die, &child))
         return 0;
-    }
     size_t n = 0;
-    if (dwarf_child(die, &child, &e) != DW_DLV_OK) {
-        drop_err(d->dbg, &e);
-        child = NULL;
-    }
     for (size_t guard = 0; child != NULL && n < max && guard < MAX_DIES_PER_CU; guard++) {
-        Dwarf_Half tag = 0;
-        if (dwarf_tag(child, &tag, &e) != DW_DLV_OK) {
-            drop_err(d->dbg, &e);
-            tag = 0;
-        }
+        Dwarf_Half tag = die_tag(d, child);
         Dwarf_Unsigned loc = 0;
         Dwarf_Off type = 0;
         Dwarf_Bool ext = 0;
@@ -1432,40 +1461,24 @@ size_t sym_dwarf_tmembers(sym_dwarf *d, uint64_t off, sym_tmember *out, size_t m
         }
         child = next_sibling(d, child);
     }
-    if (child != NULL)
-        dwarf_dealloc_die(child);
-    dwarf_dealloc_die(die);
+    die_children_end(die, child);
     return n;
 }
 
 size_t sym_dwarf_tparams(sym_dwarf *d, uint64_t off, uint64_t *out, size_t max)
 {
-    Dwarf_Error e = NULL;
-    Dwarf_Die die = NULL, child = NULL;
-    if (d == NULL || dwarf_offdie_b(d->dbg, off, 1, &die, &e) != DW_DLV_OK) {
-        if (d != NULL)
-            drop_err(d->dbg, &e);
+    Dwarf_Die die, child;
+    if (!die_children(d, off, &die, &child))
         return 0;
-    }
     size_t n = 0;
-    if (dwarf_child(die, &child, &e) != DW_DLV_OK) {
-        drop_err(d->dbg, &e);
-        child = NULL;
-    }
     for (size_t guard = 0; child != NULL && n < max && guard < MAX_DIES_PER_CU; guard++) {
-        Dwarf_Half tag = 0;
         Dwarf_Off type = 0;
-        if (dwarf_tag(child, &tag, &e) != DW_DLV_OK) {
-            drop_err(d->dbg, &e);
-            tag = 0;
-        }
-        if (tag == DW_TAG_template_type_parameter && attr_ref(d, child, DW_AT_type, &type))
+        if (die_tag(d, child) == DW_TAG_template_type_parameter &&
+            attr_ref(d, child, DW_AT_type, &type))
             out[n++] = type;
         child = next_sibling(d, child);
     }
-    if (child != NULL)
-        dwarf_dealloc_die(child);
-    dwarf_dealloc_die(die);
+    die_children_end(die, child);
     return n;
 }
 
