@@ -17,11 +17,13 @@ typedef struct scratch {
 /* Dense series of one site added into b/o/al, and of its objects of at least
  * the sampling period into bb/bo/ba when those are not NULL; analysis order. */
 static void site_dense(const an_site *site, const uint32_t *order, double *b, double *o, double *al,
-                       double *bb, double *bo, double *ba)
+                       double *bb, double *bo, double *ba, double *pin)
 {
     for (uint32_t k = 0; k < site->npts; k++) {
         const an_point *p = &site->pts[k];
         uint32_t i = order[p->snap];
+        if (pin != NULL)
+            pin[i] += p->exact_bytes;
         b[i] += (double)p->bytes;
         o[i] += (double)p->objects;
         al[i] += (double)p->alloc_bytes;
@@ -39,7 +41,7 @@ static void site_dense(const an_site *site, const uint32_t *order, double *b, do
  * class, scaled to the class's exact total, varies as f (1 - f) of the
  * class: its Poisson noise times 1 - f). */
 static double site_noise(const an_site *site, size_t n, double period, double *weight,
-                         double *exact_bytes)
+                         double *raw_weight, double *exact_bytes)
 {
     double sb = 0, so = 0, exact = 0;
     for (uint32_t k = 0; k < site->npts; k++) {
@@ -47,7 +49,8 @@ static double site_noise(const an_site *site, size_t n, double period, double *w
         so += (double)site->pts[k].objects;
         exact += site->pts[k].exact_bytes;
     }
-    *weight = an_trend_noise_weight(sb, so, period);
+    *raw_weight = an_trend_noise_weight(sb, so, period);
+    *weight = *raw_weight;
     if (sb > 0)
         *weight *= fmax(0, 1 - exact / sb);
     *exact_bytes = exact / (double)n;
@@ -85,7 +88,7 @@ static void pick_sites(an_analysis *a, an_verdict *v, const uint32_t *members, s
         memset(sc->b, 0, n * sizeof(double));
         memset(sc->o, 0, n * sizeof(double));
         memset(sc->al, 0, n * sizeof(double));
-        site_dense(site, order, sc->b, sc->o, sc->al, NULL, NULL, NULL);
+        site_dense(site, order, sc->b, sc->o, sc->al, NULL, NULL, NULL, NULL);
         double rate;
         if (n == 2) {
             rate = sc->b[1] - sc->b[0];
@@ -140,14 +143,21 @@ static bool any_positive(const double *y, size_t n)
  * sampled, reallocated like buffers) -- a Go map's entries and its bucket
  * arrays -- has two series of different noise and shape in one: when the
  * whole is no leak, each part is judged on its own, and a part that leaks
- * gives the verdict. big holds the large part's bytes, objects and alloc (3 n
- * values) followed by 3 n of scratch for the small part. */
+ * gives the verdict -- unless the whole grew and then allocated less than two
+ * periods in its second half: a function that no longer allocates has
+ * stopped in every part (a map whose entries stopped has stopped its bucket
+ * arrays), whatever the shape of one part's single jump. big holds the large
+ * part's bytes, objects and alloc (3 n values) followed by 3 n of scratch for
+ * the small part. */
 static void classify_parts(an_verdict *v, const an_series_in *whole, double *big,
                            const an_limits *lim, bool two_point)
 {
     const size_t n = whole->n;
     double *small = big + 3 * n;
     if (!any_positive(big, n))
+        return;
+    if (v->status == AN_STATUS_PLATEAU && !isnan(v->st.late_alloc) &&
+        v->st.late_alloc < fmax(AN_MIN_GROWTH_BYTES, 2 * lim->period))
         return;
     for (size_t i = 0; i < n; i++) {
         small[i] = whole->bytes[i] - big[i];
@@ -163,6 +173,8 @@ static void classify_parts(an_verdict *v, const an_series_in *whole, double *big
         in.objects = whole->objects ? parts[k] + n : NULL;
         in.alloc = whole->alloc ? parts[k] + 2 * n : NULL;
         in.weight = 0; /* the part's own object size */
+        in.alloc_weight = 0;
+        in.pinned = NULL; /* the whole's share */
         an_stats st;
         an_classify_stats(&in, &st);
         an_status status = an_classify_status(&st, lim, two_point);
@@ -304,7 +316,7 @@ int an_analyze(an_analysis *a, const an_input *in, const an_series *series, hs_e
     if (a->two_point && a->t[1] < 0)
         a->t[1] = 0; /* a "new" profile older than its base: no rate, growth as given */
     an_series_in total_in = {
-        a->t, a->total_bytes, tot_o, in->cols.alloc_bytes >= 0 ? tot_a : NULL, n, 0, 0, 0};
+        a->t, a->total_bytes, tot_o, in->cols.alloc_bytes >= 0 ? tot_a : NULL, n, 0, 0, 0, 0, NULL};
     an_classify_stats(&total_in, &a->total);
     free(tot_o);
     free(tot_a);
@@ -328,24 +340,25 @@ int an_analyze(an_analysis *a, const an_input *in, const an_series *series, hs_e
     }
 
     an_limits lim = {in->sampled ? (double)in->period : 0, heap_max};
-    double *gbuf = calloc(9 * n, sizeof(double));
+    double *gbuf = calloc(10 * n, sizeof(double));
     if (gbuf == NULL) {
         hs_err_set(err, "out of memory while analysing: analyze fewer profiles");
         goto out;
     }
-    double *gb = gbuf, *go = gbuf + n, *ga = gbuf + 2 * n;
+    double *gb = gbuf, *go = gbuf + n, *ga = gbuf + 2 * n, *gpin = gbuf + 9 * n;
     double noise2 = 0;
     for (size_t g = 0; g < ngroups; g++) {
         an_verdict *v = &a->verdicts[g];
-        memset(gbuf, 0, 9 * n * sizeof(double));
-        double wsum = 0, level = 0, exact = 0;
+        memset(gbuf, 0, 10 * n * sizeof(double));
+        double wsum = 0, rawsum = 0, level = 0, exact = 0;
         for (size_t m = start[g]; m < start[g + 1]; m++) {
             const an_site *site = an_series_site(series, members[m]);
-            site_dense(site, order, gb, go, ga, gbuf + 3 * n, gbuf + 4 * n, gbuf + 5 * n);
+            site_dense(site, order, gb, go, ga, gbuf + 3 * n, gbuf + 4 * n, gbuf + 5 * n, gpin);
             if (lim.period > 1) {
-                double w, e;
-                double mean = site_noise(site, n, lim.period, &w, &e);
+                double w, raw, e;
+                double mean = site_noise(site, n, lim.period, &w, &raw, &e);
                 wsum += mean * w;
+                rawsum += mean * raw;
                 level += mean;
                 exact += e;
             }
@@ -357,7 +370,9 @@ int an_analyze(an_analysis *a, const an_input *in, const an_series *series, hs_e
                             n,
                             lim.period,
                             level > 0 ? wsum / level : 0,
-                            level > 0 ? exact / level : 0};
+                            level > 0 ? exact / level : 0,
+                            level > 0 ? rawsum / level : 0,
+                            in->sampled ? gpin : NULL};
         v->group = (uint32_t)g;
         an_classify_stats(&sin, &v->st);
         v->status = an_classify_status(&v->st, &lim, a->two_point);

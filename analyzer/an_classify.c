@@ -8,24 +8,39 @@
 
 #include "an_trend.h"
 
-/* The mean noise weight of the series: the caller's, or an_trend_noise_weight
- * over its summed bytes and objects less the share that exact totals pin; 0
- * when the profile is exact. */
-static double noise_weight(const an_series_in *in)
+/* The mean weight of one sample of the series, an_trend_noise_weight over its
+ * summed bytes and objects; 0 when the profile is exact. */
+static double sample_weight(const an_series_in *in)
 {
     if (in->period <= 1)
         return 0;
-    if (in->weight > 0)
-        return in->weight;
-    double loose = 1 - fmin(fmax(in->exact, 0), 1);
     double b = 0, o = 0;
     for (size_t i = 0; i < in->n; i++) {
         b += in->bytes[i];
         o += in->objects ? in->objects[i] : 0;
     }
     if (in->objects == NULL)
-        return loose * in->period; /* no counts: assume small objects, the noisiest case */
-    return loose * an_trend_noise_weight(b, o, in->period);
+        return in->period; /* no counts: assume small objects, the noisiest case */
+    return an_trend_noise_weight(b, o, in->period);
+}
+
+/* The mean noise weight of the series' bytes: the caller's, or the sample
+ * weight less the share that exact totals pin; 0 when the profile is exact. */
+static double noise_weight(const an_series_in *in)
+{
+    if (in->period <= 1)
+        return 0;
+    if (in->weight > 0)
+        return in->weight;
+    return (1 - fmin(fmax(in->exact, 0), 1)) * sample_weight(in);
+}
+
+/* The same for the alloc column, which exact totals never pin. */
+static double alloc_weight(const an_series_in *in)
+{
+    if (in->period <= 1)
+        return 0;
+    return in->alloc_weight > 0 ? in->alloc_weight : sample_weight(in);
 }
 
 /* The noise of a series under "no change" (an_classify.h): a steady
@@ -35,7 +50,8 @@ static double noise_weight(const an_series_in *in)
  * is V max(0, 1 - dt/tau) with V = level w (a fixed lifetime: the least
  * shared, so the most conservative, of all lifetime laws with that mean);
  * tau = 0 when the allocation is unknown (every value independent). Each value
- * also carries half a sample of the period of its own. */
+ * also carries half a sample of its own (noise weight w: half a period for
+ * small objects, nothing for those always sampled). */
 typedef struct noise_model {
     double v, tau, own;
 } noise_model;
@@ -124,6 +140,19 @@ static bool few_big_buffers(const an_series_in *in)
     return true;
 }
 
+/* The share of values k..n-1 pinned by exact size-class totals. */
+static double pinned_share(const an_series_in *in, size_t k)
+{
+    if (in->pinned == NULL)
+        return fmin(fmax(in->exact, 0), 1);
+    double pin = 0, all = 0;
+    for (size_t i = k; i < in->n; i++) {
+        pin += in->pinned[i];
+        all += fmax(in->bytes[i], 0);
+    }
+    return all > 0 ? fmin(fmax(pin / all, 0), 1) : 0;
+}
+
 static void stats_of(const an_series_in *in, an_stats *st);
 
 void an_classify_stats(const an_series_in *in, an_stats *st)
@@ -180,8 +209,9 @@ static void stats_of(const an_series_in *in, an_stats *st)
 
     /* The noise model of the series under "no change", and at least what
      * its drops show (when there are enough steps). */
-    double loose = 1 - fmin(fmax(in->exact, 0), 1);
-    noise_model nm = {0, 0, in->period > 1 ? loose * in->period * in->period / 2 : 0};
+    /* Half a sample of its own: the weight of one sample (a period for small
+     * objects, nothing for objects so large they are always sampled) */
+    noise_model nm = {0, 0, in->period > 1 ? in->period * w / 2 : 0};
     double level = 0;
     for (size_t i = 0; i < n; i++)
         level += fmax(in->bytes[i], 0);
@@ -278,9 +308,11 @@ static void stats_of(const an_series_in *in, an_stats *st)
     }
 
     /* The two halves: [0, k] and [k, n), each at least two points; they
-     * share the middle point. */
+     * share the point nearest the middle of the span (snapshots a few
+     * milliseconds early or late move no point from one half to the other). */
     size_t k = 0;
-    while (k < n && in->t[k] < in->t[0] + st->span / 2)
+    double mid = in->t[0] + st->span / 2;
+    while (k + 1 < n && fabs(in->t[k + 1] - mid) <= fabs(in->t[k] - mid))
         k++;
     if (k > n - 2)
         k = n - 2;
@@ -301,9 +333,11 @@ static void stats_of(const an_series_in *in, an_stats *st)
      * back what it adds -- a full cache evicting -- has stopped; one that
      * keeps what it allocates has not, however unevenly the bytes came in. */
     st->late_freed_excess = NAN;
+    st->late_alloc = NAN;
     if (in->alloc != NULL) {
         double early_alloc = in->alloc[k] - in->alloc[0];
         double late_alloc = in->alloc[n - 1] - in->alloc[k];
+        st->late_alloc = late_alloc;
         double still = fmax(AN_MIN_GROWTH_BYTES, in->period > 1 ? 2 * in->period : 0);
         if (early_alloc > 0 && late_alloc >= still) {
             double keep = fmin(fmax((in->bytes[k] - in->bytes[0]) / early_alloc, 0), 1);
@@ -311,9 +345,16 @@ static void stats_of(const an_series_in *in, an_stats *st)
             st->late_freed_excess = went - (1 - keep) * late_alloc;
             st->late_kept_expected = keep * late_alloc;
             /* Poisson noise of the frees, and of the retention they are
-             * compared with; at least one sample of the period */
+             * compared with; at least one sample of the period. Bytes that
+             * exact totals pin no longer share the alloc column's samples:
+             * the kept share of the allocation carries its own sampling
+             * noise, in the frees and in the retention. */
+            double wa = alloc_weight(in);
+            double pinned = pinned_share(in, k);
             double var = (1 - keep) * late_alloc * w +
-                         late_alloc * late_alloc * keep * (1 - keep) * w / early_alloc;
+                         late_alloc * late_alloc * keep * (1 - keep) * w / early_alloc +
+                         pinned * keep * late_alloc * wa +
+                         pinned * late_alloc * late_alloc * keep * keep * wa / early_alloc;
             if (in->period > 1)
                 var += in->period * in->period;
             st->late_freed_noise = sqrt(var);

@@ -122,6 +122,12 @@ typedef struct an_series_in {
     size_t n;
     double period, weight;
     double exact; /* share of the bytes pinned by exact size-class totals (0..1) */
+    /* the mean weight of one sample of the alloc column, which exact totals
+     * never pin (0: derived from bytes / objects, as weight) */
+    double alloc_weight;
+    /* per value, the bytes pinned by exact size-class totals (NULL: the share
+     * exact throughout) */
+    const double *pinned;
 } an_series_in;
 
 typedef struct an_stats {
@@ -148,6 +154,7 @@ typedef struct an_stats {
                                   NAN when it no longer allocates */
     double late_freed_noise;   /* the standard deviation of that */
     double late_kept_expected; /* what the second half would keep at that retention */
+    double late_alloc;         /* bytes the second half allocated (NAN: no alloc column) */
     bool geometric;            /* the last rise looks like a reallocation to a larger buffer */
     bool buffers;              /* a few buffers (AN_FEW_BUFFERS): reallocation frees the old one */
     bool few_at_end;           /* the last value is a few objects, each at least the period */

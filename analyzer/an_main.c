@@ -208,11 +208,14 @@ int main(int argc, char **argv)
             const an_stats *st = &v->st;
             fprintf(stderr,
                     "debug: %s %s G=%.0f noise=%.0f slope=%.1f r2=%.3f mono=%.2f rises=%zu "
-                    "tail=%.2f gap=%.2f late=%.0f/%.0f lslope=%.1f Go=%.1f noise_o=%.1f\n",
+                    "tail=%.2f gap=%.2f late=%.0f/%.0f lslope=%.1f Go=%.1f noise_o=%.1f "
+                    "freed=%.0f/%.0f kept=%.0f late_alloc=%.0f geo=%d part=%d\n",
                     v->function, an_classify_status_name(v->status), st->growth_bytes,
                     st->noise_growth, st->bytes_per_s, st->r2, st->monotonic, st->rises, st->tail,
                     st->max_gap, st->late_growth, st->late_noise, st->late_slope,
-                    st->growth_objects, st->noise_objects);
+                    st->growth_objects, st->noise_objects, st->late_freed_excess,
+                    st->late_freed_noise, st->late_kept_expected, st->late_alloc, st->geometric,
+                    (int)v->part);
         }
     }
     an_buf report = {0};

@@ -66,7 +66,7 @@ if snap map 6; then
     json "$work/map.flat" "$work/map"-*.pb.gz
     got="$(jf "$work/map.flat" suspects.0.function) $(jf "$work/map.flat" suspects.0.pattern)"
     tap_is "map at the default rate (heapsnap(7)): #1" "$got" "map_remember_session accumulating-entries"
-    [ "$got" = "map_remember_session accumulating-entries" ] || "$AN" "$work/map"-*.pb.gz 2>&1 | sed 's/^/# /'
+    [ "$got" = "map_remember_session accumulating-entries" ] || HEAPSNAP_ANALYZE_DEBUG=1 "$AN" "$work/map"-*.pb.gz 2>&1 | sed 's/^/# /'
     tap_ok "map at the default rate: no pseudo-site suspect" \
         sh -c "! grep -q '^suspects\.[0-9]*\.function=\[' '$work/map.flat'"
     grep '^suspects\.[0-9]*\.function=\[' "$work/map.flat" | sed 's/^/# /' 

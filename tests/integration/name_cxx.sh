@@ -46,7 +46,7 @@ json "$work/l" "$work"/leak-*.pb.gz
 got=$(for k in 0 1; do echo "$(jf "$work/l" suspects.$k.function) $(jf "$work/l" suspects.$k.pattern)"; done | sort | tr '\n' ';')
 want="AuditLog::append growing-buffer;SessionCache::remember accumulating-entries;"
 tap_is "C++ -O2: the two methods are suspects #1 and #2, with their patterns" "$got" "$want"
-[ "$got" = "$want" ] || "$AN" "$work"/leak-*.pb.gz 2>&1 | sed 's/^/# /'
+[ "$got" = "$want" ] || HEAPSNAP_ANALYZE_DEBUG=1 "$AN" "$work"/leak-*.pb.gz 2>&1 | sed 's/^/# /'
 tap_is "no suspect is named after the C++ standard library" \
     "$(grep -E '^suspects\.[0-9]+\.function=(std::|__gnu_cxx::|void |operator)' "$work/l")" ""
 sigs=$(for k in 0 1; do jf "$work/l" suspects.$k.signature; done | sort | tr '\n' ';')
