@@ -260,6 +260,7 @@ int an_input_load(an_input *in, char *const *paths, size_t n, const char *sample
         malloc_figures(p, &in->snaps[i]);
         an_series_cols cols = in->cols;
         cols.exact_classes = in->sampled && exact_classes(p);
+        in->nexact += cols.exact_classes;
         if (an_series_add_profile(s, (uint32_t)i, p, &cols, err) != 0) {
             hs_err_prefix(err, "%s", paths[i]);
             an_prefetch_stop(pf);

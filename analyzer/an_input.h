@@ -34,6 +34,7 @@ typedef struct an_input {
     int64_t period;
     bool sampled; /* period > 1 and counted in bytes: values are estimates */
     an_series_cols cols;
+    size_t nexact; /* profiles whose values were scaled to exact size-class totals */
     char notes[AN_INPUT_MAX_NOTES][320];
     int nnotes;
 } an_input;

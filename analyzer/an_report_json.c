@@ -176,6 +176,7 @@ void an_report_json(an_buf *out, const an_analysis *a)
     str(out, in->sample_type);
     an_buf_printf(out, ",\n  \"period\": %lld,\n  \"period_type\": ", (long long)in->period);
     str(out, in->period_type);
+    an_buf_printf(out, ",\n  \"exact_size_classes\": %zu", in->nexact);
     an_buf_puts(out, ",\n  \"files\": [");
     for (size_t i = 0; i < a->n; i++) {
         an_buf_puts(out, i ? ", " : "");

@@ -270,12 +270,15 @@ static void snap_comments(pprof_builder *b, pid_t pid, const char *exe, const sn
             "hook: %s, rate %" PRIu64 ", %zu live entries (stale %" PRIu64 ", duplicate %" PRIu64
             ", torn %" PRIu64 ", unknown stack %" PRIu64 "), %zu stacks (torn %" PRIu64
             "), dropped %" PRIu64 "; inuse_space %" PRId64 " = attributed %" PRId64
-            " + unsampled %" PRIu64 " + unattributed %" PRIu64 "%s%s",
+            "%s + unsampled %" PRIu64 " + unattributed %" PRIu64 "%s%s",
             reg->path, reg->hdr.rate, reg->nlive, t->stale_entries, t->duplicate_entries,
             reg->torn_live, t->unknown_stack, reg->nstacks, reg->torn_stacks,
             reg->hdr.dropped_stacks + reg->hdr.dropped_live,
             t->estimated_bytes + (int64_t)t->unsampled_bytes + (int64_t)t->unattributed_bytes,
-            t->estimated_bytes, t->unsampled_bytes, t->unattributed_bytes, walk, held);
+            t->estimated_bytes,
+            /* heapsnap-analyze reads this mark (analyzer/an_input.c AN_EXACT_MARK) */
+            t->calibrated ? " (scaled to the hook's exact size-class totals)" : "",
+            t->unsampled_bytes, t->unattributed_bytes, walk, held);
     else
         pprof_add_comment(b,
                           "hook: not loaded, every chunk is under an [unattributed ...] size class "

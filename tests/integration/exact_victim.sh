@@ -28,6 +28,9 @@ for sc in slice map queue strdup errpath; do
     tap_is "$sc: three snapshots at the default rate" \
         "$? $(wc -l <"$snap_tmp/$sc.json") $(snap_json "$snap_tmp/$sc.json" rate)" "0 3 524288"
     unattr=$(sed -n 's/.*"unattributed_bytes":\([0-9]*\).*/\1/p' "$snap_tmp/$sc.json" | tr '\n' ' ')
+    tap_is "$sc: heapsnap-analyze reads all three as scaled to exact size-class totals" \
+        "$("$top_builddir/heapsnap-analyze" --json "$snap_tmp/$sc"-*.pb.gz 2>/dev/null |
+            sed -n 's/^  "exact_size_classes": \([0-9]*\),$/\1/p')" 3
     tap_is "$sc: [unattributed] the same in every snapshot ($unattr)" \
         "$(printf '%s\n' $unattr | sort -u | wc -l)" 1
     inuse=$(sed -n 's/.*"inuse_bytes":\([0-9]*\).*/\1/p' "$snap_tmp/$sc.json" | tr '\n' ' ')
