@@ -24,23 +24,44 @@ static double sample_weight(const an_series_in *in)
     return an_trend_noise_weight(b, o, in->period);
 }
 
-/* The mean noise weight of the series' bytes: the caller's, or the sample
- * weight less the share that exact totals pin; 0 when the profile is exact. */
-static double noise_weight(const an_series_in *in)
-{
-    if (in->period <= 1)
-        return 0;
-    if (in->weight > 0)
-        return in->weight;
-    return (1 - fmin(fmax(in->exact, 0), 1)) * sample_weight(in);
-}
-
-/* The same for the alloc column, which exact totals never pin. */
+/* The weight of one sample of the alloc column, which exact totals never
+ * pin. */
 static double alloc_weight(const an_series_in *in)
 {
     if (in->period <= 1)
         return 0;
     return in->alloc_weight > 0 ? in->alloc_weight : sample_weight(in);
+}
+
+/* The share of what the series allocated that it kept (1 without an alloc
+ * column or allocation). */
+static double kept_share(const an_series_in *in)
+{
+    if (in->alloc == NULL || in->n < 2)
+        return 1;
+    double came = in->alloc[in->n - 1] - in->alloc[0];
+    if (came <= 0)
+        return 1;
+    return fmin(fmax((in->bytes[in->n - 1] - in->bytes[0]) / came, 0), 1);
+}
+
+/* The mean noise weight of the series' bytes: the caller's, or the sample
+ * weight less the share that exact totals pin; 0 when the profile is exact.
+ * Exact totals pin what a site holds, not when the program frees it: the
+ * values of a site that frees what it allocates rise and fall with the
+ * program's own timing (a cache cleared every 100 ms, seen at a random fill),
+ * which no count pins. Only the share it keeps is pinned; the rest keeps the
+ * sampled noise as the scale of that fluctuation. */
+static double noise_weight(const an_series_in *in)
+{
+    if (in->period <= 1)
+        return 0;
+    double exact = fmin(fmax(in->exact, 0), 1);
+    double raw = in->alloc_weight > 0 ? in->alloc_weight : sample_weight(in);
+    double pinned = in->weight > 0 ? in->weight : (1 - exact) * sample_weight(in);
+    if (exact <= 0)
+        return pinned;
+    return raw - kept_share(in) * fmax(raw - pinned, 0);
 }
 
 /* The noise of a series under "no change" (an_classify.h): a steady
@@ -176,6 +197,15 @@ void an_classify_stats(const an_series_in *in, an_stats *st)
         if (i + 1 < in->n && in->objects[i] > in->objects[i + 1] && in->objects[i + 1] > 0)
             live[i] = in->bytes[i] / in->objects[i] * in->objects[i + 1];
     }
+    /* The last point has no next one to tell: when the count held still
+     * until it, its extra buffers may be an old array beside its new one as
+     * well (a snapshot taken while a vector copies into its larger buffer, or
+     * before Go's sweep), so it counts as the previous point's number of its
+     * average buffers; a buffer that stays shows at the next snapshot. */
+    size_t last = in->n - 1;
+    if (in->n >= 3 && in->objects[last] > in->objects[last - 1] && in->objects[last - 1] > 0 &&
+        in->objects[last - 1] == in->objects[last - 2])
+        live[last] = in->bytes[last] / in->objects[last] * in->objects[last - 1];
     an_series_in e = *in;
     e.bytes = live;
     stats_of(&e, st);
