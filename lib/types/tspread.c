@@ -91,6 +91,17 @@ static bool tspread_is_node_base(const tdw_type *ty)
             strcmp(n, "_Hash_node_base") == 0 || strcmp(n, "_Fwd_list_node_base") == 0);
 }
 
+/* A struct whose last member is an array of unknown length (a flexible array
+ * member, or GNU's [0]): one object with its tail, whatever the chunk's size. */
+static bool tspread_flexible(const tdw *t, const tdw_type *ty)
+{
+    if (ty->kind != TDW_STRUCT || ty->nmembers == 0)
+        return false;
+    const tdw_member *m = tdw_member_at(t, ty->first + ty->nmembers - 1);
+    const tdw_type *last = tdw_type_at(t, m->type);
+    return last->kind == TDW_ARRAY && last->count == 0 && m->offset <= ty->size;
+}
+
 static void tspread_walk(spread *sp, uint32_t type, uint64_t off, const uint64_t *w, size_t nw,
                          owner o, uint32_t ctx, int depth)
 {
@@ -164,7 +175,7 @@ static void tspread_reach(spread *sp, const edge *e)
     } else {
         if (p->kind == TDW_SCALAR && p->size == 1)
             want.array = true; /* char *: a string */
-        else if (p->size > 0)
+        else if (p->size > 0 && !tspread_flexible(sp->t, p))
             want.array = room > tspread_usable_for(p->size);
         if (e->ctx != 0 && p->kind == TDW_POINTER) /* a bucket array */
             want.value = e->ctx;

@@ -1,8 +1,8 @@
 /* tests/unit/test_tspread.c: lib/types/tspread over real malloc'd chunks of
  * this process, typed from its own DWARF (built with -g -O0): a hash table
  * of structs behind a global (bucket array and chains), a list with a
- * double array in each node, an array of structs, strings, a void pointer
- * and a chunk typed beforehand. */
+ * double array in each node, an array of structs, strings, a void pointer,
+ * a struct with a flexible array member and a chunk typed beforehand. */
 #include <link.h>
 #include <malloc.h>
 #include <setjmp.h>
@@ -37,7 +37,13 @@ struct sp_point {
     long x, y;
 };
 
+struct sp_name { /* one object with its tail, however long the name */
+    struct sp_name *next;
+    char name[];
+};
+
 struct sp_table g_sp_table;
+struct sp_name *g_sp_names;
 struct sp_node *g_sp_list;
 struct sp_point *g_sp_points;
 void *g_sp_opaque;
@@ -94,6 +100,12 @@ static void build_heap(void)
         n->xs = track(calloc(10, sizeof(double)));
         n->next = g_sp_list;
         g_sp_list = n;
+    }
+    for (int i = 0; i < 2; i++) {
+        struct sp_name *nm = track(calloc(1, sizeof(*nm) + 100));
+        strcpy(nm->name, "a name longer than the struct itself");
+        nm->next = g_sp_names;
+        g_sp_names = nm;
     }
     g_sp_points = track(calloc(5, sizeof(struct sp_point)));
     g_sp_opaque = track(malloc(100));
@@ -154,6 +166,8 @@ static void test_spread(void **state)
         assert_string_equal(label_of(t, out, p->xs, buf), "double[] in sp_node::xs");
     }
     assert_string_equal(label_of(t, out, g_sp_points, buf), "struct sp_point[] in g_sp_points");
+    assert_string_equal(label_of(t, out, g_sp_names, buf), "struct sp_name");
+    assert_string_equal(label_of(t, out, g_sp_names->next, buf), "struct sp_name");
     assert_string_equal(label_of(t, out, g_sp_opaque, buf), "-");
     /* typed beforehand: neither typed nor followed */
     assert_string_equal(label_of(t, out, g_sp_vt, buf), "-");
