@@ -174,6 +174,37 @@ static double pinned_share(const an_series_in *in, size_t k)
     return all > 0 ? fmin(fmax(pin / all, 0), 1) : 0;
 }
 
+/* The program's own fluctuation, beside the sampler's: objects that come and
+ * go independently (requests holding a buffer for a while) leave a Poisson
+ * number of them in use at any instant, so a population of P bytes in
+ * objects of mean size s that turns over varies by P s. P is what the series
+ * turns over in one interval between snapshots, the mean of what it
+ * allocated and what it freed (under "no change" both are the turning
+ * population; either alone is biased by the draw), at most its level. It
+ * applies only when the object
+ * count moved at all: one buffer reallocated larger is replaced, not joined,
+ * by the next (its count holds still). Negligible beside the sampling noise
+ * for objects much smaller than the period; what makes large objects in
+ * flight no leak. Returns the variance P s. */
+static double population_var(const an_series_in *in, double level)
+{
+    const size_t n = in->n;
+    if (in->objects == NULL || in->alloc == NULL || n < 2)
+        return 0;
+    bool moved = false;
+    double b = 0, o = 0;
+    for (size_t i = 0; i < n; i++) {
+        moved = moved || fabs(in->objects[i] - in->objects[0]) > 0.5;
+        b += fmax(in->bytes[i], 0);
+        o += fmax(in->objects[i], 0);
+    }
+    if (!moved || o <= 0)
+        return 0;
+    double came = fmax(in->alloc[n - 1] - in->alloc[0], 0);
+    double went = fmax(came - (in->bytes[n - 1] - in->bytes[0]), 0);
+    return fmin(level, 0.5 * (came + went) / (double)(n - 1)) * (b / o);
+}
+
 static void stats_of(const an_series_in *in, an_stats *st);
 
 void an_classify_stats(const an_series_in *in, an_stats *st)
@@ -186,16 +217,20 @@ void an_classify_stats(const an_series_in *in, an_stats *st)
      * arrays awaiting the sweep: count it as the next one's number of its
      * own average buffers. A series that keeps more and more buffers is left
      * as it is. */
-    double *live = malloc(in->n * sizeof(double));
+    double *live = malloc(2 * in->n * sizeof(double));
     if (live == NULL) {
         stats_of(in, st);
         st->buffers = true;
         return;
     }
+    double *count = live + in->n;
     for (size_t i = 0; i < in->n; i++) {
         live[i] = in->bytes[i];
-        if (i + 1 < in->n && in->objects[i] > in->objects[i + 1] && in->objects[i + 1] > 0)
+        count[i] = in->objects[i];
+        if (i + 1 < in->n && in->objects[i] > in->objects[i + 1] && in->objects[i + 1] > 0) {
             live[i] = in->bytes[i] / in->objects[i] * in->objects[i + 1];
+            count[i] = in->objects[i + 1];
+        }
     }
     /* The last point has no next one to tell: when the count held still
      * until it, its extra buffers may be an old array beside its new one as
@@ -204,10 +239,13 @@ void an_classify_stats(const an_series_in *in, an_stats *st)
      * average buffers; a buffer that stays shows at the next snapshot. */
     size_t last = in->n - 1;
     if (in->n >= 3 && in->objects[last] > in->objects[last - 1] && in->objects[last - 1] > 0 &&
-        in->objects[last - 1] == in->objects[last - 2])
+        in->objects[last - 1] == in->objects[last - 2]) {
         live[last] = in->bytes[last] / in->objects[last] * in->objects[last - 1];
+        count[last] = in->objects[last - 1];
+    }
     an_series_in e = *in;
     e.bytes = live;
+    e.objects = count;
     stats_of(&e, st);
     st->buffers = true;
     free(live);
@@ -246,7 +284,7 @@ static void stats_of(const an_series_in *in, an_stats *st)
     for (size_t i = 0; i < n; i++)
         level += fmax(in->bytes[i], 0);
     level /= (double)n;
-    nm.v = level * w;
+    nm.v = level * w + population_var(in, level);
     if (in->alloc != NULL && st->span > 0) {
         /* Turnover: the mean of what came (allocated) and what went
          * (allocated minus the rise), so a site that frees nothing shows

@@ -241,6 +241,15 @@ static void spike(site *s, int j, double g, int n, int phase)
         alloc_objs(s, j, 10 * g / 512, 512, j + 1); /* seen by one snapshot only */
 }
 
+static void big_in_flight(site *s, int j, double g, int n, int phase)
+{
+    (void)n, (void)phase;
+    /* requests that each hold a buffer of g bytes (three periods: nearly
+     * always sampled) for part of an interval: a snapshot sees a Poisson
+     * number of them in flight, two on average */
+    alloc_objs(s, j, poisson(2), g, j + 1);
+}
+
 static void fragmentation(site *s, int j, double g, int n, int phase)
 {
     (void)n, (void)phase;
@@ -279,6 +288,7 @@ static const shape SHAPES[] = {
     {"cache fills, then evicts", false, 20, cache_fills},
     {"sawtooth that drains", false, 20, sawtooth},
     {"one-time spike", false, 20, spike},
+    {"large buffers in flight", false, 20, big_in_flight},
     {"fragmentation (mixed sizes)", false, 20, fragmentation},
     {"flat heap, sparse samples", false, 20, sparse_flat},
     {"static heap", false, 20, static_heap},

@@ -18,8 +18,8 @@ for m in 3 10 30; do
     tap_is "accuracy at $m periods per interval: every asserted cell meets its goal" "$rc" 0
     [ "$rc" -eq 0 ] || grep '!!' "$work/m$m" | sed 's/^/# /'
 done
-# The table's shape: 15 shapes, 12 cells each (3 rates x 2, 3, 5, 10 snapshots).
-tap_is "15 shapes in the matrix" "$(grep -c '^| [a-z].* | \(recall\|false pos.\) |' "$work/m3")" 15
+# The table's shape: 16 shapes, 12 cells each (3 rates x 2, 3, 5, 10 snapshots).
+tap_is "16 shapes in the matrix" "$(grep -c '^| [a-z].* | \(recall\|false pos.\) |' "$work/m3")" 16
 tap_is "12 cells per shape" "$(grep '^| linear entries ' "$work/m3" | tr -cd '|' | wc -c)" 15
 # Exact profiles are exact: every leak found from three snapshots, no false positive.
 tap_is "rate 1, 3 snapshots: linear entries all found" \

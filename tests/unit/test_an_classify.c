@@ -178,23 +178,34 @@ static void test_noise_model_by_hand(void **state)
     double w = 64 * (1 - p) / p;
     assert_float_equal(st.weight, w, 1e-6);
     double tau = 11.5 * R / (0.5 * 3 * R / 10);
-    double var = 2 * 11.5 * R * w * 10 / tau + R * w; /* half a sample of its own each */
+    /* the sampler's noise, and the program's own: it turned over 1.5 R (the
+     * mean of 3 R allocated and nothing freed) in objects of 64 bytes; and
+     * half a sample of its own each */
+    double var = 2 * (11.5 * R * w + 1.5 * R * 64) * 10 / tau + R * w;
     assert_float_equal(st.noise_growth, sqrt(var), 1e-3);
     assert_float_equal(st.z, 3 * R / sqrt(var), 1e-9);
     /* 1.5 deviations: not significant, even with two points */
     an_limits lim = {R, 0};
     assert_int_equal(an_classify_status(&st, &lim, true), AN_STATUS_FLAT);
     /* a churning site that allocated 100 R meanwhile: objects live under
-     * 1.2 s, so the two values share nothing: variance 2 * level * w + R w */
+     * 1.2 s, so the two values share nothing, and all of its level turns
+     * over: variance 2 * level * (w + 64) + R w */
     double al2[] = {0, 100 * R};
     in.alloc = al2;
     an_classify_stats(&in, &st);
-    assert_float_equal(st.noise_growth, sqrt(2 * 11.5 * R * w + R * w), 1e-3);
-    /* an exact profile has no sampling noise: only the floors count */
+    assert_float_equal(st.noise_growth, sqrt(2 * 11.5 * R * (w + 64) + R * w), 1e-3);
+    /* an exact profile has no sampling noise: only the program's own */
     in.period = 0;
     an_classify_stats(&in, &st);
-    assert_float_equal(st.noise_growth, 0, 0);
+    assert_float_equal(st.noise_growth, sqrt(2 * 11.5 * R * 64), 1e-3);
     assert_float_equal(st.weight, 0, 0);
+    /* ...and none when nothing turns over */
+    double al3[] = {100 * R, 103 * R};
+    in.alloc = al3;
+    double o_same[] = {1000, 1000};
+    in.objects = o_same; /* its count held still: one buffer reallocated larger */
+    an_classify_stats(&in, &st);
+    assert_float_equal(st.noise_growth, 0, 0);
 }
 
 /* Three snapshots: a series that still rose at its last step is never a
