@@ -98,7 +98,8 @@ void an_report_svg(an_buf *out, const an_analysis *a, bool standalone)
                   ML, a->in->sample_type);
 
     /* Grid and axes. */
-    for (double v = 0; v <= ytop + ystep / 2; v += ystep) {
+    for (int k = 0; k * ystep <= ytop + ystep / 2; k++) {
+        double v = k * ystep;
         double y = MT + ph - v / ytop * ph;
         char lab[32];
         an_buf_fmt_bytes(lab, sizeof(lab), v);
@@ -107,7 +108,8 @@ void an_report_svg(an_buf *out, const an_analysis *a, bool standalone)
                       "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" fill=\"#444\">%s</text>\n",
                       ML, y, ML + pw, y, ML - 6, y + 4, lab);
     }
-    for (double v = 0; v <= xtop + xstep / 1000; v += xstep) {
+    for (int k = 0; k * xstep <= xtop + xstep / 1000; k++) {
+        double v = k * xstep;
         double x = ML + v / xtop * pw;
         an_buf_printf(
             out,

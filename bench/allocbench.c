@@ -2,6 +2,7 @@
  * Each thread keeps a ring of live objects and replaces a random slot per operation (so frees
  * are not LIFO), with sizes 16 B..64 KiB skewed toward small ones and a small retained fraction.
  * It prints one line, "allocbench: ... ops_per_sec=N", that bench/run parses. */
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -141,6 +142,7 @@ static int ab_step(struct ab_worker *w)
 {
     const struct ab_options *opt = w->opt;
     uint64_t r = ab_rand(&w->rng);
+    assert(opt->ring > 0); /* -r takes 1 or more */
     unsigned slot = (unsigned)(r % opt->ring);
     uint64_t r2 = ab_rand(&w->rng);
     size_t size = ab_pick_size(r2);

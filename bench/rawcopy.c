@@ -62,14 +62,13 @@ static struct rc_range *rc_ranges(pid_t pid, const procmaps *m, int all_anon, si
         return NULL;
     for (size_t i = 0; i < m->n; i++) {
         const procmaps_entry *e = &m->v[i];
-        uint64_t len;
         if (!e->r || !e->w)
             continue;
-        if (strcmp(e->path, "[heap]") == 0)
-            len = e->end - e->start;
-        else if (e->path[0] != '\0')
+        bool whole = strcmp(e->path, "[heap]") == 0;
+        if (!whole && e->path[0] != '\0')
             continue;
-        else if ((len = rc_arena_heap_len(pid, e)) == 0 && all_anon)
+        uint64_t len = whole ? 0 : rc_arena_heap_len(pid, e);
+        if (whole || (len == 0 && all_anon))
             len = e->end - e->start;
         if (len > 0)
             v[(*n)++] = (struct rc_range){e->start, len};

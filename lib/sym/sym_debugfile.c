@@ -48,13 +48,8 @@ static bool file_crc(const char *path, uint32_t *out)
 /* a + b + c into out; false when it does not fit (a path that long is not ours). */
 static bool join3(char *out, size_t outlen, const char *a, const char *b, const char *c)
 {
-    size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
-    if (la + lb + lc + 1 > outlen)
-        return false;
-    memcpy(out, a, la);
-    memcpy(out + la, b, lb);
-    memcpy(out + la + lb, c, lc + 1);
-    return true;
+    int k = snprintf(out, outlen, "%s%s%s", a, b, c);
+    return k >= 0 && (size_t)k < outlen;
 }
 
 static bool try_debuglink(const char *cand, uint32_t crc, char *out, size_t outlen)

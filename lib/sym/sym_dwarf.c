@@ -139,10 +139,8 @@ static const char *clean_path(sym_pool *pool, const char *p)
         buf[w++] = '/', r = 1;
     size_t dotdot = w; /* buf[:dotdot] cannot be backtracked */
     while (r < n) {
-        if (p[r] == '/') {
-            r++;
-        } else if (p[r] == '.' && (r + 1 == n || p[r + 1] == '/')) {
-            r++;
+        if (p[r] == '/' || (p[r] == '.' && (r + 1 == n || p[r + 1] == '/'))) {
+            r++; /* a separator, or "." */
         } else if (p[r] == '.' && p[r + 1] == '.' && (r + 2 == n || p[r + 2] == '/')) {
             r += 2;
             if (w > dotdot) {
@@ -540,7 +538,7 @@ static void load_lines(sym_dwarf *d, dcu *cu)
                 (line_row){a, (uint32_t)ln, (uint32_t)fno, (uint32_t)i, end != 0, stmt != 0};
             cu->nrows++;
         }
-        if (cu->nrows > 0) {
+        if (cu->rows != NULL && cu->nrows > 0) {
             qsort(cu->rows, cu->nrows, sizeof(line_row), row_cmp);
             d->any_lines = true;
         }
