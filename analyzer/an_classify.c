@@ -181,11 +181,11 @@ static double pinned_share(const an_series_in *in, size_t k)
  * turns over in one interval between snapshots, the mean of what it
  * allocated and what it freed (under "no change" both are the turning
  * population; either alone is biased by the draw), at most its level. It
- * applies only when the object
- * count moved at all: one buffer reallocated larger is replaced, not joined,
- * by the next (its count holds still). Negligible beside the sampling noise
- * for objects much smaller than the period; what makes large objects in
- * flight no leak. Returns the variance P s. */
+ * applies only when the object count moved at all and the objects did not
+ * grow larger: one buffer reallocated larger is replaced, not joined, by the
+ * next. Negligible beside the sampling noise for objects much smaller than
+ * the period; what makes large objects in flight no leak. Returns the
+ * variance P s. */
 static double population_var(const an_series_in *in, double level)
 {
     const size_t n = in->n;
@@ -199,6 +199,12 @@ static double population_var(const an_series_in *in, double level)
         o += fmax(in->objects[i], 0);
     }
     if (!moved || o <= 0)
+        return 0;
+    /* ...nor when its objects grew larger (AN_BUFFER_SIZE_FACTOR, the pattern's
+     * own test): a buffer reallocated larger, however its count moved */
+    const double *y = in->bytes, *c = in->objects;
+    if (c[0] > 0 && c[n - 1] > 0 && y[0] > 0 &&
+        y[n - 1] / c[n - 1] >= AN_BUFFER_SIZE_FACTOR * (y[0] / c[0]))
         return 0;
     double came = fmax(in->alloc[n - 1] - in->alloc[0], 0);
     double went = fmax(came - (in->bytes[n - 1] - in->bytes[0]), 0);
@@ -238,10 +244,10 @@ void an_classify_stats(const an_series_in *in, an_stats *st)
      * before Go's sweep), so it counts as the previous point's number of its
      * average buffers; a buffer that stays shows at the next snapshot. */
     size_t last = in->n - 1;
-    if (in->n >= 3 && in->objects[last] > in->objects[last - 1] && in->objects[last - 1] > 0 &&
-        in->objects[last - 1] == in->objects[last - 2]) {
-        live[last] = in->bytes[last] / in->objects[last] * in->objects[last - 1];
-        count[last] = in->objects[last - 1];
+    if (in->n >= 3 && in->objects[last] > count[last - 1] && count[last - 1] > 0 &&
+        count[last - 1] == count[last - 2]) {
+        live[last] = in->bytes[last] / in->objects[last] * count[last - 1];
+        count[last] = count[last - 1];
     }
     an_series_in e = *in;
     e.bytes = live;

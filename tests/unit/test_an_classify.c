@@ -357,6 +357,27 @@ static void test_last_point_mid_reallocation(void **state)
     assert_true(st.r2 > 0.9);
 }
 
+/* A Go server's growing slice, three profiles 5 s apart: the first and the
+ * last each hold an old array awaiting the sweep beside the new one. Both
+ * count as one buffer (the last by the count before it, once the first is
+ * counted so), the count then holds still, and the arrays that come and go
+ * are reallocations, not requests in flight: still a leak. */
+static void test_go_slice_old_arrays_at_both_ends(void **state)
+{
+    (void)state;
+    const double R = 524288;
+    const double t[] = {0, 5, 10};
+    double b[] = {6633254, 17596416, 61898752}, o[] = {2, 1, 2};
+    double al[] = {15440067, 84933614, 168836078};
+    an_series_in in = {t, b, o, al, 3, R, 0, 0, 0, NULL};
+    an_stats st;
+    an_classify_stats(&in, &st);
+    assert_float_equal(st.end_bytes, 61898752 / 2.0, 1e-6);
+    an_limits lim = {R, 0};
+    assert_int_equal(an_classify_status(&st, &lim, false), AN_STATUS_LEAK);
+    assert_int_equal(an_classify_pattern(&st), AN_PATTERN_BUFFER);
+}
+
 /* Go counts a slice's old array until it is swept: a profile can hold the old
  * and the new array (two objects) and the next only the new one. The point
  * with more buffers than the next counts as the next one's number of its
@@ -564,6 +585,7 @@ int main(void)
         cmocka_unit_test(test_big_buffer_steps_are_exact),
         cmocka_unit_test(test_pinned_churn_keeps_its_noise),
         cmocka_unit_test(test_last_point_mid_reallocation),
+        cmocka_unit_test(test_go_slice_old_arrays_at_both_ends),
         cmocka_unit_test(test_go_slice_old_array),
         cmocka_unit_test(test_short_growth_is_not_churn),
         cmocka_unit_test(test_one_doubling_in_three),
