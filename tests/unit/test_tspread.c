@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -103,7 +104,7 @@ static void build_heap(void)
     }
     for (int i = 0; i < 2; i++) {
         struct sp_name *nm = track(calloc(1, sizeof(*nm) + 100));
-        strcpy(nm->name, "a name longer than the struct itself");
+        snprintf(nm->name, 100, "a name longer than the struct itself");
         nm->next = g_sp_names;
         g_sp_names = nm;
     }
