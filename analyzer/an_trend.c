@@ -68,19 +68,19 @@ void an_trend_rises(const double *t, const double *y, size_t n, double thresh, a
     out->tail = n ? t[n - 1] - t[0] : 0;
     if (n < 2)
         return;
-    double prev = t[0];
+    double prev = t[0]; /* the earliest the previous rise can have happened */
     for (size_t i = 0; i + 1 < n; i++) {
         if (y[i + 1] - y[i] <= thresh)
             continue;
         double gap = t[i + 1] - prev;
         if (gap > out->max_gap)
             out->max_gap = gap;
-        prev = t[i + 1];
+        prev = t[i];
         out->last = i;
         out->count++;
     }
     if (out->count > 0)
-        out->tail = t[n - 1] - prev;
+        out->tail = t[n - 1] - t[out->last + 1];
 }
 
 double an_trend_noise_weight(double bytes, double objects, double period)

@@ -22,9 +22,11 @@ double an_trend_sxx(const double *t, size_t n);
 double an_trend_monotonic(const double *y, size_t n, double tol);
 
 /* Where a series rises: a step counts as a rise when y grows by more than
- * thresh. first_gap is from t[0] to the first rise; max_gap the longest time
- * between consecutive rises (or first_gap); tail the time since the last rise
- * (t[n-1] - t[0] when nothing rose). */
+ * thresh. A rise happens somewhere inside its step, so the time between two
+ * can be as long as from the start of the earlier one's step to the end of
+ * the later one's: max_gap is the longest such time (from t[0] for the
+ * first rise); tail the time since the end of the last rise's step (t[n-1] -
+ * t[0] when nothing rose). */
 typedef struct an_rises {
     size_t count;
     size_t last; /* the last rise is the step y[last] -> y[last+1] (when count > 0) */

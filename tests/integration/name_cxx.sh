@@ -61,6 +61,9 @@ tap_ok "text: the methods by their short names" \
 tap_ok "text: each call path starts at the method and folds libstdc++ into one line" \
     sh -c "grep -Eq '^    call path AuditLog::append cxx_leak\\.cc:[0-9]+ -> [0-9]+ frames in libstdc\\+\\+\$' '$work/l.txt' &&
            grep -Eq '^    call path SessionCache::remember cxx_leak\\.cc:[0-9]+ -> [0-9]+ frames in libstdc\\+\\+\$' '$work/l.txt'"
+grep -Eq '^    call path AuditLog::append cxx_leak\.cc:[0-9]+ -> [0-9]+ frames in libstdc\+\+$' "$work/l.txt" &&
+    grep -Eq '^    call path SessionCache::remember cxx_leak\.cc:[0-9]+ -> [0-9]+ frames in libstdc\+\+$' "$work/l.txt" ||
+    sed 's/^/# /' "$work/l.txt"
 tap_ok "text: no template arguments or parameter lists anywhere" \
     sh -c "! grep -Eq 'std::allocator<|\\(char const\\*|\\(unsigned long' '$work/l.txt'"
 tap_ok "text: SessionCache::remember holds its map's nodes, named as declared" \
