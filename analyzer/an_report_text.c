@@ -269,7 +269,7 @@ static void confidence_line(an_buf *out, const an_analysis *a, const an_verdict 
     an_buf_printf(out, "    confidence %s (%zu snapshots, ",
                   an_classify_confidence_name(v->confidence), a->n);
     if (isfinite(v->st.z))
-        an_buf_printf(out, "growth %.1f times its sampling noise", v->st.z);
+        an_buf_printf(out, "growth %.1f times its noise", v->st.z);
     else
         an_buf_puts(out, "no sampling noise: exact counts");
     if (v->part == AN_PART_SMALL)
