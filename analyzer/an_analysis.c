@@ -351,22 +351,12 @@ int an_analyze(an_analysis *a, const an_input *in, const an_series *series, hs_e
         an_verdict *v = &a->verdicts[g];
         memset(gbuf, 0, 10 * n * sizeof(double));
         double wsum = 0, rawsum = 0, level = 0, exact = 0;
-        /* heapsnap's [unsampled ...] holds what of a size class's exact total
-         * no sample named: how much that is, is the sampling noise of the
-         * class's other sites, so nothing of it is pinned */
-        bool unsampled = strncmp(an_series_str(series, an_series_group(series, g)->function),
-                                 "[unsampled ", 11) == 0;
         for (size_t m = start[g]; m < start[g + 1]; m++) {
             const an_site *site = an_series_site(series, members[m]);
-            site_dense(site, order, gb, go, ga, gbuf + 3 * n, gbuf + 4 * n, gbuf + 5 * n,
-                       unsampled ? NULL : gpin);
+            site_dense(site, order, gb, go, ga, gbuf + 3 * n, gbuf + 4 * n, gbuf + 5 * n, gpin);
             if (lim.period > 1) {
                 double w, raw, e;
                 double mean = site_noise(site, n, lim.period, &w, &raw, &e);
-                if (unsampled) {
-                    w = raw;
-                    e = 0;
-                }
                 wsum += mean * w;
                 rawsum += mean * raw;
                 level += mean;

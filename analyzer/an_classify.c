@@ -57,10 +57,10 @@ static double noise_weight(const an_series_in *in)
     if (in->period <= 1)
         return 0;
     double exact = fmin(fmax(in->exact, 0), 1);
-    double raw = in->alloc_weight > 0 ? in->alloc_weight : sample_weight(in);
     double pinned = in->weight > 0 ? in->weight : (1 - exact) * sample_weight(in);
     if (exact <= 0)
         return pinned;
+    double raw = alloc_weight(in);
     return raw - kept_share(in) * fmax(raw - pinned, 0);
 }
 
@@ -161,6 +161,18 @@ static bool few_big_buffers(const an_series_in *in)
     return true;
 }
 
+/* The bytes the series turned over from its first value to its last: the
+ * mean of what came (allocated) and what went (allocated minus the rise), so
+ * a site that frees nothing shows half the turnover its allocation alone
+ * would suggest. */
+static double turnover(const an_series_in *in)
+{
+    const size_t n = in->n;
+    double came = fmax(in->alloc[n - 1] - in->alloc[0], 0);
+    double went = fmax(came - (in->bytes[n - 1] - in->bytes[0]), 0);
+    return 0.5 * (came + went);
+}
+
 /* The share of values k..n-1 pinned by exact size-class totals. */
 static double pinned_share(const an_series_in *in, size_t k)
 {
@@ -206,9 +218,7 @@ static double population_var(const an_series_in *in, double level)
     if (c[0] > 0 && c[n - 1] > 0 && y[0] > 0 &&
         y[n - 1] / c[n - 1] >= AN_BUFFER_SIZE_FACTOR * (y[0] / c[0]))
         return 0;
-    double came = fmax(in->alloc[n - 1] - in->alloc[0], 0);
-    double went = fmax(came - (in->bytes[n - 1] - in->bytes[0]), 0);
-    return fmin(level, 0.5 * (came + went) / (double)(n - 1)) * (b / o);
+    return fmin(level, turnover(in) / (double)(n - 1)) * (b / o);
 }
 
 static void stats_of(const an_series_in *in, an_stats *st);
@@ -292,12 +302,7 @@ static void stats_of(const an_series_in *in, an_stats *st)
     level /= (double)n;
     nm.v = level * w + population_var(in, level);
     if (in->alloc != NULL && st->span > 0) {
-        /* Turnover: the mean of what came (allocated) and what went
-         * (allocated minus the rise), so a site that frees nothing shows
-         * half the turnover its allocation alone would suggest. */
-        double came = fmax(in->alloc[n - 1] - in->alloc[0], 0);
-        double went = fmax(came - (in->bytes[n - 1] - in->bytes[0]), 0);
-        double rate = 0.5 * (came + went) / st->span;
+        double rate = turnover(in) / st->span;
         nm.tau = rate > 0 ? level / rate : INFINITY;
     }
     double sd_step = step_noise(&nm, st->span / (double)(n - 1));

@@ -669,6 +669,14 @@ const an_held *an_series_held(const an_series *s, size_t *n)
     return s->held;
 }
 
+/* heapsnap's [unsampled ...] holds what of a size class's exact total no
+ * sample named: how much that is, is the sampling noise of the class's other
+ * sites, so none of it is pinned. */
+static bool unsampled_site(const an_series *s, const uint32_t *stack, size_t n)
+{
+    return n > 0 && strncmp(an_series_str(s, s->frames[stack[0]].function), "[unsampled ", 11) == 0;
+}
+
 int an_series_add_profile(an_series *s, uint32_t snap, const pprof_profile *p,
                           const an_series_cols *cols, hs_err *err)
 {
@@ -788,7 +796,8 @@ int an_series_add_profile(an_series *s, uint32_t snap, const pprof_profile *p,
         if (site == UINT32_MAX)
             site = intern_site(s, stack, (uint32_t)n);
         cur_site[i] = site;
-        an_point pt = {snap, bytes, objects, alloc, 0, 0, 0, share ? share[i] * (double)bytes : 0};
+        bool pinned = share != NULL && !unsampled_site(s, stack, n);
+        an_point pt = {snap, bytes, objects, alloc, 0, 0, 0, pinned ? share[i] * (double)bytes : 0};
         /* The sample's object size, from what is held or else what was allocated. */
         int64_t aobj = cols->alloc_objects >= 0 ? smp->value[cols->alloc_objects] : 0;
         double size = objects > 0 ? (double)bytes / (double)objects
