@@ -30,7 +30,8 @@ typedef struct an_frame {
  * (always sampled: buffers rather than entries). exact_bytes: in a profile
  * whose sampled stacks were scaled to exact totals per size class
  * (an_series_cols.exact_classes), the bytes times the share of their class
- * the site holds: a site alone in its class holds an exact value. */
+ * the site holds: a site alone in its class holds an exact value (heapsnap's
+ * [unsampled ...] none: what no sample named is the others' sampling noise). */
 typedef struct an_point {
     uint32_t snap;
     int64_t bytes, objects, alloc_bytes;
