@@ -17,6 +17,7 @@
 #include "procmaps.h"
 #include "ptstop.h"
 #include "quiesce.h"
+#include "registry.h"
 #include "roots.h"
 #include "symbolize.h"
 #include "tvtable.h"
@@ -70,8 +71,8 @@ static int histo_keep(const gheap_chunk *c, void *arg)
 /* Stops, captures (the heap, and the roots for the DWARF types: *r, NULL
  * when they could not be copied), resumes and classifies; fills hc with the
  * in-use chunks and keeps the capture in *capp for the types. */
-static int histo_collect(pid_t pid, hproc *h, histo_chunks *hc, uint64_t *pause_us, roots **r,
-                         gheap_capture **capp, hs_err *err)
+static int histo_collect(pid_t pid, hproc *h, registry *reg, histo_chunks *hc, uint64_t *pause_us,
+                         roots **r, gheap_capture **capp, hs_err *err)
 {
     gheap_thread *threads = NULL;
     size_t n = 0;
@@ -86,6 +87,10 @@ static int histo_collect(pid_t pid, hproc *h, histo_chunks *hc, uint64_t *pause_
         hs_err ignored; /* without the roots, only the DWARF types are missing */
         if (roots_capture(pid, h, threads, n, cap, NULL, 0, r, &ignored) != 0)
             *r = NULL;
+        /* and without the hook's stacks (uncopied: not parsed), the
+         * allocating code's types */
+        if (reg != NULL)
+            (void)registry_copy(reg, &ignored);
         *pause_us = ptstop_pause_us(s);
         ptstop_detach_all(s);
         s = NULL;
@@ -120,7 +125,7 @@ static int histo_addr_cmp(const void *a, const void *b)
  * from the running process through live. *td keeps the DWARF labels. 0, or
  * -1 + err (out of memory). */
 static int histo_name(pid_t pid, histo_chunks *hc, tvt *t, memsrc *live, roots *r,
-                      const gheap_capture *cap, tdstage **td, hs_err *err)
+                      const gheap_capture *cap, const registry *reg, tdstage **td, hs_err *err)
 {
     qsort(hc->v, hc->n, sizeof(*hc->v), histo_addr_cmp);
     for (size_t i = 0; i < hc->n; i++) {
@@ -146,7 +151,7 @@ static int histo_name(pid_t pid, histo_chunks *hc, tvt *t, memsrc *live, roots *
             ac[i] = (attr_chunk){hc->v[i].addr, hc->v[i].size, hc->v[i].mmapped, 0};
             skip[i] = hc->v[i].name != NULL;
         }
-        *td = tdstage_run(r, cap, sym, ac, hc->n, skip, err);
+        *td = tdstage_run(r, cap, sym, ac, hc->n, skip, reg, err);
         if (*td != NULL) {
             const char *const *labels = tdstage_labels(*td);
             for (size_t i = 0; i < hc->n; i++)
@@ -281,20 +286,35 @@ int histo_run(pid_t pid, bool json, FILE *out, hs_err *err)
     uint64_t pause_us = 0;
     roots *r = NULL;
     gheap_capture *cap = NULL;
-    /* h stays open: the capture reads through its memory source */
-    int rc = histo_collect(pid, h, &hc, &pause_us, &r, &cap, err);
-    procmaps *pm = NULL;
+    procmaps *pm = procmaps_read(pid, err);
     memsrc *live = NULL;
     tvt *t = NULL;
     tdstage *td = NULL;
     histo_row *rows = NULL;
     size_t nrows = 0, ntyped = 0;
+    /* The hook, when it is loaded: its tables are no chunks, and its stacks
+     * name the types their code declares (a registry that cannot be read
+     * costs those types, not the histogram). */
+    registry reg;
+    memset(&reg, 0, sizeof(reg));
+    hs_err ignored;
+    bool hook = pm != NULL && registry_locate(pid, pm, &reg, &ignored) == 1 &&
+                registry_reserve(&reg, &ignored) == 0;
+    if (hook) {
+        uint64_t ts[REGISTRY_MAX_TABLES], te[REGISTRY_MAX_TABLES];
+        for (size_t k = 0, n = registry_tables(&reg, ts, te); k < n; k++)
+            hproc_exclude(h, ts[k], te[k]);
+    }
+    /* h stays open: the capture reads through its memory source */
+    int rc =
+        pm != NULL ? histo_collect(pid, h, hook ? &reg : NULL, &hc, &pause_us, &r, &cap, err) : -1;
+    if (hook && rc == 0 && registry_parse(&reg, &ignored) != 0)
+        hook = false;
     if (rc == 0 &&
-        ((pm = procmaps_read(pid, err)) == NULL || (live = memsrc_open_pid(pid, 0, err)) == NULL ||
-         (t = tvt_open(live, pm, err)) == NULL))
+        ((live = memsrc_open_pid(pid, 0, err)) == NULL || (t = tvt_open(live, pm, err)) == NULL))
         rc = -1;
     if (rc == 0)
-        rc = histo_name(pid, &hc, t, live, r, cap, &td, err);
+        rc = histo_name(pid, &hc, t, live, r, cap, hook ? &reg : NULL, &td, err);
     if (rc == 0 && (rows = histo_rows(&hc, &nrows, &ntyped)) == NULL && hc.n > 0)
         rc = hs_err_set(err, "out of memory while counting the heap's types");
     if (rc == 0) {
@@ -313,6 +333,7 @@ int histo_run(pid_t pid, bool json, FILE *out, hs_err *err)
     tvt_close(t);
     memsrc_close(live);
     procmaps_free(pm);
+    registry_free(&reg);
     roots_free(r);
     gheap_capture_free(cap);
     hproc_close(h);

@@ -10,6 +10,7 @@
 #include "hs_array.h"
 #include "hs_intern.h"
 #include "memsrc.h"
+#include "tsite.h"
 #include "tspread.h"
 
 struct tdstage {
@@ -74,7 +75,8 @@ static const char *tds_intern(tdstage *s, hs_intern *in, const char *label)
     return copy;
 }
 
-static bool tds_is_chunk_start(const tspread_chunk *ch, size_t n, uint64_t p)
+/* The chunk whose user bytes start at p, or -1. */
+static long tds_chunk_at(const tspread_chunk *ch, size_t n, uint64_t p)
 {
     size_t a = 0, b = n; /* first lo >= p */
     while (a < b) {
@@ -84,7 +86,48 @@ static bool tds_is_chunk_start(const tspread_chunk *ch, size_t n, uint64_t p)
         else
             b = m;
     }
-    return a < n && ch[a].lo == p;
+    return a < n && ch[a].lo == p ? (long)a : -1;
+}
+
+static bool tds_is_chunk_start(const tspread_chunk *ch, size_t n, uint64_t p)
+{
+    return tds_chunk_at(ch, n, p) >= 0;
+}
+
+/* The type each chunk the hook recorded gets from its allocating code
+ * (tsite.h), judged once per stack, into seed[0..n) (zeroed). 0, or -1
+ * when out of memory. */
+static int tds_seeds(tdw *t, sym_ctx *sym, const registry *reg, const tspread_chunk *ch, size_t n,
+                     uint32_t *seed)
+{
+    memset(seed, 0, (n ? n : 1) * sizeof(*seed));
+    if (reg == NULL || reg->nlive == 0)
+        return 0;
+    hs_err ignored;
+    tsite *ts = tsite_new(t, sym, &ignored);
+    hs_intern by_stack = {0}; /* stack id -> its type + 1 */
+    int rc = ts != NULL ? 0 : -1;
+    for (size_t i = 0; rc == 0 && i < reg->nlive; i++) {
+        const struct heapsnap_live *e = &reg->live[i];
+        long c = tds_chunk_at(ch, n, e->addr);
+        const struct heapsnap_stack *st = c >= 0 ? registry_stack(reg, e->stack_id) : NULL;
+        if (st == NULL)
+            continue;
+        uint32_t type = hs_intern_get(&by_stack, &e->stack_id, sizeof(e->stack_id));
+        if (type == 0) {
+            uint32_t got = tsite_type(ts, st->frames, st->nframes);
+            int added = 0;
+            if (got == UINT32_MAX ||
+                hs_intern_get_or_put(&by_stack, &e->stack_id, sizeof(e->stack_id), got + 1,
+                                     &added) == 0)
+                rc = -1;
+            type = got + 1;
+        }
+        seed[c] = type - 1;
+    }
+    hs_intern_free(&by_stack);
+    tsite_free(ts);
+    return rc;
 }
 
 /* Whether a global of object o points at a chunk's first byte: reading an
@@ -104,7 +147,7 @@ static bool tds_points_at_chunk(const roots *r, size_t o, const tspread_chunk *c
 }
 
 tdstage *tdstage_run(roots *r, const gheap_capture *cap, sym_ctx *sym, const attr_chunk *chunks,
-                     size_t n, const bool *skip, hs_err *err)
+                     size_t n, const bool *skip, const registry *reg, hs_err *err)
 {
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -112,8 +155,9 @@ tdstage *tdstage_run(roots *r, const gheap_capture *cap, sym_ctx *sym, const att
     tdw *t = tdw_new(err);
     tspread_chunk *ch = malloc((n ? n : 1) * sizeof(*ch));
     tspread_type *out = malloc((n ? n : 1) * sizeof(*out));
+    uint32_t *seed = malloc((n ? n : 1) * sizeof(*seed));
     hs_intern in = {0};
-    bool ok = s != NULL && t != NULL && ch != NULL && out != NULL &&
+    bool ok = s != NULL && t != NULL && ch != NULL && out != NULL && seed != NULL &&
               (s->labels = calloc(n ? n : 1, sizeof(*s->labels))) != NULL;
     for (size_t i = 0; ok && i < n; i++) {
         ch[i].lo = chunks[i].addr + 16;
@@ -137,7 +181,9 @@ tdstage *tdstage_run(roots *r, const gheap_capture *cap, sym_ctx *sym, const att
         ok = false;
     free(blocks);
     tds_src src = {gheap_capture_memsrc(cap), r, NULL, 0};
-    if (ok && tspread_run(t, ch, n, skip, tds_read, &src, out, err) != 0)
+    if (ok && tds_seeds(t, sym, reg, ch, n, seed) != 0)
+        ok = false;
+    if (ok && tspread_run(t, ch, n, skip, seed, tds_read, &src, out, err) != 0)
         ok = false;
     for (size_t i = 0; ok && i < n; i++) {
         if (out[i].type == 0)
@@ -154,6 +200,7 @@ tdstage *tdstage_run(roots *r, const gheap_capture *cap, sym_ctx *sym, const att
     tdw_free(t);
     free(ch);
     free(out);
+    free(seed);
     if (!ok) {
         tdstage_free(s);
         hs_err_set(err, "out of memory while naming the DWARF types of %zu chunks.", n);

@@ -43,6 +43,7 @@ typedef struct fn_range {
 
 typedef struct cu_func {
     uint32_t origin;
+    Dwarf_Off die; /* its DW_TAG_subprogram */
     uint64_t entry;
     uint32_t inl_start, inl_end; /* this function's inline records */
 } cu_func;
@@ -718,7 +719,7 @@ static int add_func(walk *w, Dwarf_Die die, Dwarf_Off off, uint32_t *fidx)
         entry = lowpc; /* DW_AT_entry_pc would be rarer still; low_pc is the entry */
     drop_err(d->dbg, &e);
     *fidx = (uint32_t)cu->nfuncs;
-    cu->funcs[cu->nfuncs++] = (cu_func){o, entry, (uint32_t)cu->ninl, (uint32_t)cu->ninl};
+    cu->funcs[cu->nfuncs++] = (cu_func){o, off, entry, (uint32_t)cu->ninl, (uint32_t)cu->ninl};
     for (size_t i = 0; i < d->scratch.n; i++) {
         if (cu->nfr == w->capfr) {
             size_t ncap = w->capfr ? w->capfr * 2 : 64;
@@ -763,18 +764,24 @@ static int add_inline(walk *w, Dwarf_Die die, uint32_t depth)
     return 0;
 }
 
-/* The DIE after die among its siblings (NULL at the end, or on an error),
- * die itself deallocated: the step of every walk over a DIE's children. */
-static Dwarf_Die next_sibling(sym_dwarf *d, Dwarf_Die die)
+/* The DIE after die among its siblings (NULL at the end, or on an error);
+ * next_sibling also deallocates die: the step of every walk over a DIE's
+ * children. */
+static Dwarf_Die next_sibling_keep(sym_dwarf *d, Dwarf_Die die)
 {
     Dwarf_Error e = NULL;
     Dwarf_Die sib = NULL;
-    int r = dwarf_siblingof_b(d->dbg, die, 1, &sib, &e);
-    dwarf_dealloc_die(die);
-    if (r == DW_DLV_OK)
+    if (dwarf_siblingof_b(d->dbg, die, 1, &sib, &e) == DW_DLV_OK)
         return sib;
     drop_err(d->dbg, &e);
     return NULL;
+}
+
+static Dwarf_Die next_sibling(sym_dwarf *d, Dwarf_Die die)
+{
+    Dwarf_Die sib = next_sibling_keep(d, die);
+    dwarf_dealloc_die(die);
+    return sib;
 }
 
 /* Visits the children of parent. func is the enclosing concrete function
@@ -937,15 +944,22 @@ static const cu_func *func_for(const dcu *cu, uint64_t pc)
     return NULL;
 }
 
+/* The unit covering pc with its lines and functions decoded, or NULL. */
+static dcu *cu_loaded_for(sym_dwarf *d, uint64_t pc)
+{
+    dcu *cu = d != NULL ? cu_for(d, pc) : NULL;
+    if (cu != NULL) {
+        load_lines(d, cu);
+        load_funcs(d, cu);
+    }
+    return cu;
+}
+
 size_t sym_dwarf_lookup(sym_dwarf *d, uint64_t pc, sym_dwarf_frame *frames, size_t max)
 {
-    if (d == NULL || max == 0)
-        return 0;
-    dcu *cu = cu_for(d, pc);
+    dcu *cu = max > 0 ? cu_loaded_for(d, pc) : NULL;
     if (cu == NULL)
         return 0;
-    load_lines(d, cu);
-    load_funcs(d, cu);
     const line_row *row = row_for(cu, pc);
     const cu_func *fn = func_for(cu, pc);
     if (row == NULL && fn == NULL)
@@ -1488,4 +1502,175 @@ size_t sym_dwarf_tls_globals(sym_dwarf *d, const sym_tvar **out)
     vars_load(d);
     *out = d->tls;
     return d->ntls;
+}
+
+/* ---- scopes: the local variables in scope at a pc ---- */
+
+typedef struct scope_walk {
+    sym_dwarf *d;
+    dcu *cu;
+    uint64_t pc;
+    sym_tframe *frames; /* outermost first while walking */
+    size_t maxf, nf;
+    sym_tlocal *vars;
+    size_t maxv, nv;
+} scope_walk;
+
+/* The name, declaration line and type of a variable DIE, following
+ * DW_AT_abstract_origin (an inlined or out-of-line copy names none). */
+static void local_of(sym_dwarf *d, Dwarf_Die die, sym_tlocal *out)
+{
+    Dwarf_Die cur = die;
+    for (int hop = 0; hop < MAX_ORIGIN_HOPS && cur != NULL; hop++) {
+        Dwarf_Unsigned u = 0;
+        Dwarf_Off off = 0;
+        if (out->name[0] == '\0') {
+            const char *n = attr_string(d, cur, DW_AT_name);
+            out->name = n != NULL ? n : "";
+        }
+        if (out->decl_line == 0 && attr_udata(d, cur, DW_AT_decl_line, &u))
+            out->decl_line = (int64_t)u;
+        if (out->type == 0 && attr_ref(d, cur, DW_AT_type, &off))
+            out->type = off;
+        Dwarf_Off next = 0;
+        bool more = attr_ref(d, cur, DW_AT_abstract_origin, &next);
+        if (cur != die)
+            dwarf_dealloc_die(cur);
+        cur = NULL;
+        Dwarf_Error e = NULL;
+        if (!more || dwarf_offdie_b(d->dbg, next, 1, &cur, &e) != DW_DLV_OK) {
+            drop_err(d->dbg, &e);
+            cur = NULL;
+        }
+    }
+    if (cur != NULL && cur != die)
+        dwarf_dealloc_die(cur);
+}
+
+/* The return type DIE of the function DIE at off (0: void or unknown),
+ * through DW_AT_abstract_origin and DW_AT_specification. */
+static uint64_t return_type_of(sym_dwarf *d, Dwarf_Off off)
+{
+    for (int hop = 0; hop < MAX_ORIGIN_HOPS; hop++) {
+        Dwarf_Error e = NULL;
+        Dwarf_Die die = NULL;
+        if (dwarf_offdie_b(d->dbg, off, 1, &die, &e) != DW_DLV_OK) {
+            drop_err(d->dbg, &e);
+            return 0;
+        }
+        Dwarf_Off type = 0, next = 0;
+        bool typed = attr_ref(d, die, DW_AT_type, &type);
+        bool more = !typed && (attr_ref(d, die, DW_AT_abstract_origin, &next) ||
+                               attr_ref(d, die, DW_AT_specification, &next));
+        dwarf_dealloc_die(die);
+        if (typed)
+            return type;
+        if (!more || next == off)
+            return 0;
+        off = next;
+    }
+    return 0;
+}
+
+static bool scope_has_pc(scope_walk *w, Dwarf_Die die)
+{
+    if (die_ranges(w->d, die, w->cu->version, w->cu->base, &w->d->scratch) != 0)
+        return false;
+    for (size_t i = 0; i < w->d->scratch.n; i++)
+        if (w->pc >= w->d->scratch.v[i].lo && w->pc < w->d->scratch.v[i].hi)
+            return true;
+    return false;
+}
+
+/* Starts a logical frame for the function DIE at off (a subprogram, or an
+ * inlined subroutine's). false when there is no room. */
+static bool scope_push_frame(scope_walk *w, Dwarf_Off off)
+{
+    if (w->nf == w->maxf)
+        return false;
+    w->frames[w->nf++] = (sym_tframe){0, return_type_of(w->d, off), w->nv, 0};
+    return true;
+}
+
+/* The variables of parent's scope, then the scopes inside it that hold pc:
+ * lexical blocks in the same frame, an inlined subroutine in a new one. */
+static void scope_children(scope_walk *w, Dwarf_Die parent, int level)
+{
+    sym_dwarf *d = w->d;
+    Dwarf_Error e = NULL;
+    Dwarf_Die child = NULL;
+    if (level >= MAX_DIE_DEPTH || dwarf_child(parent, &child, &e) != DW_DLV_OK) {
+        drop_err(d->dbg, &e);
+        return;
+    }
+    Dwarf_Die inner = NULL; /* the block or inline holding pc, walked last */
+    for (size_t guard = 0; child != NULL && guard < MAX_DIES_PER_CU; guard++) {
+        Dwarf_Half tag = die_tag(d, child);
+        if (tag == DW_TAG_variable && w->nv < w->maxv) {
+            sym_tlocal v = {"", 0, 0, (uint32_t)(w->nf - 1)};
+            local_of(d, child, &v);
+            if (v.type != 0)
+                w->vars[w->nv++] = v;
+        } else if (inner == NULL &&
+                   (tag == DW_TAG_lexical_block || tag == DW_TAG_inlined_subroutine ||
+                    tag == DW_TAG_try_block || tag == DW_TAG_catch_block) &&
+                   scope_has_pc(w, child)) {
+            Dwarf_Die keep = child;
+            child = next_sibling_keep(d, child);
+            inner = keep;
+            continue;
+        }
+        child = next_sibling(d, child);
+    }
+    if (child != NULL)
+        dwarf_dealloc_die(child);
+    if (inner == NULL)
+        return;
+    w->frames[w->nf - 1].n = w->nv - w->frames[w->nf - 1].first;
+    bool go_in = true;
+    if (die_tag(d, inner) == DW_TAG_inlined_subroutine) {
+        Dwarf_Unsigned line = 0;
+        Dwarf_Off org = 0;
+        attr_udata(d, inner, DW_AT_call_line, &line);
+        /* too deep, or no origin: the outer frames stand */
+        go_in = attr_ref(d, inner, DW_AT_abstract_origin, &org) && scope_push_frame(w, org);
+        if (go_in)
+            w->frames[w->nf - 2].line = (int64_t)line;
+    }
+    if (go_in)
+        scope_children(w, inner, level + 1);
+    dwarf_dealloc_die(inner);
+}
+
+size_t sym_dwarf_scopes(sym_dwarf *d, uint64_t pc, sym_tframe *frames, size_t maxf,
+                        sym_tlocal *vars, size_t maxv, size_t *nvars)
+{
+    *nvars = 0;
+    dcu *cu = maxf > 0 ? cu_loaded_for(d, pc) : NULL;
+    const cu_func *fn = cu != NULL ? func_for(cu, pc) : NULL;
+    if (fn == NULL)
+        return 0;
+    Dwarf_Error e = NULL;
+    Dwarf_Die die = NULL;
+    if (dwarf_offdie_b(d->dbg, fn->die, 1, &die, &e) != DW_DLV_OK) {
+        drop_err(d->dbg, &e);
+        return 0;
+    }
+    scope_walk w = {d, cu, pc, frames, maxf, 0, vars, maxv, 0};
+    scope_push_frame(&w, fn->die);
+    scope_children(&w, die, 0);
+    dwarf_dealloc_die(die);
+    w.frames[w.nf - 1].n = w.nv - w.frames[w.nf - 1].first;
+    const line_row *row = row_for(cu, pc);
+    w.frames[w.nf - 1].line = row != NULL ? row->line : 0;
+    /* innermost first, as sym_dwarf_lookup's frames */
+    for (size_t i = 0; i < w.nf / 2; i++) {
+        sym_tframe t = frames[i];
+        frames[i] = frames[w.nf - 1 - i];
+        frames[w.nf - 1 - i] = t;
+    }
+    for (size_t i = 0; i < w.nv; i++)
+        vars[i].frame = (uint32_t)(w.nf - 1 - vars[i].frame);
+    *nvars = w.nv;
+    return w.nf;
 }

@@ -365,6 +365,16 @@ sym_dwarf *sym_dwarf_of(sym_ctx *s, const char *path)
     return NULL;
 }
 
+sym_dwarf *sym_dwarf_at(sym_ctx *s, uint64_t addr, uint64_t *vaddr)
+{
+    const procmaps_entry *e = procmaps_find(s->maps, addr);
+    sym_file *f = e != NULL ? file_of(s, (size_t)(e - s->maps->v)) : NULL;
+    if (f == NULL || !f->usable || f->dwarf == NULL ||
+        !sym_elf_offset_to_vaddr(&f->elf, addr - e->start + e->offset, vaddr))
+        return NULL;
+    return f->dwarf;
+}
+
 /* ---- pprof ---- */
 
 void sym_forget_builder(sym_ctx *s)

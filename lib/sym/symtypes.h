@@ -49,11 +49,37 @@ typedef struct sym_tmember {
     uint64_t type;
 } sym_tmember;
 
+/* A logical frame at a pc (the function, or a function inlined into it):
+ * the line it is at (for an outer frame, the line of the inlined call),
+ * its function's return type DIE (0: void or unknown), and its local
+ * variables in scope at the pc, vars[first..first+n). */
+typedef struct sym_tframe {
+    int64_t line;
+    uint64_t ret_type;
+    size_t first, n;
+} sym_tframe;
+
+typedef struct sym_tlocal {
+    const char *name;  /* "" when unnamed */
+    int64_t decl_line; /* 0 when the DWARF does not say */
+    uint64_t type;     /* its type DIE */
+    uint32_t frame;    /* index into the frames */
+} sym_tlocal;
+
 /* The DWARF of the file mapped at path in the symbolizer's process (NULL
  * when it has none); owned by s. */
 sym_dwarf *sym_dwarf_of(sym_ctx *s, const char *path);
 /* Its variables at fixed addresses, sorted by vaddr (read on first call). */
 size_t sym_dwarf_globals(sym_dwarf *d, const sym_tvar **out);
+/* The logical frames at link-time pc, innermost first (as the symbolizer's
+ * inlined frames), with the variables declared in each scope (lexical blocks
+ * included) that holds pc; returns the frames' count, *nvars the variables'.
+ * 0 when no function's DWARF covers pc. */
+size_t sym_dwarf_scopes(sym_dwarf *d, uint64_t pc, sym_tframe *frames, size_t maxf,
+                        sym_tlocal *vars, size_t maxv, size_t *nvars);
+/* The DWARF of the file mapped at runtime address addr in the symbolizer's
+ * process, and addr's link-time address in it; NULL when there is none. */
+sym_dwarf *sym_dwarf_at(sym_ctx *s, uint64_t addr, uint64_t *vaddr);
 /* Its thread-local variables, vaddr their offset in its TLS block. */
 size_t sym_dwarf_tls_globals(sym_dwarf *d, const sym_tvar **out);
 /* The type DIE at off, one step; false when off is not a readable DIE. */

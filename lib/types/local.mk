@@ -1,16 +1,25 @@
 # lib/types/: what a heap object is -- its dynamic C++ class from its vtable
 # pointer, the DWARF types of the globals -- and their tests.
 lib_libhs_la_SOURCES += lib/types/tvtable.c lib/types/tvtable.h \
-	lib/types/tdwarf.c lib/types/tdwarf.h lib/types/tspread.c lib/types/tspread.h
-TESTS += tests/unit/test_tvtable tests/unit/test_tdwarf tests/unit/test_tspread tests/integration/histo.sh
+	lib/types/tdwarf.c lib/types/tdwarf.h lib/types/tspread.c lib/types/tspread.h \
+	lib/types/tsite.c lib/types/tsite.h
+TESTS += tests/unit/test_tvtable tests/unit/test_tdwarf tests/unit/test_tspread tests/unit/test_tsite \
+	tests/unit/test_tsite_O2 tests/integration/histo.sh
 EXTRA_DIST += tests/integration/histo.sh
-check_PROGRAMS += tests/unit/test_tvtable tests/unit/test_tdwarf tests/unit/test_tspread tests/progs/types_prog
+check_PROGRAMS += tests/unit/test_tvtable tests/unit/test_tdwarf tests/unit/test_tspread tests/unit/test_tsite \
+	tests/unit/test_tsite_O2 tests/progs/types_prog
 tests_unit_test_tvtable_LDADD = $(UNIT_LDADD)
 # Their own DWARF is the fixture: -g -O0 whatever CFLAGS says.
 tests_unit_test_tdwarf_CFLAGS = $(AM_CFLAGS) -g -O0
 tests_unit_test_tdwarf_LDADD = $(UNIT_LDADD)
 tests_unit_test_tspread_CFLAGS = $(AM_CFLAGS) -g -O0
 tests_unit_test_tspread_LDADD = $(UNIT_LDADD)
+# The allocating code's own lines and DWARF, unoptimized and optimized.
+tests_unit_test_tsite_CFLAGS = $(AM_CFLAGS) -g -O0
+tests_unit_test_tsite_LDADD = $(UNIT_LDADD)
+tests_unit_test_tsite_O2_SOURCES = tests/unit/test_tsite.c
+tests_unit_test_tsite_O2_CFLAGS = $(AM_CFLAGS) -g -O2
+tests_unit_test_tsite_O2_LDADD = $(UNIT_LDADD)
 # A C++ heap of known classes for heapsnap --histo (no sanitizers: ASan
 # replaces glibc's malloc), run as built and stripped.
 tests_progs_types_prog_SOURCES = tests/progs/types_prog.cc

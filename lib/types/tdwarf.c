@@ -313,6 +313,14 @@ long tdw_add_object(tdw *t, sym_ctx *s, const char *path, uint64_t bias, hs_err 
     return tdw_add_vars(t, d, vars, n, bias, path, err);
 }
 
+uint32_t tdw_type_in(tdw *t, sym_dwarf *d, uint64_t die)
+{
+    if (d == NULL)
+        return 0;
+    t->object = (uint64_t)(uintptr_t)d;
+    return tdw_resolve(t, d, die, 0);
+}
+
 long tdw_add_tls(tdw *t, sym_ctx *s, const char *path, const uint64_t *blocks, size_t nblocks,
                  hs_err *err)
 {

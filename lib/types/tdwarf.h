@@ -12,6 +12,7 @@
 
 #include "hs_error.h"
 #include "symbolize.h"
+#include "symtypes.h"
 
 typedef enum tdw_kind {
     TDW_VOID,   /* id 0: void, or a type the DWARF does not describe */
@@ -61,6 +62,10 @@ long tdw_add_object(tdw *t, sym_ctx *s, const char *path, uint64_t bias, hs_err 
  * it added, -1 + err when out of memory. */
 long tdw_add_tls(tdw *t, sym_ctx *s, const char *path, const uint64_t *blocks, size_t nblocks,
                  hs_err *err);
+/* The type id of the type DIE at die in d's DWARF (read with its members
+ * on first use, as the globals' are): 0 for void, an unreadable DIE or no
+ * DWARF, UINT32_MAX when out of memory. */
+uint32_t tdw_type_in(tdw *t, sym_dwarf *d, uint64_t die);
 size_t tdw_ntypes(const tdw *t);
 const tdw_type *tdw_type_at(const tdw *t, uint32_t id);
 const tdw_member *tdw_member_at(const tdw *t, uint32_t idx);

@@ -157,6 +157,17 @@ static bool tspread_same_owner(const tspread_type *r, owner o)
     return r->owner_struct == o.st && r->owner_member == o.member && r->owner_global == o.global;
 }
 
+/* Whether chunk c, of type p, holds p[]: a char is a string; a chunk with
+ * room for more than one p is an array of them, unless p ends in a flexible
+ * array member. */
+static bool tspread_is_array(const spread *sp, long c, const tdw_type *p)
+{
+    uint64_t room = sp->chunks[c].hi - sp->chunks[c].lo;
+    if (p->kind == TDW_SCALAR && p->size == 1)
+        return true;
+    return p->size > 0 && !tspread_flexible(sp->t, p) && room > tspread_usable_for(p->size);
+}
+
 /* The chunk at e->value is of e->pointee (or an array of it), or a node of
  * the container e->ctx names the value of. */
 static void tspread_reach(spread *sp, const edge *e)
@@ -165,7 +176,6 @@ static void tspread_reach(spread *sp, const edge *e)
     if (c < 0 || (sp->skip != NULL && sp->skip[c]))
         return;
     const tdw_type *p = tdw_type_at(sp->t, e->pointee);
-    uint64_t room = sp->chunks[c].hi - sp->chunks[c].lo;
     tspread_type want = {e->pointee,        false,   0,           0,
                          TSPREAD_OWNER_ONE, e->o.st, e->o.member, e->o.global};
     if (e->ctx != 0 && tspread_is_node_base(p)) {
@@ -173,10 +183,7 @@ static void tspread_reach(spread *sp, const edge *e)
         want.node = e->pointee;
         want.value = e->ctx;
     } else {
-        if (p->kind == TDW_SCALAR && p->size == 1)
-            want.array = true; /* char *: a string */
-        else if (p->size > 0 && !tspread_flexible(sp->t, p))
-            want.array = room > tspread_usable_for(p->size);
+        want.array = tspread_is_array(sp, c, p);
         if (e->ctx != 0 && p->kind == TDW_POINTER) /* a bucket array */
             want.value = e->ctx;
     }
@@ -230,8 +237,32 @@ static int tspread_cmp_index(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Breadth first, a level at a time, each level in address order (the
+ * chunks are sorted): read from a process -- a frozen child -- a level
+ * streams through the heap instead of seeking a page per chunk (a million
+ * map nodes: 22 s in discovery order). */
+static void tspread_drain(spread *sp, tspread_read_fn read, void *arg)
+{
+    while (sp->qhead < sp->qtail && !sp->oom) {
+        size_t level_end = sp->qtail;
+        qsort(sp->queue + sp->qhead, level_end - sp->qhead, sizeof(*sp->queue), tspread_cmp_index);
+        while (sp->qhead < level_end && !sp->oom) {
+            uint32_t c = sp->queue[sp->qhead++];
+            const tspread_type *r = &sp->out[c];
+            /* an array or a node passes its owner on to what it points at */
+            owner o = {0, 0, NULL};
+            if ((r->array || r->node != 0) && r->owner == TSPREAD_OWNER_ONE)
+                o = (owner){r->owner_struct, r->owner_member, r->owner_global};
+            tspread_type copy = *r;
+            tspread_scan(sp, read, arg, sp->chunks[c].lo, sp->chunks[c].hi - sp->chunks[c].lo,
+                         &copy, o);
+        }
+    }
+}
+
 int tspread_run(tdw *t, const tspread_chunk *chunks, size_t n, const bool *skip,
-                tspread_read_fn read, void *arg, tspread_type *out, hs_err *err)
+                const uint32_t *seed, tspread_read_fn read, void *arg, tspread_type *out,
+                hs_err *err)
 {
     memset(out, 0, n * sizeof(*out));
     spread sp = {.t = t, .chunks = chunks, .n = n, .skip = skip, .out = out};
@@ -249,24 +280,18 @@ int tspread_run(tdw *t, const tspread_chunk *chunks, size_t n, const bool *skip,
             (ty->kind == TDW_POINTER || ty->kind == TDW_STRUCT || ty->kind == TDW_ARRAY))
             tspread_scan(&sp, read, arg, g[i].addr, ty->size, &as, (owner){0, 0, g[i].name});
     }
-    /* Breadth first, a level at a time, each level in address order (the
-     * chunks are sorted): read from a process -- a frozen child -- a level
-     * streams through the heap instead of seeking a page per chunk (a
-     * million map nodes: 22 s in discovery order). */
-    while (sp.qhead < sp.qtail && !sp.oom) {
-        size_t level_end = sp.qtail;
-        qsort(sp.queue + sp.qhead, level_end - sp.qhead, sizeof(*sp.queue), tspread_cmp_index);
-        while (sp.qhead < level_end && !sp.oom) {
-            uint32_t c = sp.queue[sp.qhead++];
-            const tspread_type *r = &out[c];
-            /* an array or a node passes its owner on to what it points at */
-            owner o = {0, 0, NULL};
-            if ((r->array || r->node != 0) && r->owner == TSPREAD_OWNER_ONE)
-                o = (owner){r->owner_struct, r->owner_member, r->owner_global};
-            tspread_type copy = *r;
-            tspread_scan(&sp, read, arg, chunks[c].lo, chunks[c].hi - chunks[c].lo, &copy, o);
-        }
+    tspread_drain(&sp, read, arg);
+    /* Then the chunks that their allocating code typed and nothing above
+     * reached, and what they lead to. */
+    for (size_t c = 0; seed != NULL && c < n && !sp.oom; c++) {
+        const tdw_type *p = tdw_type_at(t, seed[c]);
+        if (seed[c] == 0 || out[c].type != 0 || (skip != NULL && skip[c]) ||
+            p->size > chunks[c].hi - chunks[c].lo)
+            continue;
+        out[c] = (tspread_type){.type = seed[c], .array = tspread_is_array(&sp, (long)c, p)};
+        sp.queue[sp.qtail++] = (uint32_t)c;
     }
+    tspread_drain(&sp, read, arg);
     free(sp.edges);
     free(sp.queue);
     if (sp.oom) {

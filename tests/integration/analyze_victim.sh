@@ -2,7 +2,8 @@
 # tests/integration/analyze_victim.sh: the whole workflow on heapsnap-victim:
 # heapsnap takes snapshots of a running scenario (every allocation recorded,
 # HEAPSNAP_RATE=1), heapsnap-analyze names the leaking function as suspect #1
-# within three snapshots, with its pattern, and finds no suspect on a control;
+# within three snapshots, with its pattern (and the map's entries' type), and
+# finds no suspect on a control;
 # and at the default rate, as heapsnap(7) shows it, in five snapshots.
 # (tests/integration/analyze_synthetic.sh covers every control exactly; this one
 # keeps to three scenarios to stay quick.)
@@ -40,6 +41,11 @@ control() {
 RATE=1
 leak slice slice_append_request growing-buffer
 leak map map_remember_session accumulating-entries
+# What accumulates: the entries' type, from the line that allocates them
+# (`struct map_session *e = malloc(sizeof(*e))`; the table hangs off a void *).
+tap_is "map: what accumulates is struct map_session" \
+    "$(jf "$work/map.flat" suspects.0.types.0.type) $(jf "$work/map.flat" suspects.0.types.1.type)" \
+    "struct map_session "
 control steady
 
 # fragment: a burst at start, then a small flat heap in use and most of
@@ -67,6 +73,8 @@ if snap map 6; then
     got="$(jf "$work/map.flat" suspects.0.function) $(jf "$work/map.flat" suspects.0.pattern)"
     tap_is "map at the default rate (heapsnap(7)): #1" "$got" "map_remember_session accumulating-entries"
     [ "$got" = "map_remember_session accumulating-entries" ] || HEAPSNAP_ANALYZE_DEBUG=1 "$AN" "$work/map"-*.pb.gz 2>&1 | sed 's/^/# /'
+    tap_is "map at the default rate: what accumulates is struct map_session" \
+        "$(jf "$work/map.flat" suspects.0.types.0.type)" "struct map_session"
     tap_ok "map at the default rate: no pseudo-site suspect" \
         sh -c "! grep -q '^suspects\.[0-9]*\.function=\[' '$work/map.flat'"
     grep '^suspects\.[0-9]*\.function=\[' "$work/map.flat" | sed 's/^/# /' 

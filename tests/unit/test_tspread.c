@@ -148,7 +148,7 @@ static void test_spread(void **state)
     dl_iterate_phdr(exe_bias, &bias);
     assert_true(tdw_add_object(t, sym, path, bias, &err) >= 6);
     tspread_type out[MAXC];
-    assert_int_equal(tspread_run(t, ch, nchunks, skip, read_self, NULL, out, &err), 0);
+    assert_int_equal(tspread_run(t, ch, nchunks, skip, NULL, read_self, NULL, out, &err), 0);
     char buf[256];
     assert_string_equal(label_of(t, out, g_sp_table.buckets, buf),
                         "struct sp_session *[] in sp_table::buckets");
