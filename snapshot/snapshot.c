@@ -635,7 +635,8 @@ static snap_status snap_take_once(pid_t pid, const char *out_path, const char *t
         for (size_t i = 0; i < chunks.n; i++)
             vtyped[i] = classes[i] != NULL;
         roots *rt = held != NULL ? holders_root_copies(held) : NULL;
-        if (rt != NULL && (td = tdstage_run(rt, cap, sym, chunks.v, chunks.n, vtyped, hook ? &reg : NULL, err)) == NULL)
+        if (rt != NULL && (td = tdstage_run(rt, cap, sym, chunks.v, chunks.n, vtyped,
+                                            hook ? &reg : NULL, err)) == NULL)
             goto fail_keep;
         if ((tl = tlab_assign(chunks.v, chunks.n, classes, td ? tdstage_labels(td) : NULL, labels,
                               nlabels, err)) == NULL)

@@ -162,8 +162,10 @@ NOINLINE static void test_code_that_does_not_say(void **state)
     struct tsconn *c = ts_conn_new(3);
     keep(c);
     assert_string_equal(last_type(f), "");
-    struct tsrec *a = ts_alloc(sizeof(*a));
-    struct tsother *b = NULL; /* two types, one line */
+    /* two types declared on the allocating line */
+    // clang-format off
+    struct tsrec *a = ts_alloc(sizeof(*a)); struct tsother *b = NULL;
+    // clang-format on
     keep(a);
     keep(b);
     assert_string_equal(last_type(f), "");
