@@ -126,7 +126,7 @@ static void pick_sites(an_analysis *a, an_verdict *v, const uint32_t *members, s
             v->line = f->line;
         }
     }
-    an_hint_write(v->hint, sizeof(v->hint), v->pattern, v->function, v->file, v->line);
+    an_hint_write(v->hint, sizeof(v->hint), v->pattern, v->function, v->file, v->line, NULL);
 }
 
 /* True when y[0..n) holds something at some point. */

@@ -58,6 +58,7 @@ typedef struct an_verdict {
     /* the representative site's allocating frame */
     const char *function, *file;
     int64_t line;
+    const char *what; /* the type most of its bytes are (an_types_settle), NULL: unknown */
     char hint[768];
 } an_verdict;
 

@@ -23,46 +23,58 @@ static void hint_where(char *where, size_t len, const char *function, const char
         snprintf(where, len, "%s", function);
 }
 
-void an_hint_write(char *buf, size_t len, an_pattern pattern, const char *function,
-                   const char *file, int64_t line)
+/* " (struct session)" for a known type, else "". */
+static const char *hint_what(char *out, size_t len, const char *what)
 {
-    char where[512];
+    if (what == NULL || what[0] == '\0')
+        return "";
+    snprintf(out, len, " (%s)", what);
+    return out;
+}
+
+void an_hint_write(char *buf, size_t len, an_pattern pattern, const char *function,
+                   const char *file, int64_t line, const char *what)
+{
+    char where[512], wbuf[160];
     hint_where(where, sizeof(where), function, file, line);
+    const char *w = hint_what(wbuf, sizeof(wbuf), what);
 
     if (pattern == AN_PATTERN_BUFFER && is_go(file))
         snprintf(buf, len,
-                 "the slice or buffer grown in %s is appended to and never truncated: cap its "
+                 "the slice or buffer%s grown in %s is appended to and never truncated: cap its "
                  "length, reset it once consumed (s = s[:0], or a fresh slice so the old array "
                  "can be collected), or stream the data out instead of accumulating it",
-                 where);
+                 w, where);
     else if (pattern == AN_PATTERN_BUFFER)
         snprintf(buf, len,
-                 "the buffer that %s reallocates keeps growing and is never shrunk: bound its "
+                 "the buffer%s that %s reallocates keeps growing and is never shrunk: bound its "
                  "size, reset its length after each use and shrink or free it when it is "
                  "drained, or stream the data out instead of accumulating it",
-                 where);
+                 w, where);
     else if (pattern == AN_PATTERN_ENTRIES && is_go(file))
         snprintf(buf, len,
-                 "entries created in %s pile up in a map, slice, list or cache that never "
+                 "entries%s created in %s pile up in a map, slice, list or cache that never "
                  "drops them: delete them when done (delete(m, k)), bound the container (size "
                  "cap, LRU or TTL eviction), cap queues, and remove what an error path added",
-                 where);
+                 w, where);
     else if (pattern == AN_PATTERN_ENTRIES)
         snprintf(buf, len,
-                 "entries allocated in %s pile up in a container (map, list, cache, queue) "
+                 "entries%s allocated in %s pile up in a container (map, list, cache, queue) "
                  "that never releases them: remove and free() each entry when done, bound the "
                  "container (size cap, LRU or TTL eviction), cap queues, and free on every "
                  "error path",
-                 where);
+                 w, where);
     else
         snprintf(buf, len, "%s does not grow", where);
 }
 
 void an_hint_write_held(char *buf, size_t len, an_pattern pattern, const char *function,
-                        const char *file, int64_t line, const char *holder, double share)
+                        const char *file, int64_t line, const char *what, const char *holder,
+                        double share)
 {
-    char where[512];
+    char where[512], wbuf[160];
     hint_where(where, sizeof(where), function, file, line);
+    const char *w = hint_what(wbuf, sizeof(wbuf), what);
     double pct = 100 * share;
     if (strcmp(holder, "lost") == 0)
         snprintf(buf, len,
@@ -80,14 +92,14 @@ void an_hint_write_held(char *buf, size_t len, an_pattern pattern, const char *f
                  where, pct, holder + 6);
     else if (pattern == AN_PATTERN_BUFFER)
         snprintf(buf, len,
-                 "the buffer that %s reallocates is held by %s (%.0f %%) and keeps growing: "
+                 "the buffer%s that %s reallocates is held by %s (%.0f %%) and keeps growing: "
                  "bound its size, reset its length after each use and shrink or free it when "
                  "it is drained",
-                 where, holder, pct);
+                 w, where, holder, pct);
     else
         snprintf(buf, len,
-                 "entries allocated in %s stay reachable from %s (%.0f %%): remove and free() "
+                 "entries%s allocated in %s stay reachable from %s (%.0f %%): remove and free() "
                  "each one from that container when it is done, or bound the container (size "
                  "cap, LRU or TTL eviction)",
-                 where, holder, pct);
+                 w, where, holder, pct);
 }

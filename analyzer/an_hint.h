@@ -8,14 +8,17 @@
 
 #include "an_classify.h"
 
+/* what (NULL: unknown): the type most of the suspect's bytes are, named in
+ * the hint ("entries (struct session) allocated in ..."). */
 void an_hint_write(char *buf, size_t len, an_pattern pattern, const char *function,
-                   const char *file, int64_t line);
+                   const char *file, int64_t line, const char *what);
 
 /* The hint once heapsnap's held_by labels say who holds most (share, 0..1)
  * of the suspect's memory: "lost" asks for a free() on some path, a root
  * ("global NAME", "tls NAME", "stack TID FUNCTION", ...) for the container
  * or variable it names to let go. Leaves buf as it is for "shared". */
 void an_hint_write_held(char *buf, size_t len, an_pattern pattern, const char *function,
-                        const char *file, int64_t line, const char *holder, double share);
+                        const char *file, int64_t line, const char *what, const char *holder,
+                        double share);
 
 #endif

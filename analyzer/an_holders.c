@@ -76,6 +76,6 @@ void an_holders_hints(an_analysis *a)
         an_holders_of(a, v, &h);
         if (h.n > 0 && h.v[0].share >= 0.5)
             an_hint_write_held(v->hint, sizeof(v->hint), v->pattern, v->function, v->file, v->line,
-                               h.v[0].holder, h.v[0].share);
+                               v->what, h.v[0].holder, h.v[0].share);
     }
 }

@@ -12,6 +12,7 @@
 
 #include "an_analysis.h"
 #include "an_holders.h"
+#include "an_types.h"
 #include "an_frames.h"
 #include "an_input.h"
 #include "an_report.h"
@@ -200,6 +201,7 @@ int main(int argc, char **argv)
         rc = 1;
         goto out;
     }
+    an_types_settle(&a);  /* what the memory is */
     an_holders_hints(&a); /* the fix follows from who holds the memory */
 
     if (getenv("HEAPSNAP_ANALYZE_DEBUG") != NULL) {

@@ -2,8 +2,11 @@
  * holders over the samples of its sites in the last snapshot. */
 #include "an_types.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "an_hint.h"
 
 void an_types_of(const an_analysis *a, const an_verdict *v, an_holders *t)
 {
@@ -26,4 +29,37 @@ char *an_types_phrase(const an_holders *t, size_t max, char *out, size_t len)
         used += (size_t)w;
     }
     return out;
+}
+
+/* Whether a type label names objects of one fixed size: not an array. (A
+ * struct with a flexible array member reads as its struct: hence the check
+ * that the objects did not grow larger.) */
+static bool an_types_fixed(const char *label)
+{
+    return strstr(label, "[]") == NULL;
+}
+
+an_pattern an_types_pattern(an_pattern counted, const an_stats *st, const char *top, double share)
+{
+    double size0 = st->start_objects > 0 ? st->start_bytes / st->start_objects : 0;
+    double size1 = st->end_objects > 0 ? st->end_bytes / st->end_objects : 0;
+    bool same_size = size0 > 0 && size1 > 0 && size1 < AN_BUFFER_SIZE_FACTOR * size0;
+    if (counted == AN_PATTERN_BUFFER && !st->few_at_end && same_size &&
+        share >= AN_TYPES_SETTLE_SHARE && an_types_fixed(top))
+        return AN_PATTERN_ENTRIES;
+    return counted;
+}
+
+void an_types_settle(an_analysis *a)
+{
+    for (size_t i = 0; i < a->nsuspects; i++) {
+        an_verdict *v = &a->verdicts[a->suspects[i]];
+        an_holders t;
+        an_types_of(a, v, &t);
+        if (t.n == 0 || t.v[0].share < AN_TYPES_NAME_SHARE)
+            continue;
+        v->what = t.v[0].holder;
+        v->pattern = an_types_pattern(v->pattern, &v->st, v->what, t.v[0].share);
+        an_hint_write(v->hint, sizeof(v->hint), v->pattern, v->function, v->file, v->line, v->what);
+    }
 }

@@ -507,15 +507,15 @@ static void test_hints(void **state)
 {
     (void)state;
     char h[768];
-    an_hint_write(h, sizeof(h), AN_PATTERN_ENTRIES, "main.addSessions", "/src/main.go", 49);
+    an_hint_write(h, sizeof(h), AN_PATTERN_ENTRIES, "main.addSessions", "/src/main.go", 49, NULL);
     assert_non_null(strstr(h, "main.addSessions (/src/main.go:49)"));
     assert_non_null(strstr(h, "delete(m, k)"));
-    an_hint_write(h, sizeof(h), AN_PATTERN_ENTRIES, "add_entry", "src/cache.c", 17);
+    an_hint_write(h, sizeof(h), AN_PATTERN_ENTRIES, "add_entry", "src/cache.c", 17, NULL);
     assert_non_null(strstr(h, "add_entry (src/cache.c:17)"));
     assert_non_null(strstr(h, "free()"));
-    an_hint_write(h, sizeof(h), AN_PATTERN_BUFFER, "main.growBuffer", "main.go", 42);
+    an_hint_write(h, sizeof(h), AN_PATTERN_BUFFER, "main.growBuffer", "main.go", 42, NULL);
     assert_non_null(strstr(h, "s = s[:0]"));
-    an_hint_write(h, sizeof(h), AN_PATTERN_BUFFER, "grow_buffer", "src/buffer.c", 42);
+    an_hint_write(h, sizeof(h), AN_PATTERN_BUFFER, "grow_buffer", "src/buffer.c", 42, NULL);
     assert_non_null(strstr(h, "bound its size"));
     assert_string_equal(an_classify_pattern_name(AN_PATTERN_BUFFER), "growing-buffer");
     assert_string_equal(an_classify_pattern_name(AN_PATTERN_ENTRIES), "accumulating-entries");

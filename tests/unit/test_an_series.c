@@ -20,6 +20,8 @@
 #include "an_input.h"
 #include "an_report.h"
 #include "an_series.h"
+#include "an_hint.h"
+#include "an_types.h"
 #include "heapprof.h"
 #include "pprof.h"
 
@@ -586,9 +588,65 @@ static int teardown(void **state)
     return rmdir(dir);
 }
 
+/* The types settle what the counts could not tell: a growth whose object
+ * count stayed within its noise, in objects that did not grow larger, is
+ * more entries when nearly all of it is one fixed-size type -- not when it
+ * is an array, a type holding less than 90 %, objects that doubled in size
+ * (a struct with a flexible array member, reallocated), or a few large
+ * objects at the end. */
+static void test_types_settle_pattern(void **state)
+{
+    (void)state;
+    an_stats st = {0};
+    st.growth_bytes = 1 << 20;
+    st.start_bytes = 1 << 20;
+    st.start_objects = 8192; /* 128-byte objects */
+    st.end_bytes = 2 << 20;
+    st.end_objects = 8192 + 3000; /* a count within its noise, as the counts judged it */
+    assert_int_equal(an_types_pattern(AN_PATTERN_BUFFER, &st, "struct map_session", 1.0),
+                     AN_PATTERN_ENTRIES);
+    assert_int_equal(an_types_pattern(AN_PATTERN_BUFFER, &st, "std::pair<int const, S> node", 0.95),
+                     AN_PATTERN_ENTRIES);
+    assert_int_equal(an_types_pattern(AN_PATTERN_BUFFER, &st, "struct map_session", 0.89),
+                     AN_PATTERN_BUFFER);
+    assert_int_equal(an_types_pattern(AN_PATTERN_BUFFER, &st, "struct request[]", 1.0),
+                     AN_PATTERN_BUFFER);
+    assert_int_equal(an_types_pattern(AN_PATTERN_BUFFER, &st, "char[] in session::user", 1.0),
+                     AN_PATTERN_BUFFER);
+    assert_int_equal(an_types_pattern(AN_PATTERN_ENTRIES, &st, "struct request[]", 1.0),
+                     AN_PATTERN_ENTRIES);
+    st.end_objects = 4096; /* half as many, four times the size: reallocated larger */
+    assert_int_equal(an_types_pattern(AN_PATTERN_BUFFER, &st, "struct sbuf", 1.0),
+                     AN_PATTERN_BUFFER);
+    st.end_objects = 8192 + 3000;
+    st.few_at_end = true;
+    assert_int_equal(an_types_pattern(AN_PATTERN_BUFFER, &st, "struct map_session", 1.0),
+                     AN_PATTERN_BUFFER);
+}
+
+/* The hint names the type when it is known. */
+static void test_hint_names_the_type(void **state)
+{
+    (void)state;
+    char h[768];
+    an_hint_write(h, sizeof(h), AN_PATTERN_ENTRIES, "add_entry", "src/cache.c", 17,
+                  "struct session");
+    assert_non_null(strstr(h, "entries (struct session) allocated in add_entry (src/cache.c:17) "));
+    an_hint_write(h, sizeof(h), AN_PATTERN_BUFFER, "grow", "b.c", 4, "struct request[]");
+    assert_non_null(strstr(h, "the buffer (struct request[]) that grow (b.c:4) reallocates "));
+    an_hint_write_held(h, sizeof(h), AN_PATTERN_ENTRIES, "add_entry", "src/cache.c", 17,
+                       "struct session", "global g_table (cache.c:3)", 1.0);
+    assert_non_null(strstr(h, "entries (struct session) allocated in add_entry (src/cache.c:17) "
+                              "stay reachable from global g_table (cache.c:3) (100 %)"));
+    an_hint_write(h, sizeof(h), AN_PATTERN_ENTRIES, "add_entry", "src/cache.c", 17, NULL);
+    assert_non_null(strstr(h, "entries allocated in add_entry"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_types_settle_pattern),
+        cmocka_unit_test(test_hint_names_the_type),
         cmocka_unit_test(test_sites_match_across_addresses),
         cmocka_unit_test(test_unsymbolized_allocator_helper),
         cmocka_unit_test(test_cxx_frames),
