@@ -95,10 +95,12 @@ static bool tds_is_chunk_start(const tspread_chunk *ch, size_t n, uint64_t p)
 }
 
 /* The type each chunk the hook recorded gets from its allocating code
- * (tsite.h), judged once per stack, into seed[0..n) (zeroed). 0, or -1
- * when out of memory. */
+ * (tsite.h), judged once per stack, into seed[0..n) (zeroed): an array of it
+ * when the request was a multiple of two or more of its size (a request
+ * that is not a multiple is one object with a tail: a header struct). 0, or
+ * -1 when out of memory. */
 static int tds_seeds(tdw *t, sym_ctx *sym, const registry *reg, const tspread_chunk *ch, size_t n,
-                     uint32_t *seed)
+                     tspread_type *seed)
 {
     memset(seed, 0, (n ? n : 1) * sizeof(*seed));
     if (reg == NULL || reg->nlive == 0)
@@ -123,7 +125,9 @@ static int tds_seeds(tdw *t, sym_ctx *sym, const registry *reg, const tspread_ch
                 rc = -1;
             type = got + 1;
         }
-        seed[c] = type - 1;
+        uint64_t size = tdw_type_at(t, type - 1)->size;
+        seed[c] = (tspread_type){.type = type - 1,
+                                 .array = size > 0 && e->size >= 2 * size && e->size % size == 0};
     }
     hs_intern_free(&by_stack);
     tsite_free(ts);
@@ -155,7 +159,7 @@ tdstage *tdstage_run(roots *r, const gheap_capture *cap, sym_ctx *sym, const att
     tdw *t = tdw_new(err);
     tspread_chunk *ch = malloc((n ? n : 1) * sizeof(*ch));
     tspread_type *out = malloc((n ? n : 1) * sizeof(*out));
-    uint32_t *seed = malloc((n ? n : 1) * sizeof(*seed));
+    tspread_type *seed = malloc((n ? n : 1) * sizeof(*seed));
     hs_intern in = {0};
     bool ok = s != NULL && t != NULL && ch != NULL && out != NULL && seed != NULL &&
               (s->labels = calloc(n ? n : 1, sizeof(*s->labels))) != NULL;

@@ -69,14 +69,16 @@ static bool tsite_allocator(const char *name)
 }
 
 /* The pointee of a pointer type id, 0 when id is not a pointer to a
- * complete type (void, a function, an incomplete struct). */
+ * complete type (void, a function, an incomplete struct) or points to
+ * bytes: `char *p = malloc(n)` is raw memory as often as a string (CPython
+ * allocates its objects so, the object past a header). */
 static uint32_t tsite_pointee(const tdw *t, uint32_t id)
 {
     const tdw_type *ty = tdw_type_at(t, id);
     if (id == 0 || ty->kind != TDW_POINTER)
         return 0;
     const tdw_type *to = tdw_type_at(t, ty->target);
-    if (to->kind == TDW_VOID || to->kind == TDW_OTHER || to->size == 0)
+    if (to->kind == TDW_VOID || to->kind == TDW_OTHER || to->size <= 1)
         return 0;
     return ty->target;
 }

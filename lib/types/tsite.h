@@ -9,8 +9,8 @@
  * function that returns anything else has done with the memory what its own
  * lines say, so its callers' variables say nothing of it. Two variables of
  * different types declared on the line say nothing either. The chunk's type
- * is the pointee (tspread decides T or T[] from its room); void and
- * incomplete pointees say nothing. */
+ * is the pointee; void, incomplete and one-byte pointees (char: raw bytes as
+ * often as a string) say nothing. */
 #ifndef HS_TSITE_H
 #define HS_TSITE_H
 

@@ -261,7 +261,7 @@ static void tspread_drain(spread *sp, tspread_read_fn read, void *arg)
 }
 
 int tspread_run(tdw *t, const tspread_chunk *chunks, size_t n, const bool *skip,
-                const uint32_t *seed, tspread_read_fn read, void *arg, tspread_type *out,
+                const tspread_type *seed, tspread_read_fn read, void *arg, tspread_type *out,
                 hs_err *err)
 {
     memset(out, 0, n * sizeof(*out));
@@ -284,11 +284,12 @@ int tspread_run(tdw *t, const tspread_chunk *chunks, size_t n, const bool *skip,
     /* Then the chunks that their allocating code typed and nothing above
      * reached, and what they lead to. */
     for (size_t c = 0; seed != NULL && c < n && !sp.oom; c++) {
-        const tdw_type *p = tdw_type_at(t, seed[c]);
-        if (seed[c] == 0 || out[c].type != 0 || (skip != NULL && skip[c]) ||
+        const tdw_type *p = tdw_type_at(t, seed[c].type);
+        if (seed[c].type == 0 || out[c].type != 0 || (skip != NULL && skip[c]) ||
             p->size > chunks[c].hi - chunks[c].lo)
             continue;
-        out[c] = (tspread_type){.type = seed[c], .array = tspread_is_array(&sp, (long)c, p)};
+        out[c] =
+            (tspread_type){.type = seed[c].type, .array = seed[c].array && !tspread_flexible(t, p)};
         sp.queue[sp.qtail++] = (uint32_t)c;
     }
     tspread_drain(&sp, read, arg);

@@ -47,12 +47,13 @@ typedef struct tspread_type {
 } tspread_type;
 
 /* Fills out[0..n) (zeroed first). skip (may be NULL): chunks already typed.
- * seed (may be NULL): the type their allocating code gives chunks (tsite.h;
- * 0: none), for those the spread from the globals did not reach and whose
- * room holds one; the spread goes on from them. 0, or -1 + err when out of
- * memory. */
+ * seed (may be NULL): the type (and whether an array of it: never for a
+ * struct with a flexible array member) their allocating code gives chunks
+ * (tsite.h; type 0: none), for those the spread
+ * from the globals did not reach and whose room holds one; the spread goes
+ * on from them. 0, or -1 + err when out of memory. */
 int tspread_run(tdw *t, const tspread_chunk *chunks, size_t n, const bool *skip,
-                const uint32_t *seed, tspread_read_fn read, void *arg, tspread_type *out,
+                const tspread_type *seed, tspread_read_fn read, void *arg, tspread_type *out,
                 hs_err *err);
 /* The label of a typed chunk: "struct session", "struct session *[]",
  * "char[] in session::user", "double[] in Polygon::xs", "char[] in g_name".
