@@ -150,6 +150,20 @@ static bool tds_points_at_chunk(const roots *r, size_t o, const tspread_chunk *c
     return false;
 }
 
+/* Whether a word of the copied root bytes [lo, lo + len) points at a
+ * chunk's first byte. */
+static bool tds_block_points_at_chunk(const roots *r, uint64_t lo, uint64_t len,
+                                      const tspread_chunk *ch, size_t n)
+{
+    lo = (lo + 7) & ~(uint64_t)7;
+    for (uint64_t a = lo; a + 8 <= lo + len; a += 8) {
+        const uint64_t *w;
+        if (roots_block_words(r, a, a + 8, &w) == 0 && *w != 0 && tds_is_chunk_start(ch, n, *w))
+            return true;
+    }
+    return false;
+}
+
 tdstage *tdstage_run(roots *r, const gheap_capture *cap, sym_ctx *sym, const attr_chunk *chunks,
                      size_t n, const bool *skip, const registry *reg, hs_err *err)
 {
@@ -174,15 +188,23 @@ tdstage *tdstage_run(roots *r, const gheap_capture *cap, sym_ctx *sym, const att
             tdw_add_object(t, sym, r->objs[o].path, bias, err) < 0)
             ok = false;
     }
-    /* The executable's thread-local variables, in each thread's block. */
+    /* Every object's thread-local variables, in each thread's static
+     * block, when one of them points at a chunk (as for the globals). */
     uint64_t *blocks = malloc((r->nthreads ? r->nthreads : 1) * sizeof(*blocks));
-    size_t nblocks = 0, exe = 0;
     ok = ok && blocks != NULL;
-    for (size_t k = 0; ok && k < r->nthreads; k++)
-        if (roots_exe_tls_block(r, k, &exe, &blocks[nblocks]))
+    for (size_t o = 0; ok && o < r->nobjs; o++) {
+        size_t nblocks = 0;
+        bool points = false;
+        uint64_t len = 0;
+        for (size_t k = 0; k < r->nthreads; k++) {
+            if (!roots_tls_block(r, k, o, &blocks[nblocks], &len))
+                continue;
+            points = points || tds_block_points_at_chunk(r, blocks[nblocks], len, ch, n);
             nblocks++;
-    if (ok && nblocks > 0 && tdw_add_tls(t, sym, r->objs[exe].path, blocks, nblocks, err) < 0)
-        ok = false;
+        }
+        if (points && tdw_add_tls(t, sym, r->objs[o].path, blocks, nblocks, err) < 0)
+            ok = false;
+    }
     free(blocks);
     tds_src src = {gheap_capture_memsrc(cap), r, NULL, 0};
     if (ok && tds_seeds(t, sym, reg, ch, n, seed) != 0)

@@ -15,6 +15,7 @@
 
 #include "hs_array.h"
 #include "pagemap.h"
+#include "symtypes.h"
 #include "symvars.h"
 
 #define ROOTS_PAGE 4096ull
@@ -26,8 +27,10 @@
 struct roots_vars {
     symvars **v; /* per object; NULL until read */
     bool *tried;
-    uint64_t exe_tls_off, exe_tls_memsz; /* the executable's TLS block below fs_base */
-    size_t exe;                          /* index of the executable, nobjs when none */
+    /* per object: its static TLS block, tls_off below fs_base, tls_memsz
+     * bytes (0: none known) */
+    uint64_t *tls_off, *tls_memsz;
+    size_t exe; /* index of the executable, nobjs when none */
 };
 
 static int roots_cmp_range(const void *a, const void *b)
@@ -335,6 +338,7 @@ int roots_capture(pid_t pid, hproc *h, const gheap_thread *threads, size_t n,
     roots_src src = {pid, memfd, touched, &r->root_bytes, false};
     roots_src chunk_src = {pid, memfd, NULL, &r->chunk_bytes, false};
     holes = roots_holes(h, pm, threads, n, cap, skip, nskip, &nholes);
+    r->ntls = hproc_static_tls(h, r->tls, ROOTS_MAX_TLS);
     int got = holes != NULL && roots_mappings(r, &l, &src, pm, holes, nholes, exe) == 0 &&
               roots_threads(r, &l, &src, h, pm, threads, n) == 0 &&
               roots_chunks(r, &chunk_src, cap) == 0;
@@ -400,7 +404,37 @@ int roots_block_words(const roots *r, uint64_t lo, uint64_t hi, const uint64_t *
     return roots_words_in(r->blocks, r->nblocks, lo, hi, words);
 }
 
-/* The objects' symbols, read on first use; the executable's TLS block. */
+static symvars *roots_obj_vars(roots *r, size_t obj);
+
+/* objs[i]'s static TLS block, from ld.so's table (r->tls, by load bias);
+ * for the executable without it, the first block below the thread pointer
+ * (TLS variant II), at its size rounded up to its alignment. */
+static void roots_obj_tls(roots *r, size_t i)
+{
+    roots_vars *v = r->vars;
+    symvars *sv = roots_obj_vars(r, i);
+    uint64_t memsz = 0, align = 0;
+    if (sv != NULL)
+        symvars_tls(sv, &memsz, &align);
+    if (memsz == 0)
+        return;
+    uint64_t bias = r->objs[i].base - symvars_load_vaddr(sv);
+    for (size_t k = 0; k < r->ntls; k++)
+        if (r->tls[k].l_addr == bias) {
+            v->tls_off[i] = r->tls[k].offset;
+            v->tls_memsz[i] = memsz;
+            return;
+        }
+    if (r->objs[i].is_exe) {
+        if (align == 0)
+            align = 1;
+        v->tls_off[i] = (memsz + align - 1) / align * align;
+        v->tls_memsz[i] = memsz;
+    }
+}
+
+/* The objects' symbols, read on first use; their static TLS blocks (the
+ * symbols of those that have one). */
 static roots_vars *roots_vars_get(roots *r)
 {
     if (r->vars != NULL)
@@ -408,32 +442,32 @@ static roots_vars *roots_vars_get(roots *r)
     roots_vars *v = calloc(1, sizeof(*v));
     if (v == NULL)
         return NULL;
-    v->v = calloc(r->nobjs ? r->nobjs : 1, sizeof(*v->v));
-    v->tried = calloc(r->nobjs ? r->nobjs : 1, sizeof(*v->tried));
-    if (v->v == NULL || v->tried == NULL) {
+    size_t n = r->nobjs ? r->nobjs : 1;
+    v->v = calloc(n, sizeof(*v->v));
+    v->tried = calloc(n, sizeof(*v->tried));
+    v->tls_off = calloc(n, sizeof(*v->tls_off));
+    v->tls_memsz = calloc(n, sizeof(*v->tls_memsz));
+    if (v->v == NULL || v->tried == NULL || v->tls_off == NULL || v->tls_memsz == NULL) {
         free(v->v);
         free(v->tried);
+        free(v->tls_off);
+        free(v->tls_memsz);
         free(v);
         return NULL;
     }
     v->exe = r->nobjs;
     r->vars = v;
     for (size_t i = 0; i < r->nobjs; i++) {
-        if (!r->objs[i].is_exe)
-            continue;
-        v->exe = i;
-        hs_err ignored;
-        v->v[i] = symvars_open(r->objs[i].open_path, &ignored);
-        v->tried[i] = true;
-        uint64_t memsz = 0, align = 0;
-        if (v->v[i] != NULL)
-            symvars_tls(v->v[i], &memsz, &align);
-        /* TLS variant II: the executable's block is the first below the
-         * thread pointer, at its size rounded up to its alignment. */
-        if (align == 0)
-            align = 1;
-        v->exe_tls_memsz = memsz;
-        v->exe_tls_off = (memsz + align - 1) / align * align;
+        if (r->objs[i].is_exe)
+            v->exe = i;
+        /* a library's file is read only when ld.so gave a static block to
+         * an object loaded there (a library's first segment is at 0: its
+         * bias is its base) */
+        bool has_block = r->objs[i].is_exe;
+        for (size_t k = 0; k < r->ntls && !has_block; k++)
+            has_block = r->tls[k].l_addr == r->objs[i].base;
+        if (has_block)
+            roots_obj_tls(r, i);
     }
     return v;
 }
@@ -466,34 +500,59 @@ static const char *roots_base_name(const char *path)
     return s ? s + 1 : path;
 }
 
-/* "tls NAME" when addr lies in some thread's block of the executable's TLS. */
-static bool roots_exe_tls(roots *r, uint64_t addr, char *out, size_t len)
+/* The name of the thread-local variable at offset off of objs[o]'s block
+ * from its DWARF (a library's symbol table seldom keeps its TLS symbols:
+ * libc's tcache is only in libc6-dbg's debug file): the last one starting
+ * at or below off, and how far into it off is. NULL when none. */
+static const char *roots_tls_dwarf(roots *r, size_t o, uint64_t off, sym_ctx *sym, uint64_t *into)
+{
+    const sym_tvar *tv = NULL;
+    size_t nt = sym != NULL ? sym_dwarf_tls_globals(sym_dwarf_of(sym, r->objs[o].path), &tv) : 0;
+    const sym_tvar *best = NULL;
+    for (size_t k = 0; k < nt; k++)
+        if (tv[k].vaddr <= off && tv[k].name[0] != '\0' &&
+            (best == NULL || tv[k].vaddr > best->vaddr))
+            best = &tv[k];
+    if (best != NULL)
+        *into = off - best->vaddr;
+    return best != NULL ? best->name : NULL;
+}
+
+/* "tls NAME" when addr lies in some thread's static TLS block of some
+ * object, named by its symbol table or else its DWARF. */
+static bool roots_tls(roots *r, uint64_t addr, sym_ctx *sym, char *out, size_t len)
 {
     roots_vars *v = roots_vars_get(r);
-    if (v == NULL || v->exe_tls_memsz == 0)
-        return false;
-    for (size_t i = 0; i < r->nthreads; i++) {
-        uint64_t lo = r->threads[i].fs_base - v->exe_tls_off;
-        if (addr < lo || addr >= lo + v->exe_tls_memsz)
-            continue;
-        const char *name = symvars_lookup(v->v[v->exe], addr - lo, 1);
-        if (name != NULL)
-            snprintf(out, len, "tls %s", name);
-        else
-            snprintf(out, len, "tls %s+0x%llx", roots_base_name(r->objs[v->exe].path),
-                     (unsigned long long)(addr - lo));
-        return true;
+    for (size_t o = 0; v != NULL && o < r->nobjs; o++) {
+        for (size_t i = 0; v->tls_memsz[o] > 0 && i < r->nthreads; i++) {
+            uint64_t lo = r->threads[i].fs_base - v->tls_off[o];
+            if (addr < lo || addr >= lo + v->tls_memsz[o])
+                continue;
+            const char *name = symvars_lookup(v->v[o], addr - lo, 1);
+            uint64_t into = 0;
+            const char *dw = name == NULL ? roots_tls_dwarf(r, o, addr - lo, sym, &into) : NULL;
+            if (name != NULL)
+                snprintf(out, len, "tls %s", name);
+            else if (dw != NULL && into == 0)
+                snprintf(out, len, "tls %s", dw);
+            else if (dw != NULL)
+                snprintf(out, len, "tls %s+0x%llx", dw, (unsigned long long)into);
+            else
+                snprintf(out, len, "tls %s+0x%llx", roots_base_name(r->objs[o].path),
+                         (unsigned long long)(addr - lo));
+            return true;
+        }
     }
     return false;
 }
 
-bool roots_exe_tls_block(roots *r, size_t thread, size_t *obj, uint64_t *lo)
+bool roots_tls_block(roots *r, size_t thread, size_t obj, uint64_t *lo, uint64_t *len)
 {
     roots_vars *v = roots_vars_get(r);
-    if (v == NULL || v->exe_tls_memsz == 0 || thread >= r->nthreads)
+    if (v == NULL || obj >= r->nobjs || v->tls_memsz[obj] == 0 || thread >= r->nthreads)
         return false;
-    *obj = v->exe;
-    *lo = r->threads[thread].fs_base - v->exe_tls_off;
+    *lo = r->threads[thread].fs_base - v->tls_off[obj];
+    *len = v->tls_memsz[obj];
     return true;
 }
 
@@ -560,7 +619,7 @@ void roots_group(roots *r, size_t b, uint64_t addr, sym_ctx *sym, char *out, siz
 {
     const roots_block *blk = &r->blocks[b];
     *tier = ROOTS_TIER_STRONG;
-    if (roots_exe_tls(r, addr, out, len))
+    if (roots_tls(r, addr, sym, out, len))
         return;
     if (blk->kind == ROOTS_GLOBAL) {
         const roots_object *o = &r->objs[blk->owner];
@@ -619,6 +678,8 @@ void roots_free(roots *r)
             symvars_close(r->vars->v[i]);
         free(r->vars->v);
         free(r->vars->tried);
+        free(r->vars->tls_off);
+        free(r->vars->tls_memsz);
         free(r->vars);
     }
     free(r->blocks);

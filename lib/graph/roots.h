@@ -4,8 +4,9 @@
  * the writable segments of every loaded object (.data, .bss; "global NAME"
  * by the ELF symbol that covers the address, static ones too), each
  * thread's stack from its stack pointer ("stack TID FUNCTION", by the frame
- * libunwind finds), its static TLS ("tls NAME" for the executable's
- * variables), its registers ("register TID"), and the other anonymous rw
+ * libunwind finds), its static TLS ("tls NAME" for the variables of the
+ * executable and of each library ld.so gave a static block: where, from
+ * hproc_static_tls), its registers ("register TID"), and the other anonymous rw
  * mappings that are not malloc's ("mapping NAME"). Stack roots are weak (a
  * slot may be stale) and registers weaker still (hgraph's tiers).
  *
@@ -68,6 +69,8 @@ typedef struct roots_object {
 
 typedef struct roots_vars roots_vars;
 
+#define ROOTS_MAX_TLS HPROC_MAX_TLS
+
 typedef struct roots {
     roots_block *blocks; /* sorted by lo */
     size_t nblocks;
@@ -79,6 +82,8 @@ typedef struct roots {
     size_t nchunks;
     uint64_t root_bytes, chunk_bytes; /* copied */
     roots_vars *vars;                 /* the objects' symbols, read when naming */
+    hproc_tls tls[ROOTS_MAX_TLS];     /* ld.so's static TLS blocks, by load bias */
+    size_t ntls;
 } roots;
 
 /* While stopped, or from a frozen copy-on-write child of the process (pid
@@ -98,10 +103,10 @@ int roots_block_words(const roots *r, uint64_t lo, uint64_t hi, const uint64_t *
 /* After: objs[obj]'s load bias (runtime minus link-time address); false
  * when its file cannot be read. */
 bool roots_obj_bias(roots *r, size_t obj, uint64_t *bias);
-/* After: where threads[thread]'s copy of the executable's static TLS block
- * starts (*lo) and the executable's index in objs (*obj); false when the
- * executable has no TLS. */
-bool roots_exe_tls_block(roots *r, size_t thread, size_t *obj, uint64_t *lo);
+/* After: where threads[thread]'s copy of objs[obj]'s static TLS block
+ * starts (*lo) and its size (*len); false when it has none (no TLS, or a
+ * block ld.so allocates on first use). */
+bool roots_tls_block(roots *r, size_t thread, size_t obj, uint64_t *lo, uint64_t *len);
 /* The tiers of hgraph_holders. */
 enum { ROOTS_TIER_STRONG, ROOTS_TIER_STACK, ROOTS_TIER_REGISTER };
 /* After: the group of the root word at addr inside blocks[b]: "global

@@ -81,6 +81,18 @@ void hproc_release_copy(hproc *h);
 /* The bytes mapped for the heaps when hproc_open looked ([heap] and the
  * non-main arenas' heaps): what a copy would read. */
 uint64_t hproc_heap_bytes(const hproc *h);
+/* An object's static TLS block: at fs_base - offset in every thread (TLS
+ * variant II), for the object loaded at bias l_addr. */
+typedef struct hproc_tls {
+    uint64_t l_addr, offset;
+} hproc_tls;
+#define HPROC_MAX_TLS 256
+/* The static TLS blocks of the objects on ld.so's list (_r_debug's
+ * link_maps, l_tls_offset found as for libc's) as hproc_open read them, at
+ * most max into out; their number, 0 when the list could not be read.
+ * Objects whose TLS is allocated on first use (dlopen'd past the static
+ * surplus) have none. */
+size_t hproc_static_tls(hproc *h, hproc_tls *out, size_t max);
 /* While stopped: the address of thread t's `tcache` TLS variable (libc's
  * static TLS block at fs_base - l_tls_offset, plus the variable's offset) and
  * its value (the tcache_perthread_struct, 0 when the thread has none). */

@@ -37,8 +37,10 @@ struct hproc {
     uint64_t r_debug;         /* &_r_debug in ld.so, 0 = unknown */
     uint64_t ltls_field;      /* offset of l_tls_offset in struct link_map */
     int have_ltls_field;
-    uint64_t l_tls_offset; /* libc's, 0 = not yet read */
-    uint8_t auxv[1024];    /* /proc/PID/auxv at open: changes with every exec */
+    uint64_t l_tls_offset;        /* libc's, 0 = not yet read */
+    hproc_tls tls[HPROC_MAX_TLS]; /* every object's static TLS block, read at the open */
+    size_t ntls;
+    uint8_t auxv[1024]; /* /proc/PID/auxv at open: changes with every exec */
     size_t auxv_len;
 };
 

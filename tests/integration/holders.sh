@@ -72,6 +72,15 @@ sharers=$(printf '%s\n' "$comments" | sed -n 's/.*retained: shared [0-9]* \[by \
 tap_is "the comment names the globals that share make_pair's chunk" "$sharers" "$g_pair_a $g_pair_b "
 
 tags=$(holders_pprof -tags "$out")
+# A library's static TLS: libc's per-thread tcache (glibc allocates it, so no
+# stack names it) is held by libc's TLS variable, named from libc6-dbg's DWARF,
+# and of that variable's pointee type.
+if dpkg -s libc6-dbg >/dev/null 2>&1; then
+    tap_ok "libc's tcache is held by tls tcache, a struct tcache_perthread_struct" sh -c \
+        "printf '%s\n' \"\$1\" | grep -q ': tls tcache\$' && printf '%s\n' \"\$1\" | grep -q ': struct tcache_perthread_struct\$'" _ "$tags"
+else
+    tap_skip "libc6-dbg is not installed: libc's TLS variables have no names"
+fi
 tap_ok "go tool pprof -tags lists held_by with lost and global g_table" sh -c \
     "printf '%s\n' \"\$1\" | grep -q 'held_by' && printf '%s\n' \"\$1\" | grep -q 'global g_table' && printf '%s\n' \"\$1\" | grep -q ' lost'" _ "$tags"
 focus=$(holders_pprof -top -sample_index=inuse_objects -tagfocus 'held_by=lost' "$out" | awk '$NF ~ /^make_/ { print $NF ":" $1 }' | sort | tr '\n' ' ')
