@@ -7,6 +7,7 @@
 #include "roots.h"
 
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -507,6 +508,51 @@ static void roots_unwind(roots_thread *t, const roots_block *blk)
     hs_err ignored;
     int nf = tstacks_unwind_copy(&c, t->pcs, t->sps, TSTACKS_MAX_FRAMES, &t->exact, &ignored);
     t->nframes = nf > 0 ? (size_t)nf : 0;
+}
+
+/* The copy of threads[thread]'s stack, or NULL when none was taken. */
+static const roots_block *roots_stack_of(const roots *r, size_t thread)
+{
+    for (size_t b = 0; b < r->nblocks; b++)
+        if (r->blocks[b].kind == ROOTS_THREAD && r->blocks[b].owner == thread)
+            return &r->blocks[b];
+    return NULL;
+}
+
+size_t roots_thread_frames(roots *r, size_t thread, roots_tframe *out, size_t max)
+{
+    const roots_block *blk = thread < r->nthreads ? roots_stack_of(r, thread) : NULL;
+    if (blk == NULL)
+        return 0;
+    roots_thread *t = &r->threads[thread];
+    roots_unwind(t, blk);
+    size_t n = 0;
+    for (size_t f = 0; f < t->nframes && n < max; f++) {
+        uint64_t cfa = f + 1 < t->nframes ? t->sps[f + 1] : 0;
+        out[n++] = (roots_tframe){t->pcs[f], cfa, t->sps[f], (t->exact & (1ull << f)) != 0};
+    }
+    return n;
+}
+
+/* struct user_regs_struct's fields by DWARF register number (x86-64 ABI). */
+static const size_t roots_dwarf_regs[16] = {
+    offsetof(struct user_regs_struct, rax), offsetof(struct user_regs_struct, rdx),
+    offsetof(struct user_regs_struct, rcx), offsetof(struct user_regs_struct, rbx),
+    offsetof(struct user_regs_struct, rsi), offsetof(struct user_regs_struct, rdi),
+    offsetof(struct user_regs_struct, rbp), offsetof(struct user_regs_struct, rsp),
+    offsetof(struct user_regs_struct, r8),  offsetof(struct user_regs_struct, r9),
+    offsetof(struct user_regs_struct, r10), offsetof(struct user_regs_struct, r11),
+    offsetof(struct user_regs_struct, r12), offsetof(struct user_regs_struct, r13),
+    offsetof(struct user_regs_struct, r14), offsetof(struct user_regs_struct, r15),
+};
+
+bool roots_frame_reg(const roots *r, size_t thread, size_t frame, unsigned reg, uint64_t *val)
+{
+    if (thread >= r->nthreads || frame != 0 || reg >= 16 || r->threads[thread].nregs == 0)
+        return false;
+    const char *g = (const char *)&r->threads[thread].all_regs;
+    memcpy(val, g + roots_dwarf_regs[reg], sizeof(*val));
+    return true;
 }
 
 static void roots_frame(roots *r, const roots_thread *t, uint64_t addr, sym_ctx *sym, char *out,

@@ -102,6 +102,24 @@ bool roots_obj_bias(roots *r, size_t obj, uint64_t *bias);
  * starts (*lo) and the executable's index in objs (*obj); false when the
  * executable has no TLS. */
 bool roots_exe_tls_block(roots *r, size_t thread, size_t *obj, uint64_t *lo);
+/* One frame of a thread, for reading its variables' DWARF locations: its pc
+ * (exact: the instruction itself; else a return address, whose call is at
+ * pc - 1) and its CFA (x86-64: the stack pointer before the call into it,
+ * which is the next frame's stack pointer as libunwind unwinds it; 0 for
+ * the outermost frame, whose caller is unknown). */
+typedef struct roots_tframe {
+    uint64_t pc, cfa;
+    uint64_t sp; /* its slots lie in [sp, cfa) */
+    bool exact;
+} roots_tframe;
+/* After: threads[thread]'s frames, innermost first (unwound from its stack's
+ * copy on first use), up to max into out; how many (0 when its stack was
+ * not copied or does not unwind). */
+size_t roots_thread_frames(roots *r, size_t thread, roots_tframe *out, size_t max);
+/* After: the value of DWARF register reg (x86-64 numbering: 0 rax, 1 rdx,
+ * 2 rcx, 3 rbx, 4 rsi, 5 rdi, 6 rbp, 7 rsp, 8-15 r8-r15) in frame frame of
+ * threads[thread]: known only in frame 0, as the thread was stopped. */
+bool roots_frame_reg(const roots *r, size_t thread, size_t frame, unsigned reg, uint64_t *val);
 /* The tiers of hgraph_holders. */
 enum { ROOTS_TIER_STRONG, ROOTS_TIER_STACK, ROOTS_TIER_REGISTER };
 /* After: the group of the root word at addr inside blocks[b]: "global
