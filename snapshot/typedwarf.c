@@ -208,9 +208,10 @@ typedef struct tds_values {
 } tds_values;
 
 /* Local variable v of frame f of thread k, seen at scope sc: a slot in the
- * stack becomes a tdw stack global, a pointer in a register a value. Only
- * frame 0's registers are known (as the thread stopped); a slot at the CFA
- * needs the frame's caller unwound. 0, or -1 when out of memory. */
+ * stack becomes a tdw stack global, a pointer in a register a value. The
+ * registers are those roots_frame_reg knows (all of frame 0's; an outer
+ * frame's stack pointer and callee-saved registers); a slot at the CFA needs
+ * the frame's caller unwound. 0, or -1 when out of memory. */
 static int tds_local(tdw *t, roots *r, size_t k, size_t f, const roots_tframe *fr,
                      const tds_scope *sc, const sym_tframe *lf, const sym_tlocal *v,
                      tds_values *out)
@@ -254,7 +255,7 @@ static int tds_local(tdw *t, roots *r, size_t k, size_t f, const roots_tframe *f
 }
 
 /* Whether frame f of thread k holds a chunk's address: in a slot of
- * [sp, cfa), or, the innermost, in a register. Finding a frame's variables
+ * [sp, cfa), or in a register it knows. Finding a frame's variables
  * opens its object's DWARF (libc's, where threads block: 60-80 ms), worth
  * it only when one could point at a chunk. */
 static bool tds_frame_points_at_chunk(roots *r, size_t k, size_t f, const roots_tframe *fr,

@@ -3,7 +3,7 @@
  * and its libraries), their words from the roots' copies, the chunks' words
  * from the capture; lib/types/tspread names the chunks typed pointers reach,
  * from the globals, then from the threads' local variables (their frames'
- * DWARF locations: stack slots, and registers in the innermost frame), then
+ * DWARF locations: stack slots, and registers the unwind recovers), then
  * from the chunks that lib/types/tsite types by the code that allocated
  * them.
  * Runs after the resume, with the graph. */

@@ -7,7 +7,6 @@
 #include "roots.h"
 
 #include <fcntl.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +16,7 @@
 #include "hs_array.h"
 #include "pagemap.h"
 #include "symvars.h"
+#include "uwr.h"
 
 #define ROOTS_PAGE 4096ull
 #define ROOTS_READ (4ull << 20)
@@ -506,7 +506,8 @@ static void roots_unwind(roots_thread *t, const roots_block *blk)
     t->unwound = true;
     tstacks_copy c = {t->tid, t->all_regs, blk->lo, blk->words, (size_t)((blk->hi - blk->lo) / 8)};
     hs_err ignored;
-    int nf = tstacks_unwind_copy(&c, t->pcs, t->sps, TSTACKS_MAX_FRAMES, &t->exact, &ignored);
+    int nf =
+        tstacks_unwind_copy(&c, t->pcs, t->sps, t->saved, TSTACKS_MAX_FRAMES, &t->exact, &ignored);
     t->nframes = nf > 0 ? (size_t)nf : 0;
 }
 
@@ -534,25 +535,26 @@ size_t roots_thread_frames(roots *r, size_t thread, roots_tframe *out, size_t ma
     return n;
 }
 
-/* struct user_regs_struct's fields by DWARF register number (x86-64 ABI). */
-static const size_t roots_dwarf_regs[16] = {
-    offsetof(struct user_regs_struct, rax), offsetof(struct user_regs_struct, rdx),
-    offsetof(struct user_regs_struct, rcx), offsetof(struct user_regs_struct, rbx),
-    offsetof(struct user_regs_struct, rsi), offsetof(struct user_regs_struct, rdi),
-    offsetof(struct user_regs_struct, rbp), offsetof(struct user_regs_struct, rsp),
-    offsetof(struct user_regs_struct, r8),  offsetof(struct user_regs_struct, r9),
-    offsetof(struct user_regs_struct, r10), offsetof(struct user_regs_struct, r11),
-    offsetof(struct user_regs_struct, r12), offsetof(struct user_regs_struct, r13),
-    offsetof(struct user_regs_struct, r14), offsetof(struct user_regs_struct, r15),
-};
-
 bool roots_frame_reg(const roots *r, size_t thread, size_t frame, unsigned reg, uint64_t *val)
 {
-    if (thread >= r->nthreads || frame != 0 || reg >= 16 || r->threads[thread].nregs == 0)
+    if (thread >= r->nthreads || reg >= 16)
         return false;
-    const char *g = (const char *)&r->threads[thread].all_regs;
-    memcpy(val, g + roots_dwarf_regs[reg], sizeof(*val));
-    return true;
+    const roots_thread *t = &r->threads[thread];
+    /* DWARF's x86-64 register numbers are libunwind's */
+    if (frame == 0)
+        return t->nregs != 0 && uwr_reg(&t->all_regs, (int)reg, val) == 0;
+    if (frame >= t->nframes)
+        return false;
+    if (reg == 7) {
+        *val = t->sps[frame];
+        return true;
+    }
+    for (int k = 0; k < TSTACKS_NSAVED; k++)
+        if (tstacks_saved_regs[k] == (int)reg && (t->saved[frame].known & (1u << k)) != 0) {
+            *val = t->saved[frame].v[k];
+            return true;
+        }
+    return false;
 }
 
 static void roots_frame(roots *r, const roots_thread *t, uint64_t addr, sym_ctx *sym, char *out,

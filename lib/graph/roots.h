@@ -56,6 +56,7 @@ typedef struct roots_thread {
      * so that the pause holds only the copy) */
     bool unwound;
     uint64_t pcs[TSTACKS_MAX_FRAMES], sps[TSTACKS_MAX_FRAMES], exact;
+    tstacks_saved saved[TSTACKS_MAX_FRAMES];
     size_t nframes;
 } roots_thread;
 
@@ -116,9 +117,12 @@ typedef struct roots_tframe {
  * copy on first use), up to max into out; how many (0 when its stack was
  * not copied or does not unwind). */
 size_t roots_thread_frames(roots *r, size_t thread, roots_tframe *out, size_t max);
-/* After: the value of DWARF register reg (x86-64 numbering: 0 rax, 1 rdx,
- * 2 rcx, 3 rbx, 4 rsi, 5 rdi, 6 rbp, 7 rsp, 8-15 r8-r15) in frame frame of
- * threads[thread]: known only in frame 0, as the thread was stopped. */
+/* After roots_thread_frames: the value of DWARF register reg (x86-64
+ * numbering: 0 rax, 1 rdx, 2 rcx, 3 rbx, 4 rsi, 5 rdi, 6 rbp, 7 rsp, 8-15
+ * r8-r15) in frame frame of threads[thread]: every register in frame 0, as
+ * the thread was stopped; in an outer frame, during its call, its stack
+ * pointer and the callee-saved registers the unwind tables recover (rbx,
+ * rbp, r12-r15); false for the others. */
 bool roots_frame_reg(const roots *r, size_t thread, size_t frame, unsigned reg, uint64_t *val);
 /* The tiers of hgraph_holders. */
 enum { ROOTS_TIER_STRONG, ROOTS_TIER_STACK, ROOTS_TIER_REGISTER };
