@@ -100,8 +100,10 @@ void report_json(FILE *f, unsigned long index, const char *path, const char *thr
     fprintf(f,
             ",\"typed_chunks\":%" PRIu64 ",\"typed_bytes\":%" PRIu64
             ",\"dwarf_typed_chunks\":%" PRIu64 ",\"dwarf_typed_bytes\":%" PRIu64
+            ",\"dwarf_stack_slots\":%" PRIu64 ",\"dwarf_stack_values\":%" PRIu64
             ",\"types_us\":%" PRIu64 "}\n",
-            r->typed_chunks, r->typed_bytes, r->dwarf_chunks, r->dwarf_bytes, r->types_us);
+            r->typed_chunks, r->typed_bytes, r->dwarf_chunks, r->dwarf_bytes, r->dwarf_stack_slots,
+            r->dwarf_stack_values, r->types_us);
 }
 
 void report_notices(FILE *f, const snap_result *r)

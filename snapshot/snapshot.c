@@ -647,8 +647,10 @@ static snap_status snap_take_once(pid_t pid, const char *out_path, const char *t
         nlabels = tlab_count(tl);
         res->typed_chunks = tlab_typed_chunks(tl);
         res->typed_bytes = tlab_typed_bytes(tl);
-        if (td != NULL)
+        if (td != NULL) {
             tdstage_totals(td, &res->dwarf_chunks, &res->dwarf_bytes, &res->types_us);
+            tdstage_stack_roots(td, &res->dwarf_stack_slots, &res->dwarf_stack_values);
+        }
     }
     if (child != 0)
         snap_cow_end(cf, res);

@@ -27,11 +27,12 @@ typedef struct snap_result {
     unsigned busy_retries; /* times the heap was busy and the process resumed briefly */
     bool hook_loaded;      /* libheapsnap.so's registry was found and read */
     uint64_t rate;         /* the hook's sampling rate (0 without hook) */
-    uint64_t inuse_bytes, inuse_chunks;           /* walker: in-use + mmapped chunks */
-    uint64_t typed_chunks, typed_bytes;           /* with a type label (vtable or DWARF) */
-    uint64_t dwarf_chunks, dwarf_bytes;           /* of those, typed from DWARF */
-    uint64_t types_us;                            /* the DWARF type stage's time */
-    uint64_t attributed_bytes, attributed_chunks; /* matched to a hook stack (raw) */
+    uint64_t inuse_bytes, inuse_chunks;             /* walker: in-use + mmapped chunks */
+    uint64_t typed_chunks, typed_bytes;             /* with a type label (vtable or DWARF) */
+    uint64_t dwarf_chunks, dwarf_bytes;             /* of those, typed from DWARF */
+    uint64_t dwarf_stack_slots, dwarf_stack_values; /* typed roots from the threads' locals */
+    uint64_t types_us;                              /* the DWARF type stage's time */
+    uint64_t attributed_bytes, attributed_chunks;   /* matched to a hook stack (raw) */
     uint64_t unattributed_bytes, unattributed_chunks;
     uint64_t stale_entries; /* live-table entries whose chunk is not in use */
     uint64_t torn_entries;  /* registry entries skipped because they were mid-update */

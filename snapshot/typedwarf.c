@@ -3,6 +3,7 @@
 #include "typedwarf.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -18,6 +19,7 @@ struct tdstage {
     char **strs;
     size_t nstrs, capstrs;
     uint64_t chunks, bytes, us;
+    uint64_t stack_slots, stack_values; /* the threads' typed local variables */
 };
 
 typedef struct tds_src {
@@ -134,6 +136,179 @@ static int tds_seeds(tdw *t, sym_ctx *sym, const registry *reg, const tspread_ch
     return rc;
 }
 
+#define TDS_SCOPE_FRAMES 32 /* logical frames at one pc */
+#define TDS_SCOPE_VARS 512
+
+typedef struct tds_scope {
+    sym_dwarf *d;
+    size_t f0, nf, v0, nv; /* into frames and vars */
+} tds_scope;
+
+/* The scopes at the threads' pcs, each pc's read once (threads blocked in
+ * the same place share them). */
+typedef struct tds_scopes {
+    hs_intern by_pc; /* runtime pc -> index + 1 into v */
+    tds_scope *v;
+    size_t n, cap;
+    sym_tframe *frames;
+    size_t nframes, capframes;
+    sym_tlocal *vars;
+    size_t nvars, capvars;
+    sym_tframe fbuf[TDS_SCOPE_FRAMES];
+    sym_tlocal vbuf[TDS_SCOPE_VARS];
+} tds_scopes;
+
+static void tds_scopes_free(tds_scopes *sc)
+{
+    if (sc == NULL)
+        return;
+    hs_intern_free(&sc->by_pc);
+    free(sc->v);
+    free(sc->frames);
+    free(sc->vars);
+    free(sc);
+}
+
+/* The scopes at runtime pc (the call, for a return address); NULL when out
+ * of memory. No DWARF: a scope of no frames. */
+static const tds_scope *tds_scope_at(tds_scopes *sc, sym_ctx *sym, uint64_t pc)
+{
+    uint32_t idx = hs_intern_get(&sc->by_pc, &pc, sizeof(pc));
+    if (idx != 0)
+        return &sc->v[idx - 1];
+    uint64_t vpc = 0;
+    size_t nvars = 0;
+    sym_dwarf *d = sym_dwarf_at(sym, pc, &vpc);
+    size_t nf = d != NULL ? sym_dwarf_scopes(d, vpc, sc->fbuf, TDS_SCOPE_FRAMES, sc->vbuf,
+                                             TDS_SCOPE_VARS, &nvars)
+                          : 0;
+    int added = 0;
+    if (hs_array_grow((void **)&sc->v, &sc->cap, sc->n + 1, sizeof(*sc->v), 16) != 0 ||
+        hs_array_grow((void **)&sc->frames, &sc->capframes, sc->nframes + nf + 1,
+                      sizeof(*sc->frames), 64) != 0 ||
+        hs_array_grow((void **)&sc->vars, &sc->capvars, sc->nvars + nvars + 1, sizeof(*sc->vars),
+                      64) != 0 ||
+        hs_intern_get_or_put(&sc->by_pc, &pc, sizeof(pc), (uint32_t)sc->n + 1, &added) == 0)
+        return NULL;
+    memcpy(sc->frames + sc->nframes, sc->fbuf, nf * sizeof(*sc->frames));
+    memcpy(sc->vars + sc->nvars, sc->vbuf, nvars * sizeof(*sc->vars));
+    sc->v[sc->n] = (tds_scope){d, sc->nframes, nf, sc->nvars, nvars};
+    sc->nframes += nf;
+    sc->nvars += nvars;
+    return &sc->v[sc->n++];
+}
+
+/* Whether a variable of type id can hold a pointer to a chunk. */
+static bool tds_may_point(const tdw *t, uint32_t id)
+{
+    tdw_kind k = tdw_type_at(t, id)->kind;
+    return id != 0 && (k == TDW_POINTER || k == TDW_STRUCT || k == TDW_ARRAY);
+}
+
+typedef struct tds_values {
+    tspread_value *v;
+    size_t n, cap;
+    uint64_t slots; /* stack slots added as tdw globals */
+} tds_values;
+
+/* Local variable v of frame f of thread k, seen at scope sc: a slot in the
+ * stack becomes a tdw stack global, a pointer in a register a value. The
+ * registers are those roots_frame_reg knows (all of frame 0's; an outer
+ * frame's stack pointer and callee-saved registers); a slot at the CFA needs
+ * the frame's caller unwound. 0, or -1 when out of memory. */
+static int tds_local(tdw *t, roots *r, size_t k, size_t f, const roots_tframe *fr,
+                     const tds_scope *sc, const sym_tframe *lf, const sym_tlocal *v,
+                     tds_values *out)
+{
+    if (v->name[0] == '\0' || v->loc.kind == SYM_LOC_NONE)
+        return 0;
+    uint32_t id = tdw_type_in(t, sc->d, v->type);
+    if (id == UINT32_MAX)
+        return -1;
+    if (!tds_may_point(t, id))
+        return 0;
+    uint64_t base = 0, addr;
+    if (v->loc.kind == SYM_LOC_CFA) {
+        if (fr->cfa == 0)
+            return 0;
+        addr = fr->cfa + (uint64_t)v->loc.off;
+    } else if (!roots_frame_reg(r, k, f, v->loc.reg, &base)) {
+        return 0;
+    } else {
+        addr = base + (uint64_t)v->loc.off;
+    }
+    /* FUNCTION::NAME, by the logical frame: an inlined function's own */
+    char fn[200], name[320];
+    sym_short_name(lf->function[0] != '\0' ? lf->function : "?", fn, sizeof(fn));
+    snprintf(name, sizeof(name), "%s::%s", fn, v->name);
+    if (v->loc.kind != SYM_LOC_REG) {
+        hs_err ignored;
+        if (tdw_add_local(t, addr, name, id, &ignored) != 0)
+            return -1;
+        out->slots++;
+        return 0;
+    }
+    if (tdw_type_at(t, id)->kind != TDW_POINTER || base == 0)
+        return 0;
+    const char *kept = tdw_intern(t, name);
+    if (kept == NULL ||
+        hs_array_grow((void **)&out->v, &out->cap, out->n + 1, sizeof(*out->v), 16) != 0)
+        return -1;
+    out->v[out->n++] = (tspread_value){base, id, kept};
+    return 0;
+}
+
+/* Whether frame f of thread k holds a chunk's address: in a slot of
+ * [sp, cfa), or in a register it knows. Finding a frame's variables
+ * opens its object's DWARF (libc's, where threads block: 60-80 ms), worth
+ * it only when one could point at a chunk. */
+static bool tds_frame_points_at_chunk(roots *r, size_t k, size_t f, const roots_tframe *fr,
+                                      const tspread_chunk *ch, size_t n)
+{
+    for (unsigned reg = 0; reg < 16; reg++) {
+        uint64_t v;
+        if (roots_frame_reg(r, k, f, reg, &v) && tds_is_chunk_start(ch, n, v))
+            return true;
+    }
+    const uint64_t *w;
+    if (fr->cfa <= fr->sp || roots_block_words(r, fr->sp & ~7ull, fr->cfa & ~7ull, &w) != 0)
+        return false;
+    for (uint64_t i = 0; i < ((fr->cfa & ~7ull) - (fr->sp & ~7ull)) / 8; i++)
+        if (w[i] != 0 && tds_is_chunk_start(ch, n, w[i]))
+            return true;
+    return false;
+}
+
+/* The typed roots in the threads' frames (tds_local), each distinct pc's
+ * scopes read once. 0, or -1 when out of memory. */
+static int tds_stack_roots(tdw *t, roots *r, sym_ctx *sym, const tspread_chunk *ch, size_t n,
+                           tds_values *out)
+{
+    tds_scopes *sc = calloc(1, sizeof(*sc));
+    roots_tframe fr[TSTACKS_MAX_FRAMES];
+    int rc = sc != NULL ? 0 : -1;
+    for (size_t k = 0; rc == 0 && k < r->nthreads; k++) {
+        size_t nf = roots_thread_frames(r, k, fr, TSTACKS_MAX_FRAMES);
+        for (size_t f = 0; rc == 0 && f < nf; f++) {
+            if (!tds_frame_points_at_chunk(r, k, f, &fr[f], ch, n))
+                continue;
+            const tds_scope *s = tds_scope_at(sc, sym, fr[f].exact ? fr[f].pc : fr[f].pc - 1);
+            if (s == NULL) {
+                rc = -1;
+                break;
+            }
+            for (size_t j = 0; rc == 0 && j < s->nv; j++) {
+                const sym_tlocal *v = &sc->vars[s->v0 + j];
+                if (v->frame >= s->nf)
+                    continue;
+                rc = tds_local(t, r, k, f, &fr[f], s, &sc->frames[s->f0 + v->frame], v, out);
+            }
+        }
+    }
+    tds_scopes_free(sc);
+    return rc;
+}
+
 /* Whether a global of object o points at a chunk's first byte: reading an
  * object's variables from its DWARF costs a walk of all of it (libc's:
  * about 0.3 s), worth it only when a typed pointer could start there. */
@@ -206,11 +381,20 @@ tdstage *tdstage_run(roots *r, const gheap_capture *cap, sym_ctx *sym, const att
             ok = false;
     }
     free(blocks);
+    /* The threads' local variables: after the globals (tspread.h). */
+    tds_values vals = {0};
+    if (ok && tds_stack_roots(t, r, sym, ch, n, &vals) != 0)
+        ok = false;
     tds_src src = {gheap_capture_memsrc(cap), r, NULL, 0};
     if (ok && tds_seeds(t, sym, reg, ch, n, seed) != 0)
         ok = false;
-    if (ok && tspread_run(t, ch, n, skip, seed, tds_read, &src, out, err) != 0)
+    if (ok && tspread_run(t, ch, n, skip, vals.v, vals.n, seed, tds_read, &src, out, err) != 0)
         ok = false;
+    if (ok) {
+        s->stack_slots = vals.slots;
+        s->stack_values = vals.n;
+    }
+    free(vals.v);
     for (size_t i = 0; ok && i < n; i++) {
         if (out[i].type == 0)
             continue;
@@ -247,6 +431,12 @@ void tdstage_totals(const tdstage *s, uint64_t *chunks, uint64_t *bytes, uint64_
     *chunks = s->chunks;
     *bytes = s->bytes;
     *us = s->us;
+}
+
+void tdstage_stack_roots(const tdstage *s, uint64_t *slots, uint64_t *values)
+{
+    *slots = s->stack_slots;
+    *values = s->stack_values;
 }
 
 void tdstage_free(tdstage *s)

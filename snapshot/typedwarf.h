@@ -2,8 +2,10 @@
  * types come from the DWARF of every object the roots list (the executable
  * and its libraries), their words from the roots' copies, the chunks' words
  * from the capture; lib/types/tspread names the chunks typed pointers reach,
- * from the globals and then from the chunks that lib/types/tsite types by
- * the code that allocated them.
+ * from the globals, then from the threads' local variables (their frames'
+ * DWARF locations: stack slots, and registers the unwind recovers), then
+ * from the chunks that lib/types/tsite types by the code that allocated
+ * them.
  * Runs after the resume, with the graph. */
 #ifndef HS_SNAPSHOT_TYPEDWARF_H
 #define HS_SNAPSHOT_TYPEDWARF_H
@@ -33,6 +35,9 @@ tdstage *tdstage_run(roots *r, const gheap_capture *cap, sym_ctx *sym, const att
 const char *const *tdstage_labels(const tdstage *s);
 /* Chunks typed, their bytes, and the stage's time in microseconds. */
 void tdstage_totals(const tdstage *s, uint64_t *chunks, uint64_t *bytes, uint64_t *us);
+/* The threads' local variables typed roots came from: slots in their
+ * stacks and pointers in registers. */
+void tdstage_stack_roots(const tdstage *s, uint64_t *slots, uint64_t *values);
 void tdstage_free(tdstage *s);
 
 #endif

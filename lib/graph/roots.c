@@ -17,6 +17,7 @@
 #include "pagemap.h"
 #include "symtypes.h"
 #include "symvars.h"
+#include "uwr.h"
 
 #define ROOTS_PAGE 4096ull
 #define ROOTS_READ (4ull << 20)
@@ -564,8 +565,55 @@ static void roots_unwind(roots_thread *t, const roots_block *blk)
     t->unwound = true;
     tstacks_copy c = {t->tid, t->all_regs, blk->lo, blk->words, (size_t)((blk->hi - blk->lo) / 8)};
     hs_err ignored;
-    int nf = tstacks_unwind_copy(&c, t->pcs, t->sps, TSTACKS_MAX_FRAMES, &t->exact, &ignored);
+    int nf =
+        tstacks_unwind_copy(&c, t->pcs, t->sps, t->saved, TSTACKS_MAX_FRAMES, &t->exact, &ignored);
     t->nframes = nf > 0 ? (size_t)nf : 0;
+}
+
+/* The copy of threads[thread]'s stack, or NULL when none was taken. */
+static const roots_block *roots_stack_of(const roots *r, size_t thread)
+{
+    for (size_t b = 0; b < r->nblocks; b++)
+        if (r->blocks[b].kind == ROOTS_THREAD && r->blocks[b].owner == thread)
+            return &r->blocks[b];
+    return NULL;
+}
+
+size_t roots_thread_frames(roots *r, size_t thread, roots_tframe *out, size_t max)
+{
+    const roots_block *blk = thread < r->nthreads ? roots_stack_of(r, thread) : NULL;
+    if (blk == NULL)
+        return 0;
+    roots_thread *t = &r->threads[thread];
+    roots_unwind(t, blk);
+    size_t n = 0;
+    for (size_t f = 0; f < t->nframes && n < max; f++) {
+        uint64_t cfa = f + 1 < t->nframes ? t->sps[f + 1] : 0;
+        out[n++] = (roots_tframe){t->pcs[f], cfa, t->sps[f], (t->exact & (1ull << f)) != 0};
+    }
+    return n;
+}
+
+bool roots_frame_reg(const roots *r, size_t thread, size_t frame, unsigned reg, uint64_t *val)
+{
+    if (thread >= r->nthreads || reg >= 16)
+        return false;
+    const roots_thread *t = &r->threads[thread];
+    /* DWARF's x86-64 register numbers are libunwind's */
+    if (frame == 0)
+        return t->nregs != 0 && uwr_reg(&t->all_regs, (int)reg, val) == 0;
+    if (frame >= t->nframes)
+        return false;
+    if (reg == 7) {
+        *val = t->sps[frame];
+        return true;
+    }
+    for (int k = 0; k < TSTACKS_NSAVED; k++)
+        if (tstacks_saved_regs[k] == (int)reg && (t->saved[frame].known & (1u << k)) != 0) {
+            *val = t->saved[frame].v[k];
+            return true;
+        }
+    return false;
 }
 
 static void roots_frame(roots *r, const roots_thread *t, uint64_t addr, sym_ctx *sym, char *out,

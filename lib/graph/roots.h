@@ -57,6 +57,7 @@ typedef struct roots_thread {
      * so that the pause holds only the copy) */
     bool unwound;
     uint64_t pcs[TSTACKS_MAX_FRAMES], sps[TSTACKS_MAX_FRAMES], exact;
+    tstacks_saved saved[TSTACKS_MAX_FRAMES];
     size_t nframes;
 } roots_thread;
 
@@ -107,6 +108,27 @@ bool roots_obj_bias(roots *r, size_t obj, uint64_t *bias);
  * starts (*lo) and its size (*len); false when it has none (no TLS, or a
  * block ld.so allocates on first use). */
 bool roots_tls_block(roots *r, size_t thread, size_t obj, uint64_t *lo, uint64_t *len);
+/* One frame of a thread, for reading its variables' DWARF locations: its pc
+ * (exact: the instruction itself; else a return address, whose call is at
+ * pc - 1) and its CFA (x86-64: the stack pointer before the call into it,
+ * which is the next frame's stack pointer as libunwind unwinds it; 0 for
+ * the outermost frame, whose caller is unknown). */
+typedef struct roots_tframe {
+    uint64_t pc, cfa;
+    uint64_t sp; /* its slots lie in [sp, cfa) */
+    bool exact;
+} roots_tframe;
+/* After: threads[thread]'s frames, innermost first (unwound from its stack's
+ * copy on first use), up to max into out; how many (0 when its stack was
+ * not copied or does not unwind). */
+size_t roots_thread_frames(roots *r, size_t thread, roots_tframe *out, size_t max);
+/* After roots_thread_frames: the value of DWARF register reg (x86-64
+ * numbering: 0 rax, 1 rdx, 2 rcx, 3 rbx, 4 rsi, 5 rdi, 6 rbp, 7 rsp, 8-15
+ * r8-r15) in frame frame of threads[thread]: every register in frame 0, as
+ * the thread was stopped; in an outer frame, during its call, its stack
+ * pointer and the callee-saved registers the unwind tables recover (rbx,
+ * rbp, r12-r15); false for the others. */
+bool roots_frame_reg(const roots *r, size_t thread, size_t frame, unsigned reg, uint64_t *val);
 /* The tiers of hgraph_holders. */
 enum { ROOTS_TIER_STRONG, ROOTS_TIER_STACK, ROOTS_TIER_REGISTER };
 /* After: the group of the root word at addr inside blocks[b]: "global

@@ -57,3 +57,18 @@ TESTS += tests/unit/test_symvars
 tests_unit_test_symvars_SOURCES = tests/unit/test_symvars.c
 tests_unit_test_symvars_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_symvars_LDADD = lib/libhs.la $(CMOCKA_LIBS)
+
+# Where sym_dwarf_scopes puts local variables, on the test's own code: -O0
+# (frame slots), -O2 (DWARF 5 location lists), -O2 -gdwarf-4 (.debug_loc).
+check_PROGRAMS += tests/unit/test_symlocs tests/unit/test_symlocs_O2 tests/unit/test_symlocs_O2d4
+TESTS += tests/unit/test_symlocs tests/unit/test_symlocs_O2 tests/unit/test_symlocs_O2d4
+tests_unit_test_symlocs_CFLAGS = $(AM_CFLAGS) -g -O0
+# -O0 after configure's CFLAGS too, which come after the per-target flags
+tests/unit/test_symlocs-test_symlocs.$(OBJEXT): CFLAGS += -O0
+tests_unit_test_symlocs_LDADD = $(UNIT_LDADD)
+tests_unit_test_symlocs_O2_SOURCES = tests/unit/test_symlocs.c
+tests_unit_test_symlocs_O2_CFLAGS = $(AM_CFLAGS) -g -O2
+tests_unit_test_symlocs_O2_LDADD = $(UNIT_LDADD)
+tests_unit_test_symlocs_O2d4_SOURCES = tests/unit/test_symlocs.c
+tests_unit_test_symlocs_O2d4_CFLAGS = $(AM_CFLAGS) -g -gdwarf-4 -O2
+tests_unit_test_symlocs_O2d4_LDADD = $(UNIT_LDADD)

@@ -1504,12 +1504,105 @@ size_t sym_dwarf_tls_globals(sym_dwarf *d, const sym_tvar **out)
     return d->ntls;
 }
 
+/* ---- locations: where a local variable is at a pc ---- */
+
+#define MAX_LOC_ENTRIES 4096
+
+/* The location of one location description (ops[0..n) of desc), given the
+ * frame base fb (kind SYM_LOC_NONE when the function has none we read):
+ * what a one-operation description says, SYM_LOC_NONE for anything else. */
+static sym_tloc loc_of_desc(sym_dwarf *d, Dwarf_Locdesc_c desc, Dwarf_Unsigned n,
+                            const sym_tloc *fb)
+{
+    sym_tloc none = {SYM_LOC_NONE, 0, 0};
+    if (n != 1)
+        return none; /* pieces, computed values, DW_OP_entry_value: not read */
+    Dwarf_Error e = NULL;
+    Dwarf_Small op = 0;
+    Dwarf_Unsigned o1 = 0, o2 = 0, o3 = 0, r1 = 0, r2 = 0, r3 = 0, branch = 0;
+    if (dwarf_get_location_op_value_d(desc, 0, &op, &o1, &o2, &o3, &r1, &r2, &r3, &branch, &e) !=
+        DW_DLV_OK) {
+        drop_err(d->dbg, &e);
+        return none;
+    }
+    if (op >= DW_OP_reg0 && op <= DW_OP_reg31)
+        return (sym_tloc){SYM_LOC_REG, (uint16_t)(op - DW_OP_reg0), 0};
+    if (op == DW_OP_regx && o1 < 128)
+        return (sym_tloc){SYM_LOC_REG, (uint16_t)o1, 0};
+    if (op >= DW_OP_breg0 && op <= DW_OP_breg31)
+        return (sym_tloc){SYM_LOC_MEM, (uint16_t)(op - DW_OP_breg0), (int64_t)o1};
+    if (op == DW_OP_bregx && o1 < 128)
+        return (sym_tloc){SYM_LOC_MEM, (uint16_t)o1, (int64_t)o2};
+    if (op == DW_OP_call_frame_cfa)
+        return (sym_tloc){SYM_LOC_CFA, 0, 0}; /* as a frame base: the CFA itself */
+    if (op == DW_OP_fbreg && fb != NULL && fb->kind == SYM_LOC_CFA)
+        return (sym_tloc){SYM_LOC_CFA, 0, fb->off + (int64_t)o1};
+    /* a register frame base (clang's DW_OP_reg6 at -O0): its value is the
+     * base, as a DW_OP_bregN base's value plus its offset is */
+    if (op == DW_OP_fbreg && fb != NULL && (fb->kind == SYM_LOC_REG || fb->kind == SYM_LOC_MEM))
+        return (sym_tloc){SYM_LOC_MEM, fb->reg, fb->off + (int64_t)o1};
+    return none;
+}
+
+/* Where die's attribute at (DW_AT_location, DW_AT_frame_base) says it is at
+ * pc: the expression, or the entry of its location list (DWARF 5
+ * .debug_loclists or DWARF 2-4 .debug_loc, libdwarf giving the entries'
+ * bounds with the unit's base applied) whose range holds pc. */
+static sym_tloc loc_at(sym_dwarf *d, Dwarf_Die die, Dwarf_Half at, uint64_t pc, const sym_tloc *fb)
+{
+    sym_tloc got = {SYM_LOC_NONE, 0, 0};
+    Dwarf_Error e = NULL;
+    Dwarf_Attribute a = NULL;
+    if (dwarf_attr(die, at, &a, &e) != DW_DLV_OK) {
+        drop_err(d->dbg, &e);
+        return got;
+    }
+    Dwarf_Loc_Head_c head = NULL;
+    Dwarf_Unsigned count = 0;
+    unsigned kind = DW_LKIND_unknown;
+    if (dwarf_get_loclist_c(a, &head, &count, &e) != DW_DLV_OK) {
+        drop_err(d->dbg, &e);
+        dwarf_dealloc_attribute(a);
+        return got;
+    }
+    if (dwarf_get_loclist_head_kind(head, &kind, &e) != DW_DLV_OK) {
+        drop_err(d->dbg, &e);
+        kind = DW_LKIND_unknown;
+    }
+    for (Dwarf_Unsigned i = 0; i < count && i < MAX_LOC_ENTRIES && kind != DW_LKIND_unknown; i++) {
+        Dwarf_Small lle = 0, source = 0;
+        Dwarf_Unsigned rawlo = 0, rawhi = 0, nops = 0, exproff = 0, descoff = 0;
+        Dwarf_Bool unavail = 0;
+        Dwarf_Addr lo = 0, hi = 0;
+        Dwarf_Locdesc_c desc = NULL;
+        if (dwarf_get_locdesc_entry_d(head, i, &lle, &rawlo, &rawhi, &unavail, &lo, &hi, &nops,
+                                      &desc, &source, &exproff, &descoff, &e) != DW_DLV_OK) {
+            drop_err(d->dbg, &e);
+            break;
+        }
+        if (kind == DW_LKIND_expression) {
+            got = loc_of_desc(d, desc, nops, fb);
+            break;
+        }
+        /* base-address entries carry no description: they only move the
+         * base, which libdwarf has applied to lo and hi */
+        if (unavail || nops == 0 || pc < lo || pc >= hi)
+            continue;
+        got = loc_of_desc(d, desc, nops, fb);
+        break;
+    }
+    dwarf_loc_head_c_dealloc(head);
+    dwarf_dealloc_attribute(a);
+    return got;
+}
+
 /* ---- scopes: the local variables in scope at a pc ---- */
 
 typedef struct scope_walk {
     sym_dwarf *d;
     dcu *cu;
     uint64_t pc;
+    sym_tloc fb;        /* the concrete function's frame base at pc */
     sym_tframe *frames; /* outermost first while walking */
     size_t maxf, nf;
     sym_tlocal *vars;
@@ -1588,7 +1681,9 @@ static bool scope_push_frame(scope_walk *w, Dwarf_Off off)
 {
     if (w->nf == w->maxf)
         return false;
-    w->frames[w->nf++] = (sym_tframe){0, return_type_of(w->d, off), w->nv, 0};
+    uint32_t o = origin_at(w->d, off);
+    const char *name = o != UINT32_MAX ? w->d->ov[o].name : "";
+    w->frames[w->nf++] = (sym_tframe){0, return_type_of(w->d, off), w->nv, 0, name};
     return true;
 }
 
@@ -1607,8 +1702,11 @@ static void scope_children(scope_walk *w, Dwarf_Die parent, int level)
     for (size_t guard = 0; child != NULL && guard < MAX_DIES_PER_CU; guard++) {
         Dwarf_Half tag = die_tag(d, child);
         if (tag == DW_TAG_variable && w->nv < w->maxv) {
-            sym_tlocal v = {"", 0, 0, (uint32_t)(w->nf - 1)};
+            sym_tlocal v = {"", 0, 0, (uint32_t)(w->nf - 1), {SYM_LOC_NONE, 0, 0}};
             local_of(d, child, &v);
+            /* on the concrete DIE: an abstract origin has no location */
+            if (v.type != 0)
+                v.loc = loc_at(d, child, DW_AT_location, w->pc, &w->fb);
             if (v.type != 0)
                 w->vars[w->nv++] = v;
         } else if (inner == NULL &&
@@ -1656,7 +1754,8 @@ size_t sym_dwarf_scopes(sym_dwarf *d, uint64_t pc, sym_tframe *frames, size_t ma
         drop_err(d->dbg, &e);
         return 0;
     }
-    scope_walk w = {d, cu, pc, frames, maxf, 0, vars, maxv, 0};
+    scope_walk w = {d, cu, pc, {SYM_LOC_NONE, 0, 0}, frames, maxf, 0, vars, maxv, 0};
+    w.fb = loc_at(d, die, DW_AT_frame_base, pc, NULL);
     scope_push_frame(&w, fn->die);
     scope_children(&w, die, 0);
     dwarf_dealloc_die(die);

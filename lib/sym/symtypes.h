@@ -51,19 +51,41 @@ typedef struct sym_tmember {
 
 /* A logical frame at a pc (the function, or a function inlined into it):
  * the line it is at (for an outer frame, the line of the inlined call),
- * its function's return type DIE (0: void or unknown), and its local
+ * its function's return type DIE (0: void or unknown) and name, and its local
  * variables in scope at the pc, vars[first..first+n). */
 typedef struct sym_tframe {
     int64_t line;
     uint64_t ret_type;
     size_t first, n;
+    const char *function; /* its name, as the symbolizer's frames give it ("" unknown) */
 } sym_tframe;
+
+/* Where a local variable is at the pc asked about, from its DW_AT_location
+ * (an expression, or the location list entry covering the pc). Registers are
+ * DWARF numbers (x86-64: 0 rax, 3 rbx, 6 rbp, 7 rsp, 12-15 r12-r15). Only
+ * one-operation locations are read; pieces, computed values and entry
+ * values are SYM_LOC_NONE. */
+typedef enum sym_tloc_kind {
+    SYM_LOC_NONE, /* optimized out here, or an expression not read */
+    SYM_LOC_CFA,  /* in memory at the concrete frame's CFA + off (DW_OP_fbreg
+                   * with a DW_OP_call_frame_cfa frame base) */
+    SYM_LOC_MEM,  /* in memory at register reg's value + off (DW_OP_bregN, or
+                   * DW_OP_fbreg with a register frame base) */
+    SYM_LOC_REG,  /* its value is register reg's (DW_OP_regN) */
+} sym_tloc_kind;
+
+typedef struct sym_tloc {
+    sym_tloc_kind kind;
+    uint16_t reg;
+    int64_t off;
+} sym_tloc;
 
 typedef struct sym_tlocal {
     const char *name;  /* "" when unnamed */
     int64_t decl_line; /* 0 when the DWARF does not say */
     uint64_t type;     /* its type DIE */
     uint32_t frame;    /* index into the frames */
+    sym_tloc loc;      /* where it is at the pc */
 } sym_tlocal;
 
 /* The DWARF of the file mapped at path in the symbolizer's process (NULL
@@ -73,8 +95,11 @@ sym_dwarf *sym_dwarf_of(sym_ctx *s, const char *path);
 size_t sym_dwarf_globals(sym_dwarf *d, const sym_tvar **out);
 /* The logical frames at link-time pc, innermost first (as the symbolizer's
  * inlined frames), with the variables declared in each scope (lexical blocks
- * included) that holds pc; returns the frames' count, *nvars the variables'.
- * 0 when no function's DWARF covers pc. */
+ * included) that holds pc and where each is at pc (an inlined frame's are in
+ * the concrete frame's CFA and registers); returns the frames' count, *nvars
+ * the variables'. 0 when no function's DWARF covers pc. For a return
+ * address, ask about the call (ra - 1): the locations there are those
+ * during the call. */
 size_t sym_dwarf_scopes(sym_dwarf *d, uint64_t pc, sym_tframe *frames, size_t maxf,
                         sym_tlocal *vars, size_t maxv, size_t *nvars);
 /* The DWARF of the file mapped at runtime address addr in the symbolizer's

@@ -71,11 +71,14 @@ static int ts_copy_fpreg(unw_addr_space_t as, unw_regnum_t reg, unw_fpreg_t *val
     return -UNW_EBADREG;
 }
 
-static int unwind_in(unw_addr_space_t as, pid_t tid, uint64_t *pcs, uint64_t *sps, size_t max,
-                     uint64_t *exact, hs_err *err);
+static int unwind_in(unw_addr_space_t as, pid_t tid, uint64_t *pcs, uint64_t *sps,
+                     tstacks_saved *saved, size_t max, uint64_t *exact, hs_err *err);
 
-int tstacks_unwind_copy(const tstacks_copy *c, uint64_t *pcs, uint64_t *sps, size_t max,
-                        uint64_t *exact, hs_err *err)
+const int tstacks_saved_regs[TSTACKS_NSAVED] = {UNW_X86_64_RBX, UNW_X86_64_RBP, UNW_X86_64_R12,
+                                                UNW_X86_64_R13, UNW_X86_64_R14, UNW_X86_64_R15};
+
+int tstacks_unwind_copy(const tstacks_copy *c, uint64_t *pcs, uint64_t *sps, tstacks_saved *saved,
+                        size_t max, uint64_t *exact, hs_err *err)
 {
     unw_accessors_t acc = _UPT_accessors;
     acc.access_mem = ts_copy_mem;
@@ -85,14 +88,14 @@ int tstacks_unwind_copy(const tstacks_copy *c, uint64_t *pcs, uint64_t *sps, siz
     if (as == NULL)
         return hs_err_set(err, "libunwind cannot create an address space (out of memory)");
     ts_cur = c;
-    int r = unwind_in(as, c->tid, pcs, sps, max, exact, err);
+    int r = unwind_in(as, c->tid, pcs, sps, saved, max, exact, err);
     ts_cur = NULL;
     unw_destroy_addr_space(as);
     return r;
 }
 
-static int unwind_in(unw_addr_space_t as, pid_t tid, uint64_t *pcs, uint64_t *sps, size_t max,
-                     uint64_t *exact, hs_err *err)
+static int unwind_in(unw_addr_space_t as, pid_t tid, uint64_t *pcs, uint64_t *sps,
+                     tstacks_saved *saved, size_t max, uint64_t *exact, hs_err *err)
 {
     *exact = 0;
     if (max == 0)
@@ -125,6 +128,17 @@ static int unwind_in(unw_addr_space_t as, pid_t tid, uint64_t *pcs, uint64_t *sp
             *exact |= 1ULL << n;
         if (sps != NULL)
             sps[n] = sp;
+        if (saved != NULL) {
+            /* what libunwind cannot place (a frame unwound without CFI) is unknown */
+            saved[n].known = 0;
+            for (int k = 0; k < TSTACKS_NSAVED; k++) {
+                unw_word_t v = 0;
+                if (unw_get_reg(&c, tstacks_saved_regs[k], &v) >= 0) {
+                    saved[n].v[k] = v;
+                    saved[n].known |= (uint8_t)(1u << k);
+                }
+            }
+        }
         pcs[n++] = ip;
         prev_sp = sp;
         /* The frame below a signal frame was interrupted, not calling. */
@@ -143,7 +157,7 @@ int tstacks_unwind(pid_t tid, uint64_t *pcs, size_t max, uint64_t *exact, hs_err
     unw_addr_space_t as = unw_create_addr_space(&_UPT_accessors, 0);
     if (as == NULL)
         return hs_err_set(err, "libunwind cannot create an address space (out of memory)");
-    int r = unwind_in(as, tid, pcs, NULL, max, exact, err);
+    int r = unwind_in(as, tid, pcs, NULL, NULL, max, exact, err);
     unw_destroy_addr_space(as);
     return r;
 }
@@ -154,7 +168,7 @@ int tstacks_unwind_sp(pid_t tid, uint64_t *pcs, uint64_t *sps, size_t max, uint6
     unw_addr_space_t as = unw_create_addr_space(&_UPT_accessors, 0);
     if (as == NULL)
         return hs_err_set(err, "libunwind cannot create an address space (out of memory)");
-    int r = unwind_in(as, tid, pcs, sps, max, exact, err);
+    int r = unwind_in(as, tid, pcs, sps, NULL, max, exact, err);
     unw_destroy_addr_space(as);
     return r;
 }
@@ -186,7 +200,7 @@ tstacks *tstacks_capture(pid_t pid, const pid_t *tids, size_t ntids, hs_err *err
         th->tid = tids[i];
         read_comm(pid, tids[i], th->name, sizeof(th->name));
         hs_err e;
-        int r = unwind_in(as, tids[i], th->pc, NULL, TSTACKS_MAX_FRAMES, &th->exact, &e);
+        int r = unwind_in(as, tids[i], th->pc, NULL, NULL, TSTACKS_MAX_FRAMES, &th->exact, &e);
         if (r < 0) {
             size_t l = strnlen(e.msg, sizeof(th->error) - 1);
             memcpy(th->error, e.msg, l);

@@ -55,11 +55,22 @@ typedef struct tstacks_copy {
     const uint64_t *words; /* the stack from below the stack pointer up */
     size_t nwords;
 } tstacks_copy;
+/* x86-64's callee-saved registers in a frame, as libunwind recovers them
+ * from the unwind tables (where the frames below saved them, or still live):
+ * the values the frame's function holds in them across its call. */
+#define TSTACKS_NSAVED 6
+typedef struct tstacks_saved {
+    uint64_t v[TSTACKS_NSAVED]; /* rbx, rbp, r12, r13, r14, r15 */
+    uint8_t known;              /* bit i: v[i] was recovered */
+} tstacks_saved;
+/* Their DWARF (and libunwind) register numbers, in tstacks_saved's order. */
+extern const int tstacks_saved_regs[TSTACKS_NSAVED];
 /* tstacks_unwind_sp over the copy: its registers, its stack words, and the
  * unwind tables of the files and text the process maps (read live: they do
- * not change). Not for a thread's copy whose process has exec'd since. */
-int tstacks_unwind_copy(const tstacks_copy *c, uint64_t *pcs, uint64_t *sps, size_t max,
-                        uint64_t *exact, hs_err *err);
+ * not change). saved (may be NULL): each frame's callee-saved registers.
+ * Not for a thread's copy whose process has exec'd since. */
+int tstacks_unwind_copy(const tstacks_copy *c, uint64_t *pcs, uint64_t *sps, tstacks_saved *saved,
+                        size_t max, uint64_t *exact, hs_err *err);
 
 /* Captures the stacks of the given stopped threads of pid: the only part that
  * needs them stopped. A thread whose stack cannot be read is kept with n = 0

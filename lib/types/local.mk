@@ -28,10 +28,10 @@ tests_progs_types_prog_LDFLAGS =
 # C structures behind typed globals for the DWARF types (dwtypes.sh), built
 # at -O0 and -O2 (and stripped of debug info by the test). Not sanitized.
 check_PROGRAMS += tests/progs/dwtypes_O0 tests/progs/dwtypes_O2
-tests_progs_dwtypes_O0_SOURCES = tests/progs/dwtypes_prog.c
+tests_progs_dwtypes_O0_SOURCES = tests/progs/dwtypes_prog.c tests/progs/status_line.h
 tests_progs_dwtypes_O0_CFLAGS = $(HS_WARN_CFLAGS) -g -O0
 tests_progs_dwtypes_O0_LDFLAGS =
-tests_progs_dwtypes_O2_SOURCES = tests/progs/dwtypes_prog.c
+tests_progs_dwtypes_O2_SOURCES = tests/progs/dwtypes_prog.c tests/progs/status_line.h
 tests_progs_dwtypes_O2_CFLAGS = $(HS_WARN_CFLAGS) -g -O2
 tests_progs_dwtypes_O2_LDFLAGS =
 TESTS += tests/integration/dwtypes.sh tests/integration/dwtypes_analyze.sh
@@ -41,3 +41,17 @@ check_PROGRAMS += tests/progs/dwtypes_cxx
 tests_progs_dwtypes_cxx_SOURCES = tests/progs/dwtypes_cxx.cc
 tests_progs_dwtypes_cxx_CXXFLAGS = -Wall -Wextra -g -O2
 tests_progs_dwtypes_cxx_LDFLAGS =
+# Heap data held only by blocked threads' local variables, for the stack
+# roots of the type spread (stacktypes.sh), at -O0 and -O2. Not sanitized.
+check_PROGRAMS += tests/progs/stacktypes_O0 tests/progs/stacktypes_O2
+tests_progs_stacktypes_O0_SOURCES = tests/progs/stacktypes_prog.c tests/progs/status_line.h
+tests_progs_stacktypes_O0_CFLAGS = $(HS_WARN_CFLAGS) -g -O0
+tests_progs_stacktypes_O0_LDFLAGS =
+tests_progs_stacktypes_O2_SOURCES = tests/progs/stacktypes_prog.c tests/progs/status_line.h
+tests_progs_stacktypes_O2_CFLAGS = $(HS_WARN_CFLAGS) -g -O2
+tests_progs_stacktypes_O2_LDFLAGS =
+# -O0 after the user's CFLAGS (configure's "-g -O2" comes after per-target
+# flags, and the last -O wins): the objects' own setting.
+tests/progs/stacktypes_O0-stacktypes_prog.$(OBJEXT): CFLAGS += -O0
+TESTS += tests/integration/stacktypes.sh
+EXTRA_DIST += tests/integration/stacktypes.sh tests/integration/types_common.sh

@@ -297,7 +297,7 @@ static long tdw_add_vars(tdw *t, sym_dwarf *d, const sym_tvar *vars, size_t n, u
             hs_err_set(err, "out of memory while reading the types of the globals of %s.", path);
             return -1;
         }
-        t->globals[t->nglobals++] = (tdw_global){vars[i].vaddr + base, name, type};
+        t->globals[t->nglobals++] = (tdw_global){vars[i].vaddr + base, name, type, false};
         t->sorted = false;
         added++;
     }
@@ -336,6 +336,22 @@ long tdw_add_tls(tdw *t, sym_ctx *s, const char *path, const uint64_t *blocks, s
         added += got;
     }
     return added;
+}
+
+const char *tdw_intern(tdw *t, const char *s)
+{
+    return tdw_str(t, s);
+}
+
+int tdw_add_local(tdw *t, uint64_t addr, const char *name, uint32_t type, hs_err *err)
+{
+    const char *n = tdw_str(t, name);
+    if (n == NULL || hs_array_grow((void **)&t->globals, &t->capglobals, t->nglobals + 1,
+                                   sizeof(tdw_global), 256) != 0)
+        return hs_err_set(err, "out of memory while reading the types of the stack's variables.");
+    t->globals[t->nglobals++] = (tdw_global){addr, n, type, true};
+    t->sorted = false;
+    return 0;
 }
 
 size_t tdw_ntypes(const tdw *t)

@@ -7,6 +7,7 @@
 #ifndef HS_TDWARF_H
 #define HS_TDWARF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -46,6 +47,7 @@ typedef struct tdw_global {
     uint64_t addr; /* runtime address */
     const char *name;
     uint32_t type;
+    bool stack; /* a local variable's slot in a thread's stack frame */
 } tdw_global;
 
 typedef struct tdw tdw;
@@ -62,6 +64,13 @@ long tdw_add_object(tdw *t, sym_ctx *s, const char *path, uint64_t bias, hs_err 
  * it added, -1 + err when out of memory. */
 long tdw_add_tls(tdw *t, sym_ctx *s, const char *path, const uint64_t *blocks, size_t nblocks,
                  hs_err *err);
+/* Adds a local variable's slot in a thread's stack, at runtime address addr,
+ * of type id type (tdw_type_in), named name ("main::table"). 0, or -1 + err
+ * when out of memory. */
+int tdw_add_local(tdw *t, uint64_t addr, const char *name, uint32_t type, hs_err *err);
+/* s, copied and kept until tdw_free (one copy per distinct string); NULL
+ * when out of memory. */
+const char *tdw_intern(tdw *t, const char *s);
 /* The type id of the type DIE at die in d's DWARF (read with its members
  * on first use, as the globals' are): 0 for void, an unreadable DIE or no
  * DWARF, UINT32_MAX when out of memory. */

@@ -260,9 +260,34 @@ static void tspread_drain(spread *sp, tspread_read_fn read, void *arg)
     }
 }
 
+/* Spreads from the globals that are (stack) or are not (!stack) local
+ * variables' slots. */
+static void tspread_globals(spread *sp, tspread_read_fn read, void *arg, bool stack)
+{
+    const tdw_global *g;
+    size_t ng = tdw_globals(sp->t, &g);
+    for (size_t i = 0; i < ng && !sp->oom; i++) {
+        const tdw_type *ty = tdw_type_at(sp->t, g[i].type);
+        tspread_type as = {.type = g[i].type};
+        if (g[i].stack == stack && ty->size > 0 && ty->size < (1u << 26) &&
+            (ty->kind == TDW_POINTER || ty->kind == TDW_STRUCT || ty->kind == TDW_ARRAY))
+            tspread_scan(sp, read, arg, g[i].addr, ty->size, &as, (owner){0, 0, g[i].name});
+    }
+}
+
+/* A pointer held in a register: walked as a one-word object of its type. */
+static void tspread_value_walk(spread *sp, const tspread_value *v)
+{
+    if (tdw_type_at(sp->t, v->type)->kind != TDW_POINTER)
+        return;
+    sp->steps = 0;
+    tspread_walk(sp, v->type, 0, &v->value, 1, (owner){0, 0, v->name}, 0, 0);
+    tspread_follow(sp);
+}
+
 int tspread_run(tdw *t, const tspread_chunk *chunks, size_t n, const bool *skip,
-                const tspread_type *seed, tspread_read_fn read, void *arg, tspread_type *out,
-                hs_err *err)
+                const tspread_value *values, size_t nvalues, const tspread_type *seed,
+                tspread_read_fn read, void *arg, tspread_type *out, hs_err *err)
 {
     memset(out, 0, n * sizeof(*out));
     spread sp = {.t = t, .chunks = chunks, .n = n, .skip = skip, .out = out};
@@ -271,15 +296,12 @@ int tspread_run(tdw *t, const tspread_chunk *chunks, size_t n, const bool *skip,
         hs_err_set(err, "out of memory while spreading the DWARF types over %zu chunks.", n);
         return -1;
     }
-    const tdw_global *g;
-    size_t ng = tdw_globals(t, &g);
-    for (size_t i = 0; i < ng && !sp.oom; i++) {
-        const tdw_type *ty = tdw_type_at(t, g[i].type);
-        tspread_type as = {.type = g[i].type};
-        if (ty->size > 0 && ty->size < (1u << 26) &&
-            (ty->kind == TDW_POINTER || ty->kind == TDW_STRUCT || ty->kind == TDW_ARRAY))
-            tspread_scan(&sp, read, arg, g[i].addr, ty->size, &as, (owner){0, 0, g[i].name});
-    }
+    tspread_globals(&sp, read, arg, false);
+    tspread_drain(&sp, read, arg);
+    /* Then the threads' local variables: in their stack slots, in registers. */
+    tspread_globals(&sp, read, arg, true);
+    for (size_t i = 0; values != NULL && i < nvalues && !sp.oom; i++)
+        tspread_value_walk(&sp, &values[i]);
     tspread_drain(&sp, read, arg);
     /* Then the chunks that their allocating code typed and nothing above
      * reached, and what they lead to. */

@@ -1,11 +1,16 @@
 /* lib/types/tspread.h: DWARF types spread over the heap, as Go's viewcore
  * does: a chunk that a typed pointer points at (at its first byte) is of
- * the pointee type, starting from the typed globals (tdwarf.h) and going
- * on through the pointer members of every chunk so typed, arrays of
- * pointers included. A chunk with room for more than one pointee is an
- * array of them (T[]: malloc(n * sizeof(T))); a char pointer's target is
+ * the pointee type, starting from the typed roots and going on through the
+ * pointer members of every chunk so typed, arrays of pointers included.
+ * The roots come in three rounds, each spread to its end before the next
+ * begins, so that a chunk keeps the type of the strongest evidence: first
+ * the globals and thread-local variables (tdwarf.h), then the threads' local
+ * variables -- their stack slots (tdw globals marked stack) and the typed
+ * pointers held in registers (tspread_value) -- which may be stale or not
+ * yet set, then the chunks that their allocating code types (tsite.h). A chunk with room for more
+ * than one pointee is an array of them (T[]: malloc(n * sizeof(T))); a char pointer's target is
  * always char[] (a string); void pointers say nothing. The first type that
- * reaches a chunk (breadth first, globals first) wins; chunks the caller
+ * reaches a chunk (breadth first, by rounds) wins; chunks the caller
  * already typed (vtables) are neither typed nor followed. Each chunk also
  * remembers the one member (or global) that reached it, its owner field,
  * unless several did; libstdc++'s own members (_M_...) and base classes
@@ -46,15 +51,24 @@ typedef struct tspread_type {
     const char *owner_global;            /* or the global (owner_struct 0) that reached it */
 } tspread_type;
 
+/* A typed pointer with no address: a local variable whose value a register
+ * holds. type is the pointer's tdw type id; name its owner ("main::head"). */
+typedef struct tspread_value {
+    uint64_t value;
+    uint32_t type;
+    const char *name;
+} tspread_value;
+
 /* Fills out[0..n) (zeroed first). skip (may be NULL): chunks already typed.
- * seed (may be NULL): the type (and whether an array of it: never for a
- * struct with a flexible array member) their allocating code gives chunks
- * (tsite.h; type 0: none), for those the spread
- * from the globals did not reach and whose room holds one; the spread goes
- * on from them. 0, or -1 + err when out of memory. */
+ * values[0..nvalues) (may be NULL): pointers held in registers, spread with
+ * the stack slots. seed (may be NULL): the type (and whether an array of it:
+ * never for a struct with a flexible array member) their allocating code
+ * gives chunks (tsite.h; type 0: none), for those the spreads from the roots
+ * did not reach and whose room holds one; the spread goes on from them. 0,
+ * or -1 + err when out of memory. */
 int tspread_run(tdw *t, const tspread_chunk *chunks, size_t n, const bool *skip,
-                const tspread_type *seed, tspread_read_fn read, void *arg, tspread_type *out,
-                hs_err *err);
+                const tspread_value *values, size_t nvalues, const tspread_type *seed,
+                tspread_read_fn read, void *arg, tspread_type *out, hs_err *err);
 /* The label of a typed chunk: "struct session", "struct session *[]",
  * "char[] in session::user", "double[] in Polygon::xs", "char[] in g_name".
  * The owner is named for arrays and scalars (what a struct is is its

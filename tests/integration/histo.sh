@@ -69,7 +69,9 @@ exec 7>&-
 wait "$pid"
 
 # The same classes as the profile's "type" label (HEAPSNAP_RATE=1: exact
-# counts): go tool pprof -tagfocus type=CLASS selects every object of it.
+# counts): go tool pprof -tagfocus type=^CLASS$ selects every object of it
+# (unanchored, shop::Session would also match main's vector buffer, typed
+# 'shop::Session *[] in main::sessions' from main's stack slot).
 mkfifo "$snap_tmp/p.in"
 rm -f "$snap_tmp/p.out"
 LD_PRELOAD=$HOOK HEAPSNAP_RATE=1 "$PROG" <"$snap_tmp/p.in" >"$snap_tmp/p.out" &
@@ -85,7 +87,7 @@ tap_is "profile: 2100 chunks typed by their vtables" "$(echo "$typed" | awk '{ p
 got=""
 for c in Circle Square 'shop::Session' Both; do
     n=$( (cd "$snap_tmp" && HOME=$snap_tmp "$GO" tool pprof -sample_index=inuse_objects -top \
-        -tagfocus="type=$c" p.pb.gz 2>/dev/null) |
+        -tagfocus="type=^$c\$" p.pb.gz 2>/dev/null) |
         sed -n 's/.*accounting for \([0-9]*\), .*/\1/p')
     got="$got $c=$n"
 done

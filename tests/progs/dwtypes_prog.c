@@ -21,6 +21,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "status_line.h"
+
 struct session {
     int id;
     char *user;
@@ -106,14 +108,7 @@ static int write_status(const char *path)
                        "\"names\":%llu,\"tls\":%llu,\"tlsdata\":%llu,\"grown\":%d}\n",
                        (int)getpid(), buckets, sessions, users, nodes, xs, items, config, names,
                        tls, tlsdata, grown);
-    /* a new file renamed over the old: the test never reads half a line */
-    char tmp[4096];
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0 || write(fd, line, (size_t)len) != len)
-        return -1;
-    close(fd);
-    return rename(tmp, path);
+    return status_line_write(path, line, len);
 }
 
 int main(int argc, char **argv)

@@ -2,7 +2,8 @@
  * this process, typed from its own DWARF (built with -g -O0): a hash table
  * of structs behind a global (bucket array and chains), a list with a
  * double array in each node, an array of structs, strings, a void pointer,
- * a struct with a flexible array member and a chunk typed beforehand. */
+ * a struct with a flexible array member and a chunk typed beforehand; then
+ * local variables' roots (a stack slot, a register) in their round. */
 #include <link.h>
 #include <malloc.h>
 #include <setjmp.h>
@@ -114,6 +115,25 @@ static void build_heap(void)
     g_sp_vt->user = track(strdup("behind a typed-beforehand chunk"));
 }
 
+/* The types of this executable's globals, through a symbolizer of this
+ * process (*sym, for the caller to close). */
+static tdw *own_types(sym_ctx **sym)
+{
+    char path[4096];
+    ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+    assert_true(n > 0);
+    path[n] = '\0';
+    hs_err err = {0};
+    *sym = sym_open(0, &err);
+    assert_non_null(*sym);
+    tdw *t = tdw_new(&err);
+    assert_non_null(t);
+    uint64_t bias = 0;
+    dl_iterate_phdr(exe_bias, &bias);
+    assert_true(tdw_add_object(t, *sym, path, bias, &err) >= 6);
+    return t;
+}
+
 static const char *label_of(const tdw *t, const tspread_type *out, const void *p, char *buf)
 {
     for (size_t i = 0; i < nchunks; i++)
@@ -135,20 +155,12 @@ static void test_spread(void **state)
         ch[i].hi = ch[i].lo + malloc_usable_size(chunks_p[i]);
         skip[i] = chunks_p[i] == g_sp_vt;
     }
-    char path[4096];
-    ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
-    assert_true(n > 0);
-    path[n] = '\0';
     hs_err err = {0};
-    sym_ctx *sym = sym_open(0, &err);
-    assert_non_null(sym);
-    tdw *t = tdw_new(&err);
-    assert_non_null(t);
-    uint64_t bias = 0;
-    dl_iterate_phdr(exe_bias, &bias);
-    assert_true(tdw_add_object(t, sym, path, bias, &err) >= 6);
+    sym_ctx *sym = NULL;
+    tdw *t = own_types(&sym);
     tspread_type out[MAXC];
-    assert_int_equal(tspread_run(t, ch, nchunks, skip, NULL, read_self, NULL, out, &err), 0);
+    assert_int_equal(tspread_run(t, ch, nchunks, skip, NULL, 0, NULL, read_self, NULL, out, &err),
+                     0);
     char buf[256];
     assert_string_equal(label_of(t, out, g_sp_table.buckets, buf),
                         "struct sp_session *[] in sp_table::buckets");
@@ -177,10 +189,71 @@ static void test_spread(void **state)
     sym_close(sym);
 }
 
+/* The threads' local variables: a stack slot (a tdw stack global) and a
+ * pointer in a register (a tspread_value) type what only they reach, after
+ * the globals (a global's type wins over a slot's) and before the seeds (a
+ * value's type wins over a seed's). */
+static void test_local_roots(void **state)
+{
+    (void)state;
+    hs_err err = {0};
+    sym_ctx *sym = NULL;
+    tdw *t = own_types(&sym);
+    uint32_t node_ptr = tdw_global_at(t, (uint64_t)(uintptr_t)&g_sp_list)->type;
+    uint32_t session_ptr = tdw_global_at(t, (uint64_t)(uintptr_t)&g_sp_vt)->type;
+    uint32_t node = tdw_type_at(t, node_ptr)->target;
+    /* a list only a slot holds; a session only a register holds, which a
+     * seed would call a node; points a global and a slot both reach */
+    void *c[5];
+    struct sp_node *slot = c[0] = calloc(1, sizeof(struct sp_node));
+    slot->next = c[1] = calloc(1, sizeof(struct sp_node));
+    struct sp_session *reg = c[2] = calloc(1, sizeof(struct sp_session));
+    reg->user = c[3] = strdup("held in a register");
+    struct sp_point *saved = g_sp_points;
+    g_sp_points = c[4] = calloc(3, sizeof(struct sp_point));
+    struct sp_session *other = c[4];
+    qsort(c, 5, sizeof(void *), ptr_cmp);
+    tspread_chunk ch[5];
+    tspread_type seed[5] = {{0}};
+    for (size_t i = 0; i < 5; i++) {
+        /* the room asked for: malloc may hand a single node a larger chunk */
+        uint64_t asked = c[i] == g_sp_points ? 3 * sizeof(struct sp_point)
+                         : c[i] == reg       ? sizeof(struct sp_session)
+                         : c[i] == reg->user ? 19
+                                             : sizeof(struct sp_node);
+        ch[i].lo = (uint64_t)(uintptr_t)c[i];
+        ch[i].hi = ch[i].lo + asked;
+        if (c[i] == reg)
+            seed[i].type = node;
+    }
+    assert_int_equal(tdw_add_local(t, (uint64_t)(uintptr_t)&slot, "fn::slot", node_ptr, &err), 0);
+    assert_int_equal(tdw_add_local(t, (uint64_t)(uintptr_t)&other, "fn::other", session_ptr, &err),
+                     0);
+    assert_true(tdw_global_at(t, (uint64_t)(uintptr_t)&slot)->stack);
+    assert_false(tdw_global_at(t, (uint64_t)(uintptr_t)&g_sp_points)->stack);
+    tspread_value v = {(uint64_t)(uintptr_t)reg, session_ptr, "fn::reg"};
+    tspread_type out[5];
+    assert_int_equal(tspread_run(t, ch, 5, NULL, &v, 1, seed, read_self, NULL, out, &err), 0);
+    char buf[256];
+    for (size_t i = 0; i < 5; i++) {
+        const char *want = c[i] == slot || c[i] == slot->next ? "struct sp_node"
+                           : c[i] == reg                      ? "struct sp_session"
+                           : c[i] == reg->user                ? "char[] in sp_session::user"
+                                                              : "struct sp_point[] in g_sp_points";
+        assert_string_equal(tspread_label(t, &out[i], buf, sizeof(buf)), want);
+    }
+    g_sp_points = saved;
+    for (size_t i = 0; i < 5; i++)
+        free(c[i]);
+    tdw_free(t);
+    sym_close(sym);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_spread),
+        cmocka_unit_test(test_local_roots),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
