@@ -17,6 +17,8 @@ tests_unit_test_tspread_LDADD = $(UNIT_LDADD)
 # The allocating code's own lines and DWARF, unoptimized and optimized.
 tests_unit_test_tsite_CFLAGS = $(AM_CFLAGS) -g -O0
 tests_unit_test_tsite_LDADD = $(UNIT_LDADD)
+# -O0 after configure's "-g -O2", which comes after per-target flags.
+tests/unit/test_tsite-test_tsite.$(OBJEXT): CFLAGS += -O0
 tests_unit_test_tsite_O2_SOURCES = tests/unit/test_tsite.c
 tests_unit_test_tsite_O2_CFLAGS = $(AM_CFLAGS) -g -O2
 tests_unit_test_tsite_O2_LDADD = $(UNIT_LDADD)
