@@ -27,6 +27,7 @@
 typedef struct histo_chunk {
     uint64_t addr, size, word; /* word: the first 8 bytes of its user data */
     bool have_word, mmapped;
+    bool sampled;            /* the hook recorded it (a live entry names it) */
     const char *name, *from; /* its type and the evidence, NULL: untyped */
 } histo_chunk;
 
@@ -42,7 +43,16 @@ typedef struct histo_row {
     const char *name, *from;
     uint64_t chunk_size; /* for untyped rows */
     uint64_t objects, bytes;
+    /* For untyped rows: the hook's sampled chunks of that size, and the
+     * type most of them have (likely, NULL: none) with its count. */
+    uint64_t sampled, sampled_likely;
+    const char *likely;
 } histo_row;
+
+/* An untyped row names the type of its size's sampled chunks when at least
+ * this share of them has it: the sampler picks chunks by their bytes, not
+ * their type, so the sampled ones are a fair sample of the size. */
+#define HISTO_LIKELY_SHARE 0.9
 
 static int histo_keep(const gheap_chunk *c, void *arg)
 {
@@ -64,6 +74,7 @@ static int histo_keep(const gheap_chunk *c, void *arg)
     k->size = c->size;
     k->mmapped = c->cls == GHEAP_MMAPPED;
     k->name = k->from = NULL;
+    k->sampled = false;
     k->have_word = c->size >= 24 && memsrc_read(hc->m, c->addr + 16, 8, &k->word) == 0;
     return 0;
 }
@@ -124,10 +135,29 @@ static int histo_addr_cmp(const void *a, const void *b)
  * The words of chunks not in the capture's copies (mmapped ones) are read
  * from the running process through live. *td keeps the DWARF labels. 0, or
  * -1 + err (out of memory). */
+/* Marks the chunks a live entry of the hook names (sorted hc). */
+static void histo_mark_sampled(histo_chunks *hc, const registry *reg)
+{
+    for (size_t i = 0; reg != NULL && i < reg->nlive; i++) {
+        uint64_t chunk = reg->live[i].addr - 16;
+        size_t a = 0, b = hc->n;
+        while (a < b) {
+            size_t m = a + (b - a) / 2;
+            if (hc->v[m].addr < chunk)
+                a = m + 1;
+            else
+                b = m;
+        }
+        if (a < hc->n && hc->v[a].addr == chunk)
+            hc->v[a].sampled = true;
+    }
+}
+
 static int histo_name(pid_t pid, histo_chunks *hc, tvt *t, memsrc *live, roots *r,
                       const gheap_capture *cap, const registry *reg, tdstage **td, hs_err *err)
 {
     qsort(hc->v, hc->n, sizeof(*hc->v), histo_addr_cmp);
+    histo_mark_sampled(hc, reg);
     for (size_t i = 0; i < hc->n; i++) {
         histo_chunk *c = &hc->v[i];
         if (!c->have_word && c->size >= 24)
@@ -180,6 +210,74 @@ static int histo_row_cmp(const void *a, const void *b)
     return x->chunk_size < y->chunk_size ? -1 : x->chunk_size > y->chunk_size;
 }
 
+typedef struct histo_pick {
+    uint64_t size;
+    const char *name; /* NULL: untyped */
+} histo_pick;
+
+static int histo_pick_cmp(const void *a, const void *b)
+{
+    const histo_pick *x = a, *y = b;
+    if (x->size != y->size)
+        return x->size < y->size ? -1 : 1;
+    if (x->name == NULL || y->name == NULL)
+        return (x->name == NULL) - (y->name == NULL);
+    return strcmp(x->name, y->name);
+}
+
+/* For each untyped row: its size's sampled chunks, and the type that
+ * HISTO_LIKELY_SHARE of them have, if one does. 0, or -1 when out of
+ * memory. */
+static int histo_likely(const histo_chunks *hc, histo_row *rows, size_t nrows)
+{
+    size_t np = 0;
+    for (size_t i = 0; i < hc->n; i++)
+        np += hc->v[i].sampled;
+    if (np == 0)
+        return 0;
+    histo_pick *p = malloc(np * sizeof(*p));
+    if (p == NULL)
+        return -1;
+    np = 0;
+    for (size_t i = 0; i < hc->n; i++)
+        if (hc->v[i].sampled)
+            p[np++] = (histo_pick){hc->v[i].size, hc->v[i].name};
+    qsort(p, np, sizeof(*p), histo_pick_cmp);
+    for (size_t r = 0; r < nrows; r++) {
+        histo_row *row = &rows[r];
+        if (row->name != NULL)
+            continue;
+        size_t a = 0, b = np; /* the first pick of this size */
+        while (a < b) {
+            size_t m = a + (b - a) / 2;
+            if (p[m].size < row->chunk_size)
+                a = m + 1;
+            else
+                b = m;
+        }
+        uint64_t all = 0, best = 0;
+        const char *best_name = NULL;
+        for (size_t k = a; k < np && p[k].size == row->chunk_size;) {
+            size_t z = k;
+            while (z < np && p[z].size == row->chunk_size && histo_pick_cmp(&p[z], &p[k]) == 0)
+                z++;
+            all += z - k;
+            if (p[k].name != NULL && z - k > best) {
+                best = z - k;
+                best_name = p[k].name;
+            }
+            k = z;
+        }
+        row->sampled = all;
+        if (best_name != NULL && (double)best >= HISTO_LIKELY_SHARE * (double)all) {
+            row->likely = best_name;
+            row->sampled_likely = best;
+        }
+    }
+    free(p);
+    return 0;
+}
+
 /* Rows per type and per untyped chunk size, largest first. */
 static histo_row *histo_rows(histo_chunks *hc, size_t *nrows, size_t *ntyped)
 {
@@ -204,7 +302,7 @@ static histo_row *histo_rows(histo_chunks *hc, size_t *nrows, size_t *ntyped)
                 rows = v;
                 cap = ncap;
             }
-            rows[n++] = (histo_row){name, c->from, name ? 0 : c->size, 0, 0};
+            rows[n++] = (histo_row){name, c->from, name ? 0 : c->size, 0, 0, 0, 0, NULL};
         }
         if (id > n || rows == NULL)
             goto oom; /* cannot happen: every id was given a row above */
@@ -214,6 +312,8 @@ static histo_row *histo_rows(histo_chunks *hc, size_t *nrows, size_t *ntyped)
             (*ntyped)++;
     }
     hs_intern_free(&keys);
+    if (rows != NULL && histo_likely(hc, rows, n) != 0)
+        goto oom;
     if (rows != NULL)
         qsort(rows, n, sizeof(*rows), histo_row_cmp);
     *nrows = n;
@@ -244,8 +344,14 @@ static void histo_print_text(FILE *out, pid_t pid, const histo_row *rows, size_t
             rest_b += r->bytes;
             continue;
         }
-        char untyped[64];
-        snprintf(untyped, sizeof(untyped), "[unknown %" PRIu64 "-byte chunks]", r->chunk_size);
+        char untyped[512];
+        if (r->likely != NULL)
+            snprintf(untyped, sizeof(untyped),
+                     "[unknown %" PRIu64 "-byte chunks; the sampled ones: %" PRIu64 " of %" PRIu64
+                     " %s]",
+                     r->chunk_size, r->sampled_likely, r->sampled, r->likely);
+        else
+            snprintf(untyped, sizeof(untyped), "[unknown %" PRIu64 "-byte chunks]", r->chunk_size);
         fprintf(out, "%5zu %12" PRIu64 " %14" PRIu64 " %10" PRIu64 "  %s\n", i + 1, r->objects,
                 r->bytes, r->bytes / r->objects, r->name ? r->name : untyped);
     }
@@ -270,7 +376,13 @@ static void histo_print_json(FILE *out, pid_t pid, const histo_row *rows, size_t
             hs_json_fput_str(out, r->name);
             fprintf(out, ",\"from\":\"%s\"", r->from);
         } else {
-            fprintf(out, "\"type\":null,\"chunk_size\":%" PRIu64, r->chunk_size);
+            fprintf(out, "\"type\":null,\"chunk_size\":%" PRIu64 ",\"sampled\":%" PRIu64,
+                    r->chunk_size, r->sampled);
+            if (r->likely != NULL) {
+                fputs(",\"sampled_type\":", out);
+                hs_json_fput_str(out, r->likely);
+                fprintf(out, ",\"sampled_typed\":%" PRIu64, r->sampled_likely);
+            }
         }
         fprintf(out, ",\"objects\":%" PRIu64 ",\"bytes\":%" PRIu64 "}", r->objects, r->bytes);
     }
