@@ -5,12 +5,14 @@
 #include "histo.h"
 
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "glibc_heap.h"
 #include "heap_process.h"
+#include "hs_array.h"
 #include "hs_intern.h"
 #include "hs_json.h"
 #include "memsrc.h"
@@ -140,16 +142,10 @@ static void histo_mark_sampled(histo_chunks *hc, const registry *reg)
 {
     for (size_t i = 0; reg != NULL && i < reg->nlive; i++) {
         uint64_t chunk = reg->live[i].addr - 16;
-        size_t a = 0, b = hc->n;
-        while (a < b) {
-            size_t m = a + (b - a) / 2;
-            if (hc->v[m].addr < chunk)
-                a = m + 1;
-            else
-                b = m;
-        }
-        if (a < hc->n && hc->v[a].addr == chunk)
-            hc->v[a].sampled = true;
+        size_t a =
+            hs_array_upper_bound(hc->v, hc->n, sizeof(*hc->v), offsetof(histo_chunk, addr), chunk);
+        if (a > 0 && hc->v[a - 1].addr == chunk)
+            hc->v[a - 1].sampled = true;
     }
 }
 
@@ -247,14 +243,9 @@ static int histo_likely(const histo_chunks *hc, histo_row *rows, size_t nrows)
         histo_row *row = &rows[r];
         if (row->name != NULL)
             continue;
-        size_t a = 0, b = np; /* the first pick of this size */
-        while (a < b) {
-            size_t m = a + (b - a) / 2;
-            if (p[m].size < row->chunk_size)
-                a = m + 1;
-            else
-                b = m;
-        }
+        /* the first pick of this size */
+        size_t a =
+            hs_array_lower_bound(p, np, sizeof(*p), offsetof(histo_pick, size), row->chunk_size);
         uint64_t all = 0, best = 0;
         const char *best_name = NULL;
         for (size_t k = a; k < np && p[k].size == row->chunk_size;) {
