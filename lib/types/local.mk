@@ -43,6 +43,12 @@ check_PROGRAMS += tests/progs/dwtypes_cxx
 tests_progs_dwtypes_cxx_SOURCES = tests/progs/dwtypes_cxx.cc
 tests_progs_dwtypes_cxx_CXXFLAGS = -Wall -Wextra -g -O2
 tests_progs_dwtypes_cxx_LDFLAGS =
+# Records only their allocating line types (histo.sh, at the hook's default
+# rate). Not sanitized.
+check_PROGRAMS += tests/progs/sampled_types
+tests_progs_sampled_types_SOURCES = tests/progs/sampled_types.c tests/progs/status_line.h
+tests_progs_sampled_types_CFLAGS = $(HS_WARN_CFLAGS) -g -O2
+tests_progs_sampled_types_LDFLAGS =
 # Heap data held only by blocked threads' local variables, for the stack
 # roots of the type spread (stacktypes.sh), at -O0 and -O2. Not sanitized.
 check_PROGRAMS += tests/progs/stacktypes_O0 tests/progs/stacktypes_O2
