@@ -15,6 +15,14 @@ tap_is() {
         echo "not ok $tap_n - $1"; echo "# got:  $2"; echo "# want: $3"; tap_failed=$((tap_failed + 1)); fi
 }
 tap_skip() { tap_n=$((tap_n + 1)); echo "ok $tap_n # SKIP $1"; }
+# The state letter /proc gives process $1 (R, S, D, T, t, Z, ...).
+tap_proc_state() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1; }
+# tap_not_stopped NAME PID: PID runs or sleeps (R, S, D) -- nothing left it
+# stopped; just after a tracer's detach a thread may be runnable (R).
+tap_not_stopped() {
+    tap_st=$(tap_proc_state "$2")
+    case $tap_st in [RSD]) tap_ok "$1 ($tap_st)" true ;; *) tap_ok "$1 ($tap_st)" false ;; esac
+}
 tap_skip_all() { echo "1..0 # SKIP $1"; exit 0; }
 tap_bail() { echo "Bail out! $1"; exit 1; }
 tap_done() { echo "1..$tap_n"; [ "$tap_failed" -eq 0 ]; }

@@ -29,6 +29,5 @@ tap_is "excluding two chunks' ranges finds exactly the others" \
 tap_is "excluding the whole address space finds none" "$(wc -l <"$work/none")" 0
 "$probe" mmapped "$pid" 0-1 1-2 2-3 3-4 4-5 5-6 6-7 7-8 8-9 >/dev/null 2>&1
 tap_is "a ninth range is refused (usage error)" "$?" 2
-tap_is "the probe left the target running" \
-    "$(sed 's/.*) //' "/proc/$pid/stat" | cut -d' ' -f1)" S
+tap_not_stopped "the probe left the target running" "$pid"
 tap_done
