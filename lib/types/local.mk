@@ -17,8 +17,12 @@ tests_unit_test_tspread_LDADD = $(UNIT_LDADD)
 # The allocating code's own lines and DWARF, unoptimized and optimized.
 tests_unit_test_tsite_CFLAGS = $(AM_CFLAGS) -g -O0
 tests_unit_test_tsite_LDADD = $(UNIT_LDADD)
-# -O0 after configure's "-g -O2", which comes after per-target flags.
+# -O0 after configure's "-g -O2", which comes after per-target flags (the
+# last -O wins): the fixtures that say -O0 are built so.
 tests/unit/test_tsite-test_tsite.$(OBJEXT): CFLAGS += -O0
+tests/unit/test_tdwarf-test_tdwarf.$(OBJEXT): CFLAGS += -O0
+tests/unit/test_tspread-test_tspread.$(OBJEXT): CFLAGS += -O0
+tests/progs/dwtypes_O0-dwtypes_prog.$(OBJEXT): CFLAGS += -O0
 tests_unit_test_tsite_O2_SOURCES = tests/unit/test_tsite.c
 tests_unit_test_tsite_O2_CFLAGS = $(AM_CFLAGS) -g -O2
 tests_unit_test_tsite_O2_LDADD = $(UNIT_LDADD)
