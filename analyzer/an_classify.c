@@ -214,9 +214,8 @@ static double population_var(const an_series_in *in, double level)
         return 0;
     /* ...nor when its objects grew larger (AN_BUFFER_SIZE_FACTOR, the pattern's
      * own test): a buffer reallocated larger, however its count moved */
-    const double *y = in->bytes, *c = in->objects;
-    if (c[0] > 0 && c[n - 1] > 0 && y[0] > 0 &&
-        y[n - 1] / c[n - 1] >= AN_BUFFER_SIZE_FACTOR * (y[0] / c[0]))
+    if (an_classify_grew_larger(in->bytes[0], in->objects[0], in->bytes[n - 1],
+                                in->objects[n - 1]) == 1)
         return 0;
     return fmin(level, turnover(in) / (double)(n - 1)) * (b / o);
 }
@@ -538,14 +537,18 @@ an_pattern an_classify_pattern(const an_stats *st)
      * a series that ends as a few large buffers is one whatever its start. */
     if (st->growth_objects <= count_noise || st->few_at_end)
         return AN_PATTERN_BUFFER;
-    if (st->start_objects > 0 && st->start_bytes > 0 && st->end_objects > 0) {
-        double size0 = st->start_bytes / st->start_objects;
-        double size1 = st->end_bytes / st->end_objects;
-        if (size1 >= AN_BUFFER_SIZE_FACTOR * size0 &&
-            st->end_objects <= AN_BUFFER_COUNT_FACTOR * st->start_objects)
-            return AN_PATTERN_BUFFER;
-    }
+    if (an_classify_grew_larger(st->start_bytes, st->start_objects, st->end_bytes,
+                                st->end_objects) == 1 &&
+        st->end_objects <= AN_BUFFER_COUNT_FACTOR * st->start_objects)
+        return AN_PATTERN_BUFFER;
     return AN_PATTERN_ENTRIES;
+}
+
+int an_classify_grew_larger(double bytes0, double objects0, double bytes1, double objects1)
+{
+    if (objects0 <= 0 || bytes0 <= 0 || objects1 <= 0 || bytes1 <= 0)
+        return -1;
+    return bytes1 / objects1 >= AN_BUFFER_SIZE_FACTOR * (bytes0 / objects0);
 }
 
 an_confidence an_classify_confidence(const an_stats *st, size_t n, bool two_point)

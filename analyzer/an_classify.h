@@ -171,6 +171,11 @@ void an_classify_stats(const an_series_in *in, an_stats *st);
 double an_classify_threshold(const an_stats *st, const an_limits *lim);
 an_status an_classify_status(const an_stats *st, const an_limits *lim, bool two_point);
 an_pattern an_classify_pattern(const an_stats *st);
+/* Whether the mean object size went from bytes0/objects0 to at least
+ * AN_BUFFER_SIZE_FACTOR times that at bytes1/objects1 (a buffer reallocated
+ * larger): 1 when it did, 0 when it did not, -1 when either mean is unknown
+ * (no objects or no bytes). */
+int an_classify_grew_larger(double bytes0, double objects0, double bytes1, double objects1);
 /* How sure a LEAK or GREW verdict is, from n snapshots. */
 an_confidence an_classify_confidence(const an_stats *st, size_t n, bool two_point);
 

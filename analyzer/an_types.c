@@ -41,9 +41,8 @@ static bool an_types_fixed(const char *label)
 
 an_pattern an_types_pattern(an_pattern counted, const an_stats *st, const char *top, double share)
 {
-    double size0 = st->start_objects > 0 ? st->start_bytes / st->start_objects : 0;
-    double size1 = st->end_objects > 0 ? st->end_bytes / st->end_objects : 0;
-    bool same_size = size0 > 0 && size1 > 0 && size1 < AN_BUFFER_SIZE_FACTOR * size0;
+    bool same_size = an_classify_grew_larger(st->start_bytes, st->start_objects, st->end_bytes,
+                                             st->end_objects) == 0;
     if (counted == AN_PATTERN_BUFFER && !st->few_at_end && same_size &&
         share >= AN_TYPES_SETTLE_SHARE && an_types_fixed(top))
         return AN_PATTERN_ENTRIES;

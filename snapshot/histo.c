@@ -250,7 +250,7 @@ static int histo_likely(const histo_chunks *hc, histo_row *rows, size_t nrows)
         const char *best_name = NULL;
         for (size_t k = a; k < np && p[k].size == row->chunk_size;) {
             size_t z = k;
-            while (z < np && p[z].size == row->chunk_size && histo_pick_cmp(&p[z], &p[k]) == 0)
+            while (z < np && histo_pick_cmp(&p[z], &p[k]) == 0)
                 z++;
             all += z - k;
             if (p[k].name != NULL && z - k > best) {

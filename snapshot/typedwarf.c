@@ -77,23 +77,19 @@ static const char *tds_intern(tdstage *s, hs_intern *in, const char *label)
     return copy;
 }
 
-/* The chunk whose user bytes start at p, or -1. */
-static long tds_chunk_at(const tspread_chunk *ch, size_t n, uint64_t p)
-{
-    size_t a = 0, b = n; /* first lo >= p */
-    while (a < b) {
-        size_t m = a + (b - a) / 2;
-        if (ch[m].lo < p)
-            a = m + 1;
-        else
-            b = m;
-    }
-    return a < n && ch[a].lo == p ? (long)a : -1;
-}
-
 static bool tds_is_chunk_start(const tspread_chunk *ch, size_t n, uint64_t p)
 {
-    return tds_chunk_at(ch, n, p) >= 0;
+    return tspread_chunk_at(ch, n, p) >= 0;
+}
+
+/* Whether one of the words w[0..nw) points at a chunk's first byte. */
+static bool tds_words_point_at_chunk(const uint64_t *w, uint64_t nw, const tspread_chunk *ch,
+                                     size_t n)
+{
+    for (uint64_t k = 0; k < nw; k++)
+        if (w[k] != 0 && tds_is_chunk_start(ch, n, w[k]))
+            return true;
+    return false;
 }
 
 /* The type each chunk the hook recorded gets from its allocating code
@@ -113,7 +109,7 @@ static int tds_seeds(tdw *t, sym_ctx *sym, const registry *reg, const tspread_ch
     int rc = ts != NULL ? 0 : -1;
     for (size_t i = 0; rc == 0 && i < reg->nlive; i++) {
         const struct heapsnap_live *e = &reg->live[i];
-        long c = tds_chunk_at(ch, n, e->addr);
+        long c = tspread_chunk_at(ch, n, e->addr);
         const struct heapsnap_stack *st = c >= 0 ? registry_stack(reg, e->stack_id) : NULL;
         if (st == NULL)
             continue;
@@ -273,10 +269,7 @@ static bool tds_frame_points_at_chunk(roots *r, size_t k, size_t f, const roots_
     const uint64_t *w;
     if (fr->cfa <= fr->sp || roots_block_words(r, fr->sp & ~7ull, fr->cfa & ~7ull, &w) != 0)
         return false;
-    for (uint64_t i = 0; i < ((fr->cfa & ~7ull) - (fr->sp & ~7ull)) / 8; i++)
-        if (w[i] != 0 && tds_is_chunk_start(ch, n, w[i]))
-            return true;
-    return false;
+    return tds_words_point_at_chunk(w, ((fr->cfa & ~7ull) - (fr->sp & ~7ull)) / 8, ch, n);
 }
 
 /* The typed roots in the threads' frames (tds_local), each distinct pc's
@@ -316,11 +309,9 @@ static bool tds_points_at_chunk(const roots *r, size_t o, const tspread_chunk *c
 {
     for (size_t b = 0; b < r->nblocks; b++) {
         const roots_block *blk = &r->blocks[b];
-        if (blk->kind != ROOTS_GLOBAL || blk->owner != o)
-            continue;
-        for (uint64_t k = 0; k < (blk->hi - blk->lo) / 8; k++)
-            if (blk->words[k] != 0 && tds_is_chunk_start(ch, n, blk->words[k]))
-                return true;
+        if (blk->kind == ROOTS_GLOBAL && blk->owner == o &&
+            tds_words_point_at_chunk(blk->words, (blk->hi - blk->lo) / 8, ch, n))
+            return true;
     }
     return false;
 }
@@ -333,7 +324,7 @@ static bool tds_block_points_at_chunk(const roots *r, uint64_t lo, uint64_t len,
     lo = (lo + 7) & ~(uint64_t)7;
     for (uint64_t a = lo; a + 8 <= lo + len; a += 8) {
         const uint64_t *w;
-        if (roots_block_words(r, a, a + 8, &w) == 0 && *w != 0 && tds_is_chunk_start(ch, n, *w))
+        if (roots_block_words(r, a, a + 8, &w) == 0 && tds_words_point_at_chunk(w, 1, ch, n))
             return true;
     }
     return false;

@@ -31,7 +31,6 @@ struct roots_vars {
     /* per object: its static TLS block, tls_off below fs_base, tls_memsz
      * bytes (0: none known) */
     uint64_t *tls_off, *tls_memsz;
-    size_t exe; /* index of the executable, nobjs when none */
 };
 
 static int roots_cmp_range(const void *a, const void *b)
@@ -456,11 +455,8 @@ static roots_vars *roots_vars_get(roots *r)
         free(v);
         return NULL;
     }
-    v->exe = r->nobjs;
     r->vars = v;
     for (size_t i = 0; i < r->nobjs; i++) {
-        if (r->objs[i].is_exe)
-            v->exe = i;
         /* a library's file is read only when ld.so gave a static block to
          * an object loaded there (a library's first segment is at 0: its
          * bias is its base) */

@@ -171,27 +171,6 @@ int hproc_same_image(hproc *h, hs_err *err)
 
 /* ---- ld.so's list of objects: their static TLS blocks ---- */
 
-/* Calls fn(arg, l_addr, l_tls_offset) for each link_map on _r_debug's list
- * (at most 4096) until it returns non-zero; that value, 0 at the end, -1
- * when the list or the field cannot be located or read. */
-static int hp_each_link_map(hproc *h, int (*fn)(void *, uint64_t, uint64_t), void *arg)
-{
-    uint64_t map;
-    if (!h->r_debug || !h->have_ltls_field || memsrc_read_u64(h->m, h->r_debug + 8, &map))
-        return -1;
-    for (int i = 0; map && i < 4096; i++) {
-        uint64_t l_addr, next, off;
-        if (memsrc_read_u64(h->m, map, &l_addr) || memsrc_read_u64(h->m, map + 24, &next) ||
-            memsrc_read_u64(h->m, map + h->ltls_field, &off))
-            return -1;
-        int r = fn(arg, l_addr, off);
-        if (r != 0)
-            return r;
-        map = next;
-    }
-    return 0;
-}
-
 /* A static TLS block's offset below the thread pointer: ld.so keeps 0 for
  * an object without TLS and -1 (FORCED_DYNAMIC_TLS_OFFSET) or -2 for one
  * whose block is allocated per thread on first use. */
@@ -200,17 +179,25 @@ static bool hp_static_tls(uint64_t off)
     return off != 0 && off <= (1u << 24);
 }
 
-typedef struct hp_tls_list {
-    hproc_tls *out;
-    size_t n, max;
-} hp_tls_list;
-
-static int hp_add_tls(void *arg, uint64_t l_addr, uint64_t off)
+/* The static TLS blocks of the link_maps on _r_debug's list (at most 4096
+ * maps, HPROC_MAX_TLS blocks) into h->tls; their number, 0 when the list or
+ * the field cannot be located or read. */
+static size_t hp_read_static_tls(hproc *h)
 {
-    hp_tls_list *l = arg;
-    if (hp_static_tls(off) && l->n < l->max)
-        l->out[l->n++] = (hproc_tls){l_addr, off};
-    return 0;
+    uint64_t map;
+    if (!h->r_debug || !h->have_ltls_field || memsrc_read_u64(h->m, h->r_debug + 8, &map))
+        return 0;
+    size_t n = 0;
+    for (int i = 0; map && i < 4096; i++) {
+        uint64_t l_addr, next, off;
+        if (memsrc_read_u64(h->m, map, &l_addr) || memsrc_read_u64(h->m, map + 24, &next) ||
+            memsrc_read_u64(h->m, map + h->ltls_field, &off))
+            return 0;
+        if (hp_static_tls(off) && n < HPROC_MAX_TLS)
+            h->tls[n++] = (hproc_tls){l_addr, off};
+        map = next;
+    }
+    return n;
 }
 
 hproc *hproc_open(pid_t pid, hs_err *err)
@@ -271,8 +258,7 @@ hproc *hproc_open(pid_t pid, hs_err *err)
     }
     /* Before any stop: a copy seals h->m to what it copied, and ld.so's
      * list starts in ld.so's data. */
-    hp_tls_list tl = {h->tls, 0, HPROC_MAX_TLS};
-    h->ntls = hp_each_link_map(h, hp_add_tls, &tl) == 0 ? tl.n : 0;
+    h->ntls = hp_read_static_tls(h);
     hp_prepare_copy(h, pm);
     h->uw = uwr_open(pid, pm, h->m); /* NULL: no libunwind, see hproc_thread_in_malloc */
     procmaps_free(pm);
@@ -300,17 +286,6 @@ void hproc_close(hproc *h)
 
 /* ---- TLS: libc's static block sits at fs_base - l_tls_offset ---- */
 
-static int hp_libc_tls(void *arg, uint64_t l_addr, uint64_t off)
-{
-    hproc *h = arg;
-    if (l_addr != h->libc_base)
-        return 0;
-    if (!hp_static_tls(off))
-        return -1;
-    h->l_tls_offset = off;
-    return 1;
-}
-
 static int hp_l_tls_offset(hproc *h, hs_err *err)
 {
     if (h->l_tls_offset)
@@ -318,9 +293,11 @@ static int hp_l_tls_offset(hproc *h, hs_err *err)
     if (!h->r_debug || !h->have_ltls_field)
         return hs_err_set(err, "cannot locate libc's TLS block: _r_debug or "
                                "_thread_db_link_map_l_tls_offset is missing from ld.so/libc");
-    if (hp_each_link_map(h, hp_libc_tls, h) == 1)
-        return 0;
-    h->l_tls_offset = 0;
+    for (size_t k = 0; k < h->ntls; k++)
+        if (h->tls[k].l_addr == h->libc_base) {
+            h->l_tls_offset = h->tls[k].offset;
+            return 0;
+        }
     return hs_err_set(err, "cannot find libc's link_map and l_tls_offset through _r_debug");
 }
 

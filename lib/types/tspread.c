@@ -3,6 +3,7 @@
  * read buffer lasts until the next read) and then followed. */
 #include "tspread.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,20 +47,12 @@ static uint64_t tspread_usable_for(uint64_t s)
     return (chunk < 32 ? 32 : chunk) - 8;
 }
 
-static long tspread_find(const spread *sp, uint64_t p)
+long tspread_chunk_at(const tspread_chunk *chunks, size_t n, uint64_t p)
 {
-    size_t a = 0, b = sp->n; /* first lo > p */
-    while (a < b) {
-        size_t m = a + (b - a) / 2;
-        if (sp->chunks[m].lo <= p)
-            a = m + 1;
-        else
-            b = m;
-    }
-    return a > 0 && sp->chunks[a - 1].lo == p ? (long)(a - 1) : -1;
+    size_t a = hs_array_lower_bound(chunks, n, sizeof(*chunks), offsetof(tspread_chunk, lo), p);
+    return a < n && chunks[a].lo == p ? (long)a : -1;
 }
 
-/* Gathers the pointers that type, laid at byte off of w[0..nw), holds. */
 /* A C++ name without its scope: "_Rb_tree<...>" for "std::_Rb_tree<...>"
  * (the last "::" before the template arguments). */
 static const char *tspread_unscoped(const char *name)
@@ -102,6 +95,7 @@ static bool tspread_flexible(const tdw *t, const tdw_type *ty)
     return last->kind == TDW_ARRAY && last->count == 0 && m->offset <= ty->size;
 }
 
+/* Gathers the pointers that type, laid at byte off of w[0..nw), holds. */
 static void tspread_walk(spread *sp, uint32_t type, uint64_t off, const uint64_t *w, size_t nw,
                          owner o, uint32_t ctx, int depth)
 {
@@ -172,7 +166,7 @@ static bool tspread_is_array(const spread *sp, long c, const tdw_type *p)
  * the container e->ctx names the value of. */
 static void tspread_reach(spread *sp, const edge *e)
 {
-    long c = tspread_find(sp, e->value);
+    long c = tspread_chunk_at(sp->chunks, sp->n, e->value);
     if (c < 0 || (sp->skip != NULL && sp->skip[c]))
         return;
     const tdw_type *p = tdw_type_at(sp->t, e->pointee);

@@ -35,6 +35,9 @@ typedef struct tspread_chunk {
     uint64_t lo, hi;
 } tspread_chunk;
 
+/* The chunk of chunks[0..n) whose user bytes start at p, or -1. */
+long tspread_chunk_at(const tspread_chunk *chunks, size_t n, uint64_t p);
+
 /* The words of [lo, hi) (8-aligned) at *words, valid until the next call;
  * 0, or -1 when unreadable. Called for chunks and for globals. */
 typedef int (*tspread_read_fn)(void *arg, uint64_t lo, uint64_t hi, const uint64_t **words);
