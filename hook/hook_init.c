@@ -27,8 +27,7 @@ uint8_t hook_filter[1u << HOOK_FILTER_BITS] = {[HOOK_FILTER_NULL_CELL] = 255};
 
 HOOK_EXPORT struct heapsnap_registry heapsnap_registry;
 extern struct heapsnap_registry hook_registry __attribute__((alias("heapsnap_registry")));
-struct hook_tables hook_tables = {.filter = hook_filter,
-                                  .filter_shift = HOOK_ADDR_HASH_BITS - HOOK_FILTER_BITS};
+struct hook_tables hook_tables = {.filter = hook_filter, .filter_bits = HOOK_FILTER_BITS};
 uint64_t hook_rate = HOOK_RATE_DEFAULT;
 int hook_ready;
 int hook_started;

@@ -53,13 +53,12 @@ _Static_assert(sizeof(struct hook_thread) == 64, "hook_thread is one cache line"
 extern __thread struct hook_thread hook_thread __attribute__((tls_model("initial-exec")));
 
 extern struct hook_tables hook_tables;
-/* The free-path filter of hook_tables (64 KiB: mostly cache-resident, few
- * false positives with many live samples), known at compile time so that an
- * unsampled free loads one byte and nothing else of the hook's state. The
- * cell of NULL (cell 0: the hash is multiplicative) is saturated from the
- * start, so that free(NULL) and realloc(NULL, n) take the slow path without a
- * test of their own on the fast one; an address that shares the cell costs a
- * table probe. */
+/* The free-path filter of hook_tables (64 KiB, a cell per 4 KiB page: the
+ * cells of a heap's busy pages stay in the cache), known at compile time so
+ * that an unsampled free loads one byte and nothing else of the hook's state.
+ * The cell of NULL (cell 0, page 0's) is saturated from the start, so that free(NULL) and
+ * realloc(NULL, n) take the slow path without a test of their own on the fast one; an address that
+ * shares the cell costs a table probe. */
 #define HOOK_FILTER_BITS 16
 #define HOOK_FILTER_NULL_CELL 0
 extern uint8_t hook_filter[1u << HOOK_FILTER_BITS];
@@ -67,7 +66,7 @@ extern uint8_t hook_filter[1u << HOOK_FILTER_BITS];
 /* False when p is certainly neither a sampled live block nor NULL. */
 static inline bool hook_maybe_live(const void *p)
 {
-    uint32_t h = hook_addr_hash((uint64_t)(uintptr_t)p) >> (HOOK_ADDR_HASH_BITS - HOOK_FILTER_BITS);
+    uint32_t h = hook_filter_cell((uint64_t)(uintptr_t)p, HOOK_FILTER_BITS);
     return __atomic_load_n(&hook_filter[h], __ATOMIC_RELAXED) != 0;
 }
 extern struct hook_counts_table hook_counts;

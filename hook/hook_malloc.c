@@ -61,8 +61,7 @@ static void *boot_alloc(size_t n, size_t align)
             memcpy(p - 8, &n, sizeof(n));
             /* Make free() take its slow path for this address, where it is
              * recognised and ignored instead of reaching glibc. */
-            hook_filter[hook_addr_hash((uint64_t)(uintptr_t)p) >>
-                        (HOOK_ADDR_HASH_BITS - HOOK_FILTER_BITS)] = 255;
+            hook_filter[hook_filter_cell((uint64_t)(uintptr_t)p, HOOK_FILTER_BITS)] = 255;
             return p;
         }
     }

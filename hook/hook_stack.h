@@ -1,6 +1,6 @@
-/* hook/hook_stack.h: call-stack capture for sampled allocations with
- * libunwind's local fast path; frames inside libheapsnap (and C++ operator
- * new) are dropped so that frames[0] is the code that asked for memory. */
+/* hook/hook_stack.h: call-stack capture for sampled allocations with the
+ * cached CFI unwinder (libunwind's local fast path where it bails); frames inside libheapsnap (and
+ * C++ operator new) are dropped so that frames[0] is the code that asked for memory. */
 #ifndef HOOK_STACK_H
 #define HOOK_STACK_H
 
@@ -10,6 +10,7 @@
 #include <libunwind.h>
 
 #include "heapsnap_registry.h"
+#include "hook_unwind.h"
 
 /* Frames captured beyond HEAPSNAP_MAX_FRAMES, so that trimming still leaves
  * a full stack. */
@@ -27,11 +28,15 @@ uint32_t hook_stack_trim(void *const *buf, int n, uint64_t *frames);
 
 /* Captures the calling thread's stack into frames (HEAPSNAP_MAX_FRAMES
  * entries), leaf first, return addresses. Returns the number of frames.
- * Inline: every frame of the hook costs libunwind a step to climb out of. */
+ * The cached unwinder first (hook_unwind.h), libunwind for a stack it does
+ * not follow. Inline: every frame of the hook costs a step to climb out of. */
 static inline __attribute__((always_inline)) uint32_t hook_stack_capture(uint64_t *frames)
 {
     void *buf[HEAPSNAP_MAX_FRAMES + HOOK_STACK_SLACK];
-    return hook_stack_trim(buf, unw_backtrace(buf, HEAPSNAP_MAX_FRAMES + HOOK_STACK_SLACK), frames);
+    int n = hook_unwind_backtrace(buf, HEAPSNAP_MAX_FRAMES + HOOK_STACK_SLACK);
+    if (n < 0)
+        n = unw_backtrace(buf, HEAPSNAP_MAX_FRAMES + HOOK_STACK_SLACK);
+    return hook_stack_trim(buf, n, frames);
 }
 
 #endif

@@ -45,7 +45,7 @@ void hook_tables_init(struct hook_tables *t, struct heapsnap_registry *reg, void
     t->live = (struct heapsnap_live *)((char *)mem + stacks_bytes(nstacks));
     t->live_mask = lcap - 1;
     t->filter = filter;
-    t->filter_shift = HOOK_ADDR_HASH_BITS - filter_bits;
+    t->filter_bits = filter_bits;
 
     reg->version = HEAPSNAP_REGISTRY_VERSION;
     reg->header_size = sizeof(*reg);
@@ -109,7 +109,7 @@ int64_t hook_stack_intern(struct hook_tables *t, const uint64_t *frames, uint32_
 
 static uint8_t *filter_cell(const struct hook_tables *t, uint64_t addr)
 {
-    return &t->filter[hook_addr_hash(addr) >> t->filter_shift];
+    return &t->filter[hook_filter_cell(addr, t->filter_bits)];
 }
 
 static void filter_add(struct hook_tables *t, uint64_t addr)

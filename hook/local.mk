@@ -6,7 +6,7 @@ libheapsnap_la_SOURCES = hook/heapsnap.h hook/heapsnap_registry.h hook/hook_inte
 	hook/hook_malloc.c hook/hook_init.c hook/hook_forklock.c hook/hook_forklock.h \
 	hook/hook_sampler.c hook/hook_sampler.h hook/hook_counts.c hook/hook_counts.h \
 	hook/hook_tables.c hook/hook_tables.h \
-	hook/hook_stack.c hook/hook_stack.h \
+	hook/hook_stack.c hook/hook_stack.h hook/hook_unwind.c hook/hook_unwind.h \
 	hook/endpoint/hook_profile.c hook/endpoint/hook_profile.h \
 	hook/endpoint/hook_http.c hook/endpoint/http_parse.c hook/endpoint/http_parse.h \
 	hook/endpoint/hook_metrics.c hook/endpoint/hook_metrics.h \
@@ -26,7 +26,13 @@ pkgconfig_DATA = libheapsnap.pc
 # Unit tests: sampler, tables, request parser, built without preloading.
 check_PROGRAMS += tests/unit/test_hook_sampler tests/unit/test_hook_tables tests/unit/test_http_parse
 TESTS += tests/unit/test_hook_sampler tests/unit/test_hook_tables tests/unit/test_http_parse
-check_PROGRAMS += tests/unit/test_hook_forklock
+check_PROGRAMS += tests/unit/test_hook_forklock tests/unit/test_hook_unwind
+TESTS += tests/unit/test_hook_unwind
+# -O2 and -O0 frames alike: the unwinder against libunwind on the same stacks.
+tests_unit_test_hook_unwind_SOURCES = tests/unit/test_hook_unwind.c hook/hook_unwind.c \
+	hook/hook_unwind.h
+tests_unit_test_hook_unwind_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(LIBUNWIND_CFLAGS) -pthread
+tests_unit_test_hook_unwind_LDADD = $(CMOCKA_LIBS) $(LIBUNWIND_LIBS) -ldl -lpthread
 TESTS += tests/unit/test_hook_forklock
 tests_unit_test_hook_forklock_SOURCES = tests/unit/test_hook_forklock.c hook/hook_forklock.c \
 	hook/hook_forklock.h

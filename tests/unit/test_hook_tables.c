@@ -189,6 +189,23 @@ static void test_torn_entries_skipped(void **state)
     destroy(f);
 }
 
+/* A cell per 4 KiB page: neighbours share a cell or sit in the next one, and
+ * the 256 MiB region is xor-ed in. */
+static void test_filter_cell(void **state)
+{
+    (void)state;
+    assert_int_equal(hook_filter_cell(0, 16), 0);
+    assert_int_equal(hook_filter_cell(0x555555559010, 16), hook_filter_cell(0x555555559ff0, 16));
+    /* the next page: another cell on the same 64-byte line of the filter */
+    assert_int_equal(hook_filter_cell(0x555555559010, 16), 0x000c);
+    assert_int_equal(hook_filter_cell(0x55555555a000, 16) >> 6, 0x000c >> 6);
+    /* page 0x5555555a's low 16 bits (0x555a) xor region 0x55555's (0x5555) */
+    assert_int_equal(hook_filter_cell(0x55555555a000, 16), 0x000f);
+    /* 256 MiB further: the same low page bits, region 0x55556: 0x555a ^ 0x5556 */
+    assert_int_equal(hook_filter_cell(0x55556555a000, 16), 0x000c);
+    assert_int_equal(hook_filter_cell(0x7f0000001000, 12), (0x7f0000001u ^ 0x7f000u) & 0xfff);
+}
+
 static void test_filter_saturates(void **state)
 {
     (void)state;
@@ -199,8 +216,8 @@ static void test_filter_saturates(void **state)
     hook_tables_init(&f->t, &f->reg, f->mem, 16, 1024, f->filter, 1, 1);
     uint64_t addrs[300], fr = 1;
     size_t n = 0;
-    for (uint64_t a = 0x10000; n < 300; a += 16)
-        if ((hook_addr_hash(a) >> (HOOK_ADDR_HASH_BITS - 1)) == 0)
+    for (uint64_t a = 0x10000; n < 300; a += 32) /* glibc's smallest chunk */
+        if (hook_filter_cell(a, 1) == 0)
             addrs[n++] = a;
     assert_false(hook_tables_maybe_live(&f->t, addrs[0]));
     assert_true(hook_record_alloc(&f->t, addrs[0], 1, &fr, 1));
@@ -331,6 +348,7 @@ int main(void)
         cmocka_unit_test(test_stack_table_full),
         cmocka_unit_test(test_live_table_full),
         cmocka_unit_test(test_torn_entries_skipped),
+        cmocka_unit_test(test_filter_cell),
         cmocka_unit_test(test_filter_saturates),
         cmocka_unit_test(test_counts_classes),
         cmocka_unit_test(test_counts_large_class),
