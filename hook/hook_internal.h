@@ -12,6 +12,7 @@
 #include "hook_counts.h"
 #include "hook_sampler.h"
 #include "hook_tables.h"
+#include "hook_thread.h"
 
 #define HOOK_EXPORT __attribute__((visibility("default")))
 
@@ -29,28 +30,6 @@ struct hook_real {
     size_t (*malloc_usable_size)(void *);
 };
 extern struct hook_real hook_real;
-
-/* Per-thread state; initial-exec TLS so that reaching it never allocates
- * (a dynamic TLS access may call malloc). All-zero is the valid start state.
- * One cache line that only its thread writes: the unsampled path reads and
- * writes nothing else of the hook's but the free filter and the thread's
- * counter slot. Fields the entry points touch on every call come first. */
-struct __attribute__((aligned(64))) hook_thread {
-    struct hook_sampler sampler;
-    /* This thread's counter slot; NULL until its first counted allocation,
-     * and while the hook itself runs (so that its own blocks are not counted). */
-    struct heapsnap_counts *counts;
-    struct heapsnap_counts *counts_saved; /* counts while guard > 0 */
-    int guard;                            /* > 0 while the hook itself runs: nothing is recorded */
-    int resolving;                        /* this thread is inside dlsym during start-up */
-    int forking; /* this thread holds the fork lock exclusive (hook_forklock.c) */
-    int stripe;  /* 1 + its stripe of the fork lock; 0 until first used */
-    /* 16 bytes of the line are free: the place for any other word every
-     * entry point touches (the safepoint's), which then costs no second TLS
-     * base and no second line. */
-};
-_Static_assert(sizeof(struct hook_thread) == 64, "hook_thread is one cache line");
-extern __thread struct hook_thread hook_thread __attribute__((tls_model("initial-exec")));
 
 extern struct hook_tables hook_tables;
 /* The free-path filter of hook_tables (64 KiB, a cell per 4 KiB page: the

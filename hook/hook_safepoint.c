@@ -23,8 +23,6 @@
 /* A request asks for at most this much, whatever its park_timeout_ms says. */
 #define HOOK_SP_MAX_TIMEOUT_MS 60000u
 
-__thread struct heapsnap_safepoint_thread hook_sp_thread __attribute__((tls_model("initial-exec")));
-
 static uint64_t sp_now_ms(void)
 {
     struct timespec ts;
@@ -55,7 +53,7 @@ static void sp_withdraw(struct heapsnap_registry *reg, uint32_t id)
 
 void hook_safepoint_park(void)
 {
-    struct heapsnap_safepoint_thread *t = &hook_sp_thread;
+    struct heapsnap_safepoint_thread *t = &hook_thread.sp;
     struct heapsnap_registry *reg = &hook_registry;
     if (t->inside != 0)
         return; /* an outer call is still in progress: park when it ends */
@@ -95,11 +93,11 @@ void hook_safepoint_start(struct heapsnap_registry *reg)
 {
     char *tp;
     __asm__("mov %%fs:0, %0" : "=r"(tp)); /* the thread pointer (x86-64 TCB self) */
-    reg->safepoint_tls = (int64_t)((char *)&hook_sp_thread - tp);
+    reg->safepoint_tls = (int64_t)((char *)&hook_thread.sp - tp);
 }
 
 void hook_safepoint_atfork_child(struct heapsnap_registry *reg)
 {
     __atomic_store_n(&reg->park, 0, __ATOMIC_RELAXED);
-    hook_sp_thread.parked = 0;
+    hook_thread.sp.parked = 0;
 }

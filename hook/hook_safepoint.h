@@ -9,11 +9,10 @@
 #include <stdint.h>
 
 #include "heapsnap_registry.h"
+#include "hook_thread.h"
 
-/* This thread's words, read by heapsnap at fs_base + safepoint_tls;
- * initial-exec so that reaching them never allocates. */
-extern __thread struct heapsnap_safepoint_thread hook_sp_thread
-    __attribute__((tls_model("initial-exec")));
+/* This thread's words are hook_thread.sp (hook_thread.h), read by heapsnap
+ * at fs_base + safepoint_tls. */
 /* heapsnap_registry under a hidden name: the exit's load of the park word is
  * one instruction, not a GOT load and a load (hook_init.c defines it). */
 extern struct heapsnap_registry hook_registry __attribute__((visibility("hidden")));
@@ -28,14 +27,14 @@ void hook_safepoint_atfork_child(struct heapsnap_registry *reg);
 
 static inline void hook_safepoint_enter(void)
 {
-    hook_sp_thread.inside++;
+    hook_thread.sp.inside++;
 }
 
 /* Decrement first: stopped after it, the thread is outside and is not let
  * run; stopped before it, it is let run and sees the request on the load. */
 static inline void hook_safepoint_exit(void)
 {
-    hook_sp_thread.inside--;
+    hook_thread.sp.inside--;
     if (__builtin_expect(__atomic_load_n(&hook_registry.park, __ATOMIC_RELAXED) != 0, 0))
         hook_safepoint_park();
 }

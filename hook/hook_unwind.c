@@ -477,15 +477,18 @@ struct hook_unwind_rule hook_unwind_rule_at(const uint8_t *hdr, uint64_t pc)
 
 /* ---- the cache ---- */
 
-/* One entry per return address, direct-mapped: the address, and its rule
- * packed with a fingerprint of the address in the high half. Threads write
- * entries without a lock; a reader that sees the address of one write and the
- * rule of another finds the fingerprint wrong and computes the rule itself. */
-#define CACHE_BITS 12
+/* One entry per return address, in sets of two (one half cache line): the
+ * address, and its rule packed with a fingerprint of the address in the high
+ * half. 8192 sets: a program's hot return addresses, a few hundred, rarely
+ * put three in one set, which would make them evict each other. Threads
+ * write entries without a lock; a reader that sees the address of one write
+ * and the rule of another finds the fingerprint wrong and computes the rule
+ * itself. */
+#define CACHE_SET_BITS 13
 struct centry {
     uint64_t pc, rule;
 };
-static struct centry cache[1u << CACHE_BITS];
+static struct centry cache[2u << CACHE_SET_BITS] __attribute__((aligned(64)));
 static uint64_t computed;
 
 /* Packed rule (low 32 bits): kind (2 bits), cfa_rbp, rbp_saved, cfa_off
@@ -510,16 +513,23 @@ static struct hook_unwind_rule unpack(uint32_t w)
                                      (w >> 4) & PACK_CFA_MAX, -(int64_t)(w >> 24) * 8};
 }
 
+static bool centry_holds(const struct centry *e, uint64_t ra, uint64_t fp, uint32_t *packed)
+{
+    uint64_t pc = __atomic_load_n(&e->pc, __ATOMIC_RELAXED);
+    uint64_t w = __atomic_load_n(&e->rule, __ATOMIC_RELAXED);
+    *packed = (uint32_t)w;
+    return pc == ra && (w & ~(uint64_t)0xffffffff) == fp;
+}
+
 /* The rule at return address ra. */
 static struct hook_unwind_rule rule_for(uint64_t ra)
 {
     uint64_t h = ra * 0x9E3779B97F4A7C15ULL;
-    struct centry *e = &cache[h >> (64 - CACHE_BITS)];
+    struct centry *set = &cache[(h >> (64 - CACHE_SET_BITS)) * 2];
     uint64_t fp = (h >> 16 | 1) << 32;
-    uint64_t pc = __atomic_load_n(&e->pc, __ATOMIC_RELAXED);
-    uint64_t w = __atomic_load_n(&e->rule, __ATOMIC_RELAXED);
-    if (pc == ra && (w & ~(uint64_t)0xffffffff) == fp)
-        return unpack((uint32_t)w);
+    uint32_t packed;
+    if (centry_holds(&set[0], ra, fp, &packed) || centry_holds(&set[1], ra, fp, &packed))
+        return unpack(packed);
     __atomic_fetch_add(&computed, 1, __ATOMIC_RELAXED);
     struct dl_find_object obj;
     struct hook_unwind_rule r;
@@ -529,10 +539,12 @@ static struct hook_unwind_rule rule_for(uint64_t ra)
         r = (struct hook_unwind_rule){HOOK_UNWIND_BAIL, 0, 0, 0, 0};
     else
         r = hook_unwind_rule_at(obj.dlfo_eh_frame, ra - 1);
-    uint32_t packed;
     if (pack(&r, &packed)) {
-        /* The rule first: a reader pairing the new address with the old rule
-         * sees the old fingerprint. */
+        /* An empty way first, else the second: the first address of a set
+         * stays, later ones take turns in the other way. The rule before the
+         * address: a reader pairing the new address with the old rule sees
+         * the old fingerprint. */
+        struct centry *e = __atomic_load_n(&set[0].pc, __ATOMIC_RELAXED) == 0 ? &set[0] : &set[1];
         __atomic_store_n(&e->rule, fp | packed, __ATOMIC_RELAXED);
         __atomic_store_n(&e->pc, ra, __ATOMIC_RELAXED);
     }

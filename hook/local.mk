@@ -10,7 +10,7 @@ libheapsnap_la_SOURCES = hook/heapsnap.h hook/heapsnap_registry.h hook/hook_inte
 	hook/endpoint/hook_profile.c hook/endpoint/hook_profile.h \
 	hook/endpoint/hook_http.c hook/endpoint/http_parse.c hook/endpoint/http_parse.h \
 	hook/endpoint/hook_metrics.c hook/endpoint/hook_metrics.h \
-	hook/hook_safepoint.c hook/hook_safepoint.h
+	hook/hook_safepoint.c hook/hook_safepoint.h hook/hook_thread.h
 libheapsnap_la_SOURCES += hook/hook_attach.c
 libheapsnap_la_CFLAGS = $(HS_WARN_CFLAGS) $(HS_DEP_CFLAGS) -fvisibility=hidden
 # The version script keeps everything but the interface local; -z nodelete

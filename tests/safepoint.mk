@@ -4,7 +4,7 @@
 check_PROGRAMS += tests/unit/test_hook_safepoint tests/unit/test_safepoint
 TESTS += tests/unit/test_hook_safepoint tests/unit/test_safepoint
 tests_unit_test_hook_safepoint_SOURCES = tests/unit/test_hook_safepoint.c hook/hook_safepoint.c \
-	hook/hook_safepoint.h
+	hook/hook_safepoint.h hook/hook_thread.h
 tests_unit_test_hook_safepoint_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -pthread
 tests_unit_test_hook_safepoint_LDADD = $(CMOCKA_LIBS) -lpthread
 tests_unit_test_safepoint_LDADD = $(UNIT_LDADD)

@@ -19,8 +19,10 @@
 
 #include "hook_safepoint.h"
 
-/* hook_init.c owns this in the library (an alias of heapsnap_registry). */
+/* hook_init.c owns this in the library (an alias of heapsnap_registry), and
+ * hook_malloc.c the thread's words. */
 struct heapsnap_registry hook_registry;
+__thread struct hook_thread hook_thread __attribute__((tls_model("initial-exec")));
 
 static void post(uint32_t id, uint32_t timeout_ms, uint32_t requester, uint32_t target)
 {
@@ -34,7 +36,7 @@ static int reset(void **state)
 {
     (void)state;
     memset(&hook_registry, 0, sizeof(hook_registry));
-    hook_sp_thread.inside = hook_sp_thread.parked = 0;
+    hook_thread.sp.inside = hook_thread.sp.parked = 0;
     return 0;
 }
 
@@ -45,7 +47,7 @@ static void test_start_publishes_tls_offset(void **state)
     char *tp;
     __asm__("mov %%fs:0, %0" : "=r"(tp));
     assert_true(hook_registry.safepoint_tls < 0); /* x86-64: TLS below the TCB */
-    assert_ptr_equal(tp + hook_registry.safepoint_tls, (char *)&hook_sp_thread);
+    assert_ptr_equal(tp + hook_registry.safepoint_tls, (char *)&hook_thread.sp);
 }
 
 static void test_inside_nests(void **state)
@@ -53,11 +55,11 @@ static void test_inside_nests(void **state)
     (void)state;
     hook_safepoint_enter();
     hook_safepoint_enter(); /* a signal handler's malloc inside malloc */
-    assert_int_equal(hook_sp_thread.inside, 2);
+    assert_int_equal(hook_thread.sp.inside, 2);
     hook_safepoint_exit();
-    assert_int_equal(hook_sp_thread.inside, 1);
+    assert_int_equal(hook_thread.sp.inside, 1);
     hook_safepoint_exit();
-    assert_int_equal(hook_sp_thread.inside, 0);
+    assert_int_equal(hook_thread.sp.inside, 0);
     assert_int_equal(hook_registry.parks, 0);
 }
 
@@ -88,7 +90,7 @@ static void test_timeout_withdraws(void **state)
     assert_int_equal(errno, 1234);
     assert_int_equal(hook_registry.parks, 1);
     assert_int_equal(hook_registry.park, 0);
-    assert_int_equal(hook_sp_thread.parked, 0);
+    assert_int_equal(hook_thread.sp.parked, 0);
 }
 
 static void test_stale_target_withdrawn_without_park(void **state)
@@ -123,7 +125,7 @@ static struct heapsnap_safepoint_thread *parker_words;
 static void *parker(void *arg)
 {
     (void)arg;
-    __atomic_store_n(&parker_words, &hook_sp_thread, __ATOMIC_RELEASE);
+    __atomic_store_n(&parker_words, &hook_thread.sp, __ATOMIC_RELEASE);
     hook_safepoint_enter();
     hook_safepoint_exit(); /* parks until the request is withdrawn */
     return NULL;
@@ -148,7 +150,7 @@ static void test_withdrawn_request_releases(void **state)
     assert_int_equal(pthread_join(t, NULL), 0);
     assert_int_equal(hook_registry.parks, 1);
     /* Its words are gone with it; the main thread never parked. */
-    assert_int_equal(hook_sp_thread.parked, 0);
+    assert_int_equal(hook_thread.sp.parked, 0);
 }
 
 /* A fork child: with the atfork handler the request is gone at once; a
