@@ -24,7 +24,7 @@ bench_rawcopy_LDFLAGS = -pthread
 bench_rawcopy_LDADD = lib/libhs_nosan.la
 
 EXTRA_DIST += bench/run bench/bias bench/hookcost bench/hookinsns bench/README.md bench/results.md bench/results-raw.tsv
-EXTRA_DIST += bench/pausebench bench/cowbench
+EXTRA_DIST += bench/pausebench bench/cowbench bench/hookparts bench/hookparts.c
 
 # Behaviour of the programs above (no timing asserted).
 TESTS += bench/bench_smoke.sh

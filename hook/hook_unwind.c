@@ -478,12 +478,11 @@ struct hook_unwind_rule hook_unwind_rule_at(const uint8_t *hdr, uint64_t pc)
 /* ---- the cache ---- */
 
 /* One entry per return address, in sets of two (one half cache line): the
- * address, and its rule packed with a fingerprint of the address in the high
- * half. 8192 sets: a program's hot return addresses, a few hundred, rarely
- * put three in one set, which would make them evict each other. Threads
- * write entries without a lock; a reader that sees the address of one write
- * and the rule of another finds the fingerprint wrong and computes the rule
- * itself. */
+ * address, and its rule packed with a fingerprint of the address. 8192 sets:
+ * a program's hot return addresses, a few hundred, rarely put three in one
+ * set, which would make them evict each other. Threads write entries without
+ * a lock; a reader that sees the address of one write and the rule of
+ * another finds the fingerprint wrong and computes the rule itself. */
 #define CACHE_SET_BITS 13
 struct centry {
     uint64_t pc, rule;
@@ -491,45 +490,35 @@ struct centry {
 static struct centry cache[2u << CACHE_SET_BITS] __attribute__((aligned(64)));
 static uint64_t computed;
 
-/* Packed rule (low 32 bits): kind (2 bits), cfa_rbp, rbp_saved, cfa_off
- * (20 bits), -rbp_off / 8 (8 bits). */
-#define PACK_CFA_MAX ((1 << 20) - 1)
-#define PACK_RBP_MAX 255
+/* The packed rule, laid out for the walk to use without unpacking:
+ * bits 0-1 the kind, bit 2 "CFA from rbp", bit 3 "rbp saved", bits 8-31 the
+ * CFA's offset, bits 32-39 rbp's slot below the CFA in words, bits 40-63 the
+ * fingerprint. A rule that does not fit is BAIL: libunwind follows it. */
+#define PK_KIND 3u
+#define PK_CFA_RBP 4u
+#define PK_RBP_SAVED 8u
+#define PK_CFA_SHIFT 8
+#define PK_CFA_MAX 0xffffffu
+#define PK_RBP_SHIFT 32
+#define PK_RBP_MAX 0xffu
+#define PK_FP_SHIFT 40
 
-static bool pack(const struct hook_unwind_rule *r, uint32_t *out)
+static uint64_t pack(const struct hook_unwind_rule *r)
 {
+    if (r->kind != HOOK_UNWIND_STEP)
+        return (uint64_t)r->kind;
     int64_t rbp = r->rbp_saved ? -r->rbp_off : 0;
-    if (r->kind == HOOK_UNWIND_STEP &&
-        (r->cfa_off > PACK_CFA_MAX || rbp < 0 || rbp % 8 != 0 || rbp / 8 > PACK_RBP_MAX))
-        return false;
-    *out = (uint32_t)r->kind | (uint32_t)r->cfa_rbp << 2 | (uint32_t)r->rbp_saved << 3 |
-           (uint32_t)r->cfa_off << 4 | (uint32_t)(rbp / 8) << 24;
-    return true;
+    if (r->cfa_off > (int64_t)PK_CFA_MAX || rbp < 0 || rbp % 8 != 0 || rbp / 8 > PK_RBP_MAX)
+        return HOOK_UNWIND_BAIL;
+    return (uint64_t)HOOK_UNWIND_STEP | (r->cfa_rbp ? PK_CFA_RBP : 0) |
+           (r->rbp_saved ? PK_RBP_SAVED : 0) | (uint64_t)r->cfa_off << PK_CFA_SHIFT |
+           (uint64_t)(rbp / 8) << PK_RBP_SHIFT;
 }
 
-static struct hook_unwind_rule unpack(uint32_t w)
+/* A rule the cache did not have: computed from the CFI and stored. Out of
+ * line, so that the walk's loop keeps its state in registers. */
+static __attribute__((noinline)) uint64_t rule_compute(uint64_t ra, struct centry *set, uint64_t fp)
 {
-    return (struct hook_unwind_rule){(enum hook_unwind_kind)(w & 3), (w >> 2) & 1, (w >> 3) & 1,
-                                     (w >> 4) & PACK_CFA_MAX, -(int64_t)(w >> 24) * 8};
-}
-
-static bool centry_holds(const struct centry *e, uint64_t ra, uint64_t fp, uint32_t *packed)
-{
-    uint64_t pc = __atomic_load_n(&e->pc, __ATOMIC_RELAXED);
-    uint64_t w = __atomic_load_n(&e->rule, __ATOMIC_RELAXED);
-    *packed = (uint32_t)w;
-    return pc == ra && (w & ~(uint64_t)0xffffffff) == fp;
-}
-
-/* The rule at return address ra. */
-static struct hook_unwind_rule rule_for(uint64_t ra)
-{
-    uint64_t h = ra * 0x9E3779B97F4A7C15ULL;
-    struct centry *set = &cache[(h >> (64 - CACHE_SET_BITS)) * 2];
-    uint64_t fp = (h >> 16 | 1) << 32;
-    uint32_t packed;
-    if (centry_holds(&set[0], ra, fp, &packed) || centry_holds(&set[1], ra, fp, &packed))
-        return unpack(packed);
     __atomic_fetch_add(&computed, 1, __ATOMIC_RELAXED);
     struct dl_find_object obj;
     struct hook_unwind_rule r;
@@ -539,16 +528,30 @@ static struct hook_unwind_rule rule_for(uint64_t ra)
         r = (struct hook_unwind_rule){HOOK_UNWIND_BAIL, 0, 0, 0, 0};
     else
         r = hook_unwind_rule_at(obj.dlfo_eh_frame, ra - 1);
-    if (pack(&r, &packed)) {
-        /* An empty way first, else the second: the first address of a set
-         * stays, later ones take turns in the other way. The rule before the
-         * address: a reader pairing the new address with the old rule sees
-         * the old fingerprint. */
-        struct centry *e = __atomic_load_n(&set[0].pc, __ATOMIC_RELAXED) == 0 ? &set[0] : &set[1];
-        __atomic_store_n(&e->rule, fp | packed, __ATOMIC_RELAXED);
-        __atomic_store_n(&e->pc, ra, __ATOMIC_RELAXED);
+    uint64_t w = pack(&r) | fp << PK_FP_SHIFT;
+    /* An empty way first, else the second: the first address of a set stays,
+     * later ones take turns in the other way. The rule before the address: a
+     * reader pairing the new address with the old rule sees the old
+     * fingerprint. */
+    struct centry *e = __atomic_load_n(&set[0].pc, __ATOMIC_RELAXED) == 0 ? &set[0] : &set[1];
+    __atomic_store_n(&e->rule, w, __ATOMIC_RELAXED);
+    __atomic_store_n(&e->pc, ra, __ATOMIC_RELAXED);
+    return w;
+}
+
+/* The packed rule at return address ra. */
+static inline uint64_t rule_for(uint64_t ra)
+{
+    uint64_t h = ra * 0x9E3779B97F4A7C15ULL;
+    struct centry *set = &cache[(h >> (64 - CACHE_SET_BITS)) * 2];
+    uint64_t fp = (h >> 16) & 0xffffff;
+    for (int way = 0; way < 2; way++) {
+        uint64_t pc = __atomic_load_n(&set[way].pc, __ATOMIC_RELAXED);
+        uint64_t w = __atomic_load_n(&set[way].rule, __ATOMIC_RELAXED);
+        if (__builtin_expect(pc == ra && w >> PK_FP_SHIFT == fp, 1))
+            return w;
     }
-    return r;
+    return rule_compute(ra, set, fp);
 }
 
 uint64_t hook_unwind_computed(void)
@@ -573,21 +576,16 @@ int hook_unwind_from(void **buf, int max, uint64_t ra, uint64_t sp, uint64_t bp)
     int n = 0;
     while (n < max && ra != 0) {
         buf[n++] = (void *)(uintptr_t)ra;
-        struct hook_unwind_rule r = rule_for(ra);
-        if (r.kind == HOOK_UNWIND_BAIL)
-            return -1;
-        if (r.kind != HOOK_UNWIND_STEP)
-            break;
-        uint64_t cfa = (r.cfa_rbp ? bp : sp) + (uint64_t)r.cfa_off;
-        if (cfa <= sp || cfa > top || (cfa & 7) != 0)
+        uint64_t w = rule_for(ra);
+        if ((w & PK_KIND) != HOOK_UNWIND_STEP)
+            return (w & PK_KIND) == HOOK_UNWIND_BAIL ? -1 : n;
+        uint64_t cfa = ((w & PK_CFA_RBP) ? bp : sp) + ((w >> PK_CFA_SHIFT) & PK_CFA_MAX);
+        if (cfa - sp - 1 >= top - sp)
             break; /* not a caller's frame: the stack is not what the CFI says */
-        uint64_t next_ra, next_bp = bp;
-        memcpy(&next_ra, (const void *)(uintptr_t)(cfa - 8), 8);
-        if (r.rbp_saved)
-            memcpy(&next_bp, (const void *)(uintptr_t)(cfa + (uint64_t)r.rbp_off), 8);
-        ra = next_ra;
+        memcpy(&ra, (const void *)(uintptr_t)(cfa - 8), 8);
+        if (w & PK_RBP_SAVED)
+            memcpy(&bp, (const void *)(uintptr_t)(cfa - ((w >> PK_RBP_SHIFT) & PK_RBP_MAX) * 8), 8);
         sp = cfa;
-        bp = next_bp;
     }
     return n;
 }

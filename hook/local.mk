@@ -69,3 +69,18 @@ HOOK_TESTS = tests/integration/hook_endpoint.sh tests/integration/hook_programs.
 	tests/integration/hook_config.sh tests/integration/hook_metrics.sh
 TESTS += $(HOOK_TESTS)
 EXTRA_DIST += $(HOOK_TESTS) tests/integration/hook_common.sh
+
+# The cached unwinder against libunwind inside real programs (Debian's perl,
+# gawk and sqlite3, C++ at -O2, threads): a shim preloaded into each.
+check_PROGRAMS += tests/progs/unwind_compare.so
+tests_progs_unwind_compare_so_SOURCES = tests/progs/unwind_compare.c hook/hook_unwind.c \
+	hook/hook_unwind.h
+tests_progs_unwind_compare_so_CFLAGS = -Wall -Wextra -g -O2 -fPIC -I$(srcdir)/hook $(LIBUNWIND_CFLAGS)
+tests_progs_unwind_compare_so_LDFLAGS = -Xcompiler -shared
+tests_progs_unwind_compare_so_LDADD = $(LIBUNWIND_LIBS) -ldl
+TESTS += tests/integration/hook_unwind.sh
+EXTRA_DIST += tests/integration/hook_unwind.sh
+check_PROGRAMS += tests/progs/unwind_cxx
+tests_progs_unwind_cxx_SOURCES = tests/progs/unwind_cxx.cc
+tests_progs_unwind_cxx_CXXFLAGS = -Wall -Wextra -g -O2
+tests_progs_unwind_cxx_LDFLAGS = -pthread
