@@ -578,7 +578,10 @@ int hook_unwind_from(void **buf, int max, uint64_t ra, uint64_t sp, uint64_t bp)
         buf[n++] = (void *)(uintptr_t)ra;
         uint64_t w = rule_for(ra);
         if ((w & PK_KIND) != HOOK_UNWIND_STEP)
-            return (w & PK_KIND) == HOOK_UNWIND_BAIL ? -1 : n;
+            /* Only an undefined return address ends the stack here: where
+             * no CFI covers an address, libunwind may still go on (its
+             * frame-pointer guess), so it gets the stack. */
+            return (w & PK_KIND) == HOOK_UNWIND_END ? n : -1;
         uint64_t cfa = ((w & PK_CFA_RBP) ? bp : sp) + ((w >> PK_CFA_SHIFT) & PK_CFA_MAX);
         if (cfa - sp - 1 >= top - sp)
             break; /* not a caller's frame: the stack is not what the CFI says */

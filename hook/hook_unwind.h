@@ -5,8 +5,9 @@
  * computed once per return address from the object's .eh_frame_hdr (found
  * with glibc's _dl_find_object, lock-free and async-signal-safe). Frames the
  * cache cannot describe (a signal frame, a CFA given by an expression, a
- * frame pointer kept in another register) make the whole capture return -1,
- * and the caller then asks libunwind. Never allocates, never locks. */
+ * frame pointer kept in another register, code without CFI, where libunwind
+ * guesses from the frame pointer) make the whole capture return -1, and the
+ * caller then asks libunwind. Never allocates, never locks. */
 #ifndef HOOK_UNWIND_H
 #define HOOK_UNWIND_H
 
@@ -18,7 +19,7 @@
 enum hook_unwind_kind {
     HOOK_UNWIND_STEP,   /* a frame: step to its caller */
     HOOK_UNWIND_END,    /* the outermost frame (its return address is undefined) */
-    HOOK_UNWIND_NOINFO, /* no object or no CFI covers the address: the stack ends */
+    HOOK_UNWIND_NOINFO, /* no object or no CFI covers the address: libunwind's case */
     HOOK_UNWIND_BAIL,   /* CFI this unwinder does not follow: ask libunwind */
 };
 
