@@ -316,7 +316,8 @@ int an_analyze(an_analysis *a, const an_input *in, const an_series *series, hs_e
     if (a->two_point && a->t[1] < 0)
         a->t[1] = 0; /* a "new" profile older than its base: no rate, growth as given */
     an_series_in total_in = {
-        a->t, a->total_bytes, tot_o, in->cols.alloc_bytes >= 0 ? tot_a : NULL, n, 0, 0, 0, 0, NULL};
+        a->t, a->total_bytes, tot_o, in->cols.alloc_bytes >= 0 ? tot_a : NULL, n, 0, 0, 0,
+        0,    NULL,           false};
     an_classify_stats(&total_in, &a->total);
     free(tot_o);
     free(tot_a);
@@ -372,7 +373,8 @@ int an_analyze(an_analysis *a, const an_input *in, const an_series *series, hs_e
                             level > 0 ? wsum / level : 0,
                             level > 0 ? exact / level : 0,
                             level > 0 ? rawsum / level : 0,
-                            in->sampled ? gpin : NULL};
+                            in->sampled ? gpin : NULL,
+                            an_hint_is_go(an_series_str(series, an_series_group(series, g)->file))};
         v->group = (uint32_t)g;
         an_classify_stats(&sin, &v->st);
         v->status = an_classify_status(&v->st, &lim, a->two_point);

@@ -128,6 +128,9 @@ typedef struct an_series_in {
     /* per value, the bytes pinned by exact size-class totals (NULL: the share
      * exact throughout) */
     const double *pinned;
+    /* the site is in garbage-collected code (Go): its in-use includes what
+     * the sweeper has not freed yet (population_var, an_classify.c) */
+    bool gc;
 } an_series_in;
 
 typedef struct an_stats {

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static bool is_go(const char *file)
+bool an_hint_is_go(const char *file)
 {
     size_t n = strlen(file);
     return n > 3 && strcmp(file + n - 3, ".go") == 0;
@@ -39,7 +39,7 @@ void an_hint_write(char *buf, size_t len, an_pattern pattern, const char *functi
     hint_where(where, sizeof(where), function, file, line);
     const char *w = hint_what(wbuf, sizeof(wbuf), what);
 
-    if (pattern == AN_PATTERN_BUFFER && is_go(file))
+    if (pattern == AN_PATTERN_BUFFER && an_hint_is_go(file))
         snprintf(buf, len,
                  "the slice or buffer%s grown in %s is appended to and never truncated: cap its "
                  "length, reset it once consumed (s = s[:0], or a fresh slice so the old array "
@@ -51,7 +51,7 @@ void an_hint_write(char *buf, size_t len, an_pattern pattern, const char *functi
                  "size, reset its length after each use and shrink or free it when it is "
                  "drained, or stream the data out instead of accumulating it",
                  w, where);
-    else if (pattern == AN_PATTERN_ENTRIES && is_go(file))
+    else if (pattern == AN_PATTERN_ENTRIES && an_hint_is_go(file))
         snprintf(buf, len,
                  "entries%s created in %s pile up in a map, slice, list or cache that never "
                  "drops them: delete them when done (delete(m, k)), bound the container (size "

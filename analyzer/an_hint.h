@@ -3,6 +3,7 @@
 #ifndef AN_HINT_H
 #define AN_HINT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,5 +21,8 @@ void an_hint_write(char *buf, size_t len, an_pattern pattern, const char *functi
 void an_hint_write_held(char *buf, size_t len, an_pattern pattern, const char *function,
                         const char *file, int64_t line, const char *what, const char *holder,
                         double share);
+
+/* True for a Go source file (a site in garbage-collected Go code). */
+bool an_hint_is_go(const char *file);
 
 #endif

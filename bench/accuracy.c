@@ -319,7 +319,7 @@ static bool trial(const shape *sh, double rate, int n, double periods)
     double heap_max = 0;
     for (int j = 0; j < n; j++)
         heap_max = fmax(heap_max, sh->heap * g + b[j]);
-    an_series_in in = {t, b, o, a, (size_t)n, rate, 0, 0, 0, NULL};
+    an_series_in in = {t, b, o, a, (size_t)n, rate, 0, 0, 0, NULL, false};
     an_stats st;
     an_classify_stats(&in, &st);
     an_limits lim = {rate, heap_max};
