@@ -14,7 +14,6 @@
 /* DWARF register numbers (x86-64 psABI). */
 #define REG_RBP 6
 #define REG_RSP 7
-#define REG_RA 16
 
 /* ---- reading .eh_frame ---- */
 
@@ -69,6 +68,17 @@ static int64_t rd_sleb(struct cursor *c)
     if (shift < 64 && (b & 0x40))
         v |= ~(uint64_t)0 << shift;
     return (int64_t)v;
+}
+
+/* Skips a block whose uleb128 length comes first; bad when it runs past the
+ * end. */
+static void skip_block(struct cursor *c)
+{
+    uint64_t n = rd_uleb(c);
+    if (n > (uint64_t)(c->end - c->p))
+        c->bad = true;
+    else
+        c->p += n;
 }
 
 /* DW_EH_PE pointer encodings. */
@@ -336,17 +346,12 @@ static void run(struct interp *in, const uint8_t *p, const uint8_t *end, uint64_
                 continue;
             case 0x0f:
                 in->bail = true;
-                return;  /* def_cfa_expression */
-            case 0x10:   /* expression: reg, block */
-            case 0x16: { /* val_expression: the same operands */
+                return; /* def_cfa_expression */
+            case 0x10:  /* expression: reg, block */
+            case 0x16:  /* val_expression: the same operands */
                 other_rule(in, rd_uleb(&c));
-                uint64_t n = rd_uleb(&c);
-                if (n > (uint64_t)(c.end - c.p))
-                    c.bad = true;
-                else
-                    c.p += n;
+                skip_block(&c);
                 continue;
-            }
             case 0x11: /* offset_extended_sf */
                 reg = rd_uleb(&c);
                 set_saved(in, reg, REG_AT_CFA, rd_sleb(&c) * cie->data_align);
@@ -444,12 +449,8 @@ struct hook_unwind_rule hook_unwind_rule_at(const uint8_t *hdr, uint64_t pc)
     struct cursor c = {fde + 8, fde + 4 + len, false};
     uint64_t begin = rd_ptr(&c, cie.fde_enc, 0);
     uint64_t range = rd_ptr(&c, cie.fde_enc & PE_FORMAT, 0);
-    if (cie.has_z) {
-        uint64_t n = rd_uleb(&c);
-        if (n > (uint64_t)(c.end - c.p))
-            return bail;
-        c.p += n;
-    }
+    if (cie.has_z)
+        skip_block(&c); /* the LSDA's pointer */
     if (c.bad)
         return bail;
     if (pc < begin || pc - begin >= range)
