@@ -1,7 +1,8 @@
 /* hook/hook_tables.c: lock-free writers and readers of the registry tables.
  * Invariants: stack entries are insert-only (an id is forever); live slots
  * never return to EMPTY (removal leaves a DELETED tombstone), so a lookup may
- * stop at the first EMPTY slot; every entry is BUSY while its fields change. */
+ * stop at the first EMPTY slot, and at live_reach slots from home, which no
+ * insert went beyond; every entry is BUSY while its fields change. */
 #include "hook_tables.h"
 
 #include <string.h>
@@ -44,6 +45,7 @@ void hook_tables_init(struct hook_tables *t, struct heapsnap_registry *reg, void
     t->stack_mask = scap - 1;
     t->live = (struct heapsnap_live *)((char *)mem + stacks_bytes(nstacks));
     t->live_mask = lcap - 1;
+    t->live_reach = 0;
     t->filter = filter;
     t->filter_bits = filter_bits;
 
@@ -141,14 +143,40 @@ static uint64_t live_home(uint64_t addr)
     return (addr >> 5) + (addr >> 26) * 0x9E3779B97F4A7C15ULL;
 }
 
+/* Takes slot e (EMPTY or DELETED) for an insert. At the home slot the first
+ * access is a CAS expecting EMPTY, a write: a page of the table that nothing
+ * has touched yet is then faulted in once, writable, instead of being mapped
+ * to the shared zero page by a read and copied at the write that follows, a
+ * copy that interrupts every other CPU running the process to flush its TLB
+ * (perf: 4 % of a HEAPSNAP_RATE=1 run of bench/allocbench went to those). */
+static bool live_claim(struct heapsnap_live *e, bool home)
+{
+    uint32_t st = HEAPSNAP_LIVE_EMPTY;
+    if (home && __atomic_compare_exchange_n(&e->state, &st, HEAPSNAP_LIVE_BUSY, false,
+                                            __ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE))
+        return true;
+    if (!home)
+        st = LOAD(&e->state);
+    return (st == HEAPSNAP_LIVE_EMPTY || st == HEAPSNAP_LIVE_DELETED) &&
+           cas32(&e->state, st, HEAPSNAP_LIVE_BUSY);
+}
+
+/* Raises t->live_reach to at least reach, before the slot is published. */
+static void live_reach_at_least(struct hook_tables *t, uint64_t reach)
+{
+    uint64_t r = __atomic_load_n(&t->live_reach, __ATOMIC_ACQUIRE);
+    while (r < reach && !__atomic_compare_exchange_n(&t->live_reach, &r, reach, true,
+                                                     __ATOMIC_RELEASE, __ATOMIC_ACQUIRE))
+        ;
+}
+
 static bool live_insert(struct hook_tables *t, uint64_t addr, uint64_t size, uint32_t stack_id)
 {
     uint64_t h = live_home(addr);
     for (uint64_t i = 0; i < HOOK_LIVE_PROBES && i <= t->live_mask; i++) {
         struct heapsnap_live *e = &t->live[(h + i) & t->live_mask];
-        uint32_t st = LOAD(&e->state);
-        if ((st == HEAPSNAP_LIVE_EMPTY || st == HEAPSNAP_LIVE_DELETED) &&
-            cas32(&e->state, st, HEAPSNAP_LIVE_BUSY)) {
+        if (live_claim(e, i == 0)) {
+            live_reach_at_least(t, i + 1);
             e->stack_id = stack_id;
             e->addr = addr;
             e->size = size;
@@ -182,7 +210,8 @@ bool hook_record_alloc(struct hook_tables *t, uint64_t addr, uint64_t size, cons
 bool hook_record_free(struct hook_tables *t, uint64_t addr, struct heapsnap_live *out)
 {
     uint64_t h = live_home(addr);
-    for (uint64_t i = 0; i < HOOK_LIVE_PROBES && i <= t->live_mask; i++) {
+    uint64_t reach = __atomic_load_n(&t->live_reach, __ATOMIC_ACQUIRE);
+    for (uint64_t i = 0; i < reach && i <= t->live_mask; i++) {
         struct heapsnap_live *e = &t->live[(h + i) & t->live_mask];
         uint32_t st = LOAD(&e->state);
         if (st == HEAPSNAP_LIVE_EMPTY)

@@ -22,6 +22,12 @@ struct hook_tables {
     uint64_t stack_mask; /* capacity - 1 (capacity is a power of two) */
     struct heapsnap_live *live;
     uint64_t live_mask;
+    /* 1 + the longest probe any live insert has needed: a lookup looks no
+     * further (it grows, never shrinks; read and raised with atomics). Without
+     * it a lookup of an address that is not in the table, the common case
+     * for the frees the filter lets through, ran through every tombstone up
+     * to HOOK_LIVE_PROBES slots, once the table had none EMPTY left. */
+    uint64_t live_reach;
     /* Counting filter over live addresses: filter[h(addr)] == 0 proves addr is
      * not in the live table, so an unsampled free costs one byte load. Counts
      * saturate at 255 and then stay (false positives only). */

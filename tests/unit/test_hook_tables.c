@@ -106,6 +106,34 @@ static void test_alloc_free_counters(void **state)
     destroy(f);
 }
 
+/* Addresses 32 KiB apart share their first slot in a 1024-slot table (one
+ * slot per 32 bytes): inserts go one slot further each, and a lookup looks as
+ * far as the longest insert went, no further, tombstones or not. */
+static void test_live_reach(void **state)
+{
+    (void)state;
+    struct fixture *f = make(64, 1024);
+    uint64_t st[1] = {0x42}, a = 0x100000, step = 1024 * 32;
+    assert_int_equal(f->t.live_reach, 0);
+    assert_false(hook_record_free(&f->t, a, NULL)); /* nothing inserted: no probe */
+    for (uint64_t i = 0; i < 3; i++)
+        assert_true(hook_record_alloc(&f->t, a + i * step, 16, st, 1));
+    assert_int_equal(f->t.live_reach, 3);
+    struct heapsnap_live e;
+    assert_true(hook_record_free(&f->t, a + 2 * step, &e)); /* the furthest one */
+    assert_true(e.addr == a + 2 * step);
+    assert_true(hook_record_free(&f->t, a, NULL));
+    assert_true(hook_record_free(&f->t, a + step, NULL));
+    /* Three tombstones now: the next insert takes the first, the reach stays. */
+    assert_true(hook_record_alloc(&f->t, a + 3 * step, 16, st, 1));
+    assert_int_equal(f->t.live_reach, 3);
+    assert_false(hook_record_free(&f->t, a + 4 * step, NULL));
+    assert_true(hook_record_free(&f->t, a + 3 * step, NULL));
+    struct heapsnap_live live[4];
+    assert_int_equal(hook_tables_read_live(&f->t, live, 4, NULL), 0);
+    destroy(f);
+}
+
 static void test_unrecord_free(void **state)
 {
     (void)state;
@@ -344,6 +372,7 @@ int main(void)
         cmocka_unit_test(test_header),
         cmocka_unit_test(test_stack_dedup),
         cmocka_unit_test(test_alloc_free_counters),
+        cmocka_unit_test(test_live_reach),
         cmocka_unit_test(test_unrecord_free),
         cmocka_unit_test(test_stack_table_full),
         cmocka_unit_test(test_live_table_full),
