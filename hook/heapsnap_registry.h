@@ -29,14 +29,23 @@
  * call ends while a request is posted parks: it waits on the `park` futex word
  * until the word changes, for at most park_timeout_ms, and clears a request
  * whose requester is gone or which is meant for another process (a fork).
- * A version-2 header reads as one without the safepoint (safepoint_tls 0). */
+ * A version-2 header reads as one without the safepoint (safepoint_tls 0).
+ *
+ * Version 4 moves the per-stack counters out of the entry's first cache line,
+ * which every sampled allocation reads to find its stack, into stripes of a
+ * line each (struct heapsnap_stack_entry): a thread adds to its own stripe,
+ * so threads recording the same stack no longer write one line (at
+ * HEAPSNAP_RATE=1 two threads spent a tenth of their time there). The
+ * header is unchanged; stack_entry_size grows to the entry's. A reader adds
+ * the entry's own four counters (always zero from version 4) and, from
+ * version 4, its stripes'. */
 #ifndef HEAPSNAP_REGISTRY_H
 #define HEAPSNAP_REGISTRY_H
 
 #include <stdint.h>
 
 #define HEAPSNAP_REGISTRY_MAGIC 0x50414e5350414548ULL /* "HEAPSNAP" in memory */
-#define HEAPSNAP_REGISTRY_VERSION 3u
+#define HEAPSNAP_REGISTRY_VERSION 4u
 #define HEAPSNAP_MAX_FRAMES 64
 
 /* Stack table entry states. */
@@ -56,6 +65,24 @@ struct heapsnap_stack {
     uint64_t free_bytes;
     /* Return addresses, leaf first; frames[0] is the caller of malloc. */
     uint64_t frames[HEAPSNAP_MAX_FRAMES];
+};
+
+/* Version 4: one thread group's counters of a stack, a cache line of its own. */
+#define HEAPSNAP_STACK_STRIPES 4
+struct heapsnap_stack_stripe {
+    uint64_t alloc_objects;
+    uint64_t alloc_bytes;
+    uint64_t free_objects;
+    uint64_t free_bytes;
+    uint64_t reserved[4];
+};
+
+/* Version 4: an entry of the stack table, stack_entry_size bytes apart. The
+ * counters of stack.* stay zero; the stack's counters are the stripes' sums. */
+struct heapsnap_stack_entry {
+    struct heapsnap_stack stack;
+    uint64_t pad[2];
+    struct heapsnap_stack_stripe stripes[HEAPSNAP_STACK_STRIPES];
 };
 
 /* Live-allocation table entry states. */
@@ -167,6 +194,10 @@ struct heapsnap_registry {
 #ifndef __cplusplus
 _Static_assert(sizeof(struct heapsnap_stack) == 560, "heapsnap_stack layout");
 _Static_assert(__builtin_offsetof(struct heapsnap_stack, frames) == 48, "heapsnap_stack layout");
+_Static_assert(sizeof(struct heapsnap_stack_stripe) == 64, "heapsnap_stack_stripe layout");
+_Static_assert(sizeof(struct heapsnap_stack_entry) == 832, "heapsnap_stack_entry layout");
+_Static_assert(__builtin_offsetof(struct heapsnap_stack_entry, stripes) == 576,
+               "heapsnap_stack_entry layout");
 _Static_assert(sizeof(struct heapsnap_live) == 24, "heapsnap_live layout");
 _Static_assert(__builtin_offsetof(struct heapsnap_live, addr) == 8, "heapsnap_live layout");
 _Static_assert(sizeof(struct heapsnap_counts) == 3200, "heapsnap_counts layout");

@@ -346,6 +346,13 @@ static void table_unlock(bool locked)
     hook_forklock_unshare(locked);
 }
 
+/* The stripe of the stack counters this thread adds to: its fork-lock
+ * stripe, which table_lock has given it. */
+static unsigned table_stripe(void)
+{
+    return (unsigned)hook_thread.stripe;
+}
+
 /* The slow path of every allocation whose byte count crossed the thread's
  * threshold: decide, and record p with the caller's stack if sampled. Inlined
  * into malloc_sampled, so that a sampled malloc puts one frame of the hook
@@ -376,7 +383,7 @@ static inline __attribute__((always_inline)) void sample(void *p, size_t n)
     uint64_t frames[HEAPSNAP_MAX_FRAMES];
     uint32_t nframes = hook_stack_capture(frames);
     bool locked = table_lock();
-    hook_record_alloc(&hook_tables, (uint64_t)(uintptr_t)p, n, frames, nframes);
+    hook_record_alloc(&hook_tables, (uint64_t)(uintptr_t)p, n, frames, nframes, table_stripe());
     table_unlock(locked);
     hook_guard_exit(saved);
 }
@@ -392,7 +399,7 @@ static bool forget(void *p, struct heapsnap_live *out)
     if (!hook_maybe_live(p))
         return false;
     bool locked = table_lock();
-    bool was = hook_record_free(&hook_tables, (uint64_t)(uintptr_t)p, out);
+    bool was = hook_record_free(&hook_tables, (uint64_t)(uintptr_t)p, out, table_stripe());
     table_unlock(locked);
     return was;
 }
@@ -478,7 +485,7 @@ static __attribute__((noinline)) void *realloc_slow(void *p, size_t n, bool tick
         /* Failed: the old block is still there, still sampled. */
         if (was) {
             bool locked = table_lock();
-            hook_unrecord_free(&hook_tables, &old);
+            hook_unrecord_free(&hook_tables, &old, table_stripe());
             table_unlock(locked);
         }
         return NULL;

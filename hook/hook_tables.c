@@ -27,7 +27,7 @@ static uint64_t pow2_at_least(uint64_t n)
 
 static size_t stacks_bytes(uint64_t nstacks)
 {
-    return pow2_at_least(nstacks) * sizeof(struct heapsnap_stack);
+    return pow2_at_least(nstacks) * sizeof(struct heapsnap_stack_entry);
 }
 
 size_t hook_tables_bytes(uint64_t nstacks, uint64_t nlive)
@@ -54,7 +54,7 @@ void hook_tables_init(struct hook_tables *t, struct heapsnap_registry *reg, void
     reg->rate = rate;
     reg->stacks_addr = (uint64_t)(uintptr_t)t->stacks;
     reg->stacks_capacity = scap;
-    reg->stack_entry_size = sizeof(struct heapsnap_stack);
+    reg->stack_entry_size = sizeof(struct heapsnap_stack_entry);
     reg->live_addr = (uint64_t)(uintptr_t)t->live;
     reg->live_capacity = lcap;
     reg->live_entry_size = sizeof(struct heapsnap_live);
@@ -88,7 +88,7 @@ int64_t hook_stack_intern(struct hook_tables *t, const uint64_t *frames, uint32_
     uint64_t hash = hook_frames_hash(frames, n);
     for (uint64_t i = 0; i < HOOK_STACK_PROBES && i <= t->stack_mask; i++) {
         uint64_t slot = (hash + i) & t->stack_mask;
-        struct heapsnap_stack *s = &t->stacks[slot];
+        struct heapsnap_stack *s = &t->stacks[slot].stack;
         uint32_t st = LOAD(&s->state);
         if (st == HEAPSNAP_STACK_EMPTY && cas32(&s->state, st, HEAPSNAP_STACK_BUSY)) {
             s->hash = hash;
@@ -187,8 +187,13 @@ static bool live_insert(struct hook_tables *t, uint64_t addr, uint64_t size, uin
     return false;
 }
 
+static struct heapsnap_stack_stripe *stripe_of(struct hook_tables *t, uint64_t id, unsigned stripe)
+{
+    return &t->stacks[id & t->stack_mask].stripes[stripe % HEAPSNAP_STACK_STRIPES];
+}
+
 bool hook_record_alloc(struct hook_tables *t, uint64_t addr, uint64_t size, const uint64_t *frames,
-                       uint32_t nframes)
+                       uint32_t nframes, unsigned stripe)
 {
     int64_t id = hook_stack_intern(t, frames, nframes);
     if (id < 0)
@@ -200,14 +205,15 @@ bool hook_record_alloc(struct hook_tables *t, uint64_t addr, uint64_t size, cons
         ADD(&t->reg->dropped_live, 1);
         return false;
     }
-    struct heapsnap_stack *s = &t->stacks[id];
+    struct heapsnap_stack_stripe *s = stripe_of(t, (uint64_t)id, stripe);
     ADD(&s->alloc_objects, 1);
     ADD(&s->alloc_bytes, size);
     ADD(&t->reg->sampled_allocs, 1);
     return true;
 }
 
-bool hook_record_free(struct hook_tables *t, uint64_t addr, struct heapsnap_live *out)
+bool hook_record_free(struct hook_tables *t, uint64_t addr, struct heapsnap_live *out,
+                      unsigned stripe)
 {
     uint64_t h = live_home(addr);
     uint64_t reach = __atomic_load_n(&t->live_reach, __ATOMIC_ACQUIRE);
@@ -230,7 +236,7 @@ bool hook_record_free(struct hook_tables *t, uint64_t addr, struct heapsnap_live
         copy.state = HEAPSNAP_LIVE_USED;
         STORE(&e->state, HEAPSNAP_LIVE_DELETED);
         filter_del(t, addr);
-        struct heapsnap_stack *s = &t->stacks[copy.stack_id & t->stack_mask];
+        struct heapsnap_stack_stripe *s = stripe_of(t, copy.stack_id, stripe);
         ADD(&s->free_objects, 1);
         ADD(&s->free_bytes, copy.size);
         if (out)
@@ -240,9 +246,9 @@ bool hook_record_free(struct hook_tables *t, uint64_t addr, struct heapsnap_live
     return false;
 }
 
-void hook_unrecord_free(struct hook_tables *t, const struct heapsnap_live *e)
+void hook_unrecord_free(struct hook_tables *t, const struct heapsnap_live *e, unsigned stripe)
 {
-    struct heapsnap_stack *s = &t->stacks[e->stack_id & t->stack_mask];
+    struct heapsnap_stack_stripe *s = stripe_of(t, e->stack_id, stripe);
     SUB(&s->free_objects, 1);
     SUB(&s->free_bytes, e->size);
     filter_add(t, e->addr);
@@ -261,7 +267,7 @@ size_t hook_tables_read_sites(const struct hook_tables *t, struct hook_site *out
 {
     size_t n = 0, busy = 0;
     for (uint64_t i = 0; i <= t->stack_mask && n < max; i++) {
-        const struct heapsnap_stack *s = &t->stacks[i];
+        const struct heapsnap_stack *s = &t->stacks[i].stack;
         uint32_t st = LOAD(&s->state);
         if (st == HEAPSNAP_STACK_EMPTY)
             continue;
@@ -277,12 +283,18 @@ size_t hook_tables_read_sites(const struct hook_tables *t, struct hook_site *out
         o->id = (uint32_t)i;
         o->nframes = s->nframes;
         memcpy(o->frames, s->frames, s->nframes * 8);
-        /* Frees before allocations: a free is counted after its allocation, so
-         * this order never sees more freed than allocated. */
-        o->free_objects = __atomic_load_n(&s->free_objects, __ATOMIC_ACQUIRE);
-        o->free_bytes = __atomic_load_n(&s->free_bytes, __ATOMIC_ACQUIRE);
-        o->alloc_objects = __atomic_load_n(&s->alloc_objects, __ATOMIC_ACQUIRE);
-        o->alloc_bytes = __atomic_load_n(&s->alloc_bytes, __ATOMIC_ACQUIRE);
+        /* Frees before allocations, every stripe's: a free is counted after its
+         * allocation, so this order never sees more freed than allocated. */
+        const struct heapsnap_stack_stripe *c = t->stacks[i].stripes;
+        o->free_objects = o->free_bytes = o->alloc_objects = o->alloc_bytes = 0;
+        for (unsigned k = 0; k < HEAPSNAP_STACK_STRIPES; k++) {
+            o->free_objects += __atomic_load_n(&c[k].free_objects, __ATOMIC_ACQUIRE);
+            o->free_bytes += __atomic_load_n(&c[k].free_bytes, __ATOMIC_ACQUIRE);
+        }
+        for (unsigned k = 0; k < HEAPSNAP_STACK_STRIPES; k++) {
+            o->alloc_objects += __atomic_load_n(&c[k].alloc_objects, __ATOMIC_ACQUIRE);
+            o->alloc_bytes += __atomic_load_n(&c[k].alloc_bytes, __ATOMIC_ACQUIRE);
+        }
     }
     if (torn)
         *torn = busy;

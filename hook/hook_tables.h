@@ -18,7 +18,7 @@
 
 struct hook_tables {
     struct heapsnap_registry *reg; /* header: addresses, capacities, counters */
-    struct heapsnap_stack *stacks;
+    struct heapsnap_stack_entry *stacks;
     uint64_t stack_mask; /* capacity - 1 (capacity is a power of two) */
     struct heapsnap_live *live;
     uint64_t live_mask;
@@ -72,19 +72,24 @@ uint64_t hook_frames_hash(const uint64_t *frames, uint32_t n);
  * table has no room (dropped_stacks counted). */
 int64_t hook_stack_intern(struct hook_tables *t, const uint64_t *frames, uint32_t n);
 
+/* The writers below count into the stack's stripe stripe % HEAPSNAP_STACK_STRIPES:
+ * any number works, but threads that give different ones do not share a
+ * line (the hook gives each thread's fork-lock stripe). */
+
 /* Records a sampled allocation: stack, live entry, counters. False when it was
  * dropped (a table full; the matching dropped_* counter says which). */
 bool hook_record_alloc(struct hook_tables *t, uint64_t addr, uint64_t size, const uint64_t *frames,
-                       uint32_t nframes);
+                       uint32_t nframes, unsigned stripe);
 
 /* Removes addr from the live table if it is there, counting the free against
  * its stack. Returns true (and the removed entry in *out if non-NULL) when addr
  * was a sampled allocation. */
-bool hook_record_free(struct hook_tables *t, uint64_t addr, struct heapsnap_live *out);
+bool hook_record_free(struct hook_tables *t, uint64_t addr, struct heapsnap_live *out,
+                      unsigned stripe);
 
 /* Undoes hook_record_free for a block that turned out to stay allocated
  * (realloc failed): re-inserts it and takes the free back. */
-void hook_unrecord_free(struct hook_tables *t, const struct heapsnap_live *e);
+void hook_unrecord_free(struct hook_tables *t, const struct heapsnap_live *e, unsigned stripe);
 
 /* ---- readers (in-process, concurrent with writers) ---- */
 

@@ -124,6 +124,13 @@ bool registry_has_counts(const struct heapsnap_registry *h)
     return h->version >= 2 && h->counts_slots > 0;
 }
 
+/* The smallest stack entry a header of version v can give: from version 4
+ * the entry holds the counters' stripes. */
+static uint64_t registry_stack_entry_min(uint32_t v)
+{
+    return v >= 4 ? sizeof(struct heapsnap_stack_entry) : sizeof(struct heapsnap_stack);
+}
+
 static int registry_check_header(const registry *r, hs_err *err)
 {
     const struct heapsnap_registry *h = &r->hdr;
@@ -141,7 +148,7 @@ static int registry_check_header(const registry *r, hs_err *err)
                           r->path, (int)r->pid, h->version, HEAPSNAP_REGISTRY_VERSION);
     if (h->header_size < sizeof(struct heapsnap_registry) ||
         h->live_entry_size < sizeof(struct heapsnap_live) ||
-        h->stack_entry_size < sizeof(struct heapsnap_stack) ||
+        h->stack_entry_size < registry_stack_entry_min(h->version) ||
         h->live_capacity > REGISTRY_MAX_TABLE / h->live_entry_size ||
         h->stacks_capacity > REGISTRY_MAX_TABLE / h->stack_entry_size ||
         h->stacks_capacity > UINT32_MAX || h->rate > REGISTRY_MAX_RATE ||
@@ -501,6 +508,19 @@ static int registry_keep_live(registry *r, uint64_t index, const unsigned char *
     return 0;
 }
 
+/* Adds a version-4 entry's stripes to the counters of its stack s. */
+static void registry_add_stripes(struct heapsnap_stack *s, const unsigned char *stripes)
+{
+    for (unsigned k = 0; k < HEAPSNAP_STACK_STRIPES; k++) {
+        struct heapsnap_stack_stripe c;
+        memcpy(&c, stripes + k * sizeof(c), sizeof(c));
+        s->alloc_objects += c.alloc_objects;
+        s->alloc_bytes += c.alloc_bytes;
+        s->free_objects += c.free_objects;
+        s->free_bytes += c.free_bytes;
+    }
+}
+
 static int registry_keep_stack(registry *r, uint64_t index, const unsigned char *entry, hs_err *err)
 {
     uint32_t state;
@@ -513,6 +533,8 @@ static int registry_keep_stack(registry *r, uint64_t index, const unsigned char 
         r->torn_stacks++;
         return 0;
     }
+    if (r->hdr.version >= 4)
+        registry_add_stripes(&s, entry + offsetof(struct heapsnap_stack_entry, stripes));
     if (registry_grow((void **)&r->stacks, &r->stacks_cap, r->nstacks, sizeof(*r->stacks), err) !=
         0)
         return -1;

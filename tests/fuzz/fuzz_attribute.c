@@ -67,7 +67,7 @@ static uint64_t fz_loc(void *arg, pprof_builder *b, uint64_t pc)
 static void fz_registry_image(fz_in *in)
 {
     enum { BASE = 0x40000, HDR = sizeof(struct heapsnap_registry) };
-    uint8_t buf[HDR + 4096];
+    uint8_t buf[HDR + 8192];
     memset(buf, 0, sizeof(buf));
     struct heapsnap_registry h = {.magic = HEAPSNAP_REGISTRY_MAGIC,
                                   .version = HEAPSNAP_REGISTRY_VERSION,
@@ -81,7 +81,11 @@ static void fz_registry_image(fz_in *in)
     h.live_entry_size = sizeof(struct heapsnap_live) + (flags >> 1 & 3) * 8;
     h.stacks_addr = BASE + HDR + fz_take(in, 2) % 4200;
     h.stacks_capacity = fz_take(in, 1) % 8;
-    h.stack_entry_size = sizeof(struct heapsnap_stack) + (flags >> 3 & 1) * 8;
+    /* Version 4's entry with its stripes, or a version-3 entry (refused as
+     * too small for version 4). */
+    h.stack_entry_size =
+        (flags >> 5 & 1 ? sizeof(struct heapsnap_stack) : sizeof(struct heapsnap_stack_entry)) +
+        (flags >> 3 & 1) * 8;
     memcpy(buf, &h, sizeof(h));
     size_t n = in->n < sizeof(buf) - HDR ? in->n : sizeof(buf) - HDR;
     memcpy(buf + HDR, in->p, n);

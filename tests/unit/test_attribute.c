@@ -459,13 +459,13 @@ static void test_class_names(void **state)
 
 /* ---- the registry copy: tables copied (registry_copy), then parsed ---- */
 
-/* A registry image: header at IMG_BASE, a live table of IMG_LIVE entries at
- * +0x1000, a stack table of IMG_STACKS entries at +0x3000. */
+/* A registry image (version 4): header at IMG_BASE, a live table of IMG_LIVE
+ * entries at +0x1000, a stack table of IMG_STACKS entries at +0x3000. */
 #define IMG_BASE 0x10000u
 #define IMG_LIVE 200u
 #define IMG_STACKS 8u
 typedef struct img {
-    unsigned char b[0x3000 + IMG_STACKS * sizeof(struct heapsnap_stack)];
+    unsigned char b[0x3000 + IMG_STACKS * sizeof(struct heapsnap_stack_entry)];
 } img;
 
 static struct heapsnap_registry *img_hdr(img *m)
@@ -476,9 +476,9 @@ static struct heapsnap_live *img_live(img *m, uint64_t table)
 {
     return (struct heapsnap_live *)(m->b + (table - IMG_BASE));
 }
-static struct heapsnap_stack *img_stacks(img *m)
+static struct heapsnap_stack_entry *img_stacks(img *m)
 {
-    return (struct heapsnap_stack *)(m->b + 0x3000);
+    return (struct heapsnap_stack_entry *)(m->b + 0x3000);
 }
 
 static void img_fill(img *m)
@@ -486,7 +486,7 @@ static void img_fill(img *m)
     memset(m, 0, sizeof(*m));
     struct heapsnap_registry *h = img_hdr(m);
     h->magic = HEAPSNAP_REGISTRY_MAGIC;
-    h->version = HEAPSNAP_REGISTRY_VERSION;
+    h->version = 4;
     h->header_size = sizeof(*h);
     h->rate = 1;
     h->live_addr = IMG_BASE + 0x1000;
@@ -494,21 +494,26 @@ static void img_fill(img *m)
     h->live_entry_size = sizeof(struct heapsnap_live);
     h->stacks_addr = IMG_BASE + 0x3000;
     h->stacks_capacity = IMG_STACKS;
-    h->stack_entry_size = sizeof(struct heapsnap_stack);
+    h->stack_entry_size = sizeof(struct heapsnap_stack_entry);
     struct heapsnap_live *l = img_live(m, h->live_addr);
     l[3] = (struct heapsnap_live){HEAPSNAP_LIVE_USED, 1, 0x5000, 40};
     l[7] = (struct heapsnap_live){HEAPSNAP_LIVE_BUSY, 1, 0x5100, 8};
     l[10] = (struct heapsnap_live){HEAPSNAP_LIVE_DELETED, 1, 0x5200, 8};
     l[150] = (struct heapsnap_live){HEAPSNAP_LIVE_BUSY, 5, 0x5300, 8};
     l[199] = (struct heapsnap_live){HEAPSNAP_LIVE_USED, 5, 0x6000, 100};
-    struct heapsnap_stack *s = img_stacks(m);
-    s[1] = (struct heapsnap_stack){
+    struct heapsnap_stack_entry *s = img_stacks(m);
+    s[1].stack = (struct heapsnap_stack){
         .state = HEAPSNAP_STACK_READY, .nframes = 2, .frames = {0x401000, 0x402000}};
-    s[2] = (struct heapsnap_stack){.state = HEAPSNAP_STACK_BUSY, .nframes = 1};
-    s[3] = (struct heapsnap_stack){.state = HEAPSNAP_STACK_READY, .nframes = 0};
-    s[4] = (struct heapsnap_stack){.state = HEAPSNAP_STACK_READY, .nframes = 65};
-    s[5] = (struct heapsnap_stack){
-        .state = HEAPSNAP_STACK_READY, .nframes = 1, .alloc_objects = 3, .frames = {0x403000}};
+    s[2].stack = (struct heapsnap_stack){.state = HEAPSNAP_STACK_BUSY, .nframes = 1};
+    s[3].stack = (struct heapsnap_stack){.state = HEAPSNAP_STACK_READY, .nframes = 0};
+    s[4].stack = (struct heapsnap_stack){.state = HEAPSNAP_STACK_READY, .nframes = 65};
+    /* Stack 5's counters: the entry's own words and every stripe add up. */
+    s[5].stack = (struct heapsnap_stack){
+        .state = HEAPSNAP_STACK_READY, .nframes = 1, .alloc_objects = 1, .frames = {0x403000}};
+    s[5].stripes[1] = (struct heapsnap_stack_stripe){.alloc_objects = 2, .alloc_bytes = 96};
+    s[5].stripes[3] =
+        (struct heapsnap_stack_stripe){.alloc_bytes = 4, .free_objects = 1, .free_bytes = 64};
+    s[4].stripes[0].alloc_objects = 7; /* a torn entry's stripes are not read */
 }
 
 /* A filled image, and r as registry_locate then registry_reserve leave it,
@@ -546,7 +551,7 @@ static void test_registry_copy_parse(void **state)
     assert_int_equal(r.nspans_live, 1);
     /* The process runs on after the copy: the parse must not see this. */
     img_live(&m, IMG_BASE + 0x1000)[3].state = HEAPSNAP_LIVE_DELETED;
-    img_stacks(&m)[6].state = HEAPSNAP_STACK_READY;
+    img_stacks(&m)[6].stack.state = HEAPSNAP_STACK_READY;
     assert_int_equal(registry_parse(&r, &err), 0);
     /* USED 3 and 199; BUSY 7 and 150 torn; DELETED and EMPTY skipped. */
     assert_int_equal(r.nlive, 2);
@@ -562,6 +567,9 @@ static void test_registry_copy_parse(void **state)
     assert_int_equal(r.stack_ids[1], 5);
     assert_int_equal(r.torn_stacks, 3);
     assert_int_equal(registry_stack(&r, 5)->alloc_objects, 3);
+    assert_int_equal(registry_stack(&r, 5)->alloc_bytes, 100);
+    assert_int_equal(registry_stack(&r, 5)->free_objects, 1);
+    assert_int_equal(registry_stack(&r, 5)->free_bytes, 64);
     assert_int_equal(registry_stack(&r, 1)->frames[1], 0x402000);
     assert_null(registry_stack(&r, 2));
     assert_null(registry_stack(&r, 6));
@@ -583,10 +591,10 @@ static void test_registry_recheck(void **state)
     registry r;
     img_registry(&r, &m);
     hs_err err = {{0}};
-    img_hdr(&m)->version = 4;
+    img_hdr(&m)->version = 5;
     assert_int_equal(registry_copy(&r, &err), -1);
-    assert_string_equal(err.msg, "libheapsnap.so in process 0 uses registry version 4 but this "
-                                 "heapsnap reads versions 1 to 3; use the heapsnap built together "
+    assert_string_equal(err.msg, "libheapsnap.so in process 0 uses registry version 5 but this "
+                                 "heapsnap reads versions 1 to 4; use the heapsnap built together "
                                  "with that libheapsnap.so.");
     assert_int_equal(registry_parse(&r, &err), -1);
     img_registry_free(&r);
@@ -621,7 +629,7 @@ static void test_registry_counts(void **state)
                                     .header_size = sizeof(*h),
                                     .rate = 524288,
                                     .live_entry_size = sizeof(struct heapsnap_live),
-                                    .stack_entry_size = sizeof(struct heapsnap_stack),
+                                    .stack_entry_size = sizeof(struct heapsnap_stack_entry),
                                     .counts_addr = BASE + 0x1000,
                                     .counts_slots = SLOTS,
                                     .counts_slot_size = sizeof(struct heapsnap_counts),
@@ -700,7 +708,8 @@ static void test_registry_touched_spans(void **state)
 }
 
 /* This process as the target: only the tables' touched pages are copied,
- * in one read for all of them (plus one for the header). */
+ * in one read for all of them (plus one for the header). A version-3 header:
+ * stack entries without stripes. */
 static void test_registry_self_pagemap(void **state)
 {
     (void)state;
@@ -713,7 +722,7 @@ static void test_registry_self_pagemap(void **state)
     static struct heapsnap_registry h __attribute__((aligned(256))); /* one page: one read */
     memset(&h, 0, sizeof(h));
     h.magic = HEAPSNAP_REGISTRY_MAGIC;
-    h.version = HEAPSNAP_REGISTRY_VERSION;
+    h.version = 3;
     h.header_size = sizeof(h);
     h.rate = 1;
     h.live_addr = (uint64_t)(uintptr_t)live;
@@ -725,7 +734,9 @@ static void test_registry_self_pagemap(void **state)
     live[0] = (struct heapsnap_live){HEAPSNAP_LIVE_USED, 1, 0x7000, 16};
     live[5000] = (struct heapsnap_live){HEAPSNAP_LIVE_USED, 1, 0x8000, 32}; /* page 29 */
     live[5001] = (struct heapsnap_live){HEAPSNAP_LIVE_BUSY, 1, 0x8100, 32};
-    stacks[1] = (struct heapsnap_stack){.state = HEAPSNAP_STACK_READY, .nframes = 1};
+    stacks[1] =
+        (struct heapsnap_stack){.state = HEAPSNAP_STACK_READY, .nframes = 1, .alloc_objects = 4};
+    stacks[2].alloc_objects = 9; /* where a version-4 entry's stripes would be */
 
     registry r;
     memset(&r, 0, sizeof(r));
@@ -750,6 +761,7 @@ static void test_registry_self_pagemap(void **state)
     assert_int_equal(r.torn_live, 1);
     assert_int_equal(r.nstacks, 1);
     assert_int_equal(r.stack_ids[0], 1);
+    assert_int_equal(registry_stack(&r, 1)->alloc_objects, 4);
     assert_int_equal(r.torn_stacks, 0);
     registry_free(&r);
     munmap(mem, live_len + 2 * 4096);

@@ -36,6 +36,19 @@ static void destroy(struct fixture *f)
     free(f);
 }
 
+/* The table's only site, whose counters must be these. */
+static struct hook_site assert_one_site(struct fixture *f, uint64_t ao, uint64_t ab, uint64_t fo,
+                                        uint64_t fb)
+{
+    struct hook_site s;
+    assert_int_equal(hook_tables_read_sites(&f->t, &s, 1, NULL), 1);
+    assert_int_equal(s.alloc_objects, ao);
+    assert_int_equal(s.alloc_bytes, ab);
+    assert_int_equal(s.free_objects, fo);
+    assert_int_equal(s.free_bytes, fb);
+    return s;
+}
+
 static void test_header(void **state)
 {
     (void)state;
@@ -46,11 +59,11 @@ static void test_header(void **state)
     assert_int_equal(f->reg.rate, 4096);
     assert_int_equal(f->reg.stacks_capacity, 128);
     assert_int_equal(f->reg.live_capacity, 1024);
-    assert_int_equal(f->reg.stack_entry_size, sizeof(struct heapsnap_stack));
+    assert_int_equal(f->reg.stack_entry_size, sizeof(struct heapsnap_stack_entry));
     assert_int_equal(f->reg.live_entry_size, sizeof(struct heapsnap_live));
     assert_true(f->reg.stacks_addr == (uint64_t)(uintptr_t)f->mem);
     assert_true(f->reg.live_addr ==
-                (uint64_t)(uintptr_t)f->mem + 128 * sizeof(struct heapsnap_stack));
+                (uint64_t)(uintptr_t)f->mem + 128 * sizeof(struct heapsnap_stack_entry));
     destroy(f);
 }
 
@@ -66,9 +79,9 @@ static void test_stack_dedup(void **state)
     assert_true(ia >= 0 && ib >= 0 && ishort >= 0);
     assert_int_equal(ia, ia2);
     assert_true(ia != ib && ia != ishort && ib != ishort);
-    assert_int_equal(f->t.stacks[ia].state, HEAPSNAP_STACK_READY);
-    assert_int_equal(f->t.stacks[ia].nframes, 3);
-    assert_true(f->t.stacks[ib].frames[2] == 0x3001);
+    assert_int_equal(f->t.stacks[ia].stack.state, HEAPSNAP_STACK_READY);
+    assert_int_equal(f->t.stacks[ia].stack.nframes, 3);
+    assert_true(f->t.stacks[ib].stack.frames[2] == 0x3001);
     struct hook_site sites[8];
     assert_int_equal(hook_tables_read_sites(&f->t, sites, 8, NULL), 3);
     destroy(f);
@@ -79,23 +92,19 @@ static void test_alloc_free_counters(void **state)
     (void)state;
     struct fixture *f = make(64, 64);
     uint64_t st[2] = {0xabc, 0xdef};
-    assert_true(hook_record_alloc(&f->t, 0x10000, 100, st, 2));
-    assert_true(hook_record_alloc(&f->t, 0x20000, 300, st, 2));
+    assert_true(hook_record_alloc(&f->t, 0x10000, 100, st, 2, 0));
+    assert_true(hook_record_alloc(&f->t, 0x20000, 300, st, 2, 0));
     assert_true(hook_tables_maybe_live(&f->t, 0x10000));
-    assert_false(hook_record_free(&f->t, 0x30000, NULL)); /* never sampled */
+    assert_false(hook_record_free(&f->t, 0x30000, NULL, 0)); /* never sampled */
     struct heapsnap_live e;
-    assert_true(hook_record_free(&f->t, 0x10000, &e));
+    assert_true(hook_record_free(&f->t, 0x10000, &e, 0));
     assert_true(e.addr == 0x10000);
     assert_int_equal(e.size, 100);
-    assert_false(hook_record_free(&f->t, 0x10000, NULL)); /* already gone */
-    assert_false(hook_tables_maybe_live(&f->t, 0x10000) && hook_record_free(&f->t, 0x10000, NULL));
+    assert_false(hook_record_free(&f->t, 0x10000, NULL, 0)); /* already gone */
+    assert_false(hook_tables_maybe_live(&f->t, 0x10000) &&
+                 hook_record_free(&f->t, 0x10000, NULL, 0));
 
-    struct hook_site s;
-    assert_int_equal(hook_tables_read_sites(&f->t, &s, 1, NULL), 1);
-    assert_int_equal(s.alloc_objects, 2);
-    assert_int_equal(s.alloc_bytes, 400);
-    assert_int_equal(s.free_objects, 1);
-    assert_int_equal(s.free_bytes, 100);
+    struct hook_site s = assert_one_site(f, 2, 400, 1, 100);
     assert_int_equal(f->reg.sampled_allocs, 2);
 
     struct heapsnap_live live[4];
@@ -103,6 +112,30 @@ static void test_alloc_free_counters(void **state)
     assert_true(live[0].addr == 0x20000);
     assert_int_equal(live[0].size, 300);
     assert_int_equal(live[0].stack_id, s.id);
+    destroy(f);
+}
+
+/* Each thread counts in its own stripe of the stack's entry, never in the
+ * entry's first line; the readers add the stripes up. */
+static void test_counter_stripes(void **state)
+{
+    (void)state;
+    struct fixture *f = make(64, 64);
+    uint64_t st[1] = {0x77};
+    assert_true(hook_record_alloc(&f->t, 0x10000, 100, st, 1, 1));
+    assert_true(hook_record_alloc(&f->t, 0x20000, 50, st, 1, 6)); /* stripe 6 % 4 */
+    assert_true(hook_record_free(&f->t, 0x10000, NULL, 3));
+    int64_t id = hook_stack_intern(&f->t, st, 1);
+    const struct heapsnap_stack_entry *e = &f->t.stacks[id];
+    assert_int_equal(e->stack.alloc_objects + e->stack.free_objects, 0);
+    assert_int_equal(e->stripes[1].alloc_objects, 1);
+    assert_int_equal(e->stripes[1].alloc_bytes, 100);
+    assert_int_equal(e->stripes[2].alloc_objects, 1);
+    assert_int_equal(e->stripes[2].alloc_bytes, 50);
+    assert_int_equal(e->stripes[3].free_objects, 1);
+    assert_int_equal(e->stripes[3].free_bytes, 100);
+    assert_int_equal(e->stripes[0].alloc_objects + e->stripes[0].free_objects, 0);
+    assert_one_site(f, 2, 150, 1, 100);
     destroy(f);
 }
 
@@ -115,20 +148,20 @@ static void test_live_reach(void **state)
     struct fixture *f = make(64, 1024);
     uint64_t st[1] = {0x42}, a = 0x100000, step = 1024 * 32;
     assert_int_equal(f->t.live_reach, 0);
-    assert_false(hook_record_free(&f->t, a, NULL)); /* nothing inserted: no probe */
+    assert_false(hook_record_free(&f->t, a, NULL, 0)); /* nothing inserted: no probe */
     for (uint64_t i = 0; i < 3; i++)
-        assert_true(hook_record_alloc(&f->t, a + i * step, 16, st, 1));
+        assert_true(hook_record_alloc(&f->t, a + i * step, 16, st, 1, 0));
     assert_int_equal(f->t.live_reach, 3);
     struct heapsnap_live e;
-    assert_true(hook_record_free(&f->t, a + 2 * step, &e)); /* the furthest one */
+    assert_true(hook_record_free(&f->t, a + 2 * step, &e, 0)); /* the furthest one */
     assert_true(e.addr == a + 2 * step);
-    assert_true(hook_record_free(&f->t, a, NULL));
-    assert_true(hook_record_free(&f->t, a + step, NULL));
+    assert_true(hook_record_free(&f->t, a, NULL, 0));
+    assert_true(hook_record_free(&f->t, a + step, NULL, 0));
     /* Three tombstones now: the next insert takes the first, the reach stays. */
-    assert_true(hook_record_alloc(&f->t, a + 3 * step, 16, st, 1));
+    assert_true(hook_record_alloc(&f->t, a + 3 * step, 16, st, 1, 0));
     assert_int_equal(f->t.live_reach, 3);
-    assert_false(hook_record_free(&f->t, a + 4 * step, NULL));
-    assert_true(hook_record_free(&f->t, a + 3 * step, NULL));
+    assert_false(hook_record_free(&f->t, a + 4 * step, NULL, 0));
+    assert_true(hook_record_free(&f->t, a + 3 * step, NULL, 0));
     struct heapsnap_live live[4];
     assert_int_equal(hook_tables_read_live(&f->t, live, 4, NULL), 0);
     destroy(f);
@@ -139,15 +172,15 @@ static void test_unrecord_free(void **state)
     (void)state;
     struct fixture *f = make(64, 64);
     uint64_t st[1] = {0x42};
-    assert_true(hook_record_alloc(&f->t, 0x5000, 64, st, 1));
+    assert_true(hook_record_alloc(&f->t, 0x5000, 64, st, 1, 0));
     struct heapsnap_live e;
-    assert_true(hook_record_free(&f->t, 0x5000, &e));
-    hook_unrecord_free(&f->t, &e);
+    assert_true(hook_record_free(&f->t, 0x5000, &e, 0));
+    hook_unrecord_free(&f->t, &e, 0);
     struct hook_site s;
     hook_tables_read_sites(&f->t, &s, 1, NULL);
     assert_int_equal(s.free_objects, 0);
     assert_int_equal(s.free_bytes, 0);
-    assert_true(hook_record_free(&f->t, 0x5000, NULL));
+    assert_true(hook_record_free(&f->t, 0x5000, NULL, 0));
     destroy(f);
 }
 
@@ -157,14 +190,14 @@ static void test_stack_table_full(void **state)
     struct fixture *f = make(4, 64);
     for (uint64_t i = 0; i < 10; i++) {
         uint64_t fr = 0x1000 + i;
-        bool ok = hook_record_alloc(&f->t, 0x100000 + i * 16, 8, &fr, 1);
+        bool ok = hook_record_alloc(&f->t, 0x100000 + i * 16, 8, &fr, 1, 0);
         assert_int_equal(ok, i < 4);
     }
     assert_int_equal(f->reg.dropped_stacks, 6);
     assert_int_equal(f->reg.sampled_allocs, 4);
     /* Known stacks still work when the table is full. */
     uint64_t fr = 0x1000;
-    assert_true(hook_record_alloc(&f->t, 0x200000, 8, &fr, 1));
+    assert_true(hook_record_alloc(&f->t, 0x200000, 8, &fr, 1, 0));
     assert_int_equal(f->reg.dropped_stacks, 6);
     destroy(f);
 }
@@ -175,7 +208,7 @@ static void test_live_table_full(void **state)
     struct fixture *f = make(16, 8);
     uint64_t fr = 0x77;
     for (uint64_t i = 0; i < 20; i++)
-        assert_int_equal(hook_record_alloc(&f->t, 0x100000 + i * 32, 10, &fr, 1), i < 8);
+        assert_int_equal(hook_record_alloc(&f->t, 0x100000 + i * 32, 10, &fr, 1, 0), i < 8);
     assert_int_equal(f->reg.dropped_live, 12);
     struct hook_site s;
     hook_tables_read_sites(&f->t, &s, 1, NULL);
@@ -184,8 +217,8 @@ static void test_live_table_full(void **state)
     assert_int_equal(s.alloc_objects, 8);
     assert_int_equal(s.alloc_bytes, 80);
     /* A freed slot is reused. */
-    assert_true(hook_record_free(&f->t, 0x100000, NULL));
-    assert_true(hook_record_alloc(&f->t, 0x900000, 10, &fr, 1));
+    assert_true(hook_record_free(&f->t, 0x100000, NULL, 0));
+    assert_true(hook_record_alloc(&f->t, 0x900000, 10, &fr, 1, 0));
     destroy(f);
 }
 
@@ -194,13 +227,13 @@ static void test_torn_entries_skipped(void **state)
     (void)state;
     struct fixture *f = make(16, 16);
     uint64_t a = 0x11, b = 0x22;
-    assert_true(hook_record_alloc(&f->t, 0x1000, 16, &a, 1));
-    assert_true(hook_record_alloc(&f->t, 0x2000, 32, &b, 1));
+    assert_true(hook_record_alloc(&f->t, 0x1000, 16, &a, 1, 0));
+    assert_true(hook_record_alloc(&f->t, 0x2000, 32, &b, 1, 0));
     /* Freeze one stack entry and one live entry mid-update, as a reader that
      * stopped the process between the writer's two stores would find them. */
     int64_t ib = hook_stack_intern(&f->t, &b, 1);
-    f->t.stacks[ib].state = HEAPSNAP_STACK_BUSY;
-    f->t.stacks[ib].nframes = 9999; /* garbage that must not be read */
+    f->t.stacks[ib].stack.state = HEAPSNAP_STACK_BUSY;
+    f->t.stacks[ib].stack.nframes = 9999; /* garbage that must not be read */
     for (uint64_t i = 0; i <= f->t.live_mask; i++)
         if (f->t.live[i].state == HEAPSNAP_LIVE_USED && f->t.live[i].addr == 0x1000)
             f->t.live[i].state = HEAPSNAP_LIVE_BUSY;
@@ -248,14 +281,14 @@ static void test_filter_saturates(void **state)
         if (hook_filter_cell(a, 1) == 0)
             addrs[n++] = a;
     assert_false(hook_tables_maybe_live(&f->t, addrs[0]));
-    assert_true(hook_record_alloc(&f->t, addrs[0], 1, &fr, 1));
+    assert_true(hook_record_alloc(&f->t, addrs[0], 1, &fr, 1, 0));
     assert_true(hook_tables_maybe_live(&f->t, addrs[1]));
-    assert_true(hook_record_free(&f->t, addrs[0], NULL));
+    assert_true(hook_record_free(&f->t, addrs[0], NULL, 0));
     assert_false(hook_tables_maybe_live(&f->t, addrs[1]));
     for (size_t i = 0; i < n; i++)
-        assert_true(hook_record_alloc(&f->t, addrs[i], 1, &fr, 1));
+        assert_true(hook_record_alloc(&f->t, addrs[i], 1, &fr, 1, 0));
     for (size_t i = 0; i < n; i++)
-        assert_true(hook_record_free(&f->t, addrs[i], NULL));
+        assert_true(hook_record_free(&f->t, addrs[i], NULL, 0));
     /* Saturated: stays set (false positives only, never a missed free). */
     assert_int_equal(f->filter[0], 255);
     assert_true(hook_tables_maybe_live(&f->t, addrs[0]));
@@ -373,6 +406,7 @@ int main(void)
         cmocka_unit_test(test_stack_dedup),
         cmocka_unit_test(test_alloc_free_counters),
         cmocka_unit_test(test_live_reach),
+        cmocka_unit_test(test_counter_stripes),
         cmocka_unit_test(test_unrecord_free),
         cmocka_unit_test(test_stack_table_full),
         cmocka_unit_test(test_live_table_full),
