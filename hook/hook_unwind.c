@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "ehhdr.h"
+
 /* DWARF register numbers (x86-64 psABI). */
 #define REG_RBP 6
 #define REG_RSP 7
@@ -82,7 +84,6 @@ static void skip_block(struct cursor *c)
 }
 
 /* DW_EH_PE pointer encodings. */
-#define PE_OMIT 0xff
 #define PE_FORMAT 0x0f
 #define PE_APPL 0x70
 #define PE_INDIRECT 0x80
@@ -394,22 +395,13 @@ static void run(struct interp *in, const uint8_t *p, const uint8_t *end, uint64_
 /* The FDE covering pc from .eh_frame_hdr's binary-search table, or NULL. */
 static const uint8_t *find_fde(const uint8_t *hdr, uint64_t pc, bool *bail)
 {
-    if (hdr[0] != 1) {
-        *bail = true;
-        return NULL;
-    }
-    uint8_t ptr_enc = hdr[1], count_enc = hdr[2], table_enc = hdr[3];
-    struct cursor c = {hdr + 4, hdr + 4 + 16, false};
-    uint64_t dbase = (uint64_t)(uintptr_t)hdr;
-    rd_ptr(&c, ptr_enc, dbase); /* .eh_frame's start: the table gives each FDE */
-    if (count_enc == PE_OMIT || table_enc != (PE_DATAREL | 0x0b) || c.bad) {
+    struct ehhdr eh;
+    if (!ehhdr_parse(hdr, EHHDR_HEAD_MAX, &eh)) {
         *bail = true; /* no table: a linear search is libunwind's job */
         return NULL;
     }
-    uint64_t count = rd_ptr(&c, count_enc, dbase);
-    if (c.bad || count == 0)
-        return NULL;
-    const int32_t *table = (const int32_t *)(const void *)c.p; /* (initial pc, FDE) pairs */
+    uint64_t dbase = (uint64_t)(uintptr_t)hdr, count = eh.count;
+    const int32_t *table = (const int32_t *)(const void *)(hdr + eh.table_off); /* (pc, FDE) */
     uint64_t lo = 0, hi = count;
     while (hi - lo > 1) { /* the last entry whose initial pc <= pc */
         uint64_t mid = lo + (hi - lo) / 2;

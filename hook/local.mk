@@ -30,7 +30,7 @@ check_PROGRAMS += tests/unit/test_hook_forklock tests/unit/test_hook_unwind
 TESTS += tests/unit/test_hook_unwind
 # -O2 and -O0 frames alike: the unwinder against libunwind on the same stacks.
 tests_unit_test_hook_unwind_SOURCES = tests/unit/test_hook_unwind.c hook/hook_unwind.c \
-	hook/hook_unwind.h
+	hook/hook_unwind.h lib/proc/ehhdr.c lib/proc/ehhdr.h
 tests_unit_test_hook_unwind_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(LIBUNWIND_CFLAGS) -pthread
 tests_unit_test_hook_unwind_LDADD = $(CMOCKA_LIBS) $(LIBUNWIND_LIBS) -ldl -lpthread
 TESTS += tests/unit/test_hook_forklock
@@ -74,7 +74,7 @@ EXTRA_DIST += $(HOOK_TESTS) tests/integration/hook_common.sh
 # gawk and sqlite3, C++ at -O2, threads): a shim preloaded into each.
 check_PROGRAMS += tests/progs/unwind_compare.so
 tests_progs_unwind_compare_so_SOURCES = tests/progs/unwind_compare.c hook/hook_unwind.c \
-	hook/hook_unwind.h
+	hook/hook_unwind.h lib/proc/ehhdr.c lib/proc/ehhdr.h
 tests_progs_unwind_compare_so_CFLAGS = -Wall -Wextra -g -O2 -fPIC -I$(srcdir)/hook $(LIBUNWIND_CFLAGS)
 tests_progs_unwind_compare_so_LDFLAGS = -Xcompiler -shared
 tests_progs_unwind_compare_so_LDADD = $(LIBUNWIND_LIBS) -ldl

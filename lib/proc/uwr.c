@@ -16,13 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ehhdr.h"
 #include "elf_mem.h"
 #include "hs_array.h"
-
-/* The .eh_frame_hdr encodings libunwind's remote-table search reads: the
- * table as pairs of 4-byte offsets from the header's start. */
-#define UWR_DW_EH_PE_OMIT 0xff
-#define UWR_DW_EH_PE_DATAREL_SDATA4 0x3b
 
 typedef struct uwr_object {
     uint64_t lo, hi; /* an executable mapping */
@@ -89,24 +85,6 @@ static int uwr_load(void)
 
 /* ---- the objects' search tables ---- */
 
-static size_t uwr_enc_size(uint8_t enc)
-{
-    switch (enc & 0x0f) {
-    case 0x00: /* absptr */
-    case 0x04: /* udata8 */
-    case 0x0c: /* sdata8 */
-        return 8;
-    case 0x03: /* udata4 */
-    case 0x0b: /* sdata4 */
-        return 4;
-    case 0x02: /* udata2 */
-    case 0x0a: /* sdata2 */
-        return 2;
-    default:
-        return 0;
-    }
-}
-
 /* Fills o's table from the object mapped at base; leaves o->table false when
  * it has no .eh_frame_hdr libunwind's table search can read. */
 static void uwr_find_table(memsrc *m, uint64_t base, uwr_object *o)
@@ -118,23 +96,14 @@ static void uwr_find_table(memsrc *m, uint64_t base, uwr_object *o)
         if (ph[i].p_type != PT_GNU_EH_FRAME)
             continue;
         uint64_t hdr = bias + ph[i].p_vaddr;
-        uint8_t h[4 + 8 + 8];
-        if (memsrc_read(m, hdr, sizeof(h), h) || h[0] != 1 || h[1] == UWR_DW_EH_PE_OMIT ||
-            h[3] != UWR_DW_EH_PE_DATAREL_SDATA4)
-            return;
-        size_t ptr = uwr_enc_size(h[1]), cnt = uwr_enc_size(h[2]);
-        if (ptr == 0 || (cnt != 4 && cnt != 8) || (h[2] & 0x70) != 0)
-            return;
-        uint64_t count = 0;
-        memcpy(&count, h + 4 + ptr, cnt);
-        if (cnt == 4 && (h[2] & 0x08)) /* sdata4: a negative count is no table */
-            count = (uint64_t)(int64_t)(int32_t)count;
-        if (count == 0 || count > (1ull << 32))
+        uint8_t h[EHHDR_HEAD_MAX];
+        struct ehhdr eh;
+        if (memsrc_read(m, hdr, sizeof(h), h) || !ehhdr_parse(h, sizeof(h), &eh))
             return;
         o->segbase = hdr;
-        o->table_data = hdr + 4 + ptr + cnt;
+        o->table_data = hdr + eh.table_off;
         /* in words: each entry is two 4-byte offsets */
-        o->table_len = count * 8 / sizeof(unw_word_t);
+        o->table_len = eh.count * 8 / sizeof(unw_word_t);
         o->table = true;
         return;
     }

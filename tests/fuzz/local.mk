@@ -18,7 +18,7 @@ FUZZ_OBJ_FLAGS = $(subst -fsanitize=fuzzer$(comma),-fsanitize=fuzzer-no-link$(co
 comma = ,
 include tests/fuzz/targets.mk
 EXTRA_DIST += tests/fuzz/corpus tests/fuzz/run-smoke.sh tests/fuzz/fuzz_pprof.c tests/fuzz/fuzz_http.c \
-	tests/fuzz/fuzz_attribute.c tests/fuzz/fuzz_symelf.c
+	tests/fuzz/fuzz_attribute.c tests/fuzz/fuzz_symelf.c tests/fuzz/fuzz_ehhdr.c
 CLEANFILES += $(FUZZ_TARGETS) $(FUZZ_LIBOBJ) tests/fuzz/libhs_fuzz.a
 
 fuzz: $(FUZZ_TARGETS)
