@@ -32,7 +32,10 @@ static __thread struct hp_thread hp __attribute__((tls_model("initial-exec")));
 static uint64_t hp_slots[64][256] __attribute__((aligned(64)));
 static unsigned hp_nslots;
 static volatile uint32_t hp_park;
-static uint8_t hp_filter[1u << 16];
+/* Not static: a static array nothing writes reads as zero to the compiler,
+ * which then drops the load (the filter piece measured nothing until
+ * 2026-12-07). The hook's filter is written by its sampler. */
+uint8_t hp_filter[1u << 16] __attribute__((visibility("hidden")));
 static volatile int hp_parked_sink;
 
 static inline void hp_enter(void)
