@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "heapsnap_registry.h"
+#include "hook_internal.h"
 
 #define MAX_SKIP_RANGES 12
 
@@ -104,4 +105,24 @@ uint32_t hook_stack_trim(void *const *buf, int n, uint64_t *frames)
     _Static_assert(sizeof(void *) == sizeof(uint64_t), "frames are copied as they are");
     memcpy(frames, buf + first, out * sizeof(uint64_t)); /* a call: a loop cost 8 per frame */
     return out;
+}
+
+/* dlclose, interposed: an unloaded object takes its CFI with it and another
+ * may be mapped at its addresses, so the cached unwinder forgets its rules
+ * once glibc's dlclose has returned. (A process the hook was attached to
+ * keeps calling glibc's: there the cache is never emptied, as libunwind's
+ * own is not.) */
+HOOK_EXPORT int dlclose(void *handle)
+{
+    static int (*next)(void *);
+    int (*f)(void *) = __atomic_load_n(&next, __ATOMIC_ACQUIRE);
+    if (f == NULL) {
+        *(void **)&f = dlsym(RTLD_NEXT, "dlclose");
+        if (f == NULL)
+            return -1; /* no dlclose after this library: nothing was unloaded */
+        __atomic_store_n(&next, f, __ATOMIC_RELEASE);
+    }
+    int rc = f(handle);
+    hook_unwind_forget();
+    return rc;
 }

@@ -482,6 +482,9 @@ struct centry {
 };
 static struct centry cache[2u << CACHE_SET_BITS] __attribute__((aligned(64)));
 static uint64_t computed;
+/* Raised by hook_unwind_forget and mixed into every fingerprint, so that no
+ * rule cached before matches after: the cache empties without a write. */
+static uint64_t generation;
 
 /* The packed rule, laid out for the walk to use without unpacking:
  * bits 0-1 the kind, bit 2 "CFA from rbp", bit 3 "rbp saved", bits 8-31 the
@@ -508,9 +511,17 @@ static uint64_t pack(const struct hook_unwind_rule *r)
            (uint64_t)(rbp / 8) << PK_RBP_SHIFT;
 }
 
+/* The fingerprint of return address ra's rule in generation gen (see
+ * generation_mix): 24 bits of its hash, changed by every forget. */
+static inline uint64_t fingerprint(uint64_t ra, uint64_t gen)
+{
+    return (((ra * 0x9E3779B97F4A7C15ULL) >> 16) ^ gen) & 0xffffff;
+}
+
 /* A rule the cache did not have: computed from the CFI and stored. Out of
  * line, so that the walk's loop keeps its state in registers. */
-static __attribute__((noinline)) uint64_t rule_compute(uint64_t ra, struct centry *set, uint64_t fp)
+static __attribute__((noinline)) uint64_t rule_compute(uint64_t ra, struct centry *set, uint64_t fp,
+                                                       uint64_t gen)
 {
     __atomic_fetch_add(&computed, 1, __ATOMIC_RELAXED);
     struct dl_find_object obj;
@@ -522,29 +533,44 @@ static __attribute__((noinline)) uint64_t rule_compute(uint64_t ra, struct centr
     else
         r = hook_unwind_rule_at(obj.dlfo_eh_frame, ra - 1);
     uint64_t w = pack(&r) | fp << PK_FP_SHIFT;
-    /* An empty way first, else the second: the first address of a set stays,
-     * later ones take turns in the other way. The rule before the address: a
-     * reader pairing the new address with the old rule sees the old
-     * fingerprint. */
-    struct centry *e = __atomic_load_n(&set[0].pc, __ATOMIC_RELAXED) == 0 ? &set[0] : &set[1];
+    /* The first way when it is empty or holds a rule of an earlier
+     * generation, else the second: the first address of a set stays, later
+     * ones take turns in the other way. The rule before the address: a reader
+     * pairing the new address with the old rule sees the old fingerprint. */
+    uint64_t pc0 = __atomic_load_n(&set[0].pc, __ATOMIC_RELAXED);
+    bool stale0 =
+        __atomic_load_n(&set[0].rule, __ATOMIC_RELAXED) >> PK_FP_SHIFT != fingerprint(pc0, gen);
+    struct centry *e = pc0 == 0 || stale0 ? &set[0] : &set[1];
     __atomic_store_n(&e->rule, w, __ATOMIC_RELAXED);
     __atomic_store_n(&e->pc, ra, __ATOMIC_RELAXED);
     return w;
 }
 
-/* The packed rule at return address ra. */
-static inline uint64_t rule_for(uint64_t ra)
+/* The packed rule at return address ra; gen is generation_mix()'s. */
+static inline uint64_t rule_for(uint64_t ra, uint64_t gen)
 {
     uint64_t h = ra * 0x9E3779B97F4A7C15ULL;
     struct centry *set = &cache[(h >> (64 - CACHE_SET_BITS)) * 2];
-    uint64_t fp = (h >> 16) & 0xffffff;
+    uint64_t fp = fingerprint(ra, gen);
     for (int way = 0; way < 2; way++) {
         uint64_t pc = __atomic_load_n(&set[way].pc, __ATOMIC_RELAXED);
         uint64_t w = __atomic_load_n(&set[way].rule, __ATOMIC_RELAXED);
         if (__builtin_expect(pc == ra && w >> PK_FP_SHIFT == fp, 1))
             return w;
     }
-    return rule_compute(ra, set, fp);
+    return rule_compute(ra, set, fp, gen);
+}
+
+/* The generation spread over a fingerprint's 24 bits, so that consecutive
+ * generations differ in many of them. */
+static uint64_t generation_mix(void)
+{
+    return (__atomic_load_n(&generation, __ATOMIC_ACQUIRE) * 0x9E3779B97F4A7C15ULL) >> 40;
+}
+
+void hook_unwind_forget(void)
+{
+    __atomic_fetch_add(&generation, 1, __ATOMIC_RELEASE);
 }
 
 uint64_t hook_unwind_computed(void)
@@ -565,11 +591,11 @@ int hook_unwind_from(void **buf, int max, uint64_t ra, uint64_t sp, uint64_t bp)
 
 int hook_unwind_from(void **buf, int max, uint64_t ra, uint64_t sp, uint64_t bp)
 {
-    uint64_t top = sp + STACK_SPAN;
+    uint64_t top = sp + STACK_SPAN, gen = generation_mix();
     int n = 0;
     while (n < max && ra != 0) {
         buf[n++] = (void *)(uintptr_t)ra;
-        uint64_t w = rule_for(ra);
+        uint64_t w = rule_for(ra, gen);
         if ((w & PK_KIND) != HOOK_UNWIND_STEP)
             /* Only an undefined return address ends the stack here: where
              * no CFI covers an address, libunwind may still go on (its

@@ -42,6 +42,10 @@ struct hook_unwind_rule hook_unwind_rule_at(const uint8_t *hdr, uint64_t pc);
  * needs libunwind. */
 int hook_unwind_backtrace(void **buf, int max);
 
+/* Forgets every cached rule: an object was unloaded, and another may be
+ * loaded at its addresses (the hook's dlclose calls it). Lock-free. */
+void hook_unwind_forget(void);
+
 /* Rules computed from the CFI since the start (a lookup the cache did not
  * answer); for tests. */
 uint64_t hook_unwind_computed(void);

@@ -37,7 +37,20 @@ hook_start "$prog" HEAPSNAP_HTTP=nonsense
 tap_is "malformed address: a warning" "$(cat "$hook_tmp/stderr")" \
     "libheapsnap: cannot serve /debug/pprof on nonsense: Invalid argument (expected HOST:PORT, e.g. 127.0.0.1:6060)"
 
-tap_is "exports: the malloc family, the registry and heapsnap.h only" \
+# dlclose goes through the hook (which then forgets its unwinder's rules):
+# libbz2 loaded, called and unloaded 20 times by python3, every allocation
+# recorded.
+tap_is "dlclose through the hook: loads and unloads" \
+    "$(LD_PRELOAD=$HOOK_SO HEAPSNAP_RATE=1 python3 -c '
+import _ctypes, ctypes
+for i in range(20):
+    h = _ctypes.dlopen("libbz2.so.1.0", 2)
+    version = ctypes.CFUNCTYPE(ctypes.c_char_p)(_ctypes.dlsym(h, "BZ2_bzlibVersion"))()
+    kept = [bytes(100) for _ in range(1000)]
+    _ctypes.dlclose(h)
+print(version.decode().split(",")[0])' 2>&1)" "1.0.8"
+
+tap_is "exports: the malloc family, dlclose, the registry and heapsnap.h only" \
     "$(nm -D --defined-only "$HOOK_SO" | awk '{print $3}' | sort | tr '\n' ' ')" \
-    "aligned_alloc calloc free heapsnap_attach heapsnap_attach_state heapsnap_detach heapsnap_http_start heapsnap_rate heapsnap_registry heapsnap_version malloc malloc_usable_size memalign posix_memalign pvalloc realloc reallocarray valloc "
+    "aligned_alloc calloc dlclose free heapsnap_attach heapsnap_attach_state heapsnap_detach heapsnap_http_start heapsnap_rate heapsnap_registry heapsnap_version malloc malloc_usable_size memalign posix_memalign pvalloc realloc reallocarray valloc "
 tap_done

@@ -72,6 +72,41 @@ static void test_recursion(void **state)
     assert_int_equal(hook_unwind_computed(), before); /* every rule from the cache */
 }
 
+/* The distinct return addresses of a capture: the rules its walk needs. */
+static uint64_t distinct_frames(const struct capture *c)
+{
+    uint64_t n = 0;
+    for (int i = 0; i < c->nmine; i++) {
+        int seen = 0;
+        for (int j = 0; j < i && !seen; j++)
+            seen = c->mine[j] == c->mine[i];
+        n += !seen;
+    }
+    return n;
+}
+
+/* After hook_unwind_forget (an object unloaded) no cached rule is used: the
+ * same stack takes one rule computed again per distinct return address and
+ * comes out the same; the next capture is from the cache again. One call
+ * site for the three captures (rounds is volatile: no unrolling). */
+static void test_forget(void **state)
+{
+    (void)state;
+    struct capture c = {{0}, {0}, 0, 0};
+    uint64_t delta[3] = {0, 0, 0};
+    for (int round = 0; round < rounds + 1 && round < 3; round++) {
+        if (round == 1)
+            hook_unwind_forget();
+        uint64_t before = hook_unwind_computed();
+        recurse(&c, 20);
+        assert_same(&c);
+        delta[round] = hook_unwind_computed() - before;
+    }
+    assert_true(distinct_frames(&c) >= 4);
+    assert_int_equal(delta[1], distinct_frames(&c));
+    assert_int_equal(delta[2], 0);
+}
+
 /* A variable-length array: gcc addresses the frame through rbp. */
 static __attribute__((noinline)) void vla_frame(struct capture *c, int n)
 {
@@ -181,9 +216,10 @@ static void test_no_fde(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_recursion),    cmocka_unit_test(test_rbp_frame),
-        cmocka_unit_test(test_through_libc), cmocka_unit_test(test_thread_stack),
-        cmocka_unit_test(test_signal_frame), cmocka_unit_test(test_no_fde),
+        cmocka_unit_test(test_recursion),    cmocka_unit_test(test_forget),
+        cmocka_unit_test(test_rbp_frame),    cmocka_unit_test(test_through_libc),
+        cmocka_unit_test(test_thread_stack), cmocka_unit_test(test_signal_frame),
+        cmocka_unit_test(test_no_fde),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
