@@ -76,7 +76,7 @@ check_PROGRAMS += tests/progs/unwind_compare.so
 tests_progs_unwind_compare_so_SOURCES = tests/progs/unwind_compare.c hook/hook_unwind.c \
 	hook/hook_unwind.h lib/proc/ehhdr.c lib/proc/ehhdr.h
 tests_progs_unwind_compare_so_CFLAGS = -Wall -Wextra -g -O2 -fPIC -I$(srcdir)/hook $(LIBUNWIND_CFLAGS)
-tests_progs_unwind_compare_so_LDFLAGS = -Xcompiler -shared
+tests_progs_unwind_compare_so_LDFLAGS = -Xcompiler -shared -Wl,-z,defs
 tests_progs_unwind_compare_so_LDADD = $(LIBUNWIND_LIBS) -ldl
 TESTS += tests/integration/hook_unwind.sh
 EXTRA_DIST += tests/integration/hook_unwind.sh
