@@ -110,8 +110,7 @@ uint32_t hook_stack_trim(void *const *buf, int n, uint64_t *frames)
 /* dlclose, interposed: an unloaded object takes its CFI with it and another
  * may be mapped at its addresses, so the cached unwinder forgets its rules
  * once glibc's dlclose has returned. (A process the hook was attached to
- * keeps calling glibc's: there the cache is never emptied, as libunwind's
- * own is not.) */
+ * keeps calling glibc's: there the cache is never emptied.) */
 HOOK_EXPORT int dlclose(void *handle)
 {
     static int (*next)(void *);
