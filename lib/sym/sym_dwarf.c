@@ -1687,7 +1687,8 @@ static bool scope_push_frame(scope_walk *w, Dwarf_Off off)
     return true;
 }
 
-/* The variables of parent's scope, then the scopes inside it that hold pc:
+/* The variables of parent's scope (a function's or an inlined call's
+ * parameters too), then the scopes inside it that hold pc:
  * lexical blocks in the same frame, an inlined subroutine in a new one. */
 static void scope_children(scope_walk *w, Dwarf_Die parent, int level)
 {
@@ -1701,7 +1702,7 @@ static void scope_children(scope_walk *w, Dwarf_Die parent, int level)
     Dwarf_Die inner = NULL; /* the block or inline holding pc, walked last */
     for (size_t guard = 0; child != NULL && guard < MAX_DIES_PER_CU; guard++) {
         Dwarf_Half tag = die_tag(d, child);
-        if (tag == DW_TAG_variable && w->nv < w->maxv) {
+        if ((tag == DW_TAG_variable || tag == DW_TAG_formal_parameter) && w->nv < w->maxv) {
             sym_tlocal v = {"", 0, 0, (uint32_t)(w->nf - 1), {SYM_LOC_NONE, 0, 0}};
             local_of(d, child, &v);
             /* on the concrete DIE: an abstract origin has no location */

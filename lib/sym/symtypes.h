@@ -95,7 +95,8 @@ sym_dwarf *sym_dwarf_of(sym_ctx *s, const char *path);
 size_t sym_dwarf_globals(sym_dwarf *d, const sym_tvar **out);
 /* The logical frames at link-time pc, innermost first (as the symbolizer's
  * inlined frames), with the variables declared in each scope (lexical blocks
- * included) that holds pc and where each is at pc (an inlined frame's are in
+ * included) that holds pc, the function's parameters among them, and where
+ * each is at pc (an inlined frame's are in
  * the concrete frame's CFA and registers); returns the frames' count, *nvars
  * the variables'. 0 when no function's DWARF covers pc. For a return
  * address, ask about the call (ra - 1): the locations there are those

@@ -6,7 +6,9 @@
 # under its exact type in the profile, and in --histo. At -O2 `tab` (its
 # address taken) is still a slot; `head` lives in a callee-saved register
 # across the call in main's frame, which the unwind recovers from where the
-# frames below saved it: typed as well.
+# frames below saved it: typed as well. A third thread's list is held only
+# by a parameter of its blocked function: typed from the parameter at both
+# levels.
 . "$top_srcdir/tests/tap.sh"
 . "$top_srcdir/tests/integration/snap_common.sh"
 . "$top_srcdir/tests/integration/types_common.sh"
@@ -37,6 +39,7 @@ st=$snap_tmp/O0.status
 expect O0 "struct lnode" "$(field "$st" lnodes)"
 expect O0 "char[] in lnode::name" "$(field "$st" lnames)"
 expect O0 "double[] in lnode::xs" "$(field "$st" lxs)"
+expect O0 "struct pnode" "$(field "$st" pnodes)"
 tap_ok "O0: typed roots from stack slots" grep -q '"dwarf_stack_slots":[1-9]' "$snap_tmp/O0.json"
 tap_ok "O0: the evidence is dwarf" sh -c "cd '$snap_tmp' && HOME='$snap_tmp' '$GO' tool \
 pprof -tags O0.pb.gz 2>/dev/null | grep -q ': dwarf$'"
@@ -60,6 +63,7 @@ st=$snap_tmp/O2.status
 expect O2 "struct lnode" "$(field "$st" lnodes)"
 expect O2 "char[] in lnode::name" "$(field "$st" lnames)"
 expect O2 "double[] in lnode::xs" "$(field "$st" lxs)"
+expect O2 "struct pnode" "$(field "$st" pnodes)"
 tap_ok "O2: main's head from a register" grep -q '"dwarf_stack_values":[1-9]' "$snap_tmp/O2.json"
 tap_ok "O2: the process runs on" snap_running "$pid"
 tap_done

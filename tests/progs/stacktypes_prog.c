@@ -6,8 +6,11 @@
  *   worker  a struct table in the thread's local `tab` (its address is
  *           taken, so it lives in the frame at every -O level): its array
  *           of 300 struct entry pointers, each entry with a malloc'd label
- * Nothing global points at them. Both threads then block in read() on a
- * pipe no one writes. Built -g at -O0 and -O2. Usage: stacktypes_prog
+ *   holder  a list of 250 struct pnode that only the parameter `ring` of
+ *           the thread's blocked hold_param holds (its caller passed it on
+ *           without keeping it)
+ * Nothing global points at them. The three threads then block in read() on
+ * a pipe no one writes. Built -g at -O0 and -O2. Usage: stacktypes_prog
  * STATUSFILE; writes one JSON line with its pid and each case's chunk bytes
  * (malloc_usable_size + 8) when both threads are blocked, then waits to be
  * killed. */
@@ -39,9 +42,15 @@ struct table {
     struct entry *first;
 };
 
-static unsigned long long lnodes, lnames, lxs, tslots, tentries, tlabels;
+struct pnode {
+    struct pnode *next;
+    long id;
+    char tag[40];
+};
+
+static unsigned long long lnodes, lnames, lxs, tslots, tentries, tlabels, pnodes;
 static int g_block[2]; /* the pipe both threads block on */
-static int g_ready[2]; /* the worker says it is blocked */
+static int g_ready[2]; /* the worker and the holder say they are blocked */
 
 static unsigned long long chunk_bytes(void *p)
 {
@@ -92,6 +101,36 @@ __attribute__((noipa)) static long wait_here(void)
     return (long)read(g_block[0], &c, 1);
 }
 
+__attribute__((noipa)) static struct pnode *build_ring(int n)
+{
+    struct pnode *first = NULL;
+    for (int i = 0; i < n; i++) {
+        struct pnode *x = calloc(1, sizeof(*x));
+        x->id = i;
+        x->next = first;
+        first = x;
+        pnodes += chunk_bytes(x);
+    }
+    return first;
+}
+
+/* Blocks holding ring, which nothing else points at, in its parameter. */
+__attribute__((noipa)) static long hold_param(struct pnode *ring)
+{
+    if (write(g_ready[1], "h", 1) != 1)
+        return 0;
+    long sum = wait_here();
+    for (struct pnode *p = ring; p != NULL; p = p->next)
+        sum += p->id;
+    return sum;
+}
+
+static void *holder(void *arg)
+{
+    (void)arg;
+    return (void *)(intptr_t)hold_param(build_ring(250));
+}
+
 static void *worker(void *arg)
 {
     (void)arg;
@@ -112,8 +151,8 @@ static int write_status(const char *path)
     char line[512];
     int len = snprintf(line, sizeof(line),
                        "{\"ready\":%d,\"lnodes\":%llu,\"lnames\":%llu,\"lxs\":%llu,"
-                       "\"tslots\":%llu,\"tentries\":%llu,\"tlabels\":%llu}\n",
-                       (int)getpid(), lnodes, lnames, lxs, tslots, tentries, tlabels);
+                       "\"tslots\":%llu,\"tentries\":%llu,\"tlabels\":%llu,\"pnodes\":%llu}\n",
+                       (int)getpid(), lnodes, lnames, lxs, tslots, tentries, tlabels, pnodes);
     return status_line_write(path, line, len);
 }
 
@@ -125,12 +164,14 @@ int main(int argc, char **argv)
     }
     if (pipe(g_block) != 0 || pipe(g_ready) != 0)
         return 1;
-    pthread_t th;
-    if (pthread_create(&th, NULL, worker, NULL) != 0)
+    pthread_t th, th2;
+    if (pthread_create(&th, NULL, worker, NULL) != 0 ||
+        pthread_create(&th2, NULL, holder, NULL) != 0)
         return 1;
     struct lnode *head = build_list(400);
-    char c;
-    if (read(g_ready[0], &c, 1) != 1 || write_status(argv[1]) != 0)
+    char c[2];
+    if (read(g_ready[0], &c[0], 1) != 1 || read(g_ready[0], &c[1], 1) != 1 ||
+        write_status(argv[1]) != 0)
         return 1;
     long got = wait_here();
     long sum = got;
