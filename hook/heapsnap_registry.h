@@ -45,7 +45,7 @@
 #include <stdint.h>
 
 #define HEAPSNAP_REGISTRY_MAGIC 0x50414e5350414548ULL /* "HEAPSNAP" in memory */
-#define HEAPSNAP_REGISTRY_VERSION 4u
+#define HEAPSNAP_REGISTRY_VERSION 5u
 #define HEAPSNAP_MAX_FRAMES 64
 
 /* Stack table entry states. */
@@ -90,6 +90,7 @@ struct heapsnap_stack_entry {
 #define HEAPSNAP_LIVE_BUSY 1u    /* being inserted or removed: skip */
 #define HEAPSNAP_LIVE_USED 2u    /* a live sampled allocation */
 #define HEAPSNAP_LIVE_DELETED 3u /* tombstone */
+#define HEAPSNAP_LIVE_UNSEEN 4u  /* version 5: a live block the hook did not count (no stack) */
 
 /* A sampled allocation that has not been freed (as far as the hook knows). */
 struct heapsnap_live {
@@ -188,7 +189,15 @@ struct heapsnap_registry {
     uint32_t park_requester;  /* the poster's pid as the process sees it, 0 if unknown */
     uint32_t park_target;     /* the process the request is for (its hook_pid) */
     uint64_t parks;           /* times a thread has parked (relaxed atomic; a diagnostic) */
+    /* Version 5: how the hooked totals are known. */
+    uint64_t flags;       /* HEAPSNAP_FLAG_* */
+    uint64_t unseen_lost; /* unseen blocks not recorded (the live table was full) */
 };
+
+/* Version 5 flags. */
+#define HEAPSNAP_FLAG_UNSEEN 1u /* the blocks the hook did not count are UNSEEN entries */
+/* The header's size up to version 4. */
+#define HEAPSNAP_REGISTRY_V4_SIZE 176u
 
 /* The layout libheapsnap(3) documents; a change here is a new version. */
 #ifndef __cplusplus
@@ -203,7 +212,9 @@ _Static_assert(__builtin_offsetof(struct heapsnap_live, addr) == 8, "heapsnap_li
 _Static_assert(sizeof(struct heapsnap_counts) == 3200, "heapsnap_counts layout");
 _Static_assert(__builtin_offsetof(struct heapsnap_counts, count) == 64, "heapsnap_counts layout");
 _Static_assert(__builtin_offsetof(struct heapsnap_counts, bytes) == 1608, "heapsnap_counts layout");
-_Static_assert(sizeof(struct heapsnap_registry) == 176, "heapsnap_registry layout");
+_Static_assert(sizeof(struct heapsnap_registry) == 192, "heapsnap_registry layout");
+_Static_assert(__builtin_offsetof(struct heapsnap_registry, flags) == HEAPSNAP_REGISTRY_V4_SIZE,
+               "heapsnap_registry layout");
 _Static_assert(__builtin_offsetof(struct heapsnap_registry, rate) == 16,
                "heapsnap_registry layout");
 _Static_assert(__builtin_offsetof(struct heapsnap_registry, live_addr) == 56,

@@ -17,6 +17,7 @@
 #include "hook_internal.h"
 #include "hook_safepoint.h"
 #include "hook_stack.h"
+#include "hook_unseen.h"
 
 #define DEFAULT_STACKS (1u << 15)
 #define DEFAULT_LIVE (1u << 16)
@@ -171,17 +172,26 @@ __attribute__((constructor)) static void hook_start(void)
     }
     heapsnap_attach_state = 2;
     hook_rate = env_u64("HEAPSNAP_RATE", HOOK_RATE_DEFAULT, (uint64_t)1 << 40);
-    hook_counts_start(); /* before map_tables publishes the header */
+    const char *addr = getenv("HEAPSNAP_HTTP");
+    bool serve = addr && *addr;
+    hook_resolve_real();
+    bool glibc = __atomic_load_n(&hook_glibc_next, __ATOMIC_RELAXED) != 0;
+    /* Both before map_tables publishes the header. */
+    if (serve && glibc)
+        hook_counts_start();
+    if (glibc && !__atomic_load_n(&hook_counting, __ATOMIC_RELAXED) && hook_rate != 0)
+        heapsnap_registry.flags |= HEAPSNAP_FLAG_UNSEEN;
     hook_safepoint_start(&heapsnap_registry);
     map_tables();
+    if (tables_mem != NULL)
+        hook_unseen_start();
     hook_stack_init();
     pthread_atfork(fork_prepare, fork_parent, fork_child);
     if (hook_rate != 0)
         __atomic_store_n(&hook_ready, 1, __ATOMIC_RELEASE);
     __atomic_store_n(&hook_started, 1, __ATOMIC_RELEASE);
 
-    const char *addr = getenv("HEAPSNAP_HTTP");
-    if (addr && *addr && heapsnap_http_start(addr) != 0) {
+    if (serve && heapsnap_http_start(addr) != 0) {
         int e = errno;
         warn("libheapsnap: cannot serve /debug/pprof on %s: %s%s\n", addr, strerror(e),
              e == EACCES   ? " (not a loopback address; set HEAPSNAP_HTTP_ALLOW_REMOTE=1 to allow)"

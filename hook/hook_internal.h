@@ -49,8 +49,12 @@ static inline bool hook_maybe_live(const void *p)
     return __atomic_load_n(&hook_filter[h], __ATOMIC_RELAXED) != 0;
 }
 extern struct hook_counts_table hook_counts;
-/* Set once the next allocator is known to be glibc's, whose chunk headers the
- * counters read; never set for another allocator. */
+/* Set once the next allocator is known to be glibc's (resolve time). */
+extern int hook_glibc_next;
+/* Set by the constructor when the size-class counters run: glibc is next and
+ * the hook serves /debug/pprof, which has no heap walk to take the totals
+ * from. Otherwise the fast paths count nothing and the blocks the hook does
+ * not count are recorded as unseen (hook_unseen.h). */
 extern int hook_counting;
 extern uint64_t hook_rate;
 extern int hook_ready;   /* set once the tables exist and sampling may start */
@@ -58,14 +62,18 @@ extern int hook_started; /* set once the constructor has run: hook_ready is fina
 extern struct heapsnap_registry heapsnap_registry;
 
 /* Brackets the hook's own work on an application thread: nothing inside is
- * recorded, and the thread's countdown is left as it was found. */
+ * sampled or counted (each block is recorded as unseen: the countdown is 0
+ * inside, so that every allocation takes the slow path), and the thread's
+ * countdown is left as it was found. */
 static inline int64_t hook_guard_enter(void)
 {
     if (hook_thread.guard++ == 0) {
         hook_thread.counts_saved = hook_thread.counts;
         hook_thread.counts = NULL;
     }
-    return hook_thread.sampler.countdown;
+    int64_t saved = hook_thread.sampler.countdown;
+    hook_thread.sampler.countdown = 0;
+    return saved;
 }
 
 static inline void hook_guard_exit(int64_t saved)

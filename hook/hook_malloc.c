@@ -1,9 +1,11 @@
 /* hook/hook_malloc.c: the interposed allocator entry points. Each one forwards
  * to the real allocator; the unsampled path costs a subtraction and a branch
- * (allocation) or a byte load and a branch (free), plus one add to the
- * thread's size-class counter (hook_counts.h). Before dlsym has found the
- * real functions, requests are served from a static bootstrap buffer, which is
- * how dlsym's own calloc gets its memory. */
+ * (allocation) or a byte load and a branch (free), and a test of whether the
+ * size-class counters run (hook_counts.h: only while the hook serves
+ * /debug/pprof; otherwise the blocks it does not count are recorded as unseen,
+ * hook_unseen.h, and heapsnap reads the totals from the heap). Before dlsym
+ * has found the real functions, requests are served from a static bootstrap
+ * buffer, which is how dlsym's own calloc gets its memory. */
 #include <dlfcn.h>
 #include <errno.h>
 #include <malloc.h>
@@ -17,6 +19,7 @@
 #include "hook_internal.h"
 #include "hook_safepoint.h"
 #include "hook_stack.h"
+#include "hook_unseen.h"
 
 #define LIKELY(x) __builtin_expect(!!(x), 1)
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -28,6 +31,7 @@ __thread struct hook_thread hook_thread __attribute__((tls_model("initial-exec")
 static struct heapsnap_counts count_slots[HOOK_COUNT_SLOTS] __attribute__((aligned(64)));
 struct hook_counts_table hook_counts = {count_slots, HOOK_COUNT_SLOTS, 0};
 int hook_counting;
+int hook_glibc_next;
 static pthread_key_t counts_key;
 static struct heapsnap_counts counts_sink; /* see count_slow */
 
@@ -145,10 +149,11 @@ static bool resolve(void)
         NEXT(malloc_usable_size, "malloc_usable_size");
         hook_thread.resolving = 0;
         hook_real = r;
-        /* The counters read glibc's chunk headers: only when glibc is next. */
+        /* The counters read glibc's chunk headers, and heapsnap walks glibc's
+         * heap: only when glibc is next. */
         Dl_info info;
         if (dladdr((void *)r.malloc, &info) != 0 && is_glibc(info.dli_fname))
-            __atomic_store_n(&hook_counting, 1, __ATOMIC_RELAXED);
+            __atomic_store_n(&hook_glibc_next, 1, __ATOMIC_RELAXED);
         __atomic_store_n(&resolve_state, RESOLVE_DONE, __ATOMIC_RELEASE);
         return true;
     }
@@ -240,12 +245,13 @@ static void counts_thread_exit(void *slot)
 
 void hook_counts_start(void)
 {
+    if (pthread_key_create(&counts_key, counts_thread_exit) != 0)
+        return; /* slots would never come back */
     heapsnap_registry.counts_addr = (uint64_t)(uintptr_t)hook_counts.slots;
     heapsnap_registry.counts_slots = hook_counts.nslots;
     heapsnap_registry.counts_slot_size = sizeof(struct heapsnap_counts);
     heapsnap_registry.counts_nclasses = HEAPSNAP_NCLASSES;
-    if (pthread_key_create(&counts_key, counts_thread_exit) != 0)
-        __atomic_store_n(&hook_counting, 0, __ATOMIC_RELAXED); /* slots would never come back */
+    __atomic_store_n(&hook_counting, 1, __ATOMIC_RELAXED);
 }
 
 void hook_counts_atfork_child(void)
@@ -287,6 +293,8 @@ static __attribute__((noinline)) void count_slow(uint64_t w, uint64_t sign)
  * freed (sign -1). */
 static inline void count_word(uint64_t w, uint64_t sign)
 {
+    if (LIKELY(!__atomic_load_n(&hook_counting, __ATOMIC_RELAXED)))
+        return;
     struct heapsnap_counts *c = hook_thread.counts;
     if (LIKELY(c != NULL && w != 0))
         hook_counts_update(c, w, sign);
@@ -307,7 +315,7 @@ static inline uint64_t chunk_word(const void *p)
  * may be read at once; without one, only if they run at all. */
 static inline void count_block(const void *p, uint64_t sign)
 {
-    if (UNLIKELY(p == NULL))
+    if (LIKELY(!__atomic_load_n(&hook_counting, __ATOMIC_RELAXED)) || UNLIKELY(p == NULL))
         return;
     struct heapsnap_counts *c = hook_thread.counts;
     if (LIKELY(c != NULL))
@@ -327,6 +335,8 @@ static __attribute__((noinline)) void *count_block_cold(void *p)
 /* Counts the allocation of p on the fast paths, and returns p. */
 static inline void *count_new(void *p)
 {
+    if (LIKELY(!__atomic_load_n(&hook_counting, __ATOMIC_RELAXED)))
+        return p;
     struct heapsnap_counts *c = hook_thread.counts;
     if (UNLIKELY(c == NULL || p == NULL))
         return count_block_cold(p);
@@ -362,16 +372,22 @@ static inline __attribute__((always_inline)) void sample(void *p, size_t n)
 {
     struct hook_thread *t = &hook_thread;
     if (t->guard) {
-        /* The hook's own allocation; the countdown is restored on exit. */
-        t->sampler.countdown = HOOK_SAMPLE_NEVER;
+        /* The hook's own allocation: unseen. The countdown stays <= 0, so
+         * that every one comes here, and is restored on exit. */
+        t->sampler.countdown = 0;
+        if (p)
+            hook_unseen_record(p);
         return;
     }
     if (!__atomic_load_n(&hook_ready, __ATOMIC_ACQUIRE) || !p) {
         /* Sampling off for good (HEAPSNAP_RATE=0): never come here again.
-         * Otherwise the countdown stays <= 0: decide again once ready. */
+         * Otherwise the countdown stays <= 0: decide again once ready, and
+         * until then p is unseen. */
         if (__atomic_load_n(&hook_started, __ATOMIC_ACQUIRE) &&
             !__atomic_load_n(&hook_ready, __ATOMIC_ACQUIRE))
             t->sampler.countdown = HOOK_SAMPLE_NEVER;
+        else if (p)
+            hook_unseen_record(p);
         return;
     }
     /* The seed only matters to a thread's first decision; rdtsc costs 10-20 ns
@@ -393,15 +409,23 @@ static __attribute__((noinline)) void maybe_sample(void *p, size_t n)
     sample(p, n);
 }
 
-/* Forgets p if it is a sampled block; true if it was (entry in *out). */
+/* Forgets p if it is a sampled or an unseen block; true if it was (entry,
+ * USED or UNSEEN, in *out). */
 static bool forget(void *p, struct heapsnap_live *out)
 {
     if (!hook_maybe_live(p))
         return false;
     bool locked = table_lock();
-    bool was = hook_record_free(&hook_tables, (uint64_t)(uintptr_t)p, out, table_stripe());
+    bool was = hook_unseen_forget(p, out, table_stripe());
     table_unlock(locked);
     return was;
+}
+
+/* True when forget found p among the unseen blocks: the counters never
+ * counted it, so its free is not counted either. */
+static bool was_unseen(bool was, const struct heapsnap_live *e)
+{
+    return was && e->state == HEAPSNAP_LIVE_UNSEEN;
 }
 
 /* ---- the interposed functions ---- */
@@ -428,21 +452,30 @@ static __attribute__((noinline)) void free_slow(void *p)
     if (p == NULL || boot_owns(p))
         return;
     /* Out of the table before glibc may hand the address to another thread. */
-    forget(p, NULL);
-    count_block(p, (uint64_t)-1);
+    struct heapsnap_live e;
+    bool was = forget(p, &e);
+    if (!was_unseen(was, &e))
+        count_block(p, (uint64_t)-1);
     hook_real.free(p);
 }
 
-/* The unsampled free: one filter byte (NULL's cell is always set), the
- * chunk's size word (glibc's free reads it next) and one subtraction. */
+/* The unsampled free: one filter byte (NULL's cell is always set); with the
+ * counters, the chunk's size word (glibc's free reads it next) and one
+ * subtraction. */
 static inline void free_body(void *p)
 {
-    struct heapsnap_counts *c = hook_thread.counts;
-    if (UNLIKELY(hook_maybe_live(p) || c == NULL)) {
+    if (UNLIKELY(hook_maybe_live(p))) {
         free_slow(p);
         return;
     }
-    hook_counts_update(c, hook_chunk_word(p), (uint64_t)-1);
+    if (UNLIKELY(__atomic_load_n(&hook_counting, __ATOMIC_RELAXED))) {
+        struct heapsnap_counts *c = hook_thread.counts;
+        if (c == NULL) {
+            free_slow(p);
+            return;
+        }
+        hook_counts_update(c, hook_chunk_word(p), (uint64_t)-1);
+    }
     hook_real.free(p);
 }
 
@@ -482,15 +515,18 @@ static __attribute__((noinline)) void *realloc_slow(void *p, size_t n, bool tick
     uint64_t w = chunk_word(p);
     void *q = hook_real.realloc(p, n);
     if (!q && n != 0) {
-        /* Failed: the old block is still there, still sampled. */
-        if (was) {
+        /* Failed: the old block is still there, still sampled or unseen. */
+        if (was_unseen(was, &old)) {
+            hook_unseen_record(p);
+        } else if (was) {
             bool locked = table_lock();
             hook_unrecord_free(&hook_tables, &old, table_stripe());
             table_unlock(locked);
         }
         return NULL;
     }
-    count_word(w, (uint64_t)-1); /* realloc(p, 0) frees p and returns NULL */
+    if (!was_unseen(was, &old))
+        count_word(w, (uint64_t)-1); /* realloc(p, 0) frees p and returns NULL */
     count_word(chunk_word(q), 1);
     if (tick)
         maybe_sample(q, n);
@@ -511,11 +547,21 @@ static inline void *realloc_fast(void *p, size_t n)
     return q;
 }
 
+/* The unsampled realloc of a block p the filter let through (not NULL). */
+static inline void *realloc_unsampled(void *p, size_t n, bool tick)
+{
+    if (LIKELY(!__atomic_load_n(&hook_counting, __ATOMIC_RELAXED)))
+        return hook_real.realloc(p, n);
+    if (hook_thread.counts != NULL)
+        return realloc_fast(p, n);
+    return realloc_slow(p, n, tick);
+}
+
 static inline void *realloc_body(void *p, size_t n)
 {
     bool tick = hook_sampler_tick(&hook_thread.sampler, n);
-    if (LIKELY(!tick && !hook_maybe_live(p) && hook_thread.counts != NULL))
-        return realloc_fast(p, n);
+    if (LIKELY(!tick && !hook_maybe_live(p)))
+        return realloc_unsampled(p, n, tick);
     return realloc_slow(p, n, tick);
 }
 
@@ -527,8 +573,8 @@ static inline void *reallocarray_body(void *p, size_t a, size_t b)
         return NULL;
     }
     bool tick = hook_sampler_tick(&hook_thread.sampler, n);
-    if (LIKELY(!tick && !hook_maybe_live(p) && hook_thread.counts != NULL))
-        return realloc_fast(p, n);
+    if (LIKELY(!tick && !hook_maybe_live(p)))
+        return realloc_unsampled(p, n, tick);
     return realloc_slow(p, n, tick);
 }
 
@@ -698,5 +744,5 @@ void hook_thread_mark_own(void)
 {
     hook_thread.guard = 1;
     hook_thread.counts = hook_thread.counts_saved = NULL;
-    hook_thread.sampler.countdown = HOOK_SAMPLE_NEVER;
+    hook_thread.sampler.countdown = 0; /* every block of its own is unseen */
 }

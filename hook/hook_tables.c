@@ -109,28 +109,33 @@ int64_t hook_stack_intern(struct hook_tables *t, const uint64_t *frames, uint32_
     return -1;
 }
 
-static uint8_t *filter_cell(const struct hook_tables *t, uint64_t addr)
+void hook_filter_add(uint8_t *filter, unsigned bits, uint64_t addr)
 {
-    return &t->filter[hook_filter_cell(addr, t->filter_bits)];
-}
-
-static void filter_add(struct hook_tables *t, uint64_t addr)
-{
-    uint8_t *c = filter_cell(t, addr);
+    uint8_t *c = &filter[hook_filter_cell(addr, bits)];
     uint8_t v = __atomic_load_n(c, __ATOMIC_RELAXED);
     while (v != 255 &&
            !__atomic_compare_exchange_n(c, &v, v + 1, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
         ;
 }
 
-static void filter_del(struct hook_tables *t, uint64_t addr)
+void hook_filter_del(uint8_t *filter, unsigned bits, uint64_t addr)
 {
-    uint8_t *c = filter_cell(t, addr);
+    uint8_t *c = &filter[hook_filter_cell(addr, bits)];
     uint8_t v = __atomic_load_n(c, __ATOMIC_RELAXED);
     /* A saturated count no longer knows how many entries share the cell. */
     while (v != 255 && v != 0 &&
            !__atomic_compare_exchange_n(c, &v, v - 1, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
         ;
+}
+
+static void filter_add(struct hook_tables *t, uint64_t addr)
+{
+    hook_filter_add(t->filter, t->filter_bits, addr);
+}
+
+static void filter_del(struct hook_tables *t, uint64_t addr)
+{
+    hook_filter_del(t->filter, t->filter_bits, addr);
 }
 
 /* The first slot to probe for addr. Neighbouring blocks get neighbouring
@@ -170,7 +175,9 @@ static void live_reach_at_least(struct hook_tables *t, uint64_t reach)
         ;
 }
 
-static bool live_insert(struct hook_tables *t, uint64_t addr, uint64_t size, uint32_t stack_id)
+/* Inserts addr in state (USED, or UNSEEN with no stack). */
+static bool live_insert(struct hook_tables *t, uint64_t addr, uint64_t size, uint32_t stack_id,
+                        uint32_t state)
 {
     uint64_t h = live_home(addr);
     for (uint64_t i = 0; i < HOOK_LIVE_PROBES && i <= t->live_mask; i++) {
@@ -180,7 +187,7 @@ static bool live_insert(struct hook_tables *t, uint64_t addr, uint64_t size, uin
             e->stack_id = stack_id;
             e->addr = addr;
             e->size = size;
-            STORE(&e->state, HEAPSNAP_LIVE_USED);
+            STORE(&e->state, state);
             return true;
         }
     }
@@ -200,7 +207,7 @@ bool hook_record_alloc(struct hook_tables *t, uint64_t addr, uint64_t size, cons
         return false;
     /* The filter first: once addr is in the table, a free must find it. */
     filter_add(t, addr);
-    if (!live_insert(t, addr, size, (uint32_t)id)) {
+    if (!live_insert(t, addr, size, (uint32_t)id, HEAPSNAP_LIVE_USED)) {
         filter_del(t, addr);
         ADD(&t->reg->dropped_live, 1);
         return false;
@@ -210,6 +217,22 @@ bool hook_record_alloc(struct hook_tables *t, uint64_t addr, uint64_t size, cons
     ADD(&s->alloc_bytes, size);
     ADD(&t->reg->sampled_allocs, 1);
     return true;
+}
+
+bool hook_insert_unseen(struct hook_tables *t, uint64_t addr)
+{
+    if (!live_insert(t, addr, 0, 0, HEAPSNAP_LIVE_UNSEEN)) {
+        filter_del(t, addr);
+        ADD(&t->reg->unseen_lost, 1);
+        return false;
+    }
+    return true;
+}
+
+bool hook_record_unseen(struct hook_tables *t, uint64_t addr)
+{
+    filter_add(t, addr);
+    return hook_insert_unseen(t, addr);
 }
 
 bool hook_record_free(struct hook_tables *t, uint64_t addr, struct heapsnap_live *out,
@@ -222,23 +245,25 @@ bool hook_record_free(struct hook_tables *t, uint64_t addr, struct heapsnap_live
         uint32_t st = LOAD(&e->state);
         if (st == HEAPSNAP_LIVE_EMPTY)
             return false;
-        if (st != HEAPSNAP_LIVE_USED || e->addr != addr)
+        if ((st != HEAPSNAP_LIVE_USED && st != HEAPSNAP_LIVE_UNSEEN) || e->addr != addr)
             continue;
         /* Only the thread freeing addr removes it, but the slot may have been
          * recycled between our reads: own it, then check again. */
-        if (!cas32(&e->state, HEAPSNAP_LIVE_USED, HEAPSNAP_LIVE_BUSY))
+        if (!cas32(&e->state, st, HEAPSNAP_LIVE_BUSY))
             continue;
         if (e->addr != addr) {
-            STORE(&e->state, HEAPSNAP_LIVE_USED);
+            STORE(&e->state, st);
             continue;
         }
         struct heapsnap_live copy = *e;
-        copy.state = HEAPSNAP_LIVE_USED;
+        copy.state = st;
         STORE(&e->state, HEAPSNAP_LIVE_DELETED);
         filter_del(t, addr);
-        struct heapsnap_stack_stripe *s = stripe_of(t, copy.stack_id, stripe);
-        ADD(&s->free_objects, 1);
-        ADD(&s->free_bytes, copy.size);
+        if (st == HEAPSNAP_LIVE_USED) {
+            struct heapsnap_stack_stripe *s = stripe_of(t, copy.stack_id, stripe);
+            ADD(&s->free_objects, 1);
+            ADD(&s->free_bytes, copy.size);
+        }
         if (out)
             *out = copy;
         return true;
@@ -248,11 +273,15 @@ bool hook_record_free(struct hook_tables *t, uint64_t addr, struct heapsnap_live
 
 void hook_unrecord_free(struct hook_tables *t, const struct heapsnap_live *e, unsigned stripe)
 {
+    if (e->state == HEAPSNAP_LIVE_UNSEEN) {
+        hook_record_unseen(t, e->addr);
+        return;
+    }
     struct heapsnap_stack_stripe *s = stripe_of(t, e->stack_id, stripe);
     SUB(&s->free_objects, 1);
     SUB(&s->free_bytes, e->size);
     filter_add(t, e->addr);
-    if (!live_insert(t, e->addr, e->size, e->stack_id)) {
+    if (!live_insert(t, e->addr, e->size, e->stack_id, HEAPSNAP_LIVE_USED)) {
         /* No room to keep tracking it: account it as freed after all, which
          * keeps in-use totals honest about what we can still see. */
         filter_del(t, e->addr);

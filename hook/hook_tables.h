@@ -59,6 +59,11 @@ static inline uint32_t hook_filter_cell(uint64_t addr, unsigned bits)
     return (uint32_t)((addr >> HOOK_FILTER_PAGE_SHIFT) ^ (addr >> 28)) & ((1u << bits) - 1);
 }
 
+/* One more (or one fewer) address in the cell of addr of a counting filter
+ * of 2^bits cells; a saturated cell (255) stays saturated. */
+void hook_filter_add(uint8_t *filter, unsigned bits, uint64_t addr);
+void hook_filter_del(uint8_t *filter, unsigned bits, uint64_t addr);
+
 /* False when addr is certainly not a sampled live allocation. */
 static inline bool hook_tables_maybe_live(const struct hook_tables *t, uint64_t addr)
 {
@@ -81,14 +86,23 @@ int64_t hook_stack_intern(struct hook_tables *t, const uint64_t *frames, uint32_
 bool hook_record_alloc(struct hook_tables *t, uint64_t addr, uint64_t size, const uint64_t *frames,
                        uint32_t nframes, unsigned stripe);
 
+/* Records addr as a live block the hook did not count (registry version 5,
+ * HEAPSNAP_FLAG_UNSEEN): an UNSEEN live entry, no stack, no counter. False
+ * when the live table had no room (unseen_lost counts it). */
+bool hook_record_unseen(struct hook_tables *t, uint64_t addr);
+/* The same for an addr already added to the filter (hook_filter_add, before
+ * the table existed); on failure it is taken out of the filter again. */
+bool hook_insert_unseen(struct hook_tables *t, uint64_t addr);
+
 /* Removes addr from the live table if it is there, counting the free against
- * its stack. Returns true (and the removed entry in *out if non-NULL) when addr
- * was a sampled allocation. */
+ * its stack (an UNSEEN entry has none). Returns true (and the removed entry,
+ * state USED or UNSEEN, in *out if non-NULL) when addr was in it. */
 bool hook_record_free(struct hook_tables *t, uint64_t addr, struct heapsnap_live *out,
                       unsigned stripe);
 
 /* Undoes hook_record_free for a block that turned out to stay allocated
- * (realloc failed): re-inserts it and takes the free back. */
+ * (realloc failed): re-inserts it (as it was, USED or UNSEEN) and takes the
+ * free back. */
 void hook_unrecord_free(struct hook_tables *t, const struct heapsnap_live *e, unsigned stripe);
 
 /* ---- readers (in-process, concurrent with writers) ---- */

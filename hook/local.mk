@@ -5,7 +5,7 @@ lib_LTLIBRARIES += libheapsnap.la
 libheapsnap_la_SOURCES = hook/heapsnap.h hook/heapsnap_registry.h hook/hook_internal.h \
 	hook/hook_malloc.c hook/hook_init.c hook/hook_forklock.c hook/hook_forklock.h \
 	hook/hook_sampler.c hook/hook_sampler.h hook/hook_counts.c hook/hook_counts.h \
-	hook/hook_tables.c hook/hook_tables.h \
+	hook/hook_tables.c hook/hook_tables.h hook/hook_unseen.c hook/hook_unseen.h \
 	hook/hook_stack.c hook/hook_stack.h hook/hook_unwind.c hook/hook_unwind.h \
 	hook/endpoint/hook_profile.c hook/endpoint/hook_profile.h \
 	hook/endpoint/hook_http.c hook/endpoint/http_parse.c hook/endpoint/http_parse.h \

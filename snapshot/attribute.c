@@ -20,11 +20,13 @@
  * another size (bench/bias: +5% on a 10 MB leak). A class with no sample in
  * its pool, or above 1 KiB, stays under "[unsampled N-byte chunks]". What the
  * walk holds beyond the target (allocated before the hook started, or by
- * glibc itself) goes under "[unattributed N-byte chunks]". Without counters
- * (no hook, a version-1 hook) the target is the weighted estimate capped at
- * the walk. At HEAPSNAP_RATE=1 every weight is 1 and the stacks get their
- * chunks exactly. Sizes are chunk sizes (header included), as Go reports
- * size-class bytes.
+ * glibc itself) goes under "[unattributed N-byte chunks]". A version-5 hook
+ * without counters lists the blocks it did not count instead (its UNSEEN
+ * entries): then the hooked total of a class is the walk's minus those and
+ * glibc's own chunks (the threads' tcaches), the same totals read from the
+ * heap. Without either (no hook, a version-1 hook, --attach) the target is
+ * the weighted estimate capped at the walk. At HEAPSNAP_RATE=1 every weight is 1 and the stacks get
+ * their chunks exactly. Sizes are chunk sizes (header included), as Go reports size-class bytes.
  *
  * Every registry value comes from another process's memory and is untrusted:
  * arithmetic on it is done in double and clamped to the walk's totals before
@@ -62,6 +64,7 @@ typedef struct attr_group {
 typedef struct attr_class {
     uint64_t count, bytes;   /* walked */
     uint64_t mcount, mbytes; /* sampled chunks matched in it */
+    uint64_t ucount, ubytes; /* chunks the hook did not count: unseen or glibc's own */
     uint64_t tcount, tbytes; /* target: what the stacks and [unsampled] share */
     double w, wb;            /* sums of the groups' weights (of a pool: of its classes) */
     double cw, cwb;          /* running sums while the stacks are emitted */
@@ -218,6 +221,7 @@ static double attr_request2size(double n)
 static void attr_targets(attr_set *s, const registry *reg)
 {
     bool counted = reg != NULL && reg->have_counts;
+    bool unseen = reg != NULL && reg->unseen_tracked;
     for (unsigned k = 0; k < s->npresent; k++) {
         unsigned i = s->present[k];
         attr_class *c = &s->c[i];
@@ -226,6 +230,9 @@ static void attr_targets(attr_set *s, const registry *reg)
             int64_t sc = (int64_t)reg->class_count[i], sb = (int64_t)reg->class_bytes[i];
             hc = sc > 0 ? (uint64_t)sc : 0;
             hb = sb > 0 ? (uint64_t)sb : 0;
+        } else if (unseen) {
+            hc = c->count - attr_min(c->ucount, c->count);
+            hb = c->bytes - attr_min(c->ubytes, c->bytes);
         } else {
             hc = (uint64_t)attr_value(c->w);
             hb = (uint64_t)attr_value(c->wb);
@@ -486,6 +493,30 @@ static size_t attr_claims(const attr_chunk *chunks, size_t nchunks, const regist
     return nclaims;
 }
 
+/* The chunks the hook did not count, per class: glibc's own, and those its
+ * UNSEEN entries name (registry version 5). Only needed without counters. */
+static void attr_unseen(const attr_chunk *chunks, size_t nchunks, const registry *reg,
+                        attr_set *set)
+{
+    if (reg == NULL || !reg->unseen_tracked)
+        return;
+    for (size_t i = 0; i < nchunks; i++) {
+        if (!chunks[i].glibc_own)
+            continue;
+        attr_class *c = &set->c[heapsnap_size_class(chunks[i].size, chunks[i].mmapped)];
+        c->ucount++;
+        c->ubytes += chunks[i].size;
+    }
+    for (size_t i = 0; i < reg->nunseen; i++) {
+        long k = attr_find(chunks, nchunks, reg->unseen[i]);
+        if (k < 0 || chunks[k].glibc_own)
+            continue; /* freed behind the hook's back, or never in use: the heap wins */
+        attr_class *c = &set->c[heapsnap_size_class(chunks[k].size, chunks[k].mmapped)];
+        c->ucount++;
+        c->ubytes += chunks[k].size;
+    }
+}
+
 /* Claims grouped by (stack, class), weighted; the classes' weight sums. */
 static size_t attr_groups(const attr_claim *claims, size_t nclaims, double rate, attr_group *groups,
                           attr_set *set)
@@ -588,9 +619,10 @@ int attr_build_typed(pprof_builder *b, attr_chunk *chunks, size_t nchunks, const
         goto out;
     }
     size_t ngroups = attr_groups(claims, nclaims, rate, groups, classes);
+    attr_unseen(chunks, nchunks, reg, classes);
     attr_targets(classes, reg);
     attr_pools(classes);
-    t->calibrated = reg != NULL && reg->have_counts;
+    t->calibrated = reg != NULL && (reg->have_counts || reg->unseen_tracked);
     /* Merge the stacks (sorted by id) with the groups (sorted by stack id). */
     size_t gi = 0;
     for (size_t s = 0; reg != NULL && s < reg->nstacks; s++) {

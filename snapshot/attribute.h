@@ -23,6 +23,7 @@ typedef struct attr_chunk {
     uint64_t size; /* chunksize, header included */
     bool mmapped;
     uint32_t held_by; /* index into attr_build_labelled's values; 0: no label */
+    bool glibc_own;   /* glibc's own (a thread's tcache): never through the hook */
 } attr_chunk;
 
 /* Location id for a return address (symbolizer in the command, a fake in tests). */
@@ -41,10 +42,11 @@ typedef struct attr_totals {
     uint64_t unattributed_chunks, unattributed_bytes; /* never seen by the hook */
     uint64_t unsampled_chunks, unsampled_bytes;       /* counted by the hook, not sampled */
     uint64_t hooked_chunks, hooked_bytes; /* the classes' targets: estimated + unsampled */
-    bool calibrated;                      /* the hook's counters were there (registry version 2) */
-    uint64_t stale_entries;               /* live entries whose chunk is not in use: not reported */
-    uint64_t duplicate_entries;           /* a second live entry for an already matched chunk */
-    uint64_t unknown_stack;               /* live entries whose stack was torn or missing */
+    bool calibrated; /* the hook's exact totals were known: its counters (registry version 2),
+                        or the walk minus its unseen blocks (version 5) */
+    uint64_t stale_entries;     /* live entries whose chunk is not in use: not reported */
+    uint64_t duplicate_entries; /* a second live entry for an already matched chunk */
+    uint64_t unknown_stack;     /* live entries whose stack was torn or missing */
     size_t site_samples, pseudo_samples;
 } attr_totals;
 

@@ -174,7 +174,7 @@ static int histo_name(pid_t pid, histo_chunks *hc, tvt *t, memsrc *live, roots *
         rc = 0; /* no symbolizer: no DWARF types */
     } else {
         for (size_t i = 0; i < hc->n; i++) {
-            ac[i] = (attr_chunk){hc->v[i].addr, hc->v[i].size, hc->v[i].mmapped, 0};
+            ac[i] = (attr_chunk){hc->v[i].addr, hc->v[i].size, hc->v[i].mmapped, 0, false};
             skip[i] = hc->v[i].name != NULL;
         }
         *td = tdstage_run(r, cap, sym, ac, hc->n, skip, reg, err);

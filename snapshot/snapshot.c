@@ -21,6 +21,7 @@
 #include "heap_process.h"
 #include "heapprof.h"
 #include "holders.h"
+#include "hs_array.h"
 #include "live_profile.h"
 #include "memroom.h"
 #include "pprof.h"
@@ -96,6 +97,8 @@ typedef struct snap_chunks {
     attr_chunk *v;
     size_t n, cap;
     bool oom;
+    const uint64_t *tcaches; /* the threads' tcaches (user pointers), sorted */
+    size_t ntcaches;
 } snap_chunks;
 
 static int snap_collect(const gheap_chunk *c, void *arg)
@@ -113,7 +116,9 @@ static int snap_collect(const gheap_chunk *c, void *arg)
         cs->v = nv;
         cs->cap = ncap;
     }
-    cs->v[cs->n++] = (attr_chunk){c->addr, c->size, c->cls == GHEAP_MMAPPED, 0};
+    bool own = bsearch(&(uint64_t){c->addr + 16}, cs->tcaches, cs->ntcaches, sizeof(uint64_t),
+                       hs_array_cmp_u64) != NULL;
+    cs->v[cs->n++] = (attr_chunk){c->addr, c->size, c->cls == GHEAP_MMAPPED, 0, own};
     return 0;
 }
 
@@ -264,16 +269,20 @@ static void snap_comments(pprof_builder *b, pid_t pid, const char *exe, const sn
     if (rep->ndiags > 0)
         snprintf(walk, sizeof(walk), "; walk: %s%s", rep->diags[0],
                  rep->ndiags > 1 ? " (and more: heapsnap --stats)" : "");
+    char unseen[96] = "";
+    if (reg != NULL && reg->unseen_tracked)
+        snprintf(unseen, sizeof(unseen), ", %zu unseen blocks (lost %" PRIu64 ")", reg->nunseen,
+                 reg->hdr.unseen_lost);
     if (reg != NULL)
         pprof_add_comment(
             b,
             "hook: %s, rate %" PRIu64 ", %zu live entries (stale %" PRIu64 ", duplicate %" PRIu64
             ", torn %" PRIu64 ", unknown stack %" PRIu64 "), %zu stacks (torn %" PRIu64
-            "), dropped %" PRIu64 "; inuse_space %" PRId64 " = attributed %" PRId64
+            "), dropped %" PRIu64 "%s; inuse_space %" PRId64 " = attributed %" PRId64
             "%s + unsampled %" PRIu64 " + unattributed %" PRIu64 "%s%s",
             reg->path, reg->hdr.rate, reg->nlive, t->stale_entries, t->duplicate_entries,
             reg->torn_live, t->unknown_stack, reg->nstacks, reg->torn_stacks,
-            reg->hdr.dropped_stacks + reg->hdr.dropped_live,
+            reg->hdr.dropped_stacks + reg->hdr.dropped_live, unseen,
             t->estimated_bytes + (int64_t)t->unsampled_bytes + (int64_t)t->unattributed_bytes,
             t->estimated_bytes,
             /* heapsnap-analyze reads this mark (analyzer/an_input.c AN_EXACT_MARK) */
@@ -570,6 +579,7 @@ static snap_status snap_take_once(pid_t pid, const char *out_path, const char *t
          * the chunks through the capture, from the child). */
         if (snap_holders && !foreign)
             held = holders_capture(child, h, threads, nthreads, cap, hook ? &reg : NULL, &held_err);
+        chunks.tcaches = gheap_capture_tcaches(cap, &chunks.ntcaches);
         classified = gheap_classify(cap, snap_collect, &chunks, &rep, err);
         res->walk_us = (uint64_t)(snap_now_ns(CLOCK_MONOTONIC) - w0) / 1000;
     } else {
@@ -587,6 +597,7 @@ static snap_status snap_take_once(pid_t pid, const char *out_path, const char *t
             snap_resume(&stop, res, &qr);
         snap_read_rss(pid, stop, res);
         int64_t w0 = snap_now_ns(CLOCK_MONOTONIC);
+        chunks.tcaches = gheap_capture_tcaches(cap, &chunks.ntcaches);
         classified = gheap_classify(cap, snap_collect, &chunks, &rep, err);
         res->walk_us = (uint64_t)(snap_now_ns(CLOCK_MONOTONIC) - w0) / 1000;
         snap_resume(&stop, res, &qr);

@@ -381,6 +381,12 @@ memsrc *gheap_capture_memsrc(const gheap_capture *c)
     return c->m;
 }
 
+const uint64_t *gheap_capture_tcaches(const gheap_capture *c, size_t *n)
+{
+    *n = c->ntcaches;
+    return c->tcaches;
+}
+
 size_t gheap_capture_owned(const gheap_capture *c, gheap_range *out, size_t max)
 {
     size_t n = 0;

@@ -134,6 +134,9 @@ void gheap_capture_free(gheap_capture *c);
  * and the mmapped chunks alone, at most max into out, returning how many
  * there are. */
 memsrc *gheap_capture_memsrc(const gheap_capture *c);
+/* The threads' tcache_perthread_struct addresses (user pointers of glibc's
+ * own chunks), sorted, without duplicates; valid until the capture is freed. */
+const uint64_t *gheap_capture_tcaches(const gheap_capture *c, size_t *n);
 size_t gheap_capture_owned(const gheap_capture *c, gheap_range *out, size_t max);
 size_t gheap_capture_mmapped(const gheap_capture *c, gheap_range *out, size_t max);
 

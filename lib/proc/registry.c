@@ -131,6 +131,16 @@ static uint64_t registry_stack_entry_min(uint32_t v)
     return v >= 4 ? sizeof(struct heapsnap_stack_entry) : sizeof(struct heapsnap_stack);
 }
 
+/* A header older than version 5 ends before the words that version adds: what
+ * was read there belongs to something else. */
+static void registry_old_header(struct heapsnap_registry *h)
+{
+    if (h->version < 5) {
+        h->flags = 0;
+        h->unseen_lost = 0;
+    }
+}
+
 static int registry_check_header(const registry *r, hs_err *err)
 {
     const struct heapsnap_registry *h = &r->hdr;
@@ -146,7 +156,7 @@ static int registry_check_header(const registry *r, hs_err *err)
                           "versions 1 to %u; use the heapsnap built together with that "
                           "libheapsnap.so.",
                           r->path, (int)r->pid, h->version, HEAPSNAP_REGISTRY_VERSION);
-    if (h->header_size < sizeof(struct heapsnap_registry) ||
+    if (h->header_size < (h->version >= 5 ? sizeof(*h) : HEAPSNAP_REGISTRY_V4_SIZE) ||
         h->live_entry_size < sizeof(struct heapsnap_live) ||
         h->stack_entry_size < registry_stack_entry_min(h->version) ||
         h->live_capacity > REGISTRY_MAX_TABLE / h->live_entry_size ||
@@ -213,6 +223,7 @@ int registry_locate(pid_t pid, const procmaps *m, registry *r, hs_err *err)
     r->addr = base - first_load + value;
     if (registry_read_mem(pid, r->addr, &r->hdr, sizeof(r->hdr), err) != 0)
         return -1;
+    registry_old_header(&r->hdr);
     if (r->hdr.magic == 0)
         return 0; /* loaded, but its constructor has not published the tables yet */
     if (registry_check_header(r, err) != 0)
@@ -433,6 +444,7 @@ int registry_copy(registry *r, hs_err *err)
                           "library may be damaged, restart the program with it.",
                           (unsigned long long)r->addr, (int)r->pid);
     }
+    registry_old_header(&h);
     r->hdr = h;
     if (registry_check_header(r, err) != 0)
         return -1;
@@ -498,6 +510,13 @@ static int registry_keep_live(registry *r, uint64_t index, const unsigned char *
     memcpy(&e, entry, sizeof(e));
     if (e.state == HEAPSNAP_LIVE_BUSY) {
         r->torn_live++;
+        return 0;
+    }
+    if (e.state == HEAPSNAP_LIVE_UNSEEN && r->hdr.version >= 5) {
+        if (registry_grow((void **)&r->unseen, &r->unseen_cap, r->nunseen, sizeof(*r->unseen),
+                          err) != 0)
+            return -1;
+        r->unseen[r->nunseen++] = e.addr;
         return 0;
     }
     if (e.state != HEAPSNAP_LIVE_USED)
@@ -572,6 +591,7 @@ int registry_parse(registry *r, hs_err *err)
     if (!r->copied)
         return hs_err_set(err, "the hook's tables were not copied; this is a heapsnap bug.");
     r->nlive = 0;
+    r->nunseen = 0;
     r->torn_live = 0;
     r->nstacks = 0;
     r->torn_stacks = 0;
@@ -585,6 +605,8 @@ int registry_parse(registry *r, hs_err *err)
     memset(r->class_count, 0, sizeof(r->class_count));
     memset(r->class_bytes, 0, sizeof(r->class_bytes));
     r->have_counts = registry_has_counts(&r->hdr);
+    r->unseen_tracked = !r->have_counts && r->hdr.version >= 5 &&
+                        (r->hdr.flags & HEAPSNAP_FLAG_UNSEEN) != 0 && r->hdr.rate != 0;
     if (!r->have_counts)
         return 0;
     if (registry_parse_spans(r, r->nspans_stacks, r->nspans, r->hdr.counts_addr,
@@ -615,6 +637,7 @@ void registry_free(registry *r)
     if (r == NULL)
         return;
     free(r->live);
+    free(r->unseen);
     free(r->stacks);
     free(r->stack_ids);
     free(r->spans);
@@ -624,9 +647,11 @@ void registry_free(registry *r)
     r->own_src = r->copied = false;
     r->spans = NULL;
     r->nspans = r->nspans_live = r->nspans_stacks = 0;
-    r->have_counts = false;
+    r->have_counts = r->unseen_tracked = false;
     r->live = NULL;
+    r->unseen = NULL;
     r->stacks = NULL;
     r->stack_ids = NULL;
     r->nlive = r->nstacks = r->live_cap = r->stacks_cap = 0;
+    r->nunseen = r->unseen_cap = 0;
 }

@@ -4,7 +4,8 @@
  * live-allocation and stack tables and the size-class counters while the
  * process is stopped, and reads the entries out of that copy after it runs
  * again, skipping (and counting) torn entries. Reads registry versions 1 (no
- * counters), 2 and 3 (the safepoint, lib/proc/safepoint.h). */
+ * counters), 2, 3 (the safepoint, lib/proc/safepoint.h), 4 (striped stack
+ * counters) and 5 (the unseen blocks instead of counters). */
 #ifndef HS_SNAPSHOT_REGISTRY_H
 #define HS_SNAPSHOT_REGISTRY_H
 
@@ -39,7 +40,14 @@ typedef struct registry {
     bool have_counts;
     uint64_t class_count[HEAPSNAP_NCLASSES];
     uint64_t class_bytes[HEAPSNAP_NCLASSES];
-    size_t live_cap, stacks_cap; /* allocated entries (private) */
+    /* Version 5 without counters (HEAPSNAP_FLAG_UNSEEN): the user pointers of
+     * the UNSEEN entries, the live blocks the hook let through uncounted, in
+     * table order. With unseen_tracked, every other in-use chunk but glibc's
+     * own was allocated through the hook. */
+    bool unseen_tracked;
+    uint64_t *unseen;
+    size_t nunseen;
+    size_t live_cap, stacks_cap, unseen_cap; /* allocated entries (private) */
     /* The copy (private): the source the tables are copied through (opened
      * on the process unless a test sets src before registry_copy), and the
      * copied spans of both tables, live first. */

@@ -76,6 +76,11 @@ static void fz_registry_image(fz_in *in)
     uint64_t flags = fz_take(in, 1);
     if (flags & 1)
         h.version++;
+    /* Version 5's unseen blocks listed, or a version-4 header (ending
+     * before the flag's word) whose flag must not be read. */
+    h.flags = flags >> 6 & 1;
+    if (flags >> 7 & 1)
+        h.version = 4;
     h.live_addr = BASE + HDR + fz_take(in, 2) % 4200;
     h.live_capacity = fz_take(in, 1);
     h.live_entry_size = sizeof(struct heapsnap_live) + (flags >> 1 & 3) * 8;
@@ -102,7 +107,8 @@ static void fz_registry_image(fz_in *in)
     if (flags & 16)
         buf[HDR - 1 - fz_take(in, 1) % HDR] ^= (uint8_t)fz_take(in, 1);
     if (registry_copy(&r, &err) == 0 && registry_parse(&r, &err) == 0) {
-        if (r.nlive + r.torn_live > r.hdr.live_capacity ||
+        if (r.nlive + r.nunseen + r.torn_live > r.hdr.live_capacity ||
+            (r.unseen_tracked && (r.hdr.version < 5 || r.have_counts)) ||
             r.nstacks + r.torn_stacks > r.hdr.stacks_capacity)
             abort();
         for (size_t i = 0; i < r.nstacks; i++)
@@ -110,7 +116,7 @@ static void fz_registry_image(fz_in *in)
                 r.stacks[i].nframes > HEAPSNAP_MAX_FRAMES ||
                 registry_stack(&r, r.stack_ids[i]) != &r.stacks[i])
                 abort();
-        attr_chunk c = {0x100000, 64, false};
+        attr_chunk c = {0x100000, 64, false, 0, false};
         pprof_builder *b = heapprof_new(1, 1);
         attr_totals t;
         fz_locs locs = {0};

@@ -84,13 +84,13 @@ static void test_rate1_exact(void **state)
     (void)state;
     /* Given out of address order on purpose: attribution sorts. */
     attr_chunk chunks[] = {
-        {0x10490, 64, false, 0},    /* F: unattributed */
-        {0x10000, 48, false, 0},    /* A: stack 3 */
-        {0x10030, 48, false, 0},    /* B: stack 3 */
-        {0x10060, 1008, false, 0},  /* C: stack 7 */
-        {0x20000, 135168, true, 0}, /* D: stack 7, mmapped */
-        {0x10450, 64, false, 0},    /* E: live entry with an unknown stack -> unattributed */
-        {0x104d0, 2000, false, 0},  /* G: unattributed */
+        {0x10490, 64, false, 0, false},    /* F: unattributed */
+        {0x10000, 48, false, 0, false},    /* A: stack 3 */
+        {0x10030, 48, false, 0, false},    /* B: stack 3 */
+        {0x10060, 1008, false, 0, false},  /* C: stack 7 */
+        {0x20000, 135168, true, 0, false}, /* D: stack 7, mmapped */
+        {0x10450, 64, false, 0, false},    /* E: live entry with an unknown stack -> unattributed */
+        {0x104d0, 2000, false, 0, false},  /* G: unattributed */
     };
     registry r;
     memset(&r, 0, sizeof(r));
@@ -176,7 +176,8 @@ static void test_rate1_exact(void **state)
 static void test_memalign_mmapped(void **state)
 {
     (void)state;
-    attr_chunk chunks[] = {{0x7000000, 0x5a000, true, 0}, {0x8000000, 0x21000, true, 0}};
+    attr_chunk chunks[] = {{0x7000000, 0x5a000, true, 0, false},
+                           {0x8000000, 0x21000, true, 0, false}};
     registry r;
     memset(&r, 0, sizeof(r));
     r.hdr.rate = 1;
@@ -199,10 +200,10 @@ static void test_memalign_mmapped(void **state)
 static void test_no_hook_census(void **state)
 {
     (void)state;
-    attr_chunk chunks[] = {{0x1000, 32, false, 0},
-                           {0x1020, 32, false, 0},
-                           {0x1040, 656, false, 0},
-                           {0x40000, 4096 * 40, true, 0}};
+    attr_chunk chunks[] = {{0x1000, 32, false, 0, false},
+                           {0x1020, 32, false, 0, false},
+                           {0x1040, 656, false, 0, false},
+                           {0x40000, 4096 * 40, true, 0, false}};
     pprof_builder *b = heapprof_new(1, 1);
     attr_totals t;
     hs_err err = {{0}};
@@ -228,7 +229,7 @@ static void test_sampled_estimate(void **state)
      * the 48-byte class keeps 20-13 = 7 chunks and 960-624 = 336 bytes. */
     attr_chunk chunks[20];
     for (int i = 0; i < 20; i++)
-        chunks[i] = (attr_chunk){0x1000 + 48 * (uint64_t)i, 48, false, 0};
+        chunks[i] = (attr_chunk){0x1000 + 48 * (uint64_t)i, 48, false, 0, false};
     registry r;
     memset(&r, 0, sizeof(r));
     r.hdr.rate = 512;
@@ -254,60 +255,52 @@ static void test_sampled_estimate(void **state)
     registry_free(&r);
 }
 
-/* With the hook's counters (registry version 2) each class's hooked total is
- * split between the stacks sampled in it; a class up to 1 KiB counted but not
- * sampled goes to the stacks sampled in its power-of-two range, and stays
- * under [unsampled] when there are none (or above 1 KiB); the rest of the
- * walk (never counted) is unattributed. Rate 512: the four 48-byte samples
- * weigh the same (40 requested bytes each). */
-static void test_calibrated_split(void **state)
+/* The heap of the split tests: 124 chunks in eight classes. */
+static size_t split_heap(attr_chunk chunks[124])
 {
-    (void)state;
-    attr_chunk chunks[124];
     size_t n = 0;
     for (uint64_t i = 0; i < 100; i++)
-        chunks[n++] = (attr_chunk){0x100000 + 48 * i, 48, false, 0}; /* class 3 */
+        chunks[n++] = (attr_chunk){0x100000 + 48 * i, 48, false, 0, false}; /* class 3 */
     for (uint64_t i = 0; i < 12; i++)
-        chunks[n++] = (attr_chunk){0x200000 + 64 * i, 64, false, 0}; /* class 4 */
+        chunks[n++] = (attr_chunk){0x200000 + 64 * i, 64, false, 0, false}; /* class 4 */
     for (uint64_t i = 0; i < 4; i++)
-        chunks[n++] = (attr_chunk){0x300000 + 80 * i, 80, false, 0}; /* class 5 */
+        chunks[n++] = (attr_chunk){0x300000 + 80 * i, 80, false, 0, false}; /* class 5 */
     for (uint64_t i = 0; i < 4; i++)
-        chunks[n++] = (attr_chunk){0x400000 + 96 * i, 96, false, 0}; /* class 6 */
-    chunks[n++] = (attr_chunk){0x600000, 3000, false, 0};            /* class 65 + 12 */
-    chunks[n++] = (attr_chunk){0x700000, 135168, true, 0};           /* class 129 + 18 */
-    chunks[n++] = (attr_chunk){0x500000, 2000, false, 0};            /* class 65 + 11 */
-    chunks[n++] = (attr_chunk){0x500000 + 2000, 2000, false, 0};
+        chunks[n++] = (attr_chunk){0x400000 + 96 * i, 96, false, 0, false}; /* class 6 */
+    chunks[n++] = (attr_chunk){0x600000, 3000, false, 0, false};            /* class 65 + 12 */
+    chunks[n++] = (attr_chunk){0x700000, 135168, true, 0, false};           /* class 129 + 18 */
+    chunks[n++] = (attr_chunk){0x500000, 2000, false, 0, false};            /* class 65 + 11 */
+    chunks[n++] = (attr_chunk){0x500000 + 2000, 2000, false, 0, false};
     assert_int_equal(n, 124);
     assert_int_equal(heapsnap_size_class(2000, false), 76);
+    return n;
+}
 
-    registry r;
-    memset(&r, 0, sizeof(r));
-    r.hdr.rate = 512;
-    r.have_counts = true;
-    r.class_count[3] = 80;           /* 20 of the 100 chunks from before the hook */
-    r.class_count[4] = 12;           /* counted, not sampled: pooled with 33-64 bytes */
-    r.class_count[5] = (uint64_t)-3; /* more freed than allocated: 0 */
-    r.class_count[6] = 50;           /* more than the walk; nothing sampled in 65-128 */
-    r.class_count[77] = 1;           /* counted, not sampled, not pooled */
-    r.class_bytes[77] = 3000;
-    r.class_count[147] = 1; /* the same, mmapped */
-    r.class_bytes[147] = 135168;
-    r.class_count[76] = 2;
-    r.class_bytes[76] = 4000;
+/* The split tests' three stacks and five samples, at rate 512: the four
+ * 48-byte samples weigh the same (40 requested bytes each). */
+static void split_samples(registry *r)
+{
+    r->hdr.rate = 512;
     uint64_t fa[] = {0xa1}, fb[] = {0xb1}, fc[] = {0xc1};
-    add_stack(&r, 1, 2, 80, fa, 1);
-    add_stack(&r, 2, 2, 2030, fb, 1);
-    add_stack(&r, 3, 1, 40, fc, 1);
-    add_live(&r, 1, 0x100000 + 16, 40);
-    add_live(&r, 1, 0x100030 + 16, 40);
-    add_live(&r, 2, 0x100060 + 16, 40);
-    add_live(&r, 2, 0x500000 + 16, 1990);
-    add_live(&r, 3, 0x100090 + 16, 40);
+    add_stack(r, 1, 2, 80, fa, 1);
+    add_stack(r, 2, 2, 2030, fb, 1);
+    add_stack(r, 3, 1, 40, fc, 1);
+    add_live(r, 1, 0x100000 + 16, 40);
+    add_live(r, 1, 0x100030 + 16, 40);
+    add_live(r, 2, 0x100060 + 16, 40);
+    add_live(r, 2, 0x500000 + 16, 1990);
+    add_live(r, 3, 0x100090 + 16, 40);
+}
 
+/* Attributes the split heap with the hooked totals r gives: 80 of class 3's
+ * 100 chunks, every chunk of classes 4, 6, 76, 77 and 147, none of class
+ * 5's; the profile must come out the same however they were known. */
+static void split_check(attr_chunk *chunks, size_t n, registry *r)
+{
     pprof_builder *b = heapprof_new(512, 1);
     attr_totals t;
     hs_err err = {{0}};
-    assert_int_equal(attr_build(b, chunks, n, &r, fake_loc, NULL, &t, &err), 0);
+    assert_int_equal(attr_build(b, chunks, n, r, fake_loc, NULL, &t, &err), 0);
     assert_true(t.calibrated);
     assert_int_equal(t.bytes, 4800 + 768 + 320 + 384 + 4000 + 3000 + 135168);
     /* class 3: 80 hooked chunks split 2:1:1 by cumulative shares 40, 60, 80;
@@ -354,6 +347,68 @@ static void test_calibrated_split(void **state)
     assert_null(find_sample(p, "[unsampled 64-byte chunks]"));
     pprof_profile_free(p);
     pprof_builder_free(b);
+}
+
+/* With the hook's counters (registry version 2) each class's hooked total is
+ * split between the stacks sampled in it; a class up to 1 KiB counted but not
+ * sampled goes to the stacks sampled in its power-of-two range, and stays
+ * under [unsampled] when there are none (or above 1 KiB); the rest of the
+ * walk (never counted) is unattributed. */
+static void test_calibrated_split(void **state)
+{
+    (void)state;
+    attr_chunk chunks[124];
+    size_t n = split_heap(chunks);
+    registry r;
+    memset(&r, 0, sizeof(r));
+    r.have_counts = true;
+    r.class_count[3] = 80;           /* 20 of the 100 chunks from before the hook */
+    r.class_count[4] = 12;           /* counted, not sampled: pooled with 33-64 bytes */
+    r.class_count[5] = (uint64_t)-3; /* more freed than allocated: 0 */
+    r.class_count[6] = 50;           /* more than the walk; nothing sampled in 65-128 */
+    r.class_count[77] = 1;           /* counted, not sampled, not pooled */
+    r.class_bytes[77] = 3000;
+    r.class_count[147] = 1; /* the same, mmapped */
+    r.class_bytes[147] = 135168;
+    r.class_count[76] = 2;
+    r.class_bytes[76] = 4000;
+    split_samples(&r);
+    split_check(chunks, n, &r);
+    registry_free(&r);
+}
+
+/* Registry version 5 without counters: the same totals from the walk, minus
+ * the blocks the hook lists as unseen and glibc's own chunks. Class 3 loses
+ * 18 unseen chunks and 2 of glibc's (one of them also listed as unseen:
+ * counted once), class 5 all four; an unseen address the walk does not have
+ * (freed behind the hook's back) changes nothing. */
+static void test_unseen_split(void **state)
+{
+    (void)state;
+    attr_chunk chunks[124];
+    size_t n = split_heap(chunks);
+    registry r;
+    memset(&r, 0, sizeof(r));
+    r.unseen_tracked = true;
+    r.nunseen = 0;
+    r.unseen = malloc(32 * sizeof(*r.unseen));
+    for (uint64_t i = 0; i < 18; i++)
+        r.unseen[r.nunseen++] = 0x100000 + 48 * (80 + i) + 16;
+    chunks[98].glibc_own = chunks[99].glibc_own = true;
+    r.unseen[r.nunseen++] = 0x100000 + 48 * 99 + 16;
+    for (uint64_t i = 0; i < 4; i++)
+        r.unseen[r.nunseen++] = 0x300000 + 80 * i + 16;
+    r.unseen[r.nunseen++] = 0x900000 + 16;
+    split_samples(&r);
+    split_check(chunks, n, &r);
+    /* Without the flag the same registry is not calibrated. */
+    r.unseen_tracked = false;
+    pprof_builder *b = heapprof_new(512, 1);
+    attr_totals t;
+    hs_err err = {{0}};
+    assert_int_equal(attr_build(b, chunks, n, &r, fake_loc, NULL, &t, &err), 0);
+    assert_false(t.calibrated);
+    pprof_builder_free(b);
     registry_free(&r);
 }
 
@@ -364,7 +419,7 @@ static void test_calibrated_rounding(void **state)
     (void)state;
     attr_chunk chunks[12];
     for (uint64_t i = 0; i < 12; i++)
-        chunks[i] = (attr_chunk){0x1000 + 32 * i, 32, false, 0};
+        chunks[i] = (attr_chunk){0x1000 + 32 * i, 32, false, 0, false};
     registry r;
     memset(&r, 0, sizeof(r));
     r.hdr.rate = 524288;
@@ -399,7 +454,7 @@ static void test_calibrated_rounding(void **state)
 static void test_hostile_counters(void **state)
 {
     (void)state;
-    attr_chunk chunks[] = {{0x1000, 32, false, 0}, {0x1020, 32, false, 0}};
+    attr_chunk chunks[] = {{0x1000, 32, false, 0, false}, {0x1020, 32, false, 0, false}};
     registry r;
     memset(&r, 0, sizeof(r));
     r.hdr.rate = (uint64_t)1 << 60;
@@ -591,10 +646,10 @@ static void test_registry_recheck(void **state)
     registry r;
     img_registry(&r, &m);
     hs_err err = {{0}};
-    img_hdr(&m)->version = 5;
+    img_hdr(&m)->version = 6;
     assert_int_equal(registry_copy(&r, &err), -1);
-    assert_string_equal(err.msg, "libheapsnap.so in process 0 uses registry version 5 but this "
-                                 "heapsnap reads versions 1 to 4; use the heapsnap built together "
+    assert_string_equal(err.msg, "libheapsnap.so in process 0 uses registry version 6 but this "
+                                 "heapsnap reads versions 1 to 5; use the heapsnap built together "
                                  "with that libheapsnap.so.");
     assert_int_equal(registry_parse(&r, &err), -1);
     img_registry_free(&r);
@@ -609,6 +664,58 @@ static void test_registry_recheck(void **state)
     assert_int_equal(r.live[0].addr, 0x6000);
     assert_int_equal(r.torn_live, 1);
     assert_int_equal(r.hdr.live_capacity, 50);
+    img_registry_free(&r);
+}
+
+/* Version 5: UNSEEN entries are kept apart (their user pointers), and with
+ * the flag, a rate and no counters the hooked totals come from the walk. A
+ * version-4 header ends before the flag: whatever follows it is not read as
+ * one, and an UNSEEN state there is not an entry; a version-5 header must be
+ * whole. */
+static void test_registry_unseen(void **state)
+{
+    (void)state;
+    static img m;
+    registry r;
+    hs_err err = {{0}};
+    img_registry(&r, &m);
+    struct heapsnap_registry *h = img_hdr(&m);
+    img_live(&m, h->live_addr)[20] = (struct heapsnap_live){HEAPSNAP_LIVE_UNSEEN, 0, 0x7010, 0};
+    h->header_size = HEAPSNAP_REGISTRY_V4_SIZE;
+    h->flags = HEAPSNAP_FLAG_UNSEEN; /* past a version-4 header: not its */
+    h->unseen_lost = 3;
+    assert_int_equal(registry_copy(&r, &err), 0);
+    assert_int_equal(registry_parse(&r, &err), 0);
+    assert_int_equal(r.hdr.flags, 0);
+    assert_int_equal(r.hdr.unseen_lost, 0);
+    assert_int_equal(r.nlive, 2);
+    assert_int_equal(r.nunseen, 0);
+    assert_false(r.unseen_tracked);
+    assert_false(r.have_counts);
+
+    h->version = 5;
+    assert_int_equal(registry_copy(&r, &err), -1);
+    assert_string_equal(err.msg, "the heapsnap registry in process 0 has impossible table sizes; "
+                                 "the hook's memory was overwritten, restart the program.");
+    h->header_size = sizeof(*h);
+    assert_int_equal(registry_copy(&r, &err), 0);
+    assert_int_equal(registry_parse(&r, &err), 0);
+    assert_int_equal(r.hdr.unseen_lost, 3);
+    assert_int_equal(r.nlive, 2);
+    assert_int_equal(r.nunseen, 1);
+    assert_int_equal(r.unseen[0], 0x7010);
+    assert_true(r.unseen_tracked);
+    /* Sampling off: no samples to scale, nothing tracked. */
+    h->rate = 0;
+    assert_int_equal(registry_copy(&r, &err), 0);
+    assert_int_equal(registry_parse(&r, &err), 0);
+    assert_false(r.unseen_tracked);
+    h->rate = 1;
+    h->flags = 0;
+    assert_int_equal(registry_copy(&r, &err), 0);
+    assert_int_equal(registry_parse(&r, &err), 0);
+    assert_int_equal(r.nunseen, 1);
+    assert_false(r.unseen_tracked);
     img_registry_free(&r);
 }
 
@@ -785,8 +892,9 @@ static void test_labelled(void **state)
 {
     (void)state;
     attr_chunk chunks[] = {
-        {0x10000, 48, false, 1}, {0x10030, 48, false, 2},   {0x10450, 64, false, 1},
-        {0x10490, 64, false, 1}, {0x104d0, 2000, false, 2}, {0x10ca0, 1008, false, 0},
+        {0x10000, 48, false, 1, false},   {0x10030, 48, false, 2, false},
+        {0x10450, 64, false, 1, false},   {0x10490, 64, false, 1, false},
+        {0x104d0, 2000, false, 2, false}, {0x10ca0, 1008, false, 0, false},
     };
     registry r;
     memset(&r, 0, sizeof(r));
@@ -847,6 +955,7 @@ int main(void)
         cmocka_unit_test(test_class_names),           cmocka_unit_test(test_registry_copy_parse),
         cmocka_unit_test(test_registry_recheck),      cmocka_unit_test(test_registry_touched_spans),
         cmocka_unit_test(test_registry_self_pagemap), cmocka_unit_test(test_calibrated_split),
+        cmocka_unit_test(test_unseen_split),          cmocka_unit_test(test_registry_unseen),
         cmocka_unit_test(test_calibrated_rounding),   cmocka_unit_test(test_hostile_counters),
         cmocka_unit_test(test_registry_counts),       cmocka_unit_test(test_labelled),
     };

@@ -184,6 +184,68 @@ static void test_unrecord_free(void **state)
     destroy(f);
 }
 
+/* Version 5's unseen blocks: in the live table and the filter, found and
+ * removed by a free without touching any stack's counters, skipped by the
+ * in-process readers, put back by an undo, and counted when there is no room. */
+static void test_unseen(void **state)
+{
+    (void)state;
+    struct fixture *f = make(16, 4);
+    uint64_t st[1] = {0x42};
+    assert_true(hook_record_alloc(&f->t, 0x5000, 64, st, 1, 0));
+    assert_true(hook_record_unseen(&f->t, 0x9000));
+    assert_true(hook_tables_maybe_live(&f->t, 0x9000));
+    struct heapsnap_live out[4];
+    size_t torn = 9;
+    assert_int_equal(hook_tables_read_live(&f->t, out, 4, &torn), 1); /* only the sample */
+    assert_int_equal(torn, 0);
+    assert_true(out[0].addr == 0x5000);
+    struct heapsnap_live e;
+    assert_true(hook_record_free(&f->t, 0x9000, &e, 0));
+    assert_int_equal(e.state, HEAPSNAP_LIVE_UNSEEN);
+    assert_true(e.addr == 0x9000);
+    assert_false(hook_tables_maybe_live(&f->t, 0x9000));
+    assert_one_site(f, 1, 64, 0, 0); /* the stack's counters untouched */
+    hook_unrecord_free(&f->t, &e, 0);
+    assert_true(hook_tables_maybe_live(&f->t, 0x9000));
+    assert_one_site(f, 1, 64, 0, 0);
+    assert_true(hook_record_free(&f->t, 0x9000, &e, 0));
+    assert_int_equal(e.state, HEAPSNAP_LIVE_UNSEEN);
+    assert_false(hook_record_free(&f->t, 0x9000, NULL, 0));
+    /* Full: 4 slots, one of them the sample's. */
+    for (uint64_t i = 0; i < 5; i++)
+        assert_int_equal(hook_record_unseen(&f->t, 0x100000 + 32 * i), i < 3);
+    assert_int_equal(f->reg.unseen_lost, 2);
+    assert_int_equal(f->reg.dropped_live, 0);
+    /* One page, one cell: the three kept, not the two lost. */
+    assert_int_equal(f->filter[hook_filter_cell(0x100000, 12)], 3);
+    /* A sampled block's free is still counted against its stack. */
+    assert_true(hook_record_free(&f->t, 0x5000, &e, 0));
+    assert_int_equal(e.state, HEAPSNAP_LIVE_USED);
+    assert_one_site(f, 1, 64, 1, 64);
+    destroy(f);
+}
+
+/* hook_filter_add/del count per cell and saturate, as the tables' own. */
+static void test_filter_add_del(void **state)
+{
+    (void)state;
+    uint8_t filter[1 << 4] = {0};
+    uint64_t a = 0x7000, b = 0x7000 + 16; /* the same page: the same cell */
+    uint32_t c = hook_filter_cell(a, 4);
+    hook_filter_add(filter, 4, a);
+    hook_filter_add(filter, 4, b);
+    assert_int_equal(filter[c], 2);
+    hook_filter_del(filter, 4, a);
+    assert_int_equal(filter[c], 1);
+    hook_filter_del(filter, 4, b);
+    hook_filter_del(filter, 4, b); /* never below 0 */
+    assert_int_equal(filter[c], 0);
+    filter[c] = 255;
+    hook_filter_del(filter, 4, a);
+    assert_int_equal(filter[c], 255);
+}
+
 static void test_stack_table_full(void **state)
 {
     (void)state;
@@ -408,6 +470,8 @@ int main(void)
         cmocka_unit_test(test_live_reach),
         cmocka_unit_test(test_counter_stripes),
         cmocka_unit_test(test_unrecord_free),
+        cmocka_unit_test(test_unseen),
+        cmocka_unit_test(test_filter_add_del),
         cmocka_unit_test(test_stack_table_full),
         cmocka_unit_test(test_live_table_full),
         cmocka_unit_test(test_torn_entries_skipped),

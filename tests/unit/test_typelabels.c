@@ -17,11 +17,11 @@ static void test_join(void **state)
     (void)state;
     const char *held[] = {NULL, "global g_table", "lost"};
     attr_chunk chunks[5] = {
-        {0x1000, 48, false, 1}, /* Circle by its vtable, held by g_table */
-        {0x2000, 80, false, 1}, /* struct session by DWARF, held by g_table */
-        {0x3000, 80, false, 1}, /* the same pair */
-        {0x4000, 32, false, 2}, /* lost, no type */
-        {0x5000, 64, false, 0}, /* nothing at all */
+        {0x1000, 48, false, 1, false}, /* Circle by its vtable, held by g_table */
+        {0x2000, 80, false, 1, false}, /* struct session by DWARF, held by g_table */
+        {0x3000, 80, false, 1, false}, /* the same pair */
+        {0x4000, 32, false, 2, false}, /* lost, no type */
+        {0x5000, 64, false, 0, false}, /* nothing at all */
     };
     const char *classes[5] = {"Circle", NULL, NULL, NULL, NULL};
     const char *dwarf[5] = {"struct shape", "struct session", "struct session", NULL, NULL};
@@ -51,7 +51,7 @@ static void test_join(void **state)
 static void test_no_types(void **state)
 {
     (void)state;
-    attr_chunk chunks[2] = {{0x1000, 48, false, 0}, {0x2000, 80, false, 0}};
+    attr_chunk chunks[2] = {{0x1000, 48, false, 0, false}, {0x2000, 80, false, 0, false}};
     hs_err err = {0};
     tlab *l = tlab_assign(chunks, 2, NULL, NULL, NULL, 0, &err);
     assert_non_null(l);
