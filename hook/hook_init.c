@@ -4,6 +4,7 @@
  * run, so allocations of other constructors (and main's) are recorded. */
 #include <dlfcn.h>
 #include <errno.h>
+#include <link.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,15 +123,59 @@ static void map_tables(void)
                      HOOK_FILTER_BITS, hook_rate);
 }
 
+/* Where this library and glibc come in the global search order. */
+struct search_order {
+    uintptr_t self;  /* this library's load address */
+    uintptr_t sym;   /* an address: is it the executable's? */
+    int at, self_at; /* objects seen; this library's place (-1: not seen) */
+    int libc_at;     /* glibc's place (-1: not seen) */
+    bool sym_in_exe;
+};
+
+static int search_order_visit(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    struct search_order *o = arg;
+    for (int i = 0; o->at == 0 && i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+        if (ph->p_type == PT_LOAD && o->sym >= lo && o->sym - lo < ph->p_memsz)
+            o->sym_in_exe = true; /* the first object is the executable */
+    }
+    const char *base = info->dlpi_name ? strrchr(info->dlpi_name, '/') : NULL;
+    base = base ? base + 1 : info->dlpi_name;
+    if (info->dlpi_addr == o->self && o->self_at < 0)
+        o->self_at = o->at;
+    else if (base && strncmp(base, "libc.so", 7) == 0 && o->libc_at < 0)
+        o->libc_at = o->at;
+    o->at++;
+    return 0;
+}
+
 /* True when this library's malloc is the one the process calls: preloaded or
  * linked in. Loaded later with dlopen (heapsnap --attach) it is not, and
- * waits for heapsnap_attach (hook_attach.c). */
+ * waits for heapsnap_attach (hook_attach.c). The lookup of "malloc" names
+ * this library, or, when the executable takes malloc's address in non-PIC
+ * code (Debian's python3.11), its own PLT entry, the address every object
+ * then uses; then what decides is that this library comes before glibc in
+ * the search order, where a dlopen'ed one never does. */
 static bool interposing(void)
 {
     Dl_info self, global;
     void *g = dlsym(RTLD_DEFAULT, "malloc");
-    return g != NULL && dladdr((void *)hook_http_atfork_child, &self) != 0 &&
-           dladdr(g, &global) != 0 && self.dli_fbase == global.dli_fbase;
+    if (g == NULL || dladdr((void *)hook_http_atfork_child, &self) == 0 || dladdr(g, &global) == 0)
+        return false;
+    if (self.dli_fbase == global.dli_fbase)
+        return true;
+    struct search_order o = {0, (uintptr_t)g, 0, -1, -1, false};
+    struct link_map *lm = NULL;
+    void *h = dlopen(self.dli_fname, RTLD_NOW | RTLD_NOLOAD);
+    if (h != NULL && dlinfo(h, RTLD_DI_LINKMAP, &lm) == 0 && lm != NULL)
+        o.self = (uintptr_t)lm->l_addr;
+    if (h != NULL)
+        dlclose(h);
+    dl_iterate_phdr(search_order_visit, &o);
+    return o.sym_in_exe && o.self_at >= 0 && o.libc_at >= 0 && o.self_at < o.libc_at;
 }
 
 int hook_start_attached(uint64_t rate)
