@@ -190,7 +190,7 @@ static void test_unrecord_free(void **state)
 static void test_unseen(void **state)
 {
     (void)state;
-    struct fixture *f = make(16, 4);
+    struct fixture *f = make(16, 8);
     uint64_t st[1] = {0x42};
     assert_true(hook_record_alloc(&f->t, 0x5000, 64, st, 1, 0));
     assert_true(hook_record_unseen(&f->t, 0x9000));
@@ -212,13 +212,13 @@ static void test_unseen(void **state)
     assert_true(hook_record_free(&f->t, 0x9000, &e, 0));
     assert_int_equal(e.state, HEAPSNAP_LIVE_UNSEEN);
     assert_false(hook_record_free(&f->t, 0x9000, NULL, 0));
-    /* Full: 4 slots, one of them the sample's. */
-    for (uint64_t i = 0; i < 5; i++)
-        assert_int_equal(hook_record_unseen(&f->t, 0x100000 + 32 * i), i < 3);
+    /* Full: 8 slots, one of them the sample's. */
+    for (uint64_t i = 0; i < 9; i++)
+        assert_int_equal(hook_record_unseen(&f->t, 0x100000 + 32 * i), i < 7);
     assert_int_equal(f->reg.unseen_lost, 2);
     assert_int_equal(f->reg.dropped_live, 0);
-    /* One page, one cell: the three kept, not the two lost. */
-    assert_int_equal(f->filter[hook_filter_cell(0x100000, 12)], 3);
+    /* One page, one cell: the seven kept, not the two lost. */
+    assert_int_equal(f->filter[hook_filter_cell(0x100000, 12)], 7);
     /* A sampled block's free is still counted against its stack. */
     assert_true(hook_record_free(&f->t, 0x5000, &e, 0));
     assert_int_equal(e.state, HEAPSNAP_LIVE_USED);
