@@ -183,6 +183,8 @@ int hook_start_attached(uint64_t rate)
     if (!__atomic_load_n(&hook_started, __ATOMIC_ACQUIRE)) {
         hook_rate = rate;
         map_tables();
+        if (tables_mem != NULL)
+            hook_unseen_start(); /* the hook's own blocks go to the table */
         hook_stack_init();
         pthread_atfork(fork_prepare, fork_parent, fork_child);
     } else if (tables_mem != NULL) {
