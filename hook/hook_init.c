@@ -123,9 +123,21 @@ static void map_tables(void)
                      HOOK_FILTER_BITS, hook_rate);
 }
 
+/* True when addr lies in one of the object's loadable segments. */
+static bool object_holds(const struct dl_phdr_info *info, uintptr_t addr)
+{
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+        if (ph->p_type == PT_LOAD && addr >= lo && addr - lo < ph->p_memsz)
+            return true;
+    }
+    return false;
+}
+
 /* Where this library and glibc come in the global search order. */
 struct search_order {
-    uintptr_t self;  /* this library's load address */
+    uintptr_t self;  /* an address in this library */
     uintptr_t sym;   /* an address: is it the executable's? */
     int at, self_at; /* objects seen; this library's place (-1: not seen) */
     int libc_at;     /* glibc's place (-1: not seen) */
@@ -136,15 +148,11 @@ static int search_order_visit(struct dl_phdr_info *info, size_t size, void *arg)
 {
     (void)size;
     struct search_order *o = arg;
-    for (int i = 0; o->at == 0 && i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
-        if (ph->p_type == PT_LOAD && o->sym >= lo && o->sym - lo < ph->p_memsz)
-            o->sym_in_exe = true; /* the first object is the executable */
-    }
+    if (o->at == 0) /* the first object is the executable */
+        o->sym_in_exe = object_holds(info, o->sym);
     const char *base = info->dlpi_name ? strrchr(info->dlpi_name, '/') : NULL;
     base = base ? base + 1 : info->dlpi_name;
-    if (info->dlpi_addr == o->self && o->self_at < 0)
+    if (o->self_at < 0 && object_holds(info, o->self))
         o->self_at = o->at;
     else if (base && strncmp(base, "libc.so", 7) == 0 && o->libc_at < 0)
         o->libc_at = o->at;
@@ -167,13 +175,7 @@ static bool interposing(void)
         return false;
     if (self.dli_fbase == global.dli_fbase)
         return true;
-    struct search_order o = {0, (uintptr_t)g, 0, -1, -1, false};
-    struct link_map *lm = NULL;
-    void *h = dlopen(self.dli_fname, RTLD_NOW | RTLD_NOLOAD);
-    if (h != NULL && dlinfo(h, RTLD_DI_LINKMAP, &lm) == 0 && lm != NULL)
-        o.self = (uintptr_t)lm->l_addr;
-    if (h != NULL)
-        dlclose(h);
+    struct search_order o = {(uintptr_t)hook_http_atfork_child, (uintptr_t)g, 0, -1, -1, false};
     dl_iterate_phdr(search_order_visit, &o);
     return o.sym_in_exe && o.self_at >= 0 && o.libc_at >= 0 && o.self_at < o.libc_at;
 }

@@ -260,17 +260,16 @@ void hook_counts_atfork_child(void)
                            hook_thread.counts ? hook_thread.counts : hook_thread.counts_saved);
 }
 
-/* A chunk to count and no slot at hand: take one for this thread (given back
- * at its exit), or add to the shared slot when none is left. Nothing is
- * counted before sampling starts, for another allocator, or for the hook's
- * own blocks, so the totals are what the sampler could have seen. */
+/* A chunk to count (the counters run: its callers test that) and no slot at
+ * hand: take one for this thread (given back at its exit), or add to the
+ * shared slot when none is left. Nothing is counted before sampling starts
+ * or for the hook's own blocks, so the totals are what the sampler could
+ * have seen. */
 static __attribute__((noinline)) void count_slow(uint64_t w, uint64_t sign)
 {
     struct hook_thread *t = &hook_thread;
     if (t->guard)
         return;
-    if (!__atomic_load_n(&hook_counting, __ATOMIC_RELAXED))
-        return; /* another allocator: its blocks have no glibc header */
     if (!__atomic_load_n(&hook_ready, __ATOMIC_ACQUIRE)) {
         /* Sampling off for good (HEAPSNAP_RATE=0) under glibc: a slot that
          * nobody reads, so that the fast path stays the fast path. Its words
@@ -311,8 +310,7 @@ static inline uint64_t chunk_word(const void *p)
 }
 
 /* count_word for a block that may be NULL (free(NULL), a failed malloc).
- * A thread has a slot only while the counters run, so with one the header
- * may be read at once; without one, only if they run at all. */
+ * The counters run only under glibc, so the header may be read. */
 static inline void count_block(const void *p, uint64_t sign)
 {
     if (LIKELY(!__atomic_load_n(&hook_counting, __ATOMIC_RELAXED)) || UNLIKELY(p == NULL))
@@ -320,7 +318,7 @@ static inline void count_block(const void *p, uint64_t sign)
     struct heapsnap_counts *c = hook_thread.counts;
     if (LIKELY(c != NULL))
         hook_counts_update(c, hook_chunk_word(p), sign);
-    else if (__atomic_load_n(&hook_counting, __ATOMIC_RELAXED))
+    else
         count_slow(hook_chunk_word(p), sign);
 }
 
@@ -516,11 +514,9 @@ static __attribute__((noinline)) void *realloc_slow(void *p, size_t n, bool tick
     void *q = hook_real.realloc(p, n);
     if (!q && n != 0) {
         /* Failed: the old block is still there, still sampled or unseen. */
-        if (was_unseen(was, &old)) {
-            hook_unseen_record(p);
-        } else if (was) {
+        if (was) {
             bool locked = table_lock();
-            hook_unrecord_free(&hook_tables, &old, table_stripe());
+            hook_unseen_unforget(&old, table_stripe());
             table_unlock(locked);
         }
         return NULL;
@@ -548,20 +544,20 @@ static inline void *realloc_fast(void *p, size_t n)
 }
 
 /* The unsampled realloc of a block p the filter let through (not NULL). */
-static inline void *realloc_unsampled(void *p, size_t n, bool tick)
+static inline void *realloc_unsampled(void *p, size_t n)
 {
     if (LIKELY(!__atomic_load_n(&hook_counting, __ATOMIC_RELAXED)))
         return hook_real.realloc(p, n);
     if (hook_thread.counts != NULL)
         return realloc_fast(p, n);
-    return realloc_slow(p, n, tick);
+    return realloc_slow(p, n, false);
 }
 
 static inline void *realloc_body(void *p, size_t n)
 {
     bool tick = hook_sampler_tick(&hook_thread.sampler, n);
     if (LIKELY(!tick && !hook_maybe_live(p)))
-        return realloc_unsampled(p, n, tick);
+        return realloc_unsampled(p, n);
     return realloc_slow(p, n, tick);
 }
 
@@ -574,7 +570,7 @@ static inline void *reallocarray_body(void *p, size_t a, size_t b)
     }
     bool tick = hook_sampler_tick(&hook_thread.sampler, n);
     if (LIKELY(!tick && !hook_maybe_live(p)))
-        return realloc_unsampled(p, n, tick);
+        return realloc_unsampled(p, n);
     return realloc_slow(p, n, tick);
 }
 

@@ -11,10 +11,9 @@ static uint64_t early[HOOK_UNSEEN_EARLY];
 static uint32_t early_next; /* slots [0, early_next) were taken (may exceed the array) */
 static int moved;           /* set once the early array is in the table */
 
-void hook_unseen_record(const void *p)
+/* hook_unseen_record with the fork lock held. */
+static void record_locked(uint64_t a)
 {
-    uint64_t a = (uint64_t)(uintptr_t)p;
-    bool locked = hook_forklock_shared();
     if (__atomic_load_n(&moved, __ATOMIC_ACQUIRE)) {
         hook_record_unseen(&hook_tables, a);
     } else {
@@ -27,6 +26,12 @@ void hook_unseen_record(const void *p)
             __atomic_fetch_add(&heapsnap_registry.unseen_lost, 1, __ATOMIC_RELAXED);
         }
     }
+}
+
+void hook_unseen_record(const void *p)
+{
+    bool locked = hook_forklock_shared();
+    record_locked((uint64_t)(uintptr_t)p);
     hook_forklock_unshare(locked);
 }
 
@@ -48,6 +53,14 @@ bool hook_unseen_forget(const void *p, struct heapsnap_live *out, unsigned strip
         }
     }
     return false;
+}
+
+void hook_unseen_unforget(const struct heapsnap_live *e, unsigned stripe)
+{
+    if (__atomic_load_n(&moved, __ATOMIC_ACQUIRE))
+        hook_unrecord_free(&hook_tables, e, stripe);
+    else
+        record_locked(e->addr); /* before the table, every entry is unseen */
 }
 
 void hook_unseen_start(void)

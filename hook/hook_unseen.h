@@ -26,6 +26,10 @@ void hook_unseen_record(const void *p);
  * there (the entry in *out when not NULL). */
 bool hook_unseen_forget(const void *p, struct heapsnap_live *out, unsigned stripe);
 
+/* With the fork lock held: puts back what hook_unseen_forget took out (e, as
+ * it returned it), for a block that stays allocated (realloc failed). */
+void hook_unseen_unforget(const struct heapsnap_live *e, unsigned stripe);
+
 /* Called by the constructor once the tables exist: moves the early array
  * into the live table. From then on every record goes to the table. */
 void hook_unseen_start(void);

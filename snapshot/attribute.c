@@ -493,20 +493,14 @@ static size_t attr_claims(const attr_chunk *chunks, size_t nchunks, const regist
     return nclaims;
 }
 
-/* The chunks the hook did not count, per class: glibc's own, and those its
- * UNSEEN entries name (registry version 5). Only needed without counters. */
+/* The chunks the hook did not count, per class: to glibc's own (summed with
+ * the walk's totals) those its UNSEEN entries name (registry version 5). Only
+ * needed without counters. */
 static void attr_unseen(const attr_chunk *chunks, size_t nchunks, const registry *reg,
                         attr_set *set)
 {
     if (reg == NULL || !reg->unseen_tracked)
         return;
-    for (size_t i = 0; i < nchunks; i++) {
-        if (!chunks[i].glibc_own)
-            continue;
-        attr_class *c = &set->c[heapsnap_size_class(chunks[i].size, chunks[i].mmapped)];
-        c->ucount++;
-        c->ubytes += chunks[i].size;
-    }
     for (size_t i = 0; i < reg->nunseen; i++) {
         long k = attr_find(chunks, nchunks, reg->unseen[i]);
         if (k < 0 || chunks[k].glibc_own)
@@ -605,6 +599,10 @@ int attr_build_typed(pprof_builder *b, attr_chunk *chunks, size_t nchunks, const
         attr_class *c = &classes->c[heapsnap_size_class(chunks[i].size, chunks[i].mmapped)];
         c->count++;
         c->bytes += chunks[i].size;
+        if (chunks[i].glibc_own) {
+            c->ucount++;
+            c->ubytes += chunks[i].size;
+        }
         t->chunks++;
         t->bytes += chunks[i].size;
     }
