@@ -25,10 +25,16 @@
  * every size and offset unchanged: where each thread's struct
  * heapsnap_safepoint_thread lies (an offset from its thread pointer, the same
  * for every thread: initial-exec TLS) and the park request heapsnap posts while
- * the process is stopped. A thread inside a hooked allocator function whose
- * call ends while a request is posted parks: it waits on the `park` futex word
+ * the process is stopped. A thread that calls a hooked allocator function
+ * while a request is posted parks first, and one whose hook work (the
+ * `inside` word: a sample, a free of a sampled block, the counters) ends
+ * while a request is posted parks then: it waits on the `park` futex word
  * until the word changes, for at most park_timeout_ms, and clears a request
  * whose requester is gone or which is meant for another process (a fork).
+ * An unsampled call keeps no word: it is a tail call into glibc, and a
+ * reader tells a thread inside glibc's allocator by its pc and stack. (Hooks
+ * built before December 2026 kept `inside` for every call and parked only on
+ * the way out; a reader that lets the threads inside run handles both.)
  * A version-2 header reads as one without the safepoint (safepoint_tls 0).
  *
  * Version 4 moves the per-stack counters out of the entry's first cache line,
@@ -148,11 +154,11 @@ struct heapsnap_counts {
 /* ---- the safepoint (version 3) ----
  *
  * One per thread, in its static TLS at thread pointer (fs_base) +
- * heapsnap_registry.safepoint_tls. inside counts the hooked allocator calls
- * in progress on the thread (more than one when a signal handler allocates
- * inside malloc); parked is 1 while the thread waits on a park request, and
- * then inside is 0. Written only by the thread itself, with plain stores;
- * malloc_usable_size, which changes nothing, is not counted. */
+ * heapsnap_registry.safepoint_tls. inside counts the hook's own work in
+ * progress on the thread (sampling, a free of a sampled block, every call
+ * while the counters run; more than one when a signal handler allocates
+ * inside it); parked is 1 while the thread waits on a park request, and
+ * then inside is 0. Written only by the thread itself, with plain stores. */
 struct heapsnap_safepoint_thread {
     uint32_t inside;
     uint32_t parked;

@@ -25,11 +25,17 @@
 #define DEFAULT_LIVE_DENSE (1u << 22) /* for rates below 4096: many more samples */
 #define MAX_TABLE_ENTRIES (1u << 26)
 
-uint8_t hook_filter[1u << HOOK_FILTER_BITS] = {[HOOK_FILTER_NULL_CELL] = 255};
+static uint8_t filter_count[1u << HOOK_FILTER_BITS] = {[HOOK_FILTER_NULL_CELL] = 255};
+uint64_t hook_filter_summary[(1u << HOOK_FILTER_BITS) / 64] __attribute__((aligned(64))) = {
+    [HOOK_FILTER_NULL_CELL / 64] = (uint64_t)1 << (HOOK_FILTER_NULL_CELL % 64)};
+/* Static, not set up by hook_filter_init: the bootstrap buffer's blocks are
+ * added before any constructor runs. */
+struct hook_filter hook_filter = {
+    .count = filter_count, .summary = hook_filter_summary, .bits = HOOK_FILTER_BITS};
 
 HOOK_EXPORT struct heapsnap_registry heapsnap_registry;
 extern struct heapsnap_registry hook_registry __attribute__((alias("heapsnap_registry")));
-struct hook_tables hook_tables = {.filter = hook_filter, .filter_bits = HOOK_FILTER_BITS};
+struct hook_tables hook_tables = {.filter = &hook_filter};
 uint64_t hook_rate = HOOK_RATE_DEFAULT;
 int hook_ready;
 int hook_started;
@@ -119,8 +125,8 @@ static void map_tables(void)
     heapsnap_registry.hook_pid = (uint64_t)getpid();
     tables_mem = mem;
     tables_len = bytes;
-    hook_tables_init(&hook_tables, &heapsnap_registry, mem, nstacks, nlive, hook_filter,
-                     HOOK_FILTER_BITS, hook_rate);
+    hook_tables_init(&hook_tables, &heapsnap_registry, mem, nstacks, nlive, &hook_filter,
+                     hook_rate);
 }
 
 /* True when addr lies in one of the object's loadable segments. */
@@ -195,7 +201,8 @@ int hook_start_attached(uint64_t rate)
         __atomic_store_n(&hook_ready, 0, __ATOMIC_RELEASE);
         hook_rate = rate;
         madvise(tables_mem, tables_len, MADV_DONTNEED);
-        memset(hook_filter, 0, sizeof(hook_filter));
+        hook_filter_init(&hook_filter, filter_count, hook_filter_summary, HOOK_FILTER_BITS);
+        hook_filter_saturate(&hook_filter, 0); /* NULL's cell */
         struct heapsnap_registry fresh = {0};
         fresh.counts_addr = heapsnap_registry.counts_addr;
         heapsnap_registry = fresh;
@@ -204,8 +211,8 @@ int hook_start_attached(uint64_t rate)
         clock_gettime(CLOCK_REALTIME, &ts);
         heapsnap_registry.start_time_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
         heapsnap_registry.hook_pid = (uint64_t)getpid();
-        hook_tables_init(&hook_tables, &heapsnap_registry, tables_mem, nstacks, nlive, hook_filter,
-                         HOOK_FILTER_BITS, hook_rate);
+        hook_tables_init(&hook_tables, &heapsnap_registry, tables_mem, nstacks, nlive, &hook_filter,
+                         hook_rate);
     }
     if (hook_rate != 0 && tables_mem != NULL)
         __atomic_store_n(&hook_ready, 1, __ATOMIC_RELEASE);
@@ -226,7 +233,7 @@ __attribute__((constructor)) static void hook_start(void)
     hook_resolve_real();
     bool glibc = __atomic_load_n(&hook_glibc_next, __ATOMIC_RELAXED) != 0;
     /* Both before map_tables publishes the header. */
-    if (serve && glibc)
+    if (serve && glibc && hook_rate != 0)
         hook_counts_start();
     if (glibc && !__atomic_load_n(&hook_counting, __ATOMIC_RELAXED) && hook_rate != 0)
         heapsnap_registry.flags |= HEAPSNAP_FLAG_UNSEEN;

@@ -32,29 +32,33 @@ struct hook_real {
 extern struct hook_real hook_real;
 
 extern struct hook_tables hook_tables;
-/* The free-path filter of hook_tables (64 KiB, a cell per 4 KiB page: the
- * cells of a heap's busy pages stay in the cache), known at compile time so
- * that an unsampled free loads one byte and nothing else of the hook's state.
- * The cell of NULL (cell 0, page 0's) is saturated from the start, so that free(NULL) and
- * realloc(NULL, n) take the slow path without a test of their own on the fast one; an address that
- * shares the cell costs a table probe. */
+/* The free-path filter of hook_tables (hook_filter.h: 2^16 cells, one per
+ * 4 KiB page), its summary known at compile time so that an unsampled free
+ * loads one word of 8 KiB and nothing else of the hook's state. The cell of
+ * NULL (cell 0, page 0's) is saturated from the start, so that free(NULL) and
+ * realloc(NULL, n) take the slow path without a test of their own on the fast
+ * one; an address that shares the cell costs a probe of the counts. */
 #define HOOK_FILTER_BITS 16
 #define HOOK_FILTER_NULL_CELL 0
-extern uint8_t hook_filter[1u << HOOK_FILTER_BITS];
+extern struct hook_filter hook_filter;
+extern uint64_t hook_filter_summary[(1u << HOOK_FILTER_BITS) / 64];
 
-/* False when p is certainly neither a sampled live block nor NULL. */
+/* False when p is certainly neither a sampled or unseen live block nor NULL:
+ * the fast paths' test. */
 static inline bool hook_maybe_live(const void *p)
 {
-    uint32_t h = hook_filter_cell((uint64_t)(uintptr_t)p, HOOK_FILTER_BITS);
-    return __atomic_load_n(&hook_filter[h], __ATOMIC_RELAXED) != 0;
+    return hook_filter_summary_has(hook_filter_summary,
+                                   hook_filter_cell((uint64_t)(uintptr_t)p, HOOK_FILTER_BITS));
 }
 extern struct hook_counts_table hook_counts;
 /* Set once the next allocator is known to be glibc's (resolve time). */
 extern int hook_glibc_next;
 /* Set by the constructor when the size-class counters run: glibc is next and
  * the hook serves /debug/pprof, which has no heap walk to take the totals
- * from. Otherwise the fast paths count nothing and the blocks the hook does
- * not count are recorded as unseen (hook_unseen.h). */
+ * from. Every call then takes its slow path, where it is counted (the
+ * countdown is kept at 0 and the filter's summary full). Otherwise nothing
+ * is counted, and the blocks the hook does not count are recorded as unseen
+ * (hook_unseen.h). */
 extern int hook_counting;
 extern uint64_t hook_rate;
 extern int hook_ready;   /* set once the tables exist and sampling may start */

@@ -1,8 +1,11 @@
 /* hook/hook_malloc.c: the interposed allocator entry points. Each one forwards
- * to the real allocator; the unsampled path costs a subtraction and a branch
- * (allocation) or a byte load and a branch (free), and a test of whether the
- * size-class counters run (hook_counts.h: only while the hook serves
- * /debug/pprof; otherwise the blocks it does not count are recorded as unseen,
+ * to the real allocator by a tail call; the unsampled path costs a
+ * subtraction and a branch (allocation) or a bit of the filter's summary and
+ * a branch (free), and a test of the park word. Everything else is on the
+ * slow paths: sampling, the frees of sampled and unseen blocks, heapsnap's
+ * park request, and the size-class counters, which run only while the hook
+ * serves /debug/pprof (hook_counts.h; every call is then a slow one;
+ * otherwise the blocks the hook does not count are recorded as unseen,
  * hook_unseen.h, and heapsnap reads the totals from the heap). Before dlsym
  * has found the real functions, requests are served from a static bootstrap
  * buffer, which is how dlsym's own calloc gets its memory. */
@@ -33,7 +36,6 @@ struct hook_counts_table hook_counts = {count_slots, HOOK_COUNT_SLOTS, 0};
 int hook_counting;
 int hook_glibc_next;
 static pthread_key_t counts_key;
-static struct heapsnap_counts counts_sink; /* see count_slow */
 
 /* ---- bootstrap: memory for dlsym before malloc exists ---- */
 
@@ -65,7 +67,7 @@ static void *boot_alloc(size_t n, size_t align)
             memcpy(p - 8, &n, sizeof(n));
             /* Make free() take its slow path for this address, where it is
              * recognised and ignored instead of reaching glibc. */
-            hook_filter[hook_filter_cell((uint64_t)(uintptr_t)p, HOOK_FILTER_BITS)] = 255;
+            hook_filter_saturate(&hook_filter, (uint64_t)(uintptr_t)p);
             return p;
         }
     }
@@ -251,6 +253,7 @@ void hook_counts_start(void)
     heapsnap_registry.counts_slots = hook_counts.nslots;
     heapsnap_registry.counts_slot_size = sizeof(struct heapsnap_counts);
     heapsnap_registry.counts_nclasses = HEAPSNAP_NCLASSES;
+    hook_filter_fill(&hook_filter); /* every free to the slow path, where it is counted */
     __atomic_store_n(&hook_counting, 1, __ATOMIC_RELAXED);
 }
 
@@ -270,14 +273,8 @@ static __attribute__((noinline)) void count_slow(uint64_t w, uint64_t sign)
     struct hook_thread *t = &hook_thread;
     if (t->guard)
         return;
-    if (!__atomic_load_n(&hook_ready, __ATOMIC_ACQUIRE)) {
-        /* Sampling off for good (HEAPSNAP_RATE=0) under glibc: a slot that
-         * nobody reads, so that the fast path stays the fast path. Its words
-         * are written by several threads without care: they mean nothing. */
-        if (__atomic_load_n(&hook_started, __ATOMIC_ACQUIRE))
-            t->counts = &counts_sink;
+    if (!__atomic_load_n(&hook_ready, __ATOMIC_ACQUIRE))
         return;
-    }
     struct heapsnap_counts *c = hook_counts_claim(&hook_counts);
     if (!c) {
         hook_counts_update_shared(&hook_counts.slots[hook_counts.nslots - 1], w, sign);
@@ -320,26 +317,6 @@ static inline void count_block(const void *p, uint64_t sign)
         hook_counts_update(c, hook_chunk_word(p), sign);
     else
         count_slow(hook_chunk_word(p), sign);
-}
-
-/* count_block(p, 1) out of line, returning p: the fast paths tail-call it
- * when there is no slot or no block, and so keep no frame of their own. */
-static __attribute__((noinline)) void *count_block_cold(void *p)
-{
-    count_block(p, 1);
-    return p;
-}
-
-/* Counts the allocation of p on the fast paths, and returns p. */
-static inline void *count_new(void *p)
-{
-    if (LIKELY(!__atomic_load_n(&hook_counting, __ATOMIC_RELAXED)))
-        return p;
-    struct heapsnap_counts *c = hook_thread.counts;
-    if (UNLIKELY(c == NULL || p == NULL))
-        return count_block_cold(p);
-    hook_counts_update(c, hook_chunk_word(p), 1);
-    return p;
 }
 
 /* ---- recording ---- */
@@ -408,14 +385,20 @@ static __attribute__((noinline)) void maybe_sample(void *p, size_t n)
 }
 
 /* Forgets p if it is a sampled or an unseen block; true if it was (entry,
- * USED or UNSEEN, in *out). */
+ * USED or UNSEEN, in *out). The filter's summary sent p here; its count
+ * says whether the table can hold p at all. When enough cells have emptied,
+ * the summary is refreshed here, holding nothing, with every writer kept out. */
 static bool forget(void *p, struct heapsnap_live *out)
 {
-    if (!hook_maybe_live(p))
+    if (!hook_filter_counted(&hook_filter, (uint64_t)(uintptr_t)p))
         return false;
     bool locked = table_lock();
     bool was = hook_unseen_forget(p, out, table_stripe());
     table_unlock(locked);
+    if (UNLIKELY(hook_filter_refresh_due(&hook_filter)) && hook_forklock_try_exclusive()) {
+        hook_filter_refresh(&hook_filter);
+        hook_forklock_release();
+    }
     return was;
 }
 
@@ -426,74 +409,86 @@ static bool was_unseen(bool was, const struct heapsnap_live *e)
     return was && e->state == HEAPSNAP_LIVE_UNSEEN;
 }
 
-/* ---- the interposed functions ---- */
+/* ---- the slow paths ----
+ * An entry point takes its slow path when the sampler's countdown ran out,
+ * when the filter's summary may hold the block it frees, or when heapsnap's
+ * park request is posted. Each slow path parks first if a request is posted
+ * (the thread is then outside the allocator), runs inside the safepoint's
+ * bracket, and parks on its way out if a request came meanwhile.
+ *
+ * With the counters (HEAPSNAP_HTTP), every call is a slow one: the thread's
+ * countdown is kept at 0, the sampler's own in `shadow`, and the filter's
+ * summary is full. */
 
-static __attribute__((noinline)) void *malloc_sampled(size_t n)
+/* Begins a slow path whose fast path's tick said tick; returns whether the
+ * allocation reaches the sampler's decision. */
+static inline bool slow_begin(bool tick)
 {
+    struct hook_thread *t = &hook_thread;
+    if (UNLIKELY(hook_safepoint_posted()))
+        hook_safepoint_park();
+    hook_safepoint_enter();
+    if (__atomic_load_n(&hook_counting, __ATOMIC_RELAXED) && t->guard == 0) {
+        /* The countdown was 0 before the fast path subtracted (or it is a
+         * call that does not count down: tick false, nothing subtracted). */
+        t->sampler.countdown += t->shadow;
+        t->shadow = 0;
+        return tick && t->sampler.countdown <= 0;
+    }
+    return tick;
+}
+
+static inline void slow_end(void)
+{
+    struct hook_thread *t = &hook_thread;
+    if (__atomic_load_n(&hook_counting, __ATOMIC_RELAXED) && t->guard == 0) {
+        t->shadow = t->sampler.countdown;
+        t->sampler.countdown = 0;
+    }
+    hook_safepoint_exit();
+}
+
+static __attribute__((noinline)) void *malloc_slow(size_t n, bool tick)
+{
+    tick = slow_begin(tick);
     void *p = hook_real.malloc(n);
     count_block(p, 1);
-    sample(p, n);
+    if (tick)
+        sample(p, n);
+    slow_end();
     return p;
 }
 
-/* The tick first, so that nothing but the result lives across the call. */
-static inline void *malloc_body(size_t n)
+static __attribute__((noinline)) void *calloc_slow(size_t a, size_t b, size_t n, bool tick)
 {
-    if (UNLIKELY(hook_sampler_tick(&hook_thread.sampler, n)))
-        return malloc_sampled(n);
-    return count_new(hook_real.malloc(n));
+    tick = slow_begin(tick);
+    void *p = hook_real.calloc(a, b);
+    count_block(p, 1);
+    if (tick)
+        maybe_sample(p, n);
+    slow_end();
+    return p;
 }
 
-/* free(NULL), a block that may be sampled, or a thread without a slot. */
+/* free(NULL), a block that may be sampled or unseen, a park request, or the
+ * counters. */
 static __attribute__((noinline)) void free_slow(void *p)
 {
-    if (p == NULL || boot_owns(p))
-        return;
-    /* Out of the table before glibc may hand the address to another thread. */
-    struct heapsnap_live e;
-    bool was = forget(p, &e);
-    if (!was_unseen(was, &e))
-        count_block(p, (uint64_t)-1);
-    hook_real.free(p);
-}
-
-/* The unsampled free: one filter byte (NULL's cell is always set); with the
- * counters, the chunk's size word (glibc's free reads it next) and one
- * subtraction. */
-static inline void free_body(void *p)
-{
-    if (UNLIKELY(hook_maybe_live(p))) {
-        free_slow(p);
-        return;
+    slow_begin(false);
+    if (p != NULL && !boot_owns(p)) {
+        /* Out of the table before glibc may hand the address to another thread. */
+        struct heapsnap_live e;
+        bool was = forget(p, &e);
+        if (!was_unseen(was, &e))
+            count_block(p, (uint64_t)-1);
+        hook_real.free(p);
     }
-    if (UNLIKELY(__atomic_load_n(&hook_counting, __ATOMIC_RELAXED))) {
-        struct heapsnap_counts *c = hook_thread.counts;
-        if (c == NULL) {
-            free_slow(p);
-            return;
-        }
-        hook_counts_update(c, hook_chunk_word(p), (uint64_t)-1);
-    }
-    hook_real.free(p);
-}
-
-static inline void *calloc_body(size_t a, size_t b)
-{
-    size_t n;
-    if (UNLIKELY(__builtin_mul_overflow(a, b, &n)))
-        return hook_real.calloc(a, b); /* glibc sets ENOMEM */
-    void *p = hook_real.calloc(a, b);
-    if (UNLIKELY(hook_sampler_tick(&hook_thread.sampler, n))) {
-        count_block(p, 1);
-        maybe_sample(p, n);
-        return p;
-    }
-    return count_new(p);
+    slow_end();
 }
 
 /* realloc is a free of the old block and an allocation of the new one, as the
  * caller sees it (Go's append does the same). */
-static __attribute__((noinline)) void *realloc_slow(void *p, size_t n, bool tick)
+static void *realloc_work(void *p, size_t n, bool tick)
 {
     if (boot_owns(p)) {
         void *q = malloc(n);
@@ -529,176 +524,120 @@ static __attribute__((noinline)) void *realloc_slow(void *p, size_t n, bool tick
     return q;
 }
 
-/* The unsampled realloc of a block p (not NULL: the filter sent that to
- * realloc_slow) by a thread with a slot: the old block's size word before
- * glibc may free it. */
-static inline void *realloc_fast(void *p, size_t n)
+static __attribute__((noinline)) void *realloc_slow(void *p, size_t n, bool tick)
 {
-    uint64_t w = hook_chunk_word(p);
-    void *q = hook_real.realloc(p, n);
-    if (q || n == 0) {
-        count_word(w, (uint64_t)-1);
-        count_word(chunk_word(q), 1);
-    }
+    tick = slow_begin(tick);
+    void *q = realloc_work(p, n, tick);
+    slow_end();
     return q;
 }
 
-/* The unsampled realloc of a block p the filter let through (not NULL). */
-static inline void *realloc_unsampled(void *p, size_t n)
+/* The aligned allocations: not on anyone's hot path, so always slow. */
+static void *aligned_slow(void *(*real)(size_t, size_t), size_t al, size_t n)
 {
-    if (LIKELY(!__atomic_load_n(&hook_counting, __ATOMIC_RELAXED)))
-        return hook_real.realloc(p, n);
-    if (hook_thread.counts != NULL)
-        return realloc_fast(p, n);
-    return realloc_slow(p, n, false);
+    bool tick = slow_begin(hook_sampler_tick(&hook_thread.sampler, n));
+    void *p = real(al, n);
+    count_block(p, 1);
+    if (tick)
+        maybe_sample(p, n);
+    slow_end();
+    return p;
 }
 
-static inline void *realloc_body(void *p, size_t n)
+static void *pagealigned_slow(void *(*real)(size_t), size_t n)
+{
+    bool tick = slow_begin(hook_sampler_tick(&hook_thread.sampler, n));
+    void *p = real(n);
+    count_block(p, 1);
+    if (tick)
+        maybe_sample(p, n);
+    slow_end();
+    return p;
+}
+
+/* ---- the exported entry points ----
+ * The fast paths: the sampler's subtraction (allocations), the filter's
+ * summary bit (frees), the park word, and a tail call into the real
+ * allocator -- no frame, no work after it. heapsnap therefore tells a thread
+ * inside glibc's allocator by its pc and stack (lib/heap/heap_busy.c), not by
+ * a word kept here, and such a thread, let run, parks at its next entry. */
+
+HOOK_EXPORT void *malloc(size_t n)
 {
     bool tick = hook_sampler_tick(&hook_thread.sampler, n);
-    if (LIKELY(!tick && !hook_maybe_live(p)))
-        return realloc_unsampled(p, n);
-    return realloc_slow(p, n, tick);
+    if (UNLIKELY(tick) || UNLIKELY(hook_safepoint_posted()))
+        return malloc_slow(n, tick);
+    return hook_real.malloc(n);
 }
 
-static inline void *reallocarray_body(void *p, size_t a, size_t b)
+HOOK_EXPORT void free(void *p)
+{
+    if (UNLIKELY(hook_maybe_live(p)) || UNLIKELY(hook_safepoint_posted())) {
+        free_slow(p);
+        return;
+    }
+    hook_real.free(p);
+}
+
+HOOK_EXPORT void *calloc(size_t a, size_t b)
+{
+    size_t n;
+    if (UNLIKELY(__builtin_mul_overflow(a, b, &n)))
+        return hook_real.calloc(a, b); /* glibc sets ENOMEM */
+    bool tick = hook_sampler_tick(&hook_thread.sampler, n);
+    if (UNLIKELY(tick) || UNLIKELY(hook_safepoint_posted()))
+        return calloc_slow(a, b, n, tick);
+    return hook_real.calloc(a, b);
+}
+
+HOOK_EXPORT void *realloc(void *p, size_t n)
+{
+    bool tick = hook_sampler_tick(&hook_thread.sampler, n);
+    if (UNLIKELY(tick) || UNLIKELY(hook_maybe_live(p)) || UNLIKELY(hook_safepoint_posted()))
+        return realloc_slow(p, n, tick);
+    return hook_real.realloc(p, n);
+}
+
+HOOK_EXPORT void *reallocarray(void *p, size_t a, size_t b)
 {
     size_t n;
     if (__builtin_mul_overflow(a, b, &n)) {
         errno = ENOMEM;
         return NULL;
     }
-    bool tick = hook_sampler_tick(&hook_thread.sampler, n);
-    if (LIKELY(!tick && !hook_maybe_live(p)))
-        return realloc_unsampled(p, n);
-    return realloc_slow(p, n, tick);
-}
-
-static inline void *memalign_body(size_t al, size_t n)
-{
-    void *p = hook_real.memalign(al, n);
-    count_block(p, 1);
-    if (UNLIKELY(hook_sampler_tick(&hook_thread.sampler, n)))
-        maybe_sample(p, n);
-    return p;
-}
-
-static inline int posix_memalign_body(void **out, size_t al, size_t n)
-{
-    int rc = hook_real.posix_memalign(out, al, n);
-    if (rc == 0)
-        count_word(chunk_word(*out), 1);
-    if (UNLIKELY(hook_sampler_tick(&hook_thread.sampler, n)) && rc == 0)
-        maybe_sample(*out, n);
-    return rc;
-}
-
-static inline void *aligned_alloc_body(size_t al, size_t n)
-{
-    void *p = hook_real.aligned_alloc(al, n);
-    count_block(p, 1);
-    if (UNLIKELY(hook_sampler_tick(&hook_thread.sampler, n)))
-        maybe_sample(p, n);
-    return p;
-}
-
-static inline void *valloc_body(size_t n)
-{
-    void *p = hook_real.valloc(n);
-    count_block(p, 1);
-    if (UNLIKELY(hook_sampler_tick(&hook_thread.sampler, n)))
-        maybe_sample(p, n);
-    return p;
-}
-
-static inline void *pvalloc_body(size_t n)
-{
-    void *p = hook_real.pvalloc(n);
-    count_block(p, 1);
-    if (UNLIKELY(hook_sampler_tick(&hook_thread.sampler, n)))
-        maybe_sample(p, n);
-    return p;
-}
-
-/* ---- the exported entry points: each call inside the safepoint's bracket ---- */
-
-HOOK_EXPORT void *malloc(size_t n)
-{
-    hook_safepoint_enter();
-    void *r = malloc_body(n);
-    hook_safepoint_exit();
-    return r;
-}
-
-HOOK_EXPORT void free(void *p)
-{
-    hook_safepoint_enter();
-    free_body(p);
-    hook_safepoint_exit();
-}
-
-HOOK_EXPORT void *calloc(size_t a, size_t b)
-{
-    hook_safepoint_enter();
-    void *r = calloc_body(a, b);
-    hook_safepoint_exit();
-    return r;
-}
-
-HOOK_EXPORT void *realloc(void *p, size_t n)
-{
-    hook_safepoint_enter();
-    void *r = realloc_body(p, n);
-    hook_safepoint_exit();
-    return r;
-}
-
-HOOK_EXPORT void *reallocarray(void *p, size_t a, size_t b)
-{
-    hook_safepoint_enter();
-    void *r = reallocarray_body(p, a, b);
-    hook_safepoint_exit();
-    return r;
+    return realloc(p, n);
 }
 
 HOOK_EXPORT void *memalign(size_t al, size_t n)
 {
-    hook_safepoint_enter();
-    void *r = memalign_body(al, n);
-    hook_safepoint_exit();
-    return r;
+    return aligned_slow(hook_real.memalign, al, n);
 }
 
 HOOK_EXPORT int posix_memalign(void **out, size_t al, size_t n)
 {
-    hook_safepoint_enter();
-    int r = posix_memalign_body(out, al, n);
-    hook_safepoint_exit();
-    return r;
+    bool tick = slow_begin(hook_sampler_tick(&hook_thread.sampler, n));
+    int rc = hook_real.posix_memalign(out, al, n);
+    if (rc == 0)
+        count_word(chunk_word(*out), 1);
+    if (tick && rc == 0)
+        maybe_sample(*out, n);
+    slow_end();
+    return rc;
 }
 
 HOOK_EXPORT void *aligned_alloc(size_t al, size_t n)
 {
-    hook_safepoint_enter();
-    void *r = aligned_alloc_body(al, n);
-    hook_safepoint_exit();
-    return r;
+    return aligned_slow(hook_real.aligned_alloc, al, n);
 }
 
 HOOK_EXPORT void *valloc(size_t n)
 {
-    hook_safepoint_enter();
-    void *r = valloc_body(n);
-    hook_safepoint_exit();
-    return r;
+    return pagealigned_slow(hook_real.valloc, n);
 }
 
 HOOK_EXPORT void *pvalloc(size_t n)
 {
-    hook_safepoint_enter();
-    void *r = pvalloc_body(n);
-    hook_safepoint_exit();
-    return r;
+    return pagealigned_slow(hook_real.pvalloc, n);
 }
 
 HOOK_EXPORT size_t malloc_usable_size(void *p)

@@ -1,8 +1,10 @@
-/* hook/hook_safepoint.h: the safepoint (registry version 3). Every hooked
- * allocator function brackets its work with hook_safepoint_enter/exit, which
- * keep the thread's `inside` word, so heapsnap sees from outside who is inside
- * the allocator; a call that ends while heapsnap's park request is posted
- * parks the thread until heapsnap withdraws it (hook_safepoint.c). */
+/* hook/hook_safepoint.h: the safepoint (registry version 3). An allocator
+ * call that begins while heapsnap's park request is posted parks the thread
+ * until heapsnap withdraws it (hook_safepoint.c). The hook's slow paths also
+ * bracket their work with hook_safepoint_enter/exit, which keep the thread's
+ * `inside` word, so that heapsnap sees from outside who is inside the hook's
+ * own work, and park on their way out; the fast paths keep no word (a tail
+ * call into glibc): heapsnap finds those threads by their pc and stack. */
 #ifndef HOOK_SAFEPOINT_H
 #define HOOK_SAFEPOINT_H
 
@@ -25,6 +27,12 @@ void hook_safepoint_start(struct heapsnap_registry *reg);
 /* In a fork child: a request posted for the parent is not for it. */
 void hook_safepoint_atfork_child(struct heapsnap_registry *reg);
 
+/* Whether a park request is posted: the fast paths' test, one load. */
+static inline int hook_safepoint_posted(void)
+{
+    return __atomic_load_n(&hook_registry.park, __ATOMIC_RELAXED) != 0;
+}
+
 static inline void hook_safepoint_enter(void)
 {
     hook_thread.sp.inside++;
@@ -35,7 +43,7 @@ static inline void hook_safepoint_enter(void)
 static inline void hook_safepoint_exit(void)
 {
     hook_thread.sp.inside--;
-    if (__builtin_expect(__atomic_load_n(&hook_registry.park, __ATOMIC_RELAXED) != 0, 0))
+    if (__builtin_expect(hook_safepoint_posted(), 0))
         hook_safepoint_park();
 }
 

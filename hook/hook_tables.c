@@ -36,8 +36,7 @@ size_t hook_tables_bytes(uint64_t nstacks, uint64_t nlive)
 }
 
 void hook_tables_init(struct hook_tables *t, struct heapsnap_registry *reg, void *mem,
-                      uint64_t nstacks, uint64_t nlive, uint8_t *filter, unsigned filter_bits,
-                      uint64_t rate)
+                      uint64_t nstacks, uint64_t nlive, struct hook_filter *filter, uint64_t rate)
 {
     uint64_t scap = pow2_at_least(nstacks), lcap = pow2_at_least(nlive);
     t->reg = reg;
@@ -47,7 +46,6 @@ void hook_tables_init(struct hook_tables *t, struct heapsnap_registry *reg, void
     t->live_mask = lcap - 1;
     t->live_reach = 0;
     t->filter = filter;
-    t->filter_bits = filter_bits;
 
     reg->version = HEAPSNAP_REGISTRY_VERSION;
     reg->header_size = sizeof(*reg);
@@ -109,33 +107,14 @@ int64_t hook_stack_intern(struct hook_tables *t, const uint64_t *frames, uint32_
     return -1;
 }
 
-void hook_filter_add(uint8_t *filter, unsigned bits, uint64_t addr)
-{
-    uint8_t *c = &filter[hook_filter_cell(addr, bits)];
-    uint8_t v = __atomic_load_n(c, __ATOMIC_RELAXED);
-    while (v != 255 &&
-           !__atomic_compare_exchange_n(c, &v, v + 1, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-        ;
-}
-
-void hook_filter_del(uint8_t *filter, unsigned bits, uint64_t addr)
-{
-    uint8_t *c = &filter[hook_filter_cell(addr, bits)];
-    uint8_t v = __atomic_load_n(c, __ATOMIC_RELAXED);
-    /* A saturated count no longer knows how many entries share the cell. */
-    while (v != 255 && v != 0 &&
-           !__atomic_compare_exchange_n(c, &v, v - 1, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-        ;
-}
-
 static void filter_add(struct hook_tables *t, uint64_t addr)
 {
-    hook_filter_add(t->filter, t->filter_bits, addr);
+    hook_filter_add(t->filter, addr);
 }
 
 static void filter_del(struct hook_tables *t, uint64_t addr)
 {
-    hook_filter_del(t->filter, t->filter_bits, addr);
+    hook_filter_del(t->filter, addr);
 }
 
 /* The first slot to probe for addr. Neighbouring blocks get neighbouring

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "heapsnap_registry.h"
+#include "hook_filter.h"
 
 /* Probes before a live insert gives up (counted in dropped_live). */
 #define HOOK_LIVE_PROBES 64
@@ -28,11 +29,10 @@ struct hook_tables {
      * for the frees the filter lets through, ran through every tombstone up
      * to HOOK_LIVE_PROBES slots, once the table had none EMPTY left. */
     uint64_t live_reach;
-    /* Counting filter over live addresses: filter[h(addr)] == 0 proves addr is
-     * not in the live table, so an unsampled free costs one byte load. Counts
-     * saturate at 255 and then stay (false positives only). */
-    uint8_t *filter;
-    unsigned filter_bits; /* log2(filter size) */
+    /* The filter over the live table's addresses (hook_filter.h): the
+     * writers below keep it, before an address is in the table and after it
+     * is out of it. */
+    struct hook_filter *filter;
 };
 
 /* Bytes of memory hook_tables_init needs for the two tables (both capacities
@@ -40,35 +40,14 @@ struct hook_tables {
 size_t hook_tables_bytes(uint64_t nstacks, uint64_t nlive);
 
 /* Lays the tables out in mem (zeroed, hook_tables_bytes long, 64-byte aligned),
- * fills reg's header, uses filter (zeroed, 1 << filter_bits bytes). */
+ * fills reg's header, keeps filter (set up, with no address of the table). */
 void hook_tables_init(struct hook_tables *t, struct heapsnap_registry *reg, void *mem,
-                      uint64_t nstacks, uint64_t nlive, uint8_t *filter, unsigned filter_bits,
-                      uint64_t rate);
-
-/* The filter's cell of an address: its 4 KiB page, so that frees close
- * together in memory read the same line of the filter, whose lines then stay
- * in the cache as the heap's own do (a hash that scattered neighbours cost an
- * unsampled free about one cache miss). Pages 256 MiB apart share a cell;
- * the region above that is xor-ed in so that glibc's equally aligned thread
- * heaps do not share the same cells page for page. A page that holds a
- * sampled block sends the other frees in it to the table: a fraction of about
- * 4 KiB / rate of the frees at the default rate. */
-#define HOOK_FILTER_PAGE_SHIFT 12
-static inline uint32_t hook_filter_cell(uint64_t addr, unsigned bits)
-{
-    return (uint32_t)((addr >> HOOK_FILTER_PAGE_SHIFT) ^ (addr >> 28)) & ((1u << bits) - 1);
-}
-
-/* One more (or one fewer) address in the cell of addr of a counting filter
- * of 2^bits cells; a saturated cell (255) stays saturated. */
-void hook_filter_add(uint8_t *filter, unsigned bits, uint64_t addr);
-void hook_filter_del(uint8_t *filter, unsigned bits, uint64_t addr);
+                      uint64_t nstacks, uint64_t nlive, struct hook_filter *filter, uint64_t rate);
 
 /* False when addr is certainly not a sampled live allocation. */
 static inline bool hook_tables_maybe_live(const struct hook_tables *t, uint64_t addr)
 {
-    return __atomic_load_n(&t->filter[hook_filter_cell(addr, t->filter_bits)], __ATOMIC_RELAXED) !=
-           0;
+    return hook_filter_counted(t->filter, addr);
 }
 
 uint64_t hook_frames_hash(const uint64_t *frames, uint32_t n);

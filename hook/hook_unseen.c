@@ -20,7 +20,7 @@ static void record_locked(uint64_t a)
         uint32_t i = __atomic_fetch_add(&early_next, 1, __ATOMIC_RELAXED);
         if (i < HOOK_UNSEEN_EARLY) {
             /* The filter first: once p is returned, its free must look. */
-            hook_filter_add(hook_filter, HOOK_FILTER_BITS, a);
+            hook_filter_add(&hook_filter, a);
             __atomic_store_n(&early[i], a, __ATOMIC_RELEASE);
         } else {
             __atomic_fetch_add(&heapsnap_registry.unseen_lost, 1, __ATOMIC_RELAXED);
@@ -46,7 +46,7 @@ bool hook_unseen_forget(const void *p, struct heapsnap_live *out, unsigned strip
         if (__atomic_load_n(&early[i], __ATOMIC_ACQUIRE) == a &&
             __atomic_compare_exchange_n(&early[i], &v, 0, false, __ATOMIC_ACQ_REL,
                                         __ATOMIC_RELAXED)) {
-            hook_filter_del(hook_filter, HOOK_FILTER_BITS, a);
+            hook_filter_del(&hook_filter, a);
             if (out)
                 *out = (struct heapsnap_live){.state = HEAPSNAP_LIVE_UNSEEN, .addr = a};
             return true;

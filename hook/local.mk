@@ -5,7 +5,8 @@ lib_LTLIBRARIES += libheapsnap.la
 libheapsnap_la_SOURCES = hook/heapsnap.h hook/heapsnap_registry.h hook/hook_internal.h \
 	hook/hook_malloc.c hook/hook_init.c hook/hook_forklock.c hook/hook_forklock.h \
 	hook/hook_sampler.c hook/hook_sampler.h hook/hook_counts.c hook/hook_counts.h \
-	hook/hook_tables.c hook/hook_tables.h hook/hook_unseen.c hook/hook_unseen.h \
+	hook/hook_tables.c hook/hook_tables.h hook/hook_filter.c hook/hook_filter.h \
+	hook/hook_unseen.c hook/hook_unseen.h \
 	hook/hook_stack.c hook/hook_stack.h hook/hook_unwind.c hook/hook_unwind.h \
 	hook/endpoint/hook_profile.c hook/endpoint/hook_profile.h \
 	hook/endpoint/hook_http.c hook/endpoint/http_parse.c hook/endpoint/http_parse.h \
@@ -41,6 +42,7 @@ tests_unit_test_hook_forklock_LDADD = $(CMOCKA_LIBS) -lpthread
 tests_unit_test_hook_sampler_SOURCES = tests/unit/test_hook_sampler.c hook/hook_sampler.c hook/hook_sampler.h
 tests_unit_test_hook_sampler_LDADD = $(CMOCKA_LIBS) -lm
 tests_unit_test_hook_tables_SOURCES = tests/unit/test_hook_tables.c hook/hook_tables.c hook/hook_tables.h \
+	hook/hook_filter.c hook/hook_filter.h \
 	hook/hook_counts.c hook/hook_counts.h
 tests_unit_test_hook_tables_LDADD = $(CMOCKA_LIBS)
 tests_unit_test_http_parse_SOURCES = tests/unit/test_http_parse.c hook/endpoint/http_parse.c hook/endpoint/http_parse.h

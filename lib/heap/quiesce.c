@@ -62,11 +62,14 @@
  * may last that long): a request older than that was left by a heapsnap that
  * died. Without a budget the safepoint's own round ends after
  * QUIESCE_SAFEPOINT_MAX_US, and the rounds take over the threads that have
- * not parked by then (one waiting for a lock that a stopped thread holds).
+ * not parked by then (one waiting for a lock that a stopped thread holds);
+ * after QUIESCE_SAFEPOINT_PC_US when a thread let run was seen inside glibc's
+ * malloc by its pc alone (it parks only at its next allocator call).
  * The words of the threads let run are read every QUIESCE_SAFEPOINT_POLL_US. */
 #define QUIESCE_PARK_SLACK_MS 1000u
 #define QUIESCE_PARK_NOBUDGET_MS 10000u
 #define QUIESCE_SAFEPOINT_MAX_US 200000u
+#define QUIESCE_SAFEPOINT_PC_US 1000u
 #define QUIESCE_SAFEPOINT_POLL_US 50u
 
 static int64_t quiesce_now_ns(void)
@@ -174,38 +177,60 @@ static uint64_t *quiesce_tps(const ptstop *s, size_t n)
 }
 
 /* The hook's safepoint, one round: posts the park request, lets only the
- * threads inside the hook's allocator calls run until each has parked on
- * its way out (or the budget ran out), and stops them again. Nothing to do
- * when no thread is inside. 0, or -1 + err. */
-static int quiesce_safepoint(ptstop *s, safepoint *sp, uint64_t budget_us, quiesce_result *qr,
-                             hs_err *err)
+ * threads inside the allocator run until each has parked (or the budget ran
+ * out), and stops them again. A thread is inside when its words say it is in
+ * the hook's own work (it parks on its way out), or when its pc and stack
+ * say it is in glibc's malloc, which the hook's fast paths reach by a tail
+ * call and keep no word for: such a thread parks at its next allocator call,
+ * and one that makes none is waited for QUIESCE_SAFEPOINT_PC_US at most (the
+ * rounds after take it over). Nothing to do when no thread is inside. Leaves
+ * in *seen each thread's verdict and whether it ran, as a round of the
+ * caller's would. 0, or -1 + err. */
+static int quiesce_safepoint(ptstop *s, hproc *h, safepoint *sp, uint64_t budget_us,
+                             quiesce_result *qr, quiesce_seen *seen, hs_err *err)
 {
-    size_t n = ptstop_nthreads(s), k = 0, parked = 0;
+    size_t n = ptstop_nthreads(s), k = 0, parked = 0, bypc = 0;
     uint64_t *tp = quiesce_tps(s, n);
     unsigned char *st = calloc(n ? n : 1, 1);
-    bool *run = calloc(n ? n : 1, sizeof(*run));
+    gheap_thread *th = quiesce_threads(s, &n);
     int rc = -1;
-    if (tp == NULL || st == NULL || run == NULL) {
+    if (tp == NULL || st == NULL || th == NULL || quiesce_seen_alloc(seen, n) != 0) {
         hs_err_set(err, "out of memory while stopping process %d.", (int)sp->pid);
         goto out;
     }
     if (safepoint_read(sp, tp, n, st, err) != 0)
         goto out;
-    for (size_t i = 0; i < n; i++)
-        if ((run[i] = st[i] == SAFEPOINT_INSIDE))
-            tp[k++] = tp[i]; /* from here on, tp holds the threads let run */
-    rc = 0;
-    if (k == 0 || (budget_us > 0 && ptstop_pause_us(s) - qr->stop_us >= budget_us))
+    for (size_t i = 0; i < n; i++) {
+        seen->tid[i] = th[i].tid;
+        seen->pc[i] = th[i].regs->rip;
+        seen->sp[i] = th[i].regs->rsp;
+        seen->inside[i] = st[i] == SAFEPOINT_INSIDE ? 1 : st[i] == SAFEPOINT_PARKED ? 0 : -1;
+    }
+    bool locked = false;
+    char why[320];
+    if (hproc_busy_threads(h, th, n, seen->inside, &locked, why, sizeof(why), err) < 0)
         goto out;
+    for (size_t i = 0; i < n; i++) {
+        if ((seen->run[i] = seen->inside[i] > 0)) {
+            bypc += st[i] != SAFEPOINT_INSIDE;
+            tp[k++] = tp[i]; /* from here on, tp holds the threads let run */
+        }
+    }
+    rc = 0;
+    if (k == 0 || (budget_us > 0 && ptstop_pause_us(s) - qr->stop_us >= budget_us)) {
+        memset(seen->run, 0, n * sizeof(*seen->run));
+        goto out;
+    }
     uint64_t t0 = ptstop_pause_us(s);
     uint32_t timeout_ms = budget_us > 0 ? (uint32_t)(budget_us / 1000) + QUIESCE_PARK_SLACK_MS
                                         : QUIESCE_PARK_NOBUDGET_MS;
+    uint64_t cap = bypc > 0 ? QUIESCE_SAFEPOINT_PC_US : QUIESCE_SAFEPOINT_MAX_US;
     if (safepoint_post(sp, timeout_ms, err) != 0) {
         rc = -1;
         goto out;
     }
     ptstop_guard_word(sp->pid, sp->park_addr); /* a SIGINT meanwhile withdraws it */
-    if (ptstop_run(s, run, err) != 0) {
+    if (ptstop_run(s, seen->run, err) != 0) {
         rc = -1;
         goto out;
     }
@@ -223,7 +248,7 @@ static int quiesce_safepoint(ptstop *s, safepoint *sp, uint64_t budget_us, quies
         }
         uint64_t now = ptstop_pause_us(s);
         if (parked + gone == k || (budget_us > 0 && now - qr->stop_us >= budget_us) ||
-            (budget_us == 0 && now - t0 >= QUIESCE_SAFEPOINT_MAX_US))
+            now - t0 >= cap)
             break;
     }
     hs_err restop_err = {{0}};
@@ -235,7 +260,7 @@ static int quiesce_safepoint(ptstop *s, safepoint *sp, uint64_t budget_us, quies
 out:
     free(tp);
     free(st);
-    free(run);
+    free(th);
     return rc;
 }
 
@@ -333,7 +358,9 @@ ptstop *quiesce_stop_within(pid_t pid, hproc *h, safepoint *sp, uint64_t budget_
         quiesce_end(qr);
         return NULL;
     }
-    if (sp != NULL && quiesce_safepoint(s, sp, budget_us, qr, err) != 0) {
+    quiesce_seen prev = {0}, cur = {0};
+    if (sp != NULL && quiesce_safepoint(s, h, sp, budget_us, qr, &prev, err) != 0) {
+        quiesce_seen_free(&prev);
         quiesce_withdraw(sp, NULL);
         ptstop_detach_all(s);
         quiesce_end(qr);
@@ -344,7 +371,6 @@ ptstop *quiesce_stop_within(pid_t pid, hproc *h, safepoint *sp, uint64_t budget_
     size_t turn = 0;
     /* What stopping one thread costs, first from the stop of them all. */
     uint64_t per_thread_us = qr->stop_us / (ptstop_nthreads(s) ? ptstop_nthreads(s) : 1) + 1;
-    quiesce_seen prev = {0}, cur = {0};
     char why[320] = "";
     for (;;) {
         *threads = quiesce_threads(s, nthreads);

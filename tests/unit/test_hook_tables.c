@@ -18,7 +18,9 @@ struct fixture {
     struct heapsnap_registry reg;
     struct hook_tables t;
     void *mem;
-    uint8_t filter[1 << 12];
+    uint8_t count[1 << 12];
+    uint64_t summary[(1 << 12) / 64];
+    struct hook_filter filter;
 };
 
 static struct fixture *make(uint64_t nstacks, uint64_t nlive)
@@ -26,7 +28,8 @@ static struct fixture *make(uint64_t nstacks, uint64_t nlive)
     struct fixture *f = calloc(1, sizeof(*f));
     f->mem = aligned_alloc(64, hook_tables_bytes(nstacks, nlive));
     memset(f->mem, 0, hook_tables_bytes(nstacks, nlive));
-    hook_tables_init(&f->t, &f->reg, f->mem, nstacks, nlive, f->filter, 12, 4096);
+    hook_filter_init(&f->filter, f->count, f->summary, 12);
+    hook_tables_init(&f->t, &f->reg, f->mem, nstacks, nlive, &f->filter, 4096);
     return f;
 }
 
@@ -218,7 +221,7 @@ static void test_unseen(void **state)
     assert_int_equal(f->reg.unseen_lost, 2);
     assert_int_equal(f->reg.dropped_live, 0);
     /* One page, one cell: the seven kept, not the two lost. */
-    assert_int_equal(f->filter[hook_filter_cell(0x100000, 12)], 7);
+    assert_int_equal(f->count[hook_filter_cell(0x100000, 12)], 7);
     /* A sampled block's free is still counted against its stack. */
     assert_true(hook_record_free(&f->t, 0x5000, &e, 0));
     assert_int_equal(e.state, HEAPSNAP_LIVE_USED);
@@ -226,24 +229,86 @@ static void test_unseen(void **state)
     destroy(f);
 }
 
-/* hook_filter_add/del count per cell and saturate, as the tables' own. */
+/* hook_filter_add/del count per cell and saturate, as the tables' own; the
+ * summary bit is set by an add and cleared only by a refresh, of cells whose
+ * count is 0. */
 static void test_filter_add_del(void **state)
 {
     (void)state;
-    uint8_t filter[1 << 4] = {0};
+    uint8_t count[1 << 4];
+    uint64_t summary[1];
+    struct hook_filter f;
+    hook_filter_init(&f, count, summary, 4);
     uint64_t a = 0x7000, b = 0x7000 + 16; /* the same page: the same cell */
     uint32_t c = hook_filter_cell(a, 4);
-    hook_filter_add(filter, 4, a);
-    hook_filter_add(filter, 4, b);
-    assert_int_equal(filter[c], 2);
-    hook_filter_del(filter, 4, a);
-    assert_int_equal(filter[c], 1);
-    hook_filter_del(filter, 4, b);
-    hook_filter_del(filter, 4, b); /* never below 0 */
-    assert_int_equal(filter[c], 0);
-    filter[c] = 255;
-    hook_filter_del(filter, 4, a);
-    assert_int_equal(filter[c], 255);
+    hook_filter_add(&f, a);
+    hook_filter_add(&f, b);
+    assert_int_equal(count[c], 2);
+    assert_true(summary[0] == (uint64_t)1 << c);
+    hook_filter_del(&f, a);
+    assert_int_equal(count[c], 1);
+    assert_int_equal(f.nstale, 0);
+    hook_filter_del(&f, b);
+    hook_filter_del(&f, b); /* never below 0 */
+    assert_int_equal(count[c], 0);
+    assert_int_equal(f.nstale, 1);
+    assert_int_equal(f.stale[0], c);
+    assert_false(hook_filter_counted(&f, a));
+    assert_true(hook_filter_summary_has(summary, c)); /* stale until a refresh */
+    assert_false(hook_filter_refresh_due(&f));        /* the list is not full */
+    hook_filter_refresh(&f);
+    assert_true(summary[0] == 0);
+    assert_int_equal(f.nstale, 0);
+    hook_filter_saturate(&f, a);
+    hook_filter_del(&f, a);
+    assert_int_equal(count[c], 255);
+    assert_int_equal(f.nstale, 0);
+    hook_filter_saturate(&f, 0x3000);
+    hook_filter_refresh(&f);
+    assert_true(summary[0] == ((uint64_t)1 << c | (uint64_t)1 << hook_filter_cell(0x3000, 4)));
+    /* Filled: every bit, kept by a refresh, never due again. */
+    hook_filter_fill(&f);
+    assert_true(summary[0] == 0xffff);
+    hook_filter_add(&f, 0x9000);
+    hook_filter_del(&f, 0x9000);
+    assert_false(hook_filter_refresh_due(&f));
+    hook_filter_refresh(&f);
+    assert_true(summary[0] == 0xffff);
+}
+
+/* A refresh due once HOOK_FILTER_STALE cells emptied: it clears the bits of
+ * the listed cells still empty, and keeps those of cells counted again; more
+ * emptied cells than the list holds: every bit is recomputed. */
+static void test_filter_refresh(void **state)
+{
+    (void)state;
+    enum { BITS = 12, CELLS = 1 << BITS };
+    static uint8_t count[CELLS];
+    static uint64_t summary[CELLS / 64];
+    struct hook_filter f;
+    hook_filter_init(&f, count, summary, BITS);
+    for (uint64_t i = 0; i < 200; i++)
+        hook_filter_add(&f, i << HOOK_FILTER_PAGE_SHIFT); /* cells 0..199 */
+    for (uint64_t i = 0; i < HOOK_FILTER_STALE - 1; i++)
+        hook_filter_del(&f, (2 * i) << HOOK_FILTER_PAGE_SHIFT); /* even cells 0..60 */
+    assert_false(hook_filter_refresh_due(&f));
+    hook_filter_del(&f, 62u << HOOK_FILTER_PAGE_SHIFT);
+    assert_true(hook_filter_refresh_due(&f));
+    hook_filter_add(&f, 10u << HOOK_FILTER_PAGE_SHIFT); /* counted again before the refresh */
+    hook_filter_refresh(&f);
+    assert_false(hook_filter_refresh_due(&f));
+    for (uint32_t c = 0; c < 256; c++)
+        assert_int_equal(hook_filter_summary_has(summary, c),
+                         c < 200 && (c > 62 || c % 2 == 1 || c == 10));
+    /* 40 more emptied than the list holds: a full recount. */
+    for (uint64_t i = 100; i < 100 + HOOK_FILTER_STALE + 8; i++)
+        hook_filter_del(&f, i << HOOK_FILTER_PAGE_SHIFT);
+    assert_int_equal(f.nstale, HOOK_FILTER_STALE + 8);
+    hook_filter_refresh(&f);
+    for (uint32_t c = 0; c < 256; c++)
+        assert_int_equal(hook_filter_summary_has(summary, c),
+                         c < 200 && (c > 62 || c % 2 == 1 || c == 10) &&
+                             (c < 100 || c >= 100 + HOOK_FILTER_STALE + 8));
 }
 
 static void test_stack_table_full(void **state)
@@ -336,7 +401,8 @@ static void test_filter_saturates(void **state)
     struct fixture *f = calloc(1, sizeof(*f));
     f->mem = aligned_alloc(64, hook_tables_bytes(16, 1024));
     memset(f->mem, 0, hook_tables_bytes(16, 1024));
-    hook_tables_init(&f->t, &f->reg, f->mem, 16, 1024, f->filter, 1, 1);
+    hook_filter_init(&f->filter, f->count, f->summary, 1);
+    hook_tables_init(&f->t, &f->reg, f->mem, 16, 1024, &f->filter, 1);
     uint64_t addrs[300], fr = 1;
     size_t n = 0;
     for (uint64_t a = 0x10000; n < 300; a += 32) /* glibc's smallest chunk */
@@ -352,7 +418,7 @@ static void test_filter_saturates(void **state)
     for (size_t i = 0; i < n; i++)
         assert_true(hook_record_free(&f->t, addrs[i], NULL, 0));
     /* Saturated: stays set (false positives only, never a missed free). */
-    assert_int_equal(f->filter[0], 255);
+    assert_int_equal(f->count[0], 255);
     assert_true(hook_tables_maybe_live(&f->t, addrs[0]));
     destroy(f);
 }
@@ -472,6 +538,7 @@ int main(void)
         cmocka_unit_test(test_unrecord_free),
         cmocka_unit_test(test_unseen),
         cmocka_unit_test(test_filter_add_del),
+        cmocka_unit_test(test_filter_refresh),
         cmocka_unit_test(test_stack_table_full),
         cmocka_unit_test(test_live_table_full),
         cmocka_unit_test(test_torn_entries_skipped),

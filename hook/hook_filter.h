@@ -1,0 +1,85 @@
+/* hook/hook_filter.h: the free path's filter over the addresses in the live
+ * table (sampled and unseen blocks). A cell per 4 KiB page (hashed into 2^bits
+ * cells) holds two things:
+ *   - a count of the table's addresses in it, kept by the slow paths, exact
+ *     until it saturates at 255 (then it stays: false positives only);
+ *   - a summary bit, the only part an unsampled free reads: one bit a cell
+ *     (8 KiB for 2^16 cells, an eighth of the counts, so that it stays in the
+ *     first-level cache beside the program's own data: perf put 69 % of the
+ *     hook's free in its load when the free path read the 64 KiB of counts).
+ * A cell's bit is set whenever its count is not 0. A count that falls to 0
+ * leaves its bit set (a free in that page then costs a probe of the counts)
+ * and its cell in a short list; once the list is full, a refresh, run while
+ * no writer can be inside (the fork lock held exclusive), clears the bits of
+ * the listed cells still at 0 (of every cell, if more emptied than the list
+ * holds): clearing one bit while another thread adds to its cell could hide
+ * that thread's block from the free that follows. The list is short because
+ * the stale bits that matter are among the pages a program frees into, which
+ * may be few: 570 stale cells of 65536 sent a fifth of bench/allocbench's
+ * frees to the slow path.
+ * Over memory the caller provides, like the tables. */
+#ifndef HOOK_FILTER_H
+#define HOOK_FILTER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define HOOK_FILTER_STALE 32
+
+struct hook_filter {
+    uint8_t *count;    /* 2^bits cells */
+    uint64_t *summary; /* 2^bits bits, bit (c & 63) of word c >> 6 for cell c */
+    unsigned bits;
+    int full;                          /* every summary bit is set for good (hook_filter_fill) */
+    uint32_t nstale;                   /* cells emptied since the last refresh (relaxed atomic) */
+    uint32_t stale[HOOK_FILTER_STALE]; /* the first of them */
+};
+
+/* The filter's cell of an address: its 4 KiB page, so that frees close
+ * together in memory read the same line of the filter, whose lines then stay
+ * in the cache as the heap's own do (a hash that scattered neighbours cost an
+ * unsampled free about one cache miss). Pages 256 MiB apart share a cell;
+ * the region above that is xor-ed in so that glibc's equally aligned thread
+ * heaps do not share the same cells page for page. A page that holds a
+ * sampled block sends the other frees in it to the table: a fraction of about
+ * 4 KiB / rate of the frees at the default rate. */
+#define HOOK_FILTER_PAGE_SHIFT 12
+static inline uint32_t hook_filter_cell(uint64_t addr, unsigned bits)
+{
+    return (uint32_t)((addr >> HOOK_FILTER_PAGE_SHIFT) ^ (addr >> 28)) & ((1u << bits) - 1);
+}
+
+/* Whether cell's summary bit is set in summary: the free path's test. */
+static inline bool hook_filter_summary_has(const uint64_t *summary, uint32_t cell)
+{
+    return (__atomic_load_n(&summary[cell >> 6], __ATOMIC_RELAXED) >> (cell & 63)) & 1;
+}
+
+/* Sets f up over count (2^bits bytes) and summary (2^bits / 64 words, at
+ * least one), both zeroed here. */
+void hook_filter_init(struct hook_filter *f, uint8_t *count, uint64_t *summary, unsigned bits);
+
+/* One more (or one fewer) address in the cell of addr; a saturated cell (255)
+ * stays saturated. An add sets the cell's bit before it returns. */
+void hook_filter_add(struct hook_filter *f, uint64_t addr);
+void hook_filter_del(struct hook_filter *f, uint64_t addr);
+/* Saturates addr's cell for good (its bit stays set). */
+void hook_filter_saturate(struct hook_filter *f, uint64_t addr);
+
+/* False when no address in the table can be addr: its cell's count is 0. The
+ * slow paths' test, after the summary's. */
+static inline bool hook_filter_counted(const struct hook_filter *f, uint64_t addr)
+{
+    return __atomic_load_n(&f->count[hook_filter_cell(addr, f->bits)], __ATOMIC_RELAXED) != 0;
+}
+
+/* True when the list of emptied cells is full. */
+bool hook_filter_refresh_due(const struct hook_filter *f);
+/* Clears the bits of the emptied cells still at 0. No add or del may run
+ * meanwhile. */
+void hook_filter_refresh(struct hook_filter *f);
+/* Sets every summary bit for good: every free takes the slow path (the
+ * hook's counters, which count every free there). */
+void hook_filter_fill(struct hook_filter *f);
+
+#endif
