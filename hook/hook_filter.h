@@ -1,6 +1,6 @@
 /* hook/hook_filter.h: the free path's filter over the addresses in the live
- * table (sampled and unseen blocks). A cell per 4 KiB page (hashed into 2^bits
- * cells) holds two things:
+ * table (sampled and unseen blocks). A cell per 64-byte granule (hashed into
+ * 2^bits cells) holds two things:
  *   - a count of the table's addresses in it, kept by the slow paths, exact
  *     until it saturates at 255 (then it stays: false positives only);
  *   - a summary bit, the only part an unsampled free reads: one bit a cell
@@ -8,13 +8,13 @@
  *     first-level cache beside the program's own data: perf put 69 % of the
  *     hook's free in its load when the free path read the 64 KiB of counts).
  * A cell's bit is set whenever its count is not 0. A count that falls to 0
- * leaves its bit set (a free in that page then costs a probe of the counts)
+ * leaves its bit set (a free in that granule then costs a probe of the counts)
  * and its cell in a short list; once the list is full, a refresh, run while
  * no writer can be inside (the fork lock held exclusive), clears the bits of
  * the listed cells still at 0 (of every cell, if more emptied than the list
  * holds): clearing one bit while another thread adds to its cell could hide
  * that thread's block from the free that follows. The list is short because
- * the stale bits that matter are among the pages a program frees into, which
+ * the stale bits that matter are among the places a program frees into, which
  * may be few: 570 stale cells of 65536 sent a fifth of bench/allocbench's
  * frees to the slow path.
  * Over memory the caller provides, like the tables. */
@@ -35,18 +35,20 @@ struct hook_filter {
     uint32_t stale[HOOK_FILTER_STALE]; /* the first of them */
 };
 
-/* The filter's cell of an address: its 4 KiB page, so that frees close
- * together in memory read the same line of the filter, whose lines then stay
- * in the cache as the heap's own do (a hash that scattered neighbours cost an
- * unsampled free about one cache miss). Pages 256 MiB apart share a cell;
- * the region above that is xor-ed in so that glibc's equally aligned thread
- * heaps do not share the same cells page for page. A page that holds a
- * sampled block sends the other frees in it to the table: a fraction of about
- * 4 KiB / rate of the frees at the default rate. */
-#define HOOK_FILTER_PAGE_SHIFT 12
+/* The filter's cell of an address: its 64-byte granule, so that a sampled
+ * block sends to the slow path only the frees of the one or two chunks
+ * beside it (with a cell per 4 KiB page, every free in the page went there:
+ * five table probes per sample on bench/allocbench, each a cache miss), and
+ * frees close together in memory read the same word of the summary (a word
+ * per 4 KiB). Granules 4 MiB apart share a cell; the region above that is
+ * xor-ed in so that glibc's equally aligned thread heaps do not share the
+ * same cells granule for granule. */
+#define HOOK_FILTER_GRANULE_SHIFT 6
+#define HOOK_FILTER_REGION_SHIFT 22
 static inline uint32_t hook_filter_cell(uint64_t addr, unsigned bits)
 {
-    return (uint32_t)((addr >> HOOK_FILTER_PAGE_SHIFT) ^ (addr >> 28)) & ((1u << bits) - 1);
+    return (uint32_t)((addr >> HOOK_FILTER_GRANULE_SHIFT) ^ (addr >> HOOK_FILTER_REGION_SHIFT)) &
+           ((1u << bits) - 1);
 }
 
 /* Whether cell's summary bit is set in summary: the free path's test. */

@@ -33,9 +33,9 @@ extern struct hook_real hook_real;
 
 extern struct hook_tables hook_tables;
 /* The free-path filter of hook_tables (hook_filter.h: 2^16 cells, one per
- * 4 KiB page), its summary known at compile time so that an unsampled free
+ * 64-byte granule), its summary known at compile time so that an unsampled free
  * loads one word of 8 KiB and nothing else of the hook's state. The cell of
- * NULL (cell 0, page 0's) is saturated from the start, so that free(NULL) and
+ * NULL (cell 0, granule 0's) is saturated from the start, so that free(NULL) and
  * realloc(NULL, n) take the slow path without a test of their own on the fast
  * one; an address that shares the cell costs a probe of the counts. */
 #define HOOK_FILTER_BITS 16

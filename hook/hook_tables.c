@@ -30,6 +30,11 @@ static size_t stacks_bytes(uint64_t nstacks)
     return pow2_at_least(nstacks) * sizeof(struct heapsnap_stack_entry);
 }
 
+size_t hook_tables_live_offset(uint64_t nstacks)
+{
+    return stacks_bytes(nstacks);
+}
+
 size_t hook_tables_bytes(uint64_t nstacks, uint64_t nlive)
 {
     return stacks_bytes(nstacks) + pow2_at_least(nlive) * sizeof(struct heapsnap_live);

@@ -39,6 +39,9 @@ struct hook_tables {
  * are rounded up to powers of two; the filter is separate). */
 size_t hook_tables_bytes(uint64_t nstacks, uint64_t nlive);
 
+/* Where the live table starts in that memory. */
+size_t hook_tables_live_offset(uint64_t nstacks);
+
 /* Lays the tables out in mem (zeroed, hook_tables_bytes long, 64-byte aligned),
  * fills reg's header, keeps filter (set up, with no address of the table). */
 void hook_tables_init(struct hook_tables *t, struct heapsnap_registry *reg, void *mem,

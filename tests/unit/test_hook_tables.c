@@ -217,10 +217,10 @@ static void test_unseen(void **state)
     assert_false(hook_record_free(&f->t, 0x9000, NULL, 0));
     /* Full: 8 slots, one of them the sample's. */
     for (uint64_t i = 0; i < 9; i++)
-        assert_int_equal(hook_record_unseen(&f->t, 0x100000 + 32 * i), i < 7);
+        assert_int_equal(hook_record_unseen(&f->t, 0x100000 + 8 * i), i < 7);
     assert_int_equal(f->reg.unseen_lost, 2);
     assert_int_equal(f->reg.dropped_live, 0);
-    /* One page, one cell: the seven kept, not the two lost. */
+    /* One granule, one cell: the seven kept, not the two lost. */
     assert_int_equal(f->count[hook_filter_cell(0x100000, 12)], 7);
     /* A sampled block's free is still counted against its stack. */
     assert_true(hook_record_free(&f->t, 0x5000, &e, 0));
@@ -239,7 +239,7 @@ static void test_filter_add_del(void **state)
     uint64_t summary[1];
     struct hook_filter f;
     hook_filter_init(&f, count, summary, 4);
-    uint64_t a = 0x7000, b = 0x7000 + 16; /* the same page: the same cell */
+    uint64_t a = 0x7000, b = 0x7000 + 16; /* the same granule: the same cell */
     uint32_t c = hook_filter_cell(a, 4);
     hook_filter_add(&f, a);
     hook_filter_add(&f, b);
@@ -288,13 +288,13 @@ static void test_filter_refresh(void **state)
     struct hook_filter f;
     hook_filter_init(&f, count, summary, BITS);
     for (uint64_t i = 0; i < 200; i++)
-        hook_filter_add(&f, i << HOOK_FILTER_PAGE_SHIFT); /* cells 0..199 */
+        hook_filter_add(&f, i << HOOK_FILTER_GRANULE_SHIFT); /* cells 0..199 */
     for (uint64_t i = 0; i < HOOK_FILTER_STALE - 1; i++)
-        hook_filter_del(&f, (2 * i) << HOOK_FILTER_PAGE_SHIFT); /* even cells 0..60 */
+        hook_filter_del(&f, (2 * i) << HOOK_FILTER_GRANULE_SHIFT); /* even cells 0..60 */
     assert_false(hook_filter_refresh_due(&f));
-    hook_filter_del(&f, 62u << HOOK_FILTER_PAGE_SHIFT);
+    hook_filter_del(&f, 62u << HOOK_FILTER_GRANULE_SHIFT);
     assert_true(hook_filter_refresh_due(&f));
-    hook_filter_add(&f, 10u << HOOK_FILTER_PAGE_SHIFT); /* counted again before the refresh */
+    hook_filter_add(&f, 10u << HOOK_FILTER_GRANULE_SHIFT); /* counted again before the refresh */
     hook_filter_refresh(&f);
     assert_false(hook_filter_refresh_due(&f));
     for (uint32_t c = 0; c < 256; c++)
@@ -302,7 +302,7 @@ static void test_filter_refresh(void **state)
                          c < 200 && (c > 62 || c % 2 == 1 || c == 10));
     /* 40 more emptied than the list holds: a full recount. */
     for (uint64_t i = 100; i < 100 + HOOK_FILTER_STALE + 8; i++)
-        hook_filter_del(&f, i << HOOK_FILTER_PAGE_SHIFT);
+        hook_filter_del(&f, i << HOOK_FILTER_GRANULE_SHIFT);
     assert_int_equal(f.nstale, HOOK_FILTER_STALE + 8);
     hook_filter_refresh(&f);
     for (uint32_t c = 0; c < 256; c++)
@@ -377,21 +377,23 @@ static void test_torn_entries_skipped(void **state)
     destroy(f);
 }
 
-/* A cell per 4 KiB page: neighbours share a cell or sit in the next one, and
- * the 256 MiB region is xor-ed in. */
+/* A cell per 64-byte granule: neighbours share a cell or sit in the next one,
+ * and the 4 MiB region is xor-ed in. */
 static void test_filter_cell(void **state)
 {
     (void)state;
     assert_int_equal(hook_filter_cell(0, 16), 0);
-    assert_int_equal(hook_filter_cell(0x555555559010, 16), hook_filter_cell(0x555555559ff0, 16));
-    /* the next page: another cell on the same 64-byte line of the filter */
-    assert_int_equal(hook_filter_cell(0x555555559010, 16), 0x000c);
-    assert_int_equal(hook_filter_cell(0x55555555a000, 16) >> 6, 0x000c >> 6);
-    /* page 0x5555555a's low 16 bits (0x555a) xor region 0x55555's (0x5555) */
-    assert_int_equal(hook_filter_cell(0x55555555a000, 16), 0x000f);
-    /* 256 MiB further: the same low page bits, region 0x55556: 0x555a ^ 0x5556 */
-    assert_int_equal(hook_filter_cell(0x55556555a000, 16), 0x000c);
-    assert_int_equal(hook_filter_cell(0x7f0000001000, 12), (0x7f0000001u ^ 0x7f000u) & 0xfff);
+    assert_int_equal(hook_filter_cell(0x555555559000, 16), hook_filter_cell(0x55555555903f, 16));
+    /* granule 0x555555559000 >> 6 = 0x15555555640: low 16 bits 0x5640, xor
+     * region 0x555555559000 >> 22 = 0x1555555 (low 16 bits 0x5555) */
+    assert_int_equal(hook_filter_cell(0x555555559000, 16), 0x5640 ^ 0x5555);
+    /* the next granule: the next cell, the same word of the summary */
+    assert_int_equal(hook_filter_cell(0x555555559040, 16), 0x5641 ^ 0x5555);
+    assert_int_equal(hook_filter_cell(0x555555559040, 16) >> 6,
+                     hook_filter_cell(0x555555559000, 16) >> 6);
+    /* 4 MiB further: the same low granule bits, region 0x1555556 */
+    assert_int_equal(hook_filter_cell(0x555555959000, 16), 0x5640 ^ 0x5556);
+    assert_int_equal(hook_filter_cell(0x7f0000001000, 12), (0x1fc00000040u ^ 0x1fc0000u) & 0xfff);
 }
 
 static void test_filter_saturates(void **state)
