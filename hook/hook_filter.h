@@ -4,36 +4,36 @@
  *   - a count of the table's addresses in it, kept by the slow paths, exact
  *     until it saturates at 255 (then it stays: false positives only);
  *   - a summary bit, the only part an unsampled free reads: one bit a cell
- *     (8 KiB for 2^16 cells, an eighth of the counts, so that it stays in the
- *     first-level cache beside the program's own data: perf put 69 % of the
- *     hook's free in its load when the free path read the 64 KiB of counts).
- * A cell's bit is set whenever its count is not 0. A count that falls to 0
- * leaves its bit set (a free in that granule then costs a probe of the counts)
- * and its cell in a short list; once the list is full, a refresh, run while
- * no writer can be inside (the fork lock held exclusive), clears the bits of
- * the listed cells still at 0 (of every cell, if more emptied than the list
- * holds): clearing one bit while another thread adds to its cell could hide
- * that thread's block from the free that follows. The list is short because
- * the stale bits that matter are among the places a program frees into, which
- * may be few: 570 stale cells of 65536 sent a fifth of bench/allocbench's
- * frees to the slow path.
+ *     (8 KiB for 2^16 cells, an eighth of the counts, so that more of it
+ *     stays in the cache beside the program's own data: perf put 69 % of the
+ *     hook's free on its load when the free path read a byte of the 64 KiB
+ *     of counts).
+ * A cell's bit is set exactly when its count is not 0, and changes under
+ * its word's lock (a byte per 64 cells): an add counts, then sets the bit
+ * under the lock; the del that takes a count to 0 clears the bit under the
+ * lock if the count is still 0 there. So the bit of a cell that an add has
+ * counted is set when the add returns, whatever clear runs beside it (a
+ * clear that does not take the lock can read the count before another
+ * thread's add and clear the bit after that add set it: a free of the new
+ * block would then miss it).
  * Over memory the caller provides, like the tables. */
 #ifndef HOOK_FILTER_H
 #define HOOK_FILTER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
-
-#define HOOK_FILTER_STALE 32
 
 struct hook_filter {
     uint8_t *count;    /* 2^bits cells */
     uint64_t *summary; /* 2^bits bits, bit (c & 63) of word c >> 6 for cell c */
+    uint8_t *lock;     /* a spin lock per summary word */
     unsigned bits;
-    int full;                          /* every summary bit is set for good (hook_filter_fill) */
-    uint32_t nstale;                   /* cells emptied since the last refresh (relaxed atomic) */
-    uint32_t stale[HOOK_FILTER_STALE]; /* the first of them */
+    int full; /* every summary bit is set for good (hook_filter_fill) */
 };
+
+/* The words of a summary of 2^bits cells (and its locks). */
+#define HOOK_FILTER_WORDS(bits) ((bits) >= 6 ? (size_t)1 << ((bits)-6) : (size_t)1)
 
 /* The filter's cell of an address: its 64-byte granule, so that a sampled
  * block sends to the slow path only the frees of the one or two chunks
@@ -57,12 +57,14 @@ static inline bool hook_filter_summary_has(const uint64_t *summary, uint32_t cel
     return (__atomic_load_n(&summary[cell >> 6], __ATOMIC_RELAXED) >> (cell & 63)) & 1;
 }
 
-/* Sets f up over count (2^bits bytes) and summary (2^bits / 64 words, at
- * least one), both zeroed here. */
-void hook_filter_init(struct hook_filter *f, uint8_t *count, uint64_t *summary, unsigned bits);
+/* Sets f up over count (2^bits bytes), summary and lock
+ * (HOOK_FILTER_WORDS(bits) words and bytes), all zeroed here. */
+void hook_filter_init(struct hook_filter *f, uint8_t *count, uint64_t *summary, uint8_t *lock,
+                      unsigned bits);
 
 /* One more (or one fewer) address in the cell of addr; a saturated cell (255)
- * stays saturated. An add sets the cell's bit before it returns. */
+ * stays saturated. An add sets the cell's bit before it returns; the del that
+ * empties a cell clears it. */
 void hook_filter_add(struct hook_filter *f, uint64_t addr);
 void hook_filter_del(struct hook_filter *f, uint64_t addr);
 /* Saturates addr's cell for good (its bit stays set). */
@@ -75,11 +77,6 @@ static inline bool hook_filter_counted(const struct hook_filter *f, uint64_t add
     return __atomic_load_n(&f->count[hook_filter_cell(addr, f->bits)], __ATOMIC_RELAXED) != 0;
 }
 
-/* True when the list of emptied cells is full. */
-bool hook_filter_refresh_due(const struct hook_filter *f);
-/* Clears the bits of the emptied cells still at 0. No add or del may run
- * meanwhile. */
-void hook_filter_refresh(struct hook_filter *f);
 /* Sets every summary bit for good: every free takes the slow path (the
  * hook's counters, which count every free there). */
 void hook_filter_fill(struct hook_filter *f);

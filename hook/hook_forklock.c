@@ -34,10 +34,8 @@ bool hook_forklock_shared(void)
     int *n = forklock_mine();
     for (;;) {
         __atomic_fetch_add(n, 1, __ATOMIC_SEQ_CST);
-        if (!__atomic_load_n(&forklock_writer, __ATOMIC_SEQ_CST)) {
-            hook_thread.held++;
+        if (!__atomic_load_n(&forklock_writer, __ATOMIC_SEQ_CST))
             return true;
-        }
         __atomic_fetch_sub(n, 1, __ATOMIC_SEQ_CST);
         while (__atomic_load_n(&forklock_writer, __ATOMIC_ACQUIRE))
             sched_yield();
@@ -46,19 +44,8 @@ bool hook_forklock_shared(void)
 
 void hook_forklock_unshare(bool taken)
 {
-    if (taken) {
-        hook_thread.held--;
+    if (taken)
         __atomic_fetch_sub(forklock_mine(), 1, __ATOMIC_RELEASE);
-    }
-}
-
-/* With the writer's flag raised: waits for every shared holder to leave. */
-static void forklock_drain(void)
-{
-    hook_thread.forking = 1;
-    for (int i = 0; i < FORKLOCK_STRIPES; i++)
-        while (__atomic_load_n(&forklock_stripe[i].n, __ATOMIC_SEQ_CST) != 0)
-            sched_yield();
 }
 
 void hook_forklock_exclusive(void)
@@ -69,18 +56,10 @@ void hook_forklock_exclusive(void)
         expect = 0; /* another thread forks: one at a time */
         sched_yield();
     }
-    forklock_drain();
-}
-
-bool hook_forklock_try_exclusive(void)
-{
-    int expect = 0;
-    if (hook_thread.held != 0 || hook_thread.forking ||
-        !__atomic_compare_exchange_n(&forklock_writer, &expect, 1, false, __ATOMIC_SEQ_CST,
-                                     __ATOMIC_SEQ_CST))
-        return false;
-    forklock_drain();
-    return true;
+    hook_thread.forking = 1;
+    for (int i = 0; i < FORKLOCK_STRIPES; i++)
+        while (__atomic_load_n(&forklock_stripe[i].n, __ATOMIC_SEQ_CST) != 0)
+            sched_yield();
 }
 
 void hook_forklock_release(void)

@@ -19,10 +19,6 @@ void hook_forklock_unshare(bool taken);
  * wait for it); parent releases; child starts from a free lock. */
 void hook_forklock_exclusive(void);
 void hook_forklock_release(void);
-/* Exclusive now or not at all: false when another thread holds it exclusive
- * or this thread holds it shared (it would wait for itself); otherwise waits
- * for the shared holders to leave. Released with hook_forklock_release. */
-bool hook_forklock_try_exclusive(void);
 void hook_forklock_reset_child(void);
 
 #endif

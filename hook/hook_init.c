@@ -28,10 +28,13 @@
 static uint8_t filter_count[1u << HOOK_FILTER_BITS] = {[HOOK_FILTER_NULL_CELL] = 255};
 uint64_t hook_filter_summary[(1u << HOOK_FILTER_BITS) / 64] __attribute__((aligned(64))) = {
     [HOOK_FILTER_NULL_CELL / 64] = (uint64_t)1 << (HOOK_FILTER_NULL_CELL % 64)};
+static uint8_t filter_lock[HOOK_FILTER_WORDS(HOOK_FILTER_BITS)];
 /* Static, not set up by hook_filter_init: the bootstrap buffer's blocks are
  * added before any constructor runs. */
-struct hook_filter hook_filter = {
-    .count = filter_count, .summary = hook_filter_summary, .bits = HOOK_FILTER_BITS};
+struct hook_filter hook_filter = {.count = filter_count,
+                                  .summary = hook_filter_summary,
+                                  .lock = filter_lock,
+                                  .bits = HOOK_FILTER_BITS};
 
 HOOK_EXPORT struct heapsnap_registry heapsnap_registry;
 extern struct heapsnap_registry hook_registry __attribute__((alias("heapsnap_registry")));
@@ -225,7 +228,8 @@ int hook_start_attached(uint64_t rate)
         __atomic_store_n(&hook_ready, 0, __ATOMIC_RELEASE);
         hook_rate = rate;
         madvise(tables_mem, tables_len, MADV_DONTNEED);
-        hook_filter_init(&hook_filter, filter_count, hook_filter_summary, HOOK_FILTER_BITS);
+        hook_filter_init(&hook_filter, filter_count, hook_filter_summary, filter_lock,
+                         HOOK_FILTER_BITS);
         hook_filter_saturate(&hook_filter, 0); /* NULL's cell */
         struct heapsnap_registry fresh = {0};
         fresh.counts_addr = heapsnap_registry.counts_addr;

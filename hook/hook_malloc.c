@@ -385,9 +385,8 @@ static __attribute__((noinline)) void maybe_sample(void *p, size_t n)
 }
 
 /* Forgets p if it is a sampled or an unseen block; true if it was (entry,
- * USED or UNSEEN, in *out). The filter's summary sent p here; its count
- * says whether the table can hold p at all. When enough cells have emptied,
- * the summary is refreshed here, holding nothing, with every writer kept out. */
+ * USED or UNSEEN, in *out). The filter's summary sent p here (or a park
+ * request, or the counters); its count says whether the table can hold p. */
 static bool forget(void *p, struct heapsnap_live *out)
 {
     if (!hook_filter_counted(&hook_filter, (uint64_t)(uintptr_t)p))
@@ -395,10 +394,6 @@ static bool forget(void *p, struct heapsnap_live *out)
     bool locked = table_lock();
     bool was = hook_unseen_forget(p, out, table_stripe());
     table_unlock(locked);
-    if (UNLIKELY(hook_filter_refresh_due(&hook_filter)) && hook_forklock_try_exclusive()) {
-        hook_filter_refresh(&hook_filter);
-        hook_forklock_release();
-    }
     return was;
 }
 

@@ -27,7 +27,6 @@ struct __attribute__((aligned(64))) hook_thread {
     struct heapsnap_safepoint_thread sp;
     uint8_t resolving; /* this thread is inside dlsym during start-up */
     uint8_t forking;   /* this thread holds the fork lock exclusive (hook_forklock.c) */
-    uint16_t held;     /* shared holds of the fork lock this thread has */
 };
 _Static_assert(sizeof(struct hook_thread) == 64, "hook_thread is one cache line");
 extern __thread struct hook_thread hook_thread __attribute__((tls_model("initial-exec")));

@@ -44,7 +44,8 @@ tests_unit_test_hook_sampler_LDADD = $(CMOCKA_LIBS) -lm
 tests_unit_test_hook_tables_SOURCES = tests/unit/test_hook_tables.c hook/hook_tables.c hook/hook_tables.h \
 	hook/hook_filter.c hook/hook_filter.h \
 	hook/hook_counts.c hook/hook_counts.h
-tests_unit_test_hook_tables_LDADD = $(CMOCKA_LIBS)
+tests_unit_test_hook_tables_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -pthread
+tests_unit_test_hook_tables_LDADD = $(CMOCKA_LIBS) -lpthread
 tests_unit_test_http_parse_SOURCES = tests/unit/test_http_parse.c hook/endpoint/http_parse.c hook/endpoint/http_parse.h
 tests_unit_test_http_parse_LDADD = $(CMOCKA_LIBS)
 

@@ -2,6 +2,7 @@
  * insert/remove with per-stack counters, bounded tables counting what they
  * drop, readers skipping torn (BUSY) entries, and realloc-failure undo; and
  * hook/hook_counts -- the exact size-class counters' slots and sums. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,7 +20,8 @@ struct fixture {
     struct hook_tables t;
     void *mem;
     uint8_t count[1 << 12];
-    uint64_t summary[(1 << 12) / 64];
+    uint64_t summary[HOOK_FILTER_WORDS(12)];
+    uint8_t lock[HOOK_FILTER_WORDS(12)];
     struct hook_filter filter;
 };
 
@@ -28,7 +30,7 @@ static struct fixture *make(uint64_t nstacks, uint64_t nlive)
     struct fixture *f = calloc(1, sizeof(*f));
     f->mem = aligned_alloc(64, hook_tables_bytes(nstacks, nlive));
     memset(f->mem, 0, hook_tables_bytes(nstacks, nlive));
-    hook_filter_init(&f->filter, f->count, f->summary, 12);
+    hook_filter_init(&f->filter, f->count, f->summary, f->lock, 12);
     hook_tables_init(&f->t, &f->reg, f->mem, nstacks, nlive, &f->filter, 4096);
     return f;
 }
@@ -230,15 +232,14 @@ static void test_unseen(void **state)
 }
 
 /* hook_filter_add/del count per cell and saturate, as the tables' own; the
- * summary bit is set by an add and cleared only by a refresh, of cells whose
- * count is 0. */
+ * summary bit follows the count, except that a saturated or filled one stays. */
 static void test_filter_add_del(void **state)
 {
     (void)state;
-    uint8_t count[1 << 4];
+    uint8_t count[1 << 4], lock[1];
     uint64_t summary[1];
     struct hook_filter f;
-    hook_filter_init(&f, count, summary, 4);
+    hook_filter_init(&f, count, summary, lock, 4);
     uint64_t a = 0x7000, b = 0x7000 + 16; /* the same granule: the same cell */
     uint32_t c = hook_filter_cell(a, 4);
     hook_filter_add(&f, a);
@@ -247,68 +248,64 @@ static void test_filter_add_del(void **state)
     assert_true(summary[0] == (uint64_t)1 << c);
     hook_filter_del(&f, a);
     assert_int_equal(count[c], 1);
-    assert_int_equal(f.nstale, 0);
+    assert_true(hook_filter_summary_has(summary, c));
     hook_filter_del(&f, b);
     hook_filter_del(&f, b); /* never below 0 */
     assert_int_equal(count[c], 0);
-    assert_int_equal(f.nstale, 1);
-    assert_int_equal(f.stale[0], c);
     assert_false(hook_filter_counted(&f, a));
-    assert_true(hook_filter_summary_has(summary, c)); /* stale until a refresh */
-    assert_false(hook_filter_refresh_due(&f));        /* the list is not full */
-    hook_filter_refresh(&f);
     assert_true(summary[0] == 0);
-    assert_int_equal(f.nstale, 0);
     hook_filter_saturate(&f, a);
     hook_filter_del(&f, a);
     assert_int_equal(count[c], 255);
-    assert_int_equal(f.nstale, 0);
-    hook_filter_saturate(&f, 0x3000);
-    hook_filter_refresh(&f);
-    assert_true(summary[0] == ((uint64_t)1 << c | (uint64_t)1 << hook_filter_cell(0x3000, 4)));
-    /* Filled: every bit, kept by a refresh, never due again. */
+    assert_true(summary[0] == (uint64_t)1 << c);
+    /* Filled: every bit, kept when a cell empties. */
     hook_filter_fill(&f);
     assert_true(summary[0] == 0xffff);
     hook_filter_add(&f, 0x9000);
     hook_filter_del(&f, 0x9000);
-    assert_false(hook_filter_refresh_due(&f));
-    hook_filter_refresh(&f);
     assert_true(summary[0] == 0xffff);
+    assert_int_equal(lock[0], 0);
 }
 
-/* A refresh due once HOOK_FILTER_STALE cells emptied: it clears the bits of
- * the listed cells still empty, and keeps those of cells counted again; more
- * emptied cells than the list holds: every bit is recomputed. */
-static void test_filter_refresh(void **state)
+/* Two threads add and remove addresses of cells that share a summary word
+ * (and, for half the rounds, one cell): each finds its cell's bit set after
+ * its own add, every time. */
+struct filter_race {
+    struct hook_filter *f;
+    uint64_t addr;
+    int missed;
+};
+
+static void *filter_racer(void *arg)
+{
+    struct filter_race *r = arg;
+    for (int i = 0; i < 200000; i++) {
+        uint64_t a = r->addr + (uint64_t)(i & 1) * 16; /* odd rounds: the other's cell */
+        hook_filter_add(r->f, a);
+        r->missed += !hook_filter_summary_has(r->f->summary, hook_filter_cell(a, r->f->bits));
+        hook_filter_del(r->f, a);
+    }
+    return NULL;
+}
+
+static void test_filter_race(void **state)
 {
     (void)state;
-    enum { BITS = 12, CELLS = 1 << BITS };
-    static uint8_t count[CELLS];
-    static uint64_t summary[CELLS / 64];
+    uint8_t count[1 << 6], lock[1];
+    uint64_t summary[1];
     struct hook_filter f;
-    hook_filter_init(&f, count, summary, BITS);
-    for (uint64_t i = 0; i < 200; i++)
-        hook_filter_add(&f, i << HOOK_FILTER_GRANULE_SHIFT); /* cells 0..199 */
-    for (uint64_t i = 0; i < HOOK_FILTER_STALE - 1; i++)
-        hook_filter_del(&f, (2 * i) << HOOK_FILTER_GRANULE_SHIFT); /* even cells 0..60 */
-    assert_false(hook_filter_refresh_due(&f));
-    hook_filter_del(&f, 62u << HOOK_FILTER_GRANULE_SHIFT);
-    assert_true(hook_filter_refresh_due(&f));
-    hook_filter_add(&f, 10u << HOOK_FILTER_GRANULE_SHIFT); /* counted again before the refresh */
-    hook_filter_refresh(&f);
-    assert_false(hook_filter_refresh_due(&f));
-    for (uint32_t c = 0; c < 256; c++)
-        assert_int_equal(hook_filter_summary_has(summary, c),
-                         c < 200 && (c > 62 || c % 2 == 1 || c == 10));
-    /* 40 more emptied than the list holds: a full recount. */
-    for (uint64_t i = 100; i < 100 + HOOK_FILTER_STALE + 8; i++)
-        hook_filter_del(&f, i << HOOK_FILTER_GRANULE_SHIFT);
-    assert_int_equal(f.nstale, HOOK_FILTER_STALE + 8);
-    hook_filter_refresh(&f);
-    for (uint32_t c = 0; c < 256; c++)
-        assert_int_equal(hook_filter_summary_has(summary, c),
-                         c < 200 && (c > 62 || c % 2 == 1 || c == 10) &&
-                             (c < 100 || c >= 100 + HOOK_FILTER_STALE + 8));
+    hook_filter_init(&f, count, summary, lock, 6);
+    /* one word of 64 cells: cells 1 and 2 for one thread, 0 and 1 for the other */
+    struct filter_race r[2] = {{&f, 0x70, 0}, {&f, 0x30, 0}};
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, filter_racer, &r[i]), 0);
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    assert_int_equal(r[0].missed + r[1].missed, 0);
+    assert_true(summary[0] == 0);
+    for (int c = 0; c < 64; c++)
+        assert_int_equal(count[c], 0);
 }
 
 static void test_stack_table_full(void **state)
@@ -403,7 +400,7 @@ static void test_filter_saturates(void **state)
     struct fixture *f = calloc(1, sizeof(*f));
     f->mem = aligned_alloc(64, hook_tables_bytes(16, 1024));
     memset(f->mem, 0, hook_tables_bytes(16, 1024));
-    hook_filter_init(&f->filter, f->count, f->summary, 1);
+    hook_filter_init(&f->filter, f->count, f->summary, f->lock, 1);
     hook_tables_init(&f->t, &f->reg, f->mem, 16, 1024, &f->filter, 1);
     uint64_t addrs[300], fr = 1;
     size_t n = 0;
@@ -540,7 +537,7 @@ int main(void)
         cmocka_unit_test(test_unrecord_free),
         cmocka_unit_test(test_unseen),
         cmocka_unit_test(test_filter_add_del),
-        cmocka_unit_test(test_filter_refresh),
+        cmocka_unit_test(test_filter_race),
         cmocka_unit_test(test_stack_table_full),
         cmocka_unit_test(test_live_table_full),
         cmocka_unit_test(test_torn_entries_skipped),
