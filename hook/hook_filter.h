@@ -29,7 +29,8 @@ struct hook_filter {
     uint64_t *summary; /* 2^bits bits, bit (c & 63) of word c >> 6 for cell c */
     uint8_t *lock;     /* a spin lock per summary word */
     unsigned bits;
-    int full; /* every summary bit is set for good (hook_filter_fill) */
+    int full;   /* every summary bit is to stay set (hook_filter_fill): no clear */
+    int filled; /* and is set: no add needs to set its bit */
 };
 
 /* The words of a summary of 2^bits cells (and its locks). */
@@ -78,7 +79,8 @@ static inline bool hook_filter_counted(const struct hook_filter *f, uint64_t add
 }
 
 /* Sets every summary bit for good: every free takes the slow path (the
- * hook's counters, which count every free there). */
+ * hook's counters, which count every free there; HEAPSNAP_RATE=1, where
+ * every block is in the table). Adds and dels then touch only the counts. */
 void hook_filter_fill(struct hook_filter *f);
 
 #endif

@@ -242,6 +242,8 @@ int hook_start_attached(uint64_t rate)
         hook_tables_init(&hook_tables, &heapsnap_registry, tables_mem, nstacks, nlive, &hook_filter,
                          hook_rate);
     }
+    if (hook_rate == 1)
+        hook_filter_fill(&hook_filter); /* every block is in the table */
     if (hook_rate != 0 && tables_mem != NULL)
         __atomic_store_n(&hook_ready, 1, __ATOMIC_RELEASE);
     __atomic_store_n(&hook_started, 1, __ATOMIC_RELEASE);
@@ -265,6 +267,8 @@ __attribute__((constructor)) static void hook_start(void)
         hook_counts_start();
     if (glibc && !__atomic_load_n(&hook_counting, __ATOMIC_RELAXED) && hook_rate != 0)
         heapsnap_registry.flags |= HEAPSNAP_FLAG_UNSEEN;
+    if (hook_rate == 1)
+        hook_filter_fill(&hook_filter); /* every block is in the table */
     hook_safepoint_start(&heapsnap_registry);
     map_tables();
     if (tables_mem != NULL)

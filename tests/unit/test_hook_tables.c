@@ -258,11 +258,13 @@ static void test_filter_add_del(void **state)
     hook_filter_del(&f, a);
     assert_int_equal(count[c], 255);
     assert_true(summary[0] == (uint64_t)1 << c);
-    /* Filled: every bit, kept when a cell empties. */
+    /* Filled: every bit, kept when a cell empties; the counts still kept. */
     hook_filter_fill(&f);
     assert_true(summary[0] == 0xffff);
-    hook_filter_add(&f, 0x9000);
-    hook_filter_del(&f, 0x9000);
+    hook_filter_add(&f, 0x9040); /* cell 1: not the saturated one */
+    assert_true(hook_filter_counted(&f, 0x9040));
+    hook_filter_del(&f, 0x9040);
+    assert_false(hook_filter_counted(&f, 0x9040));
     assert_true(summary[0] == 0xffff);
     assert_int_equal(lock[0], 0);
 }
