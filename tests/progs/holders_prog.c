@@ -172,25 +172,31 @@ NOINLINE static void *make_arg(void)
 }
 
 /* Holds its batch in a local variable only, and blocks. */
+/* Overwrites the stack below the caller, so that no pointer left by the
+ * calls above lingers where a later frame would keep it. */
+NOINLINE static void scrub_stack(void)
+{
+    /* A loop, not memset: a leaf saves no register, so the array reaches
+     * up to its return address, where the next callee's frame lies. */
+    volatile char pad[16384];
+    for (size_t i = 0; i < sizeof(pad); i++)
+        pad[i] = 0;
+}
+
 NOINLINE static void *batch_worker(void *arg)
 {
     (void)arg;
     void **volatile batch = make_batch();
     for (int i = 0; i < 4; i++)
         batch[i] = make_item();
+    /* The allocator's frames (the hook's, which record a stack) left the
+     * batch's address below this frame, where read's would keep it. */
+    scrub_stack();
     g_worker_tid = gettid();
     char c;
     while (read(g_pipe[0], &c, 1) != 0)
         ;
     return batch[0];
-}
-
-/* Overwrites the stack below the caller, so that no pointer left by the
- * calls above lingers where a later frame would keep it. */
-NOINLINE static void scrub_stack(void)
-{
-    volatile char pad[16384];
-    memset((char *)pad, 0, sizeof(pad));
 }
 
 int main(int argc, char **argv)
