@@ -60,16 +60,14 @@
  * most the budget plus QUIESCE_PARK_SLACK_MS of its running time, or
  * QUIESCE_PARK_NOBUDGET_MS without a budget (the rounds after the safepoint
  * may last that long): a request older than that was left by a heapsnap that
- * died. Without a budget the safepoint's own round ends after
- * QUIESCE_SAFEPOINT_MAX_US, and the rounds take over the threads that have
- * not parked by then (one waiting for a lock that a stopped thread holds);
- * after QUIESCE_SAFEPOINT_PC_US when a thread let run was seen inside glibc's
- * malloc by its pc alone (it parks only at its next allocator call).
+ * died. The safepoint's own round ends after QUIESCE_SAFEPOINT_MAX_US at
+ * most, and the rounds take over the threads that have not parked by then
+ * (one waiting for a lock that a stopped thread holds, or one let run out of
+ * glibc's malloc that makes no further allocator call).
  * The words of the threads let run are read every QUIESCE_SAFEPOINT_POLL_US. */
 #define QUIESCE_PARK_SLACK_MS 1000u
 #define QUIESCE_PARK_NOBUDGET_MS 10000u
 #define QUIESCE_SAFEPOINT_MAX_US 200000u
-#define QUIESCE_SAFEPOINT_PC_US QUIESCE_SAFEPOINT_MAX_US
 #define QUIESCE_SAFEPOINT_POLL_US 50u
 
 static int64_t quiesce_now_ns(void)
@@ -182,14 +180,14 @@ static uint64_t *quiesce_tps(const ptstop *s, size_t n)
  * the hook's own work (it parks on its way out), or when its pc and stack
  * say it is in glibc's malloc, which the hook's fast paths reach by a tail
  * call and keep no word for: such a thread parks at its next allocator call,
- * and one that makes none is waited for QUIESCE_SAFEPOINT_PC_US at most (the
+ * and one that makes none is waited for QUIESCE_SAFEPOINT_MAX_US at most (the
  * rounds after take it over). Nothing to do when no thread is inside. Leaves
  * in *seen each thread's verdict and whether it ran, as a round of the
  * caller's would. 0, or -1 + err. */
 static int quiesce_safepoint(ptstop *s, hproc *h, safepoint *sp, uint64_t budget_us,
                              quiesce_result *qr, quiesce_seen *seen, hs_err *err)
 {
-    size_t n = ptstop_nthreads(s), k = 0, parked = 0, bypc = 0;
+    size_t n = ptstop_nthreads(s), k = 0, parked = 0;
     uint64_t *tp = quiesce_tps(s, n);
     unsigned char *st = calloc(n ? n : 1, 1);
     gheap_thread *th = quiesce_threads(s, &n);
@@ -211,10 +209,8 @@ static int quiesce_safepoint(ptstop *s, hproc *h, safepoint *sp, uint64_t budget
     if (hproc_busy_threads(h, th, n, seen->inside, &locked, why, sizeof(why), err) < 0)
         goto out;
     for (size_t i = 0; i < n; i++) {
-        if ((seen->run[i] = seen->inside[i] > 0)) {
-            bypc += st[i] != SAFEPOINT_INSIDE;
+        if ((seen->run[i] = seen->inside[i] > 0))
             tp[k++] = tp[i]; /* from here on, tp holds the threads let run */
-        }
     }
     rc = 0;
     if (k == 0 || (budget_us > 0 && ptstop_pause_us(s) - qr->stop_us >= budget_us)) {
@@ -224,7 +220,6 @@ static int quiesce_safepoint(ptstop *s, hproc *h, safepoint *sp, uint64_t budget
     uint64_t t0 = ptstop_pause_us(s);
     uint32_t timeout_ms = budget_us > 0 ? (uint32_t)(budget_us / 1000) + QUIESCE_PARK_SLACK_MS
                                         : QUIESCE_PARK_NOBUDGET_MS;
-    uint64_t cap = bypc > 0 ? QUIESCE_SAFEPOINT_PC_US : QUIESCE_SAFEPOINT_MAX_US;
     if (safepoint_post(sp, timeout_ms, err) != 0) {
         rc = -1;
         goto out;
@@ -248,7 +243,7 @@ static int quiesce_safepoint(ptstop *s, hproc *h, safepoint *sp, uint64_t budget
         }
         uint64_t now = ptstop_pause_us(s);
         if (parked + gone == k || (budget_us > 0 && now - qr->stop_us >= budget_us) ||
-            now - t0 >= cap)
+            now - t0 >= QUIESCE_SAFEPOINT_MAX_US)
             break;
     }
     hs_err restop_err = {{0}};
