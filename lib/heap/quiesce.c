@@ -4,6 +4,7 @@
  * with a budget, the wait ends when it runs out and names what is busy. */
 #include "quiesce.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <sched.h>
 #include <stdbool.h>
@@ -121,8 +122,12 @@ static int quiesce_seen_alloc(quiesce_seen *v, size_t n)
     v->pc = calloc(c, sizeof(*v->pc));
     v->sp = calloc(c, sizeof(*v->sp));
     v->run = calloc(c, sizeof(*v->run));
+    if (v->tid == NULL || v->inside == NULL || v->pc == NULL || v->sp == NULL || v->run == NULL) {
+        quiesce_seen_free(v);
+        return -1;
+    }
     v->n = n;
-    return v->tid && v->inside && v->pc && v->sp && v->run ? 0 : -1;
+    return 0;
 }
 
 static ssize_t quiesce_seen_find(const quiesce_seen *v, pid_t tid)
@@ -379,6 +384,7 @@ ptstop *quiesce_stop_within(pid_t pid, hproc *h, safepoint *sp, uint64_t budget_
         for (size_t i = 0; i < *nthreads; i++) {
             const gheap_thread *t = &(*threads)[i];
             ssize_t k = quiesce_seen_find(&prev, t->tid);
+            assert(k < 0 || prev.run != NULL);
             cur.tid[i] = t->tid;
             cur.pc[i] = t->regs->rip;
             cur.sp[i] = t->regs->rsp;
