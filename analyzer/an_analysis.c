@@ -268,6 +268,17 @@ static void malloc_memory(an_analysis *a)
     a->rss_kept = rss_grew >= AN_KEPT_MIN && rss_grew >= AN_SYS_GROWTH * a->rss_start &&
                   a->total.end_bytes - a->total.start_bytes < 0.5 * rss_grew &&
                   a->free_end >= 0.5 * rss_grew;
+    if (isnan(s0->mmapped_bytes) || isnan(s1->mmapped_bytes))
+        return;
+    /* RSS is read, not sampled: the bound is exact. malloc's resident bytes
+     * grew by at most what it holds at the end (arenas and mmapped chunks)
+     * less what was surely resident at the start (the heap in use, which was
+     * written). */
+    double malloc_end = a->sys_end + s1->mmapped_bytes;
+    double outside = rss_grew - (malloc_end - fmin(a->total.start_bytes, malloc_end));
+    a->rss_outside_bytes = outside > 0 ? outside : 0;
+    a->rss_outside = outside >= AN_KEPT_MIN && outside >= AN_SYS_GROWTH * a->rss_start &&
+                     outside >= 0.5 * rss_grew;
 }
 
 int an_analyze(an_analysis *a, const an_input *in, const an_series *series, hs_err *err)

@@ -100,6 +100,14 @@ typedef struct an_analysis {
      * less than half as much, and malloc's free memory at the end covers at
      * least half of that growth: memory malloc keeps, not the program's */
     bool rss_kept;
+    /* RSS grew outside malloc: by rss_outside_bytes at least (the growth less
+     * all that malloc's arenas and mmapped chunks could have made resident
+     * beyond the start's heap in use), which is at least AN_KEPT_MIN, a tenth
+     * of the first RSS (AN_SYS_GROWTH) and half of RSS's growth: mappings the
+     * program makes itself (another allocator's pools, mmap, thread stacks),
+     * which a heap profile does not see */
+    bool rss_outside;
+    double rss_outside_bytes;
 } an_analysis;
 
 int an_analyze(an_analysis *a, const an_input *in, const an_series *series, hs_err *err);

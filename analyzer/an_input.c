@@ -175,10 +175,12 @@ static void malloc_figures(const pprof_profile *p, an_snapshot *s)
         if (strncmp(c, "heap: ", 6) != 0)
             continue;
         const char *sys = strstr(c, "system_mem "), *fr = strstr(c, "; free ");
-        const char *rss = strstr(c, "; rss ");
+        const char *rss = strstr(c, "; rss "), *mm = strstr(c, "(mmapped ");
         unsigned long long a, b, r;
         if (rss != NULL && sscanf(rss, "; rss %llu", &r) == 1 && r > 0)
             s->rss_bytes = (double)r;
+        if (mm != NULL && sscanf(mm, "(mmapped %llu", &r) == 1)
+            s->mmapped_bytes = (double)r;
         if (sys != NULL && fr != NULL && sscanf(sys, "system_mem %llu", &a) == 1 &&
             sscanf(fr, "; free %llu", &b) == 1) {
             s->sys_bytes = (double)a;
@@ -256,7 +258,8 @@ int an_input_load(an_input *in, char *const *paths, size_t n, const char *sample
                 goto mismatch;
             }
         }
-        in->snaps[i] = (an_snapshot){paths[i], p->pb->time_nanos, (uint32_t)i, 0, NAN, NAN, NAN};
+        in->snaps[i] =
+            (an_snapshot){paths[i], p->pb->time_nanos, (uint32_t)i, 0, NAN, NAN, NAN, NAN};
         malloc_figures(p, &in->snaps[i]);
         an_series_cols cols = in->cols;
         cols.exact_classes = in->sampled && exact_classes(p);

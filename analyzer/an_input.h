@@ -21,6 +21,8 @@ typedef struct an_snapshot {
     double sys_bytes, free_bytes;
     /* the process's resident set size from the same comment; NAN when absent */
     double rss_bytes;
+    /* bytes in malloc's mmapped chunks (outside the arenas); NAN when absent */
+    double mmapped_bytes;
 } an_snapshot;
 
 #define AN_INPUT_MAX_NOTES 4

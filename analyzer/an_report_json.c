@@ -223,6 +223,12 @@ void an_report_json(an_buf *out, const an_analysis *a)
             an_buf_puts(out, ", \"rss_end\": ");
             num(out, a->rss_end);
             an_buf_printf(out, ", \"rss_grew_as_free_memory\": %s", a->rss_kept ? "true" : "false");
+            an_buf_printf(out, ", \"rss_grew_outside_malloc\": %s",
+                          a->rss_outside ? "true" : "false");
+            if (a->rss_outside) {
+                an_buf_puts(out, ", \"rss_outside_bytes\": ");
+                num(out, a->rss_outside_bytes);
+            }
         }
         an_buf_puts(out, "}");
     }

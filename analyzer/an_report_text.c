@@ -483,6 +483,29 @@ static void rss_line(an_buf *out, const an_analysis *a)
                      "keeps large blocks out of the arenas\n");
 }
 
+/* RSS grew where no heap profile looks: said beside the suspects, which
+ * account only for malloc's heap. */
+static void outside_line(an_buf *out, const an_analysis *a)
+{
+    if (!a->rss_outside)
+        return;
+    char r0[32], r1[32], o[32], m[32];
+    an_buf_fmt_bytes(r0, sizeof(r0), a->rss_start);
+    an_buf_fmt_bytes(r1, sizeof(r1), a->rss_end);
+    an_buf_fmt_bytes(o, sizeof(o), a->rss_outside_bytes);
+    an_buf_fmt_bytes(m, sizeof(m), a->total.end_bytes);
+    an_buf_printf(out,
+                  "\nRSS grew outside malloc: from %s to %s, at least %s of it in memory the "
+                  "program maps itself, which no heap profile sees (malloc's heap in use ends "
+                  "at %s)\n",
+                  r0, r1, o, m);
+    an_buf_puts(out, "    advice    heapsnap -p PID --stats prints the RSS ledger (thread stacks, "
+                     "other mappings); the usual cause is an allocator of the program's own on "
+                     "mmap: an interpreter's pools (Python's pymalloc: run it with "
+                     "PYTHONMALLOC=malloc and the snapshots name the code), a pool or cache, "
+                     "or threads that are never joined\n");
+}
+
 static void others(an_buf *out, const an_analysis *a)
 {
     const an_status *order = an_not_leaking;
@@ -543,7 +566,9 @@ void an_report_text(an_buf *out, const an_analysis *a)
     } else if (a->nsuspects == 0) {
         an_buf_puts(out, a->two_point ? "\nno suspects: nothing grew significantly between the "
                                         "two profiles\n"
-                                      : "\nno suspects: nothing grows steadily\n");
+                         : a->rss_outside
+                             ? "\nno suspects in malloc's heap: nothing in it grows steadily\n"
+                             : "\nno suspects: nothing grows steadily\n");
     } else if (a->two_point) {
         an_buf_printf(out,
                       "\n%zu function%s grew between the two profiles (candidates, not "
@@ -557,5 +582,6 @@ void an_report_text(an_buf *out, const an_analysis *a)
         suspect(out, a, i + 1, &a->verdicts[a->suspects[i]]);
     growth_lines(out, a);
     malloc_lines(out, a);
+    outside_line(out, a);
     others(out, a);
 }

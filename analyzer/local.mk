@@ -50,9 +50,9 @@ bench_accuracy_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/analyzer
 bench_accuracy_LDADD = -lm
 
 TESTS += tests/integration/analyze_accuracy.sh tests/integration/analyze_goserver.sh \
-	tests/integration/analyze_debian.sh
+	tests/integration/analyze_debian.sh tests/integration/analyze_python.sh
 EXTRA_DIST += tests/integration/analyze_accuracy.sh tests/integration/analyze_goserver.sh \
-	tests/integration/analyze_debian.sh \
+	tests/integration/analyze_debian.sh tests/integration/analyze_python.sh \
 	tests/goserver/main.go bench/accuracy.md bench/accuracy-table \
 	bench/accuracy-intro.md
 

@@ -59,6 +59,8 @@ tap_ok "grow: no 'no suspects' line" sh -c "! grep -q '^no suspects' '$work/grow
 tap_ok "grow: with the advice" grep -q "advice .*heapsnap -p PID --stats prints the RSS ledger" "$work/grow.txt"
 "$an" --json "$work"/snap-*.pb.gz > "$work/grow.json" 2>&1
 tap_ok "grow: --json says so" grep -q '"rss_grew_as_free_memory": true' "$work/grow.json"
+tap_ok "grow: the growth is inside malloc, not outside" \
+    grep -q '"rss_grew_outside_malloc": false' "$work/grow.json"
 [ "$tap_failed" -eq 0 ] || sed 's/^/# /' "$work/grow.txt"
 
 run top ""
