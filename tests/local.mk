@@ -114,7 +114,8 @@ tests_unit_test_atomic_file_LDADD = $(UNIT_LDADD)
 tests_unit_test_buildid_LDADD = lib/libhs.la $(CMOCKA_LIBS) $(LIBELF_LIBS)
 tests_unit_test_pagemap_LDADD = $(UNIT_LDADD)
 tests_unit_test_heap_process_LDADD = lib/libhs_tstacks.la lib/libhs.la $(CMOCKA_LIBS)
-EXTRA_tests_unit_test_heap_process_DEPENDENCIES = tests/progs/varied_heap tests/progs/snap_static
+EXTRA_tests_unit_test_heap_process_DEPENDENCIES = tests/progs/varied_heap tests/progs/snap_static \
+	tests/progs/asleep_prog
 
 # Exact totals per size class (issue 15): at the default rate [unattributed]
 # holds only what the hook never saw, and profiles add up to the walked heap.

@@ -6,8 +6,10 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 
 #include "hproc_internal.h"
+#include "tsyscall.h"
 
 /* 1 and the frame's pc when some frame of the thread is inside [lo, hi); 0
  * when none is; -1 when its stack cannot be unwound. */
@@ -147,6 +149,61 @@ int hproc_locked_arenas(hproc *h, uint64_t *out, size_t max, hs_err *err)
             break;
     }
     return (int)k;
+}
+
+/* 1 when addr is one of malloc's lock words: list_lock, free_list_lock, or
+ * an arena's mutex (the arenas read from the live process). */
+static int hp_is_lock_word(hproc *h, uint64_t addr)
+{
+    const glayout *L = &h->lay;
+    if (addr == h->libc_base + L->list_lock || addr == h->libc_base + L->free_list_lock)
+        return 1;
+    memsrc_invalidate(h->m);
+    uint64_t main_arena = h->libc_base + L->main_arena, a = main_arena;
+    for (int i = 0; i < 65536; i++) {
+        if (addr == a + L->ms_mutex)
+            return 1;
+        if (memsrc_read_u64(h->m, a + L->ms_next, &a) || a == main_arena)
+            break;
+    }
+    return 0;
+}
+
+int hproc_asleep_outside(hproc *h, pid_t tid)
+{
+    tsyscall c;
+    tsyscall_read(h->pid, tid, &c);
+    if (c.state != TSYSCALL_BLOCKED)
+        return 0;
+    switch (c.nr) {
+    case SYS_mmap:
+    case SYS_munmap:
+    case SYS_mprotect:
+    case SYS_brk:
+    case SYS_mremap:
+    case SYS_madvise:
+    case SYS_getrandom:
+        return 0;
+    case SYS_futex:
+        if (hp_is_lock_word(h, c.arg[0]))
+            return 0;
+        break;
+    default:
+        break;
+    }
+    uint64_t lo = h->libc_base + h->lay.text_lo, hi = h->libc_base + h->lay.text_hi;
+    if (c.pc >= lo && c.pc < hi)
+        return 0;
+    /* a call malloc made (stdio under malloc_stats) would have its return
+     * address into malloc.c near the stack pointer, as hp_thread_inside reads */
+    uint64_t words[HPROC_SCAN_BYTES / 8];
+    memsrc_invalidate(h->m);
+    if (memsrc_read(h->m, c.sp, sizeof(words), words) != 0)
+        return 0;
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+        if (words[i] - 1 >= lo && words[i] - 1 < hi)
+            return 0;
+    return 1;
 }
 
 /* hproc_thread_in_malloc, the cheap way first (see hproc_busy_threads): most

@@ -109,6 +109,15 @@ int hproc_locked_arenas(hproc *h, uint64_t *out, size_t max, hs_err *err);
  * found by unwinding its stack with libunwind-ptrace, lies in malloc.c's
  * text), with the evidence in why; 0 if not. Part of hproc_busy. */
 int hproc_thread_in_malloc(hproc *h, const gheap_thread *t, char *why, size_t whylen);
+/* While thread tid runs (a safepoint let it): 1 when it is asleep in a
+ * system call that glibc's malloc never waits in -- anything but the memory
+ * calls malloc makes (mmap, munmap, mprotect, brk, mremap, madvise,
+ * getrandom) and a futex wait on one of malloc's lock words -- returning to a
+ * pc outside malloc.c's text, with no return address into it in the top
+ * HPROC_SCAN_BYTES of its stack: it left malloc and waits for something else
+ * (a read, a condition variable, a sleep). 0 when it runs, or may be inside
+ * (the stop after it decides: this only ends a wait early). */
+int hproc_asleep_outside(hproc *h, pid_t tid);
 /* While stopped: 0 when the process still runs the program image hproc_open
  * saw, -1 + err when it has called execve since (everything read before the
  * stop -- libc's base, the layout -- no longer applies). */

@@ -26,11 +26,14 @@ tests_unit_test_memsrc_LDADD = $(UNIT_LDADD)
 tests_unit_test_glibc_layout_LDADD = $(UNIT_LDADD)
 
 # Target programs: built WITHOUT sanitizers, since ASan replaces glibc malloc.
-check_PROGRAMS += tests/progs/varied_heap tests/progs/stuck_malloc
+check_PROGRAMS += tests/progs/varied_heap tests/progs/stuck_malloc tests/progs/asleep_prog
+tests_progs_asleep_prog_SOURCES = tests/progs/asleep_prog.c tests/progs/full_stderr.h
+tests_progs_asleep_prog_CFLAGS = $(HS_WARN_CFLAGS) -pthread
+tests_progs_asleep_prog_LDFLAGS = -pthread
 tests_progs_varied_heap_SOURCES = tests/progs/varied_heap.c
 tests_progs_varied_heap_CFLAGS = $(HS_WARN_CFLAGS) -pthread
 tests_progs_varied_heap_LDFLAGS = -pthread
-tests_progs_stuck_malloc_SOURCES = tests/progs/stuck_malloc.c
+tests_progs_stuck_malloc_SOURCES = tests/progs/stuck_malloc.c tests/progs/full_stderr.h
 tests_progs_stuck_malloc_CFLAGS = $(HS_WARN_CFLAGS) -pthread
 tests_progs_stuck_malloc_LDFLAGS = -pthread
 

@@ -70,6 +70,11 @@
 #define QUIESCE_PARK_NOBUDGET_MS 10000u
 #define QUIESCE_SAFEPOINT_MAX_US 200000u
 #define QUIESCE_SAFEPOINT_POLL_US 50u
+/* Every this many polls (about a millisecond), the threads let run that have
+ * not parked are looked at in /proc: one asleep in a system call malloc never
+ * waits in has left malloc, and may make no allocator call for a long time
+ * (a handler that mallocs, then blocks in read): the wait ends without it. */
+#define QUIESCE_SAFEPOINT_ASLEEP_POLLS 20u
 
 static int64_t quiesce_now_ns(void)
 {
@@ -185,8 +190,9 @@ static uint64_t *quiesce_tps(const ptstop *s, size_t n)
  * the hook's own work (it parks on its way out), or when its pc and stack
  * say it is in glibc's malloc, which the hook's fast paths reach by a tail
  * call and keep no word for: such a thread parks at its next allocator call,
- * and one that makes none is waited for QUIESCE_SAFEPOINT_MAX_US at most (the
- * rounds after take it over). Nothing to do when no thread is inside. Leaves
+ * or is seen asleep outside malloc (hproc_asleep_outside), and one that does
+ * neither is waited for QUIESCE_SAFEPOINT_MAX_US at most (the rounds after
+ * take both over). Nothing to do when no thread is inside. Leaves
  * in *seen each thread's verdict and whether it ran, as a round of the
  * caller's would. 0, or -1 + err. */
 static int quiesce_safepoint(ptstop *s, hproc *h, safepoint *sp, uint64_t budget_us,
@@ -194,10 +200,12 @@ static int quiesce_safepoint(ptstop *s, hproc *h, safepoint *sp, uint64_t budget
 {
     size_t n = ptstop_nthreads(s), k = 0, parked = 0;
     uint64_t *tp = quiesce_tps(s, n);
-    unsigned char *st = calloc(n ? n : 1, 1);
+    unsigned char *st = calloc(n ? n : 1, 1), *asleep = calloc(n ? n : 1, 1);
+    pid_t *tids = calloc(n ? n : 1, sizeof(*tids));
     gheap_thread *th = quiesce_threads(s, &n);
     int rc = -1;
-    if (tp == NULL || st == NULL || th == NULL || quiesce_seen_alloc(seen, n) != 0) {
+    if (tp == NULL || st == NULL || asleep == NULL || tids == NULL || th == NULL ||
+        quiesce_seen_alloc(seen, n) != 0) {
         hs_err_set(err, "out of memory while stopping process %d.", (int)sp->pid);
         goto out;
     }
@@ -214,8 +222,10 @@ static int quiesce_safepoint(ptstop *s, hproc *h, safepoint *sp, uint64_t budget
     if (hproc_busy_threads(h, th, n, seen->inside, &locked, why, sizeof(why), err) < 0)
         goto out;
     for (size_t i = 0; i < n; i++) {
-        if ((seen->run[i] = seen->inside[i] > 0))
-            tp[k++] = tp[i]; /* from here on, tp holds the threads let run */
+        if ((seen->run[i] = seen->inside[i] > 0)) {
+            tids[k] = th[i].tid;
+            tp[k++] = tp[i]; /* from here on, tp and tids hold the threads let run */
+        }
     }
     rc = 0;
     if (k == 0 || (budget_us > 0 && ptstop_pause_us(s) - qr->stop_us >= budget_us)) {
@@ -234,20 +244,26 @@ static int quiesce_safepoint(ptstop *s, hproc *h, safepoint *sp, uint64_t budget
         rc = -1;
         goto out;
     }
-    for (;;) {
+    for (unsigned poll = 1;; poll++) {
         struct timespec nap = {0, QUIESCE_SAFEPOINT_POLL_US * 1000L};
         nanosleep(&nap, NULL);
         /* A thread whose words cannot be read has exited. */
         if (safepoint_read(sp, tp, k, st, err) != 0)
             break;
         parked = 0;
-        size_t gone = 0;
+        size_t gone = 0, idle = 0;
+        bool look = poll % QUIESCE_SAFEPOINT_ASLEEP_POLLS == 0;
         for (size_t j = 0; j < k; j++) {
             parked += st[j] == SAFEPOINT_PARKED;
             gone += st[j] == SAFEPOINT_UNKNOWN;
+            if (st[j] == SAFEPOINT_PARKED || st[j] == SAFEPOINT_UNKNOWN)
+                continue;
+            if (look)
+                asleep[j] = (unsigned char)(hproc_asleep_outside(h, tids[j]) == 1);
+            idle += asleep[j];
         }
         uint64_t now = ptstop_pause_us(s);
-        if (parked + gone == k || (budget_us > 0 && now - qr->stop_us >= budget_us) ||
+        if (parked + gone + idle == k || (budget_us > 0 && now - qr->stop_us >= budget_us) ||
             now - t0 >= QUIESCE_SAFEPOINT_MAX_US)
             break;
     }
@@ -260,6 +276,8 @@ static int quiesce_safepoint(ptstop *s, hproc *h, safepoint *sp, uint64_t budget
 out:
     free(tp);
     free(st);
+    free(asleep);
+    free(tids);
     free(th);
     return rc;
 }

@@ -12,6 +12,7 @@ lib_libhs_la_SOURCES += lib/proc/registry.c lib/proc/registry.h
 include lib/proc/resident.mk
 include lib/proc/inject.mk
 include lib/proc/safepoint.mk
+include lib/proc/tsyscall.mk
 include lib/proc/cowfork.mk
 
 # .eh_frame_hdr's header, exact values (tests/unit/test_ehhdr.c).

@@ -3,12 +3,12 @@
  * stderr; stderr is a pipe we filled and never read, so the write blocks
  * there for good (PC in write(), malloc.c frames further up the stack).
  * Prints "ready" on stdout, then waits until killed. */
-#include <fcntl.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
+
+#include "full_stderr.h"
 
 static void *sm_stats(void *arg)
 {
@@ -20,17 +20,8 @@ static void *sm_stats(void *arg)
 int main(void)
 {
     void *keep = malloc(100);
-    int p[2];
-    if (keep == NULL || pipe(p) != 0)
+    if (keep == NULL || full_stderr() != 0)
         return 1;
-    /* fill the pipe without blocking, then make writes block */
-    fcntl(p[1], F_SETFL, O_NONBLOCK);
-    char buf[4096];
-    memset(buf, 'x', sizeof(buf));
-    while (write(p[1], buf, sizeof(buf)) > 0)
-        ;
-    fcntl(p[1], F_SETFL, 0);
-    dup2(p[1], 2);
     pthread_t t;
     if (pthread_create(&t, NULL, sm_stats, NULL) != 0)
         return 1;

@@ -3,7 +3,8 @@
  * glibc's whatever this test is built with), stopped here with ptrace, must
  * walk to its own mallinfo2() exactly; the layout's source, the tcache of the
  * main thread, a quiet heap, and the refusals (no process, a static program,
- * a program that called execve after hproc_open). */
+ * a program that called execve after hproc_open); which running threads are
+ * asleep outside malloc (tests/progs/asleep_prog). */
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -345,9 +346,45 @@ static void test_refusals(void **state)
     unlink(status);
 }
 
+/* The tid of role name in asleep_prog's ready line. */
+static pid_t role_tid(const char *line, const char *name)
+{
+    char key[32];
+    snprintf(key, sizeof(key), " %s=", name);
+    const char *p = strstr(line, key);
+    assert_non_null(p);
+    return (pid_t)atoi(p + strlen(key));
+}
+
+/* hproc_asleep_outside on the running threads of asleep_prog: asleep in
+ * read, nanosleep and a condition variable's futex is outside; asleep on
+ * main_arena's lock (a futex inside malloc), or running, is not. */
+static void test_asleep_outside(void **state)
+{
+    (void)state;
+    char *const argv[] = {"asleep_prog", NULL};
+    int fd;
+    pid_t pid = start_child("asleep_prog", argv, &fd, NULL);
+    char line[512];
+    read_line(fd, line, sizeof(line));
+    assert_true(strncmp(line, "ready ", 6) == 0);
+    hs_err err = {{0}};
+    hproc *h = hproc_open(pid, &err);
+    assert_non_null(h);
+    assert_int_equal(hproc_asleep_outside(h, role_tid(line, "reader")), 1);
+    assert_int_equal(hproc_asleep_outside(h, role_tid(line, "sleeper")), 1);
+    assert_int_equal(hproc_asleep_outside(h, role_tid(line, "cond")), 1);
+    assert_int_equal(hproc_asleep_outside(h, role_tid(line, "waiter")), 0);
+    assert_int_equal(hproc_asleep_outside(h, role_tid(line, "spinner")), 0);
+    assert_int_equal(hproc_asleep_outside(h, pid + 1000000), 0); /* no such thread */
+    hproc_close(h);
+    end_child(pid, fd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(test_asleep_outside, kill_child),
         cmocka_unit_test_teardown(test_walk_matches_mallinfo2, kill_child),
         cmocka_unit_test_teardown(test_exec_after_open, kill_child),
         cmocka_unit_test_teardown(test_refusals, kill_child),
