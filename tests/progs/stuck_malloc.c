@@ -17,9 +17,11 @@ static void *sm_stats(void *arg)
     return NULL;
 }
 
+static void *keep; /* a chunk in the heap before the lock is taken */
+
 int main(void)
 {
-    void *keep = malloc(100);
+    keep = malloc(100);
     if (keep == NULL || full_stderr() != 0)
         return 1;
     pthread_t t;
