@@ -75,6 +75,31 @@ int hproc_thread_in_malloc(hproc *h, const gheap_thread *t, char *why, size_t wh
     return 0;
 }
 
+/* glibc caps the arenas at 8 per core; the bound only stops a corrupt ring */
+#define HP_MAX_ARENAS 65536
+
+/* Moves *a to the next arena of main_arena's ring: false at the ring's end,
+ * or when the next pointer cannot be read. */
+static bool hp_arena_next(hproc *h, uint64_t *a)
+{
+    uint64_t main_arena = h->libc_base + h->lay.main_arena;
+    return memsrc_read_u64(h->m, *a + h->lay.ms_next, a) == 0 && *a != main_arena;
+}
+
+/* Whether one of the HPROC_SCAN_BYTES at the top of a stack (from sp) is a
+ * return address into [lo, hi): 1 yes, 0 no, -1 when they cannot be read
+ * (the stack ends sooner). */
+static int hp_returns_into(hproc *h, uint64_t sp, uint64_t lo, uint64_t hi)
+{
+    uint64_t words[HPROC_SCAN_BYTES / 8];
+    if (memsrc_read(h->m, sp, sizeof(words), words) != 0)
+        return -1;
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+        if (words[i] - 1 >= lo && words[i] - 1 < hi)
+            return 1;
+    return 0;
+}
+
 /* 1 with the reason in why when a malloc lock word is held, 0 when none is,
  * -1 + err. */
 static int hp_lock_held(hproc *h, char *why, size_t whylen, hs_err *err)
@@ -92,15 +117,15 @@ static int hp_lock_held(hproc *h, char *why, size_t whylen, hs_err *err)
         snprintf(why, whylen, "malloc's free_list_lock is held (%u)", w);
         return 1;
     }
-    uint64_t main_arena = h->libc_base + L->main_arena, a = main_arena;
-    for (int i = 0; i < 65536; i++) {
+    uint64_t a = h->libc_base + L->main_arena;
+    for (int i = 0; i < HP_MAX_ARENAS; i++) {
         if (memsrc_read(h->m, a + L->ms_mutex, 4, &w))
             return hs_err_set(err, "cannot read the lock of arena 0x%llx", (unsigned long long)a);
         if (w) {
             snprintf(why, whylen, "arena 0x%llx is locked (%u)", (unsigned long long)a, w);
             return 1;
         }
-        if (memsrc_read_u64(h->m, a + L->ms_next, &a) || a == main_arena)
+        if (!hp_arena_next(h, &a))
             break;
     }
     return 0;
@@ -136,34 +161,32 @@ int hproc_busy(hproc *h, const gheap_thread *threads, size_t n, char *why, size_
 int hproc_locked_arenas(hproc *h, uint64_t *out, size_t max, hs_err *err)
 {
     const glayout *L = &h->lay;
-    uint64_t main_arena = h->libc_base + L->main_arena, a = main_arena;
+    uint64_t a = h->libc_base + L->main_arena;
     size_t k = 0;
-    /* glibc caps the arenas at 8 per core; the bound only stops a corrupt ring */
-    for (int i = 0; i < 65536; i++) {
+    for (int i = 0; i < HP_MAX_ARENAS; i++) {
         uint32_t w;
         if (memsrc_read(h->m, a + L->ms_mutex, 4, &w))
             return hs_err_set(err, "cannot read the lock of arena 0x%llx", (unsigned long long)a);
         if (w && k < max)
             out[k++] = a;
-        if (memsrc_read_u64(h->m, a + L->ms_next, &a) || a == main_arena)
+        if (!hp_arena_next(h, &a))
             break;
     }
     return (int)k;
 }
 
 /* 1 when addr is one of malloc's lock words: list_lock, free_list_lock, or
- * an arena's mutex (the arenas read from the live process). */
+ * an arena's mutex (the ring read through h->m, which the caller refreshed). */
 static int hp_is_lock_word(hproc *h, uint64_t addr)
 {
     const glayout *L = &h->lay;
     if (addr == h->libc_base + L->list_lock || addr == h->libc_base + L->free_list_lock)
         return 1;
-    memsrc_invalidate(h->m);
-    uint64_t main_arena = h->libc_base + L->main_arena, a = main_arena;
-    for (int i = 0; i < 65536; i++) {
+    uint64_t a = h->libc_base + L->main_arena;
+    for (int i = 0; i < HP_MAX_ARENAS; i++) {
         if (addr == a + L->ms_mutex)
             return 1;
-        if (memsrc_read_u64(h->m, a + L->ms_next, &a) || a == main_arena)
+        if (!hp_arena_next(h, &a))
             break;
     }
     return 0;
@@ -175,6 +198,7 @@ int hproc_asleep_outside(hproc *h, pid_t tid)
     tsyscall_read(h->pid, tid, &c);
     if (c.state != TSYSCALL_BLOCKED)
         return 0;
+    memsrc_invalidate(h->m); /* the process runs: no page read before holds */
     switch (c.nr) {
     case SYS_mmap:
     case SYS_munmap:
@@ -196,14 +220,7 @@ int hproc_asleep_outside(hproc *h, pid_t tid)
         return 0;
     /* a call malloc made (stdio under malloc_stats) would have its return
      * address into malloc.c near the stack pointer, as hp_thread_inside reads */
-    uint64_t words[HPROC_SCAN_BYTES / 8];
-    memsrc_invalidate(h->m);
-    if (memsrc_read(h->m, c.sp, sizeof(words), words) != 0)
-        return 0;
-    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-        if (words[i] - 1 >= lo && words[i] - 1 < hi)
-            return 0;
-    return 1;
+    return hp_returns_into(h, c.sp, lo, hi) == 0;
 }
 
 /* hproc_thread_in_malloc, the cheap way first (see hproc_busy_threads): most
@@ -220,13 +237,10 @@ static int hp_thread_inside(hproc *h, const gheap_thread *t, char *why, size_t w
         return 0;
     if (hp_pc_in_malloc(h, t, &lo, &hi, why, whylen))
         return 1;
-    uint64_t words[HPROC_SCAN_BYTES / 8];
-    if (memsrc_read(h->m, t->regs->rsp, sizeof(words), words) != 0)
+    int hit = hp_returns_into(h, t->regs->rsp, lo, hi);
+    if (hit < 0)
         return hproc_thread_in_malloc(h, t, why, whylen); /* the stack ends sooner */
-    bool hit = false;
-    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]) && !hit; i++)
-        hit = words[i] - 1 >= lo && words[i] - 1 < hi;
-    if (!hit) {
+    if (hit == 0) {
         snprintf(why, whylen, "thread %d is outside malloc (no return address into it near rsp)",
                  (int)t->tid);
         return 0;
